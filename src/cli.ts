@@ -1,0 +1,49 @@
+// Entry point: parses argv and hands over to one face (TUI, headless command, controller, sandbox).
+// Each registration module only declares options; the work is imported lazily inside its action,
+// so `certdesk --help` stays fast.
+import { Command, CommanderError } from 'commander';
+import { CliError } from './headless/cli-error.js';
+import { registerControllerCommands } from './headless/register-controller.js';
+import { registerKubeCommands } from './headless/register-kube.js';
+import { registerPkiCommands } from './headless/register-pki.js';
+import { registerSandboxCommands } from './headless/register-sandbox.js';
+import { registerTui } from './headless/register-tui.js';
+
+export const VERSION = '0.1.0';
+
+function buildProgram(): Command {
+  const program = new Command('certdesk')
+    .description('The on-call desk for Kubernetes CertificateSigningRequests.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) });
+  registerTui(program);
+  registerKubeCommands(program);
+  registerPkiCommands(program);
+  registerControllerCommands(program);
+  registerSandboxCommands(program);
+  return program;
+}
+
+function oneLine(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
+  return String(err);
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (help, version, or a usage error).
+    process.exitCode = err.exitCode;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`error: ${oneLine(err)}\n`);
+    if (process.env.CERTDESK_DEBUG) process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
+    else process.stderr.write('(set CERTDESK_DEBUG=1 for details)\n');
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,139 @@
+// Shared shapes of the PKI core (decode, CAs, issue, generate). Other layers import only these types
+// and the functions in services/pki/index.ts.
+
+export type PkiErrorCode =
+  | 'not-pem' // input is neither PEM, DER nor base64 of PEM
+  | 'wrong-pem-type' // e.g. a CERTIFICATE where a CERTIFICATE REQUEST was expected
+  | 'bad-der' // ASN.1 could not be parsed
+  | 'too-large'
+  | 'unsupported' // algorithm or structure we recognise but cannot handle (Ed448, …)
+  | 'bad-key' // private key unreadable / wrong passphrase / does not match certificate
+  | 'not-a-ca'
+  | 'ca-expired'
+  | 'insecure-key-file'
+  | 'signer-refused' // the signer's rules refuse the request (text usable as a Failed condition message)
+  | 'not-found';
+
+export class PkiError extends Error {
+  constructor(
+    readonly code: PkiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PkiError';
+  }
+}
+
+export interface RelativeDistinguishedName {
+  /** Short name when known (CN, O, OU, C, ST, L, …), otherwise the dotted OID. */
+  type: string;
+  oid: string;
+  value: string;
+}
+
+export interface DistinguishedName {
+  /** In order, as encoded. */
+  rdns: RelativeDistinguishedName[];
+  /** RFC 4514-ish text, e.g. `CN=calico-node,O=system:nodes`. Not terminal-safe: sanitize before display. */
+  text: string;
+  commonName?: string;
+  organizations: string[];
+}
+
+export interface SubjectAltNames {
+  dns: string[];
+  ip: string[];
+  uri: string[];
+  email: string[];
+  /** Anything else, described. */
+  other: string[];
+}
+
+export interface PublicKeyInfo {
+  algorithm: 'RSA' | 'EC' | 'Ed25519' | 'Ed448' | 'unknown';
+  rsaBits?: number;
+  /** `P-256`, `P-384`, `P-521`, or the OID of another curve. */
+  curve?: string;
+  /** On the supported list of the Calico doc: RSA 2048/4096/8192, ECDSA P-256/384/521. */
+  supported: boolean;
+  /** e.g. `RSA 2048`, `ECDSA P-256`, `Ed25519`. */
+  description: string;
+}
+
+export interface ExtensionInfo {
+  oid: string;
+  name?: string;
+  critical: boolean;
+  /** Human-readable value. */
+  value: string;
+}
+
+export interface DecodedCsr {
+  pem: string;
+  subject: DistinguishedName;
+  sans: SubjectAltNames;
+  publicKey: PublicKeyInfo;
+  /** e.g. `sha256WithRSAEncryption`, `ecdsa-with-SHA256`, `Ed25519`. */
+  signatureAlgorithm: string;
+  /** Requested extensions (extensionRequest attribute). */
+  extensions: ExtensionInfo[];
+  basicConstraints?: { ca: boolean; pathLength?: number };
+  /** KeyUsage names as in the certificate (`digitalSignature`, `keyCertSign`, …). */
+  keyUsage?: string[];
+  extKeyUsage?: string[];
+  proofOfPossession: { verified: boolean; error?: string };
+}
+
+export interface DecodedCertificate {
+  pem: string;
+  subject: DistinguishedName;
+  issuer: DistinguishedName;
+  /** Hex, no colons. */
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+  sans: SubjectAltNames;
+  publicKey: PublicKeyInfo;
+  signatureAlgorithm: string;
+  keyUsage: string[];
+  extKeyUsage: string[];
+  basicConstraints?: { ca: boolean; pathLength?: number };
+  subjectKeyIdentifier?: string;
+  authorityKeyIdentifier?: string;
+  /** SHA-256 of the DER, uppercase hex with colons (as `openssl x509 -fingerprint -sha256`). */
+  sha256Fingerprint: string;
+  extensions: ExtensionInfo[];
+}
+
+export type KeyAlgorithmName =
+  | 'RSAWithSize2048'
+  | 'RSAWithSize4096'
+  | 'RSAWithSize8192'
+  | 'ECDSAWithCurve256'
+  | 'ECDSAWithCurve384'
+  | 'ECDSAWithCurve521';
+
+export type SignatureAlgorithmName =
+  | 'SHA256WithRSA'
+  | 'SHA384WithRSA'
+  | 'SHA512WithRSA'
+  | 'ECDSAWithSHA256'
+  | 'ECDSAWithSHA384'
+  | 'ECDSAWithSHA512';
+
+/** The 23 usage strings the CSR API accepts (`spec.usages`). */
+export type KeyUsageName = string;
+
+export interface SigningProfile {
+  name: string;
+  /** Usages the profile allows; a request asking for others is refused. Empty = any of the API's. */
+  allowedUsages: KeyUsageName[];
+  /** Used when the CSR has no expirationSeconds. */
+  defaultDurationSeconds: number;
+  /** Cap on the certificate lifetime. */
+  maxDurationSeconds: number;
+  /** Hash for RSA CAs (ECDSA CAs use the hash that matches the curve). @default SHA256 */
+  rsaHash?: 'SHA-256' | 'SHA-384' | 'SHA-512';
+  /** Append the CA chain (intermediates) to the issued PEM. @default false */
+  includeChain?: boolean;
+}

@@ -24,12 +24,15 @@ if (files.length === 0) {
 
 const tap = join(mkdtempSync(join(tmpdir(), 'certdesk-test-')), 'report.tap');
 const args = [
-  '--import', 'tsx',
+  '--import',
+  'tsx',
   '--test',
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
   '--test-timeout=180000',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${tap}`,
   ...files,
 ];
 const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });

@@ -1,0 +1,22 @@
+// The registry of sandbox scenarios. A scenario acts on one simulated cluster like real requesters and
+// controllers would (over HTTPS with its own identities), until its signal aborts.
+import type { SandboxClusterHandle } from './types.js';
+
+export type { SandboxClusterHandle } from './types.js';
+
+export interface ScenarioContext {
+  cluster: SandboxClusterHandle;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  /** Scenario-specific options, e.g. { nodes: 3 } for calico-rollout. */
+  options: Record<string, unknown>;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Resolves once the scenario's initial objects exist; keeps acting in the background until signal aborts. */
+  start(ctx: ScenarioContext): Promise<void>;
+}
+
+export const scenarios: Record<string, Scenario> = {};

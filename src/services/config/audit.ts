@@ -1,0 +1,136 @@
+// The audit log: every approve, deny, sign, mark-failed and export, from the TUI, a command or the controller,
+// as one JSON line in <state dir>/audit.jsonl, appended with O_APPEND and fsync'd before the caller reports success.
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export type AuditAction =
+  | 'approve'
+  | 'deny'
+  | 'sign'
+  | 'mark-failed'
+  | 'export-secret'
+  | 'export-configmap'
+  | 'export-files'
+  | 'kubeconfig';
+
+export type AuditOutcome = 'ok' | 'error' | 'refused';
+
+export interface AuditEntry {
+  /** ISO 8601, UTC. */
+  time: string;
+  /** The local account that acted (os user), not the cluster identity. */
+  localUser: string;
+  /** Kubeconfig context name. */
+  context: string;
+  csrName?: string;
+  csrUid?: string;
+  signer?: string;
+  action: AuditAction;
+  reason?: string;
+  /** Certificate serial, hex. */
+  serial?: string;
+  /** SHA-256 of the certificate DER, uppercase hex with colons. */
+  sha256Fingerprint?: string;
+  outcome: AuditOutcome;
+  /** One sentence: the error, the target (namespace/name, file), … */
+  detail?: string;
+}
+
+export type AuditInput = Omit<AuditEntry, 'time' | 'localUser'> & Partial<Pick<AuditEntry, 'time' | 'localUser'>>;
+
+/** State directory: $CERTDESK_STATE_DIR, else $XDG_STATE_HOME/certdesk, else ~/.local/state/certdesk. */
+export function auditStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CERTDESK_STATE_DIR) return env.CERTDESK_STATE_DIR;
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'certdesk');
+  return join(homedir(), '.local', 'state', 'certdesk');
+}
+
+/** Absolute path of the audit log file. */
+export function auditLogPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(auditStateDir(env), 'audit.jsonl');
+}
+
+function currentLocalUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
+
+export class AuditWriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditWriteError';
+  }
+}
+
+/**
+ * Appends one entry and resolves only once it is on disk (fsync). A failed write rejects with an
+ * AuditWriteError: callers must treat it as an error, not a warning.
+ */
+export async function appendAudit(input: AuditInput, file: string = auditLogPath()): Promise<void> {
+  const entry: AuditEntry = {
+    time: input.time ?? new Date().toISOString(),
+    localUser: input.localUser ?? currentLocalUser(),
+    ...stripUndefined(input),
+  } as AuditEntry;
+  const line = `${JSON.stringify(entry)}\n`;
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const fh = await open(file, 'a', 0o600);
+    try {
+      const st = await fh.stat();
+      if ((st.mode & 0o077) !== 0) await fh.chmod(0o600);
+      await fh.write(line);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new AuditWriteError(
+      `could not write the audit log ${file} (${why}); fix its directory or set CERTDESK_STATE_DIR`,
+    );
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+export interface ReadAuditOptions {
+  /** Only entries at or after this time. */
+  since?: Date;
+  file?: string;
+}
+
+/** Reads the log, oldest first. A missing file is an empty log; malformed lines are skipped. */
+export async function readAudit(options: ReadAuditOptions = {}): Promise<AuditEntry[]> {
+  const file = options.file ?? auditLogPath();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new AuditWriteError(`could not read the audit log ${file}: ${(err as Error).message}`);
+  }
+  const since = options.since?.getTime();
+  const out: AuditEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let entry: AuditEntry;
+    try {
+      entry = JSON.parse(line) as AuditEntry;
+    } catch {
+      continue;
+    }
+    if (typeof entry !== 'object' || entry === null || typeof entry.time !== 'string') continue;
+    if (since !== undefined && Date.parse(entry.time) < since) continue;
+    out.push(entry);
+  }
+  return out;
+}

@@ -1,0 +1,4 @@
+// The approver's findings and the policy behind them. See docs/policy.md.
+export { type CsrLike, type EvaluateInput, evaluateCsr, type PodLike } from './findings.js';
+export { DEFAULT_POLICY, loadPolicy, type Policy, PolicyError, policyFromObject } from './policy.js';
+export { type Finding, type FindingLevel, worstLevel } from './types.js';

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { checkSignerRules, decodeCsr, generateKeyAndCsr } from '../../../src/services/pki/index.js';
+import type { DecodedCsr } from '../../../src/services/pki/types.js';
+import {
+  type CsrLike,
+  DEFAULT_POLICY,
+  evaluateCsr,
+  type Finding,
+  type PodLike,
+  policyFromObject,
+  worstLevel,
+} from '../../../src/services/policy/index.js';
+import { buildHostileRequests, type HostileRequest } from '../../../src/services/sandbox/scenarios/hostile-requests.js';
+
+const CALICO_USAGES = ['server auth', 'client auth', 'digital signature', 'key agreement'];
+
+function byCode(findings: Finding[], code: string): Finding {
+  const f = findings.find((x) => x.code === code);
+  assert.ok(f, `no finding ${code} in ${JSON.stringify(findings)}`);
+  return f;
+}
+
+async function csrFor(opts: Parameters<typeof generateKeyAndCsr>[0]): Promise<DecodedCsr> {
+  const { csrPem } = await generateKeyAndCsr(opts);
+  return decodeCsr(csrPem);
+}
+
+const calicoPod: PodLike = {
+  metadata: { name: 'calico-node-5ckvq', namespace: 'calico-system', uid: '9a3a10c4-1111-2222-3333-444455556666' },
+  spec: { serviceAccountName: 'calico-node', nodeName: 'node-1' },
+};
+
+function calicoCsr(overrides: Partial<CsrLike['spec']> = {}, name = 'calico-system:calico-node-5ckvq:9a3a10'): CsrLike {
+  return {
+    metadata: { name },
+    spec: {
+      signerName: 'example.com/calico',
+      usages: CALICO_USAGES,
+      username: 'system:serviceaccount:calico-system:calico-node',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:calico-system', 'system:authenticated'],
+      ...overrides,
+    },
+  };
+}
+
+describe('findings', () => {
+  let calico: DecodedCsr;
+  before(async () => {
+    calico = await csrFor({ cn: 'calico-node', hosts: ['calico-node', 'calico-node.calico-system.svc'] });
+  });
+
+  test('a Calico request from the pod that waits on it is all ok', () => {
+    const findings = evaluateCsr({ csr: calicoCsr(), decoded: calico, pods: [calicoPod], checkSignerRules });
+    assert.equal(worstLevel(findings), 'ok', JSON.stringify(findings, null, 1));
+    assert.match(byCode(findings, 'requestor-subject').message, /calico-system\/calico-node-5ckvq exists/);
+  });
+
+  test('a service account of another namespace fails', () => {
+    const csr = calicoCsr({ username: 'system:serviceaccount:kube-system:calico-node' });
+    assert.equal(byCode(evaluateCsr({ csr, decoded: calico, pods: [calicoPod] }), 'requestor-subject').level, 'fail');
+  });
+
+  test('a pod running as another service account fails; a missing pod warns', () => {
+    const csr = calicoCsr({ username: 'system:serviceaccount:calico-system:calico-typha' });
+    assert.equal(byCode(evaluateCsr({ csr, decoded: calico, pods: [calicoPod] }), 'requestor-subject').level, 'fail');
+    assert.equal(byCode(evaluateCsr({ csr: calicoCsr(), decoded: calico, pods: [] }), 'requestor-subject').level, 'warn');
+  });
+
+  test('spec.extra pod name and UID must agree with the CSR name and the pod', () => {
+    const wrongName = calicoCsr({ extra: { 'authentication.kubernetes.io/pod-name': ['calico-node-other'] } });
+    assert.equal(byCode(evaluateCsr({ csr: wrongName, decoded: calico }), 'requestor-subject').level, 'fail');
+    const wrongUid = calicoCsr({ extra: { 'authentication.kubernetes.io/pod-uid': ['not-the-uid'] } });
+    assert.equal(byCode(evaluateCsr({ csr: wrongUid, decoded: calico, pods: [calicoPod] }), 'requestor-subject').level, 'fail');
+  });
+
+  test('a kubelet asking for its own serving certificate is ok', async () => {
+    const decoded = await csrFor({ cn: 'system:node:node-1', hosts: ['node-1', '10.0.0.1'], names: [{ O: 'system:nodes' }] });
+    const csr: CsrLike = {
+      spec: {
+        signerName: 'kubernetes.io/kubelet-serving',
+        usages: ['digital signature', 'key encipherment', 'server auth'],
+        username: 'system:node:node-1',
+      },
+    };
+    assert.equal(worstLevel(evaluateCsr({ csr, decoded, checkSignerRules })), 'ok');
+  });
+
+  test('a user client certificate in their own name is ok, in another name fails', async () => {
+    const decoded = await csrFor({ cn: 'jane' });
+    const spec = { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 600 };
+    assert.equal(worstLevel(evaluateCsr({ csr: { spec: { ...spec, username: 'jane' } }, decoded, checkSignerRules })), 'ok');
+    assert.equal(byCode(evaluateCsr({ csr: { spec: { ...spec, username: 'bob' } }, decoded }), 'requestor-subject').level, 'fail');
+  });
+
+  test('the built-in signer rules become a fail finding with the controller-manager wording', async () => {
+    const decoded = await csrFor({ cn: 'jane' });
+    const csr: CsrLike = {
+      spec: { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth', 'server auth'], username: 'jane' },
+    };
+    const f = byCode(evaluateCsr({ csr, decoded, checkSignerRules }), 'signer-rules');
+    assert.equal(f.level, 'fail');
+    assert.match(f.message, /invalid usage for client certificate: server auth/);
+  });
+
+  test('a request whose self-signature does not verify fails', () => {
+    const forged: DecodedCsr = { ...calico, proofOfPossession: { verified: false, error: 'signature mismatch' } };
+    assert.equal(byCode(evaluateCsr({ csr: calicoCsr(), decoded: forged }), 'proof-of-possession').level, 'fail');
+  });
+
+  test('wildcards warn; IPs outside the configured ranges fail; CA usages fail', async () => {
+    const decoded = await csrFor({ cn: 'svc', hosts: ['*.example.com', '192.168.1.10'] });
+    const policy = policyFromObject({ sans: { allowedIpRanges: ['10.0.0.0/8'] } });
+    const findings = evaluateCsr({ csr: calicoCsr({ usages: ['server auth', 'cert sign'] }), decoded, policy });
+    assert.equal(byCode(findings, 'san-wildcard').level, 'warn');
+    assert.equal(byCode(findings, 'san-ip-range').level, 'fail');
+    assert.equal(byCode(findings, 'ca-usage').level, 'fail');
+    const inRange = evaluateCsr({ csr: calicoCsr(), decoded, policy: policyFromObject({ sans: { allowedIpRanges: ['192.168.0.0/16'] } }) });
+    assert.equal(inRange.find((f) => f.code === 'san-ip-range'), undefined);
+  });
+
+  test('a duration over the maximum gets the policy level', () => {
+    const csr = calicoCsr({ expirationSeconds: 2 * 365 * 86400 });
+    assert.equal(byCode(evaluateCsr({ csr, decoded: calico }), 'duration').level, 'fail');
+    const lenient = policyFromObject({ durationOverMax: 'warn' });
+    assert.equal(byCode(evaluateCsr({ csr, decoded: calico, policy: lenient }), 'duration').level, 'warn');
+    assert.equal(byCode(evaluateCsr({ csr: calicoCsr({ expirationSeconds: 86400 }), decoded: calico }), 'duration').level, 'ok');
+  });
+});
+
+describe('the hostile scenario', () => {
+  let hostile: HostileRequest[];
+  before(async () => {
+    hostile = await buildHostileRequests();
+  });
+
+  test('every hostile request fails on the finding meant to catch it', async () => {
+    assert.ok(hostile.length >= 8);
+    for (const h of hostile) {
+      const decoded = await decodeCsr(h.body.spec.request);
+      const csr: CsrLike = {
+        metadata: { name: h.name },
+        spec: { ...h.body.spec, username: h.requester.user, groups: h.requester.groups },
+      };
+      const findings = evaluateCsr({ csr, decoded, checkSignerRules });
+      const caught = findings.filter((f) => f.code === h.caughtBy);
+      assert.ok(
+        caught.some((f) => f.level === 'fail'),
+        `${h.name} (${h.description}) not caught by ${h.caughtBy}: ${JSON.stringify(findings, null, 1)}`,
+      );
+      assert.equal(worstLevel(findings), 'fail', h.name);
+    }
+  });
+});
+
+describe('policy files', () => {
+  test('assets/policy/default.yaml is the built-in default', async () => {
+    const { loadPolicy } = await import('../../../src/services/policy/index.js');
+    assert.deepEqual(await loadPolicy(new URL('../../../assets/policy/default.yaml', import.meta.url).pathname), DEFAULT_POLICY);
+  });
+
+  test('bad policies are refused with a sentence naming the field', () => {
+    assert.throws(() => policyFromObject({ maxDuration: 5 }), /unknown policy field "maxDuration"/);
+    assert.throws(() => policyFromObject({ keys: { offList: 'maybe' } }), /keys.offList.*ok, warn or fail/);
+    assert.throws(() => policyFromObject({ sans: { allowedIpRanges: ['10.0.0.0/99'] } }), /not a CIDR/);
+    assert.throws(() => policyFromObject('text'), /must be a YAML mapping/);
+  });
+});

@@ -1,5 +1,6 @@
 // Shared shapes of the PKI core (decode, CAs, issue, generate). Other layers import only these types
 // and the functions in services/pki/index.ts.
+import type { KeyObject } from 'node:crypto';
 
 export type PkiErrorCode =
   | 'not-pem' // input is neither PEM, DER nor base64 of PEM
@@ -136,4 +137,23 @@ export interface SigningProfile {
   rsaHash?: 'SHA-256' | 'SHA-384' | 'SHA-512';
   /** Append the CA chain (intermediates) to the issued PEM. @default false */
   includeChain?: boolean;
+}
+
+/** A CA ready to sign: its certificate (checked: CA=true, keyCertSign, in validity) and the matching key. */
+export interface LoadedCa {
+  certificate: DecodedCertificate;
+  certPem: string;
+  /** Certificates above this CA (its issuer first), from the chain file; empty for a root. */
+  chain: DecodedCertificate[];
+  /** The private key (node:crypto; prints as `KeyObject`, never its contents). Never log or send it anywhere. */
+  readonly privateKey: KeyObject;
+}
+
+/** What issueCertificate needs besides the CSR and the CA (from the CSR object's spec, or the command line). */
+export interface IssueRequest {
+  usages: string[];
+  signerName: string;
+  expirationSeconds?: number;
+  /** @default the built-in default profile (1 year, cap 1 year) */
+  profile?: SigningProfile;
 }

@@ -1,0 +1,143 @@
+// Certificate authorities held on the workstation: creating a self-signed CA (as `cfssl gencert -initca`)
+// and loading one from PEM with the checks a signer needs before it signs anything.
+import { createPublicKey, randomBytes } from 'node:crypto';
+import {
+  basicConstraintsExtension,
+  buildCertificate,
+  encodeName,
+  keyIdentifier,
+  keyUsageExtension,
+  publicKeyBitsOf,
+  skiExtension,
+  spkiOf,
+  akiExtension,
+} from './build.js';
+import { decodeCertificate, decodeCertificates, rawPartsOf } from './decode.js';
+import { defaultSignatureFor, exportKeyPem, generateKey, keySpecFromAlgorithm, readPrivateKey } from './keys.js';
+import { toPem } from './pem.js';
+import { type KeyAlgorithmName, type LoadedCa, PkiError } from './types.js';
+
+export interface CreateCaOptions {
+  cn: string;
+  /** @default 'ECDSAWithCurve256' (cfssl's default) */
+  keyAlgorithm?: KeyAlgorithmName;
+  /** @default 1825 (5 years, cfssl's default) */
+  days?: number;
+  /** Extra subject fields. */
+  names?: Array<{ O?: string; OU?: string; C?: string; ST?: string; L?: string }>;
+  now?: Date;
+}
+
+export function randomSerial(): Uint8Array {
+  const serial = randomBytes(16);
+  if (serial.every((b) => b === 0)) serial[15] = 1;
+  return serial;
+}
+
+/** Creates a self-signed CA: CA=true (critical), keyCertSign + cRLSign (critical), SKI and AKI. */
+export async function createCa(opts: CreateCaOptions): Promise<{ certPem: string; keyPem: string }> {
+  if (!opts.cn) throw new PkiError('unsupported', 'A CA needs a common name (--cn).');
+  const days = opts.days ?? 1825;
+  if (!Number.isFinite(days) || days < 1 || days > 36500) {
+    throw new PkiError('unsupported', `A CA lifetime of ${days} days is out of range; use 1 to 36500.`);
+  }
+  const key = await generateKey(keySpecFromAlgorithm(opts.keyAlgorithm ?? 'ECDSAWithCurve256'));
+  const spki = spkiOf(key);
+  const ski = keyIdentifier(publicKeyBitsOf(spki));
+  const name = encodeName(opts.names ?? [], opts.cn);
+  const now = opts.now ?? new Date();
+  const der = await buildCertificate(
+    {
+      serial: randomSerial(),
+      issuer: name,
+      subject: name,
+      notBefore: new Date(now.getTime() - 5 * 60_000),
+      notAfter: new Date(now.getTime() + days * 86_400_000),
+      spki,
+      extensions: [
+        keyUsageExtension(['digitalSignature', 'keyCertSign', 'cRLSign']),
+        basicConstraintsExtension(true),
+        skiExtension(ski),
+        akiExtension(ski),
+      ],
+    },
+    key,
+    defaultSignatureFor(key),
+  );
+  return { certPem: toPem('CERTIFICATE', der), keyPem: exportKeyPem(key) };
+}
+
+export interface LoadCaOptions {
+  passphrase?: string;
+  /** PEM of the certificates above this CA (intermediates, optionally the root). */
+  chainPem?: string;
+  /** @default new Date() */
+  now?: Date;
+}
+
+function samePublicKey(a: ReturnType<typeof createPublicKey>, b: ReturnType<typeof createPublicKey>): boolean {
+  const ja = a.export({ format: 'jwk' });
+  const jb = b.export({ format: 'jwk' });
+  return ja.kty === jb.kty && ja.n === jb.n && ja.e === jb.e && ja.x === jb.x && ja.y === jb.y && ja.crv === jb.crv;
+}
+
+/**
+ * Loads a CA for signing. Refuses (PkiError) a key that does not match the certificate ('bad-key'), a certificate
+ * that is not a CA or lacks keyCertSign ('not-a-ca'), and one outside its validity ('ca-expired').
+ */
+export async function loadCaFromPem(certPem: string, keyPem: string, opts: LoadCaOptions = {}): Promise<LoadedCa> {
+  const certs = await decodeCertificates(certPem);
+  const certificate = await decodeCertificate(certPem);
+  const privateKey = readPrivateKey(keyPem, opts.passphrase);
+  const parts = rawPartsOf(certificate)!;
+  let certKey: ReturnType<typeof createPublicKey>;
+  try {
+    certKey = createPublicKey({ key: Buffer.from(parts.spki), format: 'der', type: 'spki' });
+  } catch {
+    throw new PkiError(
+      'unsupported',
+      `The CA certificate's ${certificate.publicKey.description} key cannot be used here.`,
+    );
+  }
+  if (!samePublicKey(certKey, createPublicKey(privateKey))) {
+    throw new PkiError('bad-key', 'The private key does not belong to the CA certificate; pass the matching key file.');
+  }
+  const type = privateKey.asymmetricKeyType;
+  if (type !== 'rsa' && type !== 'ec') {
+    throw new PkiError(
+      'unsupported',
+      `${certificate.publicKey.description} CA keys cannot sign here; use an RSA or ECDSA CA.`,
+    );
+  }
+  if (!certificate.basicConstraints?.ca) {
+    throw new PkiError(
+      'not-a-ca',
+      'The certificate is not a CA (basicConstraints CA:TRUE is missing); import a CA certificate.',
+    );
+  }
+  if (!certificate.keyUsage.includes('keyCertSign')) {
+    throw new PkiError(
+      'not-a-ca',
+      'The CA certificate does not allow certificate signing (keyUsage keyCertSign is missing).',
+    );
+  }
+  const now = opts.now ?? new Date();
+  if (now.getTime() >= certificate.notAfter.getTime()) {
+    throw new PkiError(
+      'ca-expired',
+      `The CA certificate expired on ${certificate.notAfter.toISOString()}; renew it or import a new CA.`,
+    );
+  }
+  if (now.getTime() < certificate.notBefore.getTime()) {
+    throw new PkiError(
+      'ca-expired',
+      `The CA certificate is not valid before ${certificate.notBefore.toISOString()}; check the clock.`,
+    );
+  }
+  // Certificates after the first in the cert file count as chain, then the chain file.
+  const extra = certs.filter((c) => c.sha256Fingerprint !== certificate.sha256Fingerprint);
+  const chainCerts = opts.chainPem ? [...extra, ...(await decodeCertificates(opts.chainPem))] : extra;
+  const seen = new Set<string>();
+  const chain = chainCerts.filter((c) => !seen.has(c.sha256Fingerprint) && seen.add(c.sha256Fingerprint));
+  return { certificate, certPem: certificate.pem, chain, privateKey };
+}

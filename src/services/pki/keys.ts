@@ -1,0 +1,129 @@
+// Private keys: reading PKCS#1, PKCS#8, SEC1 and encrypted PKCS#8 (through node:crypto), generating key pairs,
+// choosing the signature algorithm for a key, and signing on libuv's threadpool so the event loop stays free.
+import { createPrivateKey, generateKeyPair, type KeyObject, sign as signCb } from 'node:crypto';
+import { promisify } from 'node:util';
+import { nul, oid, seq } from './der.js';
+import { OID } from './oids.js';
+import { type KeyAlgorithmName, PkiError } from './types.js';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export type KeySpec = { algo: 'rsa'; size: number } | { algo: 'ecdsa'; size: number };
+
+const CURVE_BY_SIZE: Record<number, string> = { 256: 'P-256', 384: 'P-384', 521: 'P-521' };
+const RSA_SIZES = new Set([2048, 3072, 4096, 8192]);
+
+export function keySpecFromAlgorithm(name: KeyAlgorithmName): KeySpec {
+  const m = /^(RSAWithSize|ECDSAWithCurve)(\d+)$/.exec(name);
+  if (!m) throw new PkiError('unsupported', `Unknown key algorithm "${name}".`);
+  return { algo: m[1] === 'RSAWithSize' ? 'rsa' : 'ecdsa', size: Number(m[2]) };
+}
+
+export async function generateKey(spec: KeySpec): Promise<KeyObject> {
+  if (spec.algo === 'rsa') {
+    if (!RSA_SIZES.has(spec.size)) {
+      throw new PkiError(
+        'unsupported',
+        `RSA keys of ${spec.size} bits are not supported; use 2048, 3072, 4096 or 8192.`,
+      );
+    }
+    const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: spec.size, publicExponent: 65537 });
+    return privateKey;
+  }
+  if (spec.algo === 'ecdsa') {
+    const namedCurve = CURVE_BY_SIZE[spec.size];
+    if (!namedCurve)
+      throw new PkiError('unsupported', `ECDSA keys of ${spec.size} bits are not supported; use 256, 384 or 521.`);
+    const { privateKey } = await generateKeyPairAsync('ec', { namedCurve });
+    return privateKey;
+  }
+  throw new PkiError('unsupported', `Unknown key algorithm "${(spec as { algo: string }).algo}"; use rsa or ecdsa.`);
+}
+
+/** The key as PEM, in the format cfssl writes: PKCS#1 for RSA, SEC1 for EC (PKCS#8 for anything else). */
+export function exportKeyPem(key: KeyObject): string {
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') return key.export({ type: 'pkcs1', format: 'pem' }) as string;
+  if (type === 'ec') return key.export({ type: 'sec1', format: 'pem' }) as string;
+  return key.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+/** Reads a private key (PKCS#1, PKCS#8, SEC1, encrypted PKCS#8 or legacy encrypted PEM). */
+export function readPrivateKey(pem: string | Uint8Array, passphrase?: string): KeyObject {
+  const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8');
+  if (!text.includes('PRIVATE KEY-----')) {
+    throw new PkiError('bad-key', 'The key file holds no PEM private key (expected "BEGIN … PRIVATE KEY").');
+  }
+  const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
+  if (encrypted && !passphrase) {
+    throw new PkiError(
+      'bad-key',
+      'The private key is encrypted; give its passphrase (for example with --passphrase-env VAR).',
+    );
+  }
+  try {
+    return createPrivateKey({ key: text, format: 'pem', ...(passphrase !== undefined ? { passphrase } : {}) });
+  } catch {
+    throw new PkiError(
+      'bad-key',
+      encrypted
+        ? 'The private key could not be decrypted; check the passphrase.'
+        : 'The private key could not be read; expected PKCS#1, PKCS#8 or SEC1 PEM.',
+    );
+  }
+}
+
+export interface SignatureChoice {
+  /** node:crypto digest name, or null for EdDSA. */
+  hash: string | null;
+  /** DER AlgorithmIdentifier. */
+  algorithmIdentifier: Uint8Array;
+  name: string;
+}
+
+const RSA_SIG_OIDS: Record<string, string> = {
+  sha256: OID.sha256WithRSA,
+  sha384: OID.sha384WithRSA,
+  sha512: OID.sha512WithRSA,
+};
+const EC_SIG: Record<string, { hash: string; oid: string }> = {
+  prime256v1: { hash: 'sha256', oid: OID.ecdsaWithSHA256 },
+  secp384r1: { hash: 'sha384', oid: OID.ecdsaWithSHA384 },
+  secp521r1: { hash: 'sha512', oid: OID.ecdsaWithSHA512 },
+};
+
+/** Signature algorithm for a signing key: RSA with the chosen hash; ECDSA with the hash that matches the curve. */
+export function signatureFor(key: KeyObject, rsaHash: 'SHA-256' | 'SHA-384' | 'SHA-512' = 'SHA-256'): SignatureChoice {
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') {
+    const hash = rsaHash.replace('-', '').toLowerCase();
+    const o = RSA_SIG_OIDS[hash]!;
+    return { hash, algorithmIdentifier: seq(oid(o), nul()), name: `${hash}WithRSAEncryption` };
+  }
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
+    const s = EC_SIG[curve];
+    if (!s)
+      throw new PkiError('unsupported', `ECDSA keys on curve ${curve} cannot sign here; use P-256, P-384 or P-521.`);
+    return { hash: s.hash, algorithmIdentifier: seq(oid(s.oid)), name: `ecdsa-with-${s.hash.toUpperCase()}` };
+  }
+  throw new PkiError('unsupported', `${type ?? 'This'} keys cannot sign certificates here; use an RSA or ECDSA key.`);
+}
+
+/** cfssl's default signature algorithm for a key (RSA ≥4096 → SHA-512, ≥3072 → SHA-384, else SHA-256). */
+export function defaultSignatureFor(key: KeyObject): SignatureChoice {
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 2048;
+    return signatureFor(key, bits >= 4096 ? 'SHA-512' : bits >= 3072 ? 'SHA-384' : 'SHA-256');
+  }
+  return signatureFor(key);
+}
+
+/** Signs on libuv's threadpool (node:crypto's callback form), so several signatures run in parallel. */
+export function signAsync(hash: string | null, data: Uint8Array, key: KeyObject): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    signCb(hash, data, key, (err, sig) =>
+      err ? reject(new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.')) : resolve(sig),
+    );
+  });
+}

@@ -1,0 +1,464 @@
+// The controller: follows CSRs with informers (services/kube's store), decides each one of its signers under the
+// policy (decide.ts), and, while it leads, approves, denies, issues and uploads, or marks Failed. A keyed work
+// queue serialises work per CSR, retries transient errors with backoff and re-reads after conflicts.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { type AuditInput, appendAudit } from '../config/audit.js';
+import {
+  type ClusterContext,
+  type ClusterStore,
+  createClusterStore,
+  denyCsr,
+  getCsr,
+  type KubeError,
+  type KubeResult,
+  markFailed,
+  uploadCertificate,
+  approveCsr,
+} from '../kube/index.js';
+import type { Policy } from '../policy/index.js';
+import { terminalSafe } from '../text/sanitize.js';
+import {
+  FAILED_REASON,
+  conditionMessage,
+  type DecideSettings,
+  type Decision,
+  decide,
+  type WarnAction,
+} from './decide.js';
+import { createLeaderElector, type LeaderElectionTimings, type LeaderElector } from './leader-election.js';
+import { ControllerMetrics } from './metrics.js';
+import { createWorkQueue, type WorkQueue, type WorkResult } from './work-queue.js';
+
+/** Issues a certificate for one approved CSR with the signer's CA. */
+export interface SignerIssuer {
+  /**
+   * Resolves the PEM certificate, or `{ refused }` with a sentence when the signer's rules refuse the request
+   * (it becomes the Failed condition's message). Throws for anything that is not the request's fault
+   * (CA expired, key unreadable): the CSR is retried later, not marked Failed.
+   */
+  issue(csr: V1CertificateSigningRequest): Promise<{ certificatePem: string; serial?: string } | { refused: string }>;
+}
+
+export interface ControllerOptions {
+  /** The cluster to serve. */
+  context: ClusterContext;
+  /** Signer names served; CSRs of other signers are never touched. */
+  signers: string[];
+  policy: Policy;
+  approve: boolean;
+  sign: boolean;
+  /** What to do when the findings have warnings and no failure. @default 'leave' */
+  onWarn?: WarnAction;
+  /** One issuer per signer name (needed when sign is set). */
+  issuers?: ReadonlyMap<string, SignerIssuer>;
+  checkSignerRules?: DecideSettings['checkSignerRules'];
+  /** Log decisions only: no writes, no lease. */
+  dryRun?: boolean;
+  /** Lease-based leader election; `false` acts without a lease (one replica only). */
+  leaderElection?: false | ({ namespace: string; name: string; identity?: string } & Partial<LeaderElectionTimings>);
+  metrics?: ControllerMetrics;
+  /** One line per decision and event; values are terminal-safe. @default stderr */
+  log?: (line: string) => void;
+  /** Parallel CSR workers. @default 8 */
+  concurrency?: number;
+  /** Work-queue retry backoff, ms. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Append every write to this audit log (services/config/audit). */
+  auditFile?: string;
+  /** A store to use instead of making one (tests, or to share the TUI's). It must follow CSRs and pods. */
+  store?: ClusterStore;
+}
+
+export interface ControllerStats {
+  approved: number;
+  denied: number;
+  issued: number;
+  failed: number;
+  leftPending: number;
+}
+
+export interface Controller {
+  /** Starts informers, leader election and workers; resolves once the CSR cache has synced (or 30 s passed). */
+  start(): Promise<void>;
+  /** Finishes in-flight writes, releases the lease, stops informers. Idempotent. */
+  stop(): Promise<void>;
+  isLeader(): boolean;
+  /** This replica's lease identity. */
+  identity: string;
+  metrics: ControllerMetrics;
+  /** Counts of this replica's own writes. */
+  stats(): ControllerStats;
+  /** Names of CSRs whose certificate this replica uploaded. */
+  issuedNames(): readonly string[];
+  /** Resolves when no CSR work is queued or waiting for a retry. */
+  whenIdle(): Promise<void>;
+  /** Health for /healthz. */
+  health(): { ok: boolean; reason?: string };
+}
+
+const TRANSIENT: ReadonlySet<KubeError['kind']> = new Set([
+  'conflict',
+  'gone',
+  'too-many-requests',
+  'server',
+  'timeout',
+  'unreachable',
+  'tls',
+  'unknown',
+  'forbidden',
+  'unauthorized',
+]);
+
+function kv(fields: Record<string, string | number | undefined>): string {
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => {
+      const s = terminalSafe(String(v), { maxLength: 400 });
+      return `${k}=${/[\s"=]/.test(s) ? JSON.stringify(s) : s}`;
+    })
+    .join(' ');
+}
+
+function has(csr: V1CertificateSigningRequest, type: string): boolean {
+  return (csr.status?.conditions ?? []).some((c) => c.type === type);
+}
+
+export function defaultIdentity(): string {
+  return `${process.env.POD_NAME || hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+export function createController(options: ControllerOptions): Controller {
+  const ctx = options.context;
+  const signers = new Set(options.signers);
+  const dryRun = options.dryRun ?? false;
+  const metrics = options.metrics ?? new ControllerMetrics();
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const settings: DecideSettings = {
+    signers,
+    approve: options.approve,
+    sign: options.sign,
+    policy: options.policy,
+    onWarn: options.onWarn ?? 'leave',
+    ...(options.checkSignerRules ? { checkSignerRules: options.checkSignerRules } : {}),
+  };
+  const issuers = options.issuers ?? new Map<string, SignerIssuer>();
+  if (options.sign && !dryRun) {
+    const missing = options.signers.filter((s) => !issuers.has(s));
+    if (missing.length)
+      throw new Error(`No CA for signer ${missing.join(', ')}: pass --ca-cert/--ca-key or --signer-ca for it.`);
+  }
+  const identity = (options.leaderElection ? options.leaderElection.identity : undefined) ?? defaultIdentity();
+  const store: ClusterStore =
+    options.store ?? createClusterStore([ctx], { pods: true, tigera: false, backoff: options.backoff ?? {} });
+  const ownStore = !options.store;
+
+  const stats: ControllerStats = { approved: 0, denied: 0, issued: 0, failed: 0, leftPending: 0 };
+  const issuedHere = new Map<string, string>(); // uid → name
+  const leftFor = new Map<string, string>(); // name → last "leave" reason logged
+  const lastLogged = new Map<string, string>(); // name → last message logged for a refusal to act
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  let unsubscribe: (() => void) | undefined;
+  const queueBusy = () => queue.size() > 0;
+
+  const elector: LeaderElector | undefined =
+    options.leaderElection && !dryRun
+      ? createLeaderElector({
+          ...options.leaderElection,
+          identity,
+          kubeConfig: ctx.kubeConfig,
+          log: (line) => log(`${new Date().toISOString()} ${line}`),
+          onStartedLeading: () => {
+            metrics.leader.set(1);
+            enqueueAll();
+          },
+          onStoppedLeading: () => metrics.leader.set(0),
+        })
+      : undefined;
+  const isLeader = () => (elector ? elector.isLeader() : !stopping || queueBusy());
+  metrics.leader.set(elector ? 0 : 1);
+
+  function say(event: string, fields: Record<string, string | number | undefined>): void {
+    log(`${new Date().toISOString()} ${event} ${kv(fields)}`);
+  }
+
+  async function audit(entry: Omit<AuditInput, 'context' | 'localUser'>): Promise<void> {
+    if (!options.auditFile) return;
+    try {
+      await appendAudit({ ...entry, context: ctx.name, localUser: `controller:${identity}` }, options.auditFile);
+    } catch (err) {
+      say('audit-error', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  function ours(csr: V1CertificateSigningRequest | undefined): boolean {
+    return !!csr && signers.has(csr.spec?.signerName ?? '');
+  }
+
+  function enqueueAll(): void {
+    for (const [name, csr] of store.snapshot(ctx.name).csrs) if (ours(csr)) queue.add(name);
+  }
+
+  function updatePending(): void {
+    const counts = new Map<string, number>(options.signers.map((s) => [s, 0]));
+    for (const csr of store.snapshot(ctx.name).csrs.values()) {
+      const s = csr.spec?.signerName ?? '';
+      if (!counts.has(s)) continue;
+      if (has(csr, 'Denied') || has(csr, 'Failed') || csr.status?.certificate) continue;
+      counts.set(s, (counts.get(s) ?? 0) + 1);
+    }
+    for (const [s, n] of counts) metrics.pending.set(n, { signer: s });
+  }
+
+  /** Handles a failed write: transient → retry; the CSR moved on (refused, not found, invalid) → done. */
+  function afterError(action: string, name: string, signer: string, error: KubeError): WorkResult {
+    metrics.errors.inc({ signer, kind: error.kind });
+    const message = `${action} ${name}: ${error.message}`;
+    if (lastLogged.get(name) !== message) {
+      lastLogged.set(name, message);
+      say('write-error', { action, csr: name, signer, kind: error.kind, error: error.message });
+    }
+    return TRANSIENT.has(error.kind) ? 'retry' : 'done';
+  }
+
+  async function write<T>(fn: () => Promise<KubeResult<T>>): Promise<KubeResult<T> | undefined> {
+    if (!isLeader()) return undefined; // the fence: only the leader writes
+    return fn();
+  }
+
+  async function sign(csr: V1CertificateSigningRequest): Promise<WorkResult> {
+    const name = csr.metadata?.name ?? '';
+    const uid = csr.metadata?.uid ?? '';
+    const signer = csr.spec?.signerName ?? '';
+    if (issuedHere.has(uid)) return 'done';
+    if (dryRun) {
+      say('would-sign', { csr: name, signer });
+      return 'done';
+    }
+    // A quorum read: the cache may lag behind another replica's upload; never sign what is issued already.
+    const fresh = await getCsr(ctx, name);
+    if (!fresh.ok) return fresh.error.kind === 'not-found' ? 'done' : afterError('read', name, signer, fresh.error);
+    const current = fresh.value;
+    if (current.metadata?.uid !== uid && uid) return 'done';
+    if (current.status?.certificate || has(current, 'Failed') || has(current, 'Denied') || !has(current, 'Approved'))
+      return 'done';
+    const issuer = issuers.get(signer);
+    if (!issuer) return 'done';
+    const started = performance.now();
+    let issued: Awaited<ReturnType<SignerIssuer['issue']>>;
+    try {
+      issued = await issuer.issue(current);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      metrics.errors.inc({ signer, kind: 'issue' });
+      if (lastLogged.get(name) !== why) {
+        lastLogged.set(name, why);
+        say('issue-error', { csr: name, signer, error: why });
+      }
+      return 'retry';
+    }
+    if ('refused' in issued) {
+      const message = conditionMessage(issued.refused);
+      const r = await write(() => markFailed(ctx, name, FAILED_REASON, message));
+      if (!r) return 'done';
+      if (!r.ok) return afterError('mark-failed', name, signer, r.error);
+      if (r.value.changed) {
+        stats.failed++;
+        metrics.failed.inc({ signer });
+        say('failed', { csr: name, signer, reason: FAILED_REASON, message });
+        await audit({
+          action: 'mark-failed',
+          csrName: name,
+          csrUid: uid,
+          signer,
+          reason: FAILED_REASON,
+          outcome: 'ok',
+          detail: message,
+        });
+      }
+      return 'done';
+    }
+    const r = await write(() => uploadCertificate(ctx, name, issued.certificatePem));
+    if (!r) return 'done';
+    if (!r.ok) {
+      if (r.error.kind === 'refused') return 'done'; // a certificate is there already: never overwrite
+      return afterError('upload', name, signer, r.error);
+    }
+    issuedHere.set(uid, name);
+    stats.issued++;
+    metrics.issued.inc({ signer });
+    metrics.signLatency.observe((performance.now() - started) / 1000, { signer });
+    const created = csr.metadata?.creationTimestamp ? new Date(csr.metadata.creationTimestamp).getTime() : undefined;
+    if (created) metrics.timeToIssue.observe(Math.max(0, Date.now() - created) / 1000, { signer });
+    say('issued', { csr: name, signer, serial: issued.serial });
+    await audit({
+      action: 'sign',
+      csrName: name,
+      csrUid: uid,
+      signer,
+      outcome: 'ok',
+      ...(issued.serial ? { serial: issued.serial } : {}),
+    });
+    return 'done';
+  }
+
+  async function act(
+    csr: V1CertificateSigningRequest,
+    decision: Decision,
+  ): Promise<WorkResult | V1CertificateSigningRequest> {
+    const name = csr.metadata?.name ?? '';
+    const uid = csr.metadata?.uid ?? '';
+    const signer = csr.spec?.signerName ?? '';
+    switch (decision.kind) {
+      case 'ignore':
+        return 'done';
+      case 'leave': {
+        if (leftFor.get(name) !== decision.why) {
+          leftFor.set(name, decision.why);
+          stats.leftPending++;
+          metrics.left.inc({ signer });
+          say('left-pending', { csr: name, signer, why: decision.why });
+        }
+        return 'done';
+      }
+      case 'approve': {
+        if (dryRun) {
+          say('would-approve', { csr: name, signer, message: decision.message });
+          if (settings.sign) say('would-sign', { csr: name, signer });
+          return 'done';
+        }
+        const r = await write(() => approveCsr(ctx, name, { reason: decision.reason, message: decision.message }));
+        if (!r) return 'done';
+        if (!r.ok) return afterError('approve', name, signer, r.error);
+        leftFor.delete(name);
+        if (r.value.changed) {
+          stats.approved++;
+          metrics.approved.inc({ signer });
+          say('approved', { csr: name, signer, reason: decision.reason });
+          await audit({
+            action: 'approve',
+            csrName: name,
+            csrUid: uid,
+            signer,
+            reason: decision.reason,
+            outcome: 'ok',
+            detail: decision.message,
+          });
+        }
+        return r.value.csr;
+      }
+      case 'deny': {
+        if (dryRun) {
+          say('would-deny', { csr: name, signer, message: decision.message });
+          return 'done';
+        }
+        const r = await write(() => denyCsr(ctx, name, { reason: decision.reason, message: decision.message }));
+        if (!r) return 'done';
+        if (!r.ok) return afterError('deny', name, signer, r.error);
+        leftFor.delete(name);
+        if (r.value.changed) {
+          stats.denied++;
+          metrics.denied.inc({ signer });
+          say('denied', { csr: name, signer, reason: decision.reason, message: decision.message });
+          await audit({
+            action: 'deny',
+            csrName: name,
+            csrUid: uid,
+            signer,
+            reason: decision.reason,
+            outcome: 'ok',
+            detail: decision.message,
+          });
+        }
+        return 'done';
+      }
+      case 'sign':
+        return sign(csr);
+    }
+  }
+
+  async function reconcile(name: string): Promise<WorkResult> {
+    if (!isLeader() && !dryRun) return 'done'; // re-queued when this replica starts leading
+    const snapshot = store.snapshot(ctx.name);
+    let csr = snapshot.csrs.get(name);
+    // Approve then sign in one go: the approve write returns the approved CSR.
+    for (let step = 0; step < 3 && csr && ours(csr); step++) {
+      const decision = await decide(csr, settings, snapshot.pods.values());
+      const next = await act(csr, decision);
+      if (typeof next === 'string') return next;
+      csr = next;
+    }
+    return 'done';
+  }
+
+  const queue: WorkQueue = createWorkQueue(reconcile, {
+    concurrency: options.concurrency ?? 8,
+    backoffInitialMs: options.backoff?.initialMs ?? 200,
+    backoffMaxMs: options.backoff?.maxMs ?? 30_000,
+  });
+
+  return {
+    identity,
+    metrics,
+    isLeader,
+    stats: () => ({ ...stats }),
+    issuedNames: () => [...issuedHere.values()],
+    whenIdle: () => queue.whenIdle(),
+    health() {
+      if (stopping) return { ok: false, reason: 'shutting down' };
+      return { ok: true };
+    },
+    async start() {
+      say('starting', {
+        identity,
+        context: ctx.name,
+        signers: options.signers.join(','),
+        policy: options.policy.name,
+        approve: String(options.approve),
+        sign: String(options.sign),
+        dryRun: String(dryRun),
+      });
+      unsubscribe = store.subscribe((batch) => {
+        let podsChanged = false;
+        for (const change of batch.changes) {
+          if (change.context !== ctx.name) continue;
+          const snapshot = store.snapshot(ctx.name);
+          for (const name of change.upserted.csrs ?? []) if (ours(snapshot.csrs.get(name))) queue.add(name);
+          for (const name of change.deleted.csrs ?? []) {
+            leftFor.delete(name);
+            lastLogged.delete(name);
+          }
+          if (change.upserted.pods?.length) podsChanged = true;
+          if (change.synced) enqueueAll();
+        }
+        // A CSR left pending because its pod was not known yet gets another look when pods change.
+        if (podsChanged) for (const name of leftFor.keys()) queue.add(name);
+        updatePending();
+      });
+      if (ownStore) store.start();
+      elector?.start();
+      const synced = await store.whenSynced(ctx.name, 30_000);
+      if (!synced)
+        say('not-synced', { context: ctx.name, note: 'the CSR cache has not synced yet; retrying in the background' });
+      enqueueAll();
+      updatePending();
+    },
+    stop() {
+      if (!stopped) {
+        stopped = (async () => {
+          stopping = true;
+          say('stopping', { identity });
+          unsubscribe?.();
+          await queue.shutDown(); // in-flight writes finish first
+          await elector?.stop();
+          metrics.leader.set(0);
+          if (ownStore) store.stop();
+          say('stopped', { identity });
+        })();
+      }
+      return stopped;
+    },
+  };
+}

@@ -1,6 +1,20 @@
 // The cluster's own signers, as kube-controller-manager runs them: signs Approved kubernetes.io/kube-apiserver-client,
-// kube-apiserver-client-kubelet and kubelet-serving requests with the cluster CA (issue 8).
-// STUB (interface fixed; the scenarios engineer implements it).
+// kube-apiserver-client-kubelet and kubelet-serving requests with the cluster CA (issue 8). It acts over HTTPS like
+// the real controller: watches CSRs (list+watch, never polls), writes certificates and Failed conditions through
+// /status, re-reads on 409.
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import {
+  checkSignerRules,
+  decodeCsr,
+  issueCertificate,
+  KUBE_APISERVER_CLIENT,
+  KUBE_APISERVER_CLIENT_KUBELET,
+  KUBELET_SERVING,
+  type LoadedCa,
+  loadCaFromPem,
+  PkiError,
+} from '../pki/index.js';
+import { type Clients, clientsFor, describeError, listWatch, statusCode } from './scenarios/kube.js';
 import type { SandboxClusterHandle } from './scenarios/types.js';
 
 export interface ClusterSignerOptions {
@@ -13,5 +27,139 @@ export interface ClusterSignerOptions {
   log?: (line: string) => void;
 }
 
+export const BUILTIN_SIGNERS: readonly string[] = [
+  KUBE_APISERVER_CLIENT,
+  KUBE_APISERVER_CLIENT_KUBELET,
+  KUBELET_SERVING,
+];
+
+/** The identity the signing loop acts as (kube-controller-manager's client certificate). */
+export const CLUSTER_SIGNER_USER = 'system:kube-controller-manager';
+const CLUSTER_SIGNER_GROUPS = ['system:masters', 'system:authenticated'];
+
+function hasCondition(csr: V1CertificateSigningRequest, type: string): boolean {
+  return !!csr.status?.conditions?.some((c) => c.type === type && c.status === 'True');
+}
+
+/** kube-controller-manager's filter: its signer, Approved, not Failed, no certificate yet. */
+export function wantsSigning(csr: V1CertificateSigningRequest): boolean {
+  return (
+    BUILTIN_SIGNERS.includes(csr.spec?.signerName ?? '') &&
+    hasCondition(csr, 'Approved') &&
+    !hasCondition(csr, 'Failed') &&
+    !csr.status?.certificate
+  );
+}
+
+type Verdict = { certificatePem: string } | { failure: string };
+
+/** Decides what to write for one request: the certificate, or the signer's refusal. */
+async function sign(csr: V1CertificateSigningRequest, ca: LoadedCa, durationSeconds: number): Promise<Verdict> {
+  const spec = csr.spec!;
+  const pem = Buffer.from(spec.request, 'base64').toString('utf8');
+  const decoded = await decodeCsr(pem);
+  const rule = checkSignerRules(spec.signerName, decoded, spec.usages ?? []);
+  if (rule) return { failure: rule };
+  const profile = {
+    name: 'cluster-signing',
+    allowedUsages: [],
+    defaultDurationSeconds: durationSeconds,
+    maxDurationSeconds: durationSeconds,
+  };
+  try {
+    const issued = await issueCertificate(decoded, ca, {
+      usages: spec.usages ?? [],
+      signerName: spec.signerName,
+      expirationSeconds: spec.expirationSeconds,
+      profile,
+    });
+    return { certificatePem: issued.pem };
+  } catch (err) {
+    // Rule violations are permanent (Failed); anything else (an expired CA, say) is retried on the next event.
+    if (err instanceof PkiError && err.code === 'signer-refused') return { failure: err.message };
+    throw err;
+  }
+}
+
 /** Starts the signing loop (acting over HTTPS as kube-controller-manager); resolves once it is watching. */
-export async function startClusterSigner(_cluster: SandboxClusterHandle, _options: ClusterSignerOptions): Promise<void> {}
+export async function startClusterSigner(cluster: SandboxClusterHandle, options: ClusterSignerOptions): Promise<void> {
+  const log = (line: string): void => options.log?.(`cluster-signer ${cluster.name}: ${line}`);
+  const ca = await loadCaFromPem(options.caCertPem, options.caKeyPem);
+  const kcm: Clients = clientsFor(cluster.kubeConfigFor(CLUSTER_SIGNER_USER, CLUSTER_SIGNER_GROUPS));
+  // One worker per name at a time; a newer event while it works makes it look again (like a workqueue's dirty set).
+  const busy = new Set<string>();
+  const dirty = new Set<string>();
+
+  const handle = async (name: string): Promise<void> => {
+    for (let attempt = 0; attempt < 10 && !options.signal.aborted; attempt++) {
+      let csr: V1CertificateSigningRequest;
+      try {
+        csr = await kcm.certs.readCertificateSigningRequest({ name });
+      } catch (err) {
+        if (statusCode(err) === 404) return;
+        throw err;
+      }
+      if (!wantsSigning(csr)) return;
+      const verdict = await sign(csr, ca, options.durationSeconds);
+      const now = new Date();
+      if ('failure' in verdict) {
+        csr.status = {
+          ...csr.status,
+          conditions: [
+            ...(csr.status?.conditions ?? []),
+            {
+              type: 'Failed',
+              status: 'True',
+              reason: 'SignerValidationFailure',
+              message: verdict.failure,
+              lastUpdateTime: now,
+              lastTransitionTime: now,
+            },
+          ],
+        };
+      } else {
+        csr.status = { ...csr.status, certificate: Buffer.from(verdict.certificatePem).toString('base64') };
+      }
+      try {
+        await kcm.certs.replaceCertificateSigningRequestStatus({ name, body: csr });
+        log('failure' in verdict ? `${name}: Failed: ${verdict.failure}` : `${name}: issued`);
+        return;
+      } catch (err) {
+        if (statusCode(err) === 409) continue;
+        if (statusCode(err) === 404) return;
+        throw err;
+      }
+    }
+  };
+
+  const enqueue = (name: string): void => {
+    if (busy.has(name)) {
+      dirty.add(name);
+      return;
+    }
+    busy.add(name);
+    void (async () => {
+      do {
+        dirty.delete(name);
+        try {
+          await handle(name);
+        } catch (err) {
+          if (!options.signal.aborted) log(`${name}: ${describeError(err)}`);
+        }
+      } while (dirty.has(name) && !options.signal.aborted);
+      busy.delete(name);
+    })();
+  };
+
+  await listWatch<V1CertificateSigningRequest>({
+    kc: kcm.kc,
+    path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+    list: () => kcm.certs.listCertificateSigningRequest(),
+    signal: options.signal,
+    log,
+    onEvent(type, csr) {
+      const name = csr.metadata?.name;
+      if (type !== 'DELETED' && name && wantsSigning(csr)) enqueue(name);
+    },
+  });
+}

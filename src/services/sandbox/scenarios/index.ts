@@ -1,5 +1,9 @@
 // The registry of sandbox scenarios. A scenario acts on one simulated cluster like real requesters and
 // controllers would (over HTTPS with its own identities), until its signal aborts.
+import { calicoRollout } from './calico-rollout.js';
+import { hostile } from './hostile.js';
+import { istioSigners } from './istio-signers.js';
+import { onboarding } from './onboarding.js';
 import type { SandboxClusterHandle } from './types.js';
 
 export type { SandboxClusterHandle } from './types.js';
@@ -19,4 +23,9 @@ export interface Scenario {
   start(ctx: ScenarioContext): Promise<void>;
 }
 
-export const scenarios: Record<string, Scenario> = {};
+export const scenarios: Record<string, Scenario> = {
+  [calicoRollout.name]: calicoRollout,
+  [istioSigners.name]: istioSigners,
+  [onboarding.name]: onboarding,
+  [hostile.name]: hostile,
+};

@@ -1,0 +1,29 @@
+// The `hostile` scenario: submits the requests a careful approver must catch (hostile-requests.ts), each with the
+// identity of its requester, so spec.username/groups are what the API server records for that identity.
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { buildHostileRequests } from './hostile-requests.js';
+import type { Scenario } from './index.js';
+import { clientsFor, describeError, statusCode } from './kube.js';
+import { applyManifests } from './manifests.js';
+
+export const hostile: Scenario = {
+  name: 'hostile',
+  description:
+    'Requests to refuse: forged requestor, another node, O=system:masters, RSA-1024, escape sequences, bidi, 500 SANs, ten years.',
+  async start(ctx) {
+    const admin = clientsFor(ctx.cluster.kubeConfigFor('admin', ['system:masters']));
+    await applyManifests(admin, 'hostile');
+    const signerName = typeof ctx.options.signerName === 'string' ? ctx.options.signerName : undefined;
+    const requests = await buildHostileRequests(signerName);
+    for (const r of requests) {
+      const client = clientsFor(ctx.cluster.kubeConfigFor(r.requester.user, r.requester.groups));
+      try {
+        await client.certs.createCertificateSigningRequest({ body: r.body as V1CertificateSigningRequest });
+      } catch (err) {
+        if (statusCode(err) === 409) continue;
+        throw new Error(`hostile: the sandbox refused ${r.name} from ${r.requester.user}: ${describeError(err)}`);
+      }
+    }
+    ctx.log(`hostile: ${requests.length} requests submitted`);
+  },
+};

@@ -1,0 +1,231 @@
+// Small client-side helpers the scenarios and the cluster signer share: API clients for an identity, a list+watch
+// loop that resumes from its resourceVersion (relisting on 410), retries of read-modify-write on 409, and
+// abortable delays. Everything goes over HTTPS with @kubernetes/client-node, as a real requester would.
+import {
+  ApiException,
+  CertificatesV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  RbacAuthorizationV1Api,
+  Watch,
+} from '@kubernetes/client-node';
+
+export interface Clients {
+  kc: KubeConfig;
+  certs: CertificatesV1Api;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  rbac: RbacAuthorizationV1Api;
+}
+
+export function clientsFor(kc: KubeConfig): Clients {
+  return {
+    kc,
+    certs: kc.makeApiClient(CertificatesV1Api),
+    core: kc.makeApiClient(CoreV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
+  };
+}
+
+/** The groups a service account authenticates with, as the ServiceAccount token authenticator sets them. */
+export function serviceAccountIdentity(namespace: string, name: string): { user: string; groups: string[] } {
+  return {
+    user: `system:serviceaccount:${namespace}:${name}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+  };
+}
+
+export function statusCode(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; statusCode?: unknown };
+    if (typeof e.statusCode === 'number') return e.statusCode;
+    if (typeof e.code === 'number') return e.code;
+  }
+  return undefined;
+}
+
+/** One line for a log: the server's Status message when there is one, otherwise the error's message. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    let message: string | undefined;
+    if (typeof body === 'string') {
+      try {
+        const parsed = JSON.parse(body) as { message?: unknown };
+        if (typeof parsed.message === 'string') message = parsed.message;
+      } catch {
+        message = body.slice(0, 200);
+      }
+    } else if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+      message = (body as { message: string }).message;
+    }
+    return `HTTP ${err.code}: ${message ?? 'no message'}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolves after `ms`, or early (without error) when the signal aborts. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Creates the object, ignoring 409 AlreadyExists. */
+export async function createIfAbsent(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (err) {
+    if (statusCode(err) !== 409) throw err;
+  }
+}
+
+/** Read, change, write; on 409 Conflict read again and retry (up to `attempts` times). */
+export async function updateWithRetry<T>(
+  read: () => Promise<T>,
+  change: (current: T) => T | undefined,
+  write: (next: T) => Promise<unknown>,
+  attempts = 10,
+): Promise<boolean> {
+  for (let i = 0; ; i++) {
+    const current = await read();
+    const next = change(current);
+    if (next === undefined) return false;
+    try {
+      await write(next);
+      return true;
+    } catch (err) {
+      if (statusCode(err) !== 409 || i >= attempts - 1) throw err;
+    }
+  }
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+interface KubeObject {
+  metadata?: { resourceVersion?: string; name?: string };
+}
+
+export interface ListWatchOptions<T extends KubeObject> {
+  kc: KubeConfig;
+  /** The collection's URL path, e.g. /apis/certificates.k8s.io/v1/certificatesigningrequests. */
+  path: string;
+  /** Lists the collection (with the same selectors as `query`). */
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  /** fieldSelector / labelSelector for the watch. */
+  query?: Record<string, string>;
+  /** Called with every object of the initial list as ADDED (with `initial` true), then every change. */
+  onEvent: (type: WatchEventType, obj: T, initial: boolean) => void;
+  signal: AbortSignal;
+  log?: (line: string) => void;
+}
+
+/**
+ * A list+watch loop, the way client-go's reflector does it: list, then watch from the list's resourceVersion,
+ * resume from the last seen resourceVersion when the stream ends, relist on 410 Expired. Resolves after the
+ * first list has been delivered and the watch is open; runs until the signal aborts.
+ */
+export async function listWatch<T extends KubeObject>(options: ListWatchOptions<T>): Promise<void> {
+  const { kc, path, list, onEvent, signal } = options;
+  const watch = new Watch(kc);
+  let resourceVersion = '';
+  let backoff = 200;
+  let resolveReady: () => void = () => {};
+  let rejectReady: (err: unknown) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  let firstRound = true;
+
+  const relist = async (): Promise<void> => {
+    const result = await list();
+    resourceVersion = result.metadata?.resourceVersion ?? '';
+    for (const item of result.items) onEvent('ADDED', item, true);
+  };
+
+  let stopped = false;
+  const watchOnce = (): Promise<'ended' | 'expired' | 'error'> =>
+    new Promise((resolve) => {
+      let outcome: 'ended' | 'expired' | 'error' = 'ended';
+      let controller: AbortController | undefined;
+      let failure: unknown;
+      const onAbort = (): void => controller?.abort();
+      void watch
+        .watch(
+          path,
+          { ...options.query, resourceVersion, allowWatchBookmarks: true },
+          (phase: string, obj: unknown) => {
+            if (phase === 'ERROR') {
+              const code = (obj as { code?: number } | undefined)?.code;
+              outcome = code === 410 ? 'expired' : 'error';
+              return;
+            }
+            const object = obj as T;
+            const rv = object?.metadata?.resourceVersion;
+            if (rv) resourceVersion = rv;
+            if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') onEvent(phase, object, false);
+          },
+          (err: unknown) => {
+            signal.removeEventListener('abort', onAbort);
+            if (err && !signal.aborted) {
+              failure = err;
+              outcome = statusCode(err) === 410 ? 'expired' : 'error';
+              if (!firstRound) options.log?.(`watch ${path} ended: ${describeError(err)}`);
+            }
+            resolve(outcome);
+          },
+        )
+        .then((c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+          if (firstRound) {
+            firstRound = false;
+            if (failure) {
+              stopped = true;
+              rejectReady(failure);
+            } else resolveReady();
+          }
+        });
+    });
+
+  const loop = async (): Promise<void> => {
+    let needList = false;
+    while (!signal.aborted && !stopped) {
+      try {
+        if (needList) {
+          await relist();
+          needList = false;
+        }
+        const outcome = await watchOnce();
+        if (signal.aborted || stopped) return;
+        if (outcome === 'expired') needList = true;
+        if (outcome === 'ended') {
+          backoff = 200;
+          continue;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        options.log?.(`list ${path} failed: ${describeError(err)}`);
+        needList = true;
+      }
+      await delay(backoff, signal);
+      backoff = Math.min(backoff * 2, 5000);
+    }
+  };
+
+  await relist();
+  void loop();
+  await ready;
+}

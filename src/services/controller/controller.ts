@@ -10,14 +10,14 @@ import {
   type ClusterStore,
   createClusterStore,
   denyCsr,
-  getCsr,
   type KubeError,
   type KubeResult,
-  markFailed,
-  uploadCertificate,
   approveCsr,
 } from '../kube/index.js';
+import { checkSignerRules, type LoadedCa, type SigningProfile } from '../pki/index.js';
 import type { Policy } from '../policy/index.js';
+import type { AuditSink } from '../actions/audit-helpers.js';
+import { signCsr } from '../actions/sign.js';
 import { terminalSafe } from '../text/sanitize.js';
 import {
   FAILED_REASON,
@@ -31,14 +31,10 @@ import { createLeaderElector, type LeaderElectionTimings, type LeaderElector } f
 import { ControllerMetrics } from './metrics.js';
 import { createWorkQueue, type WorkQueue, type WorkResult } from './work-queue.js';
 
-/** Issues a certificate for one approved CSR with the signer's CA. */
-export interface SignerIssuer {
-  /**
-   * Resolves the PEM certificate, or `{ refused }` with a sentence when the signer's rules refuse the request
-   * (it becomes the Failed condition's message). Throws for anything that is not the request's fault
-   * (CA expired, key unreadable): the CSR is retried later, not marked Failed.
-   */
-  issue(csr: V1CertificateSigningRequest): Promise<{ certificatePem: string; serial?: string } | { refused: string }>;
+/** The CA a signer name signs with, and the profile (durations, allowed usages) it applies. */
+export interface SignerCa {
+  ca: LoadedCa;
+  profile?: SigningProfile;
 }
 
 export interface ControllerOptions {
@@ -51,8 +47,8 @@ export interface ControllerOptions {
   sign: boolean;
   /** What to do when the findings have warnings and no failure. @default 'leave' */
   onWarn?: WarnAction;
-  /** One issuer per signer name (needed when sign is set). */
-  issuers?: ReadonlyMap<string, SignerIssuer>;
+  /** One CA per signer name (needed for each signer when sign is set). */
+  cas?: ReadonlyMap<string, SignerCa>;
   checkSignerRules?: DecideSettings['checkSignerRules'];
   /** Log decisions only: no writes, no lease. */
   dryRun?: boolean;
@@ -141,11 +137,11 @@ export function createController(options: ControllerOptions): Controller {
     sign: options.sign,
     policy: options.policy,
     onWarn: options.onWarn ?? 'leave',
-    ...(options.checkSignerRules ? { checkSignerRules: options.checkSignerRules } : {}),
+    checkSignerRules: options.checkSignerRules ?? checkSignerRules,
   };
-  const issuers = options.issuers ?? new Map<string, SignerIssuer>();
+  const cas = options.cas ?? new Map<string, SignerCa>();
   if (options.sign && !dryRun) {
-    const missing = options.signers.filter((s) => !issuers.has(s));
+    const missing = options.signers.filter((s) => !cas.has(s));
     if (missing.length)
       throw new Error(`No CA for signer ${missing.join(', ')}: pass --ca-cert/--ca-key or --signer-ca for it.`);
   }
@@ -184,14 +180,7 @@ export function createController(options: ControllerOptions): Controller {
     log(`${new Date().toISOString()} ${event} ${kv(fields)}`);
   }
 
-  async function audit(entry: Omit<AuditInput, 'context' | 'localUser'>): Promise<void> {
-    if (!options.auditFile) return;
-    try {
-      await appendAudit({ ...entry, context: ctx.name, localUser: `controller:${identity}` }, options.auditFile);
-    } catch (err) {
-      say('audit-error', { error: err instanceof Error ? err.message : String(err) });
-    }
-  }
+  const audit = (entry: Omit<AuditInput, 'context' | 'localUser'>) => auditSinkFor({ ...entry, context: ctx.name });
 
   function ours(csr: V1CertificateSigningRequest | undefined): boolean {
     return !!csr && signers.has(csr.spec?.signerName ?? '');
@@ -228,6 +217,16 @@ export function createController(options: ControllerOptions): Controller {
     return fn();
   }
 
+  const auditSinkFor: AuditSink = async (entry) => {
+    if (!options.auditFile) return;
+    try {
+      await appendAudit({ ...entry, localUser: `controller:${identity}` }, options.auditFile);
+    } catch (err) {
+      say('audit-error', { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  /** Signs through the same action as `certdesk sign` (services/actions): quorum re-read, signer rules, issue, upload. */
   async function sign(csr: V1CertificateSigningRequest): Promise<WorkResult> {
     const name = csr.metadata?.name ?? '';
     const uid = csr.metadata?.uid ?? '';
@@ -237,54 +236,35 @@ export function createController(options: ControllerOptions): Controller {
       say('would-sign', { csr: name, signer });
       return 'done';
     }
-    // A quorum read: the cache may lag behind another replica's upload; never sign what is issued already.
-    const fresh = await getCsr(ctx, name);
-    if (!fresh.ok) return fresh.error.kind === 'not-found' ? 'done' : afterError('read', name, signer, fresh.error);
-    const current = fresh.value;
-    if (current.metadata?.uid !== uid && uid) return 'done';
-    if (current.status?.certificate || has(current, 'Failed') || has(current, 'Denied') || !has(current, 'Approved'))
-      return 'done';
-    const issuer = issuers.get(signer);
-    if (!issuer) return 'done';
+    const signerCa = cas.get(signer);
+    if (!signerCa || !isLeader()) return 'done';
     const started = performance.now();
-    let issued: Awaited<ReturnType<SignerIssuer['issue']>>;
-    try {
-      issued = await issuer.issue(current);
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      metrics.errors.inc({ signer, kind: 'issue' });
-      if (lastLogged.get(name) !== why) {
-        lastLogged.set(name, why);
-        say('issue-error', { csr: name, signer, error: why });
-      }
-      return 'retry';
-    }
-    if ('refused' in issued) {
-      const message = conditionMessage(issued.refused);
-      const r = await write(() => markFailed(ctx, name, FAILED_REASON, message));
-      if (!r) return 'done';
-      if (!r.ok) return afterError('mark-failed', name, signer, r.error);
-      if (r.value.changed) {
-        stats.failed++;
-        metrics.failed.inc({ signer });
-        say('failed', { csr: name, signer, reason: FAILED_REASON, message });
-        await audit({
-          action: 'mark-failed',
-          csrName: name,
-          csrUid: uid,
-          signer,
-          reason: FAILED_REASON,
-          outcome: 'ok',
-          detail: message,
-        });
-      }
-      return 'done';
-    }
-    const r = await write(() => uploadCertificate(ctx, name, issued.certificatePem));
-    if (!r) return 'done';
+    const r = await signCsr(ctx, name, {
+      ca: signerCa.ca,
+      signerName: signer,
+      ...(signerCa.profile ? { profile: signerCa.profile } : {}),
+      audit: auditSinkFor,
+    });
     if (!r.ok) {
-      if (r.error.kind === 'refused') return 'done'; // a certificate is there already: never overwrite
-      return afterError('upload', name, signer, r.error);
+      // The CSR moved on (issued elsewhere, denied, failed, deleted): nothing to do. Never overwrite.
+      if (r.error.kind === 'refused' && r.error.reason !== 'CaExpired' && r.error.reason !== 'SignError') return 'done';
+      if (r.error.kind === 'refused') {
+        metrics.errors.inc({ signer, kind: r.error.reason ?? 'refused' });
+        if (lastLogged.get(name) !== r.error.message) {
+          lastLogged.set(name, r.error.message);
+          say('sign-error', { csr: name, signer, error: r.error.message });
+        }
+        return 'retry';
+      }
+      if (r.error.kind === 'not-found') return 'done';
+      return afterError('sign', name, signer, r.error);
+    }
+    const outcome = r.value;
+    if (outcome.kind === 'marked-failed') {
+      stats.failed++;
+      metrics.failed.inc({ signer });
+      say('failed', { csr: name, signer, reason: outcome.reason, message: outcome.message });
+      return 'done';
     }
     issuedHere.set(uid, name);
     stats.issued++;
@@ -292,15 +272,7 @@ export function createController(options: ControllerOptions): Controller {
     metrics.signLatency.observe((performance.now() - started) / 1000, { signer });
     const created = csr.metadata?.creationTimestamp ? new Date(csr.metadata.creationTimestamp).getTime() : undefined;
     if (created) metrics.timeToIssue.observe(Math.max(0, Date.now() - created) / 1000, { signer });
-    say('issued', { csr: name, signer, serial: issued.serial });
-    await audit({
-      action: 'sign',
-      csrName: name,
-      csrUid: uid,
-      signer,
-      outcome: 'ok',
-      ...(issued.serial ? { serial: issued.serial } : {}),
-    });
+    say('issued', { csr: name, signer, serial: outcome.serial, notAfter: outcome.notAfter.toISOString() });
     return 'done';
   }
 

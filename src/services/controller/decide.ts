@@ -2,8 +2,7 @@
 // controller's settings: approve, deny, leave for a person, sign, or nothing. The same findings a person sees in
 // the TUI decide here, so what a person would approve by hand is what the controller approves.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { decodeCsr } from '../pki/decode.js';
-import type { DecodedCsr } from '../pki/types.js';
+import { type DecodedCsr, decodeCsr } from '../pki/index.js';
 import { evaluateCsr, type Finding, type PodLike, type Policy } from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
 

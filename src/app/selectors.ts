@@ -1,0 +1,623 @@
+// From state to what the views draw. This is the one place where text from a cluster or a CSR becomes
+// terminal-safe for the TUI: every string that reaches a view model passes through `safe` below.
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { humanDuration } from '../services/health/index.js';
+import type { ConnectionState, SignerCapability } from '../services/kube/index.js';
+import { csrCondition, csrState } from '../services/kube/csr-state.js';
+import type { DecodedCertificate, DecodedCsr, SubjectAltNames } from '../services/pki/types.js';
+import type { Finding, FindingLevel } from '../services/policy/types.js';
+import { worstLevel } from '../services/policy/types.js';
+import { terminalSafe } from '../services/text/sanitize.js';
+import { screenLayout } from '../views/layout.js';
+import type {
+  ContextBadgeVm,
+  CsrBadge,
+  CsrRowVm,
+  DialogVm,
+  HeaderVm,
+  HelpGroupVm,
+  InitPodRowVm,
+  InspectVm,
+  KeyHintVm,
+  OverlayVm,
+  ScreenVm,
+  SectionVm,
+  StyledText,
+  Tone,
+} from '../views/models.js';
+import { type CsrEntry, csrOrder, healthSections, initOrder, parseCsrKey, scopedContexts } from './order.js';
+import { type DialogState, cursorPosition, focusedCsrKey, type TuiState, windowTop } from './store.js';
+
+/** Terminal-safe, single line, optionally cut. */
+export function safe(text: unknown, maxLength?: number): string {
+  return terminalSafe(text, maxLength === undefined ? {} : { maxLength });
+}
+
+/** What the selectors may ask about a CSR beyond the snapshot: decoded request, findings, certificate, access. */
+export interface CsrInsights {
+  /** Decoded request and findings, when ready; asks for them (asynchronously) when not. */
+  insight(context: string, csr: V1CertificateSigningRequest): CsrInsight | undefined;
+  /** The issued certificate decoded, when ready (asks for it when not). */
+  certificate(context: string, csr: V1CertificateSigningRequest): DecodedCertificate | undefined;
+  /** What this user may do for the signer (can-i), when known (asks when not). */
+  capability(context: string, signerName: string): { approve?: SignerCapability; sign?: SignerCapability } | undefined;
+}
+
+export interface CsrInsight {
+  decoded?: DecodedCsr;
+  /** Why the request could not be decoded (one sentence). */
+  error?: string;
+  findings: Finding[];
+  worst: FindingLevel;
+}
+
+export const noInsights: CsrInsights = {
+  insight: () => undefined,
+  certificate: () => undefined,
+  capability: () => undefined,
+};
+
+/** Where things live on this machine, for the help screen. */
+export interface Places {
+  config: string;
+  auditLog: string;
+  caRegistry: string;
+}
+
+function connectionBadge(name: string, connection: ConnectionState | undefined, synced: boolean, now: number) {
+  const badge = (state: string, tone: Tone): ContextBadgeVm => ({ name: safe(name), state, tone });
+  if (!connection) return badge('connecting…', 'warn');
+  switch (connection.phase) {
+    case 'connecting':
+      return badge('connecting…', 'warn');
+    case 'live':
+      return badge(synced ? 'live' : 'syncing…', synced ? 'ok' : 'warn');
+    case 'retrying': {
+      const secs = Math.max(0, Math.ceil((connection.nextAttemptAt - now) / 1000));
+      return badge(`retrying ${secs}s (${safe(connection.lastError, 60)})`, 'warn');
+    }
+    case 'forbidden':
+      return badge(`forbidden: ${safe(connection.message, 80)}`, 'bad');
+    case 'unreachable':
+      return badge(`unreachable: ${safe(connection.message, 60)} — r retries`, 'bad');
+  }
+}
+
+export function selectHeader(state: TuiState): HeaderVm {
+  let pending = 0;
+  let stalled = 0;
+  let init = 0;
+  let healthTone: Tone = 'muted';
+  const rank: Record<string, number> = { muted: 0, ok: 1, warn: 2, bad: 3 };
+  const worse = (t: Tone) => {
+    if ((rank[t] ?? 0) > (rank[healthTone] ?? 0)) healthTone = t;
+  };
+  const contexts = state.contexts.map((c) => {
+    const snap = state.snapshots[c];
+    const h = state.health[c];
+    if (h) {
+      pending += h.pendingCount;
+      init += h.podsInInit.length;
+      for (const b of h.signerBacklog) if (b.stalled) stalled++;
+      if (h.signerBacklog.some((b) => b.stalled)) worse('bad');
+      if (h.tigera !== 'not-installed') {
+        for (const t of h.tigera) worse(t.healthy ? 'ok' : t.degraded?.status === 'True' ? 'bad' : 'warn');
+      }
+    }
+    const badge = connectionBadge(c, snap?.connection, snap?.synced ?? false, state.now);
+    if (badge.tone === 'bad') worse('bad');
+    return badge;
+  });
+  return { contexts, pending, stalled, init, healthTone };
+}
+
+function shortRequestor(username: string | undefined): string {
+  const u = username ?? '';
+  return u.startsWith('system:serviceaccount:') ? `sa:${u.slice('system:serviceaccount:'.length)}` : u;
+}
+
+function badgeOf(entry: CsrEntry, insights: CsrInsights): CsrBadge {
+  const insight = insights.insight(entry.context, entry.csr);
+  const state = csrState(entry.csr);
+  if (state === 'Approved') return 'waiting';
+  if (!insight) return 'unknown';
+  return insight.worst;
+}
+
+export function csrRow(entry: CsrEntry, state: TuiState, insights: CsrInsights): CsrRowVm {
+  return {
+    key: entry.key,
+    context: safe(entry.context),
+    name: safe(entry.name, 120),
+    age: entry.created ? humanDuration(state.now - entry.created) : '?',
+    signer: safe(entry.csr.spec?.signerName, 80),
+    requestor: safe(shortRequestor(entry.csr.spec?.username), 80),
+    condition: csrCondition(entry.csr),
+    badge: badgeOf(entry, insights),
+    marked: state.marked.has(entry.key),
+  };
+}
+
+function initRow(entry: ReturnType<typeof initOrder>['entries'][number]): InitPodRowVm {
+  const p = entry.pod;
+  const csr = p.csrName
+    ? `${safe(p.csrName.length > 24 ? `…${p.csrName.slice(-12)}` : p.csrName)} ${p.csrCondition ?? ''}`
+    : '';
+  const bad = /Error|BackOff|Denied|Failed/.test(`${p.status} ${p.csrCondition ?? ''}`);
+  return {
+    key: entry.key,
+    context: safe(entry.context),
+    pod: `${safe(p.namespace)}/${safe(p.name)}`,
+    status: safe(p.status),
+    age: humanDuration(p.age),
+    csr,
+    tone: bad ? 'bad' : 'warn',
+  };
+}
+
+function scopeText(state: TuiState): string {
+  const parts = [state.scope.context ? `ctx ${safe(state.scope.context)}` : 'all contexts', 'pending first'];
+  if (state.scope.namespace) parts.push(`ns ${safe(state.scope.namespace)}`);
+  if (state.scope.signer) parts.push(`signer ${safe(state.scope.signer)}`);
+  if (state.filter.text) parts.push(`filter ${state.filter.invert ? '!' : ''}${safe(state.filter.text)}`);
+  if (state.marked.size) parts.push(`${state.marked.size} selected`);
+  return `· ${parts.join(' · ')}`;
+}
+
+const FOOTER_LIST: KeyHintVm[] = [
+  { key: '↑↓', label: 'move' },
+  { key: '⏎', label: 'inspect' },
+  { key: 'a', label: 'approve' },
+  { key: 'x', label: 'deny' },
+  { key: 's', label: 'sign' },
+  { key: 'e', label: 'export' },
+  { key: 'space', label: 'select' },
+  { key: '/', label: 'filter' },
+  { key: ':', label: 'command' },
+  { key: 'tab', label: 'pane' },
+  { key: '?', label: 'help' },
+  { key: 'q', label: 'quit' },
+];
+const FOOTER_SMALL = new Set(['⏎', 'a', 'x', 's', '/', '?']);
+
+function capabilityHint(
+  state: TuiState,
+  insights: CsrInsights,
+): { approve?: string | undefined; sign?: string | undefined } {
+  const key = focusedCsrKey(state);
+  if (!key) return {};
+  const { context, name } = parseCsrKey(key);
+  const csr = state.snapshots[context]?.csrs.get(name);
+  const signer = csr?.spec?.signerName;
+  if (!signer) return {};
+  const cap = insights.capability(context, signer);
+  const why = (c: SignerCapability | undefined) =>
+    c && !c.allowed ? `not allowed: ${safe(c.missing.join(', '), 60)}` : undefined;
+  return { approve: why(cap?.approve), sign: why(cap?.sign) };
+}
+
+function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): KeyHintVm[] {
+  const m = state.mode;
+  switch (m.kind) {
+    case 'list': {
+      const caps = capabilityHint(state, insights);
+      const keys = FOOTER_LIST.filter((k) => !small || FOOTER_SMALL.has(k.key)).map((k) => {
+        if (k.key === 'a' && caps.approve) return { ...k, label: `approve (${caps.approve})`, disabled: true };
+        if (k.key === 's' && caps.sign) return { ...k, label: `sign (${caps.sign})`, disabled: true };
+        return k;
+      });
+      return keys;
+    }
+    case 'inspect':
+      return [
+        { key: 'esc', label: 'back' },
+        { key: 'a', label: 'approve' },
+        { key: 'x', label: 'deny' },
+        { key: 's', label: 'sign' },
+        { key: 'A', label: 'approve+sign' },
+        { key: 'e', label: 'export' },
+        { key: 'y', label: 'yaml' },
+      ];
+    case 'filter':
+      return [
+        { key: '⏎', label: 'apply' },
+        { key: 'esc', label: 'cancel' },
+        { key: '!', label: 'first to invert' },
+      ];
+    case 'command':
+      return [
+        { key: '⏎', label: 'run' },
+        { key: 'esc', label: 'cancel' },
+        { key: 'ctx', label: 'NAME|all' },
+        { key: 'ns', label: 'NAME|all' },
+        { key: 'signer', label: 'NAME|all' },
+        { key: 'q', label: 'quit' },
+      ];
+    case 'dialog':
+      return [
+        { key: '⏎', label: 'confirm' },
+        { key: 'tab', label: 'next field' },
+        { key: 'esc', label: 'cancel' },
+      ];
+    case 'quit-confirm':
+      return [
+        { key: 'y', label: 'quit anyway' },
+        { key: 'esc', label: 'stay' },
+      ];
+    default:
+      return [
+        { key: 'esc', label: 'back' },
+        { key: '↑↓', label: 'scroll' },
+      ];
+  }
+}
+
+function sanList(sans: SubjectAltNames): string {
+  const parts = [
+    ...sans.dns.map((d) => `DNS ${d}`),
+    ...sans.ip.map((d) => `IP ${d}`),
+    ...sans.uri.map((d) => `URI ${d}`),
+    ...sans.email.map((d) => `email ${d}`),
+    ...sans.other,
+  ];
+  return parts.length ? safe(parts.join(', ')) : 'none';
+}
+
+const findingGlyph: Record<FindingLevel, string> = { ok: '✓', warn: '!', fail: '✗' };
+const findingTone: Record<FindingLevel, Tone> = { ok: 'ok', warn: 'warn', fail: 'bad' };
+
+function time(t: Date | string | undefined): string {
+  if (!t) return '';
+  const d = t instanceof Date ? t : new Date(t);
+  return Number.isFinite(d.getTime()) ? `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC` : '';
+}
+
+/** Inspect (Enter) for one CSR. */
+export function selectInspect(state: TuiState, key: string, insights: CsrInsights): InspectVm {
+  const { context, name } = parseCsrKey(key);
+  const csr = state.snapshots[context]?.csrs.get(name);
+  if (!csr) {
+    return {
+      title: `${safe(name)} · ${safe(context)} · gone`,
+      sections: [{ label: 'Gone', lines: [{ text: 'This CSR was deleted from the cluster.', tone: 'warn' }] }],
+      actions: [{ text: 'esc back' }],
+    };
+  }
+  const insight = insights.insight(context, csr);
+  const created = csr.metadata?.creationTimestamp ? new Date(csr.metadata.creationTimestamp).getTime() : undefined;
+  const age = created ? humanDuration(state.now - created) : '?';
+  const sections: SectionVm[] = [];
+  const d = insight?.decoded;
+  if (d) {
+    sections.push({
+      label: 'Request',
+      lines: [
+        { text: `${safe(d.subject.text) || '(empty subject)'}` },
+        { text: `SANs: ${sanList(d.sans)}` },
+        {
+          text: `key ${safe(d.publicKey.description)}${d.publicKey.supported ? '' : ' (not on the supported list)'}   sig ${safe(d.signatureAlgorithm)}`,
+          tone: d.publicKey.supported ? 'plain' : 'warn',
+        },
+        d.proofOfPossession.verified
+          ? { text: 'proof of possession ✓ (self-signature verifies)', tone: 'ok' }
+          : {
+              text: `proof of possession ✗ ${safe(d.proofOfPossession.error ?? 'self-signature does not verify')}`,
+              tone: 'bad',
+            },
+      ],
+    });
+  } else {
+    sections.push({
+      label: 'Request',
+      lines: [
+        insight?.error
+          ? { text: `could not decode: ${safe(insight.error)}`, tone: 'bad' }
+          : { text: 'decoding…', tone: 'muted' },
+      ],
+    });
+  }
+  const spec = csr.spec;
+  const extra = Object.entries(spec?.extra ?? {}).map(([k, v]) => `${safe(k)}=${safe(v.join(','))}`);
+  sections.push({
+    label: 'Requestor',
+    lines: [
+      { text: safe(spec?.username) || '(none)' },
+      { text: `groups ${safe((spec?.groups ?? []).join(', ')) || '(none)'}` },
+      ...(spec?.uid ? [{ text: `uid ${safe(spec.uid)}` }] : []),
+      ...extra.map((e) => ({ text: `extra ${e}` })),
+    ],
+  });
+  const duration = spec?.expirationSeconds ? humanDuration(spec.expirationSeconds * 1000) : '(signer default)';
+  sections.push({
+    label: 'Asks for',
+    lines: [
+      { text: `signer ${safe(spec?.signerName)}` },
+      { text: `usages ${safe((spec?.usages ?? []).join(', ')) || '(none)'}` },
+      { text: `duration ${duration}` },
+    ],
+  });
+  const conditions = csr.status?.conditions ?? [];
+  sections.push({
+    label: 'Conditions',
+    lines: conditions.length
+      ? conditions.map((c) => ({
+          text: `${safe(c.type)} ${safe(c.status)} ${safe(c.reason)}${c.message ? ` — ${safe(c.message, 200)}` : ''}  ${time(c.lastUpdateTime ?? c.lastTransitionTime)}`,
+          tone: c.type === 'Approved' ? 'ok' : c.type === 'Denied' || c.type === 'Failed' ? 'bad' : 'plain',
+        }))
+      : [{ text: 'none (Pending)', tone: 'warn' }],
+  });
+  if (csr.status?.certificate) {
+    const cert = insights.certificate(context, csr);
+    sections.push({
+      label: 'Certificate',
+      lines: cert
+        ? [
+            { text: `subject ${safe(cert.subject.text)}   issuer ${safe(cert.issuer.text)}` },
+            { text: `serial ${safe(cert.serialNumber)}` },
+            { text: `valid ${time(cert.notBefore)} → ${time(cert.notAfter)}` },
+            { text: `SHA-256 ${safe(cert.sha256Fingerprint)}` },
+          ]
+        : [{ text: 'decoding…', tone: 'muted' }],
+    });
+  }
+  if (insight) {
+    sections.push({
+      label: 'Findings',
+      lines: insight.findings.length
+        ? insight.findings.map((f) => ({
+            text: `${findingGlyph[f.level]} ${safe(f.message, 300)}`,
+            tone: findingTone[f.level],
+          }))
+        : [{ text: '✓ nothing to note', tone: 'ok' }],
+    });
+  }
+  const pod = state.health[context]?.podsInInit.find((p) => p.csrName === name);
+  if (pod) {
+    sections.push({
+      label: 'Pod',
+      lines: [{ text: `${safe(pod.namespace)}/${safe(pod.name)}  ${safe(pod.status)}  ${humanDuration(pod.age)}` }],
+    });
+  }
+  const caps = spec?.signerName ? insights.capability(context, spec.signerName) : undefined;
+  const verb = (key: string, label: string, cap: SignerCapability | undefined): StyledText =>
+    cap && !cap.allowed
+      ? { text: `${key} ${label} (not allowed: ${safe(cap.missing.join(', '), 60)})`, tone: 'muted' }
+      : { text: `${key} ${label}` };
+  return {
+    title: `${safe(name)} · ${safe(context)} · ${csrCondition(csr)} · ${age}`,
+    sections,
+    actions: [
+      verb('a', 'approve', caps?.approve),
+      verb('x', 'deny', caps?.approve),
+      verb('s', 'sign', caps?.sign),
+      verb('A', 'approve and sign', caps?.sign),
+      { text: 'e export' },
+      { text: 'y yaml' },
+    ],
+  };
+}
+
+/** The object's YAML, terminal-safe, one entry per line. */
+export function selectYaml(state: TuiState, key: string): { title: string; lines: string[] } {
+  const { context, name } = parseCsrKey(key);
+  const csr = state.snapshots[context]?.csrs.get(name);
+  if (!csr) return { title: `${safe(name)} (gone)`, lines: [] };
+  const text = stringify(JSON.parse(JSON.stringify(csr)), { lineWidth: 0 });
+  return { title: `${safe(name)} · ${safe(context)}`, lines: terminalSafe(text, { multiline: true }).split('\n') };
+}
+
+function exportPreview(dialog: DialogState, state: TuiState): string[] {
+  const value = (id: string) => dialog.fields.find((f) => f.id === id)?.value ?? '';
+  if (dialog.action === 'export-secret') {
+    const target = dialog.targets[0];
+    const { context, name } = target ? parseCsrKey(target) : { context: '', name: '' };
+    const cert = state.snapshots[context]?.csrs.get(name)?.status?.certificate ?? '';
+    const obj = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: value('name'), namespace: value('namespace') },
+      data: {
+        'tls.crt': `<the issued certificate, ${cert.length} base64 characters>`,
+        'tls.key': `<base64 of ${value('keyFile') || 'KEYFILE'}>`,
+      },
+    };
+    return terminalSafe(stringify(obj), { multiline: true }).trimEnd().split('\n');
+  }
+  if (dialog.action === 'export-configmap') {
+    const obj = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: value('name'), namespace: value('namespace') },
+      data: { 'ca.crt': `<the CA certificate of ${dialog.signer ?? '?'}>` },
+    };
+    return terminalSafe(stringify(obj), { multiline: true }).trimEnd().split('\n');
+  }
+  return [];
+}
+
+export function selectDialog(state: TuiState, dialog: DialogState): DialogVm {
+  const fields =
+    dialog.fields.length > 0
+      ? dialog.fields.map((f, i) => ({ label: f.label, value: safe(f.value), active: i === dialog.field }))
+      : dialog.guard === 'fail' && dialog.confirmName !== undefined
+        ? [{ label: `type ${safe(dialog.confirmName)} to confirm`, value: safe(dialog.typed), active: true }]
+        : [];
+  const prompt =
+    dialog.fields.length > 0
+      ? dialog.action.startsWith('export')
+        ? '⏎ apply (or write the file when one is given)   tab next field   esc cancel'
+        : '⏎ confirm   tab next field   esc cancel'
+      : dialog.guard === 'fail'
+        ? '⏎ confirm once the name is typed   esc cancel'
+        : dialog.guard === 'warn'
+          ? 'y go ahead despite the warnings   esc cancel'
+          : '⏎ confirm   esc cancel';
+  const preview = dialog.action.startsWith('export') ? exportPreview(dialog, state) : dialog.preview;
+  return {
+    title: dialog.title,
+    tone: dialog.guard === 'fail' || dialog.blocked ? 'bad' : dialog.guard === 'warn' ? 'warn' : 'info',
+    details: dialog.details,
+    fields,
+    ...(preview ? { preview } : {}),
+    prompt: dialog.blocked ? 'esc close' : prompt,
+    ...(dialog.error ? { error: safe(dialog.error, 300) } : dialog.blocked ? { error: safe(dialog.blocked, 300) } : {}),
+  };
+}
+
+export const HELP_GROUPS: HelpGroupVm[] = [
+  {
+    title: 'Move',
+    keys: [
+      { key: '↑ ↓  j k', label: 'move the selection' },
+      { key: 'PgUp PgDn', label: 'a page up or down' },
+      { key: 'g G', label: 'first, last' },
+      { key: 'tab, shift-tab', label: 'next, previous pane (tabs on small terminals)' },
+      { key: '⏎', label: 'inspect the CSR (or the CSR a pod waits on)' },
+      { key: 'esc', label: 'back; clears the bulk selection in the list' },
+    ],
+  },
+  {
+    title: 'Act',
+    keys: [
+      { key: 'a', label: 'approve (a ✗ finding asks for the name, a ! finding for y)' },
+      { key: 'x', label: 'deny, with a reason and a message' },
+      { key: 's', label: 'sign with the CA registered for the signer (shows the certificate first)' },
+      { key: 'A', label: 'approve and sign' },
+      { key: 'e', label: 'export: TLS Secret (issued CSR + key file) or CA ConfigMap' },
+      { key: 'space', label: 'select several for bulk approve or sign' },
+    ],
+  },
+  {
+    title: 'View',
+    keys: [
+      { key: '/', label: 'filter (start with ! to invert); empty clears' },
+      { key: 'y', label: "the object's YAML" },
+      { key: '?', label: 'this help' },
+    ],
+  },
+  {
+    title: 'Contexts and commands',
+    keys: [
+      { key: ':ctx NAME', label: 'only this context (:ctx all for every one)' },
+      { key: ':ns NAME', label: 'pods of this namespace and CSRs pointing into it (:ns all)' },
+      { key: ':signer NAME', label: 'only CSRs for this signer (:signer all)' },
+      { key: ':q', label: 'quit' },
+      { key: 'r', label: 'reconnect now (skips the backoff wait)' },
+      { key: 'q', label: 'quit (asks when an action is running)' },
+    ],
+  },
+];
+
+function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyHeight: number): OverlayVm | undefined {
+  const m = state.mode;
+  const clamp = (offset: number, total: number, room: number) => Math.max(0, Math.min(offset, total - room));
+  switch (m.kind) {
+    case 'inspect': {
+      const inspect = selectInspect(state, m.key, insights);
+      const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
+      return { kind: 'inspect', inspect, offset: clamp(m.offset, total, bodyHeight - 2) };
+    }
+    case 'yaml': {
+      const y = selectYaml(state, m.key);
+      return { kind: 'yaml', title: y.title, lines: y.lines, offset: clamp(m.offset, y.lines.length, bodyHeight - 1) };
+    }
+    case 'help': {
+      const lines = HELP_GROUPS.reduce((n, g) => n + 1 + g.keys.length, 0);
+      return {
+        kind: 'help',
+        groups: HELP_GROUPS,
+        places: [
+          { label: 'config', lines: [{ text: safe(places.config) }] },
+          { label: 'audit log', lines: [{ text: safe(places.auditLog) }] },
+          { label: 'CA registry', lines: [{ text: safe(places.caRegistry) }] },
+        ],
+        offset: clamp(m.offset, lines, bodyHeight - 6),
+      };
+    }
+    case 'dialog':
+      return { kind: 'dialog', dialog: selectDialog(state, m.dialog) };
+    case 'quit-confirm':
+      return {
+        kind: 'dialog',
+        dialog: {
+          title: 'An action is still running. Quit anyway?',
+          tone: 'warn',
+          details: [],
+          fields: [],
+          prompt: 'y quit anyway   esc stay',
+        },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** The whole frame. */
+export function selectScreen(state: TuiState, insights: CsrInsights, places: Places): ScreenVm {
+  const layout = screenLayout(state.columns, state.rows, state.pane);
+  const header = selectHeader(state);
+  const order = csrOrder(state);
+  const csrIndex = cursorPosition(state, 'csrs');
+  const csrTop = windowTop(csrIndex, state.top.csrs, layout.csrRows, order.entries.length);
+  const csrRows = order.entries.slice(csrTop, csrTop + layout.csrRows).map((e) => csrRow(e, state, insights));
+  const inits = initOrder(state);
+  const initIndex = cursorPosition(state, 'init');
+  const initTop = windowTop(initIndex, state.top.init, layout.initRows, inits.entries.length);
+  const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e));
+  const health = healthSections(state);
+  const ctxWidth = Math.max(3, ...scopedContexts(state).map((c) => safe(c).length));
+  const m = state.mode;
+  const input =
+    m.kind === 'filter'
+      ? { prompt: '/', text: safe(m.draft) }
+      : m.kind === 'command'
+        ? { prompt: ':', text: safe(m.draft) }
+        : undefined;
+  const running = state.running > 0 ? ` (${state.running} running)` : '';
+  const status = state.status
+    ? { text: `${safe(state.status.text, 400)}${running}`, tone: state.status.tone }
+    : running
+      ? { text: running.trim(), tone: 'info' as Tone }
+      : undefined;
+  const healthTone = header.healthTone;
+  return {
+    columns: layout.columns,
+    rows: layout.rows,
+    header,
+    notice: state.notice ? { text: safe(state.notice.text, 200), tone: 'info' } : undefined,
+    pane: state.pane,
+    csrs: {
+      rows: csrRows,
+      offset: csrTop,
+      total: order.entries.length,
+      selectedKey: order.keys[csrIndex],
+    },
+    csrScope: scopeText(state),
+    ctxWidth,
+    initPods: { rows: initRows, offset: initTop, total: inits.entries.length, selectedKey: inits.keys[initIndex] },
+    health,
+    healthOffset: state.top.health,
+    tabLabels: {
+      csrs: `CSRs ${header.pending}`,
+      init: `Init ${inits.entries.length}`,
+      health: `Health ${healthTone === 'ok' ? '✓' : healthTone === 'muted' ? '–' : '⚠'}`,
+    },
+    overlay: overlayOf(state, insights, places, layout.rows - 4),
+    footer: { status, input, keys: footerKeys(state, insights, layout.columns < 100) },
+  };
+}
+
+/** Worst finding over CSR keys, using what is decoded (undecoded CSRs count as `warn`: not yet checked). */
+export function worstOf(state: TuiState, keys: string[], insights: CsrInsights): FindingLevel {
+  const levels: Finding[] = [];
+  for (const key of keys) {
+    const { context, name } = parseCsrKey(key);
+    const csr = state.snapshots[context]?.csrs.get(name);
+    if (!csr) continue;
+    const insight = insights.insight(context, csr);
+    levels.push({ level: insight ? insight.worst : 'warn', code: '', message: '' });
+  }
+  return worstLevel(levels);
+}

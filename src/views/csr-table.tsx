@@ -1,0 +1,96 @@
+// The CSR pane: pending first, then oldest; only the visible window is rendered.
+import { Box, Text } from 'ink';
+import { csrColumns } from './layout.js';
+import type { CsrBadge, CsrRowVm, ListWindowVm } from './models.js';
+import { fit, ToneText } from './theme.js';
+
+export interface CsrTableProps {
+  list: ListWindowVm<CsrRowVm>;
+  /** Title after `CSRs`, e.g. `all contexts · pending first · filter calico`. */
+  scope: string;
+  width: number;
+  /** Outer height, borders included. */
+  height: number;
+  focused: boolean;
+  /** Widest context name (for the CTX column). */
+  ctxWidth: number;
+}
+
+const badgeGlyph: Record<CsrBadge, string> = { ok: '✓', warn: '!', fail: '✗', waiting: '◷', unknown: '·' };
+const badgeTone = { ok: 'ok', warn: 'warn', fail: 'bad', waiting: 'info', unknown: 'muted' } as const;
+
+export function shortCondition(condition: string): string {
+  return condition
+    .replace('Pending', 'Pend')
+    .replace('Approved', 'Appr')
+    .replace('Denied', 'Deny')
+    .replace('Failed', 'Fail')
+    .replace('Issued', 'Iss');
+}
+
+function conditionTone(condition: string) {
+  if (condition.includes('Denied') || condition.includes('Failed')) return 'bad' as const;
+  if (condition.includes('Issued')) return 'ok' as const;
+  if (condition.startsWith('Approved')) return 'info' as const;
+  return 'warn' as const;
+}
+
+export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrTableProps) {
+  const cols = csrColumns(width, ctxWidth);
+  const cells = (ctx: string, name: string, age: string, signer: string, requestor: string) =>
+    [
+      fit(ctx, cols.ctx),
+      fit(name, cols.name),
+      fit(age, cols.age, 'right'),
+      cols.signer ? fit(signer, cols.signer) : undefined,
+      cols.requestor ? fit(requestor, cols.requestor) : undefined,
+    ]
+      .filter((c) => c !== undefined)
+      .join(' ');
+  const visibleRows = Math.max(0, height - 4);
+  const last = list.offset + list.rows.length;
+  const range = list.total === 0 ? 'none' : `${list.offset + 1}–${last} of ${list.total}`;
+  const innerWidth = Math.max(0, width - 2);
+  return (
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle="single"
+      borderColor={focused ? 'cyan' : 'gray'}
+      overflow="hidden"
+    >
+      <Box width={innerWidth} height={1}>
+        <Box flexGrow={1} overflow="hidden">
+          <Text bold wrap="truncate-end">
+            CSRs <Text bold={false}>{scope}</Text>
+          </Text>
+        </Box>
+        <Text> {range}</Text>
+      </Box>
+      <Text bold wrap="truncate-end">
+        {`  ${cells('CTX', 'NAME', 'AGE', 'SIGNER', 'REQUESTOR')} ${fit('COND', cols.condition)}`}
+      </Text>
+      {list.rows.length === 0 ? <ToneText tone="muted"> no CSRs here</ToneText> : null}
+      {list.rows.slice(0, visibleRows).map((row) => {
+        const selected = row.key === list.selectedKey;
+        const marker = `${selected ? '▶' : ' '}${row.marked ? '●' : ' '}`;
+        const condition = cols.short ? shortCondition(row.condition) : row.condition;
+        return (
+          <Box key={row.key} width={innerWidth} height={1}>
+            <Text inverse={selected && focused} wrap="truncate-end">
+              {`${marker}${cells(row.context, row.name, row.age, row.signer, row.requestor)} `}
+            </Text>
+            <ToneText tone={conditionTone(row.condition)} inverse={selected && focused}>
+              {fit(condition, cols.condition)}
+            </ToneText>
+            <Text inverse={selected && focused}> </Text>
+            <ToneText tone={badgeTone[row.badge]} inverse={selected && focused}>
+              {badgeGlyph[row.badge]}
+            </ToneText>
+          </Box>
+        );
+      })}
+    </Box>
+  );
+}

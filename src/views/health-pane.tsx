@@ -1,0 +1,42 @@
+// Health per context: TigeraStatus conditions and the signer backlog.
+import { Box, Text } from 'ink';
+import type { SectionVm } from './models.js';
+import { fit, ToneText } from './theme.js';
+
+export interface HealthPaneProps {
+  sections: SectionVm[];
+  width: number;
+  height: number;
+  focused: boolean;
+  /** First line shown (scrolling). */
+  offset: number;
+}
+
+export function HealthPane({ sections, width, height, focused, offset }: HealthPaneProps) {
+  const inner = Math.max(0, width - 2);
+  const label = Math.min(12, Math.max(4, ...sections.map((s) => s.label.length)));
+  const lines = sections.flatMap((s) =>
+    s.lines.map((l, i) => ({ key: `${s.label}:${i}`, label: i === 0 ? s.label : '', ...l })),
+  );
+  const visible = lines.slice(offset, offset + Math.max(0, height - 3));
+  return (
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle="single"
+      borderColor={focused ? 'cyan' : 'gray'}
+      overflow="hidden"
+    >
+      <Text bold>Health</Text>
+      {visible.map((l) => (
+        <Box key={l.key} width={inner} height={1}>
+          <Text wrap="truncate-end">
+            <Text bold>{`${fit(l.label, label)} `}</Text>
+            <ToneText tone={l.tone}>{l.text}</ToneText>
+          </Text>
+        </Box>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,57 @@
+// Pods held in Init, each with the CSR it waits on and that CSR's state.
+import { Box, Text } from 'ink';
+import type { InitPodRowVm, ListWindowVm } from './models.js';
+import { fit, ToneText } from './theme.js';
+
+export interface InitPodsPaneProps {
+  list: ListWindowVm<InitPodRowVm>;
+  width: number;
+  height: number;
+  focused: boolean;
+  ctxWidth: number;
+}
+
+export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPodsPaneProps) {
+  const inner = Math.max(0, width - 2);
+  const ctx = Math.min(Math.max(3, ctxWidth), 10);
+  const status = 16;
+  const age = 4;
+  const rest = Math.max(10, inner - 2 - ctx - status - age - 4);
+  const pod = Math.max(10, Math.floor(rest * 0.55));
+  const csr = Math.max(0, rest - pod);
+  const visibleRows = Math.max(0, height - 3);
+  return (
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle="single"
+      borderColor={focused ? 'cyan' : 'gray'}
+      overflow="hidden"
+    >
+      <Box width={inner} height={1}>
+        <Box flexGrow={1}>
+          <Text bold>Pods in Init</Text>
+        </Box>
+        <Text>{list.total === 0 ? '' : `${list.offset + 1}–${list.offset + list.rows.length} of ${list.total}`}</Text>
+      </Box>
+      {list.rows.length === 0 ? <ToneText tone="muted">none waiting</ToneText> : null}
+      {list.rows.slice(0, visibleRows).map((row) => {
+        const selected = row.key === list.selectedKey;
+        return (
+          <Box key={row.key} width={inner} height={1}>
+            <Text inverse={selected && focused} wrap="truncate-end">
+              {`${selected ? '▶' : ' '} ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
+            </Text>
+            <ToneText tone={row.tone} inverse={selected && focused}>
+              {fit(row.status, status)}
+            </ToneText>
+            <Text inverse={selected && focused} wrap="truncate-end">
+              {` ${fit(row.age, age, 'right')} ${fit(row.csr ? `← csr ${row.csr}` : '', csr)}`}
+            </Text>
+          </Box>
+        );
+      })}
+    </Box>
+  );
+}

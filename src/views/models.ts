@@ -1,0 +1,131 @@
+// View models: what the pure views draw. Every string here is already terminal-safe (the selectors in
+// src/app/selectors.ts build them); views only lay them out.
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'muted' | 'info' | 'accent' | 'plain';
+
+export interface ContextBadgeVm {
+  name: string;
+  /** e.g. `live`, `retrying 3s (connection refused)`, `forbidden: …`. */
+  state: string;
+  tone: Tone;
+}
+
+export interface HeaderVm {
+  contexts: ContextBadgeVm[];
+  pending: number;
+  stalled: number;
+  init: number;
+  healthTone: Tone;
+}
+
+/** ✓ ok, ! warn, ✗ fail, ⏳ approved and waiting for a signature, · not decoded yet. */
+export type CsrBadge = 'ok' | 'warn' | 'fail' | 'waiting' | 'unknown';
+
+export interface CsrRowVm {
+  key: string;
+  context: string;
+  name: string;
+  age: string;
+  signer: string;
+  requestor: string;
+  /** kubectl's CONDITION column. */
+  condition: string;
+  badge: CsrBadge;
+  /** Part of the bulk selection. */
+  marked: boolean;
+}
+
+export interface ListWindowVm<Row> {
+  /** Only the visible rows. */
+  rows: Row[];
+  /** Index of rows[0] in the whole list. */
+  offset: number;
+  total: number;
+  selectedKey?: string;
+}
+
+export interface InitPodRowVm {
+  key: string;
+  context: string;
+  /** namespace/name */
+  pod: string;
+  /** e.g. `Init:0/1`, `Init:CrashLoopBackOff`. */
+  status: string;
+  age: string;
+  /** The CSR it waits on and that CSR's state, e.g. `…9a3a10 Pending`; empty when none is linked. */
+  csr: string;
+  tone: Tone;
+}
+
+export interface StyledText {
+  text: string;
+  tone?: Tone;
+}
+
+/** A labelled block of lines (inspect sections, health per context, dialog details). */
+export interface SectionVm {
+  label: string;
+  lines: StyledText[];
+}
+
+export interface InspectVm {
+  title: string;
+  sections: SectionVm[];
+  /** Keys that work here, e.g. `a approve  x deny (not allowed: …)`. */
+  actions: StyledText[];
+}
+
+export interface DialogFieldVm {
+  label: string;
+  value: string;
+  active: boolean;
+  /** Shown after the value, e.g. `(tab: next field)`. */
+  hint?: string;
+}
+
+export interface DialogVm {
+  title: string;
+  tone: Tone;
+  details: SectionVm[];
+  fields: DialogFieldVm[];
+  /** A preview block (YAML), already cut to fit. */
+  preview?: string[];
+  /** The last line: what to press. */
+  prompt: string;
+  error?: string;
+}
+
+export interface KeyHintVm {
+  key: string;
+  label: string;
+  disabled?: boolean;
+}
+
+export interface HelpGroupVm {
+  title: string;
+  keys: KeyHintVm[];
+}
+
+export type OverlayVm =
+  | { kind: 'inspect'; inspect: InspectVm; offset: number }
+  | { kind: 'dialog'; dialog: DialogVm }
+  | { kind: 'help'; groups: HelpGroupVm[]; places: SectionVm[]; offset: number }
+  | { kind: 'yaml'; title: string; lines: string[]; offset: number };
+
+/** Everything the main screen draws, for one frame. */
+export interface ScreenVm {
+  columns: number;
+  rows: number;
+  header: HeaderVm;
+  notice?: StyledText | undefined;
+  pane: 'csrs' | 'init' | 'health';
+  csrs: ListWindowVm<CsrRowVm>;
+  csrScope: string;
+  ctxWidth: number;
+  initPods: ListWindowVm<InitPodRowVm>;
+  health: SectionVm[];
+  healthOffset: number;
+  tabLabels: { csrs: string; init: string; health: string };
+  overlay?: OverlayVm | undefined;
+  footer: { status?: StyledText | undefined; input?: { prompt: string; text: string } | undefined; keys: KeyHintVm[] };
+}

@@ -1,0 +1,50 @@
+// Colours by meaning (tone), switched off as a whole by NO_COLOR or --no-color through ColorContext.
+import { Text } from 'ink';
+import { createContext, type ReactNode, useContext } from 'react';
+import type { Tone } from './models.js';
+
+export const ColorContext = createContext<boolean>(true);
+
+const toneColor: Record<Tone, string | undefined> = {
+  ok: 'green',
+  warn: 'yellow',
+  bad: 'red',
+  muted: 'gray',
+  info: 'cyan',
+  accent: 'magenta',
+  plain: undefined,
+};
+
+export interface ToneTextProps {
+  tone?: Tone | undefined;
+  bold?: boolean;
+  inverse?: boolean;
+  wrap?: 'truncate-end' | 'wrap' | 'truncate-middle';
+  children?: ReactNode;
+}
+
+/** Text in a tone's colour; without colour, `bad` stays visible as bold and `muted` as dim. */
+export function ToneText({ tone = 'plain', bold, inverse, wrap = 'truncate-end', children }: ToneTextProps) {
+  const color = useContext(ColorContext);
+  if (!color) {
+    return (
+      <Text bold={bold || tone === 'bad'} inverse={inverse} wrap={wrap}>
+        {children}
+      </Text>
+    );
+  }
+  return (
+    <Text color={toneColor[tone]} bold={bold} inverse={inverse} dimColor={tone === 'muted'} wrap={wrap}>
+      {children}
+    </Text>
+  );
+}
+
+/** Pads or cuts `text` to exactly `width` cells (ellipsis when cut). Assumes single-width characters. */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  if (width <= 0) return '';
+  const chars = [...text];
+  if (chars.length > width) return `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  const pad = ' '.repeat(width - chars.length);
+  return align === 'left' ? text + pad : pad + text;
+}

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { csrOrder } from '../../../src/app/order.js';
+import {
+  type Action,
+  actionTargets,
+  csrKey,
+  type DialogState,
+  initialState,
+  reducer,
+  type TuiState,
+} from '../../../src/app/store.js';
+import { csr, NOW, snapshot } from './fixtures.js';
+
+function run(state: TuiState, ...actions: Action[]): TuiState {
+  return actions.reduce(reducer, state);
+}
+
+function loaded(): TuiState {
+  const s = initialState({ contexts: ['east', 'west'], columns: 140, rows: 40, now: NOW });
+  return reducer(s, {
+    type: 'snapshots',
+    snapshots: {
+      east: snapshot('east', [
+        csr('old-issued', { ageSeconds: 900, state: 'Issued' }),
+        csr('pending-young', { ageSeconds: 5 }),
+        csr('pending-old', { ageSeconds: 300 }),
+      ]),
+      west: snapshot('west', [csr('west-pending', { ageSeconds: 60 }), csr('west-denied', { state: 'Denied' })]),
+    },
+  });
+}
+
+function dialog(overrides: Partial<DialogState>): DialogState {
+  return {
+    action: 'approve',
+    targets: [csrKey('east', 'pending-old')],
+    skipped: [],
+    guard: 'ok',
+    typed: '',
+    fields: [],
+    field: 0,
+    title: 'Approve?',
+    details: [],
+    ...overrides,
+  };
+}
+
+describe('store: order and cursor', () => {
+  it('orders pending first, then oldest, across contexts', () => {
+    const names = csrOrder(loaded()).entries.map((e) => `${e.context}/${e.name}`);
+    assert.deepEqual(names, [
+      'east/pending-old',
+      'west/west-pending',
+      'east/pending-young',
+      'east/old-issued',
+      'west/west-denied',
+    ]);
+  });
+
+  it('moves, pages and jumps within bounds', () => {
+    let s = loaded();
+    s = run(s, { type: 'move', delta: 1 });
+    assert.equal(s.cursor.csrs, csrKey('west', 'west-pending'));
+    s = run(s, { type: 'move-to', where: 'last' });
+    assert.equal(s.cursor.csrs, csrKey('west', 'west-denied'));
+    s = run(s, { type: 'move', delta: 5 });
+    assert.equal(s.cursor.csrs, csrKey('west', 'west-denied'));
+    s = run(s, { type: 'page', direction: -1 });
+    assert.equal(s.cursor.csrs, csrKey('east', 'pending-old'));
+  });
+
+  it('keeps the selection on the same object when rows move', () => {
+    let s = run(loaded(), { type: 'move', delta: 2 });
+    assert.equal(s.cursor.csrs, csrKey('east', 'pending-young'));
+    // An older pending CSR arrives in west: rows shift, the selection stays on pending-young.
+    s = reducer(s, {
+      type: 'snapshots',
+      snapshots: {
+        west: snapshot('west', [csr('west-pending', { ageSeconds: 60 }), csr('ancient', { ageSeconds: 5000 })], 2),
+      },
+      newCsrs: [{ key: csrKey('west', 'ancient'), context: 'west', name: 'ancient' }],
+    });
+    s = reducer(s, { type: 'move', delta: 1 });
+    assert.equal(s.cursor.csrs, csrKey('east', 'old-issued'));
+    assert.match(s.notice?.text ?? '', /New CSR ancient in west/);
+  });
+
+  it('clears the notice once its time is up', () => {
+    let s = reducer(loaded(), {
+      type: 'snapshots',
+      snapshots: {},
+      newCsrs: [{ key: csrKey('west', 'x'), context: 'west', name: 'x' }],
+    });
+    s = reducer(s, { type: 'tick', now: NOW + 1000 });
+    assert.ok(s.notice);
+    s = reducer(s, { type: 'tick', now: NOW + 10_000 });
+    assert.equal(s.notice, undefined);
+  });
+
+  it('filters with / and inverts with !', () => {
+    let s = run(loaded(), { type: 'start-filter' }, { type: 'text-input', text: 'west' }, { type: 'text-submit' });
+    assert.deepEqual(
+      csrOrder(s).entries.map((e) => e.name),
+      ['west-pending', 'west-denied'],
+    );
+    s = run(s, { type: 'start-filter' });
+    assert.deepEqual(s.mode, { kind: 'filter', draft: 'west' });
+    s = run(
+      s,
+      { type: 'text-backspace' },
+      { type: 'text-backspace' },
+      { type: 'text-backspace' },
+      { type: 'text-backspace' },
+    );
+    s = run(s, { type: 'text-input', text: '!pending' }, { type: 'text-submit' });
+    assert.deepEqual(
+      csrOrder(s).entries.map((e) => e.name),
+      ['old-issued', 'west-denied'],
+    );
+  });
+
+  it('runs : commands and reports unknown ones', () => {
+    let s = run(loaded(), { type: 'start-command' }, { type: 'text-input', text: 'ctx west' }, { type: 'text-submit' });
+    assert.equal(s.scope.context, 'west');
+    assert.equal(csrOrder(s).entries.length, 2);
+    s = run(s, { type: 'start-command' }, { type: 'text-input', text: 'ctx nowhere' }, { type: 'text-submit' });
+    assert.equal(s.status?.tone, 'bad');
+    assert.equal(s.scope.context, 'west');
+    s = run(s, { type: 'start-command' }, { type: 'text-input', text: 'ctx all' }, { type: 'text-submit' });
+    assert.equal(s.scope.context, undefined);
+    s = run(s, { type: 'start-command' }, { type: 'text-input', text: 'signer other.io/x' }, { type: 'text-submit' });
+    assert.equal(csrOrder(s).entries.length, 0);
+    s = run(s, { type: 'start-command' }, { type: 'text-input', text: 'bogus' }, { type: 'text-submit' });
+    assert.match(s.status?.text ?? '', /Unknown command/);
+    s = run(s, { type: 'start-command' }, { type: 'text-input', text: 'q' }, { type: 'text-submit' });
+    assert.equal(s.quit, true);
+  });
+
+  it('cycles panes with tab', () => {
+    const s = run(loaded(), { type: 'next-pane', direction: 1 }, { type: 'next-pane', direction: 1 });
+    assert.equal(s.pane, 'health');
+    assert.equal(reducer(s, { type: 'next-pane', direction: 1 }).pane, 'csrs');
+  });
+});
+
+describe('store: bulk selection and dialogs', () => {
+  it('marks with space, and verbs then act on the marks', () => {
+    const s = run(loaded(), { type: 'toggle-mark' }, { type: 'toggle-mark' });
+    assert.equal(s.marked.size, 2);
+    assert.deepEqual(actionTargets(s), [csrKey('east', 'pending-old'), csrKey('west', 'west-pending')]);
+    assert.equal(reducer(s, { type: 'back' }).marked.size, 0);
+  });
+
+  it('approves on Enter when the findings are clean, emitting one effect', () => {
+    let s = run(loaded(), { type: 'open-dialog', dialog: dialog({}) }, { type: 'dialog-submit' });
+    assert.equal(s.mode.kind, 'list');
+    assert.equal(s.outbox.length, 1);
+    assert.equal(s.outbox[0]?.kind, 'approve');
+    assert.equal(s.running, 1);
+    s = run(
+      s,
+      { type: 'effects-taken', upTo: s.outbox[0]!.id },
+      { type: 'effect-done', status: { text: 'ok', tone: 'ok' } },
+    );
+    assert.equal(s.outbox.length, 0);
+    assert.equal(s.running, 0);
+  });
+
+  it('asks for a second key (y) on a warning', () => {
+    let s = run(loaded(), { type: 'open-dialog', dialog: dialog({ guard: 'warn' }) }, { type: 'dialog-submit' });
+    assert.equal(s.mode.kind, 'dialog');
+    assert.equal(s.outbox.length, 0);
+    s = reducer(s, { type: 'text-input', text: 'y' });
+    assert.equal(s.outbox.length, 1);
+  });
+
+  it('asks for the CSR name on a failure', () => {
+    let s = run(
+      loaded(),
+      { type: 'open-dialog', dialog: dialog({ guard: 'fail', confirmName: 'pending-old' }) },
+      { type: 'text-input', text: 'y' },
+      { type: 'dialog-submit' },
+    );
+    assert.equal(s.outbox.length, 0);
+    assert.match((s.mode.kind === 'dialog' && s.mode.dialog.error) || '', /Type the CSR's name/);
+    s = run(s, { type: 'text-backspace' }, { type: 'text-input', text: 'pending-old' }, { type: 'dialog-submit' });
+    assert.equal(s.outbox.length, 1);
+  });
+
+  it('refuses when blocked, whatever is pressed', () => {
+    const s = run(
+      loaded(),
+      {
+        type: 'open-dialog',
+        dialog: dialog({ action: 'sign', blocked: 'No CA is registered for example.com/calico.' }),
+      },
+      { type: 'dialog-submit' },
+    );
+    assert.equal(s.outbox.length, 0);
+  });
+
+  it('collects deny reason and message field by field', () => {
+    const s = run(
+      loaded(),
+      {
+        type: 'open-dialog',
+        dialog: dialog({
+          action: 'deny',
+          fields: [
+            { id: 'reason', label: 'reason', value: '' },
+            { id: 'message', label: 'message', value: '' },
+          ],
+        }),
+      },
+      { type: 'text-input', text: 'Forged' },
+      { type: 'dialog-next-field', direction: 1 },
+      { type: 'text-input', text: 'not ours' },
+      { type: 'dialog-submit' },
+    );
+    const effect = s.outbox[0];
+    assert.equal(effect?.kind, 'deny');
+    if (effect?.kind === 'deny') {
+      assert.equal(effect.reason, 'Forged');
+      assert.equal(effect.message, 'not ours');
+    }
+  });
+
+  it('asks before quitting while an action runs', () => {
+    let s = run(loaded(), { type: 'open-dialog', dialog: dialog({}) }, { type: 'dialog-submit' }, { type: 'quit' });
+    assert.equal(s.quit, false);
+    assert.equal(s.mode.kind, 'quit-confirm');
+    s = reducer(s, { type: 'quit-confirmed' });
+    assert.equal(s.quit, true);
+  });
+});

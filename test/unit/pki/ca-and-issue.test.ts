@@ -1,0 +1,288 @@
+// Loading CAs (key formats, checks) and kube-controller-manager's issuing rules (TTL, usages, signer rules).
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, test } from 'node:test';
+import {
+  certificateTtlSeconds,
+  checkSignerRules,
+  createCa,
+  DEFAULT_PROFILE,
+  decodeCertificates,
+  decodeCsr,
+  generateKeyAndCsr,
+  issueCertificate,
+  listProfiles,
+  loadCaFromPem,
+  loadProfile,
+  mapUsages,
+  PkiError,
+  parseDuration,
+  validityWindow,
+} from '../../../src/services/pki/index.js';
+import { openssl, put, tempDir } from './helpers.js';
+
+const isPki = (code: string) => (err: unknown) => err instanceof PkiError && err.code === code;
+
+describe('loadCaFromPem', () => {
+  test('reads PKCS#1, PKCS#8, SEC1 and encrypted PKCS#8 keys', async (t) => {
+    const dir = await tempDir(t);
+    const rsa = await createCa({ cn: 'rsa', keyAlgorithm: 'RSAWithSize2048', days: 2 });
+    const ec = await createCa({ cn: 'ec', keyAlgorithm: 'ECDSAWithCurve384', days: 2 });
+    assert.match(rsa.keyPem, /BEGIN RSA PRIVATE KEY/);
+    assert.match(ec.keyPem, /BEGIN EC PRIVATE KEY/);
+    const rsaKey = await put(dir, 'rsa.key', rsa.keyPem);
+    const ecKey = await put(dir, 'ec.key', ec.keyPem);
+    const pkcs8 = (await openssl(['pkcs8', '-topk8', '-nocrypt', '-in', rsaKey])).stdout;
+    assert.match(pkcs8, /BEGIN PRIVATE KEY/);
+    const encrypted = (
+      await openssl(['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-passout', 'pass:s3cret', '-in', ecKey])
+    ).stdout;
+    assert.match(encrypted, /BEGIN ENCRYPTED PRIVATE KEY/);
+
+    await loadCaFromPem(rsa.certPem, rsa.keyPem);
+    await loadCaFromPem(rsa.certPem, pkcs8);
+    await loadCaFromPem(ec.certPem, ec.keyPem);
+    const loaded = await loadCaFromPem(ec.certPem, encrypted, { passphrase: 's3cret' });
+    assert.equal(loaded.certificate.subject.commonName, 'ec');
+    assert.ok(!JSON.stringify(loaded).includes('PRIVATE'), 'the loaded CA must not serialise its key');
+
+    await assert.rejects(loadCaFromPem(ec.certPem, encrypted), isPki('bad-key'));
+    await assert.rejects(loadCaFromPem(ec.certPem, encrypted, { passphrase: 'wrong' }), isPki('bad-key'));
+    await assert.rejects(loadCaFromPem(rsa.certPem, ec.keyPem), isPki('bad-key'));
+    await assert.rejects(loadCaFromPem(rsa.certPem, 'not a key'), isPki('bad-key'));
+  });
+
+  test('refuses a leaf certificate, an expired CA and a CA not yet valid', async () => {
+    const ca = await createCa({ cn: 'root', days: 1 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const { csrPem, keyPem } = await generateKeyAndCsr({ cn: 'leaf' });
+    const leaf = await issueCertificate(csrPem, loaded, { usages: ['digital signature'], signerName: 'x.io/y' });
+    await assert.rejects(loadCaFromPem(leaf.pem, keyPem), isPki('not-a-ca'));
+    const inThreeDays = new Date(Date.now() + 3 * 86_400_000);
+    await assert.rejects(loadCaFromPem(ca.certPem, ca.keyPem, { now: inThreeDays }), isPki('ca-expired'));
+    await assert.rejects(
+      issueCertificate(csrPem, loaded, { usages: ['client auth'], signerName: 'x.io/y' }, inThreeDays),
+      isPki('ca-expired'),
+    );
+    await assert.rejects(
+      loadCaFromPem(ca.certPem, ca.keyPem, { now: new Date(Date.now() - 86_400_000) }),
+      isPki('ca-expired'),
+    );
+  });
+});
+
+describe('issuing rules', () => {
+  test('TTL: expirationSeconds, default, cap and the 10-minute floor', () => {
+    assert.equal(certificateTtlSeconds(undefined), 365 * 86400);
+    assert.equal(certificateTtlSeconds(3600), 3600);
+    assert.equal(certificateTtlSeconds(60), 600);
+    assert.equal(certificateTtlSeconds(10 * 365 * 86400), 365 * 86400);
+    const p = { ...DEFAULT_PROFILE, defaultDurationSeconds: 86400, maxDurationSeconds: 7 * 86400 };
+    assert.equal(certificateTtlSeconds(undefined, p), 86400);
+    assert.equal(certificateTtlSeconds(30 * 86400, p), 7 * 86400);
+  });
+
+  test('validity: backdated 5 minutes, trimmed by 5 minutes from 8 hours, never past the CA', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const far = new Date('2030-01-01T00:00:00Z');
+    const short = validityWindow(now, 3600, far);
+    assert.equal(short.notBefore.toISOString(), '2025-12-31T23:55:00.000Z');
+    assert.equal(short.notAfter.toISOString(), '2026-01-01T01:00:00.000Z');
+    const long = validityWindow(now, 86400, far);
+    assert.equal(long.notAfter.toISOString(), '2026-01-01T23:55:00.000Z');
+    const clipped = validityWindow(now, 86400, new Date('2026-01-01T12:00:00Z'));
+    assert.equal(clipped.notAfter.toISOString(), '2026-01-01T12:00:00.000Z');
+  });
+
+  test('never past the CA, profile usages, unknown usages, failed proof of possession', async () => {
+    const ca = await createCa({ cn: 'short-lived', days: 1 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const { csrPem } = await generateKeyAndCsr({ cn: 'svc', hosts: ['svc.example'] });
+    const csr = await decodeCsr(csrPem);
+    const { certificate } = await issueCertificate(csr, loaded, {
+      usages: ['server auth'],
+      signerName: 'x.io/y',
+      expirationSeconds: 30 * 86400,
+    });
+    assert.equal(certificate.notAfter.getTime(), loaded.certificate.notAfter.getTime());
+    assert.deepEqual(certificate.keyUsage, []);
+    assert.deepEqual(certificate.extKeyUsage, ['serverAuth']);
+
+    const server = await loadProfile('server');
+    await assert.rejects(
+      issueCertificate(csr, loaded, { usages: ['client auth'], signerName: 'x.io/y', profile: server }),
+      (err: unknown) =>
+        isPki('signer-refused')(err) && /does not allow usage: client auth/.test((err as Error).message),
+    );
+    await assert.rejects(
+      issueCertificate(csr, loaded, { usages: ['bogus'], signerName: 'x.io/y' }),
+      (err: unknown) =>
+        isPki('signer-refused')(err) && (err as Error).message === 'unrecognized usage values: ["bogus"]',
+    );
+    // A CSR whose signature was tampered with.
+    const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    der[der.length - 5]! ^= 0x01;
+    const forged = await decodeCsr(der);
+    assert.equal(forged.proofOfPossession.verified, false);
+    await assert.rejects(
+      issueCertificate(forged, loaded, { usages: ['server auth'], signerName: 'x.io/y' }),
+      (err: unknown) =>
+        isPki('signer-refused')(err) && /^unable to verify certificate request signature/.test((err as Error).message),
+    );
+  });
+
+  test('usage table: Go order, deduplicated, unknown reported', () => {
+    const m = mapUsages(['client auth', 'server auth', 'digital signature', 's/mime', 'email protection', 'x']);
+    assert.deepEqual(m.keyUsage, ['digitalSignature']);
+    assert.deepEqual(m.extKeyUsageOids, ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2', '1.3.6.1.5.5.7.3.4']);
+    assert.deepEqual(m.unrecognized, ['x']);
+  });
+
+  test('intermediate CA: the chain is kept and appended when the profile says so', async (t) => {
+    const dir = await tempDir(t);
+    const root = await createCa({ cn: 'root', days: 10 });
+    const rootPath = await put(dir, 'root.pem', root.certPem);
+    const rootKey = await put(dir, 'root.key', root.keyPem);
+    await openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${dir}/int.key`,
+      '-subj',
+      '/CN=intermediate',
+      '-out',
+      `${dir}/int.csr`,
+    ]);
+    await put(
+      dir,
+      'ext.cnf',
+      'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+    );
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${dir}/int.csr`,
+      '-CA',
+      rootPath,
+      '-CAkey',
+      rootKey,
+      '-CAcreateserial',
+      '-days',
+      '5',
+      '-extfile',
+      `${dir}/ext.cnf`,
+      '-out',
+      `${dir}/int.pem`,
+    ]);
+    const intPem = await readFile(`${dir}/int.pem`, 'utf8');
+    const ca = await loadCaFromPem(intPem, await readFile(`${dir}/int.key`, 'utf8'), { chainPem: root.certPem });
+    assert.equal(ca.chain.length, 1);
+    const { csrPem } = await generateKeyAndCsr({ cn: 'workload', hosts: ['spiffe://cluster.local/ns/foo/sa/default'] });
+    const istio = await loadProfile('istio-workload');
+    assert.equal(istio.includeChain, true);
+    const { pem } = await issueCertificate(csrPem, ca, {
+      usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+      signerName: 'clusterissuers.cert-manager.io/foo',
+      profile: istio,
+    });
+    const bundle = await decodeCertificates(pem);
+    assert.deepEqual(
+      bundle.map((c) => c.subject.commonName),
+      ['workload', 'intermediate'],
+    );
+    const reversed = await decodeCertificates(bundle[1]!.pem + root.certPem + bundle[0]!.pem);
+    assert.deepEqual(
+      reversed.map((c) => c.subject.commonName),
+      ['workload', 'intermediate', 'root'],
+    );
+    const leafPath = await put(dir, 'leaf.pem', bundle[0]!.pem);
+    const v = await openssl(['verify', '-CAfile', rootPath, '-untrusted', `${dir}/int.pem`, leafPath]);
+    assert.match(v.stdout, /OK/);
+    // Without the profile option, only the leaf (as kube-controller-manager).
+    const plain = await issueCertificate(csrPem, ca, { usages: ['client auth'], signerName: 'x.io/y' });
+    assert.equal((await decodeCertificates(plain.pem)).length, 1);
+  });
+});
+
+describe('profiles', () => {
+  test('built-in profiles load and durations parse', async () => {
+    const names = await listProfiles();
+    for (const n of ['default', 'server', 'client', 'calico', 'istio-workload']) assert.ok(names.includes(n), n);
+    const calico = await loadProfile('calico');
+    assert.equal(calico.rsaHash, 'SHA-512');
+    assert.equal((await loadProfile('default')).maxDurationSeconds, 365 * 86400);
+    assert.equal(parseDuration('8760h'), 365 * 86400);
+    assert.equal(parseDuration('1h30m'), 5400);
+    assert.equal(parseDuration('30d'), 30 * 86400);
+    assert.throws(() => parseDuration('soon'), isPki('unsupported'));
+    await assert.rejects(loadProfile('nope'), isPki('not-found'));
+  });
+});
+
+describe('built-in signer rules (kube-controller-manager wording)', () => {
+  test('kube-apiserver-client, kubelet client and kubelet serving', async () => {
+    const user = await decodeCsr((await generateKeyAndCsr({ cn: 'alice', names: [{ O: 'dev' }] })).csrPem);
+    const c = 'kubernetes.io/kube-apiserver-client';
+    assert.equal(checkSignerRules(c, user, ['client auth', 'digital signature']), undefined);
+    assert.equal(checkSignerRules(c, user, ['server auth']), 'invalid usage for client certificate: server auth');
+    assert.equal(
+      checkSignerRules(c, user, ['digital signature']),
+      'missing required usage for client certificate: client auth',
+    );
+
+    const k = 'kubernetes.io/kube-apiserver-client-kubelet';
+    const kubelet = await decodeCsr(
+      (await generateKeyAndCsr({ cn: 'system:node:n1', names: [{ O: 'system:nodes' }] })).csrPem,
+    );
+    assert.equal(checkSignerRules(k, kubelet, ['digital signature', 'client auth']), undefined);
+    assert.equal(checkSignerRules(k, kubelet, ['digital signature', 'key encipherment', 'client auth']), undefined);
+    assert.equal(
+      checkSignerRules(k, kubelet, ['client auth']),
+      'usages did not match [client auth digital signature key encipherment]',
+    );
+    assert.equal(checkSignerRules(k, user, ['client auth']), 'subject organization is not system:nodes');
+    const withDns = await decodeCsr(
+      (await generateKeyAndCsr({ cn: 'system:node:n1', names: [{ O: 'system:nodes' }], hosts: ['n1'] })).csrPem,
+    );
+    assert.equal(
+      checkSignerRules(k, withDns, ['digital signature', 'client auth']),
+      'DNS subjectAltNames are not allowed',
+    );
+
+    const s = 'kubernetes.io/kubelet-serving';
+    assert.equal(checkSignerRules(s, withDns, ['digital signature', 'server auth']), undefined);
+    assert.equal(
+      checkSignerRules(s, kubelet, ['digital signature', 'server auth']),
+      'DNS or IP subjectAltName is required',
+    );
+    assert.equal(
+      checkSignerRules(s, withDns, ['server auth']),
+      'usages did not match [digital signature key encipherment server auth]',
+    );
+    const badCn = await decodeCsr(
+      (await generateKeyAndCsr({ cn: 'n1', names: [{ O: 'system:nodes' }], hosts: ['10.0.0.1'] })).csrPem,
+    );
+    assert.equal(
+      checkSignerRules(s, badCn, ['digital signature', 'server auth']),
+      'subject common name does not begin with system:node:',
+    );
+    assert.equal(checkSignerRules('example.com/any', user, ['server auth']), undefined);
+  });
+
+  test('issueCertificate applies the built-in rules', async () => {
+    const ca = await createCa({ cn: 'cluster', days: 2 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const { csrPem } = await generateKeyAndCsr({ cn: 'alice' });
+    await assert.rejects(
+      issueCertificate(csrPem, loaded, { usages: ['server auth'], signerName: 'kubernetes.io/kube-apiserver-client' }),
+      (err: unknown) =>
+        isPki('signer-refused')(err) && (err as Error).message === 'invalid usage for client certificate: server auth',
+    );
+  });
+});

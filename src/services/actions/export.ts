@@ -1,0 +1,317 @@
+// Exports of an issued certificate or a CA, each audited: the TLS Secret and CA ConfigMap of the "Manage TLS
+// Certificates in a Cluster" document, server.crt/ca.crt files, and a kubeconfig for a new client user.
+import { mkdir, open, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { V1CertificateSigningRequest, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { AuditAction } from '../config/audit.js';
+import { buildCaConfigMap, buildClientKubeconfig, buildTlsSecret, ExportError } from '../export/index.js';
+import {
+  applyConfigMap,
+  applySecret,
+  type ClusterContext,
+  getCsr,
+  type KubeError,
+  type KubeResult,
+} from '../kube/index.js';
+import { type DecodedCertificate, decodeCertificate } from '../pki/index.js';
+import { type ActionContextOptions, auditSink, errorEntry } from './audit-helpers.js';
+
+function refusal(message: string, reason: string, context: string): KubeError {
+  return { kind: 'refused', message, reason, context };
+}
+
+/** The issued certificate of a CSR (PEM text), or a refusal saying it is not issued yet. */
+export async function issuedCertificate(
+  ctx: ClusterContext,
+  csrName: string,
+): Promise<KubeResult<{ csr: V1CertificateSigningRequest; pem: string; certificate: DecodedCertificate }>> {
+  const read = await getCsr(ctx, csrName);
+  if (!read.ok) return read;
+  const csr = read.value;
+  const b64 = csr.status?.certificate;
+  if (!b64) {
+    return {
+      ok: false,
+      error: refusal(
+        `CSR "${csrName}" has no certificate yet; it must be approved and signed first.`,
+        'NotIssued',
+        ctx.name,
+      ),
+    };
+  }
+  const pem = Buffer.from(b64, 'base64').toString('utf8');
+  try {
+    return { ok: true, value: { csr, pem, certificate: await decodeCertificate(pem) } };
+  } catch (err) {
+    return {
+      ok: false,
+      error: refusal(
+        `The certificate in CSR "${csrName}" cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+        'BadCertificate',
+        ctx.name,
+      ),
+    };
+  }
+}
+
+interface AuditIds {
+  context: string;
+  csrName?: string;
+  csrUid?: string;
+  signer?: string;
+  serial?: string;
+  sha256Fingerprint?: string;
+}
+
+function idsOf(ctx: ClusterContext, csr?: V1CertificateSigningRequest, cert?: DecodedCertificate): AuditIds {
+  return {
+    context: ctx.name,
+    ...(csr?.metadata?.name ? { csrName: csr.metadata.name } : {}),
+    ...(csr?.metadata?.uid ? { csrUid: csr.metadata.uid } : {}),
+    ...(csr?.spec?.signerName ? { signer: csr.spec.signerName } : {}),
+    ...(cert ? { serial: cert.serialNumber, sha256Fingerprint: cert.sha256Fingerprint } : {}),
+  };
+}
+
+export interface ExportSecretOptions extends ActionContextOptions {
+  /** Secret name. */
+  name: string;
+  namespace: string;
+  csrName: string;
+  /** The requester's private key, PEM (unencrypted). */
+  keyPem: string;
+  overwrite?: boolean;
+  /** Build only; nothing is sent and nothing audited. */
+  dryRun?: boolean;
+}
+
+export interface ExportResult<T> {
+  object: T;
+  action: 'created' | 'updated' | 'dry-run';
+}
+
+/** A kubernetes.io/tls Secret from the CSR's certificate and the requester's key (which must match it). */
+export async function exportTlsSecret(
+  ctx: ClusterContext,
+  options: ExportSecretOptions,
+): Promise<KubeResult<ExportResult<V1Secret>>> {
+  const sink = auditSink(options);
+  const action: AuditAction = 'export-secret';
+  const issued = await issuedCertificate(ctx, options.csrName);
+  if (!issued.ok) {
+    if (!options.dryRun) await sink(errorEntry({ context: ctx.name, action, csrName: options.csrName }, issued.error));
+    return issued;
+  }
+  const ids = idsOf(ctx, issued.value.csr, issued.value.certificate);
+  let secret: V1Secret;
+  try {
+    secret = buildTlsSecret({
+      name: options.name,
+      namespace: options.namespace,
+      certificatePem: issued.value.pem,
+      keyPem: options.keyPem,
+    });
+  } catch (err) {
+    const error = refusal(err instanceof Error ? err.message : String(err), 'KeyMismatch', ctx.name);
+    if (!options.dryRun) await sink(errorEntry({ ...ids, action }, error));
+    return { ok: false, error };
+  }
+  if (options.dryRun) return { ok: true, value: { object: secret, action: 'dry-run' } };
+  const applied = await applySecret(ctx, options.namespace, secret, { overwrite: options.overwrite ?? false });
+  if (!applied.ok) {
+    await sink(errorEntry({ ...ids, action }, applied.error));
+    return applied;
+  }
+  await sink({
+    ...ids,
+    action,
+    outcome: 'ok',
+    detail: `secret ${options.namespace}/${options.name} ${applied.value.action}`,
+  });
+  return { ok: true, value: { object: applied.value.object, action: applied.value.action } };
+}
+
+export interface ExportCaConfigMapOptions extends ActionContextOptions {
+  name: string;
+  namespace: string;
+  /** The CA certificate PEM (from the registry, never its key). */
+  caPem: string;
+  /** For the audit line. */
+  signer?: string;
+  /** @default 'ca.crt' */
+  key?: string;
+  overwrite?: boolean;
+  dryRun?: boolean;
+}
+
+/** A ConfigMap holding a CA certificate (the clients' trust root). */
+export async function exportCaConfigMap(
+  ctx: ClusterContext,
+  options: ExportCaConfigMapOptions,
+): Promise<KubeResult<ExportResult<V1ConfigMap>>> {
+  const sink = auditSink(options);
+  const action: AuditAction = 'export-configmap';
+  let cert: DecodedCertificate | undefined;
+  const ids = (): AuditIds => ({
+    context: ctx.name,
+    ...(options.signer ? { signer: options.signer } : {}),
+    ...(cert ? { serial: cert.serialNumber, sha256Fingerprint: cert.sha256Fingerprint } : {}),
+  });
+  let configMap: V1ConfigMap;
+  try {
+    cert = await decodeCertificate(options.caPem);
+    configMap = buildCaConfigMap({
+      name: options.name,
+      namespace: options.namespace,
+      caPem: options.caPem,
+      ...(options.key ? { key: options.key } : {}),
+    });
+  } catch (err) {
+    const error = refusal(err instanceof Error ? err.message : String(err), 'BadCa', ctx.name);
+    if (!options.dryRun) await sink(errorEntry({ ...ids(), action }, error));
+    return { ok: false, error };
+  }
+  if (options.dryRun) return { ok: true, value: { object: configMap, action: 'dry-run' } };
+  const applied = await applyConfigMap(ctx, options.namespace, configMap, { overwrite: options.overwrite ?? false });
+  if (!applied.ok) {
+    await sink(errorEntry({ ...ids(), action }, applied.error));
+    return applied;
+  }
+  await sink({
+    ...ids(),
+    action,
+    outcome: 'ok',
+    detail: `configmap ${options.namespace}/${options.name} ${applied.value.action}`,
+  });
+  return { ok: true, value: { object: applied.value.object, action: applied.value.action } };
+}
+
+/** Writes `data` to `path` atomically (temp file + rename) with `mode`. */
+export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+export interface ExportFilesOptions extends ActionContextOptions {
+  csrName: string;
+  outDir: string;
+  /** CA certificate PEM for ca.crt; omitted → only server.crt. */
+  caPem?: string;
+  signer?: string;
+}
+
+/** Writes server.crt (the issued certificate) and ca.crt; returns the paths written. */
+export async function exportFiles(
+  ctx: ClusterContext,
+  options: ExportFilesOptions,
+): Promise<KubeResult<{ files: string[] }>> {
+  const sink = auditSink(options);
+  const action: AuditAction = 'export-files';
+  const issued = await issuedCertificate(ctx, options.csrName);
+  if (!issued.ok) {
+    await sink(errorEntry({ context: ctx.name, action, csrName: options.csrName }, issued.error));
+    return issued;
+  }
+  const ids = idsOf(ctx, issued.value.csr, issued.value.certificate);
+  const files = [join(options.outDir, 'server.crt')];
+  try {
+    await writeFileAtomic(files[0] ?? '', issued.value.pem, 0o644);
+    if (options.caPem) {
+      files.push(join(options.outDir, 'ca.crt'));
+      await writeFileAtomic(files[1] ?? '', options.caPem, 0o644);
+    }
+  } catch (err) {
+    const error: KubeError = {
+      kind: 'unknown',
+      message: `Could not write to ${options.outDir}: ${err instanceof Error ? err.message : String(err)}`,
+      context: ctx.name,
+    };
+    await sink(errorEntry({ ...ids, action }, error));
+    return { ok: false, error };
+  }
+  await sink({ ...ids, action, outcome: 'ok', detail: `wrote ${files.join(', ')}` });
+  return { ok: true, value: { files } };
+}
+
+export interface KubeconfigOptions extends ActionContextOptions {
+  csrName: string;
+  /** The new user's private key, PEM. */
+  keyPem: string;
+  /** User entry name. @default the certificate's CN */
+  user?: string;
+  /** Write to this file (0600); otherwise only returned. */
+  out?: string;
+}
+
+/**
+ * A kubeconfig for the user whose kube-apiserver-client certificate the CSR carries, with the cluster of `ctx`
+ * (server and CA); the key must match the certificate.
+ */
+export async function buildKubeconfigForCsr(
+  ctx: ClusterContext,
+  options: KubeconfigOptions,
+): Promise<KubeResult<{ yaml: string; user: string; file?: string }>> {
+  const sink = auditSink(options);
+  const action: AuditAction = 'kubeconfig';
+  const issued = await issuedCertificate(ctx, options.csrName);
+  if (!issued.ok) {
+    await sink(errorEntry({ context: ctx.name, action, csrName: options.csrName }, issued.error));
+    return issued;
+  }
+  const ids = idsOf(ctx, issued.value.csr, issued.value.certificate);
+  const user = options.user ?? issued.value.certificate.subject.commonName ?? options.csrName;
+  const cluster = ctx.kubeConfig.getCurrentCluster();
+  let yaml: string;
+  try {
+    // buildTlsSecret checks that the key belongs to the certificate; the Secret itself is not used.
+    buildTlsSecret({ name: 'check', namespace: 'check', certificatePem: issued.value.pem, keyPem: options.keyPem });
+    yaml = buildClientKubeconfig({
+      clusterName: ctx.cluster,
+      server: cluster?.server ?? ctx.server,
+      ...(cluster?.caData ? { certificateAuthorityData: cluster.caData } : {}),
+      ...(cluster?.caFile ? { certificateAuthority: cluster.caFile } : {}),
+      ...(cluster?.skipTLSVerify ? { insecureSkipTlsVerify: true } : {}),
+      ...(cluster?.tlsServerName ? { tlsServerName: cluster.tlsServerName } : {}),
+      user,
+      certificatePem: issued.value.pem,
+      keyPem: options.keyPem,
+    });
+  } catch (err) {
+    const error = refusal(
+      err instanceof ExportError || err instanceof Error ? err.message : String(err),
+      'KeyMismatch',
+      ctx.name,
+    );
+    await sink(errorEntry({ ...ids, action }, error));
+    return { ok: false, error };
+  }
+  if (options.out) {
+    try {
+      await writeFileAtomic(options.out, yaml, 0o600);
+    } catch (err) {
+      const error: KubeError = {
+        kind: 'unknown',
+        message: `Could not write ${options.out}: ${err instanceof Error ? err.message : String(err)}`,
+        context: ctx.name,
+      };
+      await sink(errorEntry({ ...ids, action }, error));
+      return { ok: false, error };
+    }
+  }
+  await sink({
+    ...ids,
+    action,
+    outcome: 'ok',
+    detail: `kubeconfig for user ${user}${options.out ? ` written to ${options.out}` : ' printed'}`,
+  });
+  return { ok: true, value: { yaml, user, ...(options.out ? { file: options.out } : {}) } };
+}

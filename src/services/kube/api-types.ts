@@ -8,7 +8,7 @@ import type {
   V1Pod,
   V1Secret,
 } from '@kubernetes/client-node';
-import type { ConnectionState } from './types.js';
+import type { ConnectionState, KubeError } from './types.js';
 
 /** One kubeconfig context, with a KubeConfig of its own whose current context is this one (credentials never cross). */
 export interface ClusterContext {
@@ -91,8 +91,10 @@ export interface ContextSnapshot {
   /** 'not-installed' when discovery shows no operator.tigera.io/v1 tigerastatuses. Empty until discovery has run. */
   tigeraStatuses: ReadonlyMap<string, TigeraStatus> | 'not-installed';
   connection: ConnectionState;
-  /** True once every followed kind has completed its first list. */
+  /** True once every followed kind has completed its first list (a kind other than CSRs that is Forbidden counts). */
   synced: boolean;
+  /** The current error of each kind that is failing, e.g. pods Forbidden for a user who may only read CSRs. */
+  errors: Partial<Record<StoreKind, KubeError>>;
 }
 
 export interface ClusterStoreOptions {

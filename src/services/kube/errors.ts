@@ -1,5 +1,6 @@
 // Turns every way a Kubernetes call can fail (Status bodies, ApiException, socket/TLS/timeout errors) into a
 // KubeError with one sentence for a person, and holds the one retry policy (429, 5xx, timeouts).
+import { terminalSafe } from '../text/sanitize.js';
 import type { KubeError, KubeErrorKind, KubeResult } from './types.js';
 
 /** The JSON body of a Kubernetes `Status` error. */
@@ -95,13 +96,13 @@ function forbiddenDetail(message: string): string {
 }
 
 function where(context?: string): string {
-  return context ? ` in context ${context}` : '';
+  return context ? ` in context ${terminalSafe(context)}` : '';
 }
 
 function fromHttp(code: number, body: KubeStatus | undefined, context?: string): KubeError {
   const reason = body?.reason;
   const kind = kindForStatus(code, reason);
-  const serverMessage = body?.message ? trimPeriod(body.message) : '';
+  const serverMessage = body?.message ? terminalSafe(trimPeriod(body.message), { maxLength: 500 }) : '';
   const base: KubeError = {
     kind,
     status: code,
@@ -130,8 +131,8 @@ function fromHttp(code: number, body: KubeStatus | undefined, context?: string):
       break;
     case 'invalid': {
       const causes = (body?.details?.causes ?? []).map((c) => ({
-        ...(c.field ? { field: c.field } : {}),
-        message: c.message ?? c.reason ?? 'invalid',
+        ...(c.field ? { field: terminalSafe(c.field) } : {}),
+        message: terminalSafe(c.message ?? c.reason ?? 'invalid', { maxLength: 300 }),
       }));
       if (causes.length) base.causes = causes;
       const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join('; ');
@@ -218,7 +219,9 @@ export function toKubeError(err: unknown, context?: string): KubeError {
       return fromHttp((err as KubeStatus).code ?? 0, err as KubeStatus, context);
     }
     const code = errorCode(err);
-    const detail = typeof rec.message === 'string' ? trimPeriod(rec.message) : String(err);
+    const detail = terminalSafe(typeof rec.message === 'string' ? trimPeriod(rec.message) : String(err), {
+      maxLength: 300,
+    });
     if (rec.name === 'AbortError' || code === 'ABORT_ERR') {
       return {
         kind: 'timeout',

@@ -1,8 +1,459 @@
-// The live per-context store: list+watch informers for CSRs, pods, namespaces and TigeraStatus, batched for
-// subscribers, with immutable snapshots.
-import type { ClusterContext, ClusterStore, ClusterStoreOptions } from './api-types.js';
+// The live per-context store: a reflector (list+watch) per followed kind and context, a connection state per
+// context, changes batched for subscribers (keys only, never the whole world), and immutable snapshots that are
+// copied lazily, only for the kinds that changed since the last snapshot.
+import type { V1CertificateSigningRequest, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import type {
+  ClusterContext,
+  ClusterStore,
+  ClusterStoreOptions,
+  ContextChange,
+  ContextSnapshot,
+  StoreBatch,
+  StoreKind,
+  TigeraStatus,
+} from './api-types.js';
+import { backoffDelay, toKubeError } from './errors.js';
+import { csrType, deserialize, namespaceType, podType } from './deserialize.js';
+import { Reflector, type ReflectorStatus } from './reflector.js';
+import { releaseAgent, requestJson } from './transport.js';
+import type { ConnectionState, KubeError } from './types.js';
+
+const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const TIGERA_GROUP_PATH = '/apis/operator.tigera.io/v1';
+const TIGERA_PATH = `${TIGERA_GROUP_PATH}/tigerastatuses`;
+/** While TigeraStatus is not served, discovery is asked again this often (one small GET; objects are never polled). */
+const TIGERA_DISCOVERY_MS = 60_000;
+
+type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatus;
+
+interface KindState<T> {
+  working: Map<string, T>;
+  published: ReadonlyMap<string, T>;
+  dirty: boolean;
+}
+
+function kindState<T>(): KindState<T> {
+  return { working: new Map(), published: new Map(), dirty: false };
+}
+
+interface PendingChange {
+  upserted: Map<StoreKind, Set<string>>;
+  deleted: Map<StoreKind, Set<string>>;
+  connection?: ConnectionState;
+  synced?: boolean;
+  tigeraInstalled?: boolean;
+}
+
+interface ReflectorSlot {
+  kind: StoreKind;
+  reflector: Reflector;
+  status: ReflectorStatus;
+  listed: boolean;
+}
+
+interface ContextState {
+  ctx: ClusterContext;
+  csrs: KindState<V1CertificateSigningRequest>;
+  pods: KindState<V1Pod>;
+  namespaces: KindState<V1Namespace>;
+  tigera: KindState<TigeraStatus>;
+  tigeraInstalled: boolean | undefined;
+  slots: ReflectorSlot[];
+  tigeraSlot: ReflectorSlot | undefined;
+  connection: ConnectionState;
+  synced: boolean;
+  errors: Partial<Record<StoreKind, KubeError>>;
+  version: number;
+  snapshot: ContextSnapshot | undefined;
+  abort: AbortController | undefined;
+}
+
+function nameKey(raw: Record<string, unknown>): string {
+  return String((raw.metadata as { name?: string } | undefined)?.name ?? '');
+}
+
+function namespacedKey(raw: Record<string, unknown>): string {
+  const m = (raw.metadata ?? {}) as { name?: string; namespace?: string };
+  return `${m.namespace ?? ''}/${m.name ?? ''}`;
+}
+
+function sameConnection(a: ConnectionState, b: ConnectionState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Creates a store over these contexts; nothing happens until start(). */
-export function createClusterStore(_contexts: ClusterContext[], _options: ClusterStoreOptions = {}): ClusterStore {
-  throw new Error('TODO: createClusterStore');
+export function createClusterStore(contexts: ClusterContext[], options: ClusterStoreOptions = {}): ClusterStore {
+  const batchMs = options.batchMs ?? 50;
+  const followPods = options.pods ?? true;
+  const followTigera = options.tigera ?? true;
+  const backoff = { initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000 };
+  const reflectorBase = {
+    pageSize: options.pageSize ?? 500,
+    backoff,
+    watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+  };
+
+  const states = new Map<string, ContextState>();
+  const listeners = new Set<(batch: StoreBatch) => void>();
+  const pending = new Map<string, PendingChange>();
+  const syncWaiters = new Set<() => void>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let started = false;
+  let stopped = false;
+
+  function pendingFor(context: string): PendingChange {
+    let p = pending.get(context);
+    if (!p) {
+      p = { upserted: new Map(), deleted: new Map() };
+      pending.set(context, p);
+    }
+    if (!flushTimer && !stopped) flushTimer = setTimeout(flush, batchMs);
+    return p;
+  }
+
+  function touch(state: ContextState) {
+    state.version++;
+    state.snapshot = undefined;
+  }
+
+  function noteKey(state: ContextState, kind: StoreKind, key: string, op: 'upsert' | 'delete') {
+    const p = pendingFor(state.ctx.name);
+    const into = op === 'upsert' ? p.upserted : p.deleted;
+    const outOf = op === 'upsert' ? p.deleted : p.upserted;
+    outOf.get(kind)?.delete(key);
+    let set = into.get(kind);
+    if (!set) {
+      set = new Set();
+      into.set(kind, set);
+    }
+    set.add(key);
+  }
+
+  function flush() {
+    flushTimer = undefined;
+    if (stopped || pending.size === 0) return;
+    const changes: ContextChange[] = [];
+    for (const [context, p] of pending) {
+      const change: ContextChange = { context, upserted: {}, deleted: {} };
+      for (const [kind, keys] of p.upserted) if (keys.size) change.upserted[kind] = [...keys];
+      for (const [kind, keys] of p.deleted) if (keys.size) change.deleted[kind] = [...keys];
+      if (p.connection) change.connection = p.connection;
+      if (p.synced !== undefined) change.synced = p.synced;
+      if (p.tigeraInstalled !== undefined) change.tigeraInstalled = p.tigeraInstalled;
+      changes.push(change);
+    }
+    pending.clear();
+    const batch: StoreBatch = { changes };
+    for (const listener of [...listeners]) {
+      try {
+        listener(batch);
+      } catch {
+        // A failing subscriber must not stop the others or the informers.
+      }
+    }
+  }
+
+  function sinkFor<T extends AnyObject>(
+    state: ContextState,
+    kind: StoreKind,
+    target: KindState<T>,
+    typeName: string | undefined,
+    slot: () => ReflectorSlot,
+  ) {
+    return {
+      upsert(key: string, raw: Record<string, unknown>) {
+        target.working.set(key, (typeName ? deserialize<T>(raw, typeName) : raw) as T);
+        target.dirty = true;
+        touch(state);
+        noteKey(state, kind, key, 'upsert');
+      },
+      remove(key: string) {
+        if (!target.working.delete(key)) return;
+        target.dirty = true;
+        touch(state);
+        noteKey(state, kind, key, 'delete');
+      },
+      status(status: ReflectorStatus) {
+        const s = slot();
+        s.status = status;
+        if (status.phase === 'error') state.errors[kind] = status.error;
+        else if (status.phase === 'live') delete state.errors[kind];
+        recompute(state);
+      },
+      listed() {
+        slot().listed = true;
+        delete state.errors[kind];
+        recompute(state);
+      },
+    };
+  }
+
+  function connectionOf(state: ContextState): ConnectionState {
+    const slots = state.slots;
+    const failing = slots.filter(
+      (s): s is ReflectorSlot & { status: Extract<ReflectorStatus, { phase: 'error' }> } => s.status.phase === 'error',
+    );
+    const csrSlot = slots.find((s) => s.kind === 'csrs');
+    const relevant = failing.filter((s) => s.status.error.kind !== 'forbidden' || s.kind === 'csrs');
+    const worst = relevant.find((s) => s.kind === 'csrs') ?? relevant[0];
+    if (worst) {
+      const { error, nextAttemptAt, attempt } = worst.status;
+      if (error.kind === 'forbidden') return { phase: 'forbidden', message: error.message };
+      if (error.kind === 'unreachable' || (error.kind === 'timeout' && error.status === undefined)) {
+        return { phase: 'unreachable', message: error.message, nextAttemptAt };
+      }
+      return { phase: 'retrying', lastError: error.message, nextAttemptAt, attempt };
+    }
+    const settled = slots.every(
+      (s) => s.status.phase === 'live' || (s.status.phase === 'error' && s.status.error.kind === 'forbidden'),
+    );
+    if (csrSlot?.status.phase !== 'live' || !settled) return { phase: 'connecting' };
+    return state.connection.phase === 'live' ? state.connection : { phase: 'live', since: Date.now() };
+  }
+
+  function syncedOf(state: ContextState): boolean {
+    const settled = (s: ReflectorSlot) =>
+      s.listed || (s.status.phase === 'error' && s.status.error.kind === 'forbidden' && s.kind !== 'csrs');
+    if (!state.slots.every(settled)) return false;
+    if (!followTigera) return true;
+    if (state.tigeraInstalled === undefined) return false;
+    return !state.tigeraInstalled || !state.tigeraSlot || settled(state.tigeraSlot);
+  }
+
+  function recompute(state: ContextState) {
+    if (stopped) return;
+    const connection = connectionOf(state);
+    if (!sameConnection(connection, state.connection)) {
+      state.connection = connection;
+      touch(state);
+      pendingFor(state.ctx.name).connection = connection;
+    }
+    const synced = syncedOf(state);
+    if (synced !== state.synced) {
+      state.synced = synced;
+      touch(state);
+      pendingFor(state.ctx.name).synced = synced;
+      if (synced) for (const w of [...syncWaiters]) w();
+    }
+  }
+
+  function setTigeraInstalled(state: ContextState, installed: boolean) {
+    if (state.tigeraInstalled === installed) return;
+    state.tigeraInstalled = installed;
+    if (!installed && state.tigera.working.size) {
+      for (const key of state.tigera.working.keys()) noteKey(state, 'tigeraStatuses', key, 'delete');
+      state.tigera.working.clear();
+      state.tigera.dirty = true;
+    }
+    touch(state);
+    pendingFor(state.ctx.name).tigeraInstalled = installed;
+    recompute(state);
+  }
+
+  for (const ctx of contexts) {
+    if (states.has(ctx.name)) continue;
+    const state: ContextState = {
+      ctx,
+      csrs: kindState(),
+      pods: kindState(),
+      namespaces: kindState(),
+      tigera: kindState(),
+      tigeraInstalled: undefined,
+      slots: [],
+      tigeraSlot: undefined,
+      connection: { phase: 'connecting' },
+      synced: false,
+      errors: {},
+      version: 0,
+      snapshot: undefined,
+      abort: undefined,
+    };
+    const addSlot = <T extends AnyObject>(
+      kind: StoreKind,
+      path: string,
+      target: KindState<T>,
+      typeName: string | undefined,
+      keyOf: (raw: Record<string, unknown>) => string,
+      extra: { stopOnNotFound?: boolean } = {},
+    ): ReflectorSlot => {
+      const slot: ReflectorSlot = {
+        kind,
+        status: { phase: 'connecting' },
+        listed: false,
+        reflector: undefined as unknown as Reflector,
+      };
+      slot.reflector = new Reflector(
+        { context: ctx, path, keyOf, ...reflectorBase, ...extra },
+        sinkFor(state, kind, target, typeName, () => slot),
+      );
+      return slot;
+    };
+    state.slots.push(addSlot('csrs', CSR_PATH, state.csrs, csrType, nameKey));
+    if (followPods) {
+      if (options.namespaces?.length) {
+        for (const ns of [...new Set(options.namespaces)]) {
+          state.slots.push(
+            addSlot('pods', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, state.pods, podType, namespacedKey),
+          );
+        }
+      } else {
+        state.slots.push(addSlot('pods', '/api/v1/pods', state.pods, podType, namespacedKey));
+      }
+      state.slots.push(addSlot('namespaces', '/api/v1/namespaces', state.namespaces, namespaceType, nameKey));
+    }
+    if (followTigera) {
+      state.tigeraSlot = addSlot('tigeraStatuses', TIGERA_PATH, state.tigera, undefined, nameKey, {
+        stopOnNotFound: true,
+      });
+    }
+    states.set(ctx.name, state);
+  }
+
+  async function tigeraLoop(state: ContextState, signal: AbortSignal) {
+    const slot = state.tigeraSlot;
+    if (!slot) return;
+    let attempt = 0;
+    while (!signal.aborted) {
+      let installed: boolean | undefined;
+      try {
+        const group = await requestJson<{ resources?: { name?: string }[] }>(state.ctx, {
+          path: TIGERA_GROUP_PATH,
+          timeoutMs: reflectorBase.connectTimeoutMs,
+          signal,
+        });
+        installed = (group?.resources ?? []).some((r) => r.name === 'tigerastatuses');
+      } catch (err) {
+        if (signal.aborted) return;
+        const error = toKubeError(err, state.ctx.name);
+        if (error.kind === 'not-found') installed = false;
+        else {
+          // The other reflectors report connection trouble; here we only wait and ask again.
+          await sleep(backoffDelay(attempt++, backoff.initialMs, backoff.maxMs), signal);
+          continue;
+        }
+      }
+      attempt = 0;
+      if (signal.aborted) return;
+      setTigeraInstalled(state, installed);
+      if (installed) {
+        slot.listed = false;
+        await slot.reflector.start(signal);
+        if (signal.aborted) return;
+        // The reflector stopped: the group went away (404). Forget what it held and check discovery again.
+        setTigeraInstalled(state, false);
+      } else {
+        await sleep(TIGERA_DISCOVERY_MS, signal);
+      }
+    }
+  }
+
+  function startContext(state: ContextState) {
+    state.abort?.abort();
+    const abort = new AbortController();
+    state.abort = abort;
+    for (const slot of state.slots) {
+      slot.status = { phase: 'connecting' };
+      void slot.reflector.start(abort.signal);
+    }
+    if (state.tigeraSlot) void tigeraLoop(state, abort.signal);
+    recompute(state);
+  }
+
+  function stateOf(context: string): ContextState {
+    const state = states.get(context);
+    if (!state) {
+      throw new Error(`Context "${context}" is not in this store (have: ${[...states.keys()].join(', ')}).`);
+    }
+    return state;
+  }
+
+  return {
+    start() {
+      if (started || stopped) return;
+      started = true;
+      for (const state of states.values()) startContext(state);
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const state of states.values()) {
+        state.abort?.abort();
+        releaseAgent(state.ctx);
+      }
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+      pending.clear();
+      listeners.clear();
+      for (const w of [...syncWaiters]) w();
+    },
+    reconnect(context?: string) {
+      if (!started || stopped) return;
+      const targets = context ? [stateOf(context)] : [...states.values()];
+      for (const state of targets) startContext(state);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    snapshot(context: string): ContextSnapshot {
+      const state = stateOf(context);
+      if (state.snapshot) return state.snapshot;
+      for (const k of [state.csrs, state.pods, state.namespaces, state.tigera] as KindState<AnyObject>[]) {
+        if (k.dirty) {
+          k.published = new Map(k.working);
+          k.dirty = false;
+        }
+      }
+      const snapshot: ContextSnapshot = {
+        context,
+        version: state.version,
+        csrs: state.csrs.published,
+        pods: state.pods.published,
+        namespaces: state.namespaces.published,
+        tigeraStatuses: state.tigeraInstalled === false ? 'not-installed' : state.tigera.published,
+        connection: state.connection,
+        synced: state.synced,
+        errors: { ...state.errors },
+      };
+      state.snapshot = snapshot;
+      return snapshot;
+    },
+    contexts() {
+      return [...states.keys()];
+    },
+    whenSynced(context?: string, timeoutMs = 60_000): Promise<boolean> {
+      const targets = context ? [stateOf(context)] : [...states.values()];
+      const done = () => targets.every((s) => s.synced);
+      if (done()) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const check = () => {
+          if (stopped) finish(false);
+          else if (done()) finish(true);
+        };
+        const finish = (value: boolean) => {
+          clearTimeout(timer);
+          syncWaiters.delete(check);
+          resolve(value);
+        };
+        const timer = setTimeout(() => finish(false), timeoutMs);
+        syncWaiters.add(check);
+      });
+    },
+  };
 }

@@ -1,5 +1,8 @@
 // Reads and writes of CSRs, Secrets and ConfigMaps with kubectl's rules, each returning a typed KubeResult.
+// Subresource writes replace the whole object: read, change, PUT with the read resourceVersion, and on 409 read
+// again and re-check the rules (so a certificate is never overwritten and an approval never flips).
 import type { V1CertificateSigningRequest, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { terminalSafe } from '../text/sanitize.js';
 import type {
   AppliedConfigMap,
   AppliedSecret,
@@ -9,103 +12,456 @@ import type {
   CsrWriteOutcome,
   UploadOptions,
 } from './api-types.js';
-import type { KubeResult } from './types.js';
+import { csrType, deserialize } from './deserialize.js';
+import { fail, KubeHttpError, ok, refused, toKubeError, withRetry } from './errors.js';
+import { requestJson, watchStream } from './transport.js';
+import type { KubeError, KubeResult } from './types.js';
 
 export const CERTDESK_APPROVE_REASON = 'CertdeskApprove';
 export const CERTDESK_APPROVE_MESSAGE = 'This CSR was approved by certdesk.';
 export const CERTDESK_DENY_REASON = 'CertdeskDeny';
 export const CERTDESK_DENY_MESSAGE = 'This CSR was denied by certdesk.';
 
+const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+/** kubectl retries approval conflicts up to 10 times. */
+const CONFLICT_ATTEMPTS = 10;
+
+interface RawCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
+}
+
+interface RawCsr {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; resourceVersion?: string; [k: string]: unknown };
+  spec: { signerName?: string; [k: string]: unknown };
+  status?: { conditions?: RawCondition[]; certificate?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+function csrPath(name: string, sub?: 'approval' | 'status'): string {
+  return `${CSR_PATH}/${encodeURIComponent(name)}${sub ? `/${sub}` : ''}`;
+}
+
+function nowTime(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function quoted(name: string): string {
+  return `"${terminalSafe(name, { maxLength: 120 })}"`;
+}
+
+function rawHas(csr: RawCsr, type: string): boolean {
+  return (csr.status?.conditions ?? []).some((c) => c.type === type);
+}
+
+function toCsr(raw: RawCsr): V1CertificateSigningRequest {
+  return deserialize<V1CertificateSigningRequest>(raw, csrType);
+}
+
+async function readRaw(ctx: ClusterContext, name: string): Promise<KubeResult<RawCsr>> {
+  return withRetry(() => requestJson<RawCsr>(ctx, { path: csrPath(name) }), { context: ctx.name });
+}
+
+function isConflict(error: KubeError): boolean {
+  return error.kind === 'conflict';
+}
+
 /** Reads one CSR. */
-export async function getCsr(_ctx: ClusterContext, _name: string): Promise<KubeResult<V1CertificateSigningRequest>> {
-  throw new Error('TODO');
+export async function getCsr(ctx: ClusterContext, name: string): Promise<KubeResult<V1CertificateSigningRequest>> {
+  const r = await readRaw(ctx, name);
+  return r.ok ? ok(toCsr(r.value)) : r;
 }
 
 /** Lists CSRs (all pages), optionally for one signer (field selector spec.signerName). */
 export async function listCsrs(
-  _ctx: ClusterContext,
-  _options: { signerName?: string } = {},
+  ctx: ClusterContext,
+  options: { signerName?: string } = {},
 ): Promise<KubeResult<V1CertificateSigningRequest[]>> {
-  throw new Error('TODO');
+  return withRetry(
+    async () => {
+      const out: V1CertificateSigningRequest[] = [];
+      let cont: string | undefined;
+      do {
+        const page = await requestJson<{ metadata?: { continue?: string }; items?: RawCsr[] }>(ctx, {
+          path: CSR_PATH,
+          query: {
+            limit: 500,
+            continue: cont,
+            fieldSelector: options.signerName ? `spec.signerName=${options.signerName}` : undefined,
+          },
+          timeoutMs: 60_000,
+        });
+        for (const item of page.items ?? []) out.push(toCsr(item));
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+      return out;
+    },
+    { context: ctx.name },
+  );
+}
+
+async function setApproval(
+  ctx: ClusterContext,
+  name: string,
+  type: 'Approved' | 'Denied',
+  options: ApprovalOptions,
+): Promise<KubeResult<CsrWriteOutcome>> {
+  const opposite = type === 'Approved' ? 'Denied' : 'Approved';
+  const reason = options.reason ?? (type === 'Approved' ? CERTDESK_APPROVE_REASON : CERTDESK_DENY_REASON);
+  const message = options.message ?? (type === 'Approved' ? CERTDESK_APPROVE_MESSAGE : CERTDESK_DENY_MESSAGE);
+  let last: KubeError | undefined;
+  for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
+    const read = await readRaw(ctx, name);
+    if (!read.ok) return read;
+    const csr = read.value;
+    if (rawHas(csr, opposite)) {
+      const verb = type === 'Approved' ? 'approve' : 'deny';
+      return fail(
+        refused(
+          `Certificate signing request ${quoted(name)} is already ${opposite}; a decision cannot be reversed, so certdesk will not ${verb} it (ask the requester for a new CSR).`,
+          `Already${opposite}`,
+          ctx.name,
+        ),
+      );
+    }
+    const conditions = [...(csr.status?.conditions ?? [])];
+    const index = conditions.findIndex((c) => c.type === type);
+    if (index >= 0 && !options.force) return ok({ csr: toCsr(csr), changed: false });
+    const condition: RawCondition = { type, status: 'True', reason, message, lastUpdateTime: nowTime() };
+    if (index >= 0) conditions[index] = { ...conditions[index]!, ...condition };
+    else conditions.push(condition);
+    const body: RawCsr = { ...csr, status: { ...csr.status, conditions } };
+    const written = await withRetry(
+      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, 'approval'), body }),
+      { context: ctx.name },
+    );
+    if (written.ok) return ok({ csr: toCsr(written.value), changed: true });
+    last = written.error;
+    if (!isConflict(written.error)) return fail(written.error);
+  }
+  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
 }
 
 /** Adds Approved through /approval; refuses a Denied CSR; no write when already Approved unless force. */
 export async function approveCsr(
-  _ctx: ClusterContext,
-  _name: string,
-  _options: ApprovalOptions = {},
+  ctx: ClusterContext,
+  name: string,
+  options: ApprovalOptions = {},
 ): Promise<KubeResult<CsrWriteOutcome>> {
-  throw new Error('TODO');
+  return setApproval(ctx, name, 'Approved', options);
 }
 
 /** Adds Denied through /approval; refuses an Approved CSR; no write when already Denied unless force. */
 export async function denyCsr(
-  _ctx: ClusterContext,
-  _name: string,
-  _options: ApprovalOptions = {},
+  ctx: ClusterContext,
+  name: string,
+  options: ApprovalOptions = {},
 ): Promise<KubeResult<CsrWriteOutcome>> {
-  throw new Error('TODO');
+  return setApproval(ctx, name, 'Denied', options);
+}
+
+function signingRefusal(
+  ctx: ClusterContext,
+  name: string,
+  csr: RawCsr,
+  allowUnapproved: boolean,
+): KubeError | undefined {
+  if (csr.status?.certificate) {
+    return refused(
+      `Certificate signing request ${quoted(name)} already has a certificate; certdesk never replaces an issued certificate.`,
+      'AlreadyIssued',
+      ctx.name,
+    );
+  }
+  if (rawHas(csr, 'Denied')) {
+    return refused(`Certificate signing request ${quoted(name)} is Denied; it must not be signed.`, 'Denied', ctx.name);
+  }
+  if (rawHas(csr, 'Failed')) {
+    return refused(
+      `Certificate signing request ${quoted(name)} is marked Failed; it must not be signed (ask for a new CSR).`,
+      'Failed',
+      ctx.name,
+    );
+  }
+  if (!allowUnapproved && !rawHas(csr, 'Approved')) {
+    return refused(
+      `Certificate signing request ${quoted(name)} is not Approved yet; approve it before signing.`,
+      'NotApproved',
+      ctx.name,
+    );
+  }
+  return undefined;
 }
 
 /** Sets status.certificate through /status; refuses if one is there already, re-reads on 409, never overwrites. */
 export async function uploadCertificate(
-  _ctx: ClusterContext,
-  _name: string,
-  _certificatePem: string,
-  _options: UploadOptions = {},
+  ctx: ClusterContext,
+  name: string,
+  certificatePem: string,
+  options: UploadOptions = {},
 ): Promise<KubeResult<V1CertificateSigningRequest>> {
-  throw new Error('TODO');
+  const certificate = Buffer.from(certificatePem, 'utf8').toString('base64');
+  let last: KubeError | undefined;
+  for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
+    const read = await readRaw(ctx, name);
+    if (!read.ok) return read;
+    const csr = read.value;
+    const refusal = signingRefusal(ctx, name, csr, options.allowUnapproved ?? false);
+    if (refusal) return fail(refusal);
+    // The read resourceVersion stays in the body: the server answers 409 if anyone wrote in between.
+    const body: RawCsr = { ...csr, status: { ...csr.status, certificate } };
+    const written = await withRetry(
+      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, 'status'), body }),
+      { context: ctx.name },
+    );
+    if (written.ok) return ok(toCsr(written.value));
+    last = written.error;
+    if (!isConflict(written.error)) return fail(written.error);
+  }
+  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
 }
 
 /** Adds Failed (status True) with reason and message through /status, as kube-controller-manager does. */
 export async function markFailed(
-  _ctx: ClusterContext,
-  _name: string,
-  _reason: string,
-  _message: string,
+  ctx: ClusterContext,
+  name: string,
+  reason: string,
+  message: string,
 ): Promise<KubeResult<CsrWriteOutcome>> {
-  throw new Error('TODO');
+  let last: KubeError | undefined;
+  for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
+    const read = await readRaw(ctx, name);
+    if (!read.ok) return read;
+    const csr = read.value;
+    if (rawHas(csr, 'Failed')) return ok({ csr: toCsr(csr), changed: false });
+    if (csr.status?.certificate) {
+      return fail(
+        refused(
+          `Certificate signing request ${quoted(name)} already has a certificate; it cannot be marked Failed.`,
+          'AlreadyIssued',
+          ctx.name,
+        ),
+      );
+    }
+    const conditions = [
+      ...(csr.status?.conditions ?? []),
+      { type: 'Failed', status: 'True', reason, message, lastUpdateTime: nowTime() },
+    ];
+    const body: RawCsr = { ...csr, status: { ...csr.status, conditions } };
+    const written = await withRetry(
+      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, 'status'), body }),
+      { context: ctx.name },
+    );
+    if (written.ok) return ok({ csr: toCsr(written.value), changed: true });
+    last = written.error;
+    if (!isConflict(written.error)) return fail(written.error);
+  }
+  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
 }
 
-/** Creates a CSR (metadata.generateName allowed). */
+/** Creates a CSR (metadata.generateName allowed). Only 429 is retried: a create that may have happened is not repeated. */
 export async function createCsr(
-  _ctx: ClusterContext,
-  _body: V1CertificateSigningRequest,
+  ctx: ClusterContext,
+  body: V1CertificateSigningRequest,
 ): Promise<KubeResult<V1CertificateSigningRequest>> {
-  throw new Error('TODO');
+  const payload = { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', ...body };
+  const r = await withRetry(() => requestJson<RawCsr>(ctx, { method: 'POST', path: CSR_PATH, body: payload }), {
+    context: ctx.name,
+    retryable: (e) => e.kind === 'too-many-requests',
+  });
+  return r.ok ? ok(toCsr(r.value)) : r;
 }
 
 /** Deletes a CSR. */
-export async function deleteCsr(_ctx: ClusterContext, _name: string): Promise<KubeResult<void>> {
-  throw new Error('TODO');
+export async function deleteCsr(ctx: ClusterContext, name: string): Promise<KubeResult<void>> {
+  const r = await withRetry(() => requestJson(ctx, { method: 'DELETE', path: csrPath(name) }), { context: ctx.name });
+  return r.ok ? ok(undefined) : r;
 }
 
-/** Watches one CSR until `until(csr)` is true (e.g. issued), or the deadline; not-found while waiting is an error. */
+/** Watches one CSR until `until(csr)` is true (e.g. issued), or the deadline; a deletion while waiting is not-found. */
 export async function waitForCsr(
-  _ctx: ClusterContext,
-  _name: string,
-  _until: (csr: V1CertificateSigningRequest) => boolean,
-  _options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ctx: ClusterContext,
+  name: string,
+  until: (csr: V1CertificateSigningRequest) => boolean,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<KubeResult<V1CertificateSigningRequest>> {
-  throw new Error('TODO');
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const deadline = Date.now() + timeoutMs;
+  const abort = new AbortController();
+  const onOuterAbort = () => abort.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const fieldSelector = `metadata.name=${name}`;
+  try {
+    while (!abort.signal.aborted) {
+      const listed = await withRetry(
+        () =>
+          requestJson<{ metadata?: { resourceVersion?: string }; items?: RawCsr[] }>(ctx, {
+            path: CSR_PATH,
+            query: { fieldSelector },
+            signal: abort.signal,
+          }),
+        { context: ctx.name, signal: abort.signal },
+      );
+      if (!listed.ok) {
+        if (abort.signal.aborted) break;
+        return listed;
+      }
+      const item = listed.value.items?.[0];
+      if (!item) {
+        return fail({
+          kind: 'not-found',
+          status: 404,
+          message: `Certificate signing request ${quoted(name)} does not exist in context ${terminalSafe(ctx.name)}; it may have been deleted.`,
+          context: ctx.name,
+        });
+      }
+      let current = toCsr(item);
+      if (until(current)) return ok(current);
+      let resourceVersion = listed.value.metadata?.resourceVersion;
+      let matched: V1CertificateSigningRequest | undefined;
+      let deleted = false;
+      try {
+        while (!abort.signal.aborted && !matched && !deleted) {
+          await watchStream(
+            ctx,
+            {
+              path: CSR_PATH,
+              query: {
+                fieldSelector,
+                resourceVersion,
+                allowWatchBookmarks: true,
+                timeoutSeconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)),
+              },
+              signal: abort.signal,
+            },
+            (event) => {
+              if (event.type === 'ERROR') {
+                const status = event.object as { code?: number };
+                throw new KubeHttpError(status.code ?? 500, event.object);
+              }
+              const rv = (event.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+              if (rv) resourceVersion = rv;
+              if (event.type === 'BOOKMARK') return;
+              if (event.type === 'DELETED') {
+                deleted = true;
+                throw new KubeHttpError(404, { message: 'deleted' });
+              }
+              current = toCsr(event.object as RawCsr);
+              if (until(current)) {
+                matched = current;
+                throw new KubeHttpError(200, undefined);
+              }
+            },
+          );
+        }
+      } catch (err) {
+        if (matched) return ok(matched);
+        if (deleted) {
+          return fail({
+            kind: 'not-found',
+            status: 404,
+            message: `Certificate signing request ${quoted(name)} was deleted while certdesk waited for it.`,
+            context: ctx.name,
+          });
+        }
+        if (abort.signal.aborted) break;
+        const error = toKubeError(err, ctx.name);
+        if (error.kind !== 'gone' && error.kind !== 'unreachable' && error.kind !== 'timeout') return fail(error);
+        // relist and continue
+      }
+    }
+    return fail({
+      kind: 'timeout',
+      message: `Certificate signing request ${quoted(name)} did not reach the expected state within ${Math.round(timeoutMs / 1000)}s.`,
+      context: ctx.name,
+    });
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+async function applyObject<T extends { metadata?: { name?: string; namespace?: string; resourceVersion?: string } }>(
+  ctx: ClusterContext,
+  namespace: string,
+  plural: 'secrets' | 'configmaps',
+  kind: 'Secret' | 'ConfigMap',
+  object: T,
+  options: ApplyOptions,
+  typeName: string,
+): Promise<KubeResult<{ object: T; action: 'created' | 'updated' }>> {
+  const name = object.metadata?.name ?? '';
+  const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+  const body = {
+    apiVersion: 'v1',
+    kind,
+    ...object,
+    metadata: { ...object.metadata, namespace },
+  };
+  const created = await withRetry(() => requestJson(ctx, { method: 'POST', path: collection, body }), {
+    context: ctx.name,
+    retryable: (e) => e.kind === 'too-many-requests',
+  });
+  if (created.ok) return ok({ object: deserialize<T>(created.value, typeName), action: 'created' });
+  if (created.error.kind !== 'already-exists') return created;
+  const where = `${quoted(`${namespace}/${name}`)} in context ${terminalSafe(ctx.name)}`;
+  if (!options.overwrite) {
+    return fail({
+      ...created.error,
+      message: `${kind} ${where} already exists; allow overwriting (--overwrite) to replace it.`,
+    });
+  }
+  const path = `${collection}/${encodeURIComponent(name)}`;
+  let last: KubeError = created.error;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await withRetry(() => requestJson<Record<string, unknown>>(ctx, { path }), { context: ctx.name });
+    if (!existing.ok) return existing;
+    const existingType = (existing.value as { type?: string }).type;
+    const wantedType = (object as { type?: string }).type;
+    if (kind === 'Secret' && existingType && wantedType && existingType !== wantedType) {
+      return fail(
+        refused(
+          `Secret ${where} has type ${terminalSafe(existingType)}, not ${terminalSafe(wantedType)}; a Secret's type cannot change, so delete it first.`,
+          'TypeMismatch',
+          ctx.name,
+        ),
+      );
+    }
+    const rv = (existing.value.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+    const update = { ...body, metadata: { ...body.metadata, resourceVersion: rv } };
+    const written = await withRetry(() => requestJson(ctx, { method: 'PUT', path, body: update }), {
+      context: ctx.name,
+    });
+    if (written.ok) return ok({ object: deserialize<T>(written.value, typeName), action: 'updated' });
+    last = written.error;
+    if (!isConflict(written.error)) return written;
+  }
+  return fail(last);
 }
 
 /** Creates the Secret, or replaces it when it exists and overwrite is set; else kind 'already-exists'. */
 export async function applySecret(
-  _ctx: ClusterContext,
-  _namespace: string,
-  _secret: V1Secret,
-  _options: ApplyOptions = {},
+  ctx: ClusterContext,
+  namespace: string,
+  secret: V1Secret,
+  options: ApplyOptions = {},
 ): Promise<KubeResult<AppliedSecret>> {
-  throw new Error('TODO');
+  return applyObject(ctx, namespace, 'secrets', 'Secret', secret, options, 'V1Secret');
 }
 
 /** Creates the ConfigMap, or replaces it when it exists and overwrite is set; else kind 'already-exists'. */
 export async function applyConfigMap(
-  _ctx: ClusterContext,
-  _namespace: string,
-  _configMap: V1ConfigMap,
-  _options: ApplyOptions = {},
+  ctx: ClusterContext,
+  namespace: string,
+  configMap: V1ConfigMap,
+  options: ApplyOptions = {},
 ): Promise<KubeResult<AppliedConfigMap>> {
-  throw new Error('TODO');
+  return applyObject(ctx, namespace, 'configmaps', 'ConfigMap', configMap, options, 'V1ConfigMap');
 }

@@ -1,0 +1,319 @@
+// Per-context health, computed from a store snapshot (pure, no I/O): TigeraStatus conditions, pods held in Init
+// linked to the CSR they wait on, the signer backlog (approved but unissued), and the pending queue.
+// Keys (namespace, pod and CSR names, signer names) are raw cluster text so they can index the snapshot: pass them
+// through terminalSafe before display. Free text (status, reason, message) is already terminal-safe.
+import type { V1CertificateSigningRequest, V1Pod } from '@kubernetes/client-node';
+import type { ContextSnapshot, TigeraStatus } from '../kube/api-types.js';
+import { type CsrState, csrCondition, csrState, hasCondition } from '../kube/csr-state.js';
+import { terminalSafe } from '../text/sanitize.js';
+import { isPodInInit, podStatusText } from './pod-status.js';
+
+export { csrCondition, csrState, type CsrState } from '../kube/csr-state.js';
+export { isPodInInit, podStatusText } from './pod-status.js';
+
+export interface TigeraConditionView {
+  /** True | False | Unknown */
+  status: string;
+  reason: string;
+  message: string;
+  /** lastTransitionTime, ms since the epoch, when given. */
+  since?: number;
+}
+
+export interface TigeraComponentHealth {
+  /** The TigeraStatus name (raw key), e.g. `calico`, `apiserver`. */
+  name: string;
+  available?: TigeraConditionView;
+  progressing?: TigeraConditionView;
+  degraded?: TigeraConditionView;
+  /** Available True and Degraded not True. */
+  healthy: boolean;
+  /** The newest lastTransitionTime among the conditions (kubectl's SINCE), ms since the epoch. */
+  since?: number;
+}
+
+/** How a pod in Init was linked to its CSR. */
+export type CsrLink = 'pod-uid' | 'pod-name' | 'csr-name' | 'service-account';
+
+export interface PodInInit {
+  namespace: string;
+  name: string;
+  /** kubectl's STATUS text, e.g. `Init:0/1`, `Init:CrashLoopBackOff` (terminal-safe). */
+  status: string;
+  /** ms since the pod was created. */
+  age: number;
+  /** The CSR it most likely waits on (raw key into snapshot.csrs), newest first when several match. */
+  csrName?: string;
+  csrState?: CsrState;
+  /** kubectl's CONDITION text of that CSR. */
+  csrCondition?: string;
+  linkedBy?: CsrLink;
+}
+
+export interface SignerBacklog {
+  signerName: string;
+  /** Approved, not Denied or Failed, no certificate yet. */
+  approvedUnissued: number;
+  /** ms since the oldest of those was approved (or created, when the approval time is unknown). */
+  oldestAge: number;
+  oldestCsr: string;
+  /** oldestAge is above the stall threshold: nobody is signing for this signer. */
+  stalled: boolean;
+  /** Pending CSRs for this signer. */
+  pending: number;
+}
+
+export interface ContextHealth {
+  context: string;
+  tigera: TigeraComponentHealth[] | 'not-installed';
+  podsInInit: PodInInit[];
+  signerBacklog: SignerBacklog[];
+  pendingCount: number;
+  /** ms; undefined when nothing is pending. */
+  oldestPendingAge?: number;
+  oldestPendingCsr?: string;
+}
+
+export interface HealthOptions {
+  /** An approved-but-unissued CSR older than this marks its signer stalled. @default 120000 (2 minutes) */
+  stallAfterMs?: number;
+}
+
+const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
+const POD_UID_EXTRA = 'authentication.kubernetes.io/pod-uid';
+const SA_PREFIX = 'system:serviceaccount:';
+
+function time(value: Date | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+function conditionView(status: TigeraStatus, type: string): TigeraConditionView | undefined {
+  const c = status.status?.conditions?.find((x) => x.type === type);
+  if (!c) return undefined;
+  const since = time(c.lastTransitionTime);
+  return {
+    status: terminalSafe(c.status),
+    reason: terminalSafe(c.reason ?? ''),
+    message: terminalSafe(c.message ?? ''),
+    ...(since !== undefined ? { since } : {}),
+  };
+}
+
+export function tigeraHealth(statuses: ReadonlyMap<string, TigeraStatus>): TigeraComponentHealth[] {
+  const out: TigeraComponentHealth[] = [];
+  for (const [name, status] of statuses) {
+    const available = conditionView(status, 'Available');
+    const progressing = conditionView(status, 'Progressing');
+    const degraded = conditionView(status, 'Degraded');
+    const times = [available, progressing, degraded].map((c) => c?.since).filter((t): t is number => t !== undefined);
+    out.push({
+      name,
+      ...(available ? { available } : {}),
+      ...(progressing ? { progressing } : {}),
+      ...(degraded ? { degraded } : {}),
+      healthy: available?.status === 'True' && degraded?.status !== 'True',
+      ...(times.length ? { since: Math.max(...times) } : {}),
+    });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function extraValue(csr: V1CertificateSigningRequest, key: string): string | undefined {
+  const v = csr.spec?.extra?.[key];
+  return v?.[0];
+}
+
+/** `system:serviceaccount:<ns>:<name>` → namespace, else undefined. */
+function serviceAccountNamespace(username: string | undefined): { namespace: string; name: string } | undefined {
+  if (!username?.startsWith(SA_PREFIX)) return undefined;
+  const [namespace, name] = username.slice(SA_PREFIX.length).split(':');
+  return namespace && name ? { namespace, name } : undefined;
+}
+
+interface CsrIndex {
+  byUid: Map<string, V1CertificateSigningRequest[]>;
+  byPodKey: Map<string, V1CertificateSigningRequest[]>; // ns/pod from spec.extra pod-name + SA namespace
+  byNameKey: Map<string, V1CertificateSigningRequest[]>; // ns/pod from the Calico name `<ns>:<pod>:…`
+  byPodName: Map<string, V1CertificateSigningRequest[]>; // pod from `<secret>:<pod>` (newer operators)
+  bySa: Map<string, V1CertificateSigningRequest[]>; // ns/sa
+}
+
+function push(map: Map<string, V1CertificateSigningRequest[]>, key: string, csr: V1CertificateSigningRequest) {
+  const list = map.get(key);
+  if (list) list.push(csr);
+  else map.set(key, [csr]);
+}
+
+function indexCsrs(csrs: ReadonlyMap<string, V1CertificateSigningRequest>): CsrIndex {
+  const index: CsrIndex = {
+    byUid: new Map(),
+    byPodKey: new Map(),
+    byNameKey: new Map(),
+    byPodName: new Map(),
+    bySa: new Map(),
+  };
+  for (const [name, csr] of csrs) {
+    const uid = extraValue(csr, POD_UID_EXTRA);
+    if (uid) push(index.byUid, uid, csr);
+    const sa = serviceAccountNamespace(csr.spec?.username);
+    const podName = extraValue(csr, POD_NAME_EXTRA);
+    if (podName && sa) push(index.byPodKey, `${sa.namespace}/${podName}`, csr);
+    if (sa) push(index.bySa, `${sa.namespace}/${sa.name}`, csr);
+    const parts = name.split(':');
+    if (parts.length >= 3 && parts[0] && parts[1]) push(index.byNameKey, `${parts[0]}/${parts[1]}`, csr);
+    if (parts.length === 2 && parts[1]) push(index.byPodName, parts[1], csr);
+  }
+  return index;
+}
+
+function newest(list: V1CertificateSigningRequest[] | undefined): V1CertificateSigningRequest | undefined {
+  if (!list?.length) return undefined;
+  let best = list[0]!;
+  for (const c of list) {
+    if ((time(c.metadata?.creationTimestamp) ?? 0) > (time(best.metadata?.creationTimestamp) ?? 0)) best = c;
+  }
+  return best;
+}
+
+function linkPod(pod: V1Pod, index: CsrIndex): { csr: V1CertificateSigningRequest; by: CsrLink } | undefined {
+  const ns = pod.metadata?.namespace ?? '';
+  const name = pod.metadata?.name ?? '';
+  const uid = pod.metadata?.uid;
+  const key = `${ns}/${name}`;
+  const sa = pod.spec?.serviceAccountName ?? 'default';
+  const sameSa = (c: V1CertificateSigningRequest) => {
+    const who = serviceAccountNamespace(c.spec?.username);
+    return !who || who.namespace === ns;
+  };
+  const candidates: [V1CertificateSigningRequest[] | undefined, CsrLink][] = [
+    [uid ? index.byUid.get(uid) : undefined, 'pod-uid'],
+    [index.byPodKey.get(key), 'pod-name'],
+    [index.byNameKey.get(key), 'csr-name'],
+    [index.byPodName.get(name)?.filter(sameSa), 'csr-name'],
+    [index.bySa.get(`${ns}/${sa}`)?.filter((c) => (c.metadata?.name ?? '').includes(name)), 'service-account'],
+  ];
+  for (const [list, by] of candidates) {
+    const found = newest(list);
+    if (found) return { csr: found, by };
+  }
+  return undefined;
+}
+
+/** The signer backlog and pending queue over a set of CSRs. */
+export function signerBacklog(
+  csrs: ReadonlyMap<string, V1CertificateSigningRequest>,
+  now: number,
+  stallAfterMs = 120_000,
+): SignerBacklog[] {
+  const bySigner = new Map<string, SignerBacklog>();
+  const entry = (signerName: string): SignerBacklog => {
+    let e = bySigner.get(signerName);
+    if (!e) {
+      e = { signerName, approvedUnissued: 0, oldestAge: 0, oldestCsr: '', stalled: false, pending: 0 };
+      bySigner.set(signerName, e);
+    }
+    return e;
+  };
+  for (const [name, csr] of csrs) {
+    const state = csrState(csr);
+    const signer = csr.spec?.signerName ?? '';
+    if (state === 'Pending') entry(signer).pending++;
+    if (state !== 'Approved') continue;
+    const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
+    const since =
+      time(approved?.lastTransitionTime) ?? time(approved?.lastUpdateTime) ?? time(csr.metadata?.creationTimestamp);
+    const age = since === undefined ? 0 : Math.max(0, now - since);
+    const e = entry(signer);
+    e.approvedUnissued++;
+    if (age >= e.oldestAge) {
+      e.oldestAge = age;
+      e.oldestCsr = name;
+    }
+  }
+  for (const e of bySigner.values()) e.stalled = e.approvedUnissued > 0 && e.oldestAge > stallAfterMs;
+  return [...bySigner.values()].sort((a, b) => b.oldestAge - a.oldestAge || a.signerName.localeCompare(b.signerName));
+}
+
+/** Computes the health of one context from its snapshot at `now` (ms since the epoch). */
+export function computeHealth(snapshot: ContextSnapshot, now: number, options: HealthOptions = {}): ContextHealth {
+  const index = indexCsrs(snapshot.csrs);
+  const podsInInit: PodInInit[] = [];
+  for (const pod of snapshot.pods.values()) {
+    const status = podStatusText(pod);
+    if (!isPodInInit(status)) continue;
+    const created = time(pod.metadata?.creationTimestamp);
+    const link = linkPod(pod, index);
+    podsInInit.push({
+      namespace: pod.metadata?.namespace ?? '',
+      name: pod.metadata?.name ?? '',
+      status: terminalSafe(status),
+      age: created === undefined ? 0 : Math.max(0, now - created),
+      ...(link
+        ? {
+            csrName: link.csr.metadata?.name ?? '',
+            csrState: csrState(link.csr),
+            csrCondition: csrCondition(link.csr),
+            linkedBy: link.by,
+          }
+        : {}),
+    });
+  }
+  podsInInit.sort((a, b) => b.age - a.age || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+
+  let pendingCount = 0;
+  let oldestPendingAge: number | undefined;
+  let oldestPendingCsr: string | undefined;
+  for (const [name, csr] of snapshot.csrs) {
+    if (hasCondition(csr, 'Approved') || hasCondition(csr, 'Denied') || hasCondition(csr, 'Failed')) continue;
+    if (csr.status?.certificate) continue;
+    pendingCount++;
+    const created = time(csr.metadata?.creationTimestamp);
+    const age = created === undefined ? 0 : Math.max(0, now - created);
+    if (oldestPendingAge === undefined || age > oldestPendingAge) {
+      oldestPendingAge = age;
+      oldestPendingCsr = name;
+    }
+  }
+
+  return {
+    context: snapshot.context,
+    tigera: snapshot.tigeraStatuses === 'not-installed' ? 'not-installed' : tigeraHealth(snapshot.tigeraStatuses),
+    podsInInit,
+    signerBacklog: signerBacklog(snapshot.csrs, now, options.stallAfterMs),
+    pendingCount,
+    ...(oldestPendingAge !== undefined ? { oldestPendingAge, oldestPendingCsr } : {}),
+  };
+}
+
+/** kubectl's age format (apimachinery duration.HumanDuration): `45s`, `3m20s`, `12m`, `5h4m`, `3d`, `2y10d`. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 10) {
+    const s = Math.floor(ms / 1000) % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.floor(hours / 24) % 365;
+    const years = Math.floor(hours / 24 / 365);
+    return dy === 0 ? `${years}y` : `${years}y${dy}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}

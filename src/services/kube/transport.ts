@@ -1,0 +1,287 @@
+// The HTTPS transport under every kube call: credentials and TLS from the context's own KubeConfig
+// (client-node's applyToHTTPSOptions: client certificates, tokens, exec plugins, OIDC, proxies), a keep-alive
+// agent per context, deadlines on every request, and a line-by-line watch stream. Throws KubeHttpError,
+// KubeTimeoutError or the socket error; errors.ts maps them.
+import { Agent, type RequestOptions, request } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { ClusterContext } from './api-types.js';
+import { KubeHttpError, type KubeStatus, KubeTimeoutError } from './errors.js';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface HttpOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  /** Whole-request deadline (connect + answer). @default 30000 */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface AgentEntry {
+  agent: Agent;
+  identity: string;
+}
+
+const agents = new WeakMap<object, AgentEntry>();
+
+function identityOf(o: RequestOptions): string {
+  const s = (v: unknown) => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v));
+  return [s(o.ca), s(o.cert), s(o.key), s(o.pfx), s(o.rejectUnauthorized), s(o.servername)].join('|');
+}
+
+/** Request options for this context: auth headers fresh every time, the TLS agent reused while its identity holds. */
+async function requestOptions(ctx: ClusterContext): Promise<RequestOptions> {
+  const opts: RequestOptions = {};
+  await ctx.kubeConfig.applyToHTTPSOptions(opts);
+  const theirs = opts.agent;
+  // client-node builds a fresh agent per call; keep one keep-alive agent per context instead (same TLS material).
+  // A proxy agent (HTTPS_PROXY / proxy-url) is kept as client-node built it.
+  if (theirs instanceof Agent && theirs.constructor === Agent) {
+    const identity = identityOf(opts);
+    let entry = agents.get(ctx.kubeConfig);
+    if (!entry || entry.identity !== identity) {
+      entry?.agent.destroy();
+      entry = {
+        identity,
+        agent: new Agent({
+          keepAlive: true,
+          maxSockets: 8,
+          ...(opts.ca ? { ca: opts.ca } : {}),
+          ...(opts.cert ? { cert: opts.cert } : {}),
+          ...(opts.key ? { key: opts.key } : {}),
+          ...(opts.pfx ? { pfx: opts.pfx } : {}),
+          ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+          ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+          ...(opts.servername ? { servername: opts.servername } : {}),
+        }),
+      };
+      agents.set(ctx.kubeConfig, entry);
+    }
+    theirs.destroy();
+    opts.agent = entry.agent;
+  }
+  return opts;
+}
+
+/** Closes the context's idle keep-alive sockets (on store stop). */
+export function releaseAgent(ctx: ClusterContext): void {
+  const entry = agents.get(ctx.kubeConfig);
+  if (entry) {
+    entry.agent.destroy();
+    agents.delete(ctx.kubeConfig);
+  }
+}
+
+export function buildUrl(ctx: ClusterContext, path: string, query?: Query): URL {
+  const url = new URL(ctx.server + path);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  return url;
+}
+
+function headerValue(v: string | string[] | number | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v === undefined ? undefined : String(v);
+}
+
+async function openRequest(
+  ctx: ClusterContext,
+  url: URL,
+  method: string,
+  body: string | undefined,
+  contentType: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  onRequest?: (destroy: (err?: Error) => void) => void,
+): Promise<IncomingMessage> {
+  const base = await requestOptions(ctx);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base.headers ?? {})) {
+    const hv = headerValue(v as string | string[] | number | undefined);
+    if (hv !== undefined) headers[k] = hv;
+  }
+  headers.Accept = 'application/json';
+  if (base.auth) headers.Authorization = `Basic ${Buffer.from(base.auth).toString('base64')}`;
+  if (body !== undefined) {
+    headers['Content-Type'] = contentType;
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+  }
+  return await new Promise<IncomingMessage>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    const req = request(url, { ...base, auth: undefined, method, headers });
+    const timer = setTimeout(() => req.destroy(new KubeTimeoutError(timeoutMs)), timeoutMs);
+    const onAbort = () => req.destroy(abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    req.on('response', (res) => {
+      cleanup();
+      resolve(res);
+    });
+    req.on('error', (err) => {
+      cleanup();
+      reject(err);
+    });
+    onRequest?.((err) => req.destroy(err));
+    req.end(body);
+  });
+}
+
+function abortError(): Error {
+  const e = new Error('The request was aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+async function readBody(res: IncomingMessage, timeoutMs: number): Promise<string> {
+  return await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => res.destroy(new KubeTimeoutError(timeoutMs)), timeoutMs);
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    res.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    res.on('aborted', () => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error('The connection was reset'), { code: 'ECONNRESET' }));
+    });
+  });
+}
+
+function retryAfterMs(res: IncomingMessage): number | undefined {
+  const v = headerValue(res.headers['retry-after']);
+  const n = v === undefined ? Number.NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : undefined;
+}
+
+function statusFrom(text: string): KubeStatus | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as KubeStatus) : undefined;
+  } catch {
+    return text ? { message: text.slice(0, 300) } : undefined;
+  }
+}
+
+/** One request; resolves with the parsed JSON of a 2xx answer, throws KubeHttpError otherwise. */
+export async function requestJson<T = unknown>(ctx: ClusterContext, options: HttpOptions): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const started = Date.now();
+  const url = buildUrl(ctx, options.path, options.query);
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const res = await openRequest(
+    ctx,
+    url,
+    options.method ?? 'GET',
+    body,
+    options.contentType ?? 'application/json',
+    timeoutMs,
+    options.signal,
+  );
+  const text = await readBody(res, Math.max(1000, timeoutMs - (Date.now() - started)));
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status > 299) throw new KubeHttpError(status, statusFrom(text), retryAfterMs(res));
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: Record<string, unknown>;
+}
+
+export interface WatchOptions {
+  path: string;
+  query?: Query;
+  /** Connect (until response headers) deadline. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Abort if nothing at all arrives for this long (the server's timeoutSeconds should end it before). */
+  idleTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called once the server has answered 200 (the stream is open). */
+  onOpen?: () => void;
+}
+
+/**
+ * Opens a watch (`watch=true` is added) and calls onEvent per line; resolves when the server ends the stream (or
+ * the signal aborts), rejects with KubeHttpError for a non-200 answer or with the socket error.
+ */
+export async function watchStream(
+  ctx: ClusterContext,
+  options: WatchOptions,
+  onEvent: (event: WatchEvent) => void,
+): Promise<void> {
+  const url = buildUrl(ctx, options.path, { ...options.query, watch: true });
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const res = await openRequest(ctx, url, 'GET', undefined, '', connectTimeoutMs, options.signal);
+  const status = res.statusCode ?? 0;
+  if (status !== 200) {
+    const text = await readBody(res, connectTimeoutMs);
+    throw new KubeHttpError(status, statusFrom(text), retryAfterMs(res));
+  }
+  options.onOpen?.();
+  await new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    let settled = false;
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      if (!options.idleTimeoutMs) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => res.destroy(new KubeTimeoutError(options.idleTimeoutMs ?? 0)), options.idleTimeoutMs);
+    };
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idle);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = () => {
+      res.destroy();
+      finish();
+    };
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    armIdle();
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      armIdle();
+      buffered += chunk;
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line) {
+          let event: WatchEvent | undefined;
+          try {
+            event = JSON.parse(line) as WatchEvent;
+          } catch {
+            // A torn or non-JSON line: skip it; the resourceVersion logic recovers on the next list.
+          }
+          if (event && typeof event === 'object' && event.object) {
+            try {
+              onEvent(event);
+            } catch (err) {
+              res.destroy();
+              return finish(err instanceof Error ? err : new Error(String(err)));
+            }
+          }
+        }
+        if (settled) return;
+        nl = buffered.indexOf('\n');
+      }
+    });
+    res.on('end', () => finish());
+    res.on('aborted', () => finish(Object.assign(new Error('The watch connection was reset'), { code: 'ECONNRESET' })));
+    res.on('error', (err) => finish(err));
+    res.on('close', () => finish());
+  });
+}

@@ -1,8 +1,9 @@
 // The audit log: every approve, deny, sign, mark-failed and export, from the TUI, a command or the controller,
 // as one JSON line in <state dir>/audit.jsonl, appended with O_APPEND and fsync'd before the caller reports success.
 import { mkdir, open, readFile } from 'node:fs/promises';
-import { homedir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { stateDir } from './paths.js';
 
 export type AuditAction =
   | 'approve'
@@ -39,11 +40,9 @@ export interface AuditEntry {
 
 export type AuditInput = Omit<AuditEntry, 'time' | 'localUser'> & Partial<Pick<AuditEntry, 'time' | 'localUser'>>;
 
-/** State directory: $CERTDESK_STATE_DIR, else $XDG_STATE_HOME/certdesk, else ~/.local/state/certdesk. */
+/** State directory (paths.ts): $CERTDESK_STATE_DIR, else $XDG_STATE_HOME/certdesk, else ~/.local/state/certdesk. */
 export function auditStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CERTDESK_STATE_DIR) return env.CERTDESK_STATE_DIR;
-  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'certdesk');
-  return join(homedir(), '.local', 'state', 'certdesk');
+  return stateDir(env);
 }
 
 /** Absolute path of the audit log file. */

@@ -501,7 +501,7 @@ async function decodeCsrDer(der: Uint8Array): Promise<DecodedCsr> {
   const [infoT, sigAlgT, sigT] = children(expectTag(root, TAG.SEQUENCE, 'certificate request'));
   const info = children(expectTag(infoT, TAG.SEQUENCE, 'certificationRequestInfo'));
   const [versionT, subjectT, spkiT, attrsT] = info;
-  if (versionT?.tag === TAG.SEQUENCE && children(versionT)[0]?.tag === 0xa0) {
+  if (versionT?.tag === 0xa0) {
     throw new PkiError('wrong-pem-type', 'This is a certificate, not a certificate request; pass the CSR instead.');
   }
   readSmallInt(expectTag(versionT, TAG.INTEGER, 'version'));

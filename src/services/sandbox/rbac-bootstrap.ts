@@ -113,7 +113,11 @@ function normalizeRule(rule: Partial<PolicyRule>, user: string): PolicyRule {
   return out;
 }
 
-/** Plain rbac.authorization.k8s.io/v1 objects to create when a sandbox cluster starts (order: roles, then bindings). */
+/**
+ * Plain rbac.authorization.k8s.io/v1 objects to create when a sandbox cluster starts (roles, then bindings).
+ * `admin` and `viewer` get rights only through their entries in `users` (the sandbox's DEFAULT_USERS give them
+ * role 'admin' and 'viewer'), so redefining them there takes effect. Group system:masters is always cluster-admin.
+ */
 export function bootstrapRbacObjects(users: SandboxUserSpec[]): object[] {
   const roles: object[] = [
     clusterRole('cluster-admin', [
@@ -136,8 +140,6 @@ export function bootstrapRbacObjects(users: SandboxUserSpec[]): object[] {
   ];
   const bindings: object[] = [
     clusterRoleBinding('cluster-admin', 'cluster-admin', [{ kind: 'Group', name: 'system:masters' }]),
-    clusterRoleBinding('sandbox:admin', 'cluster-admin', [{ kind: 'User', name: 'admin' }], false),
-    clusterRoleBinding('sandbox:viewer', 'view', [{ kind: 'User', name: 'viewer' }], false),
     clusterRoleBinding('system:discovery', 'system:discovery', [{ kind: 'Group', name: 'system:authenticated' }]),
     clusterRoleBinding('system:public-info-viewer', 'system:public-info-viewer', [
       { kind: 'Group', name: 'system:authenticated' },
@@ -146,19 +148,20 @@ export function bootstrapRbacObjects(users: SandboxUserSpec[]): object[] {
     clusterRoleBinding('system:basic-user', 'system:basic-user', [{ kind: 'Group', name: 'system:authenticated' }]),
   ];
   for (const u of users) {
-    const base = `sandbox:user:${safeName(u.name)}`;
+    const base = `sandbox:${safeName(u.name)}`;
     const subject = [{ kind: 'User' as const, name: u.name }];
-    if (u.role === 'admin') bindings.push(clusterRoleBinding(`${base}:admin`, 'cluster-admin', subject, false));
-    if (u.role === 'viewer') bindings.push(clusterRoleBinding(`${base}:view`, 'view', subject, false));
+    if (u.role === 'admin') bindings.push(clusterRoleBinding(base, 'cluster-admin', subject, false));
+    if (u.role === 'viewer') bindings.push(clusterRoleBinding(base, 'view', subject, false));
     if (u.rules && u.rules.length > 0) {
+      const name = `${base}:rules`;
       roles.push(
         clusterRole(
-          base,
+          name,
           u.rules.map((r) => normalizeRule(r, u.name)),
           false,
         ),
       );
-      bindings.push(clusterRoleBinding(base, base, subject, false));
+      bindings.push(clusterRoleBinding(name, name, subject, false));
     }
   }
   // A user listed twice, or named like a built-in binding, must not produce two objects of one name.

@@ -13,7 +13,7 @@ import {
   rulesForUser,
   type UserInfo,
 } from '../../../src/services/sandbox/authz.js';
-import { bootstrapRbacObjects } from '../../../src/services/sandbox/rbac-bootstrap.js';
+import { bootstrapRbacObjects, type SandboxUserSpec } from '../../../src/services/sandbox/rbac-bootstrap.js';
 
 type Kind = 'clusterroles' | 'clusterrolebindings' | 'roles' | 'rolebindings';
 const KIND_OF: Record<string, Kind> = {
@@ -42,6 +42,11 @@ function store(objects: object[]) {
     },
   };
 }
+
+const DEFAULT_USERS: SandboxUserSpec[] = [
+  { name: 'admin', role: 'admin' },
+  { name: 'viewer', role: 'viewer' },
+];
 
 const user = (name: string, groups: string[] = []): UserInfo => ({
   name,
@@ -130,7 +135,7 @@ describe('ruleAllows', () => {
 
 describe('createRbacAuthorizer', () => {
   it('grants through the bootstrap roles: admin everything, viewer reads but not secrets, discovery for all', () => {
-    const s = store(bootstrapRbacObjects([]));
+    const s = store(bootstrapRbacObjects(DEFAULT_USERS));
     const authz = createRbacAuthorizer(s.source);
     const admin = user('admin');
     const viewer = user('viewer');
@@ -169,7 +174,7 @@ describe('createRbacAuthorizer', () => {
   });
 
   it('sees new and deleted bindings at once', () => {
-    const s = store(bootstrapRbacObjects([]));
+    const s = store(bootstrapRbacObjects(DEFAULT_USERS));
     const authz = createRbacAuthorizer(s.source);
     const bob = user('bob');
     const a = req(bob, 'list', 'certificatesigningrequests');
@@ -327,6 +332,12 @@ describe('isAuthorizedForSigner', () => {
 });
 
 describe('bootstrapRbacObjects', () => {
+  it('gives admin and viewer rights only through their entries', () => {
+    const authz = createRbacAuthorizer(store(bootstrapRbacObjects([{ name: 'viewer', role: 'none' }])).source);
+    assert.equal(authz.authorize(req(user('viewer'), 'list', 'certificatesigningrequests')).allowed, false);
+    assert.equal(authz.authorize(req(user('admin'), 'list', 'certificatesigningrequests')).allowed, false);
+  });
+
   it('produces unique, valid-looking objects and rejects rules that name nothing', () => {
     const objects = bootstrapRbacObjects([
       { name: 'bob', role: 'admin' },
@@ -346,7 +357,7 @@ describe('bootstrapRbacObjects', () => {
 
 describe('reviews, impersonation and messages', () => {
   const s = store([
-    ...bootstrapRbacObjects([]),
+    ...bootstrapRbacObjects(DEFAULT_USERS),
     clusterRole('impersonator', [{ verbs: ['impersonate'], apiGroups: [''], resources: ['users', 'groups'] }]),
     binding('ClusterRoleBinding', 'imp', 'impersonator', [{ kind: 'User', name: 'ops' }]),
   ]);

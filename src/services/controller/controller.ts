@@ -78,8 +78,11 @@ export interface ControllerStats {
 export interface Controller {
   /** Starts informers, leader election and workers; resolves once the CSR cache has synced (or 30 s passed). */
   start(): Promise<void>;
-  /** Finishes in-flight writes, releases the lease, stops informers. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Finishes in-flight writes, releases the lease, stops informers. Idempotent.
+   * `releaseLease: false` leaves the lease to expire (what a crashed replica does; for tests and drills).
+   */
+  stop(options?: { releaseLease?: boolean }): Promise<void>;
   isLeader(): boolean;
   /** This replica's lease identity. */
   identity: string;
@@ -417,14 +420,14 @@ export function createController(options: ControllerOptions): Controller {
       enqueueAll();
       updatePending();
     },
-    stop() {
+    stop(stopOptions = {}) {
       if (!stopped) {
         stopped = (async () => {
           stopping = true;
           say('stopping', { identity });
           unsubscribe?.();
           await queue.shutDown(); // in-flight writes finish first
-          await elector?.stop();
+          await elector?.stop({ release: stopOptions.releaseLease !== false });
           metrics.leader.set(0);
           if (ownStore) store.stop();
           say('stopped', { identity });

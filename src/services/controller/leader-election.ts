@@ -63,8 +63,11 @@ export interface LeaderElector {
   currentLeader(): string;
   /** Resolves when this replica becomes leader (or rejects when stopped first). */
   whenLeading(): Promise<void>;
-  /** Stops campaigning and, when leading, releases the lease so another replica takes over at once. */
-  stop(): Promise<void>;
+  /**
+   * Stops campaigning and, when leading, releases the lease so another replica takes over at once.
+   * `release: false` walks away without releasing (as a crash would): the others wait for the lease to expire.
+   */
+  stop(options?: { release?: boolean }): Promise<void>;
 }
 
 /** A LeaseApi over HTTPS for one KubeConfig, each call bounded by `timeoutMs`. */
@@ -227,7 +230,8 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
     try {
       return await withTimeout(tryAcquireOrRenew(), timings.renewDeadlineMs);
     } catch (err) {
-      log(`lease ${namespace}/${name}: ${describe(err)}`);
+      // A conflict only means another candidate wrote first: normal, not worth a line.
+      if (!(err instanceof LeaseConflict)) log(`lease ${namespace}/${name}: ${describe(err)}`);
       return false;
     }
   }
@@ -310,14 +314,14 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
       if (abort.signal.aborted) return Promise.reject(new Error('leader election stopped'));
       return new Promise((resolve, reject) => leadingWaiters.push({ resolve, reject }));
     },
-    async stop() {
+    async stop(stopOptions = {}) {
       abort.abort();
       await running;
       const wasLeading = leading;
       stopLeading('shutting down');
       for (const w of leadingWaiters) w.reject(new Error('leader election stopped'));
       leadingWaiters = [];
-      if (wasLeading || observed?.spec?.holderIdentity === identity) await release();
+      if (stopOptions.release !== false && (wasLeading || observed?.spec?.holderIdentity === identity)) await release();
     },
   };
 }

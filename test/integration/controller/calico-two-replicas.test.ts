@@ -1,0 +1,114 @@
+// Issue 7's "done means": two controller replicas against the sandbox's calico-rollout and hostile scenarios.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Controller, createController } from '../../../src/services/controller/controller.js';
+import { DEFAULT_POLICY } from '../../../src/services/policy/index.js';
+import { conditionTypes, type ControllerEnv, NAMESPACE, SIGNER, startControllerEnv, waitFor } from './env.js';
+
+const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 250 };
+const LEASE = 'certdesk-controller';
+let env: ControllerEnv;
+let dir: string;
+const replicas: Controller[] = [];
+const logs: string[] = [];
+
+function replica(identity: string): Controller {
+  const c = createController({
+    context: env.controllerContext(),
+    signers: [SIGNER],
+    policy: DEFAULT_POLICY,
+    approve: true,
+    sign: true,
+    cas: new Map([[SIGNER, { ca: env.ca }]]),
+    leaderElection: { namespace: NAMESPACE, name: LEASE, identity, ...timings },
+    log: (line) => logs.push(`${identity} ${line}`),
+    backoff: { initialMs: 100, maxMs: 2000 },
+  });
+  replicas.push(c);
+  return c;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'certdesk-controller-'));
+  env = await startControllerEnv({
+    scenarios: ['calico-rollout', 'hostile'],
+    scenarioOptions: { 'calico-rollout': { nodes: 3 } },
+  });
+});
+
+after(async () => {
+  await Promise.all(replicas.map((r) => r.stop()));
+  await env?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  if (process.env.CERTDESK_TEST_VERBOSE) console.log(logs.join('\n'));
+});
+
+describe('controller: two replicas on the calico rollout', () => {
+  it('gets every calico pod Running and TigeraStatus Available; one leader; hostile requests not signed', async () => {
+    const a = replica('replica-a');
+    const b = replica('replica-b');
+    await Promise.all([a.start(), b.start()]);
+
+    await waitFor('TigeraStatus calico Available', async () => {
+      const ts = (await env.custom.getClusterCustomObject({
+        group: 'operator.tigera.io',
+        version: 'v1',
+        plural: 'tigerastatuses',
+        name: 'calico',
+      })) as { status?: { conditions?: { type: string; status: string }[] } };
+      return ts.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+    });
+    const pods = await env.core.listNamespacedPod({ namespace: 'calico-system' });
+    assert.ok(pods.items.length >= 4, `calico pods: ${pods.items.length}`);
+    for (const p of pods.items) assert.equal(p.status?.phase, 'Running', `${p.metadata?.name} is ${p.status?.phase}`);
+
+    // Exactly one replica leads, and the Lease names it.
+    const leaders = replicas.filter((r) => r.isLeader());
+    assert.equal(leaders.length, 1);
+    const lease = await env.leases.readNamespacedLease({ namespace: NAMESPACE, name: LEASE });
+    assert.equal(lease.spec?.holderIdentity, leaders[0]?.identity);
+    assert.equal(lease.spec?.leaseDurationSeconds, 2);
+
+    // Every calico CSR issued once, by the leader; the certificate chains to the CA (checked with openssl).
+    const csrs = (await env.certs.listCertificateSigningRequest()).items;
+    const calico = csrs.filter((c) => c.metadata?.labels?.['certdesk.dev/scenario'] === 'calico-rollout');
+    assert.ok(calico.length >= 4);
+    const caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, env.caCertPem);
+    for (const csr of calico) {
+      assert.ok(csr.status?.certificate, `${csr.metadata?.name} has a certificate`);
+      const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
+      assert.equal(approved?.reason, 'CertdeskPolicyApproved');
+      assert.match(approved?.message ?? '', /certdesk-default/);
+      const certFile = join(dir, 'cert.pem');
+      writeFileSync(certFile, Buffer.from(csr.status?.certificate ?? '', 'base64'));
+      const verified = execFileSync('openssl', ['verify', '-CAfile', caFile, certFile], { encoding: 'utf8' });
+      assert.match(verified, /: OK/);
+    }
+    const issuedBy = replicas.flatMap((r) => r.issuedNames());
+    assert.equal(new Set(issuedBy).size, issuedBy.length, 'no CSR issued twice');
+    assert.equal(leaders[0]?.stats().issued, calico.length);
+
+    // The hostile requests: denied (ours) or left alone (other signers), never signed.
+    const hostile = csrs.filter((c) => c.metadata?.labels?.['certdesk.dev/scenario'] === 'hostile');
+    assert.ok(hostile.length >= 5);
+    for (const csr of hostile) {
+      assert.equal(csr.status?.certificate ?? '', '', `${csr.metadata?.name} was signed`);
+      if (csr.spec.signerName === SIGNER) {
+        const denied = await waitFor(`${csr.metadata?.name} denied`, async () => {
+          const cur = await env.certs.readCertificateSigningRequest({ name: csr.metadata?.name ?? '' });
+          return conditionTypes(cur).includes('Denied') ? cur : undefined;
+        });
+        const cond = denied.status?.conditions?.find((c) => c.type === 'Denied');
+        assert.equal(cond?.reason, 'CertdeskPolicyDenied');
+        assert.doesNotMatch(cond?.message ?? '', /[\u0000-\u001f\u007f-\u009f]/);
+      } else {
+        assert.deepEqual(conditionTypes(csr), [], `${csr.metadata?.name} (${csr.spec.signerName}) was touched`);
+      }
+    }
+  });
+});

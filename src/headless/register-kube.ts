@@ -1,4 +1,289 @@
-// Declares the kube commands; each action imports its implementation lazily.
-import type { Command } from 'commander';
+// Declares the kube commands (get, describe, approve, deny, sign, export, request, kubeconfig, calico, health, audit,
+// completion); each action imports its implementation lazily so that `certdesk --help` stays fast.
+import { Argument, type Command, Option } from 'commander';
 
-export function registerKubeCommands(_program: Command): void {}
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').filter((v) => v !== '')];
+}
+
+function repeat(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** --kubeconfig and --context (repeatable); --all-contexts where a command reads several clusters. */
+function withKube(cmd: Command, multi = false): Command {
+  cmd
+    .option('--kubeconfig <path>', 'kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config)')
+    .option(
+      '--context <name>',
+      multi
+        ? 'context to use; repeat for several (default: current context)'
+        : 'context to use (default: current context)',
+      repeat,
+    );
+  if (multi) cmd.option('--all-contexts', 'every context in the kubeconfig');
+  return cmd;
+}
+
+function withOutput(cmd: Command, formats: string[] = ['json', 'yaml', 'wide', 'name']): Command {
+  return cmd.addOption(new Option('-o, --output <format>', 'output format').choices(formats));
+}
+
+function withDryRun(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--dry-run <strategy>', 'client: print the object instead of sending it').choices(['none', 'client']),
+  );
+}
+
+export function registerKubeCommands(program: Command): void {
+  // get
+  const get = program.command('get').description('List CSRs or pods waiting in Init, like kubectl get.');
+  withOutput(
+    withKube(
+      get
+        .command('csr')
+        .aliases(['csrs', 'certificatesigningrequest', 'certificatesigningrequests'])
+        .argument('[names...]', 'CSR names (default: all)')
+        .description('List CertificateSigningRequests: NAME, AGE, SIGNERNAME, REQUESTOR, REQUESTEDDURATION, CONDITION.')
+        .option('--signer <name>', 'only CSRs for this signerName')
+        .option('--pending', 'only CSRs that are neither approved nor denied'),
+      true,
+    ),
+  ).action(async (names: string[], opts) => {
+    const { runGetCsr } = await import('./commands/get.js');
+    await runGetCsr(names, opts);
+  });
+  withOutput(
+    withKube(
+      get
+        .command('pods-in-init')
+        .alias('pods')
+        .description('List pods still in Init (e.g. waiting on a certificate) and the CSR each waits on.')
+        .option('-n, --namespace <ns>', 'only this namespace')
+        .option('-A, --all-namespaces', 'every namespace (default)'),
+      true,
+    ),
+    ['json', 'yaml', 'wide'],
+  ).action(async (opts) => {
+    const { runGetPodsInInit } = await import('./commands/get.js');
+    await runGetPodsInInit(opts);
+  });
+
+  withOutput(
+    withKube(
+      program
+        .command('health')
+        .description('Per context: TigeraStatus, pods in Init linked to CSRs, pending and approved-but-unissued CSRs.'),
+      true,
+    ),
+    ['json', 'yaml'],
+  ).action(async (opts) => {
+    const { runHealth } = await import('./commands/health.js');
+    await runHealth(opts);
+  });
+
+  // describe
+  const describe = program.command('describe').description('Show one object in detail, like kubectl describe.');
+  withKube(
+    describe
+      .command('csr')
+      .aliases(['csrs', 'certificatesigningrequest'])
+      .argument('<names...>', 'CSR names')
+      .description('Decoded request, requestor, findings, linked pod, and the issued certificate.')
+      .option('--policy <file>', 'policy YAML for the findings (default: built-in)'),
+  ).action(async (names: string[], opts) => {
+    const { runDescribeCsr } = await import('./commands/describe.js');
+    await runDescribeCsr(names, opts);
+  });
+
+  // approve / deny
+  for (const verb of ['approve', 'deny'] as const) {
+    withKube(
+      program
+        .command(verb)
+        .argument('<names...>', 'CSR names')
+        .description(
+          verb === 'approve'
+            ? 'Approve CSRs through /approval (a Denied CSR is refused; an Approved one is left alone unless --force).'
+            : 'Deny CSRs through /approval (an Approved CSR is refused; a Denied one is left alone unless --force).',
+        )
+        .option(
+          '--reason <reason>',
+          'condition reason (default: Certdesk' + (verb === 'approve' ? 'Approve)' : 'Deny)'),
+        )
+        .option('--message <text>', 'condition message')
+        .option('--force', 'write even when the CSR is already in that state'),
+    ).action(async (names: string[], opts) => {
+      const { runApproval } = await import('./commands/approval.js');
+      await runApproval(verb, names, opts);
+    });
+  }
+
+  // sign
+  withOutput(
+    withKube(
+      program
+        .command('sign')
+        .argument('<names...>', 'CSR names')
+        .description(
+          'Sign Approved CSRs with a local CA and upload the certificate through /status; a request the signer must refuse is marked Failed.',
+        )
+        .option('--signer <name>', 'CA from the registry for this signerName (default: each CSR’s own signerName)')
+        .option('--ca-cert <file>', 'CA certificate PEM (instead of the registry)')
+        .option('--ca-key <file>', 'CA private key PEM (with --ca-cert)')
+        .option('--passphrase-env <var>', 'environment variable holding the CA key passphrase')
+        .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others')
+        .option('--profile <name>', 'signing profile (usages allowed, default and maximum duration)')
+        .option('--approve', 'approve first when the findings have no failure, then sign')
+        .option('--policy <file>', 'policy YAML used by --approve'),
+    ),
+    ['json', 'yaml', 'name'],
+  ).action(async (names: string[], opts) => {
+    const { runSign } = await import('./commands/sign.js');
+    await runSign(names, opts);
+  });
+
+  // export
+  const exp = program.command('export').description('Export an issued certificate or a CA: Secret, ConfigMap, files.');
+  withDryRun(
+    withOutput(
+      withKube(
+        exp
+          .command('secret')
+          .argument('<name>', 'Secret name')
+          .description('A kubernetes.io/tls Secret from the CSR’s issued certificate and the requester’s key.')
+          .requiredOption('--csr <name>', 'the issued CSR')
+          .requiredOption('--key <file>', 'the requester’s private key (PEM)')
+          .option('-n, --namespace <ns>', 'namespace (default: the context’s, else default)')
+          .option('--overwrite', 'replace the Secret if it exists'),
+      ),
+      ['json', 'yaml', 'name'],
+    ),
+  ).action(async (name: string, opts) => {
+    const { runExportSecret } = await import('./commands/export.js');
+    await runExportSecret(name, opts);
+  });
+  withDryRun(
+    withOutput(
+      withKube(
+        exp
+          .command('ca-configmap')
+          .argument('<name>', 'ConfigMap name')
+          .description('A ConfigMap holding the CA certificate of a signer from the registry (trust root for clients).')
+          .option('--signer <name>', 'signerName of a CA in the registry')
+          .option('--ca-cert <file>', 'CA certificate PEM (instead of the registry)')
+          .option('--key <key>', 'data key', 'ca.crt')
+          .option('-n, --namespace <ns>', 'namespace (default: the context’s, else default)')
+          .option('--overwrite', 'replace the ConfigMap if it exists'),
+      ),
+      ['json', 'yaml', 'name'],
+    ),
+  ).action(async (name: string, opts) => {
+    const { runExportCaConfigMap } = await import('./commands/export.js');
+    await runExportCaConfigMap(name, opts);
+  });
+  withKube(
+    exp
+      .command('files')
+      .description('Write server.crt (the issued certificate) and ca.crt (its CA from the registry) to a directory.')
+      .requiredOption('--csr <name>', 'the issued CSR')
+      .requiredOption('--out-dir <dir>', 'directory to write to')
+      .option('--signer <name>', 'registry CA for ca.crt (default: the CSR’s signerName)')
+      .option('--ca-cert <file>', 'CA certificate PEM to copy as ca.crt'),
+  ).action(async (opts) => {
+    const { runExportFiles } = await import('./commands/export.js');
+    await runExportFiles(opts);
+  });
+
+  // request
+  withOutput(
+    withKube(
+      program
+        .command('request')
+        .description(
+          'The requester’s side of "Manage TLS Certificates in a Cluster": key + CSR, the CertificateSigningRequest, wait for the certificate, save it.',
+        )
+        .option('--cn <name>', 'subject common name')
+        .option('--host <name>', 'DNS name or IP address (repeatable, or comma-separated)', collect)
+        .option('--org <name>', 'subject organization (repeatable)', repeat)
+        .addOption(
+          new Option('--key-algorithm <alg>', 'key to generate')
+            .choices([
+              'ECDSAWithCurve256',
+              'ECDSAWithCurve384',
+              'ECDSAWithCurve521',
+              'RSAWithSize2048',
+              'RSAWithSize4096',
+              'RSAWithSize8192',
+            ])
+            .default('ECDSAWithCurve256'),
+        )
+        .option('--csr <file>', 'submit this PKCS#10 file (e.g. from cfssl genkey) instead of generating a key')
+        .requiredOption('--signer <name>', 'signerName, e.g. example.com/serving')
+        .option('--usages <list>', 'comma-separated usages', collect)
+        .option('--expiration <duration>', 'requested lifetime (expirationSeconds), e.g. 24h')
+        .option('--name <name>', 'CSR object name (default: generated from the CN)')
+        .option('--wait', 'wait until the certificate is issued (Denied or Failed → non-zero exit)')
+        .option('--timeout <duration>', 'how long --wait waits', '5m')
+        .option('--out-dir <dir>', 'where to write key, CSR and certificate', '.')
+        .option('--file-prefix <prefix>', 'file names <prefix>-key.pem, <prefix>.csr, <prefix>.crt', 'server'),
+    ),
+    ['json', 'yaml', 'name'],
+  ).action(async (opts) => {
+    const { runRequest } = await import('./commands/request.js');
+    await runRequest(opts);
+  });
+
+  // kubeconfig
+  withKube(
+    program
+      .command('kubeconfig')
+      .description(
+        'A kubeconfig for a new user whose kube-apiserver-client certificate was issued (current context’s cluster).',
+      )
+      .requiredOption('--csr <name>', 'the issued CSR')
+      .requiredOption('--key <file>', 'the user’s private key (PEM)')
+      .option('--user <name>', 'user entry name (default: the certificate’s CN)')
+      .option('--out <file>', 'file to write (0600); default: stdout'),
+  ).action(async (opts) => {
+    const { runKubeconfig } = await import('./commands/kubeconfig.js');
+    await runKubeconfig(opts);
+  });
+
+  // calico snippet
+  program
+    .command('calico')
+    .description('Calico helpers.')
+    .command('snippet')
+    .description(
+      'Installation spec.certificateManagement (caCert, signerName, algorithms) for a CA in the registry, as YAML.',
+    )
+    .requiredOption('--signer <name>', 'signerName of a CA in the registry')
+    .option('--block-only', 'print only the certificateManagement block')
+    .action(async (opts) => {
+      const { runCalicoSnippet } = await import('./commands/calico.js');
+      await runCalicoSnippet(opts);
+    });
+
+  // audit
+  withOutput(
+    program
+      .command('audit')
+      .description('Read the audit log of approvals, denials, signatures and exports.')
+      .option('--since <duration>', 'only entries newer than this, e.g. 24h'),
+    ['json', 'yaml'],
+  ).action(async (opts) => {
+    const { runAudit } = await import('./commands/audit.js');
+    await runAudit(opts);
+  });
+
+  // completion
+  program
+    .command('completion')
+    .description('Print a shell completion script: source <(certdesk completion bash).')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action(async (shell: 'bash' | 'zsh') => {
+      const { runCompletion } = await import('./commands/completion.js');
+      runCompletion(shell, program);
+    });
+}

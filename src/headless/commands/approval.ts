@@ -1,0 +1,38 @@
+// `certdesk approve|deny NAME…`: kubectl's rules and output (`certificatesigningrequest…/NAME approved`), with
+// every decision in the audit log.
+import { approveWithAudit, denyWithAudit } from '../../services/actions/approval.js';
+import { terminalSafe } from '../../services/text/sanitize.js';
+import { CliError } from '../cli-error.js';
+import { contextFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
+
+export interface ApprovalCliOptions extends KubeCliOptions {
+  reason?: string;
+  message?: string;
+  force?: boolean;
+}
+
+export async function runApproval(verb: 'approve' | 'deny', names: string[], opts: ApprovalCliOptions): Promise<void> {
+  const ctx = contextFrom(opts);
+  const action = verb === 'approve' ? approveWithAudit : denyWithAudit;
+  const errors: string[] = [];
+  for (const name of names) {
+    const result = await action(ctx, name, {
+      ...(opts.reason ? { reason: opts.reason } : {}),
+      ...(opts.message ? { message: opts.message } : {}),
+      ...(opts.force ? { force: true } : {}),
+    });
+    if (result.ok) {
+      out(
+        `certificatesigningrequest.certificates.k8s.io/${terminalSafe(name)} ${verb === 'approve' ? 'approved' : 'denied'}\n`,
+      );
+    } else {
+      errors.push(oneSentence(result.error.message));
+      if (names.length > 1) warn(`error: ${oneSentence(result.error.message)}`);
+    }
+  }
+  if (errors.length === 1 && names.length === 1) throw new CliError(errors[0] ?? '');
+  if (errors.length > 0)
+    throw new CliError(
+      `${errors.length} of ${names.length} CSRs could not be ${verb === 'approve' ? 'approved' : 'denied'} (see above)`,
+    );
+}

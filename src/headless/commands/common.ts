@@ -1,0 +1,82 @@
+// What every kube command shares: loading contexts from the options, turning typed results into one-line
+// CliErrors, writing output, and reading local files with a useful error.
+import { readFile } from 'node:fs/promises';
+import { type ClusterContext, KubeConfigError, type KubeResult, loadContexts } from '../../services/kube/index.js';
+import { terminalSafe } from '../../services/text/sanitize.js';
+import { CliError } from '../cli-error.js';
+
+export interface KubeCliOptions {
+  kubeconfig?: string;
+  context?: string[];
+  allContexts?: boolean;
+}
+
+export interface OutputCliOptions {
+  output?: string;
+}
+
+/** The contexts the options name (several only when `multi`); a kubeconfig problem becomes a CliError. */
+export function contextsFrom(opts: KubeCliOptions, multi = false): ClusterContext[] {
+  if (!multi && (opts.context?.length ?? 0) > 1) {
+    throw new CliError('this command works on one context; pass --context once');
+  }
+  try {
+    return loadContexts({
+      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+      ...(opts.context?.length ? { contexts: opts.context } : {}),
+      ...(multi && opts.allContexts ? { allContexts: true } : {}),
+    });
+  } catch (err) {
+    if (err instanceof KubeConfigError) throw new CliError(oneSentence(err.message));
+    throw err;
+  }
+}
+
+export function contextFrom(opts: KubeCliOptions): ClusterContext {
+  const [ctx] = contextsFrom(opts, false);
+  if (!ctx) throw new CliError('no context to use; pass --context NAME');
+  return ctx;
+}
+
+/** Lower-cases the first letter and drops the final period, so it reads after `error: `. */
+export function oneSentence(message: string): string {
+  const line = terminalSafe(message.split('\n')[0] ?? message);
+  const trimmed = line.replace(/\.\s*$/, '');
+  return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0]?.toLowerCase() + trimmed.slice(1) : trimmed;
+}
+
+/** The value of an ok result, or a CliError carrying the KubeError's sentence. */
+export function unwrap<T>(result: KubeResult<T>): T {
+  if (result.ok) return result.value;
+  throw new CliError(oneSentence(result.error.message));
+}
+
+export function out(text: string): void {
+  process.stdout.write(text);
+}
+
+export function warn(text: string): void {
+  process.stderr.write(`${terminalSafe(text)}\n`);
+}
+
+/** Reads a local file (PEM, CSR…) or throws a CliError naming it. */
+export async function readLocalFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code})`;
+    throw new CliError(`${what} ${terminalSafe(path)} ${why}; check the path`);
+  }
+}
+
+/** The namespace to use: -n, else the context's default, else `default`. */
+export function namespaceFor(ctx: ClusterContext, namespace?: string): string {
+  return namespace ?? ctx.namespace ?? 'default';
+}
+
+/** kubectl's `--dry-run` values. */
+export function isClientDryRun(value: string | undefined): boolean {
+  return value === 'client';
+}

@@ -1,0 +1,162 @@
+// `certdesk describe csr NAME…`: kubectl's describe, plus the decoded request, the approver's findings, the pod
+// waiting on it (service-account requestors) and the issued certificate. Every value is terminal-safe.
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { decodeCsrOf } from '../../services/actions/index.js';
+import { computeHealth } from '../../services/health/index.js';
+import { type ClusterContext, csrCondition, getCsr } from '../../services/kube/index.js';
+import { checkSignerRules, type DecodedCertificate, decodeCertificate } from '../../services/pki/index.js';
+import { evaluateCsr, loadPolicy, type Policy, PolicyError } from '../../services/policy/index.js';
+import { CliError } from '../cli-error.js';
+import { humanDuration } from '../output/duration.js';
+import { type DescribeRow, renderDescribe } from '../output/table.js';
+import { contextFrom, type KubeCliOptions, oneSentence, out, unwrap } from './common.js';
+
+export interface DescribeCliOptions extends KubeCliOptions {
+  policy?: string;
+}
+
+const SA_PREFIX = 'system:serviceaccount:';
+
+function list(values: readonly string[] | undefined): string {
+  return values?.length ? values.join(', ') : '<none>';
+}
+
+function mapText(m: Record<string, string> | undefined): string {
+  const entries = Object.entries(m ?? {});
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(', ') : '<none>';
+}
+
+function time(t: Date | string | undefined): string {
+  if (!t) return '<unknown>';
+  return (t instanceof Date ? t.toISOString() : t).replace(/\.000Z$/, 'Z');
+}
+
+async function linkedPod(
+  ctx: ClusterContext,
+  csr: V1CertificateSigningRequest,
+): Promise<{ pod: string; status: string } | undefined> {
+  const user = csr.spec?.username ?? '';
+  if (!user.startsWith(SA_PREFIX)) return undefined;
+  const namespace = user.slice(SA_PREFIX.length).split(':')[0];
+  if (!namespace) return undefined;
+  const { snapshotsOf } = await import('./snapshots.js');
+  try {
+    const { snapshots } = await snapshotsOf([ctx], { namespaces: [namespace], tigera: false, timeoutMs: 5000 });
+    const snap = snapshots[0];
+    if (!snap) return undefined;
+    const hit = computeHealth(snap, Date.now()).podsInInit.find((p) => p.csrName === csr.metadata?.name);
+    if (hit) return { pod: `${hit.namespace}/${hit.name}`, status: hit.status };
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function certificateRows(cert: DecodedCertificate): DescribeRow[] {
+  return [
+    { key: 'Certificate' },
+    { key: 'Subject', value: cert.subject.text, level: 1 },
+    { key: 'Issuer', value: cert.issuer.text, level: 1 },
+    { key: 'Serial', value: cert.serialNumber, level: 1 },
+    { key: 'Not Before', value: cert.notBefore.toISOString(), level: 1 },
+    { key: 'Not After', value: cert.notAfter.toISOString(), level: 1 },
+    { key: 'Key Usage', value: list(cert.keyUsage), level: 1 },
+    { key: 'Extended Key Usage', value: list(cert.extKeyUsage), level: 1 },
+    { key: 'SHA-256 Fingerprint', value: cert.sha256Fingerprint, level: 1 },
+  ];
+}
+
+async function describeOne(ctx: ClusterContext, name: string, policy: Policy | undefined): Promise<string> {
+  const csr = unwrap(await getCsr(ctx, name));
+  const spec = csr.spec;
+  const rows: DescribeRow[] = [
+    { key: 'Name', value: csr.metadata?.name ?? '' },
+    { key: 'Context', value: ctx.name },
+    { key: 'Labels', value: mapText(csr.metadata?.labels) },
+    { key: 'Annotations', value: mapText(csr.metadata?.annotations) },
+    { key: 'CreationTimestamp', value: time(csr.metadata?.creationTimestamp) },
+    { key: 'Requesting User', value: spec?.username ?? '' },
+    { key: 'Groups', value: list(spec?.groups) },
+    { key: 'Signer', value: spec?.signerName ?? '<none>' },
+    { key: 'Requested Duration', value: spec?.expirationSeconds ? humanDuration(spec.expirationSeconds) : '<none>' },
+    { key: 'Usages', value: list(spec?.usages) },
+    { key: 'Status', value: csrCondition(csr) },
+  ];
+  const extra = Object.entries(spec?.extra ?? {});
+  if (extra.length) {
+    rows.push({ key: 'Extra' });
+    for (const [k, v] of extra) rows.push({ key: k, value: v.join(', '), level: 1 });
+  }
+  const conditions = csr.status?.conditions ?? [];
+  if (conditions.length) {
+    rows.push({ key: 'Conditions' });
+    for (const c of conditions) {
+      rows.push({
+        key: c.type,
+        value: `${c.status} ${c.reason ?? ''}${c.message ? `: ${c.message}` : ''} (${time(c.lastUpdateTime ?? c.lastTransitionTime)})`,
+        level: 1,
+      });
+    }
+  }
+  const decoded = await decodeCsrOf(csr, ctx.name);
+  if (!decoded.ok) {
+    rows.push({ key: 'Request', value: decoded.error.message });
+  } else {
+    const d = decoded.value;
+    rows.push(
+      { key: 'Subject' },
+      { key: 'Common Name', value: d.subject.commonName ?? '', level: 1 },
+      { key: 'Organization', value: list(d.subject.organizations), level: 1 },
+      { key: 'Distinguished Name', value: d.subject.text, level: 1 },
+      { key: 'Subject Alternative Names' },
+      { key: 'DNS Names', value: list(d.sans.dns), level: 1 },
+      { key: 'IP Addresses', value: list(d.sans.ip), level: 1 },
+    );
+    if (d.sans.uri.length) rows.push({ key: 'URIs', value: list(d.sans.uri), level: 1 });
+    if (d.sans.email.length) rows.push({ key: 'Emails', value: list(d.sans.email), level: 1 });
+    rows.push(
+      { key: 'Public Key', value: d.publicKey.description },
+      { key: 'Signature Algorithm', value: d.signatureAlgorithm },
+      {
+        key: 'Proof of Possession',
+        value: d.proofOfPossession.verified ? 'verified' : `NOT verified (${d.proofOfPossession.error ?? 'unknown'})`,
+      },
+    );
+    const findings = evaluateCsr({
+      csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
+      decoded: d,
+      ...(policy ? { policy } : {}),
+      checkSignerRules,
+    });
+    rows.push({ key: 'Findings' });
+    for (const f of findings) rows.push({ key: `${f.level.padEnd(4)} ${f.code}`, value: f.message, level: 1 });
+  }
+  const pod = await linkedPod(ctx, csr);
+  if (pod) rows.push({ key: 'Waiting Pod', value: `${pod.pod} (${pod.status})` });
+  if (csr.status?.certificate) {
+    try {
+      const cert = await decodeCertificate(Buffer.from(csr.status.certificate, 'base64').toString('utf8'));
+      rows.push(...certificateRows(cert));
+    } catch (err) {
+      rows.push({ key: 'Certificate', value: `unreadable (${err instanceof Error ? err.message : String(err)})` });
+    }
+  }
+  rows.push({ key: 'Events', value: '<none>' });
+  return renderDescribe(rows);
+}
+
+export async function runDescribeCsr(names: string[], opts: DescribeCliOptions): Promise<void> {
+  const ctx = contextFrom(opts);
+  let policy: Policy | undefined;
+  if (opts.policy) {
+    try {
+      policy = await loadPolicy(opts.policy);
+    } catch (err) {
+      if (err instanceof PolicyError) throw new CliError(oneSentence(err.message));
+      throw err;
+    }
+  }
+  const parts: string[] = [];
+  for (const name of names) parts.push(await describeOne(ctx, name, policy));
+  out(parts.join('\n\n'));
+}

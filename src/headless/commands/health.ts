@@ -1,0 +1,99 @@
+// `certdesk health`: per context, TigeraStatus, the pending queue, the signer backlog (approved but unissued) and
+// pods held in Init with the CSR each waits on.
+import { type ContextHealth, computeHealth } from '../../services/health/index.js';
+import { terminalSafe } from '../../services/text/sanitize.js';
+import { CliError } from '../cli-error.js';
+import { humanDuration } from '../output/duration.js';
+import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
+import { renderTable } from '../output/table.js';
+import { contextsFrom, type KubeCliOptions, type OutputCliOptions, out } from './common.js';
+
+function since(ms: number | undefined, now: number): string {
+  return ms === undefined ? '' : humanDuration((now - ms) / 1000);
+}
+
+export function renderHealth(h: ContextHealth, now: number): string {
+  const lines: string[] = [`Context: ${terminalSafe(h.context)}`];
+  lines.push(
+    `  Pending CSRs: ${h.pendingCount}${h.oldestPendingCsr ? ` (oldest ${terminalSafe(h.oldestPendingCsr)}, ${humanDuration((h.oldestPendingAge ?? 0) / 1000)})` : ''}`,
+  );
+  if (h.tigera === 'not-installed') lines.push('  TigeraStatus: not installed');
+  else if (h.tigera.length === 0) lines.push('  TigeraStatus: none');
+  else {
+    lines.push('  TigeraStatus:');
+    const table = renderTable(
+      ['NAME', 'AVAILABLE', 'PROGRESSING', 'DEGRADED', 'SINCE', 'MESSAGE'],
+      h.tigera.map((t) => [
+        t.name,
+        t.available?.status ?? '',
+        t.progressing?.status ?? '',
+        t.degraded?.status ?? '',
+        since(t.since, now),
+        t.degraded?.status === 'True'
+          ? t.degraded.message
+          : t.available?.status !== 'True'
+            ? (t.available?.message ?? '')
+            : '',
+      ]),
+    );
+    lines.push(
+      ...table
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
+  }
+  if (h.signerBacklog.length) {
+    lines.push('  Signers:');
+    const table = renderTable(
+      ['SIGNER', 'PENDING', 'APPROVED-UNISSUED', 'OLDEST', 'STATE'],
+      h.signerBacklog.map((s) => [
+        s.signerName,
+        s.pending,
+        s.approvedUnissued,
+        s.approvedUnissued ? `${s.oldestCsr} (${humanDuration(s.oldestAge / 1000)})` : '',
+        s.stalled ? 'STALLED' : 'ok',
+      ]),
+    );
+    lines.push(
+      ...table
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
+  }
+  if (h.podsInInit.length) {
+    lines.push(`  Pods in Init: ${h.podsInInit.length}`);
+    const table = renderTable(
+      ['NAMESPACE', 'NAME', 'STATUS', 'AGE', 'CSR', 'CONDITION'],
+      h.podsInInit.map((p) => [
+        p.namespace,
+        p.name,
+        p.status,
+        humanDuration(p.age / 1000),
+        p.csrName ?? '<none>',
+        p.csrCondition ?? '',
+      ]),
+    );
+    lines.push(
+      ...table
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
+  } else lines.push('  Pods in Init: 0');
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runHealth(opts: KubeCliOptions & OutputCliOptions): Promise<void> {
+  const format = parseOutputFormat(opts.output, ['json', 'yaml']);
+  const contexts = contextsFrom(opts, true);
+  const { snapshotsOf } = await import('./snapshots.js');
+  const { snapshots, failures } = await snapshotsOf(contexts);
+  const now = Date.now();
+  const health = snapshots.map((s) => computeHealth(s, now));
+  if (format === 'json') out(toJson(health));
+  else if (format === 'yaml') out(toYaml(health));
+  else out(health.map((h) => renderHealth(h, now)).join('\n'));
+  if (failures > 0) throw new CliError(`${failures} of ${contexts.length} contexts could not be read (see above)`);
+}

@@ -1,4 +1,50 @@
 // Declares the sandbox commands; each action imports its implementation lazily.
 import type { Command } from 'commander';
 
-export function registerSandboxCommands(_program: Command): void {}
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').filter((v) => v !== '')];
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new Error(`--port must be a number from 1 to 65535, not "${value}".`);
+  return n;
+}
+
+export function registerSandboxCommands(program: Command): void {
+  program
+    .command('sandbox')
+    .description('Start an embedded Kubernetes API server per simulated cluster (for tests, demos and practice).')
+    .option('--clusters <names>', 'comma-separated cluster names', collect)
+    .option('--scenario <name>', 'scenario to run; repeat or comma-separate for several', collect)
+    .option('--port <n>', 'first port (cluster i listens on port+i; default: random free ports)', parsePort)
+    .option('--kubeconfig-out <path>', 'where to write the kubeconfig (default: a temp file)')
+    .option('--no-builtin-signers', "don't run the clusters' kubernetes.io signers")
+    .option('--scale-csrs <n>', 'with --scenario scale: CSRs to preload', Number)
+    .option('--scale-pods <n>', 'with --scenario scale: pods to preload', Number)
+    .action(async (opts: SandboxCommandOptions) => {
+      const { runSandbox } = await import('./sandbox.js');
+      await runSandbox(opts);
+    });
+
+  program
+    .command('demo')
+    .description('A two-cluster sandbox with every scenario but scale, ready to explore.')
+    .option('--port <n>', 'first port (default: random free ports)', parsePort)
+    .option('--kubeconfig-out <path>', 'where to write the kubeconfig (default: a temp file)')
+    .action(async (opts: { port?: number; kubeconfigOut?: string }) => {
+      const { runDemo } = await import('./sandbox.js');
+      await runDemo(opts);
+    });
+}
+
+export interface SandboxCommandOptions {
+  clusters?: string[];
+  scenario?: string[];
+  port?: number;
+  kubeconfigOut?: string;
+  builtinSigners?: boolean;
+  scaleCsrs?: number;
+  scalePods?: number;
+}

@@ -1,0 +1,822 @@
+// The API logic of one simulated cluster, independent of HTTP: routing of a request path to a resource, authorization,
+// the create/update/patch/delete pipelines (strategy → validation → admission → storage), lists with selectors and
+// pagination, Table output, watches, and SelfSubjectAccessReview. The HTTP transport lives in server.ts.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import {
+  type AccessReviewSpec,
+  accessReviewStatus,
+  type Authorizer,
+  createRbacAuthorizer,
+  forbiddenDetail,
+  type RbacSource,
+  type RequestAttributes,
+  type UserInfo,
+} from './authz.js';
+import { BytesError } from './csr.js';
+import { dns1123LabelErrors, dns1123SubdomainErrors } from './csr.js';
+import {
+  apiGroupDoc,
+  apiGroupListDoc,
+  apiResourceListDoc,
+  apiVersionsDoc,
+  isKnownGroup,
+  openApiGroupVersionDoc,
+  openApiRootDoc,
+  versionDoc,
+} from './discovery.js';
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  expired,
+  type FieldError,
+  field,
+  forbidden,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  notFoundPath,
+  unsupportedMediaType,
+} from './errors.js';
+import { applyPatch, PatchError, patchTypeFromContentType, strategicMergeKeysFor } from './patch.js';
+import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { type Entry, type KObject, Store, type StoreEvent } from './store.js';
+import { asRecord, type Json, type StrategyContext } from './strategy.js';
+import { type IncludeObject, tableJson, tableRow } from './table.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface ApiRequest {
+  user: UserInfo;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  contentType: string;
+  accept: string;
+  body?: Buffer;
+}
+
+export interface JsonResponse {
+  kind: 'json';
+  code: number;
+  body: string;
+  contentType?: string;
+}
+
+export interface WatchSink {
+  /** One JSON line (without the newline). */
+  send(line: string): void;
+  end(): void;
+  /** Called by the watch when the client goes away. */
+  onClose(cb: () => void): void;
+}
+
+export interface WatchResponse {
+  kind: 'watch';
+  start(sink: WatchSink): void;
+}
+
+export type ApiResponse = JsonResponse | WatchResponse;
+
+interface Route {
+  def: ResourceDef;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  verb: string;
+}
+
+export const PATCH_MERGE_KEYS: Readonly<Record<string, string>> = {
+  'status.conditions': 'type',
+  'spec.containers': 'name',
+  'spec.initContainers': 'name',
+  'status.containerStatuses': 'name',
+  'status.initContainerStatuses': 'name',
+};
+
+const ACCEPTED_BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+function json(code: number, value: unknown): JsonResponse {
+  return { kind: 'json', code, body: JSON.stringify(value) };
+}
+
+function raw(code: number, body: string): JsonResponse {
+  return { kind: 'json', code, body };
+}
+
+export function errorResponse(err: ApiError): JsonResponse {
+  return json(err.code, err.toStatus());
+}
+
+function nowTimestamp(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function randomSuffix(): string {
+  const bytes = randomBytes(5);
+  return Array.from(bytes, (b) => GENERATE_ALPHABET[b % GENERATE_ALPHABET.length]).join('');
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+function wantsTable(accept: string): boolean {
+  return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, start: t.start })).toString('base64');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64').toString('utf8')) as { rv?: unknown; start?: unknown };
+    if (typeof v.rv !== 'number' || typeof v.start !== 'string') throw new Error('bad');
+    return { rv: v.rv, start: v.start };
+  } catch {
+    throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}
+
+export interface ApiOptions {
+  serverAddress: () => string;
+  watchHistorySize?: number;
+  bookmarkIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export class ApiCore {
+  readonly store: Store;
+  readonly authz: Authorizer;
+  private readonly enabledGroups = new Set<string>();
+  private readonly watchers = new Set<() => void>();
+
+  constructor(private readonly options: ApiOptions) {
+    this.store = new Store(options.watchHistorySize ?? 1000);
+    const source: RbacSource = {
+      list: (resource, namespace) => this.store.list(resource, namespace).map((e) => e.obj),
+    };
+    this.authz = createRbacAuthorizer(source);
+  }
+
+  enableApiGroup(group: string): void {
+    this.enabledGroups.add(group);
+  }
+
+  groupEnabled(group: string): boolean {
+    const optional = RESOURCES.some((r) => r.group === group && r.optional);
+    return !optional || this.enabledGroups.has(group);
+  }
+
+  /** Ends every open watch (pause / stop). */
+  closeWatches(): void {
+    for (const close of [...this.watchers]) close();
+  }
+
+  /** Inserts an object directly (bootstrap, scale preload); no validation or authorization. */
+  insert(resource: string, obj: KObject): Entry {
+    const def = RESOURCES.find((r) => r.resource === resource);
+    if (!def) throw new Error(`unknown resource ${resource}`);
+    this.fillNewMeta(def, obj);
+    return this.store.put(resource, obj, 'ADDED');
+  }
+
+  fillNewMeta(def: ResourceDef, obj: KObject): void {
+    obj.apiVersion = apiVersionOf(def);
+    obj.kind = def.kind;
+    const meta = obj.metadata;
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = meta.creationTimestamp ?? nowTimestamp();
+    if (!def.namespaced) delete meta.namespace;
+    delete meta.deletionTimestamp;
+    delete meta.managedFields;
+  }
+
+  // ------------------------------------------------------------------------------------------- dispatch
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    try {
+      return await this.dispatch(req);
+    } catch (err) {
+      if (err instanceof ApiError) return errorResponse(err);
+      this.options.log?.(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+      return errorResponse(
+        new ApiError(
+          500,
+          'InternalError',
+          `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+          {},
+        ),
+      );
+    }
+  }
+
+  private authorize(attrs: RequestAttributes, resource?: string, group = '', name?: string): void {
+    const decision = this.authz.authorize(attrs);
+    if (!decision.allowed) throw forbidden(resource, group, name, forbiddenDetail(attrs));
+  }
+
+  private nonResource(req: ApiRequest, verb: string): void {
+    this.authorize({ user: req.user, verb, resourceRequest: false, apiGroup: '', path: req.path });
+  }
+
+  private async dispatch(req: ApiRequest): Promise<ApiResponse> {
+    const parts = req.path
+      .split('/')
+      .filter((p) => p.length > 0)
+      .map(decodeURIComponent);
+    const method = req.method.toUpperCase();
+    const first = parts[0];
+    if (first !== 'api' && first !== 'apis') return this.nonResourcePath(req, parts, method);
+    let group: string;
+    let version: string | undefined;
+    let rest: string[];
+    if (first === 'api') {
+      group = '';
+      version = parts[1];
+      rest = parts.slice(2);
+      if (!version) {
+        this.nonResource(req, 'get');
+        return json(200, apiVersionsDoc(this.options.serverAddress()));
+      }
+      if (version !== 'v1') {
+        this.nonResource(req, 'get');
+        throw notFoundPath();
+      }
+    } else {
+      group = parts[1] ?? '';
+      version = parts[2];
+      rest = parts.slice(3);
+      if (!group) {
+        this.nonResource(req, 'get');
+        return json(
+          200,
+          apiGroupListDoc((g) => this.groupEnabled(g)),
+        );
+      }
+      if (!version) {
+        this.nonResource(req, 'get');
+        if (!isKnownGroup(group) || !this.groupEnabled(group)) throw notFoundPath();
+        return json(200, apiGroupDoc(group));
+      }
+    }
+    if (rest.length === 0) {
+      this.nonResource(req, 'get');
+      if ((group && (!isKnownGroup(group) || !this.groupEnabled(group))) || version !== 'v1') throw notFoundPath();
+      return json(200, apiResourceListDoc(group, version));
+    }
+    let watchPrefix = false;
+    if (rest[0] === 'watch') {
+      watchPrefix = true;
+      rest = rest.slice(1);
+    }
+    let namespace: string | undefined;
+    if (
+      rest[0] === 'namespaces' &&
+      rest.length >= 3 &&
+      !(rest.length === 3 && ['status', 'finalize'].includes(rest[2] ?? ''))
+    ) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const [resource = '', name, subresource] = rest;
+    const isWatch = watchPrefix || req.query.get('watch') === 'true' || req.query.get('watch') === '1';
+    let verb: string;
+    switch (method) {
+      case 'GET':
+        verb = name ? 'get' : isWatch ? 'watch' : 'list';
+        break;
+      case 'POST':
+        verb = 'create';
+        break;
+      case 'PUT':
+        verb = 'update';
+        break;
+      case 'PATCH':
+        verb = 'patch';
+        break;
+      case 'DELETE':
+        verb = name ? 'delete' : 'deletecollection';
+        break;
+      default:
+        verb = method.toLowerCase();
+    }
+    const attrs: RequestAttributes = {
+      user: req.user,
+      verb,
+      resourceRequest: true,
+      apiGroup: group,
+      resource,
+      path: req.path,
+    };
+    if (subresource) attrs.subresource = subresource;
+    if (namespace !== undefined) attrs.namespace = namespace;
+    if (name) attrs.name = name;
+    this.authorize(attrs, resource, group, name);
+
+    const def = findResource(group, version, resource);
+    if (!def || !this.groupEnabled(group) || rest.length > 3) throw notFoundPath();
+    if (subresource && !(subresource in def.subresources)) throw notFoundPath();
+    if (!def.namespaced && namespace !== undefined) throw notFoundPath();
+    const route: Route = { def, verb };
+    if (namespace !== undefined) route.namespace = namespace;
+    if (name) route.name = name;
+    if (subresource) route.subresource = subresource;
+
+    const allowed = subresource ? (def.subresources[subresource] ?? []) : def.verbs;
+    if (!allowed.includes(verb)) throw methodNotAllowed();
+    if (def.namespaced && namespace === undefined && !['list', 'watch'].includes(verb)) throw methodNotAllowed();
+    if (name && method === 'POST') throw methodNotAllowed();
+    if (!name && (method === 'PUT' || method === 'PATCH')) throw methodNotAllowed();
+    if (isWatch && name) return this.watch(req, { ...route, verb: 'watch' }, name);
+
+    switch (verb) {
+      case 'get':
+        return this.get(req, route);
+      case 'list':
+        return this.list(req, route);
+      case 'watch':
+        return this.watch(req, route);
+      case 'create':
+        return this.create(req, route);
+      case 'update':
+        return this.update(req, route, this.decodeBody(req));
+      case 'patch':
+        return this.patch(req, route);
+      case 'delete':
+        return this.delete(req, route);
+      case 'deletecollection':
+        return this.deleteCollection(req, route);
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  private nonResourcePath(req: ApiRequest, parts: string[], method: string): ApiResponse {
+    const path = `/${parts.join('/')}`;
+    this.nonResource(req, method === 'GET' ? 'get' : method.toLowerCase());
+    if (method !== 'GET') throw methodNotAllowed();
+    if (path === '/version') return json(200, versionDoc());
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      return { kind: 'json', code: 200, body: 'ok', contentType: 'text/plain; charset=utf-8' };
+    }
+    if (path === '/openapi/v3')
+      return json(
+        200,
+        openApiRootDoc((g) => this.groupEnabled(g)),
+      );
+    const gv = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (gv) {
+      const group = gv[2] ?? '';
+      const version = gv[1] ?? gv[3] ?? '';
+      const doc = this.groupEnabled(group) ? openApiGroupVersionDoc(group, version) : undefined;
+      if (doc) return json(200, doc);
+    }
+    throw notFoundPath();
+  }
+
+  // ------------------------------------------------------------------------------------------- body
+  decodeBody(req: ApiRequest): KObject {
+    const ct = (req.contentType.split(';')[0] ?? '').trim().toLowerCase();
+    const text = (req.body ?? Buffer.alloc(0)).toString('utf8');
+    let value: unknown;
+    if (ct === '' || ct === 'application/json' || ct === '*/*') {
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        throw badRequest(
+          `couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    } else if (ct === 'application/yaml' || ct === 'application/x-yaml') {
+      try {
+        value = parseYaml(text);
+      } catch (err) {
+        throw badRequest(
+          `error converting YAML to JSON: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+        );
+      }
+    } else {
+      throw unsupportedMediaType(ACCEPTED_BODY_TYPES);
+    }
+    const obj = asRecord(value);
+    if (!obj) throw badRequest("couldn't get version/kind; json parse error: the body is not a JSON object");
+    const meta = asRecord(obj.metadata);
+    if (obj.metadata !== undefined && !meta) throw badRequest('metadata must be an object');
+    return { ...obj, metadata: { ...(meta ?? {}) } } as KObject;
+  }
+
+  private checkKind(def: ResourceDef, obj: KObject, expectKind = def.kind): void {
+    const apiVersion = apiVersionOf(def);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+      throw badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`,
+      );
+    }
+    if (obj.kind !== undefined && obj.kind !== expectKind) {
+      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expectKind})`);
+    }
+  }
+
+  private ctx(req: ApiRequest): StrategyContext {
+    return { user: req.user, authz: this.authz };
+  }
+
+  // ------------------------------------------------------------------------------------------- read
+  private get(req: ApiRequest, route: Route): ApiResponse {
+    const { def } = route;
+    const entry = this.store.get(def.resource, route.namespace ?? '', route.name ?? '');
+    if (!entry) throw notFound(def.resource, def.group, route.name ?? '');
+    if (wantsTable(req.accept)) {
+      const include = (req.query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+      const row = tableRow(def, entry.obj, entry.json, include, Date.now());
+      return raw(200, tableJson(def, [row], { resourceVersion: String(entry.rv) }));
+    }
+    return raw(200, entry.json);
+  }
+
+  private matcher(req: ApiRequest, def: ResourceDef): (obj: KObject) => boolean {
+    const labels = parseLabelSelector(req.query.get('labelSelector'));
+    const fields = parseFieldSelector(req.query.get('fieldSelector'), def.fieldLabels);
+    const hasFields = !!req.query.get('fieldSelector');
+    const fieldsOf =
+      def.strategy.fields ??
+      ((o: KObject) => ({ 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '' }));
+    return (obj) => labels(obj.metadata.labels ?? {}) && (!hasFields || fields(fieldsOf(obj)));
+  }
+
+  private list(req: ApiRequest, route: Route): ApiResponse {
+    const { def } = route;
+    const matches = this.matcher(req, def);
+    const selectors = !!(req.query.get('labelSelector') || req.query.get('fieldSelector'));
+    const limitParam = Number(req.query.get('limit') ?? '0');
+    const limit = Number.isFinite(limitParam) && limitParam > 0 ? Math.floor(limitParam) : 0;
+    const cont = req.query.get('continue');
+    let rv = this.store.resourceVersion;
+    let all = this.store.list(def.resource, route.namespace);
+    if (cont) {
+      const token = decodeContinue(cont);
+      rv = token.rv;
+      all = all.filter((e) => `${e.namespace}/${e.name}` > token.start);
+    }
+    const items: Entry[] = [];
+    let remaining = 0;
+    let next: string | undefined;
+    for (let i = 0; i < all.length; i++) {
+      const e = all[i] as Entry;
+      if (!matches(e.obj)) continue;
+      if (limit && items.length >= limit) {
+        next = encodeContinue({ rv, start: `${items[items.length - 1]?.namespace}/${items[items.length - 1]?.name}` });
+        if (!selectors) remaining = all.length - i;
+        break;
+      }
+      items.push(e);
+    }
+    const meta: Json = { resourceVersion: String(rv) };
+    if (next) meta.continue = next;
+    if (next && !selectors && remaining > 0) meta.remainingItemCount = remaining;
+    if (wantsTable(req.accept)) {
+      const include = (req.query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+      const now = Date.now();
+      return raw(
+        200,
+        tableJson(
+          def,
+          items.map((e) => tableRow(def, e.obj, e.json, include, now)),
+          meta,
+        ),
+      );
+    }
+    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[${items.map((e) => e.json).join(',')}]}`;
+    return raw(200, body);
+  }
+
+  // ------------------------------------------------------------------------------------------- watch
+  private watch(req: ApiRequest, route: Route, name?: string): WatchResponse {
+    const { def } = route;
+    if (req.query.get('continue')) throw badRequest('continue is not supported for watch');
+    const baseMatch = this.matcher(req, def);
+    const ns = route.namespace;
+    const matches = (e: Entry): boolean =>
+      (ns === undefined || e.namespace === ns) && (name === undefined || e.name === name) && baseMatch(e.obj);
+    const rvParam = req.query.get('resourceVersion');
+    let fromRv: number | undefined;
+    if (rvParam && rvParam !== '0') {
+      fromRv = Number(rvParam);
+      if (!Number.isInteger(fromRv) || fromRv < 0) throw badRequest(`invalid resource version: ${rvParam}`);
+    }
+    const bookmarks = req.query.get('allowWatchBookmarks') === 'true';
+    const sendInitialEvents = req.query.get('sendInitialEvents') === 'true';
+    const asTable = wantsTable(req.accept);
+    const include = (req.query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+    const timeoutParam = Number(req.query.get('timeoutSeconds') ?? '');
+    const timeoutMs =
+      Number.isFinite(timeoutParam) && timeoutParam > 0 ? timeoutParam * 1000 : (1800 + Math.random() * 1800) * 1000;
+    const bookmarkMs = this.options.bookmarkIntervalMs ?? 1000;
+    const apiVersion = apiVersionOf(def);
+    let headersSent = false;
+    const encode = (type: string, e: Entry): string => {
+      if (asTable) {
+        const table = tableJson(
+          def,
+          [tableRow(def, e.obj, e.json, include, Date.now())],
+          { resourceVersion: String(e.rv) },
+          headersSent,
+        );
+        headersSent = true;
+        return `{"type":"${type}","object":${table}}`;
+      }
+      return `{"type":"${type}","object":${e.json}}`;
+    };
+    const bookmark = (annotations?: Record<string, string>): string => {
+      const meta: Json = { resourceVersion: String(this.store.resourceVersion) };
+      if (annotations) meta.annotations = annotations;
+      return JSON.stringify({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion, metadata: meta } });
+    };
+
+    return {
+      kind: 'watch',
+      start: (sink) => {
+        let closed = false;
+        const timers: NodeJS.Timeout[] = [];
+        const deliver = (ev: StoreEvent): void => {
+          if (closed) return;
+          const now = matches(ev.entry);
+          if (ev.type === 'MODIFIED' && ev.prev) {
+            const before = matches(ev.prev);
+            if (before && now) sink.send(encode('MODIFIED', ev.entry));
+            else if (before && !now) sink.send(encode('DELETED', ev.entry));
+            else if (!before && now) sink.send(encode('ADDED', ev.entry));
+            return;
+          }
+          if (now) sink.send(encode(ev.type, ev.entry));
+        };
+        const sub = this.store.watch(def.resource, fromRv, deliver);
+        if ('expired' in sub) {
+          const err = expired(`too old resource version: ${fromRv} (${sub.expired})`);
+          sink.send(JSON.stringify({ type: 'ERROR', object: err.toStatus() }));
+          sink.end();
+          return;
+        }
+        const close = (): void => {
+          if (closed) return;
+          closed = true;
+          sub.cancel();
+          for (const t of timers) clearTimeout(t);
+          this.watchers.delete(close);
+          sink.end();
+        };
+        this.watchers.add(close);
+        sink.onClose(() => {
+          closed = true;
+          sub.cancel();
+          for (const t of timers) clearTimeout(t);
+          this.watchers.delete(close);
+        });
+        if (fromRv === undefined) {
+          for (const e of this.store.list(def.resource, ns)) if (matches(e)) sink.send(encode('ADDED', e));
+          if (bookmarks && sendInitialEvents) sink.send(bookmark({ 'k8s.io/initial-events-end': 'true' }));
+        } else {
+          for (const ev of sub.replay) deliver(ev);
+        }
+        timers.push(setTimeout(close, timeoutMs));
+        if (bookmarks) {
+          const tick = (): void => {
+            if (closed) return;
+            sink.send(bookmark());
+            timers.push(setTimeout(tick, bookmarkMs));
+          };
+          timers.push(setTimeout(tick, bookmarkMs));
+        }
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------- write
+  private validateName(def: ResourceDef, name: string): FieldError[] {
+    if (def.resource === 'certificatesigningrequests') {
+      if (name === '.' || name === '..') return [field.invalid('metadata.name', name, `may not be '${name}'`)];
+      if (name.includes('/')) return [field.invalid('metadata.name', name, "may not contain '/'")];
+      if (name.includes('%')) return [field.invalid('metadata.name', name, "may not contain '%'")];
+      return [];
+    }
+    const errs = def.resource === 'namespaces' ? dns1123LabelErrors(name) : dns1123SubdomainErrors(name);
+    return errs.map((e) => field.invalid('metadata.name', name, e));
+  }
+
+  private ensureNamespace(namespace: string | undefined): void {
+    if (namespace === undefined) return;
+    if (!this.store.get('namespaces', '', namespace)) throw notFound('namespaces', '', namespace);
+  }
+
+  private create(req: ApiRequest, route: Route): ApiResponse {
+    const { def } = route;
+    const obj = this.decodeBody(req);
+    this.checkKind(def, obj);
+    if (def.virtual) return this.selfSubjectAccessReview(req, obj);
+    const meta = obj.metadata;
+    if (def.namespaced) {
+      if (meta.namespace && meta.namespace !== route.namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = route.namespace;
+    }
+    if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    const ctx = this.ctx(req);
+    def.strategy.prepareCreate?.(obj, ctx);
+    this.fillNewMeta(def, obj);
+    const errs: FieldError[] = [];
+    if (!meta.name) errs.push(field.required('metadata.name', 'name or generateName is required'));
+    else errs.push(...this.validateName(def, meta.name));
+    if (errs.length === 0) errs.push(...(def.strategy.validateCreate?.(obj) ?? []));
+    if (errs.length) throw invalid(def.kind, def.group, meta.name ?? meta.generateName ?? '', errs);
+    this.ensureNamespace(route.namespace);
+    def.strategy.admitCreate?.(obj, ctx);
+    if (this.store.get(def.resource, meta.namespace ?? '', meta.name ?? '')) {
+      throw alreadyExists(def.resource, def.group, meta.name ?? '');
+    }
+    const entry = this.store.put(def.resource, obj, 'ADDED');
+    return raw(201, entry.json);
+  }
+
+  /** The update pipeline shared by PUT and PATCH. */
+  private update(req: ApiRequest, route: Route, obj: KObject): ApiResponse {
+    const { def } = route;
+    const name = route.name ?? '';
+    this.checkKind(def, obj);
+    const meta = obj.metadata;
+    if (meta.name !== undefined && meta.name !== name) {
+      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    if (def.namespaced && meta.namespace && meta.namespace !== route.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const existing = this.store.get(def.resource, route.namespace ?? '', name);
+    if (!existing) throw notFound(def.resource, def.group, name);
+    if (meta.resourceVersion && meta.resourceVersion !== String(existing.rv)) {
+      throw conflict(def.resource, def.group, name);
+    }
+    const old = clone(existing.obj);
+    obj.apiVersion = old.apiVersion;
+    obj.kind = old.kind;
+    def.strategy.prepareUpdate?.(obj, old, route.subresource);
+    if (!def.strategy.prepareUpdate && route.subresource === 'status') {
+      obj.spec = old.spec;
+      obj.metadata = { ...old.metadata };
+    }
+    const m = obj.metadata;
+    m.name = old.metadata.name;
+    if (def.namespaced) m.namespace = old.metadata.namespace;
+    else delete m.namespace;
+    m.uid = old.metadata.uid;
+    m.creationTimestamp = old.metadata.creationTimestamp;
+    if (old.metadata.generateName) m.generateName = old.metadata.generateName;
+    if (old.metadata.deletionTimestamp) m.deletionTimestamp = old.metadata.deletionTimestamp;
+    else delete m.deletionTimestamp;
+    delete m.managedFields;
+    m.resourceVersion = old.metadata.resourceVersion;
+    let errs: FieldError[];
+    try {
+      errs = def.strategy.validateUpdate?.(obj, old, route.subresource) ?? [];
+    } catch (err) {
+      if (err instanceof BytesError) throw badRequest(err.message);
+      throw err;
+    }
+    if (errs.length) throw invalid(def.kind, def.group, name, errs);
+    def.strategy.admitUpdate?.(obj, old, route.subresource, this.ctx(req));
+    // A write that changes nothing keeps the resourceVersion and sends no event (etcd3 GuaranteedUpdate).
+    if (JSON.stringify(obj) === existing.json) return raw(200, existing.json);
+    const entry = this.store.put(def.resource, obj, 'MODIFIED');
+    return raw(200, entry.json);
+  }
+
+  private patch(req: ApiRequest, route: Route): ApiResponse {
+    const { def } = route;
+    const type = patchTypeFromContentType(req.contentType);
+    if (!type) {
+      throw unsupportedMediaType([
+        'application/json-patch+json',
+        'application/merge-patch+json',
+        'application/apply-patch+yaml',
+        'application/strategic-merge-patch+json',
+      ]);
+    }
+    let patchDoc: unknown;
+    try {
+      patchDoc = JSON.parse((req.body ?? Buffer.alloc(0)).toString('utf8'));
+    } catch (err) {
+      throw badRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const name = route.name ?? '';
+    const existing = this.store.get(def.resource, route.namespace ?? '', name);
+    if (!existing) throw notFound(def.resource, def.group, name);
+    let patched: unknown;
+    try {
+      patched = applyPatch(type, clone(existing.obj), patchDoc, {
+        ...PATCH_MERGE_KEYS,
+        ...strategicMergeKeysFor(def.resource),
+      });
+    } catch (err) {
+      if (err instanceof PatchError) {
+        const reason = err.status === 415 ? 'UnsupportedMediaType' : err.status === 422 ? 'Invalid' : 'BadRequest';
+        throw new ApiError(err.status, reason, err.message, err.status === 400 ? undefined : {});
+      }
+      throw err;
+    }
+    const obj = asRecord(patched);
+    if (!obj) throw badRequest('the patch result is not an object');
+    const meta = asRecord(obj.metadata) ?? {};
+    return this.update(req, route, { ...obj, metadata: { ...meta } } as KObject);
+  }
+
+  private deleteEntry(def: ResourceDef, entry: Entry): Entry | undefined {
+    if (def.resource === 'namespaces') {
+      for (const d of RESOURCES) {
+        if (!d.namespaced || d.virtual) continue;
+        for (const e of [...this.store.list(d.resource, entry.name)])
+          this.store.delete(d.resource, e.namespace, e.name);
+      }
+    }
+    return this.store.delete(def.resource, entry.namespace, entry.name);
+  }
+
+  private delete(req: ApiRequest, route: Route): ApiResponse {
+    const { def } = route;
+    const name = route.name ?? '';
+    const existing = this.store.get(def.resource, route.namespace ?? '', name);
+    if (!existing) throw notFound(def.resource, def.group, name);
+    if (req.body && req.body.length > 0) {
+      let opts: Json | undefined;
+      try {
+        opts = asRecord(JSON.parse(req.body.toString('utf8')));
+      } catch (err) {
+        throw badRequest(
+          `couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      const pre = asRecord(opts?.preconditions);
+      if (pre?.uid && pre.uid !== existing.obj.metadata.uid) {
+        throw conflict(
+          def.resource,
+          def.group,
+          name,
+          `Precondition failed: UID in precondition: ${String(pre.uid)}, UID in object meta: ${existing.obj.metadata.uid}`,
+        );
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== String(existing.rv)) {
+        throw conflict(
+          def.resource,
+          def.group,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${String(pre.resourceVersion)}, ResourceVersion in object meta: ${existing.rv}`,
+        );
+      }
+    }
+    const deleted = this.deleteEntry(def, existing) ?? existing;
+    if (def.returnDeletedObject) return raw(200, deleted.json);
+    return json(200, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name, group: def.group, kind: def.resource, uid: existing.obj.metadata.uid },
+    });
+  }
+
+  private deleteCollection(req: ApiRequest, route: Route): ApiResponse {
+    const { def } = route;
+    if (!def.deleteCollection) throw methodNotAllowed();
+    const matches = this.matcher(req, def);
+    const victims = this.store.list(def.resource, route.namespace).filter((e) => matches(e.obj));
+    const deleted = victims.map((e) => this.deleteEntry(def, e) ?? e);
+    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${this.store.resourceVersion}"},"items":[${deleted.map((e) => e.json).join(',')}]}`;
+    return raw(200, body);
+  }
+
+  // ------------------------------------------------------------------------------------------- reviews
+  private selfSubjectAccessReview(req: ApiRequest, obj: KObject): ApiResponse {
+    const spec = asRecord(obj.spec) ?? {};
+    const result = accessReviewStatus(this.authz, req.user, spec as AccessReviewSpec);
+    if ('error' in result) {
+      throw invalid('SelfSubjectAccessReview', 'authorization.k8s.io', '', [field.invalid('spec', '', result.error)]);
+    }
+    return json(201, {
+      kind: 'SelfSubjectAccessReview',
+      apiVersion: 'authorization.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      spec,
+      status: result,
+    });
+  }
+}

@@ -1,0 +1,187 @@
+// Strategies of the other resources: pods (status kept apart from spec), secrets and configmaps (kube-api.md §9),
+// namespaces, and plain stored objects.
+import { type FieldError, field } from './errors.js';
+import type { KObject } from './store.js';
+import { asRecord, type Json, type Strategy } from './strategy.js';
+
+export const MAX_SECRET_SIZE = 1024 * 1024;
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const CONFIG_KEY_MSG =
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+
+function configKeyErrors(path: string, key: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (key.length > 253) errs.push(field.invalid(path, key, 'must be no more than 253 characters'));
+  if (!CONFIG_KEY.test(key)) errs.push(field.invalid(path, key, CONFIG_KEY_MSG));
+  if (key === '.') errs.push(field.invalid(path, key, "must not be '.'"));
+  else if (key === '..') errs.push(field.invalid(path, key, "must not be '..'"));
+  else if (key.startsWith('..')) errs.push(field.invalid(path, key, "must not start with '..'"));
+  return errs;
+}
+
+function b64len(v: unknown): number {
+  return typeof v === 'string' ? Buffer.from(v, 'base64').length : 0;
+}
+
+export const podStrategy: Strategy = {
+  prepareCreate(obj) {
+    obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    const spec = asRecord(obj.spec);
+    if (spec && spec.restartPolicy === undefined) spec.restartPolicy = 'Always';
+  },
+  validateCreate(obj) {
+    const spec = asRecord(obj.spec);
+    const containers = spec?.containers;
+    const errs: FieldError[] = [];
+    if (!Array.isArray(containers) || containers.length === 0) errs.push(field.required('spec.containers'));
+    else {
+      containers.forEach((c, i) => {
+        const rec = asRecord(c);
+        if (!rec || typeof rec.name !== 'string' || !rec.name) errs.push(field.required(`spec.containers[${i}].name`));
+        if (!rec || typeof rec.image !== 'string' || !rec.image)
+          errs.push(field.required(`spec.containers[${i}].image`));
+      });
+    }
+    return errs;
+  },
+  prepareUpdate(obj, old, subresource) {
+    if (subresource === 'status') {
+      // ResetObjectMetaForStatus: only the status changes through /status.
+      obj.spec = old.spec;
+      obj.metadata = { ...old.metadata };
+    } else {
+      obj.status = old.status;
+    }
+  },
+  fields(obj) {
+    const spec = asRecord(obj.spec) ?? {};
+    const status = asRecord(obj.status) ?? {};
+    const podIPs = Array.isArray(status.podIPs) ? (status.podIPs as Json[]) : [];
+    return {
+      'metadata.name': obj.metadata.name ?? '',
+      'metadata.namespace': obj.metadata.namespace ?? '',
+      'spec.nodeName': String(spec.nodeName ?? ''),
+      'spec.restartPolicy': String(spec.restartPolicy ?? ''),
+      'spec.schedulerName': String(spec.schedulerName ?? ''),
+      'spec.serviceAccountName': String(spec.serviceAccountName ?? ''),
+      'spec.hostNetwork': spec.hostNetwork === true ? 'true' : 'false',
+      'status.phase': String(status.phase ?? ''),
+      'status.podIP': String(podIPs[0]?.ip ?? status.podIP ?? ''),
+      'status.nominatedNodeName': String(status.nominatedNodeName ?? ''),
+    };
+  },
+};
+
+function validateSecret(obj: KObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const data = asRecord(obj.data) ?? {};
+  let total = 0;
+  for (const [k, v] of Object.entries(data)) {
+    errs.push(...configKeyErrors(`data[${k}]`, k));
+    total += b64len(v);
+  }
+  if (total > MAX_SECRET_SIZE) errs.push(field.tooLong('data', MAX_SECRET_SIZE));
+  if (obj.type === 'kubernetes.io/tls') {
+    if (!('tls.crt' in data)) errs.push(field.required('data[tls.crt]'));
+    if (!('tls.key' in data)) errs.push(field.required('data[tls.key]'));
+  }
+  return errs;
+}
+
+function mergeStringData(obj: KObject): void {
+  const stringData = asRecord(obj.stringData);
+  if (!obj.type) obj.type = 'Opaque';
+  if (!stringData) return;
+  const data: Json = { ...(asRecord(obj.data) ?? {}) };
+  for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  obj.data = data;
+  delete obj.stringData;
+}
+
+export const secretStrategy: Strategy = {
+  prepareCreate: mergeStringData,
+  validateCreate: validateSecret,
+  prepareUpdate(obj) {
+    mergeStringData(obj);
+  },
+  validateUpdate(obj, old) {
+    const errs = validateSecret(obj);
+    if ((obj.type ?? 'Opaque') !== (old.type ?? 'Opaque'))
+      errs.push(field.invalid('type', obj.type, 'field is immutable'));
+    if (old.immutable === true && (JSON.stringify(obj.data) !== JSON.stringify(old.data) || obj.immutable !== true)) {
+      errs.push(field.forbidden('data', 'field is immutable when `immutable` is set'));
+    }
+    return errs;
+  },
+  fields(obj) {
+    return {
+      'metadata.name': obj.metadata.name ?? '',
+      'metadata.namespace': obj.metadata.namespace ?? '',
+      type: String(obj.type ?? ''),
+    };
+  },
+};
+
+function validateConfigMap(obj: KObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const data = asRecord(obj.data) ?? {};
+  const binary = asRecord(obj.binaryData) ?? {};
+  let total = 0;
+  for (const [k, v] of Object.entries(data)) {
+    errs.push(...configKeyErrors(`data[${k}]`, k));
+    total += typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0;
+  }
+  for (const [k, v] of Object.entries(binary)) {
+    errs.push(...configKeyErrors(`binaryData[${k}]`, k));
+    if (k in data) errs.push(field.invalid(`data[${k}]`, k, 'duplicate of key present in binaryData'));
+    total += b64len(v);
+  }
+  if (total > MAX_SECRET_SIZE) errs.push(field.tooLong('', MAX_SECRET_SIZE));
+  return errs;
+}
+
+export const configMapStrategy: Strategy = {
+  validateCreate: validateConfigMap,
+  validateUpdate(obj, old) {
+    const errs = validateConfigMap(obj);
+    if (old.immutable === true) {
+      if (JSON.stringify(obj.data) !== JSON.stringify(old.data)) {
+        errs.push(field.forbidden('data', 'field is immutable when `immutable` is set'));
+      }
+      if (JSON.stringify(obj.binaryData) !== JSON.stringify(old.binaryData)) {
+        errs.push(field.forbidden('binaryData', 'field is immutable when `immutable` is set'));
+      }
+      if (obj.immutable !== true) errs.push(field.forbidden('immutable', 'field is immutable when `immutable` is set'));
+    }
+    return errs;
+  },
+};
+
+export const namespaceStrategy: Strategy = {
+  prepareCreate(obj) {
+    obj.spec = { finalizers: ['kubernetes'] };
+    obj.status = { phase: 'Active' };
+    obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+  },
+  prepareUpdate(obj, old) {
+    obj.spec = old.spec;
+    obj.status = old.status;
+  },
+  fields(obj) {
+    return { 'metadata.name': obj.metadata.name ?? '', 'status.phase': String(asRecord(obj.status)?.phase ?? '') };
+  },
+};
+
+/** A resource with a /status subresource and no other rules (tigerastatuses, installations). */
+export const statusSplitStrategy: Strategy = {
+  prepareUpdate(obj, old, subresource) {
+    if (subresource === 'status') {
+      obj.spec = old.spec;
+      obj.metadata = { ...old.metadata };
+    } else if (old.status !== undefined) {
+      obj.status = old.status;
+    }
+  },
+};
+
+export const plainStrategy: Strategy = {};

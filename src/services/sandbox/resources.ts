@@ -1,0 +1,236 @@
+// The resources the sandbox serves: names, scope, verbs, subresources, strategies and field selectors, from which
+// routing and discovery are derived.
+import {
+  configMapStrategy,
+  namespaceStrategy,
+  plainStrategy,
+  podStrategy,
+  secretStrategy,
+  statusSplitStrategy,
+} from './core.js';
+import { csrStrategy } from './csr.js';
+import type { Strategy } from './strategy.js';
+
+export interface ResourceDef {
+  group: string;
+  version: string;
+  /** Plural, the URL segment. */
+  resource: string;
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+  shortNames?: string[];
+  categories?: string[];
+  /** Subresource name → its verbs. */
+  subresources: Record<string, string[]>;
+  strategy: Strategy;
+  /** Field labels accepted by field selectors (besides the metadata ones). */
+  fieldLabels: string[];
+  /** Only served once enableApiGroup(group) was called (a CRD "installed"). */
+  optional?: boolean;
+  /** Supports deletecollection. */
+  deleteCollection?: boolean;
+  /** Create-only virtual resource (reviews), not stored. */
+  virtual?: boolean;
+  /** DELETE answers with the object instead of a Status. */
+  returnDeletedObject?: boolean;
+}
+
+const CRUD = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+const CRUDC = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const SUB = ['get', 'patch', 'update'];
+const META_NS = ['metadata.name', 'metadata.namespace'];
+
+export const RESOURCES: ResourceDef[] = [
+  {
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    singular: 'namespace',
+    kind: 'Namespace',
+    namespaced: false,
+    verbs: CRUD,
+    shortNames: ['ns'],
+    subresources: { status: SUB },
+    strategy: namespaceStrategy,
+    fieldLabels: ['metadata.name', 'status.phase'],
+    returnDeletedObject: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'pods',
+    singular: 'pod',
+    kind: 'Pod',
+    namespaced: true,
+    verbs: CRUDC,
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: { status: SUB },
+    strategy: podStrategy,
+    fieldLabels: [
+      ...META_NS,
+      'spec.nodeName',
+      'spec.restartPolicy',
+      'spec.schedulerName',
+      'spec.serviceAccountName',
+      'spec.hostNetwork',
+      'status.phase',
+      'status.podIP',
+      'status.nominatedNodeName',
+    ],
+    deleteCollection: true,
+    returnDeletedObject: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'serviceaccounts',
+    singular: 'serviceaccount',
+    kind: 'ServiceAccount',
+    namespaced: true,
+    verbs: CRUDC,
+    shortNames: ['sa'],
+    subresources: {},
+    strategy: plainStrategy,
+    fieldLabels: META_NS,
+    deleteCollection: true,
+    returnDeletedObject: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'secrets',
+    singular: 'secret',
+    kind: 'Secret',
+    namespaced: true,
+    verbs: CRUDC,
+    subresources: {},
+    strategy: secretStrategy,
+    fieldLabels: [...META_NS, 'type'],
+    deleteCollection: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    resource: 'configmaps',
+    singular: 'configmap',
+    kind: 'ConfigMap',
+    namespaced: true,
+    verbs: CRUDC,
+    shortNames: ['cm'],
+    subresources: {},
+    strategy: configMapStrategy,
+    fieldLabels: META_NS,
+    deleteCollection: true,
+  },
+  {
+    group: 'certificates.k8s.io',
+    version: 'v1',
+    resource: 'certificatesigningrequests',
+    singular: 'certificatesigningrequest',
+    kind: 'CertificateSigningRequest',
+    namespaced: false,
+    verbs: CRUDC,
+    shortNames: ['csr'],
+    subresources: { approval: SUB, status: SUB },
+    strategy: csrStrategy,
+    fieldLabels: ['metadata.name', 'spec.signerName'],
+    deleteCollection: true,
+  },
+  {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    resource: 'leases',
+    singular: 'lease',
+    kind: 'Lease',
+    namespaced: true,
+    verbs: CRUDC,
+    subresources: {},
+    strategy: plainStrategy,
+    fieldLabels: META_NS,
+    deleteCollection: true,
+  },
+  {
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    resource: 'selfsubjectaccessreviews',
+    singular: 'selfsubjectaccessreview',
+    kind: 'SelfSubjectAccessReview',
+    namespaced: false,
+    verbs: ['create'],
+    subresources: {},
+    strategy: plainStrategy,
+    fieldLabels: [],
+    virtual: true,
+  },
+  ...(
+    [
+      ['clusterroles', 'clusterrole', 'ClusterRole', false],
+      ['clusterrolebindings', 'clusterrolebinding', 'ClusterRoleBinding', false],
+      ['roles', 'role', 'Role', true],
+      ['rolebindings', 'rolebinding', 'RoleBinding', true],
+    ] as const
+  ).map(
+    ([resource, singular, kind, namespaced]): ResourceDef => ({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource,
+      singular,
+      kind,
+      namespaced,
+      verbs: CRUDC,
+      subresources: {},
+      strategy: plainStrategy,
+      fieldLabels: namespaced ? META_NS : ['metadata.name'],
+      deleteCollection: true,
+    }),
+  ),
+  {
+    group: 'operator.tigera.io',
+    version: 'v1',
+    resource: 'tigerastatuses',
+    singular: 'tigerastatus',
+    kind: 'TigeraStatus',
+    namespaced: false,
+    verbs: CRUDC,
+    subresources: { status: SUB },
+    strategy: statusSplitStrategy,
+    fieldLabels: ['metadata.name'],
+    optional: true,
+    deleteCollection: true,
+  },
+  {
+    group: 'operator.tigera.io',
+    version: 'v1',
+    resource: 'installations',
+    singular: 'installation',
+    kind: 'Installation',
+    namespaced: false,
+    verbs: CRUDC,
+    subresources: { status: SUB },
+    strategy: statusSplitStrategy,
+    fieldLabels: ['metadata.name'],
+    optional: true,
+    deleteCollection: true,
+  },
+];
+
+export const GROUP_ORDER = [
+  '',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'authorization.k8s.io',
+  'rbac.authorization.k8s.io',
+  'operator.tigera.io',
+];
+
+export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+/** `certificates.k8s.io/v1`, or `v1` for the core group. */
+export function apiVersionOf(def: ResourceDef): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}

@@ -1,0 +1,301 @@
+// Server-side Table output (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`), with the columns and rules of
+// kubectl's printers (pkg/printers/internalversion/printers.go): kube-api.md §7 and §8.
+import type { ResourceDef } from './resources.js';
+import type { KObject } from './store.js';
+import { asRecord, type Json } from './strategy.js';
+
+export interface ColumnDefinition {
+  name: string;
+  type: string;
+  format: string;
+  description: string;
+  priority: number;
+}
+
+/** apimachinery duration.HumanDuration */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.trunc(seconds / 3600);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.trunc(hours / 24)}d` : `${Math.trunc(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.trunc(hours / 24) % 365;
+    const y = Math.trunc(hours / 24 / 365);
+    return dy === 0 ? `${y}y` : `${y}y${dy}d`;
+  }
+  return `${Math.trunc(hours / 24 / 365)}y`;
+}
+
+export function age(timestamp: unknown, now = Date.now()): string {
+  if (typeof timestamp !== 'string' || !timestamp) return '<unknown>';
+  const t = Date.parse(timestamp);
+  if (Number.isNaN(t)) return '<unknown>';
+  return humanDuration(now - t);
+}
+
+const col = (name: string, type: string, description: string, priority = 0, format = ''): ColumnDefinition => ({
+  name,
+  type,
+  format,
+  description,
+  priority,
+});
+
+const NAME_COL = col(
+  'Name',
+  'string',
+  'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  0,
+  'name',
+);
+const AGE_COL = col(
+  'Age',
+  'string',
+  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+);
+
+// ------------------------------------------------------------------------------------------------ CSR
+export function csrCondition(obj: KObject): string {
+  const status = asRecord(obj.status) ?? {};
+  const conds = Array.isArray(status.conditions) ? (status.conditions as Json[]) : [];
+  const types = new Set(conds.map((c) => c.type));
+  let s = types.has('Denied') ? 'Denied' : types.has('Approved') ? 'Approved' : 'Pending';
+  if (types.has('Failed')) s += ',Failed';
+  if (typeof status.certificate === 'string' && status.certificate.length > 0) s += ',Issued';
+  return s;
+}
+
+const CSR_COLUMNS = [
+  NAME_COL,
+  AGE_COL,
+  col('SignerName', 'string', 'Only applicable to the certificates.k8s.io/v1 API.'),
+  col('Requestor', 'string', 'Name of the user that created the request.'),
+  col('RequestedDuration', 'string', 'The requested duration of the certificate.'),
+  col('Condition', 'string', 'Approval and signing status of the request.'),
+];
+
+function csrRow(obj: KObject, now: number): unknown[] {
+  const spec = asRecord(obj.spec) ?? {};
+  const exp = typeof spec.expirationSeconds === 'number' ? humanDuration(spec.expirationSeconds * 1000) : '<none>';
+  return [
+    obj.metadata.name ?? '',
+    age(obj.metadata.creationTimestamp, now),
+    typeof spec.signerName === 'string' && spec.signerName ? spec.signerName : '<none>',
+    String(spec.username ?? ''),
+    exp,
+    csrCondition(obj),
+  ];
+}
+
+// ------------------------------------------------------------------------------------------------ Pods
+const POD_COLUMNS = [
+  NAME_COL,
+  col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
+  col('Status', 'string', 'The aggregate status of the containers in this pod.'),
+  col(
+    'Restarts',
+    'string',
+    'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+  ),
+  AGE_COL,
+  col(
+    'IP',
+    'string',
+    'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.',
+    1,
+  ),
+  col('Node', 'string', 'NodeName is a request to schedule this pod onto a specific node.', 1),
+  col('Nominated Node', 'string', 'nominatedNodeName is set when this pod preempts other pods on the node.', 1),
+  col('Readiness Gates', 'string', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
+];
+
+interface ContainerState {
+  waiting?: { reason?: string };
+  running?: { startedAt?: string };
+  terminated?: { exitCode?: number; signal?: number; reason?: string; finishedAt?: string };
+}
+
+interface ContainerStatus {
+  name?: string;
+  ready?: boolean;
+  started?: boolean;
+  restartCount?: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+function lastRestart(cs: ContainerStatus): number {
+  const f = cs.lastState?.terminated?.finishedAt;
+  return f ? Date.parse(f) || 0 : 0;
+}
+
+export function podStatusColumns(obj: KObject, now = Date.now()): { ready: string; status: string; restarts: string } {
+  const spec = asRecord(obj.spec) ?? {};
+  const status = asRecord(obj.status) ?? {};
+  const containers = Array.isArray(spec.containers) ? (spec.containers as Json[]) : [];
+  const initContainers = Array.isArray(spec.initContainers) ? (spec.initContainers as Json[]) : [];
+  const initStatuses = Array.isArray(status.initContainerStatuses)
+    ? (status.initContainerStatuses as ContainerStatus[])
+    : [];
+  const statuses = Array.isArray(status.containerStatuses) ? (status.containerStatuses as ContainerStatus[]) : [];
+  const conditions = Array.isArray(status.conditions) ? (status.conditions as Json[]) : [];
+  const restartable = new Set(initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+
+  let restarts = 0;
+  let restartableRestarts = 0;
+  let total = containers.length + restartable.size;
+  let ready = 0;
+  let lastRestartDate = 0;
+  let lastRestartableDate = 0;
+  let reason = String(status.reason || status.phase || '');
+  if (conditions.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) reason = 'SchedulingGated';
+
+  let initializing = false;
+  for (let i = 0; i < initStatuses.length; i++) {
+    const c = initStatuses[i] ?? {};
+    restarts += c.restartCount ?? 0;
+    lastRestartDate = Math.max(lastRestartDate, lastRestart(c));
+    const isRestartable = restartable.has(c.name);
+    if (isRestartable) {
+      restartableRestarts += c.restartCount ?? 0;
+      lastRestartableDate = Math.max(lastRestartableDate, lastRestart(c));
+    }
+    const term = c.state?.terminated;
+    const wait = c.state?.waiting;
+    if (term && (term.exitCode ?? 0) === 0) continue;
+    if (isRestartable && c.started === true) {
+      if (c.ready) ready++;
+      continue;
+    }
+    if (term) {
+      reason = term.reason
+        ? `Init:${term.reason}`
+        : term.signal
+          ? `Init:Signal:${term.signal}`
+          : `Init:ExitCode:${term.exitCode ?? 0}`;
+    } else if (wait?.reason && wait.reason !== 'PodInitializing') {
+      reason = `Init:${wait.reason}`;
+    } else {
+      reason = `Init:${i}/${initContainers.length}`;
+    }
+    initializing = true;
+    break;
+  }
+  const initializedTrue = conditions.some((c) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initializedTrue) {
+    restarts = restartableRestarts;
+    lastRestartDate = lastRestartableDate;
+    let hasRunning = false;
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const c = statuses[i] ?? {};
+      restarts += c.restartCount ?? 0;
+      lastRestartDate = Math.max(lastRestartDate, lastRestart(c));
+      const wait = c.state?.waiting;
+      const term = c.state?.terminated;
+      if (wait?.reason) reason = wait.reason;
+      else if (term?.reason) reason = term.reason;
+      else if (term) reason = term.signal ? `Signal:${term.signal}` : `ExitCode:${term.exitCode ?? 0}`;
+      else if (c.ready && c.state?.running) {
+        hasRunning = true;
+        ready++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      reason = conditions.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+    }
+  }
+  if (obj.metadata.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (obj.metadata.deletionTimestamp && status.phase !== 'Succeeded' && status.phase !== 'Failed')
+    reason = 'Terminating';
+  total = Math.max(total, 0);
+  let restartsStr = String(restarts);
+  if (restarts !== 0 && lastRestartDate > 0) restartsStr = `${restarts} (${humanDuration(now - lastRestartDate)} ago)`;
+  return { ready: `${ready}/${total}`, status: reason, restarts: restartsStr };
+}
+
+function podRow(obj: KObject, now: number): unknown[] {
+  const spec = asRecord(obj.spec) ?? {};
+  const status = asRecord(obj.status) ?? {};
+  const { ready, status: st, restarts } = podStatusColumns(obj, now);
+  const podIPs = Array.isArray(status.podIPs) ? (status.podIPs as Json[]) : [];
+  const ip = String(podIPs[0]?.ip ?? status.podIP ?? '') || '<none>';
+  const gates = Array.isArray(spec.readinessGates) ? (spec.readinessGates as Json[]) : [];
+  let gatesStr = '<none>';
+  if (gates.length) {
+    const conds = Array.isArray(status.conditions) ? (status.conditions as Json[]) : [];
+    const trueCount = gates.filter((g) => conds.some((c) => c.type === g.conditionType && c.status === 'True')).length;
+    gatesStr = `${trueCount}/${gates.length}`;
+  }
+  return [
+    obj.metadata.name ?? '',
+    ready,
+    st,
+    restarts,
+    age(obj.metadata.creationTimestamp, now),
+    ip,
+    String(spec.nodeName ?? '') || '<none>',
+    String(status.nominatedNodeName ?? '') || '<none>',
+    gatesStr,
+  ];
+}
+
+// ------------------------------------------------------------------------------------------------ Namespaces
+const NS_COLUMNS = [NAME_COL, col('Status', 'string', 'The status of the namespace'), AGE_COL];
+function nsRow(obj: KObject, now: number): unknown[] {
+  return [obj.metadata.name ?? '', String(asRecord(obj.status)?.phase ?? ''), age(obj.metadata.creationTimestamp, now)];
+}
+
+// ------------------------------------------------------------------------------------------------ default
+const DEFAULT_COLUMNS = [NAME_COL, col('Created At', 'date', AGE_COL.description)];
+function defaultRow(obj: KObject): unknown[] {
+  return [obj.metadata.name ?? '', obj.metadata.creationTimestamp ?? ''];
+}
+
+export function tableFor(def: ResourceDef): {
+  columns: ColumnDefinition[];
+  row: (obj: KObject, now: number) => unknown[];
+} {
+  switch (def.resource) {
+    case 'certificatesigningrequests':
+      return { columns: CSR_COLUMNS, row: csrRow };
+    case 'pods':
+      return { columns: POD_COLUMNS, row: podRow };
+    case 'namespaces':
+      return { columns: NS_COLUMNS, row: nsRow };
+    default:
+      return { columns: DEFAULT_COLUMNS, row: defaultRow };
+  }
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export function tableRow(def: ResourceDef, obj: KObject, json: string, include: IncludeObject, now: number): string {
+  const cells = JSON.stringify(tableFor(def).row(obj, now));
+  if (include === 'None') return `{"cells":${cells}}`;
+  if (include === 'Object') return `{"cells":${cells},"object":${json}}`;
+  const meta = JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata });
+  return `{"cells":${cells},"object":${meta}}`;
+}
+
+/** A Table of the given rows; column definitions omitted when `noHeaders`. */
+export function tableJson(def: ResourceDef, rows: string[], listMeta: Json, noHeaders = false): string {
+  const columns = noHeaders ? '[]' : JSON.stringify(tableFor(def).columns);
+  return `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(listMeta)},"columnDefinitions":${columns},"rows":[${rows.join(',')}]}`;
+}

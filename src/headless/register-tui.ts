@@ -1,4 +1,38 @@
-// Declares the tui commands; each action imports its implementation lazily.
+// Declares the TUI as the default action of `certdesk` (no subcommand); the TUI itself is imported lazily.
 import type { Command } from 'commander';
 
-export function registerTui(_program: Command): void {}
+function repeat(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerTui(program: Command): void {
+  program
+    // Root options are read only before a subcommand, so `certdesk get csr --context x` stays the subcommand's.
+    .enablePositionalOptions()
+    .option('--kubeconfig <path>', 'kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'context to show; repeat for several (default: current context)', repeat)
+    .option('--all-contexts', 'show every context in the kubeconfig')
+    .option('-n, --namespace <name>', 'follow pods in this namespace only')
+    .option('--policy <file>', 'policy file for the findings (default: the built-in policy)')
+    .option('--no-color', 'no colours (also when NO_COLOR is set)')
+    .action(
+      async (opts: {
+        kubeconfig?: string;
+        context?: string[];
+        allContexts?: boolean;
+        namespace?: string;
+        policy?: string;
+        color: boolean;
+      }) => {
+        const { runTui } = await import('../app/run-tui.js');
+        await runTui({
+          ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+          ...(opts.context?.length ? { contexts: opts.context } : {}),
+          ...(opts.allContexts ? { allContexts: true } : {}),
+          ...(opts.namespace ? { namespace: opts.namespace } : {}),
+          ...(opts.policy ? { policyFile: opts.policy } : {}),
+          ...(opts.color === false ? { color: false } : {}),
+        });
+      },
+    );
+}

@@ -51,5 +51,7 @@ export function snapshot(context: string, csrs: V1CertificateSigningRequest[], v
     tigeraStatuses: 'not-installed',
     connection: { phase: 'live', since: NOW },
     synced: true,
+    errors: {},
+    counters: { lists: 1, watches: 1, expired: 0 },
   };
 }

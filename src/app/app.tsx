@@ -1,0 +1,233 @@
+// The TUI's root component: wires the cluster store, the clock, the keys and the effect runner to the reducer,
+// and hands one ScreenVm per frame to the pure views. Layout lives in src/views/main-screen.tsx.
+import { useApp, useInput, useStdout } from 'ink';
+import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import { computeHealth } from '../services/health/index.js';
+import type { ClusterStore, ContextSnapshot, StoreBatch } from '../services/kube/index.js';
+import { csrState } from '../services/kube/csr-state.js';
+import { MainScreen } from '../views/main-screen.js';
+import { ColorContext } from '../views/theme.js';
+import { openVerb } from './dialogs.js';
+import { type EffectDeps, runEffect } from './effects.js';
+import type { InsightCache } from './insights.js';
+import { dialogKey, type Intent, inspectKey, listKey, promptKey, quitConfirmKey, scrollKey } from './keymap.js';
+import { csrOrder } from './order.js';
+import { type Places, selectScreen } from './selectors.js';
+import { type CsrRef, csrKey, initialState, reducer, type Scope, type TuiState } from './store.js';
+
+export interface AppProps {
+  store: ClusterStore;
+  insights: InsightCache;
+  effects: EffectDeps;
+  places: Places;
+  color: boolean;
+  scope?: Scope;
+  registryDir?: string;
+  /** Called after every frame is committed (benchmarks measure key-to-frame with it). */
+  onFrame?: (state: TuiState) => void;
+  /** Clock. @default Date.now */
+  now?: () => number;
+}
+
+/** Coalesce store batches: at most this often into the reducer (Ink draws at most 30 frames/s anyway). */
+const FEED_MS = 100;
+const HEALTH_MS = 1000;
+
+export function App(props: AppProps) {
+  const { store, insights } = props;
+  const now = props.now ?? Date.now;
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const [state, dispatch] = useReducer(reducer, undefined, () =>
+    initialState({
+      contexts: store.contexts(),
+      columns: stdout.columns || 80,
+      rows: stdout.rows || 24,
+      now: now(),
+      ...(props.scope ? { scope: props.scope } : {}),
+    }),
+  );
+  const stateRef = useRef(state);
+  stateRef.current = state;
+
+  // Terminal size.
+  useEffect(() => {
+    const onResize = () => dispatch({ type: 'resize', columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+
+  // Cluster data: batches → snapshots (coalesced), new-CSR notices, health at most once a second.
+  useEffect(() => {
+    const known = new Map<string, ContextSnapshot>();
+    const dirty = new Set<string>();
+    const fresh: CsrRef[] = [];
+    let healthDirty = true;
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      const snapshots: Record<string, ContextSnapshot> = {};
+      for (const context of dirty) snapshots[context] = store.snapshot(context);
+      dirty.clear();
+      const newCsrs = fresh.splice(0);
+      dispatch({ type: 'snapshots', snapshots, ...(newCsrs.length ? { newCsrs } : {}) });
+    };
+    const onBatch = (batch: StoreBatch) => {
+      for (const change of batch.changes) {
+        const previous = known.get(change.context);
+        const current = store.snapshot(change.context);
+        if (previous?.synced) {
+          for (const name of change.upserted.csrs ?? []) {
+            const csr = current.csrs.get(name);
+            if (!previous.csrs.has(name) && csr && csrState(csr) === 'Pending') {
+              fresh.push({ key: csrKey(change.context, name), context: change.context, name });
+            }
+          }
+        }
+        known.set(change.context, current);
+        dirty.add(change.context);
+        healthDirty = true;
+      }
+      timer ??= setTimeout(flush, FEED_MS);
+    };
+    const unsubscribe = store.subscribe(onBatch);
+    for (const context of store.contexts()) {
+      known.set(context, store.snapshot(context));
+      dirty.add(context);
+    }
+    flush();
+    let lastHealth = 0;
+    const tick = setInterval(() => {
+      const t = now();
+      dispatch({ type: 'tick', now: t });
+      if (healthDirty || t - lastHealth > 5000) {
+        healthDirty = false;
+        lastHealth = t;
+        const health: Record<string, ReturnType<typeof computeHealth>> = {};
+        for (const context of store.contexts()) health[context] = computeHealth(store.snapshot(context), t);
+        dispatch({ type: 'health', health });
+      }
+    }, HEALTH_MS);
+    // First health right away, so the panes are not empty for a second.
+    const first = setImmediate(() => {
+      const health: Record<string, ReturnType<typeof computeHealth>> = {};
+      for (const context of store.contexts()) health[context] = computeHealth(store.snapshot(context), now());
+      dispatch({ type: 'health', health });
+    });
+    return () => {
+      unsubscribe();
+      clearInterval(tick);
+      clearImmediate(first);
+      if (timer) clearTimeout(timer);
+    };
+  }, [store, now]);
+
+  // Decoded CSRs landing → redraw.
+  useEffect(() => {
+    insightsListeners.add(dispatchDecoded);
+    function dispatchDecoded() {
+      dispatch({ type: 'decoded' });
+    }
+    return () => {
+      insightsListeners.delete(dispatchDecoded);
+    };
+  }, []);
+
+  // Effects queued by the reducer.
+  useEffect(() => {
+    if (state.outbox.length === 0) return;
+    const effects = state.outbox;
+    dispatch({ type: 'effects-taken', upTo: effects[effects.length - 1]!.id });
+    for (const effect of effects) {
+      void runEffect(effect, props.effects)
+        .then((status) => {
+          if (status) dispatch({ type: 'effect-done', status });
+        })
+        .catch((err: unknown) => {
+          dispatch({
+            type: 'effect-done',
+            status: { text: err instanceof Error ? err.message : String(err), tone: 'bad' },
+          });
+        });
+    }
+  }, [state.outbox, props.effects]);
+
+  useEffect(() => {
+    if (state.quit) exit();
+  }, [state.quit, exit]);
+
+  const opening = useRef(false);
+  const runIntent = useCallback(
+    (intent: Intent | undefined) => {
+      if (!intent) return;
+      if (intent.kind === 'action') dispatch(intent.action);
+      else if (intent.kind === 'reconnect') {
+        const s = stateRef.current;
+        dispatch({
+          type: 'request-effect',
+          effect: { kind: 'reconnect', ...(s.scope.context ? { context: s.scope.context } : {}) },
+          status: 'Reconnecting now…',
+        });
+      } else {
+        if (opening.current) return;
+        opening.current = true;
+        dispatch({ type: 'status', text: 'Checking…', tone: 'info' });
+        void openVerb(intent.verb, stateRef.current, {
+          insights,
+          now: () => new Date(now()),
+          ...(props.registryDir ? { registryDir: props.registryDir } : {}),
+        })
+          .then((result) => {
+            if ('status' in result) dispatch({ type: 'status', text: result.status, tone: 'warn' });
+            else {
+              dispatch({ type: 'status', text: '', tone: 'plain' });
+              dispatch({ type: 'open-dialog', dialog: result });
+            }
+          })
+          .catch((err: unknown) => {
+            dispatch({ type: 'status', text: err instanceof Error ? err.message : String(err), tone: 'bad' });
+          })
+          .finally(() => {
+            opening.current = false;
+          });
+      }
+    },
+    [insights, now, props.registryDir],
+  );
+
+  const kind = state.mode.kind;
+  useInput((input, key) => runIntent(listKey(input, key)), { isActive: kind === 'list' });
+  useInput((input, key) => runIntent(inspectKey(input, key)), { isActive: kind === 'inspect' });
+  useInput((input, key) => runIntent(scrollKey(input, key)), { isActive: kind === 'help' || kind === 'yaml' });
+  useInput((input, key) => runIntent(promptKey(input, key)), { isActive: kind === 'filter' || kind === 'command' });
+  useInput((input, key) => runIntent(dialogKey(input, key)), { isActive: kind === 'dialog' });
+  useInput((input, key) => runIntent(quitConfirmKey(input, key)), { isActive: kind === 'quit-confirm' });
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: decodedVersion invalidates what the insights cache holds
+  const screen = useMemo(
+    () => selectScreen(state, insights, props.places),
+    [state, state.decodedVersion, insights, props.places],
+  );
+
+  useEffect(() => {
+    props.onFrame?.(state);
+  });
+
+  // Keep the order warm for the next key press.
+  csrOrder(state);
+
+  return (
+    <ColorContext.Provider value={props.color}>
+      <MainScreen screen={screen} />
+    </ColorContext.Provider>
+  );
+}
+
+/** Listeners for "new insights are ready" (the InsightCache's onChange fans out here). */
+export const insightsListeners = new Set<() => void>();
+
+export function notifyInsights(): void {
+  for (const listener of insightsListeners) listener();
+}

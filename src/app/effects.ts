@@ -1,0 +1,197 @@
+// Runs the effects the reducer queues (approve, deny, sign, export, reconnect) through the shared actions in
+// services/actions, which apply the rules and write the audit log; returns one status sentence for the footer.
+import { readFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import {
+  approveAndSignCsr,
+  approveWithAudit,
+  denyWithAudit,
+  exportCaConfigMap,
+  exportTlsSecret,
+  signCsr,
+  writeFileAtomic,
+} from '../services/actions/index.js';
+import { appendAudit } from '../services/config/audit.js';
+import { caCertificatePem, getCa, loadCaForSigner } from '../services/config/ca-registry.js';
+import { profilesDir } from '../services/config/paths.js';
+import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/index.js';
+import { DEFAULT_PROFILE, type LoadedCa, loadProfile, type SigningProfile } from '../services/pki/index.js';
+import type { Policy } from '../services/policy/index.js';
+import type { Tone } from '../views/models.js';
+import type { CsrRef, Effect } from './store.js';
+
+export interface EffectDeps {
+  contexts: ReadonlyMap<string, ClusterContext>;
+  store: Pick<ClusterStore, 'reconnect' | 'snapshot'>;
+  policy?: Policy;
+  registryDir?: string;
+  /** Called after a write so findings are re-evaluated. */
+  invalidate?: (context: string, name: string) => void;
+}
+
+export interface EffectStatus {
+  text: string;
+  tone: Tone;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function perTarget<T>(
+  targets: CsrRef[],
+  deps: EffectDeps,
+  run: (ctx: ClusterContext, ref: CsrRef) => Promise<KubeResult<T>>,
+  done: (ok: number, total: number) => string,
+): Promise<EffectStatus> {
+  let ok = 0;
+  const errors: string[] = [];
+  for (const ref of targets) {
+    const ctx = deps.contexts.get(ref.context);
+    if (!ctx) {
+      errors.push(`context ${ref.context} is not loaded`);
+      continue;
+    }
+    try {
+      const result = await run(ctx, ref);
+      if (result.ok) ok++;
+      else errors.push(result.error.message);
+    } catch (err) {
+      errors.push(message(err));
+    }
+    deps.invalidate?.(ref.context, ref.name);
+  }
+  const first = errors[0];
+  if (!first) return { text: done(ok, targets.length), tone: 'ok' };
+  const more = errors.length > 1 ? ` (${errors.length - 1} more failed)` : '';
+  return { text: `${done(ok, targets.length)} ${first}${more}`, tone: ok > 0 ? 'warn' : 'bad' };
+}
+
+const count = (ok: number, total: number, verb: string) =>
+  total === 1 ? (ok === 1 ? `${verb}.` : `Not ${verb.toLowerCase()}:`) : `${verb} ${ok} of ${total}.`;
+
+async function caFor(signer: string, deps: EffectDeps, cache: Map<string, { ca: LoadedCa; profile: SigningProfile }>) {
+  const hit = cache.get(signer);
+  if (hit) return hit;
+  const opts = deps.registryDir ? { cwd: deps.registryDir } : {};
+  const entry = getCa(signer, opts);
+  const ca = await loadCaForSigner(signer, opts);
+  const profile = entry.profile ? await loadProfile(entry.profile, [profilesDir()]) : DEFAULT_PROFILE;
+  const loaded = { ca, profile };
+  cache.set(signer, loaded);
+  return loaded;
+}
+
+export async function runEffect(effect: Effect, deps: EffectDeps): Promise<EffectStatus | undefined> {
+  switch (effect.kind) {
+    case 'approve':
+      return perTarget(
+        effect.targets,
+        deps,
+        (ctx, ref) => approveWithAudit(ctx, ref.name),
+        (ok, total) => count(ok, total, 'Approved'),
+      );
+    case 'deny':
+      return perTarget(
+        effect.targets,
+        deps,
+        (ctx, ref) =>
+          denyWithAudit(ctx, ref.name, {
+            ...(effect.reason ? { reason: effect.reason } : {}),
+            ...(effect.message ? { message: effect.message } : {}),
+          }),
+        (ok, total) => count(ok, total, 'Denied'),
+      );
+    case 'sign': {
+      const cas = new Map<string, { ca: LoadedCa; profile: SigningProfile }>();
+      let failed = 0;
+      const status = await perTarget(
+        effect.targets,
+        deps,
+        async (ctx, ref) => {
+          const signer = deps.store.snapshot(ref.context).csrs.get(ref.name)?.spec?.signerName ?? '';
+          const { ca, profile } = await caFor(signer, deps, cas);
+          const options = { ca, signerName: signer, profile };
+          const result = effect.approveFirst
+            ? await approveAndSignCsr(ctx, ref.name, {
+                ...options,
+                ...(deps.policy ? { policy: deps.policy } : {}),
+                pods: deps.store.snapshot(ref.context).pods.values(),
+              })
+            : await signCsr(ctx, ref.name, options);
+          if (result.ok && result.value.kind === 'marked-failed') failed++;
+          return result;
+        },
+        (ok, total) => count(ok - failed, total, effect.approveFirst ? 'Approved and signed' : 'Signed'),
+      );
+      if (failed > 0) {
+        return { text: `${status.text} ${failed} refused by the signer's rules and marked Failed.`, tone: 'warn' };
+      }
+      return status;
+    }
+    case 'export-secret': {
+      const ctx = deps.contexts.get(effect.target.context);
+      if (!ctx) return { text: `Context ${effect.target.context} is not loaded.`, tone: 'bad' };
+      let keyPem: string;
+      try {
+        keyPem = await readFile(effect.keyFile, 'utf8');
+      } catch {
+        return { text: `The key file ${effect.keyFile} could not be read; check the path.`, tone: 'bad' };
+      }
+      const result = await exportTlsSecret(ctx, {
+        name: effect.name,
+        namespace: effect.namespace,
+        csrName: effect.target.name,
+        keyPem,
+        dryRun: effect.outFile !== '',
+      });
+      if (!result.ok) return { text: result.error.message, tone: 'bad' };
+      if (effect.outFile) {
+        // The Secret holds a private key: the file is 0600.
+        await writeFileAtomic(effect.outFile, stringify(result.value.object), 0o600);
+        await appendAudit({
+          context: ctx.name,
+          action: 'export-secret',
+          csrName: effect.target.name,
+          outcome: 'ok',
+          detail: `secret ${effect.namespace}/${effect.name} written to ${effect.outFile}`,
+        });
+        return { text: `Secret ${effect.namespace}/${effect.name} written to ${effect.outFile} (0600).`, tone: 'ok' };
+      }
+      return { text: `Secret ${effect.namespace}/${effect.name} ${result.value.action}.`, tone: 'ok' };
+    }
+    case 'export-configmap': {
+      const ctx = deps.contexts.get(effect.context);
+      if (!ctx) return { text: `Context ${effect.context} is not loaded.`, tone: 'bad' };
+      let caPem: string;
+      try {
+        caPem = await caCertificatePem(effect.signer, deps.registryDir ? { cwd: deps.registryDir } : {});
+      } catch (err) {
+        return { text: message(err), tone: 'bad' };
+      }
+      const result = await exportCaConfigMap(ctx, {
+        name: effect.name,
+        namespace: effect.namespace,
+        caPem,
+        signer: effect.signer,
+        dryRun: effect.outFile !== '',
+      });
+      if (!result.ok) return { text: result.error.message, tone: 'bad' };
+      if (effect.outFile) {
+        await writeFileAtomic(effect.outFile, stringify(result.value.object), 0o644);
+        await appendAudit({
+          context: ctx.name,
+          action: 'export-configmap',
+          signer: effect.signer,
+          outcome: 'ok',
+          detail: `configmap ${effect.namespace}/${effect.name} written to ${effect.outFile}`,
+        });
+        return { text: `ConfigMap ${effect.namespace}/${effect.name} written to ${effect.outFile}.`, tone: 'ok' };
+      }
+      return { text: `ConfigMap ${effect.namespace}/${effect.name} ${result.value.action}.`, tone: 'ok' };
+    }
+    case 'reconnect':
+      deps.store.reconnect(effect.context);
+      return undefined;
+  }
+}

@@ -1,0 +1,192 @@
+// Lazy, cached knowledge about CSRs for the TUI: the decoded request and its findings (by uid + resourceVersion,
+// decoded only when a row is on screen), the issued certificate, and can-i per signer. Work runs in the
+// background; when results land, `onChange` fires once per batch so the frame redraws.
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { ClusterContext, SignerCapability } from '../services/kube/index.js';
+import { canApprove, canSign } from '../services/kube/index.js';
+import { checkSignerRules, type DecodedCertificate, decodeCertificate, decodeCsr } from '../services/pki/index.js';
+import { DEFAULT_POLICY, evaluateCsr, type Policy, type PodLike, worstLevel } from '../services/policy/index.js';
+import type { CsrInsight, CsrInsights } from './selectors.js';
+
+export interface InsightCacheOptions {
+  policy?: Policy;
+  /** The cluster contexts by name, for can-i; omitted → capabilities stay unknown. */
+  contexts?: ReadonlyMap<string, ClusterContext>;
+  /** Pods of a context, for the findings that link a requestor to its pod. */
+  pods?: (context: string) => Iterable<PodLike>;
+  onChange: () => void;
+  /** How many decodes run at once. @default 8 */
+  concurrency?: number;
+}
+
+type Capability = { approve?: SignerCapability; sign?: SignerCapability };
+
+function versionKey(context: string, csr: V1CertificateSigningRequest): string {
+  return `${context}\u0000${csr.metadata?.uid ?? csr.metadata?.name ?? ''}\u0000${csr.metadata?.resourceVersion ?? ''}`;
+}
+
+/** Spec-only key: the request never changes after creation, so decoding is shared across resourceVersions. */
+function requestKey(context: string, csr: V1CertificateSigningRequest): string {
+  return `${context}\u0000${csr.metadata?.uid ?? csr.metadata?.name ?? ''}`;
+}
+
+export class InsightCache implements CsrInsights {
+  private readonly insights = new Map<string, CsrInsight>();
+  private readonly decoded = new Map<string, Promise<CsrInsight>>();
+  private readonly certificates = new Map<string, DecodedCertificate | 'pending' | 'error'>();
+  private readonly capabilities = new Map<string, Capability | 'pending'>();
+  private readonly queue: (() => Promise<void>)[] = [];
+  private active = 0;
+  private changeScheduled = false;
+  private stopped = false;
+
+  constructor(private readonly options: InsightCacheOptions) {}
+
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+  }
+
+  /** Forgets findings (not decodes), e.g. after a write, so they are re-evaluated with the current pods. */
+  invalidate(context: string, name: string): void {
+    for (const key of [...this.insights.keys()]) {
+      if (key.startsWith(`${context}\u0000`) && key.includes(name)) this.insights.delete(key);
+    }
+  }
+
+  insight(context: string, csr: V1CertificateSigningRequest): CsrInsight | undefined {
+    const key = versionKey(context, csr);
+    const hit = this.insights.get(key);
+    if (hit) return hit;
+    if (this.insights.size > 50_000) this.insights.clear();
+    const rkey = requestKey(context, csr);
+    let decode = this.decoded.get(rkey);
+    if (!decode) {
+      decode = new Promise<CsrInsight>((resolve) => {
+        this.enqueue(async () => {
+          resolve(await this.decode(csr));
+        });
+      });
+      this.decoded.set(rkey, decode);
+    }
+    void decode.then((base) => {
+      if (this.insights.has(key) || this.stopped) return;
+      this.insights.set(key, this.evaluate(context, csr, base));
+      this.changed();
+    });
+    return undefined;
+  }
+
+  certificate(context: string, csr: V1CertificateSigningRequest): DecodedCertificate | undefined {
+    const b64 = csr.status?.certificate;
+    if (!b64) return undefined;
+    const key = `${versionKey(context, csr)}\u0000cert`;
+    const hit = this.certificates.get(key);
+    if (hit && hit !== 'pending' && hit !== 'error') return hit;
+    if (hit) return undefined;
+    this.certificates.set(key, 'pending');
+    this.enqueue(async () => {
+      try {
+        this.certificates.set(key, await decodeCertificate(Buffer.from(b64, 'base64').toString('utf8')));
+      } catch {
+        this.certificates.set(key, 'error');
+      }
+      this.changed();
+    });
+    return undefined;
+  }
+
+  capability(context: string, signerName: string): Capability | undefined {
+    const ctx = this.options.contexts?.get(context);
+    if (!ctx) return undefined;
+    const key = `${context}\u0000${signerName}`;
+    const hit = this.capabilities.get(key);
+    if (hit && hit !== 'pending') return hit;
+    if (hit) return undefined;
+    this.capabilities.set(key, 'pending');
+    void Promise.all([canApprove(ctx, signerName), canSign(ctx, signerName)]).then(([approve, sign]) => {
+      if (this.stopped) return;
+      // An unanswerable question (network, 403 on the review itself) leaves the verb enabled: the write says why.
+      this.capabilities.set(key, {
+        ...(approve.ok ? { approve: approve.value } : {}),
+        ...(sign.ok ? { sign: sign.value } : {}),
+      });
+      this.changed();
+    });
+    return undefined;
+  }
+
+  /** Decodes now (for dialogs that must know the findings before asking). */
+  async insightNow(context: string, csr: V1CertificateSigningRequest): Promise<CsrInsight> {
+    const cached = this.insights.get(versionKey(context, csr));
+    if (cached) return cached;
+    const base = await this.decode(csr);
+    const insight = this.evaluate(context, csr, base);
+    this.insights.set(versionKey(context, csr), insight);
+    return insight;
+  }
+
+  private async decode(csr: V1CertificateSigningRequest): Promise<CsrInsight> {
+    try {
+      const pem = Buffer.from(csr.spec?.request ?? '', 'base64').toString('utf8');
+      const decoded = await decodeCsr(pem);
+      return { decoded, findings: [], worst: 'ok' };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return {
+        error: message,
+        findings: [{ level: 'fail', code: 'undecodable', message: `The request cannot be decoded: ${message}` }],
+        worst: 'fail',
+      };
+    }
+  }
+
+  private evaluate(context: string, csr: V1CertificateSigningRequest, base: CsrInsight): CsrInsight {
+    if (!base.decoded) return base;
+    const pods = this.options.pods?.(context);
+    try {
+      const findings = evaluateCsr({
+        csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
+        decoded: base.decoded,
+        policy: this.options.policy ?? DEFAULT_POLICY,
+        ...(pods ? { pods } : {}),
+        checkSignerRules,
+      });
+      return { decoded: base.decoded, findings, worst: worstLevel(findings) };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return {
+        decoded: base.decoded,
+        findings: [{ level: 'warn', code: 'policy-error', message: `The findings could not be computed: ${message}` }],
+        worst: 'warn',
+      };
+    }
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.queue.push(job);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 8;
+    while (!this.stopped && this.active < limit && this.queue.length > 0) {
+      // Newest first: the rows on screen now matter more than those scrolled past.
+      const job = this.queue.pop()!;
+      this.active++;
+      void job().finally(() => {
+        this.active--;
+        this.pump();
+      });
+    }
+  }
+
+  private changed(): void {
+    if (this.changeScheduled || this.stopped) return;
+    this.changeScheduled = true;
+    setImmediate(() => {
+      this.changeScheduled = false;
+      if (!this.stopped) this.options.onChange();
+    });
+  }
+}

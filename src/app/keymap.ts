@@ -1,0 +1,125 @@
+// Keys → intents, one pure function per input owner (list, inspect, text prompt, dialog, scrolling views).
+// app.tsx binds each to its own useInput with isActive, so exactly one handler owns a key at a time.
+import type { Key } from 'ink';
+import type { Action } from './store.js';
+
+/** Verbs that need I/O before their dialog can open (findings, CA, can-i): app.tsx runs them. */
+export type Verb = 'approve' | 'deny' | 'sign' | 'approve-sign' | 'export-secret' | 'export-configmap';
+
+export type Intent = { kind: 'action'; action: Action } | { kind: 'verb'; verb: Verb } | { kind: 'reconnect' };
+
+const act = (action: Action): Intent => ({ kind: 'action', action });
+
+type KeyLike = Partial<Key>;
+
+function movement(input: string, key: KeyLike): Intent | undefined {
+  if (key.upArrow || input === 'k') return act({ type: 'move', delta: -1 });
+  if (key.downArrow || input === 'j') return act({ type: 'move', delta: 1 });
+  if (key.pageUp || (key.ctrl && input === 'b')) return act({ type: 'page', direction: -1 });
+  if (key.pageDown || (key.ctrl && input === 'f')) return act({ type: 'page', direction: 1 });
+  if (key.home || input === 'g') return act({ type: 'move-to', where: 'first' });
+  if (key.end || input === 'G') return act({ type: 'move-to', where: 'last' });
+  return undefined;
+}
+
+function verbs(input: string): Intent | undefined {
+  switch (input) {
+    case 'a':
+      return { kind: 'verb', verb: 'approve' };
+    case 'x':
+      return { kind: 'verb', verb: 'deny' };
+    case 's':
+      return { kind: 'verb', verb: 'sign' };
+    case 'A':
+      return { kind: 'verb', verb: 'approve-sign' };
+    case 'e':
+      return { kind: 'verb', verb: 'export-secret' };
+    case 'E':
+      return { kind: 'verb', verb: 'export-configmap' };
+    default:
+      return undefined;
+  }
+}
+
+/** The main screen. */
+export function listKey(input: string, key: KeyLike): Intent | undefined {
+  const move = movement(input, key);
+  if (move) return move;
+  if (key.tab) return act({ type: 'next-pane', direction: key.shift ? -1 : 1 });
+  if (key.return) return act({ type: 'open-inspect' });
+  if (key.escape) return act({ type: 'back' });
+  const verb = verbs(input);
+  if (verb) return verb;
+  switch (input) {
+    case ' ':
+      return act({ type: 'toggle-mark' });
+    case '/':
+      return act({ type: 'start-filter' });
+    case ':':
+      return act({ type: 'start-command' });
+    case 'y':
+      return act({ type: 'open-yaml' });
+    case '?':
+      return act({ type: 'open-help' });
+    case 'r':
+      return { kind: 'reconnect' };
+    case 'q':
+      return act({ type: 'quit' });
+    default:
+      return undefined;
+  }
+}
+
+/** Inspect: scrolling plus the verbs on the inspected CSR. */
+export function inspectKey(input: string, key: KeyLike): Intent | undefined {
+  const move = movement(input, key);
+  if (move) return move;
+  if (key.escape || key.leftArrow || input === 'q') return act({ type: 'back' });
+  const verb = verbs(input);
+  if (verb) return verb;
+  if (input === 'y') return act({ type: 'open-yaml' });
+  if (input === '?') return act({ type: 'open-help' });
+  return undefined;
+}
+
+/** Help and YAML: scroll, and back. */
+export function scrollKey(input: string, key: KeyLike): Intent | undefined {
+  const move = movement(input, key);
+  if (move) return move;
+  if (key.escape || key.leftArrow || input === 'q' || input === '?') return act({ type: 'back' });
+  return undefined;
+}
+
+/** Printable text only: a pasted escape sequence or control character never reaches the state. */
+export function printable(input: string): string {
+  return input.replace(/[\p{Cc}\p{Cf}]/gu, '');
+}
+
+/** The `/` filter and `:` command prompts. */
+export function promptKey(input: string, key: KeyLike): Intent | undefined {
+  if (key.return) return act({ type: 'text-submit' });
+  if (key.escape) return act({ type: 'back' });
+  if (key.backspace || key.delete) return act({ type: 'text-backspace' });
+  if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow) return undefined;
+  const text = printable(input);
+  return text ? act({ type: 'text-input', text }) : undefined;
+}
+
+/** Dialogs: fields, the typed confirmation, y for warnings, Enter, esc. */
+export function dialogKey(input: string, key: KeyLike): Intent | undefined {
+  if (key.return) return act({ type: 'dialog-submit' });
+  if (key.escape) return act({ type: 'back' });
+  if (key.tab || key.downArrow) return act({ type: 'dialog-next-field', direction: key.shift ? -1 : 1 });
+  if (key.upArrow) return act({ type: 'dialog-next-field', direction: -1 });
+  if (key.backspace || key.delete) return act({ type: 'text-backspace' });
+  if (key.ctrl || key.meta) return undefined;
+  const text = printable(input);
+  return text ? act({ type: 'text-input', text }) : undefined;
+}
+
+/** "An action is still running. Quit anyway?" */
+export function quitConfirmKey(input: string, key: KeyLike): Intent | undefined {
+  if (input === 'y' || input === 'Y') return act({ type: 'quit-confirmed' });
+  if (key.escape || input === 'n' || input === 'N' || input === 'q') return act({ type: 'back' });
+  return undefined;
+}

@@ -1,0 +1,118 @@
+// Starts the TUI on a terminal: loads the contexts, starts the live store, enters the alternate screen, renders,
+// and restores the terminal on every way out (quit, Ctrl-C, an error, SIGTERM/SIGHUP).
+import { createElement } from 'react';
+import { auditLogPath } from '../services/config/audit.js';
+import { registryDir } from '../services/config/ca-registry.js';
+import { configDir } from '../services/config/paths.js';
+import { createClusterStore, loadContexts } from '../services/kube/index.js';
+import { loadPolicy, type Policy } from '../services/policy/index.js';
+import { App, notifyInsights } from './app.js';
+import { InsightCache } from './insights.js';
+
+export interface TuiOptions {
+  /** A kubeconfig path (or path list); default: $KUBECONFIG, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** Contexts to show (repeatable --context); default: the current context. */
+  contexts?: string[];
+  allContexts?: boolean;
+  /** Follow pods in this namespace only (-n). */
+  namespace?: string;
+  /** Colours; false with --no-color or NO_COLOR. @default true unless NO_COLOR is set */
+  color?: boolean;
+  /** A policy file for the findings; default: the built-in policy. */
+  policyFile?: string;
+  /** CA registry directory (tests). */
+  registryDir?: string;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+const ENTER_ALT = '\x1b[?1049h\x1b[H\x1b[2J';
+const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
+
+/** Runs the TUI until the person quits. Throws (one sentence) when it cannot start. */
+export async function runTui(options: TuiOptions = {}): Promise<void> {
+  const stdout = options.stdout ?? process.stdout;
+  const stdin = options.stdin ?? process.stdin;
+  if (!stdout.isTTY || !stdin.isTTY) {
+    throw new Error('certdesk needs a terminal for its TUI; use `certdesk get csr` and friends in scripts.');
+  }
+  const color = options.color ?? !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+  // Ink's colour library reads FORCE_COLOR when it is first imported.
+  if (!color) process.env.FORCE_COLOR = '0';
+  const contexts = loadContexts({
+    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+    ...(options.contexts?.length ? { contexts: options.contexts } : {}),
+    ...(options.allContexts ? { allContexts: true } : {}),
+  });
+  const policy: Policy = await loadPolicy(options.policyFile);
+  const { render } = await import('ink');
+  const store = createClusterStore(contexts, options.namespace ? { namespaces: [options.namespace] } : {});
+  const byName = new Map(contexts.map((c) => [c.name, c]));
+  const insights = new InsightCache({
+    policy,
+    contexts: byName,
+    pods: (context) => store.snapshot(context).pods.values(),
+    onChange: notifyInsights,
+  });
+
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    insights.stop();
+    store.stop();
+    stdout.write(LEAVE_ALT);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    restore();
+    process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
+  };
+  const onCrash = (err: unknown) => {
+    restore();
+    process.stderr.write(`error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+    process.exit(1);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  process.once('SIGINT', onSignal);
+  process.once('exit', restore);
+  process.once('uncaughtException', onCrash);
+  process.once('unhandledRejection', onCrash);
+
+  stdout.write(ENTER_ALT);
+  try {
+    store.start();
+    const instance = render(
+      createElement(App, {
+        store,
+        insights,
+        effects: {
+          contexts: byName,
+          store,
+          policy,
+          invalidate: (context, name) => insights.invalidate(context, name),
+          ...(options.registryDir ? { registryDir: options.registryDir } : {}),
+        },
+        places: {
+          config: configDir(),
+          auditLog: auditLogPath(),
+          caRegistry: options.registryDir ?? registryDir(),
+        },
+        color,
+        ...(options.namespace ? { scope: { namespace: options.namespace } } : {}),
+        ...(options.registryDir ? { registryDir: options.registryDir } : {}),
+      }),
+      { stdout, stdin, exitOnCtrlC: true, patchConsole: true, maxFps: 30, incrementalRendering: true },
+    );
+    await instance.waitUntilExit();
+  } finally {
+    restore();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('SIGINT', onSignal);
+    process.off('exit', restore);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  }
+}

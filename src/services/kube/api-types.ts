@@ -95,6 +95,8 @@ export interface ContextSnapshot {
   synced: boolean;
   /** The current error of each kind that is failing, e.g. pods Forbidden for a user who may only read CSRs. */
   errors: Partial<Record<StoreKind, KubeError>>;
+  /** Completed lists (first syncs and relists), watches opened, and 410 Expired answers, summed over kinds. */
+  counters: { lists: number; watches: number; expired: number };
 }
 
 export interface ClusterStoreOptions {

@@ -18,6 +18,8 @@ export interface ReflectorSink {
   status(status: ReflectorStatus): void;
   /** Called after every completed list (first sync and relists). */
   listed(): void;
+  /** Counts lists, watches opened, and 410 Expired answers (for tests, benchmarks and the status line). */
+  count(what: 'lists' | 'watches' | 'expired'): void;
 }
 
 export interface ReflectorOptions {
@@ -95,6 +97,7 @@ export class Reflector {
         if (error.kind === 'gone' && this.expiredInARow < 3) {
           // 410 Expired / Gone: our resourceVersion is too old; relist now, diffing against what we delivered.
           this.expiredInARow++;
+          this.sink.count('expired');
           this.resourceVersion = undefined;
           continue;
         }
@@ -147,6 +150,7 @@ export class Reflector {
       }
     }
     this.resourceVersion = listVersion ?? '0';
+    this.sink.count('lists');
     this.sink.listed();
   }
 
@@ -158,6 +162,7 @@ export class Reflector {
     const markLive = () => {
       if (live) return;
       live = true;
+      this.sink.count('watches');
       this.attempt = 0;
       this.sink.status({ phase: 'live' });
     };

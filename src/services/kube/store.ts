@@ -63,6 +63,7 @@ interface ContextState {
   connection: ConnectionState;
   synced: boolean;
   errors: Partial<Record<StoreKind, KubeError>>;
+  counters: { lists: number; watches: number; expired: number };
   version: number;
   snapshot: ContextSnapshot | undefined;
   abort: AbortController | undefined;
@@ -194,6 +195,10 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         else if (status.phase === 'live') delete state.errors[kind];
         recompute(state);
       },
+      count(what: 'lists' | 'watches' | 'expired') {
+        state.counters[what]++;
+        touch(state);
+      },
       listed() {
         slot().listed = true;
         delete state.errors[kind];
@@ -278,6 +283,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       connection: { phase: 'connecting' },
       synced: false,
       errors: {},
+      counters: { lists: 0, watches: 0, expired: 0 },
       version: 0,
       snapshot: undefined,
       abort: undefined,
@@ -430,6 +436,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         connection: state.connection,
         synced: state.synced,
         errors: { ...state.errors },
+        counters: { ...state.counters },
       };
       state.snapshot = snapshot;
       return snapshot;

@@ -38,6 +38,7 @@ async function requestOptions(ctx: ClusterContext): Promise<RequestOptions> {
   await ctx.kubeConfig.applyToHTTPSOptions(opts);
   const theirs = opts.agent;
   // client-node builds a fresh agent per call; keep one keep-alive agent per context instead (same TLS material).
+  // No socket cap: every watch holds a socket for minutes, and a cap would queue requests behind them.
   // A proxy agent (HTTPS_PROXY / proxy-url) is kept as client-node built it.
   if (theirs instanceof Agent && theirs.constructor === Agent) {
     const identity = identityOf(opts);
@@ -48,7 +49,6 @@ async function requestOptions(ctx: ClusterContext): Promise<RequestOptions> {
         identity,
         agent: new Agent({
           keepAlive: true,
-          maxSockets: 8,
           ...(opts.ca ? { ca: opts.ca } : {}),
           ...(opts.cert ? { cert: opts.cert } : {}),
           ...(opts.key ? { key: opts.key } : {}),
@@ -234,7 +234,10 @@ export async function watchStream(
     const armIdle = () => {
       if (!options.idleTimeoutMs) return;
       clearTimeout(idle);
-      idle = setTimeout(() => res.destroy(new KubeTimeoutError(options.idleTimeoutMs ?? 0)), options.idleTimeoutMs);
+      idle = setTimeout(() => {
+        finish(new KubeTimeoutError(options.idleTimeoutMs ?? 0));
+        res.destroy();
+      }, options.idleTimeoutMs);
     };
     const finish = (err?: Error) => {
       if (settled) return;
@@ -245,8 +248,8 @@ export async function watchStream(
       else resolve();
     };
     const onAbort = () => {
-      res.destroy();
       finish();
+      res.destroy();
     };
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -270,8 +273,9 @@ export async function watchStream(
             try {
               onEvent(event);
             } catch (err) {
+              finish(err instanceof Error ? err : new Error(String(err)));
               res.destroy();
-              return finish(err instanceof Error ? err : new Error(String(err)));
+              return;
             }
           }
         }

@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Controller, createController } from '../../../src/services/controller/controller.js';
 import { DEFAULT_POLICY } from '../../../src/services/policy/index.js';
-import { conditionTypes, type ControllerEnv, NAMESPACE, SIGNER, startControllerEnv, waitFor } from './env.js';
+import {
+  conditionTypes,
+  type ControllerEnv,
+  NAMESPACE,
+  SIGNER,
+  startControllerEnv,
+  submitCalicoCsr,
+  waitFor,
+} from './env.js';
 
 const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 250 };
 const LEASE = 'certdesk-controller';
@@ -110,5 +118,49 @@ describe('controller: two replicas on the calico rollout', () => {
         assert.deepEqual(conditionTypes(csr), [], `${csr.metadata?.name} (${csr.spec.signerName}) was touched`);
       }
     }
+  });
+
+  it('hands over within the lease duration when the leader stops renewing, and issues no CSR twice', async () => {
+    const leader = replicas.find((r) => r.isLeader());
+    const follower = replicas.find((r) => !r.isLeader());
+    assert.ok(leader && follower);
+    const pods = (await env.core.listNamespacedPod({ namespace: 'calico-system' })).items.map((p) => ({
+      name: p.metadata?.name ?? '',
+      uid: p.metadata?.uid ?? '',
+      serviceAccount: p.spec?.serviceAccountName ?? '',
+    }));
+    const stoppedAt = Date.now();
+    await leader.stop({ releaseLease: false }); // as if it crashed: the lease must expire first
+    const names = await Promise.all(pods.map((p, i) => submitCalicoCsr(env, p, `h${i}aaaa`.slice(0, 6))));
+    await waitFor('the follower to lead', () => follower.isLeader(), timings.leaseDurationMs * 2, 20);
+    const handover = Date.now() - stoppedAt;
+    logs.push(`handover after ${handover} ms (lease duration ${timings.leaseDurationMs} ms)`);
+    for (const name of names) {
+      await waitFor(
+        `${name} issued`,
+        async () => (await env.certs.readCertificateSigningRequest({ name })).status?.certificate,
+      );
+    }
+    const lease = await env.leases.readNamespacedLease({ namespace: NAMESPACE, name: LEASE });
+    assert.equal(lease.spec?.holderIdentity, follower.identity);
+    assert.ok((lease.spec?.leaseTransitions ?? 0) >= 1);
+    const issuedBy = replicas.flatMap((r) => r.issuedNames());
+    assert.equal(new Set(issuedBy).size, issuedBy.length, 'no CSR issued twice');
+    for (const name of names) assert.ok(follower.issuedNames().includes(name), `${name} issued by the new leader`);
+    assert.equal(leader.metrics.leader.get(), 0);
+    assert.equal(follower.metrics.leader.get(), 1);
+  });
+
+  it('releases the lease on a graceful stop, so a standby takes over at once', async () => {
+    const leader = replicas.find((r) => r.isLeader());
+    assert.ok(leader);
+    const standby = replica('replica-c');
+    await standby.start();
+    const stoppedAt = Date.now();
+    await leader.stop();
+    const released = await env.leases.readNamespacedLease({ namespace: NAMESPACE, name: LEASE });
+    assert.notEqual(released.spec?.holderIdentity, leader.identity);
+    await waitFor('the standby to lead', () => standby.isLeader(), timings.leaseDurationMs, 20);
+    logs.push(`graceful handover after ${Date.now() - stoppedAt} ms`);
   });
 });

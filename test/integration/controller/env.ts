@@ -105,3 +105,39 @@ export async function waitFor<T>(
 export function conditionTypes(csr: V1CertificateSigningRequest): string[] {
   return (csr.status?.conditions ?? []).map((c) => c.type);
 }
+
+/** Submits a CSR as a calico pod's key-cert-provisioner would (its service account, named after the pod). */
+export async function submitCalicoCsr(
+  env: ControllerEnv,
+  pod: { name: string; uid: string; serviceAccount: string },
+  suffix: string,
+): Promise<string> {
+  const { generateKeyAndCsr } = await import('../../../src/services/pki/index.js');
+  const { csrPem } = await generateKeyAndCsr({ cn: pod.serviceAccount, hosts: [pod.serviceAccount] });
+  const cluster = env.sandbox.clusters[0];
+  if (!cluster) throw new Error('no sandbox cluster');
+  const user = `system:serviceaccount:calico-system:${pod.serviceAccount}`;
+  const kc = cluster.kubeConfigFor(user, [
+    'system:serviceaccounts',
+    'system:serviceaccounts:calico-system',
+    'system:authenticated',
+  ]);
+  const name = `calico-system:${pod.name}:${suffix}`;
+  await kc.makeApiClient(CertificatesV1Api).createCertificateSigningRequest({
+    body: {
+      apiVersion: 'certificates.k8s.io/v1',
+      kind: 'CertificateSigningRequest',
+      metadata: { name, labels: { 'certdesk.dev/test': 'handover' } },
+      spec: {
+        request: Buffer.from(csrPem).toString('base64'),
+        signerName: SIGNER,
+        usages: ['server auth', 'client auth', 'digital signature', 'key agreement'],
+        extra: {
+          'authentication.kubernetes.io/pod-name': [pod.name],
+          'authentication.kubernetes.io/pod-uid': [pod.uid],
+        },
+      },
+    },
+  });
+  return name;
+}

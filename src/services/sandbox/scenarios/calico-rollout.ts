@@ -448,7 +448,7 @@ async function runPod(
   onSettled: () => void,
 ): Promise<void> {
   const { cluster, signal } = ctx;
-  const log = (line: string): void => ctx.log(`calico-rollout: ${plan.name}: ${line}`);
+  const log = (line: string): void => ctx.log(`${plan.name}: ${line}`);
   const id = serviceAccountIdentity(CALICO_NAMESPACE, plan.serviceAccount);
   const sa = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
   const kubelet = clientsFor(
@@ -627,7 +627,7 @@ interface TigeraStatusObject {
 /** The tigera-operator stand-in: watches the calico pods and keeps TigeraStatus `calico` current. */
 async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typha: number }): Promise<void> {
   const { cluster, signal } = ctx;
-  const log = (line: string): void => ctx.log(`calico-rollout: tigera-operator: ${line}`);
+  const log = (line: string): void => ctx.log(`tigera-operator: ${line}`);
   const id = serviceAccountIdentity('tigera-operator', 'tigera-operator');
   const op = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
   const pods = new Map<string, V1Pod>();
@@ -787,12 +787,10 @@ export const calicoRollout: Scenario = {
       }).catch((err: unknown) => {
         if (!counted && --pending === 0) resolveStarted();
         counted = true;
-        if (!ctx.signal.aborted) ctx.log(`calico-rollout: ${plan.name}: stopped: ${describeError(err)}`);
+        if (!ctx.signal.aborted) ctx.log(`${plan.name}: stopped: ${describeError(err)}`);
       });
     }
     await started;
-    ctx.log(
-      `calico-rollout: ${plans.length} pods in ${CALICO_NAMESPACE} wait for certificates from signer ${options.signerName}`,
-    );
+    ctx.log(`${plans.length} pods in ${CALICO_NAMESPACE} wait for certificates from signer ${options.signerName}`);
   },
 };

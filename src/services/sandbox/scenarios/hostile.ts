@@ -24,6 +24,6 @@ export const hostile: Scenario = {
         throw new Error(`hostile: the sandbox refused ${r.name} from ${r.requester.user}: ${describeError(err)}`);
       }
     }
-    ctx.log(`hostile: ${requests.length} requests submitted`);
+    ctx.log(`${requests.length} requests submitted`);
   },
 };

@@ -33,7 +33,7 @@ function num(v: unknown, fallback: number): number {
 
 async function runWorkloads(ctx: ScenarioContext, ttlSeconds: number, deleteAfterMs: number): Promise<void> {
   const { cluster, signal } = ctx;
-  const log = (line: string): void => ctx.log(`istio-signers: ${line}`);
+  const log = (line: string): void => ctx.log(line);
   const id = serviceAccountIdentity('istio-system', 'istiod');
   const istiod = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
   const finished = new Set<string>();

@@ -33,10 +33,10 @@ export const onboarding: Scenario = {
           },
         },
       });
-      ctx.log(`onboarding: jane requested a client certificate (CSR jane)${keyOut ? `; her key is in ${keyOut}` : ''}`);
+      ctx.log(`jane requested a client certificate (CSR jane)${keyOut ? `; her key is in ${keyOut}` : ''}`);
     } catch (err) {
       if (statusCode(err) !== 409) throw err;
-      ctx.log('onboarding: CSR jane already exists; left as it is');
+      ctx.log('CSR jane already exists; left as it is');
     }
   },
 };

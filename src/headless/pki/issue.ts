@@ -1,0 +1,76 @@
+// `certdesk issue --csr FILE --signer NAME`: the offline twin of `cfssl sign`, with kube-controller-manager's
+// rules, printing the certificate PEM.
+import { writeFile } from 'node:fs/promises';
+import { getCa, loadCaForSigner } from '../../services/config/ca-registry.js';
+import { profilesDir } from '../../services/config/paths.js';
+import { decodeCsr } from '../../services/pki/decode.js';
+import { issueCertificate } from '../../services/pki/issue.js';
+import { loadProfile, parseDuration } from '../../services/pki/profiles.js';
+import { PkiError } from '../../services/pki/types.js';
+import { KNOWN_USAGES } from '../../services/pki/usages.js';
+import { CliError } from '../cli-error.js';
+import { asCli, out, passphraseFromEnv, promptPassphrase, readInput } from './common.js';
+
+export interface IssueOptions {
+  csr: string;
+  signer: string;
+  usages?: string[];
+  duration?: string;
+  profile?: string;
+  passphraseEnv?: string;
+  allowInsecureKeyFile?: boolean;
+  out?: string;
+}
+
+const DEFAULT_USAGES = ['digital signature', 'key encipherment', 'server auth', 'client auth'];
+
+export async function runIssue(opts: IssueOptions): Promise<void> {
+  await asCli(async () => {
+    const usages = opts.usages?.map((u) => u.trim()).filter(Boolean);
+    for (const u of usages ?? []) {
+      if (!KNOWN_USAGES.includes(u))
+        throw new CliError(`unknown usage "${u}"; use the CSR API's names, e.g. "server auth,client auth"`);
+    }
+    const expirationSeconds = opts.duration !== undefined ? parseDuration(opts.duration) : undefined;
+    const entry = getCa(opts.signer);
+    const profile = await loadProfile(opts.profile ?? entry.profile ?? 'default', [profilesDir()]);
+    const csr = await decodeCsr(await readInput(opts.csr, 'CSR'));
+    let passphrase = passphraseFromEnv(opts.passphraseEnv);
+    const load = () =>
+      loadCaForSigner(opts.signer, {
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
+      });
+    let ca: Awaited<ReturnType<typeof loadCaForSigner>>;
+    try {
+      ca = await load();
+    } catch (err) {
+      if (
+        !(
+          err instanceof PkiError &&
+          err.code === 'bad-key' &&
+          passphrase === undefined &&
+          /encrypted/.test(err.message)
+        )
+      )
+        throw err;
+      passphrase = await promptPassphrase(`Passphrase for the ${opts.signer} CA key: `);
+      if (passphrase === undefined) throw err;
+      ca = await load();
+    }
+    const { pem, certificate } = await issueCertificate(csr, ca, {
+      usages: usages?.length ? usages : profile.allowedUsages.length ? profile.allowedUsages : DEFAULT_USAGES,
+      signerName: opts.signer,
+      ...(expirationSeconds !== undefined ? { expirationSeconds } : {}),
+      profile,
+    });
+    if (opts.out) {
+      await writeFile(opts.out, pem, { mode: 0o644 });
+      process.stderr.write(
+        `Wrote ${opts.out} (serial ${certificate.serialNumber}, valid until ${certificate.notAfter.toISOString()})\n`,
+      );
+    } else {
+      out(pem);
+    }
+  });
+}

@@ -1,6 +1,7 @@
 // The approver's two questions (signing-and-approval.md) as findings: does the subject hold the key, and may
 // this requestor have these names from this signer? Pure: a CSR object, its decoded request, the policy and
 // (optionally) the pods of its cluster in; findings out.
+import { checkSignerRules as builtinSignerRules } from '../pki/signer-rules.js';
 import type { DecodedCsr } from '../pki/types.js';
 import { hasUnsafeCharacters } from '../text/sanitize.js';
 import { DEFAULT_POLICY, ipInCidr, type Policy } from './policy.js';
@@ -31,7 +32,7 @@ export interface EvaluateInput {
   policy?: Policy;
   /** Pods of the CSR's cluster, to link a service-account requestor to the pod waiting on the CSR. */
   pods?: Iterable<PodLike>;
-  /** The built-in signers' rules (services/pki checkSignerRules); omitted → not checked. */
+  /** The built-in signers' rules. @default services/pki checkSignerRules */
   checkSignerRules?: (signerName: string, csr: DecodedCsr, usages: string[]) => string | undefined;
 }
 
@@ -223,8 +224,8 @@ function caUsage(csr: CsrLike, decoded: DecodedCsr, policy: Policy): Finding {
 }
 
 function signerRules(csr: CsrLike, decoded: DecodedCsr, input: EvaluateInput): Finding | undefined {
-  if (!input.checkSignerRules || !csr.spec.signerName.startsWith('kubernetes.io/')) return undefined;
-  const error = input.checkSignerRules(csr.spec.signerName, decoded, csr.spec.usages ?? []);
+  if (!csr.spec.signerName.startsWith('kubernetes.io/')) return undefined;
+  const error = (input.checkSignerRules ?? builtinSignerRules)(csr.spec.signerName, decoded, csr.spec.usages ?? []);
   return error
     ? finding('fail', 'signer-rules', `${csr.spec.signerName} refuses it: ${error}.`)
     : finding('ok', 'signer-rules', `The request follows the rules of ${csr.spec.signerName}.`);

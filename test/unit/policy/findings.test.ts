@@ -64,18 +64,28 @@ describe('findings', () => {
   test('a pod running as another service account fails; a missing pod warns', () => {
     const csr = calicoCsr({ username: 'system:serviceaccount:calico-system:calico-typha' });
     assert.equal(byCode(evaluateCsr({ csr, decoded: calico, pods: [calicoPod] }), 'requestor-subject').level, 'fail');
-    assert.equal(byCode(evaluateCsr({ csr: calicoCsr(), decoded: calico, pods: [] }), 'requestor-subject').level, 'warn');
+    assert.equal(
+      byCode(evaluateCsr({ csr: calicoCsr(), decoded: calico, pods: [] }), 'requestor-subject').level,
+      'warn',
+    );
   });
 
   test('spec.extra pod name and UID must agree with the CSR name and the pod', () => {
     const wrongName = calicoCsr({ extra: { 'authentication.kubernetes.io/pod-name': ['calico-node-other'] } });
     assert.equal(byCode(evaluateCsr({ csr: wrongName, decoded: calico }), 'requestor-subject').level, 'fail');
     const wrongUid = calicoCsr({ extra: { 'authentication.kubernetes.io/pod-uid': ['not-the-uid'] } });
-    assert.equal(byCode(evaluateCsr({ csr: wrongUid, decoded: calico, pods: [calicoPod] }), 'requestor-subject').level, 'fail');
+    assert.equal(
+      byCode(evaluateCsr({ csr: wrongUid, decoded: calico, pods: [calicoPod] }), 'requestor-subject').level,
+      'fail',
+    );
   });
 
   test('a kubelet asking for its own serving certificate is ok', async () => {
-    const decoded = await csrFor({ cn: 'system:node:node-1', hosts: ['node-1', '10.0.0.1'], names: [{ O: 'system:nodes' }] });
+    const decoded = await csrFor({
+      cn: 'system:node:node-1',
+      hosts: ['node-1', '10.0.0.1'],
+      names: [{ O: 'system:nodes' }],
+    });
     const csr: CsrLike = {
       spec: {
         signerName: 'kubernetes.io/kubelet-serving',
@@ -89,14 +99,24 @@ describe('findings', () => {
   test('a user client certificate in their own name is ok, in another name fails', async () => {
     const decoded = await csrFor({ cn: 'jane' });
     const spec = { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 600 };
-    assert.equal(worstLevel(evaluateCsr({ csr: { spec: { ...spec, username: 'jane' } }, decoded, checkSignerRules })), 'ok');
-    assert.equal(byCode(evaluateCsr({ csr: { spec: { ...spec, username: 'bob' } }, decoded }), 'requestor-subject').level, 'fail');
+    assert.equal(
+      worstLevel(evaluateCsr({ csr: { spec: { ...spec, username: 'jane' } }, decoded, checkSignerRules })),
+      'ok',
+    );
+    assert.equal(
+      byCode(evaluateCsr({ csr: { spec: { ...spec, username: 'bob' } }, decoded }), 'requestor-subject').level,
+      'fail',
+    );
   });
 
   test('the built-in signer rules become a fail finding with the controller-manager wording', async () => {
     const decoded = await csrFor({ cn: 'jane' });
     const csr: CsrLike = {
-      spec: { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth', 'server auth'], username: 'jane' },
+      spec: {
+        signerName: 'kubernetes.io/kube-apiserver-client',
+        usages: ['client auth', 'server auth'],
+        username: 'jane',
+      },
     };
     const f = byCode(evaluateCsr({ csr, decoded, checkSignerRules }), 'signer-rules');
     assert.equal(f.level, 'fail');
@@ -115,8 +135,15 @@ describe('findings', () => {
     assert.equal(byCode(findings, 'san-wildcard').level, 'warn');
     assert.equal(byCode(findings, 'san-ip-range').level, 'fail');
     assert.equal(byCode(findings, 'ca-usage').level, 'fail');
-    const inRange = evaluateCsr({ csr: calicoCsr(), decoded, policy: policyFromObject({ sans: { allowedIpRanges: ['192.168.0.0/16'] } }) });
-    assert.equal(inRange.find((f) => f.code === 'san-ip-range'), undefined);
+    const inRange = evaluateCsr({
+      csr: calicoCsr(),
+      decoded,
+      policy: policyFromObject({ sans: { allowedIpRanges: ['192.168.0.0/16'] } }),
+    });
+    assert.equal(
+      inRange.find((f) => f.code === 'san-ip-range'),
+      undefined,
+    );
   });
 
   test('a duration over the maximum gets the policy level', () => {
@@ -124,7 +151,10 @@ describe('findings', () => {
     assert.equal(byCode(evaluateCsr({ csr, decoded: calico }), 'duration').level, 'fail');
     const lenient = policyFromObject({ durationOverMax: 'warn' });
     assert.equal(byCode(evaluateCsr({ csr, decoded: calico, policy: lenient }), 'duration').level, 'warn');
-    assert.equal(byCode(evaluateCsr({ csr: calicoCsr({ expirationSeconds: 86400 }), decoded: calico }), 'duration').level, 'ok');
+    assert.equal(
+      byCode(evaluateCsr({ csr: calicoCsr({ expirationSeconds: 86400 }), decoded: calico }), 'duration').level,
+      'ok',
+    );
   });
 });
 
@@ -156,7 +186,10 @@ describe('the hostile scenario', () => {
 describe('policy files', () => {
   test('assets/policy/default.yaml is the built-in default', async () => {
     const { loadPolicy } = await import('../../../src/services/policy/index.js');
-    assert.deepEqual(await loadPolicy(new URL('../../../assets/policy/default.yaml', import.meta.url).pathname), DEFAULT_POLICY);
+    assert.deepEqual(
+      await loadPolicy(new URL('../../../assets/policy/default.yaml', import.meta.url).pathname),
+      DEFAULT_POLICY,
+    );
   });
 
   test('bad policies are refused with a sentence naming the field', () => {

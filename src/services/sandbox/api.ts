@@ -40,6 +40,7 @@ import {
   notFoundPath,
   unsupportedMediaType,
 } from './errors.js';
+import { decodeProtobufObject, ProtoError } from './proto.js';
 import { applyPatch, PatchError, patchTypeFromContentType, strategicMergeKeysFor } from './patch.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -406,6 +407,14 @@ export class ApiCore {
         throw badRequest(
           `error converting YAML to JSON: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
         );
+      }
+    } else if (ct === 'application/vnd.kubernetes.protobuf') {
+      try {
+        value = decodeProtobufObject(req.body ?? Buffer.alloc(0));
+      } catch (err) {
+        if (err instanceof ProtoError)
+          throw unsupportedMediaType(['application/json', 'application/yaml'], err.message);
+        throw err;
       }
     } else {
       throw unsupportedMediaType(ACCEPTED_BODY_TYPES);

@@ -111,11 +111,11 @@ export function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
-export function unsupportedMediaType(accepted: string[]): ApiError {
+export function unsupportedMediaType(accepted: string[], why?: string): ApiError {
   return new ApiError(
     415,
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+    `${why ? `${why}: ` : ''}the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
     {},
   );
 }

@@ -14,7 +14,14 @@ import {
   loadCaFromPem,
   PkiError,
 } from '../pki/index.js';
-import { type Clients, clientsFor, describeError, listWatch, statusCode } from './scenarios/kube.js';
+import {
+  allowManyListeners,
+  type Clients,
+  clientsFor,
+  describeError,
+  listWatch,
+  statusCode,
+} from './scenarios/kube.js';
 import type { SandboxClusterHandle } from './scenarios/types.js';
 
 export interface ClusterSignerOptions {
@@ -85,6 +92,7 @@ async function sign(csr: V1CertificateSigningRequest, ca: LoadedCa, durationSeco
 export async function startClusterSigner(cluster: SandboxClusterHandle, options: ClusterSignerOptions): Promise<void> {
   const log = (line: string): void => options.log?.(`cluster-signer ${cluster.name}: ${line}`);
   const ca = await loadCaFromPem(options.caCertPem, options.caKeyPem);
+  allowManyListeners(options.signal);
   const kcm: Clients = clientsFor(cluster.kubeConfigFor(CLUSTER_SIGNER_USER, CLUSTER_SIGNER_GROUPS));
   // One worker per name at a time; a newer event while it works makes it look again (like a workqueue's dirty set).
   const busy = new Set<string>();

@@ -10,6 +10,7 @@ import type { KeyAlgorithmName, SignatureAlgorithmName } from '../../pki/types.j
 import { createDemoCaPem, makeKeyAndCsr } from './crypto.js';
 import type { Scenario, ScenarioContext } from './index.js';
 import {
+  allowManyListeners,
   type Clients,
   clientsFor,
   createIfAbsent,
@@ -726,6 +727,7 @@ export const calicoRollout: Scenario = {
     'Calico with certificate management: calico-node and calico-typha pods wait in Init:0/1 for their CSRs; TigeraStatus calico follows.',
   async start(ctx) {
     const options = parseCalicoOptions(ctx.options);
+    allowManyListeners(ctx.signal);
     const { cluster } = ctx;
     const admin = clientsFor(cluster.kubeConfigFor('admin', ['system:masters']));
     cluster.enableApiGroup(OPERATOR_GROUP);

@@ -5,7 +5,15 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { makeKeyAndCsr } from './crypto.js';
 import type { Scenario, ScenarioContext } from './index.js';
-import { clientsFor, delay, describeError, listWatch, serviceAccountIdentity, statusCode } from './kube.js';
+import {
+  allowManyListeners,
+  clientsFor,
+  delay,
+  describeError,
+  listWatch,
+  serviceAccountIdentity,
+  statusCode,
+} from './kube.js';
 import { applyManifests } from './manifests.js';
 
 export const ISTIO_USAGES = ['digital signature', 'key encipherment', 'server auth', 'client auth'];
@@ -101,6 +109,7 @@ export const istioSigners: Scenario = {
     'istiod requests workload certificates in namespaces foo and bar from signers clusterissuers.cert-manager.io/foo and /bar.',
   async start(ctx) {
     const admin = clientsFor(ctx.cluster.kubeConfigFor('admin', ['system:masters']));
+    allowManyListeners(ctx.signal);
     await applyManifests(admin, 'istio-signers');
     // istiod's default workload certificate TTL is 24h; it deletes each CSR once it has read the certificate.
     await runWorkloads(ctx, num(ctx.options.ttlSeconds, 86_400), num(ctx.options.deleteAfterMs, 3000));

@@ -1,6 +1,7 @@
 // Small client-side helpers the scenarios and the cluster signer share: API clients for an identity, a list+watch
 // loop that resumes from its resourceVersion (relisting on 410), retries of read-modify-write on 409, and
 // abortable delays. Everything goes over HTTPS with @kubernetes/client-node, as a real requester would.
+import { setMaxListeners } from 'node:events';
 import {
   ApiException,
   CertificatesV1Api,
@@ -65,6 +66,11 @@ export function describeError(err: unknown): string {
     return `HTTP ${err.code}: ${message ?? 'no message'}`;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Scenarios hang one abort listener per pod, watch and timer on the shared signal: that many is expected. */
+export function allowManyListeners(signal: AbortSignal): void {
+  setMaxListeners(0, signal);
 }
 
 /** Resolves after `ms`, or early (without error) when the signal aborts. */

@@ -91,7 +91,7 @@ describe('watch', () => {
       w.events.map((e) => e.type),
       ['ADDED', 'MODIFIED', 'DELETED'],
     );
-    assert.equal((w.events[2]?.object as { kind?: string }).kind, 'CertificateSigningRequest');
+    assert.equal(w.events[2]?.object.kind, 'CertificateSigningRequest');
     w.abort();
   });
 

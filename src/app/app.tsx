@@ -10,10 +10,10 @@ import { ColorContext } from '../views/theme.js';
 import { openVerb } from './dialogs.js';
 import { type EffectDeps, runEffect } from './effects.js';
 import type { InsightCache } from './insights.js';
-import { dialogKey, type Intent, inspectKey, listKey, promptKey, quitConfirmKey, scrollKey } from './keymap.js';
+import { type Intent, type KeyLike, keyIntent, splitKeys } from './keymap.js';
 import { csrOrder } from './order.js';
 import { type Places, selectScreen } from './selectors.js';
-import { type CsrRef, csrKey, initialState, reducer, type Scope, type TuiState } from './store.js';
+import { type Action, type CsrRef, csrKey, initialState, reducer, type Scope, type TuiState } from './store.js';
 
 export interface AppProps {
   store: ClusterStore;
@@ -158,58 +158,63 @@ export function App(props: AppProps) {
     if (state.quit) exit();
   }, [state.quit, exit]);
 
+  // Keys can arrive faster than frames: the mode that owns a key is read from the state as of the last key,
+  // kept here synchronously (the reducer is pure, so running it here too is safe), not from the last render.
+  const send = useCallback((action: Action) => {
+    stateRef.current = reducer(stateRef.current, action);
+    dispatch(action);
+  }, []);
   const opening = useRef(false);
-  const runIntent = useCallback(
-    (intent: Intent | undefined) => {
-      if (!intent) return;
-      if (intent.kind === 'action') dispatch(intent.action);
-      else if (intent.kind === 'reconnect') {
-        const s = stateRef.current;
-        dispatch({
-          type: 'request-effect',
-          effect: { kind: 'reconnect', ...(s.scope.context ? { context: s.scope.context } : {}) },
-          status: 'Reconnecting now…',
-        });
-      } else {
-        if (opening.current) return;
-        opening.current = true;
-        dispatch({ type: 'status', text: 'Checking…', tone: 'info' });
-        void openVerb(intent.verb, stateRef.current, {
-          insights,
-          now: () => new Date(now()),
-          ...(props.registryDir ? { registryDir: props.registryDir } : {}),
+  const heldKeys = useRef<[string, KeyLike][]>([]);
+  const runIntent = (intent: Intent | undefined) => {
+    if (!intent) return;
+    if (intent.kind === 'action') send(intent.action);
+    else if (intent.kind === 'reconnect') {
+      const s = stateRef.current;
+      send({
+        type: 'request-effect',
+        effect: { kind: 'reconnect', ...(s.scope.context ? { context: s.scope.context } : {}) },
+        status: 'Reconnecting now…',
+      });
+    } else {
+      opening.current = true;
+      send({ type: 'status', text: 'Checking…', tone: 'info' });
+      void openVerb(intent.verb, stateRef.current, {
+        insights,
+        now: () => new Date(now()),
+        ...(props.registryDir ? { registryDir: props.registryDir } : {}),
+      })
+        .then((result) => {
+          if ('status' in result) send({ type: 'status', text: result.status, tone: 'warn' });
+          else {
+            send({ type: 'status', text: '', tone: 'plain' });
+            send({ type: 'open-dialog', dialog: result });
+          }
         })
-          .then((result) => {
-            if ('status' in result) dispatch({ type: 'status', text: result.status, tone: 'warn' });
-            else {
-              dispatch({ type: 'status', text: '', tone: 'plain' });
-              dispatch({ type: 'open-dialog', dialog: result });
-            }
-          })
-          .catch((err: unknown) => {
-            dispatch({ type: 'status', text: err instanceof Error ? err.message : String(err), tone: 'bad' });
-          })
-          .finally(() => {
-            opening.current = false;
-          });
-      }
-    },
-    [insights, now, props.registryDir],
-  );
+        .catch((err: unknown) => {
+          send({ type: 'status', text: err instanceof Error ? err.message : String(err), tone: 'bad' });
+        })
+        .finally(() => {
+          opening.current = false;
+          // Keys typed while the dialog was being prepared go to the dialog, in order.
+          for (const [input, key] of heldKeys.current.splice(0)) routeKey(input, key);
+        });
+    }
+  };
+  const routeKey = (input: string, key: KeyLike) => {
+    if (opening.current) {
+      heldKeys.current.push([input, key]);
+      return;
+    }
+    runIntent(keyIntent(stateRef.current.mode.kind, input, key));
+  };
+  // Ink hands a burst of typed or pasted characters over as one string: route them one by one.
+  useInput((input, key) => {
+    for (const [ch, k] of splitKeys(input, key)) routeKey(ch, k);
+  });
 
-  const kind = state.mode.kind;
-  useInput((input, key) => runIntent(listKey(input, key)), { isActive: kind === 'list' });
-  useInput((input, key) => runIntent(inspectKey(input, key)), { isActive: kind === 'inspect' });
-  useInput((input, key) => runIntent(scrollKey(input, key)), { isActive: kind === 'help' || kind === 'yaml' });
-  useInput((input, key) => runIntent(promptKey(input, key)), { isActive: kind === 'filter' || kind === 'command' });
-  useInput((input, key) => runIntent(dialogKey(input, key)), { isActive: kind === 'dialog' });
-  useInput((input, key) => runIntent(quitConfirmKey(input, key)), { isActive: kind === 'quit-confirm' });
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: decodedVersion invalidates what the insights cache holds
-  const screen = useMemo(
-    () => selectScreen(state, insights, props.places),
-    [state, state.decodedVersion, insights, props.places],
-  );
+  // A new state object on every change (decodedVersion included, when lazily decoded rows land).
+  const screen = useMemo(() => selectScreen(state, insights, props.places), [state, insights, props.places]);
 
   useEffect(() => {
     props.onFrame?.(state);

@@ -1,7 +1,8 @@
 // Keys → intents, one pure function per input owner (list, inspect, text prompt, dialog, scrolling views).
-// app.tsx binds each to its own useInput with isActive, so exactly one handler owns a key at a time.
+// keyIntent picks the one owner of a key from the current mode (app.tsx reads the mode as of the previous key,
+// not the previous frame, so fast typing never lands in the wrong handler).
 import type { Key } from 'ink';
-import type { Action } from './store.js';
+import type { Action, Mode } from './store.js';
 
 /** Verbs that need I/O before their dialog can open (findings, CA, can-i): app.tsx runs them. */
 export type Verb = 'approve' | 'deny' | 'sign' | 'approve-sign' | 'export-secret' | 'export-configmap';
@@ -10,7 +11,7 @@ export type Intent = { kind: 'action'; action: Action } | { kind: 'verb'; verb: 
 
 const act = (action: Action): Intent => ({ kind: 'action', action });
 
-type KeyLike = Partial<Key>;
+export type KeyLike = Partial<Key>;
 
 function movement(input: string, key: KeyLike): Intent | undefined {
   if (key.upArrow || input === 'k') return act({ type: 'move', delta: -1 });
@@ -122,4 +123,36 @@ export function quitConfirmKey(input: string, key: KeyLike): Intent | undefined 
   if (input === 'y' || input === 'Y') return act({ type: 'quit-confirmed' });
   if (key.escape || input === 'n' || input === 'N' || input === 'q') return act({ type: 'back' });
   return undefined;
+}
+
+/** The owner of keys in each mode. */
+export function keyIntent(mode: Mode['kind'], input: string, key: KeyLike): Intent | undefined {
+  switch (mode) {
+    case 'list':
+      return listKey(input, key);
+    case 'inspect':
+      return inspectKey(input, key);
+    case 'help':
+    case 'yaml':
+      return scrollKey(input, key);
+    case 'filter':
+    case 'command':
+      return promptKey(input, key);
+    case 'dialog':
+      return dialogKey(input, key);
+    case 'quit-confirm':
+      return quitConfirmKey(input, key);
+  }
+}
+
+/** Splits a burst of plain characters (typing faster than frames, or a paste) into one key each. */
+export function splitKeys(input: string, key: KeyLike): [string, KeyLike][] {
+  const chars = [...input];
+  if (chars.length <= 1 || input.startsWith('\x1b')) return [[input, key]];
+  return chars.map((ch): [string, KeyLike] => {
+    if (ch === '\r' || ch === '\n') return ['', { return: true }];
+    if (ch === '\t') return ['', { tab: true }];
+    if (ch === '\x7f' || ch === '\b') return ['', { backspace: true }];
+    return [ch, ch !== ch.toLowerCase() ? { shift: true } : {}];
+  });
 }

@@ -14,10 +14,10 @@ export interface InitPodsPaneProps {
 export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPodsPaneProps) {
   const inner = Math.max(0, width - 2);
   const ctx = Math.min(Math.max(3, ctxWidth), 10);
-  const status = 16;
-  const age = 4;
+  const status = Math.min(22, Math.max(8, ...list.rows.map((r) => r.status.length)));
+  const age = 5;
   const rest = Math.max(10, inner - 2 - ctx - status - age - 4);
-  const pod = Math.max(10, Math.floor(rest * 0.55));
+  const pod = Math.max(10, Math.floor(rest * 0.6));
   const csr = Math.max(0, rest - pod);
   const visibleRows = Math.max(0, height - 3);
   return (

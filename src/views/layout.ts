@@ -72,7 +72,7 @@ export function csrColumns(width: number, ctxWidth: number): CsrColumns {
   const inner = width - 2 - 2; // borders, then the marker column
   const short = inner < 130;
   const condition = short ? 9 : 16;
-  const age = 4;
+  const age = 5;
   const badge = 2;
   const ctx = Math.min(Math.max(3, ctxWidth), 12);
   let rest = inner - ctx - age - condition - badge - 4;

@@ -73,7 +73,7 @@ function Panes({ screen }: { screen: ScreenVm }) {
       </Box>
     );
   }
-  const initWidth = Math.floor(width * 0.55);
+  const initWidth = Math.floor(width * 0.6);
   return (
     <Box flexDirection="column" width={width}>
       {csrTable}

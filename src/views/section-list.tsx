@@ -21,7 +21,7 @@ export function sectionLines(sections: SectionVm[]) {
   );
 }
 
-export function SectionList({ sections, width, height, offset = 0, labelWidth = 10 }: SectionListProps) {
+export function SectionList({ sections, width, height, offset = 0, labelWidth = 11 }: SectionListProps) {
   const lines = sectionLines(sections).slice(offset, offset + Math.max(0, height));
   return (
     <Box flexDirection="column" width={width} overflow="hidden">

@@ -31,8 +31,10 @@ export interface LoadContextsOptions {
   kubeconfig?: string;
   /** Contexts to load (like a repeatable --context); default: the current context. */
   contexts?: string[];
-  /** Load every context in the merged kubeconfig. */
+  /** Load every context in the merged kubeconfig (broken ones are skipped, reported through onWarning). */
   allContexts?: boolean;
+  /** Told about each context skipped by allContexts, in one sentence. */
+  onWarning?: (message: string) => void;
   /** Environment to read KUBECONFIG / HOME from. @default process.env */
   env?: NodeJS.ProcessEnv;
 }

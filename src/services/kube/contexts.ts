@@ -119,7 +119,19 @@ export function loadContexts(options: LoadContextsOptions = {}): ClusterContext[
     }
     names = [merged.currentContext];
   }
-  return names.map((n) => pinContext(merged, n));
+  if (!options.allContexts) return names.map((n) => pinContext(merged, n));
+  // With --all-contexts a broken entry (no cluster, no server) is skipped with a warning instead of failing the rest.
+  const out: ClusterContext[] = [];
+  for (const n of names) {
+    try {
+      out.push(pinContext(merged, n));
+    } catch (err) {
+      if (!(err instanceof KubeConfigError)) throw err;
+      options.onWarning?.(`Skipping context "${n}": ${err.message}`);
+    }
+  }
+  if (!out.length) throw new KubeConfigError('No usable context in the kubeconfig; fix its clusters and contexts.');
+  return out;
 }
 
 /** The pod's own service account (for the in-cluster controller). */

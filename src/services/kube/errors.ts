@@ -121,7 +121,7 @@ function fromHttp(code: number, body: KubeStatus | undefined, context?: string):
       base.message = `${serverMessage || 'The object was not found'}${where(context)}; it may have been deleted.`;
       break;
     case 'already-exists':
-      base.message = `${serverMessage || 'The object already exists'}${where(context)}; choose another name or allow overwriting.`;
+      base.message = `${serverMessage || 'The object already exists'}${where(context)}; choose another name.`;
       break;
     case 'conflict':
       base.message = `${serverMessage ? `${serverMessage.split(':')[0]} changed while certdesk was writing it` : 'The object changed while certdesk was writing it'}${where(context)}; reload it and try again.`;

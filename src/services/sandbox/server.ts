@@ -138,9 +138,9 @@ export class Transport {
     if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
       const read = await this.readBody(req);
       if (read instanceof ApiError) {
+        res.setHeader('Connection', 'close');
         sendError(res, read);
         req.resume();
-        res.on('finish', () => req.socket.destroy());
         return;
       }
       body = read;

@@ -1,5 +1,4 @@
 // `certdesk sandbox` and `certdesk demo`: start the embedded API servers, say where they are, serve until Ctrl-C.
-import { scenarios as scenarioRegistry } from '../services/sandbox/scenarios/index.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../services/sandbox/index.js';
 import { CliError } from './cli-error.js';
 import type { SandboxCommandOptions } from './register-sandbox.js';
@@ -24,7 +23,7 @@ function explain(sb: Sandbox, title: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function serveUntilSignal(sb: Sandbox): Promise<void> {
+async function serveUntilSignal(sb: { stop(): Promise<void> }): Promise<void> {
   await new Promise<void>((resolve) => {
     const done = (): void => {
       process.off('SIGINT', done);
@@ -62,13 +61,16 @@ export async function runSandbox(opts: SandboxCommandOptions): Promise<void> {
 }
 
 export async function runDemo(opts: { port?: number; kubeconfigOut?: string }): Promise<void> {
-  const options: SandboxOptions = {
-    clusters: ['east', 'west'],
-    scenarios: Object.keys(scenarioRegistry).filter((s) => s !== 'scale'),
-  };
+  const { startDemo, describeDemo } = await import('../services/sandbox/demo.js');
+  const options: Parameters<typeof startDemo>[0] = { log: (line) => process.stderr.write(`${line}\n`) };
   if (opts.port !== undefined) options.port = opts.port;
   if (opts.kubeconfigOut) options.kubeconfigOut = opts.kubeconfigOut;
-  const sb = await start(options);
-  process.stdout.write(explain(sb, `certdesk demo: two clusters with scenarios ${options.scenarios?.join(', ')}.`));
-  await serveUntilSignal(sb);
+  let demo: Awaited<ReturnType<typeof startDemo>>;
+  try {
+    demo = await startDemo(options);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  }
+  process.stdout.write(describeDemo(demo));
+  await serveUntilSignal(demo);
 }

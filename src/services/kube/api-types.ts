@@ -118,6 +118,8 @@ export interface ClusterStoreOptions {
   watchTimeoutSeconds?: number;
   /** Connect timeout for each request, ms. @default 10000 */
   connectTimeoutMs?: number;
+  /** While TigeraStatus is not served, ask discovery again this often, ms. @default 60000 */
+  discoveryIntervalMs?: number;
 }
 
 export interface ClusterStore {

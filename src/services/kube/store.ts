@@ -21,8 +21,6 @@ import type { ConnectionState, KubeError } from './types.js';
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const TIGERA_GROUP_PATH = '/apis/operator.tigera.io/v1';
 const TIGERA_PATH = `${TIGERA_GROUP_PATH}/tigerastatuses`;
-/** While TigeraStatus is not served, discovery is asked again this often (one small GET; objects are never polled). */
-const TIGERA_DISCOVERY_MS = 60_000;
 
 type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatus;
 
@@ -98,6 +96,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** Creates a store over these contexts; nothing happens until start(). */
 export function createClusterStore(contexts: ClusterContext[], options: ClusterStoreOptions = {}): ClusterStore {
   const batchMs = options.batchMs ?? 50;
+  // While TigeraStatus is not served, discovery is asked again this often (one small GET; objects are never polled).
+  const discoveryIntervalMs = options.discoveryIntervalMs ?? 60_000;
   const followPods = options.pods ?? true;
   const followTigera = options.tigera ?? true;
   const backoff = { initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000 };
@@ -362,7 +362,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         // The reflector stopped: the group went away (404). Forget what it held and check discovery again.
         setTigeraInstalled(state, false);
       } else {
-        await sleep(TIGERA_DISCOVERY_MS, signal);
+        await sleep(discoveryIntervalMs, signal);
       }
     }
   }

@@ -169,3 +169,67 @@ describe('cluster store (two sandbox clusters)', () => {
     assert.equal(store.snapshot('refused').synced, false);
   });
 });
+
+describe('cluster store: TigeraStatus and a user who may not read pods', () => {
+  let sandbox: Sandbox;
+  let store: ClusterStore | undefined;
+
+  before(async () => {
+    sandbox = await startSandbox({
+      clusters: ['east'],
+      builtinSigners: false,
+      users: [
+        {
+          name: 'csr-reader',
+          rules: [
+            {
+              apiGroups: ['certificates.k8s.io'],
+              resources: ['certificatesigningrequests'],
+              verbs: ['get', 'list', 'watch'],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  after(async () => {
+    store?.stop();
+    await sandbox?.stop();
+  });
+
+  it('reports TigeraStatus as not installed, then follows it once the API group is served', async () => {
+    const ctxs = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] });
+    store = createClusterStore(ctxs, { batchMs: 20, discoveryIntervalMs: 100, backoff: { initialMs: 50, maxMs: 400 } });
+    store.start();
+    assert.equal(await store.whenSynced('east', 10_000), true);
+    assert.equal(store.snapshot('east').tigeraStatuses, 'not-installed');
+    const east = sandbox.cluster('east');
+    east.enableApiGroup('operator.tigera.io');
+    await east.createAs(ADMIN, '/apis/operator.tigera.io/v1/tigerastatuses', {
+      apiVersion: 'operator.tigera.io/v1',
+      kind: 'TigeraStatus',
+      metadata: { name: 'calico' },
+      status: { conditions: [{ type: 'Available', status: 'True', reason: 'AllObjectsAvailable', message: '' }] },
+    });
+    await waitFor('TigeraStatus in store', () => {
+      const t = store?.snapshot('east').tigeraStatuses;
+      return t !== undefined && t !== 'not-installed' && t.has('calico');
+    });
+    const health = computeHealth(store.snapshot('east'), Date.now());
+    assert.ok(Array.isArray(health.tigera) && health.tigera[0]?.healthy === true);
+    store.stop();
+  });
+
+  it('a user who may read CSRs but not pods: synced and live, with the pods error kept per kind', async () => {
+    const ctxs = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east-csr-reader'] });
+    store = createClusterStore(ctxs, { batchMs: 20, backoff: { initialMs: 50, maxMs: 400 } });
+    store.start();
+    assert.equal(await store.whenSynced(undefined, 10_000), true);
+    await waitFor('live', () => store?.snapshot('east-csr-reader').connection.phase === 'live');
+    const snap = store.snapshot('east-csr-reader');
+    assert.equal(snap.errors.pods?.kind, 'forbidden');
+    assert.match(snap.errors.pods?.message ?? '', /cannot list resource "pods"/);
+    store.stop();
+  });
+});

@@ -79,11 +79,80 @@ const CONFIG_MAP: Schema = {
   4: ['immutable', 'bool'],
 };
 
+// rbac.authorization.k8s.io/v1 and authorization.k8s.io/v1 (kubectl create clusterrole/clusterrolebinding/role/
+// rolebinding, kubectl auth can-i).
+const POLICY_RULE: Schema = {
+  1: ['verbs', 'string', true],
+  2: ['apiGroups', 'string', true],
+  3: ['resources', 'string', true],
+  4: ['resourceNames', 'string', true],
+  5: ['nonResourceURLs', 'string', true],
+};
+const LABEL_SELECTOR: Schema = {
+  1: ['matchLabels', { map: 'string' }],
+  2: [
+    'matchExpressions',
+    { msg: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', 'string', true] } },
+    true,
+  ],
+};
+const ROLE: Schema = {
+  1: ['metadata', { msg: OBJECT_META }],
+  2: ['rules', { msg: POLICY_RULE }, true],
+  3: ['aggregationRule', { msg: { 1: ['clusterRoleSelectors', { msg: LABEL_SELECTOR }, true] } }],
+};
+const BINDING: Schema = {
+  1: ['metadata', { msg: OBJECT_META }],
+  2: [
+    'subjects',
+    { msg: { 1: ['kind', 'string'], 2: ['apiGroup', 'string'], 3: ['name', 'string'], 4: ['namespace', 'string'] } },
+    true,
+  ],
+  3: ['roleRef', { msg: { 1: ['apiGroup', 'string'], 2: ['kind', 'string'], 3: ['name', 'string'] } }],
+};
+const RESOURCE_ATTRIBUTES: Schema = {
+  1: ['namespace', 'string'],
+  2: ['verb', 'string'],
+  3: ['group', 'string'],
+  4: ['version', 'string'],
+  5: ['resource', 'string'],
+  6: ['subresource', 'string'],
+  7: ['name', 'string'],
+};
+const ACCESS_REVIEW: Schema = {
+  1: ['metadata', { msg: OBJECT_META }],
+  2: [
+    'spec',
+    {
+      msg: {
+        1: ['resourceAttributes', { msg: RESOURCE_ATTRIBUTES }],
+        2: ['nonResourceAttributes', { msg: { 1: ['path', 'string'], 2: ['verb', 'string'] } }],
+        3: ['user', 'string'],
+        4: ['groups', 'string', true],
+        5: ['extra', { map: { msg: EXTRA_VALUE } }],
+        6: ['uid', 'string'],
+      },
+    },
+  ],
+};
+const RULES_REVIEW: Schema = {
+  1: ['metadata', { msg: OBJECT_META }],
+  2: ['spec', { msg: { 1: ['namespace', 'string'] } }],
+};
+
 const KINDS: Record<string, Schema> = {
   'certificates.k8s.io/v1/CertificateSigningRequest': CSR,
   'v1/Namespace': NAMESPACE,
   'v1/Secret': SECRET,
   'v1/ConfigMap': CONFIG_MAP,
+  'rbac.authorization.k8s.io/v1/ClusterRole': ROLE,
+  'rbac.authorization.k8s.io/v1/Role': ROLE,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': BINDING,
+  'rbac.authorization.k8s.io/v1/RoleBinding': BINDING,
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': ACCESS_REVIEW,
+  'authorization.k8s.io/v1/SubjectAccessReview': ACCESS_REVIEW,
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': ACCESS_REVIEW,
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': RULES_REVIEW,
 };
 
 export class ProtoError extends Error {}

@@ -144,7 +144,8 @@ export function readSmallInt(t: Tlv): number {
 }
 
 export function readTime(t: Tlv): Date {
-  const s = new TextDecoder('latin1').decode(content(t));
+  const c = content(t);
+  const s = Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1');
   let m: RegExpExecArray | null;
   if (t.tag === TAG.UTCTime) {
     m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(s);
@@ -248,7 +249,7 @@ export const nul = (): Uint8Array => Uint8Array.of(0x05, 0x00);
 export const octets = (b: Uint8Array): Uint8Array => tlv(TAG.OCTET_STRING, b);
 export const bits = (b: Uint8Array, unused = 0): Uint8Array => tlv(TAG.BIT_STRING, Uint8Array.of(unused), b);
 
-const enc = new TextEncoder();
+const enc = { encode: (text: string): Uint8Array => Buffer.from(text, 'utf8') };
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 /** PrintableString when the text allows it (as Go does), otherwise UTF8String. */
 export function dirString(text: string): Uint8Array {

@@ -12,7 +12,7 @@ export const MAX_INPUT_BYTES = 512 * 1024;
 
 const MAX_BLOCKS = 64;
 
-const dec = new TextDecoder('utf-8', { fatal: false });
+const dec = { decode: (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8') };
 
 export function toText(input: string | Uint8Array): string {
   return typeof input === 'string' ? input : dec.decode(input);

@@ -11,6 +11,7 @@ import { createDemoCaPem, makeKeyAndCsr } from './crypto.js';
 import type { Scenario, ScenarioContext } from './index.js';
 import {
   allowManyListeners,
+  impersonating,
   type Clients,
   clientsFor,
   createIfAbsent,
@@ -486,24 +487,32 @@ async function runPod(
       } catch (err) {
         if (statusCode(err) !== 404) throw err;
       }
-      const created = await sa.certs.createCertificateSigningRequest({
-        body: {
-          apiVersion: 'certificates.k8s.io/v1',
-          kind: 'CertificateSigningRequest',
-          metadata: { name: csrName, labels: { 'certdesk.dev/scenario': 'calico-rollout' } },
-          spec: {
-            request: Buffer.from(csrPem).toString('base64'),
-            signerName: env(pod, 'SIGNER') ?? options.signerName,
-            usages: CALICO_USAGES,
-            // The API server replaces these with the authenticated user (extra: pod-name/pod-uid on a real kubelet
-            // token); sent here as a real provisioner's service-account token would carry them.
-            extra: {
-              'authentication.kubernetes.io/pod-name': [plan.name],
-              'authentication.kubernetes.io/pod-uid': [uid],
-            },
-          },
+      const body: V1CertificateSigningRequest = {
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name: csrName, labels: { 'certdesk.dev/scenario': 'calico-rollout' } },
+        spec: {
+          request: Buffer.from(csrPem).toString('base64'),
+          signerName: env(pod, 'SIGNER') ?? options.signerName,
+          usages: CALICO_USAGES,
         },
-      });
+      };
+      let created: V1CertificateSigningRequest;
+      try {
+        // A kubelet-bound service-account token carries the pod's name and uid as extra; a client certificate
+        // can't, so the provisioner impersonates itself with them (RBAC in assets/scenarios/calico-rollout.yaml).
+        created = await sa.certs.createCertificateSigningRequest(
+          { body },
+          impersonating(id.user, {
+            'authentication.kubernetes.io/pod-name': [plan.name],
+            'authentication.kubernetes.io/pod-uid': [uid],
+          }),
+        );
+      } catch (err) {
+        if (statusCode(err) !== 403 && statusCode(err) !== 400) throw err;
+        log(`impersonation refused (${describeError(err)}); requesting without spec.extra`);
+        created = await sa.certs.createCertificateSigningRequest({ body });
+      }
       log(`created CSR ${csrName}`);
       onSettled();
       outcome = await awaitCsr(sa, csrName, created.metadata?.uid, signal, log);

@@ -7,7 +7,10 @@ import {
   CertificatesV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  type ConfigurationOptions,
   type KubeConfig,
+  type RequestContext,
+  type ResponseContext,
   RbacAuthorizationV1Api,
   Watch,
 } from '@kubernetes/client-node';
@@ -66,6 +69,29 @@ export function describeError(err: unknown): string {
     return `HTTP ${err.code}: ${message ?? 'no message'}`;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Per-call options that add Impersonate-User / Impersonate-Extra-* headers. A requester impersonating itself with
+ * extra values gets them recorded in the user info (CSR spec.extra), as a bound service-account token would carry
+ * them; a server without impersonation ignores the headers and the request is simply made as the requester.
+ */
+export function impersonating(user: string, extra: Record<string, string[]>): ConfigurationOptions {
+  // The object-parameter API hands per-call middleware to its observable layer, which only calls toPromise().
+  const settled = <T>(value: T) => ({ toPromise: () => Promise.resolve(value) });
+  const middleware = {
+    pre(context: RequestContext) {
+      context.setHeaderParam('Impersonate-User', user);
+      for (const [key, values] of Object.entries(extra)) {
+        context.setHeaderParam(`Impersonate-Extra-${encodeURIComponent(key)}`, values.join(','));
+      }
+      return settled(context);
+    },
+    post(context: ResponseContext) {
+      return settled(context);
+    },
+  };
+  return { middleware: [middleware] } as unknown as ConfigurationOptions;
 }
 
 /** Scenarios hang one abort listener per pod, watch and timer on the shared signal: that many is expected. */

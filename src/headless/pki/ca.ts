@@ -1,10 +1,10 @@
 // `certdesk ca init|import|list|show|remove`: the CAs held on this workstation, keyed by signerName.
 import { type CaRegistryEntry, getCa, importCa, initCa, listCas, removeCa } from '../../services/config/ca-registry.js';
 import { decodeCertificate, decodeCertificates } from '../../services/pki/decode.js';
-import type { KeyAlgorithmName } from '../../services/pki/types.js';
+import { type KeyAlgorithmName, PkiError } from '../../services/pki/types.js';
 import { CliError } from '../cli-error.js';
 import { renderTable } from '../output/table.js';
-import { asCli, out, passphraseFromEnv, readInput, safeJson } from './common.js';
+import { asCli, out, passphraseFromEnv, promptPassphrase, readInput, safeJson } from './common.js';
 import { describeCertificate } from './format.js';
 
 const KEY_ALGORITHMS: KeyAlgorithmName[] = [
@@ -72,18 +72,38 @@ export interface CaImportOptions {
 
 export async function runCaImport(opts: CaImportOptions): Promise<void> {
   await asCli(async () => {
-    const passphrase = passphraseFromEnv(opts.passphraseEnv);
-    const entry = await importCa({
-      signerName: opts.signer,
-      certPath: opts.cert,
-      keyPath: opts.key,
-      ...(opts.chain ? { chainPath: opts.chain } : {}),
-      ...(passphrase !== undefined ? { passphrase } : {}),
-      ...(opts.passphraseEnv ? { passphraseEnv: opts.passphraseEnv } : {}),
-      ...(opts.profile ? { profile: opts.profile } : {}),
-      ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
-      ...(opts.force ? { force: true } : {}),
-    });
+    let passphrase = passphraseFromEnv(opts.passphraseEnv);
+    const attempt = () =>
+      importCa({
+        signerName: opts.signer,
+        certPath: opts.cert,
+        keyPath: opts.key,
+        ...(opts.chain ? { chainPath: opts.chain } : {}),
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        ...(opts.passphraseEnv ? { passphraseEnv: opts.passphraseEnv } : {}),
+        ...(opts.profile ? { profile: opts.profile } : {}),
+        ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
+        ...(opts.force ? { force: true } : {}),
+      });
+    let entry: CaRegistryEntry;
+    try {
+      entry = await attempt();
+    } catch (err) {
+      // An encrypted key without --passphrase-env: ask on the terminal (checked now; later signing needs it again).
+      if (
+        !(
+          err instanceof PkiError &&
+          err.code === 'bad-key' &&
+          passphrase === undefined &&
+          /encrypted/.test(err.message)
+        )
+      ) {
+        throw err;
+      }
+      passphrase = await promptPassphrase(`Passphrase for ${opts.key}: `);
+      if (passphrase === undefined) throw err;
+      entry = await attempt();
+    }
     out(`Imported the CA for ${entry.signerName} (${entry.certPath})\n`);
   });
 }

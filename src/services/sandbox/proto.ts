@@ -255,7 +255,9 @@ function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
       continue;
     }
     const v = value(type, wire, r);
-    if (v === undefined || v === '') continue; // omitempty, as the JSON encoding would
+    // omitempty, as the JSON encoding would (typed clients always send metadata.generation 0); inside a list an
+    // empty string is a value (apiGroups: [""] is the core group)
+    if (v === undefined || (!repeated && (v === '' || (type === 'int64' && v === 0)))) continue;
     if (repeated) {
       const list = (out[name] ?? []) as unknown[];
       list.push(v);

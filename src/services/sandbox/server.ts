@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { type ApiCore, type ApiRequest, errorResponse, MAX_BODY_BYTES } from './api.js';
-import type { UserInfo } from './authz.js';
+import { impersonationFromHeaders, resolveImpersonation, type UserInfo } from './authz.js';
 import { ApiError } from './errors.js';
 
 export interface TransportOptions {
@@ -126,11 +126,23 @@ export class Transport {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const user = identity(req.socket as TLSSocket);
+    let user = identity(req.socket as TLSSocket);
     if (!user) {
       req.resume();
       sendError(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
       return;
+    }
+    // Impersonate-User / -Group / -Uid / -Extra-* (kubectl --as, --as-group), checked against RBAC `impersonate`.
+    const impersonation = impersonationFromHeaders(req.headers);
+    if (impersonation) {
+      const acting = resolveImpersonation(this.api.authz, user, impersonation);
+      if (!acting.ok) {
+        req.resume();
+        const reason = acting.status === 403 ? 'Forbidden' : 'BadRequest';
+        sendError(res, new ApiError(acting.status, reason, acting.message, acting.details));
+        return;
+      }
+      user = acting.user;
     }
     const url = new URL(req.url ?? '/', 'https://sandbox');
     const method = (req.method ?? 'GET').toUpperCase();

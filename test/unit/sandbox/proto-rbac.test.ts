@@ -10,6 +10,8 @@ const FIXTURES = {
   // kubectl auth can-i approve signers.certificates.k8s.io/example.com/serving (no discovery: resource kept verbatim)
   selfSubjectAccessReview:
     '6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a656374416363657373526576696577126a0a100a0012001a0022002a00320038004200124c0a4a0a0764656661756c741207617070726f76651a0022002a1b7369676e6572732e6365727469666963617465732e6b38732e696f32003a136578616d706c652e636f6d2f73657276696e671a08080012001a0020001a002200',
+  // kubectl create role pod-reader3 --verb=get,list --resource=pods,pods/log --resource-name=web -n team-a
+  role: '6b3873000a240a1c726261632e617574686f72697a6174696f6e2e6b38732e696f2f76311204526f6c6512470a210a0b706f642d7265616465723312001a067465616d2d6122002a0032003800420012220a036765740a046c69737412001a04706f64731a08706f64732f6c6f6722037765621a002200',
   // kubectl create secret generic s1 --from-literal=a=b -n ns1
   secret:
     '6b3873000a0c0a027631120653656372657412210a150a02733112001a036e733122002a0032003800420012060a01611201621a001a002200',
@@ -40,6 +42,15 @@ describe('decodeProtobufObject', () => {
         { kind: 'ServiceAccount', name: 'sa1', namespace: 'ns1' },
       ],
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'csr-approver' },
+    });
+  });
+
+  it('keeps the core group "" in a Role\'s apiGroups', () => {
+    assert.deepEqual(decode(FIXTURES.role), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'pod-reader3', namespace: 'team-a' },
+      rules: [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods', 'pods/log'], resourceNames: ['web'] }],
     });
   });
 

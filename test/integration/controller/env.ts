@@ -30,6 +30,8 @@ export interface ControllerEnv {
   sandbox: Sandbox;
   ca: LoadedCa;
   caCertPem: string;
+  /** The CA key, PEM: only ever written to 0600 files in a test's temp dir. */
+  caKeyPem: string;
   admin: KubeConfig;
   certs: CertificatesV1Api;
   core: CoreV1Api;
@@ -66,6 +68,7 @@ export async function startControllerEnv(options: SandboxOptions = {}): Promise<
     sandbox,
     ca,
     caCertPem: certPem,
+    caKeyPem: keyPem,
     admin,
     certs: admin.makeApiClient(CertificatesV1Api),
     core: admin.makeApiClient(CoreV1Api),

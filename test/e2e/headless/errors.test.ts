@@ -1,0 +1,107 @@
+// Every error path the issue names, with the built binary: non-zero exit and one useful line on stderr.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createCa } from '../../../src/services/pki/index.js';
+import { type E2eEnv, ok, oneLineError, startE2e } from './helpers.js';
+
+const SIGNER = 'example.com/serving';
+let e: E2eEnv;
+
+async function approvedCsr(name: string): Promise<void> {
+  ok(await e.run(['request', '--cn', name, '--signer', SIGNER, '--name', name, '--out-dir', join(e.dir, name)]));
+  ok(await e.run(['approve', name]));
+}
+
+before(async () => {
+  e = await startE2e({ builtinSigners: false });
+  ok(await e.run(['ca', 'init', '--signer', SIGNER, '--passphrase-env', 'CA_PASS'], { CA_PASS: 'right horse' }));
+});
+after(async () => {
+  await e?.stop();
+});
+
+test('unknown CSR', async () => {
+  for (const args of [
+    ['describe', 'csr', 'nope'],
+    ['approve', 'nope'],
+    ['sign', 'nope'],
+    ['get', 'csr', 'nope'],
+  ]) {
+    const line = oneLineError(await e.run(args, { CA_PASS: 'right horse' }));
+    assert.match(line, /"nope" not found/, args.join(' '));
+  }
+});
+
+test('forbidden: the viewer context may not approve', async () => {
+  ok(await e.run(['request', '--cn', 'v', '--signer', SIGNER, '--name', 'v1', '--out-dir', join(e.dir, 'v1')]));
+  const line = oneLineError(await e.run(['approve', 'v1', '--context', 'east-viewer']));
+  assert.match(line, /User "viewer" cannot update resource "certificatesigningrequests\/approval"/);
+});
+
+test('already issued, not approved, denied', async () => {
+  await approvedCsr('a1');
+  ok(await e.run(['sign', 'a1'], { CA_PASS: 'right horse' }));
+  assert.match(oneLineError(await e.run(['sign', 'a1'], { CA_PASS: 'right horse' })), /already issued/);
+  ok(await e.run(['request', '--cn', 'p', '--signer', SIGNER, '--name', 'p1', '--out-dir', join(e.dir, 'p1')]));
+  assert.match(oneLineError(await e.run(['sign', 'p1'], { CA_PASS: 'right horse' })), /not approved yet/);
+  ok(await e.run(['deny', 'p1']));
+  assert.match(oneLineError(await e.run(['approve', 'p1'])), /Denied/);
+});
+
+test('wrong or missing CA key passphrase', async () => {
+  await approvedCsr('w1');
+  assert.match(oneLineError(await e.run(['sign', 'w1'], { CA_PASS: 'wrong' })), /passphrase/);
+  assert.match(oneLineError(await e.run(['sign', 'w1'])), /CA_PASS/);
+});
+
+test('expired CA', async () => {
+  await approvedCsr('x1');
+  const old = await createCa({ cn: 'Old CA', days: 1, now: new Date(Date.now() - 30 * 86400_000) });
+  const dir = join(e.dir, 'old-ca');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'ca.pem'), old.certPem);
+  writeFileSync(join(dir, 'ca-key.pem'), old.keyPem, { mode: 0o600 });
+  const line = oneLineError(
+    await e.run(['sign', 'x1', '--ca-cert', join(dir, 'ca.pem'), '--ca-key', join(dir, 'ca-key.pem')]),
+  );
+  assert.match(line, /expired/);
+});
+
+test('unreachable cluster', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const kc = readFileSync(e.sandbox.kubeconfigPath, 'utf8').replace(
+    /https:\/\/127\.0\.0\.1:\d+/g,
+    `https://127.0.0.1:${port}`,
+  );
+  const file = join(e.dir, 'unreachable.kubeconfig');
+  writeFileSync(file, kc, { mode: 0o600 });
+  const line = oneLineError(await e.run(['get', 'csr', '--kubeconfig', file]));
+  assert.match(line, /unreachable|refused/i);
+  const approve = oneLineError(await e.run(['approve', 'x', '--kubeconfig', file]));
+  assert.match(approve, /unreachable|refused/i);
+});
+
+test('usage errors and bad input are one line too', async () => {
+  assert.match(
+    oneLineError(await e.run(['get', 'csr', '--context', 'nowhere'])),
+    /Context "nowhere" is not in the kubeconfig/i,
+  );
+  assert.match(
+    oneLineError(await e.run(['export', 'secret', 's', '--csr', 'a1', '--key', '/no/such/key.pem'])),
+    /does not exist/,
+  );
+  assert.match(
+    oneLineError(await e.run(['request', '--signer', SIGNER, '--expiration', '5m', '--cn', 'x'])),
+    /at least 10m/,
+  );
+  assert.match(oneLineError(await e.run(['audit', '--since', 'yesterday'])), /not a duration/);
+});

@@ -14,6 +14,7 @@ import {
   loadCaFromPem,
   PkiError,
 } from '../pki/index.js';
+import { terminalSafe } from '../text/sanitize.js';
 import {
   allowManyListeners,
   type Clients,
@@ -90,7 +91,8 @@ async function sign(csr: V1CertificateSigningRequest, ca: LoadedCa, durationSeco
 
 /** Starts the signing loop (acting over HTTPS as kube-controller-manager); resolves once it is watching. */
 export async function startClusterSigner(cluster: SandboxClusterHandle, options: ClusterSignerOptions): Promise<void> {
-  const log = (line: string): void => options.log?.(`cluster-signer ${cluster.name}: ${line}`);
+  // CSR names and server messages come from the cluster: made terminal-safe before anyone prints them.
+  const log = (line: string): void => options.log?.(terminalSafe(`cluster-signer ${cluster.name}: ${line}`));
   const ca = await loadCaFromPem(options.caCertPem, options.caKeyPem);
   allowManyListeners(options.signal);
   const kcm: Clients = clientsFor(cluster.kubeConfigFor(CLUSTER_SIGNER_USER, CLUSTER_SIGNER_GROUPS));

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1CertificateSigningRequest, V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import type { KeyAlgorithmName, SignatureAlgorithmName } from '../../pki/types.js';
+import { terminalSafe } from '../../text/sanitize.js';
 import { createDemoCaPem, makeKeyAndCsr } from './crypto.js';
 import type { Scenario, ScenarioContext } from './index.js';
 import {
@@ -450,7 +451,7 @@ async function runPod(
   onSettled: () => void,
 ): Promise<void> {
   const { cluster, signal } = ctx;
-  const log = (line: string): void => ctx.log(`${plan.name}: ${line}`);
+  const log = (line: string): void => ctx.log(terminalSafe(`${plan.name}: ${line}`));
   const id = serviceAccountIdentity(CALICO_NAMESPACE, plan.serviceAccount);
   const sa = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
   const kubelet = clientsFor(
@@ -637,7 +638,7 @@ interface TigeraStatusObject {
 /** The tigera-operator stand-in: watches the calico pods and keeps TigeraStatus `calico` current. */
 async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typha: number }): Promise<void> {
   const { cluster, signal } = ctx;
-  const log = (line: string): void => ctx.log(`tigera-operator: ${line}`);
+  const log = (line: string): void => ctx.log(terminalSafe(`tigera-operator: ${line}`));
   const id = serviceAccountIdentity('tigera-operator', 'tigera-operator');
   const op = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
   const pods = new Map<string, V1Pod>();
@@ -741,7 +742,13 @@ export const calicoRollout: Scenario = {
     const admin = clientsFor(cluster.kubeConfigFor('admin', ['system:masters']));
     cluster.enableApiGroup(OPERATOR_GROUP);
     await applyManifests(admin, 'calico-rollout');
-    const caCert = options.caCertPem ?? (await createDemoCaPem('calico-rollout demo CA (key discarded)'));
+    let caCert = options.caCertPem;
+    if (!caCert) {
+      caCert = await createDemoCaPem('calico-rollout demo CA (key discarded)');
+      ctx.log(
+        'no caCertPem option: the Installation trusts a fresh CA whose key was discarded (certdesk demo passes its own)',
+      );
+    }
     const installation = {
       apiVersion: `${OPERATOR_GROUP}/${OPERATOR_VERSION}`,
       kind: 'Installation',
@@ -798,7 +805,7 @@ export const calicoRollout: Scenario = {
       }).catch((err: unknown) => {
         if (!counted && --pending === 0) resolveStarted();
         counted = true;
-        if (!ctx.signal.aborted) ctx.log(`${plan.name}: stopped: ${describeError(err)}`);
+        if (!ctx.signal.aborted) ctx.log(terminalSafe(`${plan.name}: stopped: ${describeError(err)}`));
       });
     }
     await started;

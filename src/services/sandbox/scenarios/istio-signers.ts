@@ -3,6 +3,7 @@
 // (its own service-account identity) creates a CSR per workload (generateName csr-workload-, expirationSeconds set,
 // a SPIFFE URI SAN and an empty subject), waits for the certificate, then deletes the CSR as istiod does.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { terminalSafe } from '../../text/sanitize.js';
 import { makeKeyAndCsr } from './crypto.js';
 import type { Scenario, ScenarioContext } from './index.js';
 import {
@@ -41,7 +42,8 @@ function num(v: unknown, fallback: number): number {
 
 async function runWorkloads(ctx: ScenarioContext, ttlSeconds: number, deleteAfterMs: number): Promise<void> {
   const { cluster, signal } = ctx;
-  const log = (line: string): void => ctx.log(line);
+  // CSR names and conditions come from the cluster: made terminal-safe before anyone prints them.
+  const log = (line: string): void => ctx.log(terminalSafe(line));
   const id = serviceAccountIdentity('istio-system', 'istiod');
   const istiod = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
   const finished = new Set<string>();

@@ -1,6 +1,7 @@
 // Leader election over a coordination.k8s.io/v1 Lease, with client-go's semantics: acquire, renew every retry
 // period, give up leading when renewals fail for the renew deadline, take over a lease whose holder has not been
 // seen renewing for the lease duration, release on shutdown. Optimistic concurrency via resourceVersion.
+import { toKubeError } from '../kube/index.js';
 import { timeoutOptions } from './request-options.js';
 import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 
@@ -108,9 +109,7 @@ export function microTime(ms: number): V1MicroTime {
 
 function describe(err: unknown): string {
   if (err instanceof LeaseConflict) return err.message;
-  if (err instanceof ApiException) return `HTTP ${err.code}`;
-  if (err instanceof Error) return err.message.split('\n')[0] ?? err.name;
-  return String(err);
+  return toKubeError(err).message;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -166,6 +165,7 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
   let observedKey = '';
   let observedAt = 0;
   let leader = '';
+  let lastError = '';
   let leadingWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   function observe(lease: V1Lease | undefined): void {
@@ -228,10 +228,14 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
 
   async function attempt(): Promise<boolean> {
     try {
-      return await withTimeout(tryAcquireOrRenew(), timings.renewDeadlineMs);
+      const held = await withTimeout(tryAcquireOrRenew(), timings.renewDeadlineMs);
+      lastError = '';
+      return held;
     } catch (err) {
-      // A conflict only means another candidate wrote first: normal, not worth a line.
-      if (!(err instanceof LeaseConflict)) log(`lease ${namespace}/${name}: ${describe(err)}`);
+      // A conflict only means another candidate wrote first: normal, not worth a line. Others once per change.
+      const line = `lease ${namespace}/${name}: ${describe(err)}`;
+      if (!(err instanceof LeaseConflict) && line !== lastError) log(line);
+      lastError = line;
       return false;
     }
   }

@@ -402,17 +402,23 @@ function dialogBackspace(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }
   return { ...state, mode: { ...mode, dialog: { ...d, fields } } };
 }
 
+/** A new filter or scope starts at the top of each list. */
+function toFirstRows(state: TuiState): TuiState {
+  return {
+    ...state,
+    cursor: { csrs: undefined, init: undefined, health: undefined },
+    cursorIndex: { csrs: 0, init: 0, health: 0 },
+    top: { csrs: 0, init: 0, health: 0 },
+  };
+}
+
 /** Parses and runs a `:` command. */
 export function runCommand(state: TuiState, line: string): TuiState {
   const [verb = '', ...rest] = line.trim().split(/\s+/);
   const arg = rest.join(' ');
   const base: TuiState = { ...state, mode: { kind: 'list' } };
   const fail = (text: string): TuiState => ({ ...base, status: { text, tone: 'bad' } });
-  const ok = (next: TuiState, text: string): TuiState => ({
-    ...next,
-    status: { text, tone: 'ok' },
-    top: { csrs: 0, init: 0, health: 0 },
-  });
+  const ok = (next: TuiState, text: string): TuiState => ({ ...toFirstRows(next), status: { text, tone: 'ok' } });
   switch (verb) {
     case 'q':
     case 'q!':
@@ -550,7 +556,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'back':
       return modeBack(state);
     case 'start-filter':
-      return { ...state, mode: { kind: 'filter', draft: (state.filter.invert ? '!' : '') + state.filter.text } };
+      return { ...state, mode: { kind: 'filter', draft: '' } };
     case 'start-command':
       return { ...state, mode: { kind: 'command', draft: '' } };
     case 'text-input': {
@@ -573,7 +579,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
       if (m.kind === 'filter') {
         const invert = m.draft.startsWith('!');
         const text = invert ? m.draft.slice(1) : m.draft;
-        return { ...state, mode: { kind: 'list' }, filter: { text, invert }, top: { ...state.top, csrs: 0, init: 0 } };
+        return { ...toFirstRows(state), mode: { kind: 'list' }, filter: { text, invert } };
       }
       if (m.kind === 'command') return runCommand(state, m.draft);
       if (m.kind === 'dialog') return submitDialog(state, m);

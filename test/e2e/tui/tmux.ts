@@ -1,0 +1,83 @@
+// Drives the built binary in a real terminal: a tmux server of its own (own socket), keys in, screen out,
+// conditions polled with a deadline. Everything it starts is stopped by stop().
+import { execFileSync } from 'node:child_process';
+
+export class TmuxTerminal {
+  readonly socket = `certdesk-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private started = false;
+
+  constructor(
+    readonly columns = 140,
+    readonly rows = 40,
+  ) {}
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+
+  /** Starts `command` (a shell line) in a detached session sized columns × rows. */
+  start(command: string): void {
+    this.tmux('new-session', '-d', '-s', 'tui', '-x', String(this.columns), '-y', String(this.rows), command);
+    this.started = true;
+    // Keep the pane after the program ends, so a crash stays readable in the failure message.
+    this.tmux('set-option', '-t', 'tui', 'remain-on-exit', 'on');
+  }
+
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-t', 'tui');
+  }
+
+  title(): string {
+    return this.tmux('display', '-p', '-t', 'tui', '#{pane_title}').trim();
+  }
+
+  dead(): boolean {
+    return this.tmux('display', '-p', '-t', 'tui', '#{pane_dead}').trim() === '1';
+  }
+
+  /** Named keys (Enter, Escape, Tab, Space, Down …), one send each. */
+  keys(...names: string[]): void {
+    for (const name of names) this.tmux('send-keys', '-t', 'tui', name);
+  }
+
+  /** Literal text. */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', 'tui', '-l', text);
+  }
+
+  async waitFor(check: (screen: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = '';
+    for (;;) {
+      screen = this.screen();
+      if (check(screen)) return screen;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${screen}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  waitForText(text: string | RegExp, timeoutMs?: number): Promise<string> {
+    return this.waitFor(
+      (s) => (typeof text === 'string' ? s.includes(text) : text.test(s)),
+      `"${String(text)}" on screen`,
+      timeoutMs,
+    );
+  }
+
+  stop(): void {
+    if (!this.started) return;
+    this.started = false;
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The row of the CSR table marked as selected (▶), as text. */
+export function selectedRow(screen: string): string | undefined {
+  return screen.split('\n').find((l) => l.startsWith('│▶'));
+}

@@ -1,0 +1,223 @@
+// End to end: the built binary (`npm run build` → bin/certdesk.js) in tmux against a two-cluster sandbox with the
+// calico-rollout and hostile scenarios. Keys go in through tmux, the screen is read back with capture-pane.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { caCertificatePem, initCa } from '../../../src/services/config/ca-registry.js';
+import { clients, csrObject, makeCsrPem, type Sandbox, startTestSandbox, waitFor } from '../../helpers/sandbox.js';
+import { TmuxTerminal } from './tmux.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+const SIGNER = 'example.com/calico';
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
+  let sandbox: Sandbox;
+  let dir: string;
+  let term: TmuxTerminal;
+  let east: ReturnType<typeof clients>;
+  let west: ReturnType<typeof clients>;
+  let caPem: string;
+  const keyFile = () => join(dir, 'web.key');
+
+  const csrsIn = async (c: ReturnType<typeof clients>) =>
+    (await c.certs.listCertificateSigningRequest()).items as V1CertificateSigningRequest[];
+  const calicoCsrs = async (c: ReturnType<typeof clients>, kind: string) =>
+    (await csrsIn(c)).filter((x) => (x.metadata?.name ?? '').startsWith(`calico-system:calico-${kind}`));
+
+  /** Filters the CSR list down to one name (the filter matches substrings). */
+  async function focus(name: string): Promise<void> {
+    term.keys('/');
+    await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
+    term.type(name);
+    term.keys('Enter');
+    await term.waitFor((s) => s.includes(`filter ${name}`), `the filter ${name}`);
+  }
+
+  /** Answers whatever guard the open dialog asks for (Enter, y, or the CSR's name). */
+  async function confirm(name: string): Promise<void> {
+    const screen = await term.waitFor((s) => /⏎ confirm|y go ahead|to confirm/.test(s), 'a confirmation prompt');
+    if (screen.includes('y go ahead')) term.type('y');
+    else if (screen.includes(`type ${name} to confirm`)) {
+      term.type(name);
+      term.keys('Enter');
+    } else term.keys('Enter');
+  }
+
+  before(async () => {
+    if (!existsSync(join(root, 'dist', 'cli.js'))) {
+      execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+    }
+    dir = mkdtempSync(join(tmpdir(), 'certdesk-tui-e2e-'));
+    const configDir = join(dir, 'config');
+    await initCa({ signerName: SIGNER, cwd: configDir });
+    caPem = await caCertificatePem(SIGNER, { cwd: configDir });
+    sandbox = await startTestSandbox(undefined, {
+      clusters: ['east', 'west'],
+      scenarios: ['calico-rollout', 'hostile'],
+      scenarioOptions: { 'calico-rollout': { nodes: 2, caCertPem: caPem, backoffMs: 3000 } },
+    });
+    east = clients(sandbox.cluster('east').kubeConfigFor('admin', ['system:masters']));
+    west = clients(sandbox.cluster('west').kubeConfigFor('admin', ['system:masters']));
+    // A request of our own, whose key we hold, for the Secret export.
+    const { pem, key } = makeCsrPem({ commonName: 'web.default.svc', dnsNames: ['web.default.svc'] });
+    writeFileSync(keyFile(), key.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    await east.certs.createCertificateSigningRequest({
+      body: csrObject('tui-e2e-web', pem, SIGNER, ['digital signature', 'key encipherment', 'server auth']),
+    });
+    await waitFor(async () => (await calicoCsrs(east, 'node-')).length >= 2, 'the calico CSRs in east', 20_000);
+    await waitFor(async () => (await calicoCsrs(west, 'node-')).length >= 2, 'the calico CSRs in west', 20_000);
+
+    term = new TmuxTerminal(140, 40);
+    const env = [
+      `CERTDESK_CONFIG_DIR=${shellQuote(configDir)}`,
+      `CERTDESK_STATE_DIR=${shellQuote(join(dir, 'state'))}`,
+      'TERM=xterm-256color',
+    ].join(' ');
+    term.start(
+      `env ${env} ${shellQuote(process.execPath)} ${shellQuote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${shellQuote(sandbox.kubeconfigPath)} --context east --context west 2>${shellQuote(join(dir, 'stderr.log'))}`,
+    );
+    await term.waitFor((s) => /east ● live/.test(s) && /west ● live/.test(s), 'both contexts live', 60_000);
+  });
+
+  after(async () => {
+    term?.stop();
+    await sandbox?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows a hostile CSR as visible escapes: the title and the screen stay intact', async () => {
+    const titleBefore = term.title();
+    await focus('hostile-escape-sequences');
+    term.keys('Enter');
+    const screen = await term.waitForText('hostile-escape-sequences · east');
+    assert.equal(term.title(), titleBefore, 'the pane title did not change');
+    assert.ok(!term.title().includes('pwned'));
+    assert.match(screen, /\\x1b\]0\\;pwned\\x07/, 'the OSC title sequence shows as text');
+    assert.match(screen, /^ certdesk {2}ctx: east/m, 'the header is still on the first line');
+    assert.ok(!/^APPROVE ME/m.test(screen), 'no injected text at the start of a line');
+    assert.match(screen, /✗ Control, bidi or invisible characters/);
+    // Approving it would ask for its name; esc leaves it alone.
+    term.keys('a');
+    await term.waitForText('type hostile-escape-sequences to confirm');
+    term.keys('Escape');
+    await term.waitForText('a approve  x deny');
+    term.keys('Escape');
+    assert.equal(term.title(), titleBefore);
+  });
+
+  it('approves and signs a Calico CSR from the keyboard; its pod runs', async () => {
+    const [first] = await calicoCsrs(east, 'node-');
+    const name = first!.metadata!.name!;
+    const pod = name.split(':')[1]!;
+    await focus(name);
+    term.keys('A');
+    await term.waitForText('Approve and sign 1 CSR?');
+    await term.waitForText('CA        CN=example.com/calico CA');
+    await confirm(name);
+    await term.waitForText('Approved and signed.');
+    await waitFor(
+      async () =>
+        (await east.core.readNamespacedPod({ name: pod, namespace: 'calico-system' })).status?.phase === 'Running',
+      `pod ${pod} Running`,
+      30_000,
+    );
+    await focus('calico-system/');
+    await term.waitFor((s) => !s.includes(`calico-system/${pod}`), `pod ${pod} gone from Pods in Init`);
+  });
+
+  it('bulk-approves, bulk-signs, and TigeraStatus turns Available', async () => {
+    await focus('calico-system:calico-');
+    const pending = (await calicoCsrs(east, '')).filter((c) => !(c.status?.conditions ?? []).length);
+    assert.ok(pending.length >= 2, 'at least two calico CSRs left in east');
+    // Pending rows come first: mark them all.
+    for (let i = 0; i < pending.length; i++) term.keys('Space');
+    await term.waitForText(`${pending.length} selected`);
+    term.keys('a');
+    await term.waitForText(`Approve ${pending.length} CSRs?`);
+    await term.waitForText(`${pending.length} CSRs: ${pending.length} ✓`);
+    term.keys('Enter');
+    await term.waitForText(`Approved ${pending.length} of ${pending.length}.`);
+    await focus('approved');
+    for (let i = 0; i < pending.length; i++) term.keys('Space');
+    await term.waitForText(`${pending.length} selected`);
+    term.keys('s');
+    await term.waitForText(`Sign ${pending.length} CSRs?`);
+    term.keys('Enter');
+    await term.waitForText(`Signed ${pending.length} of ${pending.length}.`, 30_000);
+    await focus('');
+    await term.waitForText(/east +calico {2}Available True/, 30_000);
+  });
+
+  it('denies with a reason; the pod fails', async () => {
+    const [target] = await calicoCsrs(west, 'node-');
+    const name = target!.metadata!.name!;
+    const pod = name.split(':')[1]!;
+    await focus(name);
+    term.keys('x');
+    await term.waitForText('Deny 1 CSR?');
+    term.type('NotOurNode');
+    term.keys('Tab');
+    term.type('unexpected node');
+    term.keys('Enter');
+    await term.waitForText('Denied.');
+    const csr = await west.certs.readCertificateSigningRequest({ name });
+    const denied = csr.status?.conditions?.find((c) => c.type === 'Denied');
+    assert.equal(denied?.reason, 'NotOurNode');
+    assert.equal(denied?.message, 'unexpected node');
+    await focus(pod);
+    await term.waitForText(new RegExp(`west +calico-system/${pod} +Init:(Error|CrashLoopBackOff)`), 30_000);
+  });
+
+  it('switches context with :ctx', async () => {
+    await focus('hostile-rsa-1024');
+    term.keys(':');
+    term.type('ctx west');
+    term.keys('Enter');
+    let screen = await term.waitForText('ctx west · pending first');
+    assert.match(screen, /│[▶ ][● ]west +hostile-rsa-1024/);
+    assert.doesNotMatch(screen, /│[▶ ][● ]east +hostile-rsa-1024/);
+    term.keys(':');
+    term.type('ctx all');
+    term.keys('Enter');
+    screen = await term.waitForText('all contexts · pending first');
+    assert.match(screen, /│[▶ ][● ]east +hostile-rsa-1024/);
+  });
+
+  it('exports a TLS Secret and the CA ConfigMap into the cluster', async () => {
+    await focus('tui-e2e-web');
+    term.keys('A');
+    await term.waitForText('Approve and sign 1 CSR?');
+    await confirm('tui-e2e-web');
+    await term.waitForText('Approved and signed.');
+    await term.waitFor((s) => /tui-e2e-web .*Approved,Issued/.test(s), 'the CSR issued on screen');
+    term.keys('e');
+    await term.waitForText("requester's private key file");
+    term.keys('Tab', 'Tab');
+    term.type(keyFile());
+    await term.waitForText('kind: Secret');
+    term.keys('Enter');
+    await term.waitForText('Secret default/tui-e2e-web-tls created.');
+    const secret = await east.core.readNamespacedSecret({ name: 'tui-e2e-web-tls', namespace: 'default' });
+    assert.equal(secret.type, 'kubernetes.io/tls');
+    assert.match(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64').toString(), /BEGIN CERTIFICATE/);
+    term.keys('E');
+    await term.waitForText('Export the CA of example.com/calico as a ConfigMap in east');
+    term.keys('Enter');
+    await term.waitForText('ConfigMap default/calico-ca created.');
+    const cm = await east.core.readNamespacedConfigMap({ name: 'calico-ca', namespace: 'default' });
+    assert.equal(cm.data?.['ca.crt']?.trim(), caPem.trim());
+  });
+
+  it('quits with q and leaves the alternate screen', async () => {
+    term.keys('q');
+    await waitFor(() => term.dead(), 'the TUI to exit', 10_000);
+  });
+});

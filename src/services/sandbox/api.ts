@@ -11,6 +11,7 @@ import {
   forbiddenDetail,
   type RbacSource,
   type RequestAttributes,
+  rulesForUser,
   type UserInfo,
 } from './authz.js';
 import { BytesError } from './csr.js';
@@ -160,15 +161,16 @@ export interface ApiOptions {
 export class ApiCore {
   readonly store: Store;
   readonly authz: Authorizer;
+  private readonly rbac: RbacSource;
   private readonly enabledGroups = new Set<string>();
   private readonly watchers = new Set<() => void>();
 
   constructor(private readonly options: ApiOptions) {
     this.store = new Store(options.watchHistorySize ?? 1000);
-    const source: RbacSource = {
+    this.rbac = {
       list: (resource, namespace) => this.store.list(resource, namespace).map((e) => e.obj),
     };
-    this.authz = createRbacAuthorizer(source);
+    this.authz = createRbacAuthorizer(this.rbac);
   }
 
   enableApiGroup(group: string): void {
@@ -633,6 +635,7 @@ export class ApiCore {
     const { def } = route;
     const obj = this.decodeBody(req);
     this.checkKind(def, obj);
+    if (def.virtual && def.resource === 'selfsubjectrulesreviews') return this.selfSubjectRulesReview(req, obj);
     if (def.virtual) return this.selfSubjectAccessReview(req, obj);
     const meta = obj.metadata;
     if (def.namespaced) {
@@ -814,6 +817,27 @@ export class ApiCore {
   }
 
   // ------------------------------------------------------------------------------------------- reviews
+  /** What the user may do in a namespace (`kubectl auth can-i --list`), from the RBAC rules. */
+  private selfSubjectRulesReview(req: ApiRequest, obj: KObject): ApiResponse {
+    const spec = asRecord(obj.spec) ?? {};
+    const namespace = typeof spec.namespace === 'string' ? spec.namespace : '';
+    if (!namespace) throw badRequest('no namespace on request');
+    const rules = rulesForUser(this.rbac, req.user, namespace);
+    const status: Json = {
+      resourceRules: rules.resourceRules,
+      nonResourceRules: rules.nonResourceRules,
+      incomplete: rules.incomplete,
+    };
+    if (rules.evaluationError) status.evaluationError = rules.evaluationError;
+    return json(201, {
+      kind: 'SelfSubjectRulesReview',
+      apiVersion: 'authorization.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      spec,
+      status,
+    });
+  }
+
   private selfSubjectAccessReview(req: ApiRequest, obj: KObject): ApiResponse {
     const spec = asRecord(obj.spec) ?? {};
     const result = accessReviewStatus(this.authz, req.user, spec as AccessReviewSpec);

@@ -165,6 +165,19 @@ export const RESOURCES: ResourceDef[] = [
     fieldLabels: [],
     virtual: true,
   },
+  {
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    resource: 'selfsubjectrulesreviews',
+    singular: 'selfsubjectrulesreview',
+    kind: 'SelfSubjectRulesReview',
+    namespaced: false,
+    verbs: ['create'],
+    subresources: {},
+    strategy: plainStrategy,
+    fieldLabels: [],
+    virtual: true,
+  },
   ...(
     [
       ['clusterroles', 'clusterrole', 'ClusterRole', false],

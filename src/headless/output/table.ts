@@ -21,11 +21,11 @@ export interface DescribeRow {
 }
 
 export function renderDescribe(rows: readonly DescribeRow[]): string {
-  const keyWidth = Math.max(0, ...rows.map((r) => (r.level ?? 0) * 2 + r.key.length + 1));
+  const keyWidth = Math.max(0, ...rows.map((r) => (r.level ?? 0) * 2 + terminalSafe(r.key).length + 1));
   return (
     rows
       .map((r) => {
-        const label = `${' '.repeat((r.level ?? 0) * 2)}${r.key}:`;
+        const label = `${' '.repeat((r.level ?? 0) * 2)}${terminalSafe(r.key)}:`;
         if (r.value === undefined) return label;
         return `${label.padEnd(keyWidth + 2)}${terminalSafe(r.value)}`.trimEnd();
       })

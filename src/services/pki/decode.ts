@@ -53,6 +53,9 @@ export interface RawParts {
 }
 
 const rawParts = new WeakMap<object, RawParts>();
+export function rememberRawParts(decoded: DecodedCertificate, parts: RawParts): void {
+  rawParts.set(decoded, parts);
+}
 export function rawPartsOf(decoded: DecodedCsr | DecodedCertificate): RawParts | undefined {
   return rawParts.get(decoded);
 }
@@ -62,7 +65,7 @@ const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLe
 const utf8 = { decode: (b: Uint8Array) => asBuffer(b).toString('utf8') };
 const latin1 = { decode: (b: Uint8Array) => asBuffer(b).toString('latin1') };
 
-function hex(b: Uint8Array, sep = ''): string {
+export function hex(b: Uint8Array, sep = ''): string {
   const h = asBuffer(b).toString('hex').toUpperCase();
   return sep ? (h.match(/../g) ?? []).join(sep) : h;
 }
@@ -460,7 +463,7 @@ async function checkSignature(
   }
 }
 
-function fingerprint(der: Uint8Array): string {
+export function fingerprint(der: Uint8Array): string {
   return hex(createHash('sha256').update(der).digest(), ':');
 }
 

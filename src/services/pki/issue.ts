@@ -12,11 +12,20 @@ import {
   skiExtension,
 } from './build.js';
 import { randomSerial } from './ca.js';
-import { decodeCertificateSync, decodeCsr, rawPartsOf } from './decode.js';
+import { decodeCertificateSync, decodeCsr, fingerprint, hex, rawPartsOf, rememberRawParts } from './decode.js';
+import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
+import { toPem } from './pem.js';
 import { signatureFor } from './keys.js';
 import { DEFAULT_PROFILE } from './profiles.js';
 import { checkSignerRules } from './signer-rules.js';
-import { type DecodedCertificate, type DecodedCsr, type IssueRequest, type LoadedCa, PkiError } from './types.js';
+import {
+  type DecodedCertificate,
+  type DecodedCsr,
+  type ExtensionInfo,
+  type IssueRequest,
+  type LoadedCa,
+  PkiError,
+} from './types.js';
 import { mapUsages } from './usages.js';
 
 const MINUTE = 60_000;
@@ -132,20 +141,68 @@ export async function issueCertificate(
     const sorted = [...raw.sanElements].sort((a, b) => order.indexOf(a[0]!) - order.indexOf(b[0]!));
     extensions.push(sanExtension(sorted, decoded.subject.rdns.length === 0));
   }
+  const serial = randomSerial();
+  const sig = signatureFor(ca.privateKey, profile.rsaHash);
   const der = await buildCertificate(
-    {
-      serial: randomSerial(),
-      issuer: cap.subject,
-      subject: raw.subject,
-      notBefore,
-      notAfter,
-      spki: raw.spki,
-      extensions,
-    },
+    { serial, issuer: cap.subject, subject: raw.subject, notBefore, notAfter, spki: raw.spki, extensions },
     ca.privateKey,
-    signatureFor(ca.privateKey, profile.rsaHash),
+    sig,
   );
-  const certificate = decodeCertificateSync(der);
+  // Described from what was just encoded (a test checks it equals decoding the DER), saving a parse per certificate.
+  const sans = {
+    dns: [...decoded.sans.dns],
+    ip: [...decoded.sans.ip],
+    uri: [...decoded.sans.uri],
+    email: [...decoded.sans.email],
+    other: [],
+  };
+  const keyUsage = KEY_USAGE_BITS.filter((b) => mapped.keyUsage.includes(b));
+  const extKeyUsage = mapped.extKeyUsageOids.map((o) => EKU_NAMES[o] ?? o);
+  const ski = hex(keyIdentifier(raw.publicKeyBits), ':');
+  const aki = hex(cap.keyId, ':');
+  const info: ExtensionInfo[] = [];
+  if (keyUsage.length) info.push({ oid: OID.keyUsage, name: 'keyUsage', critical: true, value: keyUsage.join(', ') });
+  if (extKeyUsage.length)
+    info.push({ oid: OID.extKeyUsage, name: 'extKeyUsage', critical: false, value: extKeyUsage.join(', ') });
+  info.push({ oid: OID.basicConstraints, name: 'basicConstraints', critical: true, value: 'CA:FALSE' });
+  info.push({ oid: OID.subjectKeyIdentifier, name: 'subjectKeyIdentifier', critical: false, value: ski });
+  info.push({ oid: OID.authorityKeyIdentifier, name: 'authorityKeyIdentifier', critical: false, value: aki });
+  if (raw.sanElements.length) {
+    const value = [
+      ...sans.dns.map((v) => `DNS:${v}`),
+      ...sans.ip.map((v) => `IP Address:${v}`),
+      ...sans.email.map((v) => `email:${v}`),
+      ...sans.uri.map((v) => `URI:${v}`),
+    ].join(', ');
+    info.push({ oid: OID.subjectAltName, name: 'subjectAltName', critical: decoded.subject.rdns.length === 0, value });
+  }
+  const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+  const certificate: DecodedCertificate = {
+    pem: toPem('CERTIFICATE', der),
+    subject: decoded.subject,
+    issuer: ca.certificate.subject,
+    serialNumber: hex(serial).replace(/^(00)+(?=.)/, ''),
+    notBefore: seconds(notBefore),
+    notAfter: seconds(notAfter),
+    sans,
+    publicKey: decoded.publicKey,
+    signatureAlgorithm: sig.name,
+    keyUsage,
+    extKeyUsage,
+    basicConstraints: { ca: false },
+    subjectKeyIdentifier: ski,
+    authorityKeyIdentifier: aki,
+    sha256Fingerprint: fingerprint(der),
+    extensions: info,
+  };
+  rememberRawParts(certificate, {
+    der,
+    subject: raw.subject,
+    spki: raw.spki,
+    publicKeyBits: raw.publicKeyBits,
+    sanElements: raw.sanElements,
+    ski: keyIdentifier(raw.publicKeyBits),
+  });
   return { pem: certificate.pem + (profile.includeChain ? chainPem(ca) : ''), certificate };
 }
 

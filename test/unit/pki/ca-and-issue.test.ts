@@ -7,6 +7,7 @@ import {
   checkSignerRules,
   createCa,
   DEFAULT_PROFILE,
+  decodeCertificate,
   decodeCertificates,
   decodeCsr,
   generateKeyAndCsr,
@@ -129,6 +130,37 @@ describe('issuing rules', () => {
       (err: unknown) =>
         isPki('signer-refused')(err) && /^unable to verify certificate request signature/.test((err as Error).message),
     );
+  });
+
+  test('the returned description equals decoding the issued DER', async () => {
+    const cas = await Promise.all(
+      (['ECDSAWithCurve256', 'RSAWithSize2048'] as const).map(async (keyAlgorithm) => {
+        const ca = await createCa({ cn: `eq ${keyAlgorithm}`, keyAlgorithm, days: 3, names: [{ O: 'certdesk' }] });
+        return loadCaFromPem(ca.certPem, ca.keyPem);
+      }),
+    );
+    const csrs = await Promise.all([
+      generateKeyAndCsr({ cn: 'a', hosts: ['a.example', '10.0.0.1', 'fd00::1', 'x@y.z', 'spiffe://td/ns/a'] }),
+      generateKeyAndCsr({ cn: '', hosts: ['only-san.example'] }),
+      generateKeyAndCsr({ cn: 'no-sans', names: [{ O: 'system:nodes', OU: 'ü' }] }),
+    ]);
+    const usageSets = [
+      ['digital signature', 'key encipherment', 'server auth', 'client auth'],
+      ['client auth', 'any', 'ocsp signing', 'netscape sgc', 'crl sign', 'decipher only'],
+      ['content commitment'],
+    ];
+    for (const ca of cas) {
+      for (const { csrPem } of csrs) {
+        for (const usages of usageSets) {
+          const { certificate, pem } = await issueCertificate(csrPem, ca, {
+            usages,
+            signerName: 'x.io/y',
+            expirationSeconds: 7777,
+          });
+          assert.deepEqual(certificate, await decodeCertificate(pem));
+        }
+      }
+    }
   });
 
   test('usage table: Go order, deduplicated, unknown reported', () => {

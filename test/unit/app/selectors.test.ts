@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { selectHeader, selectInspect, selectScreen, selectYaml } from '../../../src/app/selectors.js';
+import { csrKey, initialState, reducer, type TuiState } from '../../../src/app/store.js';
+import { csr, NOW, snapshot } from './fixtures.js';
+
+const places = { config: '/c', auditLog: '/a', caRegistry: '/r' };
+const insights = { insight: () => undefined, certificate: () => undefined, capability: () => undefined };
+const HOSTILE = 'evil\x1b]0;pwned\x07\x1b[2J\u202eAPPROVE ME\u200b';
+// Anything that could act on a terminal: C0/C1 controls, bidi overrides, zero-width characters.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+
+function state(): TuiState {
+  const s = initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW });
+  const hostile = csr(HOSTILE, { user: HOSTILE, signer: `example.com/${HOSTILE}` });
+  hostile.spec!.extra = { [HOSTILE]: [HOSTILE] };
+  hostile.status!.conditions = [{ type: 'Denied', status: 'True', reason: HOSTILE, message: HOSTILE }];
+  return reducer(s, {
+    type: 'snapshots',
+    snapshots: { east: snapshot('east', [hostile, csr('calm')]) },
+    newCsrs: [{ key: csrKey('east', HOSTILE), context: 'east', name: HOSTILE }],
+  });
+}
+
+/** Every displayed string of a view model (`key` and `selectedKey` are identities for React, never shown). */
+function strings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) strings(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) if (k !== 'key' && k !== 'selectedKey') strings(v, out);
+  }
+  return out;
+}
+
+describe('selectors', () => {
+  it('every string of the frame is terminal-safe, hostile CSR included', () => {
+    let s = state();
+    const screen = selectScreen(s, insights, places);
+    for (const text of strings(screen)) assert.doesNotMatch(text, UNSAFE, JSON.stringify(text));
+    assert.ok(strings(screen).some((t) => t.includes('\\x1b]0;pwned')));
+    s = reducer(s, { type: 'move-to', where: 'last' });
+    s = reducer(s, { type: 'open-inspect' });
+    const inspected = selectScreen(s, insights, places);
+    assert.equal(inspected.overlay?.kind, 'inspect');
+    for (const text of strings(inspected)) assert.doesNotMatch(text, UNSAFE, JSON.stringify(text));
+  });
+
+  it('inspect and YAML of the hostile CSR are safe', () => {
+    const s = state();
+    const key = csrKey('east', HOSTILE);
+    for (const text of strings(selectInspect(s, key, insights))) assert.doesNotMatch(text, UNSAFE);
+    for (const text of strings(selectYaml(s, key))) assert.doesNotMatch(text, UNSAFE);
+  });
+
+  it('shows the connection state of each context in words', () => {
+    const s = state();
+    const snap = snapshot('east', []);
+    const retrying = reducer(s, {
+      type: 'snapshots',
+      snapshots: {
+        east: {
+          ...snap,
+          connection: { phase: 'retrying', lastError: 'connection refused', nextAttemptAt: NOW + 3000, attempt: 2 },
+        },
+      },
+    });
+    assert.deepEqual(selectHeader(retrying).contexts[0], {
+      name: 'east',
+      state: 'retrying 3s (connection refused)',
+      tone: 'warn',
+    });
+    const forbidden = reducer(s, {
+      type: 'snapshots',
+      snapshots: { east: { ...snap, connection: { phase: 'forbidden', message: 'list csrs is forbidden' } } },
+    });
+    assert.equal(selectHeader(forbidden).contexts[0]?.tone, 'bad');
+    assert.match(selectHeader(forbidden).contexts[0]?.state ?? '', /forbidden: list csrs is forbidden/);
+  });
+
+  it('renders only the visible window of a long list', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => csr(`csr-${i}`, { ageSeconds: i }));
+    const s = reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }), {
+      type: 'snapshots',
+      snapshots: { east: snapshot('east', many) },
+    });
+    const screen = selectScreen(s, insights, places);
+    assert.equal(screen.csrs.total, 5000);
+    assert.ok(screen.csrs.rows.length < 40);
+    const end = selectScreen(reducer(s, { type: 'move-to', where: 'last' }), insights, places);
+    assert.equal(end.csrs.rows.at(-1)?.name, 'csr-0');
+    assert.equal(end.csrs.offset + end.csrs.rows.length, 5000);
+  });
+});

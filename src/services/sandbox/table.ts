@@ -262,6 +262,93 @@ function nsRow(obj: KObject, now: number): unknown[] {
   return [obj.metadata.name ?? '', String(asRecord(obj.status)?.phase ?? ''), age(obj.metadata.creationTimestamp, now)];
 }
 
+// ------------------------------------------------------------------------------------------------ others
+const count = (v: unknown): number => Object.keys(asRecord(v) ?? {}).length;
+
+const SECRET_COLUMNS = [
+  NAME_COL,
+  col('Type', 'string', 'Used to facilitate programmatic handling of secret data.'),
+  col('Data', 'string', 'Data contains the secret data.'),
+  AGE_COL,
+];
+function secretRow(obj: KObject, now: number): unknown[] {
+  return [obj.metadata.name ?? '', String(obj.type ?? ''), count(obj.data), age(obj.metadata.creationTimestamp, now)];
+}
+
+const CM_COLUMNS = [NAME_COL, col('Data', 'string', 'Data contains the configuration data.'), AGE_COL];
+function cmRow(obj: KObject, now: number): unknown[] {
+  return [obj.metadata.name ?? '', count(obj.data) + count(obj.binaryData), age(obj.metadata.creationTimestamp, now)];
+}
+
+const SA_COLUMNS = [
+  NAME_COL,
+  col('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace.'),
+  AGE_COL,
+];
+function saRow(obj: KObject, now: number): unknown[] {
+  const secrets = Array.isArray(obj.secrets) ? obj.secrets.length : 0;
+  return [obj.metadata.name ?? '', secrets, age(obj.metadata.creationTimestamp, now)];
+}
+
+const LEASE_COLUMNS = [
+  NAME_COL,
+  col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'),
+  AGE_COL,
+];
+function leaseRow(obj: KObject, now: number): unknown[] {
+  return [
+    obj.metadata.name ?? '',
+    String(asRecord(obj.spec)?.holderIdentity ?? ''),
+    age(obj.metadata.creationTimestamp, now),
+  ];
+}
+
+const BINDING_COLUMNS = [
+  NAME_COL,
+  col(
+    'Role',
+    'string',
+    'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.',
+  ),
+  AGE_COL,
+  col('Users', 'string', 'Users in the binding.', 1),
+  col('Groups', 'string', 'Groups in the binding.', 1),
+  col('ServiceAccounts', 'string', 'ServiceAccounts in the binding.', 1),
+];
+function bindingRow(obj: KObject, now: number): unknown[] {
+  const ref = asRecord(obj.roleRef) ?? {};
+  const subjects = Array.isArray(obj.subjects) ? (obj.subjects as Json[]) : [];
+  const of = (kind: string): string =>
+    subjects
+      .filter((s) => s.kind === kind)
+      .map((s) =>
+        kind === 'ServiceAccount' ? `${String(s.namespace ?? '')}/${String(s.name ?? '')}` : String(s.name ?? ''),
+      )
+      .join(', ');
+  return [
+    obj.metadata.name ?? '',
+    `${String(ref.kind ?? '')}/${String(ref.name ?? '')}`,
+    age(obj.metadata.creationTimestamp, now),
+    of('User'),
+    of('Group'),
+    of('ServiceAccount'),
+  ];
+}
+
+const TIGERA_COLUMNS = [
+  NAME_COL,
+  col('Available', 'string', 'Whether the component is running and stable.'),
+  col('Progressing', 'string', 'Whether the component is processing changes.'),
+  col('Degraded', 'string', 'Whether the component is degraded.'),
+  col('Since', 'date', "The time the component's Available status last changed."),
+];
+function tigeraRow(obj: KObject): unknown[] {
+  const conds = Array.isArray(asRecord(obj.status)?.conditions) ? (asRecord(obj.status)?.conditions as Json[]) : [];
+  const st = (t: string): string => String(conds.find((c) => c.type === t)?.status ?? '');
+  const since = conds.find((c) => c.type === 'Available')?.lastTransitionTime;
+  return [obj.metadata.name ?? '', st('Available'), st('Progressing'), st('Degraded'), since ?? null];
+}
+
 // ------------------------------------------------------------------------------------------------ default
 const DEFAULT_COLUMNS = [NAME_COL, col('Created At', 'date', AGE_COL.description)];
 function defaultRow(obj: KObject): unknown[] {
@@ -279,6 +366,19 @@ export function tableFor(def: ResourceDef): {
       return { columns: POD_COLUMNS, row: podRow };
     case 'namespaces':
       return { columns: NS_COLUMNS, row: nsRow };
+    case 'secrets':
+      return { columns: SECRET_COLUMNS, row: secretRow };
+    case 'configmaps':
+      return { columns: CM_COLUMNS, row: cmRow };
+    case 'serviceaccounts':
+      return { columns: SA_COLUMNS, row: saRow };
+    case 'leases':
+      return { columns: LEASE_COLUMNS, row: leaseRow };
+    case 'clusterrolebindings':
+    case 'rolebindings':
+      return { columns: BINDING_COLUMNS, row: bindingRow };
+    case 'tigerastatuses':
+      return { columns: TIGERA_COLUMNS, row: tigeraRow };
     default:
       return { columns: DEFAULT_COLUMNS, row: defaultRow };
   }

@@ -44,6 +44,7 @@ export function registerControllerCommands(program: Command): void {
     .option('--no-leader-elect', 'act without a Lease (only ever run one replica like this)')
     .option('--metrics-port <port>', 'port for /metrics and /healthz (0: any free port)', '9090')
     .option('--metrics-address <host>', 'address for /metrics and /healthz', '0.0.0.0')
+    .option('--pod-namespace <ns>', 'follow pods only in this namespace (repeatable; default: all)', collect)
     .option('--concurrency <n>', 'CSRs worked on in parallel', '8')
     .option('--audit-log <file>', 'append every write to this audit log (JSON lines)')
     .option('--dry-run', 'log decisions only: no writes, no lease', false)

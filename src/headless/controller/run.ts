@@ -33,6 +33,7 @@ export interface ControllerCliOptions {
   metricsPort: string;
   metricsAddress: string;
   concurrency: string;
+  podNamespace?: string[];
   auditLog?: string;
   dryRun: boolean;
   kubeconfig?: string;
@@ -201,12 +202,19 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
     metrics,
     log,
     concurrency,
+    ...(opts.podNamespace?.length ? { podNamespaces: opts.podNamespace } : {}),
     ...(opts.auditLog ? { auditFile: opts.auditLog } : {}),
   });
 
   let server: Awaited<ReturnType<typeof startMetricsServer>>;
   try {
-    server = await startMetricsServer(metrics, port, () => controller.health(), opts.metricsAddress);
+    server = await startMetricsServer(
+      metrics,
+      port,
+      () => controller.health(),
+      opts.metricsAddress,
+      () => controller.ready(),
+    );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(

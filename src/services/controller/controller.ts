@@ -65,6 +65,8 @@ export interface ControllerOptions {
   auditFile?: string;
   /** A store to use instead of making one (tests, or to share the TUI's). It must follow CSRs and pods. */
   store?: ClusterStore;
+  /** Follow pods only in these namespaces (to link requestors to pods); default: all namespaces. */
+  podNamespaces?: string[];
 }
 
 export interface ControllerStats {
@@ -93,8 +95,10 @@ export interface Controller {
   issuedNames(): readonly string[];
   /** Resolves when no CSR work is queued or waiting for a retry. */
   whenIdle(): Promise<void>;
-  /** Health for /healthz. */
+  /** Health for /healthz: fails only while shutting down. */
   health(): { ok: boolean; reason?: string };
+  /** Readiness for /readyz: the CSR cache has synced (followers are ready too: they stand by). */
+  ready(): { ok: boolean; reason?: string };
 }
 
 const TRANSIENT: ReadonlySet<KubeError['kind']> = new Set([
@@ -150,7 +154,13 @@ export function createController(options: ControllerOptions): Controller {
   }
   const identity = (options.leaderElection ? options.leaderElection.identity : undefined) ?? defaultIdentity();
   const store: ClusterStore =
-    options.store ?? createClusterStore([ctx], { pods: true, tigera: false, backoff: options.backoff ?? {} });
+    options.store ??
+    createClusterStore([ctx], {
+      pods: true,
+      tigera: false,
+      backoff: options.backoff ?? {},
+      ...(options.podNamespaces?.length ? { namespaces: options.podNamespaces } : {}),
+    });
   const ownStore = !options.store;
 
   const stats: ControllerStats = { approved: 0, denied: 0, issued: 0, failed: 0, leftPending: 0 };
@@ -383,6 +393,12 @@ export function createController(options: ControllerOptions): Controller {
     whenIdle: () => queue.whenIdle(),
     health() {
       if (stopping) return { ok: false, reason: 'shutting down' };
+      return { ok: true };
+    },
+    ready() {
+      if (stopping) return { ok: false, reason: 'shutting down' };
+      const snapshot = store.snapshot(ctx.name);
+      if (!snapshot.synced) return { ok: false, reason: 'the CSR cache has not synced yet' };
       return { ok: true };
     },
     async start() {

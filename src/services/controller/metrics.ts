@@ -170,15 +170,18 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+export type HealthCheck = () => { ok: boolean; reason?: string };
+
 /**
- * Serves GET /metrics and GET /healthz (200 `ok` while `healthy()` is true, else 503 with its reason).
- * Port 0 picks a free port.
+ * Serves GET /metrics, GET /healthz and /livez (200 `ok` while `healthy()` is true, else 503 with its reason) and
+ * GET /readyz (the same with `ready()`, default `healthy()`). Port 0 picks a free port.
  */
 export async function startMetricsServer(
   metrics: ControllerMetrics,
   port: number,
-  healthy: () => { ok: boolean; reason?: string },
+  healthy: HealthCheck,
   host = '0.0.0.0',
+  ready: HealthCheck = healthy,
 ): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -190,7 +193,7 @@ export async function startMetricsServer(
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(metrics.render());
     } else if (path === '/healthz' || path === '/readyz' || path === '/livez') {
-      const h = healthy();
+      const h = path === '/readyz' ? ready() : healthy();
       res.writeHead(h.ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(h.ok ? 'ok\n' : `${h.reason ?? 'unhealthy'}\n`);
     } else {

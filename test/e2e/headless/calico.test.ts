@@ -1,0 +1,67 @@
+// Calico's certificate management (seed 000) and hostile requests with the built binary: pods held in Init are
+// linked to their CSRs, `sign --approve` issues what the findings allow and refuses the rest, `health` and
+// `calico snippet` report, and hostile text never reaches the terminal raw.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { parse } from 'yaml';
+import { type E2eEnv, ok, startE2e } from './helpers.js';
+
+const SIGNER = 'example.com/calico';
+let e: E2eEnv;
+
+before(async () => {
+  e = await startE2e({ scenarios: ['calico-rollout', 'hostile'], builtinSigners: false });
+  ok(await e.run(['ca', 'init', '--signer', SIGNER, '--key-algorithm', 'RSAWithSize2048']));
+});
+after(async () => {
+  await e?.stop();
+});
+
+async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+  }
+  throw new Error('condition not met before the deadline');
+}
+
+test('pods in Init → sign --approve → health Available; hostile requests refused', async () => {
+  let pods = '';
+  await until(async () => {
+    pods = ok(await e.run(['get', 'pods-in-init'])).stdout;
+    return /calico-node/.test(pods);
+  });
+  assert.match(pods, /calico-system\s+calico-node-\S+\s+Init:0\/1\s+\S+\s+calico-system:calico-node-\S+\s+Pending/);
+
+  const calicoCsrs = ok(await e.run(['get', 'csr', '--signer', SIGNER, '--pending', '-o', 'name']))
+    .stdout.trim()
+    .split('\n')
+    .map((l) => l.replace(/^.*\//, ''));
+  const calicoOwn = calicoCsrs.filter((n) => n.startsWith('calico-system:'));
+  const hostile = calicoCsrs.filter((n) => n.startsWith('hostile-'));
+  assert.ok(calicoOwn.length >= 3 && hostile.length >= 3);
+
+  const signed = await e.run(['sign', '--approve', ...calicoOwn, ...hostile]);
+  assert.equal(signed.code, 1);
+  for (const n of calicoOwn)
+    assert.match(signed.stdout, new RegExp(`${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} signed`));
+  for (const n of hostile) assert.match(signed.stderr, new RegExp(`CSR "${n}" was not approved`));
+  assert.ok(!signed.stderr.includes('\x1b') && !signed.stdout.includes('\x1b'));
+
+  await until(async () => /calico\s+True\s+False\s+False/.test(ok(await e.run(['health'])).stdout));
+  const health = JSON.parse(ok(await e.run(['health', '-o', 'json'])).stdout) as { podsInInit: unknown[] }[];
+  assert.equal(health[0]?.podsInInit.filter((p) => JSON.stringify(p).includes('calico-node')).length, 0);
+
+  const table = ok(await e.run(['get', 'csr'])).stdout;
+  assert.ok(!table.includes('\x1b'), 'table output is terminal-safe');
+  const describe = ok(await e.run(['describe', 'csr', 'hostile-escape-sequences'])).stdout;
+  assert.ok(!describe.includes('\x1b') && !describe.includes('\x07'));
+  assert.match(describe, /fail\s+invisible-characters/);
+  const json = JSON.parse(ok(await e.run(['get', 'csr', 'hostile-escape-sequences', '-o', 'json'])).stdout);
+  assert.equal(json.kind, 'CertificateSigningRequest');
+
+  const snippet = parse(ok(await e.run(['calico', 'snippet', '--signer', SIGNER])).stdout);
+  assert.equal(snippet.spec.certificateManagement.signerName, SIGNER);
+  assert.equal(snippet.spec.certificateManagement.keyAlgorithm, 'RSAWithSize2048');
+  assert.match(snippet.spec.certificateManagement.caCert, /BEGIN CERTIFICATE/);
+});

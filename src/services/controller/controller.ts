@@ -19,14 +19,7 @@ import type { Policy } from '../policy/index.js';
 import type { AuditSink } from '../actions/audit-helpers.js';
 import { signCsr } from '../actions/sign.js';
 import { terminalSafe } from '../text/sanitize.js';
-import {
-  FAILED_REASON,
-  conditionMessage,
-  type DecideSettings,
-  type Decision,
-  decide,
-  type WarnAction,
-} from './decide.js';
+import { type DecideSettings, type Decision, decide, type WarnAction } from './decide.js';
 import { createLeaderElector, type LeaderElectionTimings, type LeaderElector } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
 import { createWorkQueue, type WorkQueue, type WorkResult } from './work-queue.js';

@@ -235,10 +235,15 @@ export class ApiCore {
   }
 
   private async dispatch(req: ApiRequest): Promise<ApiResponse> {
-    const parts = req.path
-      .split('/')
-      .filter((p) => p.length > 0)
-      .map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = req.path
+        .split('/')
+        .filter((p) => p.length > 0)
+        .map(decodeURIComponent);
+    } catch {
+      throw badRequest(`invalid URL escape in ${JSON.stringify(req.path)}`);
+    }
     const method = req.method.toUpperCase();
     const first = parts[0];
     if (first !== 'api' && first !== 'apis') return this.nonResourcePath(req, parts, method);
@@ -478,6 +483,16 @@ export class ApiCore {
     let all = this.store.list(def.resource, route.namespace);
     if (cont) {
       const token = decodeContinue(cont);
+      if (token.rv < this.store.compactedRv) {
+        const fresh = encodeContinue({ rv: this.store.resourceVersion, start: token.start });
+        throw new ApiError(
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+          undefined,
+          { continue: fresh },
+        );
+      }
       rv = token.rv;
       all = all.filter((e) => `${e.namespace}/${e.name}` > token.start);
     }

@@ -56,6 +56,8 @@ const keyOf = (namespace: string, name: string): string => `${namespace}/${name}
 
 export class Store {
   private rv: number;
+  /** Continue tokens from before this resourceVersion get 410 Expired (set by expireHistory, like a compaction). */
+  compactedRv = 0;
   private readonly tables = new Map<string, Table>();
 
   constructor(
@@ -178,6 +180,7 @@ export class Store {
 
   /** Forgets every event: a watch from any resourceVersion older than now gets 410 Expired. */
   expireHistory(): void {
+    this.compactedRv = this.rv;
     for (const t of this.tables.values()) {
       t.history.length = 0;
       t.horizon = this.rv;

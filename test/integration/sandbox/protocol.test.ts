@@ -141,6 +141,11 @@ describe('bad input', () => {
     await stillServing();
   });
 
+  it('400 for a bad URL escape', async () => {
+    assertStatus(await raw('GET', `${CSRS}/%E0%A4%A`), 400, 'BadRequest');
+    await stillServing();
+  });
+
   it('400 when the body name does not match the URL; YAML bodies are accepted', async () => {
     const body = JSON.stringify(csrObject('one', pem));
     const r = await raw('PUT', `${CSRS}/two`, { body, contentType: 'application/json' });

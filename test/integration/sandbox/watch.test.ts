@@ -5,7 +5,15 @@ import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { type CertificatesV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
-import { clients, csrObject, makeCsrPem, type Sandbox, startTestSandbox, waitFor } from '../../helpers/sandbox.js';
+import {
+  apiError,
+  clients,
+  csrObject,
+  makeCsrPem,
+  type Sandbox,
+  startTestSandbox,
+  waitFor,
+} from '../../helpers/sandbox.js';
 
 let sb: Sandbox;
 let east: SandboxCluster;
@@ -132,6 +140,22 @@ describe('watch', () => {
     const w = rawWatch(`${CSRS}?watch=true&resourceVersion=${rv}`);
     await waitFor(() => w.ended(), 'ERROR event');
     assert.equal(w.events[0]?.object.code, 410);
+  });
+
+  it('a continue token from before expireWatchHistory gets 410 Expired with a fresh token', async () => {
+    for (const n of ['cont-a', 'cont-b']) await certs.createCertificateSigningRequest({ body: csrObject(n, pem) });
+    const first = await certs.listCertificateSigningRequest({ limit: 1 });
+    await certs.createCertificateSigningRequest({ body: csrObject('cont-c', pem) });
+    east.expireWatchHistory();
+    const { code, body } = await apiError(
+      certs.listCertificateSigningRequest({ limit: 1, _continue: first.metadata?._continue }),
+    );
+    assert.equal(code, 410);
+    assert.equal(body.reason, 'Expired');
+    const fresh = (body.metadata as { continue?: string }).continue;
+    assert.ok(fresh);
+    const rest = await certs.listCertificateSigningRequest({ limit: 1, _continue: fresh });
+    assert.equal(rest.items.length, 1);
   });
 
   it('client-node Watch sees events; label selector transitions give ADDED and DELETED', async () => {

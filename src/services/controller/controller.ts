@@ -107,6 +107,17 @@ const TRANSIENT: ReadonlySet<KubeError['kind']> = new Set([
   'unauthorized',
 ]);
 
+/** signCsr refusals that mean the CSR is not (or no longer) ours to sign; any other refusal (an expired or
+ * unusable CA) is retried with backoff. */
+const MOVED_ON: ReadonlySet<string> = new Set([
+  'Denied',
+  'Failed',
+  'AlreadyIssued',
+  'NotApproved',
+  'WrongSigner',
+  'BadRequest',
+]);
+
 function kv(fields: Record<string, string | number | undefined>): string {
   return Object.entries(fields)
     .filter(([, v]) => v !== undefined && v !== '')
@@ -180,7 +191,7 @@ export function createController(options: ControllerOptions): Controller {
         })
       : undefined;
   const isLeader = () => (elector ? elector.isLeader() : !stopping || queueBusy());
-  metrics.leader.set(elector ? 0 : 1);
+  metrics.leader.set(elector || dryRun ? 0 : 1);
 
   function say(event: string, fields: Record<string, string | number | undefined>): void {
     log(`${new Date().toISOString()} ${event} ${kv(fields)}`);
@@ -253,7 +264,7 @@ export function createController(options: ControllerOptions): Controller {
     });
     if (!r.ok) {
       // The CSR moved on (issued elsewhere, denied, failed, deleted): nothing to do. Never overwrite.
-      if (r.error.kind === 'refused' && r.error.reason !== 'CaExpired' && r.error.reason !== 'SignError') return 'done';
+      if (r.error.kind === 'refused' && MOVED_ON.has(r.error.reason ?? '')) return 'done';
       if (r.error.kind === 'refused') {
         metrics.errors.inc({ signer, kind: r.error.reason ?? 'refused' });
         if (lastLogged.get(name) !== r.error.message) {

@@ -37,6 +37,8 @@ export interface RbacSource {
 
 export interface Authorizer {
   authorize(attributes: RequestAttributes): Decision;
+  /** The rules of a Role (in `namespace`) or ClusterRole, undefined when it does not exist (for escalation checks). */
+  roleRules?(kind: 'Role' | 'ClusterRole', name: string, namespace: string): PolicyRule[] | undefined;
 }
 
 /** rbac.authorization.k8s.io/v1 PolicyRule. */
@@ -363,6 +365,10 @@ export function createRbacAuthorizer(source: RbacSource): Authorizer {
       );
       if (reason) return { allowed: true, reason };
       return { allowed: false, reason: errorReason(errors) };
+    },
+    roleRules(kind, name, namespace) {
+      const rules = new RuleResolver(source).rulesFor({ kind, name }, namespace);
+      return typeof rules === 'string' ? undefined : rules;
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   statusSplitStrategy,
 } from './core.js';
 import { csrStrategy } from './csr.js';
+import { bindingStrategy, roleStrategy } from './rbac-strategy.js';
 import type { Strategy } from './strategy.js';
 
 export interface ResourceDef {
@@ -195,7 +196,7 @@ export const RESOURCES: ResourceDef[] = [
       namespaced,
       verbs: CRUDC,
       subresources: {},
-      strategy: plainStrategy,
+      strategy: resource.endsWith('bindings') ? bindingStrategy(namespaced) : roleStrategy(namespaced),
       fieldLabels: namespaced ? META_NS : ['metadata.name'],
       deleteCollection: true,
     }),

@@ -342,11 +342,18 @@ const TIGERA_COLUMNS = [
   col('Degraded', 'string', 'Whether the component is degraded.'),
   col('Since', 'date', "The time the component's Available status last changed."),
 ];
-function tigeraRow(obj: KObject): unknown[] {
+function tigeraRow(obj: KObject, now: number): unknown[] {
   const conds = Array.isArray(asRecord(obj.status)?.conditions) ? (asRecord(obj.status)?.conditions as Json[]) : [];
   const st = (t: string): string => String(conds.find((c) => c.type === t)?.status ?? '');
   const since = conds.find((c) => c.type === 'Available')?.lastTransitionTime;
-  return [obj.metadata.name ?? '', st('Available'), st('Progressing'), st('Degraded'), since ?? null];
+  // A CRD's date column is rendered as an age by the server, as kubectl shows it.
+  return [
+    obj.metadata.name ?? '',
+    st('Available'),
+    st('Progressing'),
+    st('Degraded'),
+    since ? age(since, now) : '<unknown>',
+  ];
 }
 
 // ------------------------------------------------------------------------------------------------ default

@@ -1,6 +1,8 @@
 // The calico-rollout scenario end to end: pods wait in Init:0/1 for their CSRs; signing with the demo CA brings them
 // to Running and TigeraStatus to Available; a denial makes the pod crash-loop and ask again with a new CSR.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import {
   CertificatesV1Api,
@@ -151,6 +153,18 @@ describe('calico-rollout scenario', () => {
       assert.match(text, /prime256v1|P-256/);
     }
 
+    // kubectl, through the server's Table output, shows what the kubelet stand-in reported.
+    const kubectl = await promisify(execFile)(
+      'kubectl',
+      ['--kubeconfig', sandbox.kubeconfigPath, 'get', 'pods', '-n', NS, '--no-headers'],
+      { encoding: 'utf8' },
+    ).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    if (kubectl) {
+      const rows = kubectl.stdout.trim().split('\n');
+      assert.equal(rows.length, 3);
+      for (const row of rows) assert.match(row, /\s0\/1\s+Init:0\/1\s+0\s/);
+    }
+
     const status = await waitFor('TigeraStatus Progressing', async () => {
       const t = await tigeraStatus();
       return tigeraCondition(t, 'Progressing')?.status === 'True' ? t : undefined;
@@ -180,12 +194,40 @@ describe('calico-rollout scenario', () => {
       );
     });
     assert.equal(again.spec.username, first.spec.username);
+    assert.equal(condition(again, 'Approved'), undefined);
     const pod = await core.readNamespacedPod({ name: podName, namespace: NS });
     assert.ok((pod.status?.initContainerStatuses?.[0]?.restartCount ?? 0) >= 1);
     await waitFor('the pod history to show the crash loop', () => {
       const seen = history.get(podName) ?? [];
       return seen.includes('Init:Error') && seen.includes('Init:CrashLoopBackOff') && seen.at(-1) === 'Init:0/1';
     });
+  });
+
+  test('a Failed condition (a signer refusing) makes the provisioner retry too', async () => {
+    const typha = (await calicoCsrs()).find((c) => c.metadata!.name!.includes(':calico-typha-'))!;
+    const podName = typha.metadata!.name!.split(':')[1]!;
+    await approve(certs, typha.metadata!.name!);
+    const csr = await certs.readCertificateSigningRequest({ name: typha.metadata!.name! });
+    csr.status!.conditions!.push({
+      type: 'Failed',
+      status: 'True',
+      reason: 'SignerValidationFailure',
+      message: 'the signing policy refuses key agreement',
+      lastUpdateTime: new Date(),
+    });
+    await certs.replaceCertificateSigningRequestStatus({ name: typha.metadata!.name!, body: csr });
+    const again = await waitFor('a new CSR for typha', async () =>
+      (await calicoCsrs()).find(
+        (c) => c.metadata?.name === typha.metadata?.name && c.metadata?.uid !== typha.metadata?.uid,
+      ),
+    );
+    assert.equal(condition(again, 'Failed'), undefined);
+    const pod = await core.readNamespacedPod({ name: podName, namespace: NS });
+    const last = pod.status?.initContainerStatuses?.[0]?.lastState?.terminated;
+    assert.match(
+      last?.message ?? '',
+      /marked failed \(SignerValidationFailure\): the signing policy refuses key agreement/,
+    );
   });
 
   test('approving and signing every CSR brings the pods to Running and TigeraStatus to Available', async () => {

@@ -137,5 +137,38 @@ describe('controller resilience', () => {
     assert.match(cond?.message ?? '', /key agreement/);
     assert.equal(failed.status?.certificate ?? '', '');
     assert.ok(c.stats().failed >= 1);
+    await c.stop();
+  });
+
+  it('with --sign only: never signs an unapproved CSR, and signs it once a person approves', async () => {
+    const c = controller('signer-only', { approve: false });
+    await c.start();
+    const [pod] = await calicoPods();
+    assert.ok(pod);
+    const name = await submitCalicoCsr(env, pod, 'sgn001');
+    await waitFor('the controller to see the CSR', () => c.metrics.pending.get({ signer: SIGNER }) > 0);
+    await c.whenIdle();
+    const pending = await env.certs.readCertificateSigningRequest({ name });
+    assert.deepEqual(conditionTypes(pending), []);
+    assert.equal(pending.status?.certificate ?? '', '');
+    // A person approves, as `kubectl certificate approve` does.
+    pending.status = {
+      ...pending.status,
+      conditions: [
+        {
+          type: 'Approved',
+          status: 'True',
+          reason: 'KubectlApprove',
+          message: 'This CSR was approved by kubectl certificate approve.',
+        },
+      ],
+    };
+    await env.certs.replaceCertificateSigningRequestApproval({ name, body: pending });
+    await waitFor(
+      `${name} issued`,
+      async () => (await env.certs.readCertificateSigningRequest({ name })).status?.certificate,
+    );
+    assert.ok(c.issuedNames().includes(name));
+    assert.equal(c.stats().approved, 0);
   });
 });

@@ -221,6 +221,25 @@ describe('cluster store: TigeraStatus and a user who may not read pods', () => {
     store.stop();
   });
 
+  it('follows pods only in the namespaces asked for', async () => {
+    const ctxs = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] });
+    store = createClusterStore(ctxs, { batchMs: 20, namespaces: ['kube-system'], tigera: false });
+    store.start();
+    assert.equal(await store.whenSynced(undefined, 10_000), true);
+    const east = sandbox.cluster('east');
+    const podBody = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { containers: [{ name: 'main', image: 'busybox' }] },
+    });
+    await east.createAs(ADMIN, '/api/v1/namespaces/default/pods', podBody('not-followed'));
+    await east.createAs(ADMIN, '/api/v1/namespaces/kube-system/pods', podBody('followed'));
+    await waitFor('kube-system pod', () => store?.snapshot('east').pods.has('kube-system/followed'));
+    assert.equal(store.snapshot('east').pods.has('default/not-followed'), false);
+    store.stop();
+  });
+
   it('a user who may read CSRs but not pods: synced and live, with the pods error kept per kind', async () => {
     const ctxs = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east-csr-reader'] });
     store = createClusterStore(ctxs, { batchMs: 20, backoff: { initialMs: 50, maxMs: 400 } });

@@ -87,31 +87,35 @@ describe('kube writes (sandbox)', () => {
     assert.ok(!a.ok && a.error.kind === 'refused' && a.error.reason === 'AlreadyDenied');
   });
 
-  it('two clients approving and signing the same CSR at once: one certificate, a typed refusal for the loser', async () => {
+  it('clients approving and signing the same CSR at once: one certificate, a typed refusal for each loser', async () => {
+    // Four independent clients (each its own KubeConfig and connection pool) race on one CSR.
+    const clients = [
+      admin,
+      admin2,
+      ...loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] }),
+      ...loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] }),
+    ];
     const name = await newCsr('race');
-    const approvals = await Promise.all([approveCsr(admin, name), approveCsr(admin2, name)]);
+    const approvals = await Promise.all(clients.map((c) => approveCsr(c, name)));
     assert.ok(approvals.every((r) => r.ok));
     assert.equal(approvals.filter((r) => r.ok && r.value.changed).length, 1, 'exactly one approval was written');
 
-    const certA = makeCertPem('winner-a');
-    const certB = makeCertPem('winner-b');
-    const uploads = await Promise.all([uploadCertificate(admin, name, certA), uploadCertificate(admin2, name, certB)]);
+    const certs = clients.map((_, i) => makeCertPem(`winner-${i}`));
+    const uploads = await Promise.all(clients.map((c, i) => uploadCertificate(c, name, certs[i]!)));
     const winners = uploads.filter((r) => r.ok);
-    const losers = uploads.filter((r) => !r.ok);
-    assert.equal(winners.length, 1);
-    assert.equal(losers.length, 1);
-    const loser = losers[0]!;
-    assert.ok(!loser.ok);
-    assert.equal(loser.error.kind, 'refused');
-    assert.equal(loser.error.reason, 'AlreadyIssued');
-    assert.match(loser.error.message, /already has a certificate/);
+    assert.equal(winners.length, 1, 'exactly one certificate was written');
+    for (const loser of uploads.filter((r) => !r.ok)) {
+      assert.ok(!loser.ok);
+      assert.equal(loser.error.kind, 'refused');
+      assert.equal(loser.error.reason, 'AlreadyIssued');
+      assert.match(loser.error.message, /already has a certificate/);
+    }
 
     const final = await getCsr(admin, name);
     assert.ok(final.ok);
     const pem = Buffer.from(final.value.status?.certificate ?? '', 'base64').toString('utf8');
-    const subject = opensslSubject(pem);
     const winnerIndex = uploads.findIndex((r) => r.ok);
-    assert.match(subject, winnerIndex === 0 ? /winner-a/ : /winner-b/);
+    assert.match(opensslSubject(pem), new RegExp(`winner-${winnerIndex}`));
     assert.equal(csrCondition(final.value), 'Approved,Issued');
   });
 

@@ -1,0 +1,127 @@
+// The headless commands against the document's tools, in the same run on the same sandbox:
+// 1. `certdesk get csr -o json` and the table vs `kubectl get csr -o json` with 1,000 CSRs;
+// 2. signing 10 approved CSRs: one `certdesk sign` vs the "Manage TLS Certificates in a Cluster" pipeline per CSR
+//    (kubectl get | base64 -d | cfssl sign | cfssljson, then kubectl get -o json | jq | kubectl replace --raw /status).
+// Needs `npm run build` (npm run bench does it), kubectl, cfssl, cfssljson and jq.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { getCa } from '../src/services/config/ca-registry.js';
+import { createCsr, loadContexts } from '../src/services/kube/index.js';
+import { generateKeyAndCsr } from '../src/services/pki/index.js';
+import { startSandbox } from '../src/services/sandbox/index.js';
+
+const exec = promisify(execFile);
+const BIN = resolve('bin/certdesk.js');
+const SIGNER = 'example.com/serving';
+const SIGN_COUNT = 10;
+const REPEAT = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+async function repeat(fn: () => Promise<unknown>, n = REPEAT): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) times.push(await timed(fn));
+  return median(times);
+}
+
+export async function run(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'certdesk-bench-headless-'));
+  const sandbox = await startSandbox({ clusters: ['east'], scale: { csrs: 1000, pods: 0 }, builtinSigners: false });
+  const env = {
+    ...process.env,
+    KUBECONFIG: sandbox.kubeconfigPath,
+    CERTDESK_CONFIG_DIR: join(dir, 'config'),
+    CERTDESK_STATE_DIR: join(dir, 'state'),
+  };
+  const certdesk = (args: string[]) => exec(process.execPath, [BIN, ...args], { env, maxBuffer: 256 * 2 ** 20 });
+  const sh = (script: string) =>
+    exec('bash', ['-euo', 'pipefail', '-c', script], { env, cwd: dir, maxBuffer: 256 * 2 ** 20 });
+  try {
+    // 1. Listing.
+    const getJson = await repeat(() => certdesk(['get', 'csr', '-o', 'json']));
+    const getTable = await repeat(() => certdesk(['get', 'csr']));
+    const kubectlJson = await repeat(() =>
+      exec('kubectl', ['get', 'csr', '-o', 'json'], { env, maxBuffer: 256 * 2 ** 20 }),
+    );
+    const help = await repeat(() => certdesk(['--help']));
+    const nodeBare = await repeat(() => exec(process.execPath, ['-e', '']));
+
+    // 2. Signing: a CA both tools use, 2×SIGN_COUNT approved CSRs.
+    await certdesk(['ca', 'init', '--signer', SIGNER, '--key-algorithm', 'ECDSAWithCurve256']);
+    const entry = getCa(SIGNER, { cwd: join(dir, 'config') });
+    const caCert = entry.certPath;
+    const caKey = entry.keyPath;
+    writeFileSync(
+      join(dir, 'server-signing-config.json'),
+      JSON.stringify({
+        signing: {
+          default: {
+            usages: ['digital signature', 'key encipherment', 'server auth'],
+            expiry: '876000h',
+            ca_constraint: { is_ca: false },
+          },
+        },
+      }),
+    );
+    const [ctx] = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] });
+    if (!ctx) throw new Error('no context');
+    const names: string[] = [];
+    for (let i = 0; i < 2 * SIGN_COUNT; i++) {
+      const { csrPem } = await generateKeyAndCsr({ cn: `svc-${i}`, hosts: [`svc-${i}.bench.svc`] });
+      const name = `bench-sign-${i}`;
+      const r = await createCsr(ctx, {
+        metadata: { name },
+        spec: {
+          request: Buffer.from(csrPem).toString('base64'),
+          signerName: SIGNER,
+          usages: ['digital signature', 'key encipherment', 'server auth'],
+        },
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      names.push(name);
+    }
+    await certdesk(['approve', ...names]);
+    const mine = names.slice(0, SIGN_COUNT);
+    const theirs = names.slice(SIGN_COUNT);
+    const certdeskSign = await timed(() => certdesk(['sign', ...mine]));
+    const pipeline = await timed(async () => {
+      for (const n of theirs) {
+        await sh(
+          `kubectl get csr ${n} -o jsonpath='{.spec.request}' | base64 --decode | ` +
+            `cfssl sign -ca '${caCert}' -ca-key '${caKey}' -config server-signing-config.json - 2>/dev/null | cfssljson -bare ${n}\n` +
+            `kubectl get csr ${n} -o json | jq '.status.certificate = "'$(base64 ${n}.pem | tr -d '\\n')'"' | ` +
+            `kubectl replace --raw /apis/certificates.k8s.io/v1/certificatesigningrequests/${n}/status -f - >/dev/null`,
+        );
+      }
+    });
+    const f = (ms: number) => `${ms.toFixed(0)} ms`;
+    return `## Headless commands
+
+| what | certdesk | reference (same run) | ratio |
+|---|---|---|---|
+| list 1,000 CSRs, \`get csr -o json\` (median of ${REPEAT}) | ${f(getJson)} | \`kubectl get csr -o json\`: ${f(kubectlJson)} | ${(getJson / kubectlJson).toFixed(2)}× |
+| list 1,000 CSRs, table (median of ${REPEAT}) | ${f(getTable)} | \`kubectl get csr -o json\`: ${f(kubectlJson)} | ${(getTable / kubectlJson).toFixed(2)}× |
+| \`certdesk --help\` (startup, median of ${REPEAT}) | ${f(help)} | \`node -e ''\`: ${f(nodeBare)} | ${(help / nodeBare).toFixed(2)}× |
+| sign + upload ${SIGN_COUNT} approved CSRs | one \`certdesk sign\`: ${f(certdeskSign)} | the document's kubectl + cfssl + jq pipeline per CSR: ${f(pipeline)} | ${(certdeskSign / pipeline).toFixed(2)}× |
+
+Command: \`npm run bench headless\`. Each figure is a whole process from spawn to exit, against one sandbox in
+the same process as the benchmark. Lower ratio is better for certdesk.
+`;
+  } finally {
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -588,7 +588,9 @@ export class ApiCore {
           }
           if (now) sink.send(encode(ev.type, ev.entry));
         };
-        const sub = this.store.watch(def.resource, fromRv, deliver);
+        // sendInitialEvents=true (the watch-list protocol) starts with the current state whatever the resourceVersion.
+        const initial = fromRv === undefined || sendInitialEvents;
+        const sub = this.store.watch(def.resource, initial ? undefined : fromRv, deliver);
         if ('expired' in sub) {
           const err = expired(`too old resource version: ${fromRv} (${sub.expired})`);
           sink.send(JSON.stringify({ type: 'ERROR', object: err.toStatus() }));
@@ -610,7 +612,7 @@ export class ApiCore {
           for (const t of timers) clearTimeout(t);
           this.watchers.delete(close);
         });
-        if (fromRv === undefined) {
+        if (initial) {
           for (const e of this.store.list(def.resource, ns)) if (matches(e)) sink.send(encode('ADDED', e));
           if (bookmarks && sendInitialEvents) sink.send(bookmark({ 'k8s.io/initial-events-end': 'true' }));
         } else {

@@ -117,6 +117,18 @@ describe('watch', () => {
     assert.ok(Number(bookmark.object.metadata?.resourceVersion) > Number(rv));
   });
 
+  it('sendInitialEvents=true lists the current state, then the initial-events-end bookmark', async () => {
+    await certs.createCertificateSigningRequest({ body: csrObject('w-initial', pem) });
+    const w = rawWatch(
+      `${CSRS}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=0&fieldSelector=metadata.name%3Dw-initial`,
+    );
+    await waitFor(() => w.events.some((e) => e.type === 'BOOKMARK'), 'the initial-events-end bookmark');
+    assert.equal(w.events[0]?.type, 'ADDED');
+    assert.equal(w.events[1]?.type, 'BOOKMARK');
+    assert.equal(w.events[1]?.object.metadata?.annotations?.['k8s.io/initial-events-end'], 'true');
+    w.abort();
+  });
+
   it('sends the ERROR 410 Expired event for a too-old resourceVersion, then ends', async () => {
     const list = await certs.listCertificateSigningRequest();
     const rv = Number(list.metadata?.resourceVersion);

@@ -47,6 +47,7 @@ export function registerControllerCommands(program: Command): void {
     .option('--pod-namespace <ns>', 'follow pods only in this namespace (repeatable; default: all)', collect)
     .option('--concurrency <n>', 'CSRs worked on in parallel', '8')
     .option('--audit-log <file>', 'append every write to this audit log (JSON lines)')
+    .option('--log-format <format>', 'text or json (one object per line)', 'text')
     .option('--dry-run', 'log decisions only: no writes, no lease', false)
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current context)')

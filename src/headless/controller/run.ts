@@ -34,6 +34,7 @@ export interface ControllerCliOptions {
   metricsAddress: string;
   concurrency: string;
   podNamespace?: string[];
+  logFormat: string;
   auditLog?: string;
   dryRun: boolean;
   kubeconfig?: string;
@@ -151,6 +152,8 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
   opts.signer = signers;
   if (!['leave', 'approve', 'deny'].includes(opts.onWarn))
     throw new CliError(`--on-warn must be leave, approve or deny, not "${terminalSafe(opts.onWarn)}"`, 2);
+  if (opts.logFormat !== 'text' && opts.logFormat !== 'json')
+    throw new CliError(`--log-format must be text or json, not "${terminalSafe(opts.logFormat)}"`, 2);
   if (!opts.approve && !opts.sign)
     process.stderr.write('warning: neither --approve nor --sign given: the controller only watches and reports.\n');
   const timings = {
@@ -202,6 +205,7 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
     metrics,
     log,
     concurrency,
+    logFormat: opts.logFormat as 'text' | 'json',
     ...(opts.podNamespace?.length ? { podNamespaces: opts.podNamespace } : {}),
     ...(opts.auditLog ? { auditFile: opts.auditLog } : {}),
   });
@@ -223,14 +227,22 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
         : `cannot serve metrics on ${opts.metricsAddress}:${port} (${code ?? sentence(err)})`,
     );
   }
-  log(`${new Date().toISOString()} metrics address=${opts.metricsAddress} port=${server.port}`);
+  const event = (name: string, fields: Record<string, string | number>) =>
+    log(
+      opts.logFormat === 'json'
+        ? JSON.stringify({ time: new Date().toISOString(), event: name, ...fields })
+        : `${new Date().toISOString()} ${name} ${Object.entries(fields)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+    );
+  event('metrics', { address: opts.metricsAddress, port: server.port });
 
   let stopping = false;
   const done = new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      log(`${new Date().toISOString()} signal name=${signal}`);
+      event('signal', { name: signal });
       void (async () => {
         await controller.stop(); // finishes in-flight writes, releases the lease
         await server.close();

@@ -50,6 +50,8 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   /** One line per decision and event; values are terminal-safe. @default stderr */
   log?: (line: string) => void;
+  /** `text`: `time event key=value…`; `json`: one JSON object per line. @default 'text' */
+  logFormat?: 'text' | 'json';
   /** Parallel CSR workers. @default 8 */
   concurrency?: number;
   /** Work-queue retry backoff, ms. */
@@ -182,7 +184,7 @@ export function createController(options: ControllerOptions): Controller {
           ...options.leaderElection,
           identity,
           kubeConfig: ctx.kubeConfig,
-          log: (line) => log(`${new Date().toISOString()} ${line}`),
+          log: (line) => say('lease', { message: line }),
           onStartedLeading: () => {
             metrics.leader.set(1);
             enqueueAll();
@@ -194,7 +196,16 @@ export function createController(options: ControllerOptions): Controller {
   metrics.leader.set(elector || dryRun ? 0 : 1);
 
   function say(event: string, fields: Record<string, string | number | undefined>): void {
-    log(`${new Date().toISOString()} ${event} ${kv(fields)}`);
+    const time = new Date().toISOString();
+    if (options.logFormat === 'json') {
+      const safe: Record<string, string | number> = { time, event };
+      for (const [k, v] of Object.entries(fields)) {
+        if (v !== undefined && v !== '') safe[k] = typeof v === 'number' ? v : terminalSafe(v, { maxLength: 1024 });
+      }
+      log(JSON.stringify(safe));
+    } else {
+      log(`${time} ${event} ${kv(fields)}`);
+    }
   }
 
   const audit = (entry: Omit<AuditInput, 'context' | 'localUser'>) => auditSinkFor({ ...entry, context: ctx.name });

@@ -122,7 +122,22 @@ describe('certdesk controller (process)', () => {
     assert.equal(await a.exited, 1);
     assert.match(a.out.stderr, /^error: .*readable by group or others.*chmod 600/);
     assert.equal(a.out.stderr.trim().split('\n').length, 1, a.out.stderr);
+    const c = certdesk([
+      'controller',
+      '--signer',
+      SIGNER,
+      '--sign',
+      '--signer-ca',
+      `other.example.com/x=${caCert},${caKey}`,
+      '--kubeconfig',
+      kubeconfig,
+    ]);
     assert.equal(await b.exited, 2);
     assert.match(b.out.stderr, /^error: no CA for signer other.example.com\/x: pass --ca-cert/);
+    assert.equal(await c.exited, 2);
+    assert.match(
+      c.out.stderr,
+      /^error: --signer-ca names other.example.com\/x, which is not one of the --signer names/,
+    );
   });
 });

@@ -2,9 +2,9 @@
 // linked to the CSR they wait on, the signer backlog (approved but unissued), and the pending queue.
 // Keys (namespace, pod and CSR names, signer names) are raw cluster text so they can index the snapshot: pass them
 // through terminalSafe before display. Free text (status, reason, message) is already terminal-safe.
-import type { V1CertificateSigningRequest, V1Pod } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest, V1CertificateSigningRequestCondition, V1Pod } from '@kubernetes/client-node';
 import type { ContextSnapshot, TigeraStatus } from '../kube/api-types.js';
-import { type CsrState, csrCondition, csrState, hasCondition } from '../kube/csr-state.js';
+import { type CsrState, csrCondition, csrState } from '../kube/csr-state.js';
 import { terminalSafe } from '../text/sanitize.js';
 import { isPodInInit, podStatusText } from './pod-status.js';
 
@@ -187,26 +187,34 @@ function linkPod(pod: V1Pod, index: CsrIndex): { csr: V1CertificateSigningReques
     const who = serviceAccountNamespace(c.spec?.username);
     return !who || who.namespace === ns;
   };
-  const candidates: [V1CertificateSigningRequest[] | undefined, CsrLink][] = [
-    [uid ? index.byUid.get(uid) : undefined, 'pod-uid'],
-    [index.byPodKey.get(key), 'pod-name'],
-    [index.byNameKey.get(key), 'csr-name'],
-    [index.byPodName.get(name)?.filter(sameSa), 'csr-name'],
-    [index.bySa.get(`${ns}/${sa}`)?.filter((c) => (c.metadata?.name ?? '').includes(name)), 'service-account'],
+  // Strongest link first; each lookup runs only when the ones before it found nothing.
+  const candidates: [() => V1CertificateSigningRequest[] | undefined, CsrLink][] = [
+    [() => (uid ? index.byUid.get(uid) : undefined), 'pod-uid'],
+    [() => index.byPodKey.get(key), 'pod-name'],
+    [() => index.byNameKey.get(key), 'csr-name'],
+    [() => index.byPodName.get(name)?.filter(sameSa), 'csr-name'],
+    [() => index.bySa.get(`${ns}/${sa}`)?.filter((c) => (c.metadata?.name ?? '').includes(name)), 'service-account'],
   ];
-  for (const [list, by] of candidates) {
-    const found = newest(list);
+  for (const [lookup, by] of candidates) {
+    const found = newest(lookup());
     if (found) return { csr: found, by };
   }
   return undefined;
 }
 
-/** The signer backlog and pending queue over a set of CSRs. */
-export function signerBacklog(
+interface CsrQueues {
+  backlog: SignerBacklog[];
+  pendingCount: number;
+  oldestPendingAge?: number;
+  oldestPendingCsr?: string;
+}
+
+/** One pass over the CSRs: the signer backlog and the pending queue (conditions scanned once per CSR). */
+function csrQueues(
   csrs: ReadonlyMap<string, V1CertificateSigningRequest>,
   now: number,
-  stallAfterMs = 120_000,
-): SignerBacklog[] {
+  stallAfterMs: number,
+): CsrQueues {
   const bySigner = new Map<string, SignerBacklog>();
   const entry = (signerName: string): SignerBacklog => {
     let e = bySigner.get(signerName);
@@ -216,14 +224,31 @@ export function signerBacklog(
     }
     return e;
   };
+  let pendingCount = 0;
+  let oldestPendingAge: number | undefined;
+  let oldestPendingCsr: string | undefined;
   for (const [name, csr] of csrs) {
-    const state = csrState(csr);
+    let approved: V1CertificateSigningRequestCondition | undefined;
+    let decidedOrFailed = false;
+    for (const c of csr.status?.conditions ?? []) {
+      if (c.type === 'Approved') approved = c;
+      else if (c.type === 'Denied' || c.type === 'Failed') decidedOrFailed = true;
+    }
+    if (decidedOrFailed || csr.status?.certificate) continue;
     const signer = csr.spec?.signerName ?? '';
-    if (state === 'Pending') entry(signer).pending++;
-    if (state !== 'Approved') continue;
-    const approved = csr.status?.conditions?.find((c) => c.type === 'Approved');
+    if (!approved) {
+      entry(signer).pending++;
+      pendingCount++;
+      const created = time(csr.metadata?.creationTimestamp);
+      const age = created === undefined ? 0 : Math.max(0, now - created);
+      if (oldestPendingAge === undefined || age > oldestPendingAge) {
+        oldestPendingAge = age;
+        oldestPendingCsr = name;
+      }
+      continue;
+    }
     const since =
-      time(approved?.lastTransitionTime) ?? time(approved?.lastUpdateTime) ?? time(csr.metadata?.creationTimestamp);
+      time(approved.lastTransitionTime) ?? time(approved.lastUpdateTime) ?? time(csr.metadata?.creationTimestamp);
     const age = since === undefined ? 0 : Math.max(0, now - since);
     const e = entry(signer);
     e.approvedUnissued++;
@@ -233,7 +258,23 @@ export function signerBacklog(
     }
   }
   for (const e of bySigner.values()) e.stalled = e.approvedUnissued > 0 && e.oldestAge > stallAfterMs;
-  return [...bySigner.values()].sort((a, b) => b.oldestAge - a.oldestAge || a.signerName.localeCompare(b.signerName));
+  const backlog = [...bySigner.values()].sort(
+    (x, y) => y.oldestAge - x.oldestAge || x.signerName.localeCompare(y.signerName),
+  );
+  return {
+    backlog,
+    pendingCount,
+    ...(oldestPendingAge !== undefined ? { oldestPendingAge, oldestPendingCsr } : {}),
+  };
+}
+
+/** The signer backlog over a set of CSRs: approved, unissued, not Denied or Failed; worst first. */
+export function signerBacklog(
+  csrs: ReadonlyMap<string, V1CertificateSigningRequest>,
+  now: number,
+  stallAfterMs = 120_000,
+): SignerBacklog[] {
+  return csrQueues(csrs, now, stallAfterMs).backlog;
 }
 
 /** Computes the health of one context from its snapshot at `now` (ms since the epoch). */
@@ -262,28 +303,17 @@ export function computeHealth(snapshot: ContextSnapshot, now: number, options: H
   }
   podsInInit.sort((a, b) => b.age - a.age || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 
-  let pendingCount = 0;
-  let oldestPendingAge: number | undefined;
-  let oldestPendingCsr: string | undefined;
-  for (const [name, csr] of snapshot.csrs) {
-    if (hasCondition(csr, 'Approved') || hasCondition(csr, 'Denied') || hasCondition(csr, 'Failed')) continue;
-    if (csr.status?.certificate) continue;
-    pendingCount++;
-    const created = time(csr.metadata?.creationTimestamp);
-    const age = created === undefined ? 0 : Math.max(0, now - created);
-    if (oldestPendingAge === undefined || age > oldestPendingAge) {
-      oldestPendingAge = age;
-      oldestPendingCsr = name;
-    }
-  }
+  const queues = csrQueues(snapshot.csrs, now, options.stallAfterMs ?? 120_000);
 
   return {
     context: snapshot.context,
     tigera: snapshot.tigeraStatuses === 'not-installed' ? 'not-installed' : tigeraHealth(snapshot.tigeraStatuses),
     podsInInit,
-    signerBacklog: signerBacklog(snapshot.csrs, now, options.stallAfterMs),
-    pendingCount,
-    ...(oldestPendingAge !== undefined ? { oldestPendingAge, oldestPendingCsr } : {}),
+    signerBacklog: queues.backlog,
+    pendingCount: queues.pendingCount,
+    ...(queues.oldestPendingAge !== undefined
+      ? { oldestPendingAge: queues.oldestPendingAge, oldestPendingCsr: queues.oldestPendingCsr }
+      : {}),
   };
 }
 

@@ -93,8 +93,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   };
 
   try {
-    const signerCas: SignerCa[] = [];
-    for (const signer of DEMO_SIGNERS) signerCas.push(await writeDemoCa(caDir, configDir, signer));
+    // putCa is synchronous, so the registry's read-modify-write never interleaves.
+    const signerCas = await Promise.all(DEMO_SIGNERS.map((signer) => writeDemoCa(caDir, configDir, signer)));
     if (setEnv) {
       process.env.CERTDESK_CONFIG_DIR = configDir;
       process.env.CERTDESK_STATE_DIR = stateDir;
@@ -110,20 +110,22 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     await Promise.all(
       Object.entries(DEMO_LAYOUT).map(async ([clusterName, entries]) => {
         const cluster = running.cluster(clusterName);
-        for (const { scenario, options } of entries) {
-          const extra: Record<string, unknown> =
-            scenario === 'calico-rollout'
-              ? { caCertPem: calicoCa, signerName: DEMO_CALICO_SIGNER }
-              : scenario === 'onboarding'
-                ? { keyOut: janeKeyPath }
-                : {};
-          await scenarios[scenario]!.start({
-            cluster,
-            signal: abort.signal,
-            log: (line) => log(`[${clusterName}] ${scenario}: ${line}`),
-            options: { ...options, ...extra },
-          });
-        }
+        await Promise.all(
+          entries.map(({ scenario, options }) => {
+            const extra: Record<string, unknown> =
+              scenario === 'calico-rollout'
+                ? { caCertPem: calicoCa, signerName: DEMO_CALICO_SIGNER }
+                : scenario === 'onboarding'
+                  ? { keyOut: janeKeyPath }
+                  : {};
+            return scenarios[scenario]!.start({
+              cluster,
+              signal: abort.signal,
+              log: (line) => log(`[${clusterName}] ${scenario}: ${line}`),
+              options: { ...options, ...extra },
+            });
+          }),
+        );
       }),
     );
     return { sandbox: running, caDir, configDir, signerCas, janeKeyPath, stop };

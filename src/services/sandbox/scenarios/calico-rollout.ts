@@ -461,11 +461,25 @@ async function runPod(
   const csrName = `${CALICO_NAMESPACE}:${plan.name}:${uid.replace(/-/g, '').slice(0, 6)}`;
   const startTime = new Date();
 
+  // The kubelet writes from the pod it last saw and re-reads only on a conflict.
+  let known: V1Pod | undefined = pod;
   const report = async (step: PodStep): Promise<void> => {
     await updateWithRetry(
-      () => kubelet.core.readNamespacedPodStatus({ name: plan.name, namespace: CALICO_NAMESPACE }),
+      async () =>
+        known ?? (await kubelet.core.readNamespacedPodStatus({ name: plan.name, namespace: CALICO_NAMESPACE })),
       (current) => ({ ...current, status: podStatus(current, plan, step, startTime) }),
-      (next) => kubelet.core.replaceNamespacedPodStatus({ name: plan.name, namespace: CALICO_NAMESPACE, body: next }),
+      async (next) => {
+        try {
+          known = await kubelet.core.replaceNamespacedPodStatus({
+            name: plan.name,
+            namespace: CALICO_NAMESPACE,
+            body: next,
+          });
+        } catch (err) {
+          known = undefined;
+          throw err;
+        }
+      },
     );
   };
 
@@ -483,10 +497,13 @@ async function runPod(
         dnsNames: (env(pod, 'DNS_NAMES') ?? plan.dnsNames.join(',')).split(',').filter(Boolean),
         ipAddresses: [plan.hostIP],
       });
-      try {
-        await sa.certs.deleteCertificateSigningRequest({ name: csrName });
-      } catch (err) {
-        if (statusCode(err) !== 404) throw err;
+      if (restarts > 0) {
+        // After a crash: remove the CSR a previous run left, so the same name can be requested again.
+        try {
+          await sa.certs.deleteCertificateSigningRequest({ name: csrName });
+        } catch (err) {
+          if (statusCode(err) !== 404) throw err;
+        }
       }
       const body: V1CertificateSigningRequest = {
         apiVersion: 'certificates.k8s.io/v1',
@@ -781,15 +798,13 @@ export const calicoRollout: Scenario = {
 
     const plans = planPods(options.nodes);
     await runOperator(ctx, { nodes: options.nodes, typha: 1 });
-    const created: { plan: PodPlan; pod: V1Pod }[] = [];
-    for (const plan of plans) {
-      // Created as the DaemonSet / Deployment controllers would; the API server resets the status.
-      const pod = await admin.core.createNamespacedPod({
-        namespace: CALICO_NAMESPACE,
-        body: podManifest(plan, options),
-      });
-      created.push({ plan, pod });
-    }
+    // Created as the DaemonSet / Deployment controllers would; the API server resets the status.
+    const created = await Promise.all(
+      plans.map(async (plan) => ({
+        plan,
+        pod: await admin.core.createNamespacedPod({ namespace: CALICO_NAMESPACE, body: podManifest(plan, options) }),
+      })),
+    );
     // Resolve once every pod reports Init:0/1 (its provisioner is running and about to create its CSR).
     let pending = created.length;
     let resolveStarted: () => void = () => {};

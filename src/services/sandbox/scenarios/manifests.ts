@@ -47,33 +47,33 @@ export async function loadManifests(name: string): Promise<Manifest[]> {
     .filter((m): m is Manifest => !!m && typeof m.kind === 'string');
 }
 
-/** Creates every object of assets/scenarios/<name>.yaml that does not exist yet. */
-export async function applyManifests(admin: Clients, name: string): Promise<void> {
-  for (const m of await loadManifests(name)) {
-    const ns = m.metadata.namespace ?? 'default';
-    switch (m.kind) {
-      case 'Namespace':
-        await createIfAbsent(() => admin.core.createNamespace({ body: m as V1Namespace }));
-        break;
-      case 'ServiceAccount':
-        await createIfAbsent(() =>
-          admin.core.createNamespacedServiceAccount({ namespace: ns, body: m as V1ServiceAccount }),
-        );
-        break;
-      case 'ClusterRole':
-        await createIfAbsent(() => admin.rbac.createClusterRole({ body: m as V1ClusterRole }));
-        break;
-      case 'ClusterRoleBinding':
-        await createIfAbsent(() => admin.rbac.createClusterRoleBinding({ body: m as V1ClusterRoleBinding }));
-        break;
-      case 'Role':
-        await createIfAbsent(() => admin.rbac.createNamespacedRole({ namespace: ns, body: m as V1Role }));
-        break;
-      case 'RoleBinding':
-        await createIfAbsent(() => admin.rbac.createNamespacedRoleBinding({ namespace: ns, body: m as V1RoleBinding }));
-        break;
-      default:
-        throw new Error(`assets/scenarios/${name}.yaml holds a ${m.kind}, which scenarios cannot apply.`);
-    }
+function applyOne(admin: Clients, name: string, m: Manifest): Promise<void> {
+  const ns = m.metadata.namespace ?? 'default';
+  switch (m.kind) {
+    case 'Namespace':
+      return createIfAbsent(() => admin.core.createNamespace({ body: m as V1Namespace }));
+    case 'ServiceAccount':
+      return createIfAbsent(() =>
+        admin.core.createNamespacedServiceAccount({ namespace: ns, body: m as V1ServiceAccount }),
+      );
+    case 'ClusterRole':
+      return createIfAbsent(() => admin.rbac.createClusterRole({ body: m as V1ClusterRole }));
+    case 'ClusterRoleBinding':
+      return createIfAbsent(() => admin.rbac.createClusterRoleBinding({ body: m as V1ClusterRoleBinding }));
+    case 'Role':
+      return createIfAbsent(() => admin.rbac.createNamespacedRole({ namespace: ns, body: m as V1Role }));
+    case 'RoleBinding':
+      return createIfAbsent(() => admin.rbac.createNamespacedRoleBinding({ namespace: ns, body: m as V1RoleBinding }));
+    default:
+      return Promise.reject(
+        new Error(`assets/scenarios/${name}.yaml holds a ${m.kind}, which scenarios cannot apply.`),
+      );
   }
+}
+
+/** Creates every object of assets/scenarios/<name>.yaml that does not exist yet: namespaces first, then the rest. */
+export async function applyManifests(admin: Clients, name: string): Promise<void> {
+  const manifests = await loadManifests(name);
+  await Promise.all(manifests.filter((m) => m.kind === 'Namespace').map((m) => applyOne(admin, name, m)));
+  await Promise.all(manifests.filter((m) => m.kind !== 'Namespace').map((m) => applyOne(admin, name, m)));
 }

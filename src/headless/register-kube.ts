@@ -1,6 +1,23 @@
 // Declares the kube commands (get, describe, approve, deny, sign, export, request, kubeconfig, calico, health, audit,
 // completion); each action imports its implementation lazily so that `certdesk --help` stays fast.
 import { Argument, type Command, Option } from 'commander';
+import { terminalSafe } from '../services/text/sanitize.js';
+import { CliError } from './cli-error.js';
+
+/** Errors the services throw with a sentence meant for a person: shown as one line, not as a crash. */
+const PERSON_ERRORS = new Set(['AuditWriteError', 'PkiError', 'PolicyError', 'KubeConfigError', 'ExportError']);
+
+async function guard(fn: () => Promise<void> | void): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof Error && PERSON_ERRORS.has(err.name)) {
+      const line = terminalSafe(err.message.split('\n')[0] ?? '').replace(/\.\s*$/, '');
+      throw new CliError(/^[A-Z][a-z]/.test(line) ? line[0]?.toLowerCase() + line.slice(1) : line);
+    }
+    throw err;
+  }
+}
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter((v) => v !== '')];
@@ -51,7 +68,7 @@ export function registerKubeCommands(program: Command): void {
     ),
   ).action(async (names: string[], opts) => {
     const { runGetCsr } = await import('./commands/get.js');
-    await runGetCsr(names, opts);
+    await guard(() => runGetCsr(names, opts));
   });
   withOutput(
     withKube(
@@ -66,7 +83,7 @@ export function registerKubeCommands(program: Command): void {
     ['json', 'yaml', 'wide'],
   ).action(async (opts) => {
     const { runGetPodsInInit } = await import('./commands/get.js');
-    await runGetPodsInInit(opts);
+    await guard(() => runGetPodsInInit(opts));
   });
 
   withOutput(
@@ -79,7 +96,7 @@ export function registerKubeCommands(program: Command): void {
     ['json', 'yaml'],
   ).action(async (opts) => {
     const { runHealth } = await import('./commands/health.js');
-    await runHealth(opts);
+    await guard(() => runHealth(opts));
   });
 
   // describe
@@ -93,7 +110,7 @@ export function registerKubeCommands(program: Command): void {
       .option('--policy <file>', 'policy YAML for the findings (default: built-in)'),
   ).action(async (names: string[], opts) => {
     const { runDescribeCsr } = await import('./commands/describe.js');
-    await runDescribeCsr(names, opts);
+    await guard(() => runDescribeCsr(names, opts));
   });
 
   // approve / deny
@@ -115,7 +132,7 @@ export function registerKubeCommands(program: Command): void {
         .option('--force', 'write even when the CSR is already in that state'),
     ).action(async (names: string[], opts) => {
       const { runApproval } = await import('./commands/approval.js');
-      await runApproval(verb, names, opts);
+      await guard(() => runApproval(verb, names, opts));
     });
   }
 
@@ -140,7 +157,7 @@ export function registerKubeCommands(program: Command): void {
     ['json', 'yaml', 'name'],
   ).action(async (names: string[], opts) => {
     const { runSign } = await import('./commands/sign.js');
-    await runSign(names, opts);
+    await guard(() => runSign(names, opts));
   });
 
   // export
@@ -161,7 +178,7 @@ export function registerKubeCommands(program: Command): void {
     ),
   ).action(async (name: string, opts) => {
     const { runExportSecret } = await import('./commands/export.js');
-    await runExportSecret(name, opts);
+    await guard(() => runExportSecret(name, opts));
   });
   withDryRun(
     withOutput(
@@ -180,7 +197,7 @@ export function registerKubeCommands(program: Command): void {
     ),
   ).action(async (name: string, opts) => {
     const { runExportCaConfigMap } = await import('./commands/export.js');
-    await runExportCaConfigMap(name, opts);
+    await guard(() => runExportCaConfigMap(name, opts));
   });
   withKube(
     exp
@@ -192,7 +209,7 @@ export function registerKubeCommands(program: Command): void {
       .option('--ca-cert <file>', 'CA certificate PEM to copy as ca.crt'),
   ).action(async (opts) => {
     const { runExportFiles } = await import('./commands/export.js');
-    await runExportFiles(opts);
+    await guard(() => runExportFiles(opts));
   });
 
   // request
@@ -231,7 +248,7 @@ export function registerKubeCommands(program: Command): void {
     ['json', 'yaml', 'name'],
   ).action(async (opts) => {
     const { runRequest } = await import('./commands/request.js');
-    await runRequest(opts);
+    await guard(() => runRequest(opts));
   });
 
   // kubeconfig
@@ -247,7 +264,7 @@ export function registerKubeCommands(program: Command): void {
       .option('--out <file>', 'file to write (0600); default: stdout'),
   ).action(async (opts) => {
     const { runKubeconfig } = await import('./commands/kubeconfig.js');
-    await runKubeconfig(opts);
+    await guard(() => runKubeconfig(opts));
   });
 
   // calico snippet
@@ -262,7 +279,7 @@ export function registerKubeCommands(program: Command): void {
     .option('--block-only', 'print only the certificateManagement block')
     .action(async (opts) => {
       const { runCalicoSnippet } = await import('./commands/calico.js');
-      await runCalicoSnippet(opts);
+      await guard(() => runCalicoSnippet(opts));
     });
 
   // audit
@@ -274,7 +291,7 @@ export function registerKubeCommands(program: Command): void {
     ['json', 'yaml'],
   ).action(async (opts) => {
     const { runAudit } = await import('./commands/audit.js');
-    await runAudit(opts);
+    await guard(() => runAudit(opts));
   });
 
   // completion

@@ -105,3 +105,11 @@ test('usage errors and bad input are one line too', async () => {
   );
   assert.match(oneLineError(await e.run(['audit', '--since', 'yesterday'])), /not a duration/);
 });
+
+test('a failed audit write is an error, not a warning', async () => {
+  ok(await e.run(['request', '--cn', 'au', '--signer', SIGNER, '--name', 'au1', '--out-dir', join(e.dir, 'au1')]));
+  const blocker = join(e.dir, 'not-a-dir');
+  writeFileSync(blocker, '');
+  const line = oneLineError(await e.run(['approve', 'au1'], { CERTDESK_STATE_DIR: blocker }));
+  assert.match(line, /could not write the audit log/);
+});

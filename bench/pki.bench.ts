@@ -176,9 +176,9 @@ export async function run(): Promise<string> {
     );
   }
   notes.push(
-    '- **vs 2-core limit**: our certificates/s (wall clock, all cores) ÷ `openssl speed -elapsed -multi 2` raw signatures/s. Both measured minutes apart on a shared machine.',
+    '- **vs 2-core limit**: our certificates/s (wall clock, all cores) ÷ `openssl speed -elapsed -multi 2` raw signatures/s. Both measured seconds apart on the same shared machine.',
     '- **per CPU-second**: certificates per user-CPU-second of the whole process (all threads) ÷ `openssl speed` signatures per user-CPU-second (its default divisor). This is the per-core efficiency, and much less sensitive to other load on the machine than wall-clock rates.',
-    "- A certificate costs one signature plus building the TBS DER, a random serial, SKI/AKI hashes and decoding the result; for RSA the signature dominates, for P-256 (≈25 µs per signature in C) the JavaScript around it dominates, so P-256 stays far below openssl's raw signing rate.",
+    "- A certificate costs one signature plus building the TBS DER, a random serial, SKI/AKI hashes and describing the result (PEM, fingerprint); for RSA the signature dominates, for P-256 (≈25 µs per signature in C) the JavaScript around it dominates, so P-256 stays far below openssl's raw signing rate.",
     `- Signing runs on libuv's threadpool (node:crypto \`sign\` with a callback), so the event loop stays responsive: *main thread busy* is the event-loop utilisation (the rest of the time the loop waits for signatures from the threadpool); the loop-delay column is p99 / max of \`monitorEventLoopDelay\` during the run (its resolution is 5 ms). Reference in the same run: an idle process saw p99 ${idle.p99.toFixed(1)} ms / max ${idle.max.toFixed(1)} ms from the machine's load alone.`,
     '- `openssl x509 -req` forks one process per certificate, as shell scripts and `cfssl`-less runbooks do; the last column is our rate ÷ that rate.',
   );

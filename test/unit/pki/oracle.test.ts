@@ -138,6 +138,40 @@ describe('CSRs made by openssl and by generateKeyAndCsr decode alike', () => {
     assert.match(text.stdout, /Subject: O = system:nodes, CN = system:node:worker-1/);
   });
 
+  test('requested extensions: CA=true, key usage, extended key usage, unknown ones by OID', async (t) => {
+    const dir = await tempDir(t);
+    await openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${dir}/k.pem`,
+      '-subj',
+      '/CN=wants-to-be-a-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:1',
+      '-addext',
+      'keyUsage=critical,keyCertSign,digitalSignature',
+      '-addext',
+      'extendedKeyUsage=serverAuth,1.2.3.4.5',
+      '-addext',
+      '1.2.3.4.99=ASN1:UTF8String:hello',
+      '-out',
+      `${dir}/csr.pem`,
+    ]);
+    const csr = await decodeCsr((await openssl(['req', '-in', `${dir}/csr.pem`])).stdout);
+    assert.deepEqual(csr.basicConstraints, { ca: true, pathLength: 1 });
+    assert.deepEqual(csr.keyUsage, ['digitalSignature', 'keyCertSign']);
+    assert.deepEqual(csr.extKeyUsage, ['serverAuth', '1.2.3.4.5']);
+    const unknown = csr.extensions.find((e) => e.oid === '1.2.3.4.99');
+    assert.ok(unknown && !unknown.name && unknown.value.length > 0);
+    assert.equal(csr.extensions.find((e) => e.name === 'basicConstraints')?.critical, true);
+  });
+
   test('RSA keys from the generator (cfssl defaults: PKCS#1, SHA-256 for 2048)', async () => {
     const { csrPem, keyPem } = await generateKeyAndCsr({ cn: 'alice', key: { algo: 'rsa', size: 2048 } });
     assert.match(keyPem, /BEGIN RSA PRIVATE KEY/);

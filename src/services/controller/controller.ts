@@ -174,6 +174,7 @@ export function createController(options: ControllerOptions): Controller {
   const leftFor = new Map<string, string>(); // name → last "leave" reason logged
   const lastLogged = new Map<string, string>(); // name → last message logged for a refusal to act
   let stopping = false;
+  let waitingForCache = false;
   let stopped: Promise<void> | undefined;
   let unsubscribe: (() => void) | undefined;
   const queueBusy = () => queue.size() > 0;
@@ -383,6 +384,18 @@ export function createController(options: ControllerOptions): Controller {
     if (!isLeader() && !dryRun) return 'done'; // re-queued when this replica starts leading
     const snapshot = store.snapshot(ctx.name);
     let csr = snapshot.csrs.get(name);
+    // Findings link requestors to pods: judge a pending CSR only once the pod cache is complete (a missing pod
+    // would otherwise look like a requestor without a pod). Re-queued when the store syncs.
+    if (csr && settings.approve && !snapshot.synced && !has(csr, 'Approved') && !has(csr, 'Denied')) {
+      if (!waitingForCache) {
+        waitingForCache = true;
+        say('waiting', {
+          why: 'the pod cache has not synced yet; pending CSRs are judged once it has',
+          context: ctx.name,
+        });
+      }
+      return 'retry';
+    }
     // Approve then sign in one go: the approve write returns the approved CSR.
     for (let step = 0; step < 3 && csr && ours(csr); step++) {
       const decision = await decide(csr, settings, snapshot.pods.values());

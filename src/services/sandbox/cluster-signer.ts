@@ -19,6 +19,7 @@ import {
   allowManyListeners,
   type Clients,
   clientsFor,
+  delay,
   describeError,
   listWatch,
   statusCode,
@@ -149,12 +150,19 @@ export async function startClusterSigner(cluster: SandboxClusterHandle, options:
     }
     busy.add(name);
     void (async () => {
+      let backoff = 200;
       do {
         dirty.delete(name);
         try {
           await handle(name);
         } catch (err) {
-          if (!options.signal.aborted) log(`${name}: ${describeError(err)}`);
+          if (options.signal.aborted) break;
+          // Transient (a dropped connection, an expired CA): retry with backoff, as the controller's rate-limited
+          // work queue does; handle() re-reads, so a request meanwhile issued, failed or deleted is left alone.
+          log(`${name}: ${describeError(err)}; retrying in ${backoff} ms`);
+          await delay(backoff, options.signal);
+          backoff = Math.min(backoff * 2, 30_000);
+          dirty.add(name);
         }
       } while (dirty.has(name) && !options.signal.aborted);
       busy.delete(name);

@@ -146,7 +146,7 @@ function fromHttp(code: number, body: KubeStatus | undefined, context?: string):
       base.message = `The API server${where(context)} is throttling requests (429); try again in a moment.`;
       break;
     case 'timeout':
-      base.message = `The API server${where(context)} timed out (${code}); try again in a moment.`;
+      base.message = `The API server${where(context)} timed out (${code}${serverMessage ? `: ${serverMessage}` : ''}); try again in a moment.`;
       break;
     case 'server':
       base.message = `The API server${where(context)} failed with ${code}${serverMessage ? ` (${serverMessage})` : ''}; try again later or check the control plane.`;

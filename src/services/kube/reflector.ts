@@ -94,14 +94,16 @@ export class Reflector {
       } catch (err) {
         if (signal.aborted) return;
         const error = toKubeError(err, this.options.context.name);
-        if (error.kind === 'gone' && this.expiredInARow < 3) {
+        // "Too large resource version" (504): the server is behind us, e.g. restored or replaced; relist.
+        const tooNew = error.kind === 'timeout' && /too large resource version/i.test(error.message);
+        if ((error.kind === 'gone' || tooNew) && this.expiredInARow < 3) {
           // 410 Expired / Gone: our resourceVersion is too old; relist now, diffing against what we delivered.
           this.expiredInARow++;
           this.sink.count('expired');
           this.resourceVersion = undefined;
           continue;
         }
-        if (error.kind === 'gone') this.resourceVersion = undefined;
+        if (error.kind === 'gone' || tooNew) this.resourceVersion = undefined;
         if (error.kind === 'not-found' && this.options.stopOnNotFound) {
           this.notFound = true;
           return;

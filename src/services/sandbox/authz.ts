@@ -160,8 +160,28 @@ function metadataOf(v: Record<string, unknown>): { name: string; namespace: stri
   return { name: str(md.name), namespace: str(md.namespace), labels };
 }
 
+// Parsed forms, by stored object: the store replaces an object on every write and never changes one in place, so a
+// decision only parses what changed since the last one.
+const parsedRoles = new WeakMap<object, Role | undefined>();
+const parsedBindings = new WeakMap<object, Binding | undefined>();
+
 function toRole(v: unknown): Role | undefined {
   if (!isRecord(v)) return undefined;
+  if (parsedRoles.has(v)) return parsedRoles.get(v);
+  const role = parseRole(v);
+  parsedRoles.set(v, role);
+  return role;
+}
+
+function toBinding(v: unknown): Binding | undefined {
+  if (!isRecord(v)) return undefined;
+  if (parsedBindings.has(v)) return parsedBindings.get(v);
+  const binding = parseBinding(v);
+  parsedBindings.set(v, binding);
+  return binding;
+}
+
+function parseRole(v: Record<string, unknown>): Role | undefined {
   const md = metadataOf(v);
   const rules = Array.isArray(v.rules) ? v.rules.map(toRule).filter((r): r is PolicyRule => r !== undefined) : [];
   const role: Role = { name: md.name, namespace: md.namespace, labels: md.labels, rules };
@@ -184,8 +204,8 @@ function toRole(v: unknown): Role | undefined {
   return role;
 }
 
-function toBinding(v: unknown): Binding | undefined {
-  if (!isRecord(v) || !isRecord(v.roleRef)) return undefined;
+function parseBinding(v: Record<string, unknown>): Binding | undefined {
+  if (!isRecord(v.roleRef)) return undefined;
   const md = metadataOf(v);
   const subjects = Array.isArray(v.subjects)
     ? v.subjects.filter(isRecord).map((s) => {
@@ -247,8 +267,8 @@ function describeSubject(s: Subject, bindingNamespace: string): string {
   return `${s.kind} ${JSON.stringify(s.name)}`;
 }
 
-function describeBinding(b: Binding, subject: Subject): string {
-  if (b.namespace) {
+function describeBinding(b: Binding, subject: Subject, clusterScoped: boolean): string {
+  if (!clusterScoped && b.namespace) {
     return `RoleBinding ${JSON.stringify(`${b.name}/${b.namespace}`)} of ${b.roleRef.kind} ${JSON.stringify(b.roleRef.name)} to ${describeSubject(subject, b.namespace)}`;
   }
   return `ClusterRoleBinding ${JSON.stringify(b.name)} of ${b.roleRef.kind} ${JSON.stringify(b.roleRef.name)} to ${describeSubject(subject, '')}`;
@@ -299,8 +319,7 @@ class RuleResolver {
     return this.source
       .list('clusterrolebindings')
       .map(toBinding)
-      .filter((b): b is Binding => b !== undefined)
-      .map(({ namespace: _ignored, ...b }) => b);
+      .filter((b): b is Binding => b !== undefined);
   }
 
   roleBindings(namespace: string): Binding[] {
@@ -323,7 +342,7 @@ class RuleResolver {
         errors.push(rules);
         continue;
       }
-      const description = describeBinding(b, subject);
+      const description = describeBinding(b, subject, true);
       for (const rule of rules) if (!visitor(description, rule)) return;
     }
     if (!namespace) return;
@@ -335,7 +354,7 @@ class RuleResolver {
         errors.push(rules);
         continue;
       }
-      const description = describeBinding(b, subject);
+      const description = describeBinding(b, subject, false);
       for (const rule of rules) if (!visitor(description, rule)) return;
     }
   }

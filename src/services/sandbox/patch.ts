@@ -92,7 +92,7 @@ export function applyPatch(
       return jsonPatch(target, patch);
     case 'strategic':
       if (!isObject(patch)) throw new PatchError(400, 'A strategic merge patch must be a JSON object.');
-      return strategicMerge(target, patch, '', { ...METADATA_MERGE_KEYS, ...mergeKeys }) ?? {};
+      return strategicMerge(clone(target), patch, '', { ...METADATA_MERGE_KEYS, ...mergeKeys }) ?? {};
     default:
       throw new PatchError(415, `Patch type ${String(type)} is not supported.`);
   }
@@ -295,7 +295,10 @@ function stripDirectives(v: unknown, path: string, keys: Readonly<Record<string,
   return r === undefined ? undefined : r;
 }
 
-/** Merges a map; returns undefined when the patch deletes it (`$patch: delete`). */
+/**
+ * Merges a map into `target`, which the caller owns (applyPatch clones the target once, so each level is changed in
+ * place); returns undefined when the patch deletes it (`$patch: delete`).
+ */
 function strategicMerge(
   target: unknown,
   patch: JsonObject,
@@ -307,7 +310,7 @@ function strategicMerge(
     throw new PatchError(400, `Unknown $patch directive ${JSON.stringify(directive)} at ${path || 'the top level'}.`);
   }
   if (directive === 'delete') return undefined;
-  let out: JsonObject = directive === 'replace' || !isObject(target) ? {} : clone(target);
+  let out: JsonObject = directive === 'replace' || !isObject(target) ? {} : target;
 
   const retain = patch[RETAIN_KEYS];
   if (retain !== undefined) {
@@ -363,7 +366,7 @@ function strategicList(
   const items = patch.filter(
     (item) => !(isObject(item) && item[DIRECTIVE] === 'replace' && Object.keys(item).length === 1),
   );
-  let out: unknown[] = replace ? [] : clone(target);
+  let out: unknown[] = replace ? [] : target;
 
   if (key === '') {
     // A merged list of scalars: a set union, keeping order.

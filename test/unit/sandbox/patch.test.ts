@@ -309,6 +309,27 @@ describe('strategic merge patch', () => {
     );
   });
 
+  it('never mutates the target, even when merging nested keyed lists', () => {
+    const pod = {
+      spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'E', value: '1' }] }] },
+      metadata: { finalizers: ['f'] },
+    };
+    const before = structuredClone(pod);
+    const out = applyPatch(
+      'strategic',
+      pod,
+      {
+        metadata: { finalizers: ['g'] },
+        spec: { containers: [{ name: 'a', image: 'y', env: [{ name: 'E', value: '2' }] }] },
+      },
+      strategicMergeKeysFor('pods'),
+    ) as typeof pod;
+    assert.deepEqual(pod, before);
+    assert.equal(out.spec.containers[0]?.env[0]?.value, '2');
+    out.spec.containers[0]?.env.push({ name: 'F', value: '3' });
+    assert.deepEqual(pod, before);
+  });
+
   it('equals a merge patch when there are no lists or directives', () => {
     const scalarMap = fc.dictionary(
       fc.string({ maxLength: 3 }).filter((k) => !k.startsWith('$')),

@@ -1,13 +1,28 @@
-// One-shot reads through the live store: start informers, wait for the first full sync (with a deadline), take
-// the snapshots, stop. Contexts that do not sync are reported on stderr and counted as failures.
+// One-shot reads through the live store: start informers, wait until each context has synced or has clearly
+// failed (unreachable, forbidden, or still failing after retries), with a deadline; take the snapshots, stop.
+// Contexts that do not sync are reported on stderr and counted as failures.
 import {
   type ClusterContext,
   type ClusterStoreOptions,
+  type ConnectionState,
   type ContextSnapshot,
   createClusterStore,
 } from '../../services/kube/index.js';
-import { oneSentence, warn } from './common.js';
 import { CliError } from '../cli-error.js';
+import { oneSentence, warn } from './common.js';
+
+function settled(snap: ContextSnapshot): boolean {
+  const c = snap.connection;
+  return (
+    snap.synced || c.phase === 'unreachable' || c.phase === 'forbidden' || (c.phase === 'retrying' && c.attempt >= 2)
+  );
+}
+
+function failureText(c: ConnectionState, ctxName: string, timeoutMs: number): string {
+  if (c.phase === 'retrying') return c.lastError;
+  if (c.phase === 'forbidden' || c.phase === 'unreachable') return c.message;
+  return `context ${ctxName} did not answer within ${Math.round(timeoutMs / 1000)}s`;
+}
 
 export async function snapshotsOf(
   contexts: ClusterContext[],
@@ -17,11 +32,24 @@ export async function snapshotsOf(
   const store = createClusterStore(contexts, {
     batchMs: 10,
     backoff: { initialMs: 200, maxMs: 2000 },
+    connectTimeoutMs: 5000,
     ...storeOptions,
   });
-  store.start();
   try {
-    await Promise.all(contexts.map((c) => store.whenSynced(c.name, timeoutMs)));
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (contexts.every((c) => settled(store.snapshot(c.name)))) finish();
+      };
+      const timer = setTimeout(() => finish(), timeoutMs);
+      const unsubscribe = store.subscribe(check);
+      function finish() {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }
+      store.start();
+      check();
+    });
     const snapshots: ContextSnapshot[] = [];
     let failures = 0;
     let lastMessage = '';
@@ -32,13 +60,7 @@ export async function snapshotsOf(
         continue;
       }
       failures++;
-      const c = snap.connection;
-      lastMessage =
-        c.phase === 'retrying'
-          ? c.lastError
-          : c.phase === 'forbidden' || c.phase === 'unreachable'
-            ? c.message
-            : `context ${ctx.name} did not answer within ${Math.round(timeoutMs / 1000)}s`;
+      lastMessage = failureText(snap.connection, ctx.name, timeoutMs);
       if (contexts.length > 1) warn(`error: context ${ctx.name}: ${oneSentence(lastMessage)}`);
     }
     if (contexts.length === 1 && failures === 1) throw new CliError(oneSentence(lastMessage));

@@ -27,6 +27,7 @@ export {
   approveAndSignCsr,
   decodeCsrOf,
   SIGNER_VALIDATION_FAILURE,
+  type SignRefusalReason,
   type SignOptions,
   type SignOutcome,
   signCsr,

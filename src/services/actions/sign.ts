@@ -28,6 +28,21 @@ import { approveWithAudit } from './approval.js';
 
 export const SIGNER_VALIDATION_FAILURE = 'SignerValidationFailure';
 
+/**
+ * `error.reason` of a `refused` result from signCsr / approveAndSignCsr. Denied, Failed and AlreadyIssued mean the
+ * CSR has moved on (nothing to retry); the others need a person (or a renewed CA).
+ */
+export type SignRefusalReason =
+  | 'Denied'
+  | 'Failed'
+  | 'AlreadyIssued'
+  | 'NotApproved'
+  | 'WrongSigner'
+  | 'CaExpired'
+  | 'BadRequest'
+  | 'FindingsFail'
+  | 'SignError';
+
 export interface SignOptions extends ActionContextOptions {
   ca: LoadedCa;
   /** The signerName this CA signs for (from the registry): a CSR for another signer is refused. Omit for a CA
@@ -55,7 +70,7 @@ export type SignOutcome =
       message: string;
     };
 
-function refusal(message: string, reason: string, context: string): KubeError {
+function refusal(message: string, reason: SignRefusalReason | PkiError['code'], context: string): KubeError {
   return { kind: 'refused', message, reason, context };
 }
 

@@ -88,6 +88,8 @@ test('unreachable cluster', async () => {
   assert.match(line, /unreachable|refused/i);
   const approve = oneLineError(await e.run(['approve', 'x', '--kubeconfig', file]));
   assert.match(approve, /unreachable|refused/i);
+  const health = oneLineError(await e.run(['health', '--kubeconfig', file]));
+  assert.match(health, /unreachable|refused/i);
 });
 
 test('usage errors and bad input are one line too', async () => {

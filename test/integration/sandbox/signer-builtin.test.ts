@@ -164,10 +164,10 @@ describe('cluster signer (kube-controller-manager)', () => {
   });
 });
 
-describe('builtinSigners: false', () => {
-  test('approved kubernetes.io requests stay unissued', async () => {
+describe('builtinSigners: false, signingDurationSeconds', () => {
+  test('approved kubernetes.io requests stay unissued without the signer; the signer caps durations', async () => {
     const stalled = await startSandbox({ clusters: ['east'], builtinSigners: false });
-    const live = await startSandbox({ clusters: ['east'] });
+    const live = await startSandbox({ clusters: ['east'], signingDurationSeconds: 3600 });
     try {
       const { csrPem } = await generateKeyAndCsr({ cn: 'jane' });
       const clients = [stalled, live].map((s) =>
@@ -187,6 +187,22 @@ describe('builtinSigners: false', () => {
       const c = await clients[0]!.readCertificateSigningRequest({ name: 'jane' });
       assert.ok(condition(c, 'Approved'));
       assert.equal(c.status?.certificate, undefined);
+
+      // The live one caps a longer request at its signing duration (1 h here), backdated 5 minutes.
+      await clients[1]!.createCertificateSigningRequest({
+        body: csrBody('long', csrPem, 'kubernetes.io/kube-apiserver-client', ['client auth'], 7200),
+      });
+      await approve(clients[1]!, 'long');
+      const long = await waitFor('the capped certificate', async () => {
+        const l = await clients[1]!.readCertificateSigningRequest({ name: 'long' });
+        return l.status?.certificate;
+      });
+      const text = openssl(['x509', '-in', '@c.pem', '-noout', '-startdate', '-enddate'], {
+        'c.pem': Buffer.from(long, 'base64').toString('utf8'),
+      });
+      const start = Date.parse(/notBefore=(.*)/.exec(text)![1]!);
+      const end = Date.parse(/notAfter=(.*)/.exec(text)![1]!);
+      assert.equal((end - start) / 1000, 3600 + 300);
     } finally {
       await Promise.all([stalled.stop(), live.stop()]);
     }

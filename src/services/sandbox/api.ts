@@ -45,7 +45,7 @@ import { decodeProtobufObject, ProtoError } from './proto.js';
 import { applyPatch, PatchError, patchTypeFromContentType, strategicMergeKeysFor } from './patch.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { type Entry, type KObject, Store, type StoreEvent } from './store.js';
+import { canonical, type Entry, type KObject, Store, type StoreEvent } from './store.js';
 import { asRecord, type Json, type StrategyContext } from './strategy.js';
 import { type IncludeObject, tableJson, tableRow } from './table.js';
 
@@ -725,7 +725,7 @@ export class ApiCore {
     if (errs.length) throw invalid(def.kind, def.group, name, errs);
     def.strategy.admitUpdate?.(obj, old, route.subresource, this.ctx(req));
     // A write that changes nothing keeps the resourceVersion and sends no event (etcd3 GuaranteedUpdate).
-    if (JSON.stringify(obj) === existing.json) return raw(200, existing.json);
+    if (JSON.stringify(canonical(obj)) === existing.json) return raw(200, existing.json);
     const entry = this.store.put(def.resource, obj, 'MODIFIED');
     return raw(200, entry.json);
   }

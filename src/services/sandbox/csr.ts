@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isAuthorizedForSigner } from './authz.js';
 import { countCertificates, parseAndVerifyCsr } from './der.js';
-import { type FieldError, field, forbidden, GoValue } from './errors.js';
+import { badRequest, type FieldError, field, forbidden, GoValue } from './errors.js';
 import { pemDecodeAll } from './pem.js';
 import type { KObject } from './store.js';
 import { asRecord, type Json, type Strategy, type StrategyContext } from './strategy.js';
@@ -99,13 +99,31 @@ export function validateSignerName(path: string, signerName: string): FieldError
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Decodes a []byte JSON field (base64); undefined when absent. Throws when it is not valid base64. */
-export function decodeBytes(v: unknown, path: string): Buffer | undefined {
+/** Decodes a []byte JSON field (base64); undefined when absent. Throws BytesError when it is not valid base64. */
+export function decodeBytes(v: unknown, _path: string): Buffer | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !B64.test(v) || v.length % 4 !== 0) {
-    throw new BytesError(`${path}: illegal base64 data`);
+  if (typeof v !== 'string') throw new BytesError('json: cannot unmarshal non-string into Go value of type []uint8');
+  if (!B64.test(v) || v.length % 4 !== 0) {
+    const bad = v.search(/[^A-Za-z0-9+/=]/);
+    const at = bad >= 0 ? bad : v.indexOf('=') >= 0 ? v.indexOf('=') : v.length - (v.length % 4);
+    throw new BytesError(`illegal base64 data at input byte ${at}`);
   }
   return Buffer.from(v, 'base64');
+}
+
+/** The 400 a typed decode failure gives: `CertificateSigningRequest in version "v1" cannot be handled as …`. */
+export function checkCsrBytes(obj: KObject): void {
+  try {
+    decodeBytes(asRecord(obj.spec)?.request, 'spec.request');
+    decodeBytes(asRecord(obj.status)?.certificate, 'status.certificate');
+  } catch (err) {
+    if (err instanceof BytesError) {
+      throw badRequest(
+        `CertificateSigningRequest in version "v1" cannot be handled as a CertificateSigningRequest: ${err.message}`,
+      );
+    }
+    throw err;
+  }
 }
 
 export class BytesError extends Error {}
@@ -327,6 +345,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 
 export const csrStrategy: Strategy = {
   prepareCreate(obj, ctx) {
+    checkCsrBytes(obj);
     const s = spec(obj);
     delete s.username;
     delete s.uid;
@@ -364,6 +383,7 @@ export const csrStrategy: Strategy = {
     }
   },
   prepareUpdate(obj, old, subresource) {
+    checkCsrBytes(obj);
     obj.spec = old.spec;
     if (subresource === 'approval') {
       populateConditionTimestamps(obj, old);

@@ -54,6 +54,37 @@ class Table {
 
 const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
 
+const META_ORDER = [
+  'name',
+  'generateName',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
+
+/** The object with the key order of the real server's JSON: kind, apiVersion, metadata (ObjectMeta order), rest. */
+export function canonical(obj: KObject): KObject {
+  const { kind, apiVersion, metadata, ...rest } = obj;
+  const meta: ObjectMeta = {};
+  for (const k of META_ORDER) if (metadata[k] !== undefined) meta[k] = metadata[k];
+  for (const [k, v] of Object.entries(metadata)) if (!(k in meta) && v !== undefined) meta[k] = v;
+  return {
+    ...(kind !== undefined ? { kind } : {}),
+    ...(apiVersion !== undefined ? { apiVersion } : {}),
+    metadata: meta,
+    ...rest,
+  };
+}
+
 export class Store {
   private rv: number;
   /** Continue tokens from before this resourceVersion get 410 Expired (set by expireHistory, like a compaction). */
@@ -101,10 +132,11 @@ export class Store {
   }
 
   /** Stores a new version (sets metadata.resourceVersion) and notifies watchers. */
-  put(resource: string, obj: KObject, type: 'ADDED' | 'MODIFIED'): Entry {
+  put(resource: string, input: KObject, type: 'ADDED' | 'MODIFIED'): Entry {
     const t = this.table(resource);
     const rv = ++this.rv;
-    obj.metadata.resourceVersion = String(rv);
+    input.metadata.resourceVersion = String(rv);
+    const obj = canonical(input);
     const namespace = obj.metadata.namespace ?? '';
     const name = obj.metadata.name ?? '';
     const key = keyOf(namespace, name);
@@ -124,9 +156,10 @@ export class Store {
   /** Bulk insert without history or notification (scale preloading). */
   preload(resource: string, objects: KObject[]): void {
     const t = this.table(resource);
-    for (const obj of objects) {
+    for (const input of objects) {
       const rv = ++this.rv;
-      obj.metadata.resourceVersion = String(rv);
+      input.metadata.resourceVersion = String(rv);
+      const obj = canonical(input);
       const namespace = obj.metadata.namespace ?? '';
       const name = obj.metadata.name ?? '';
       t.items.set(keyOf(namespace, name), { obj, json: JSON.stringify(obj), namespace, name, rv });

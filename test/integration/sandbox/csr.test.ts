@@ -149,6 +149,20 @@ describe('CSR create', () => {
     assert.deepEqual(details.causes[0]?.field, 'spec.request');
   });
 
+  it('400 for a request that is not base64, as a typed decode failure', async () => {
+    const body = {
+      ...csrObject('b64', pem),
+      spec: { request: 'not base64!', signerName: 'example.com/x', usages: ['client auth'] },
+    };
+    const { code, body: status } = await apiError(admin.createCertificateSigningRequest({ body }));
+    assert.equal(code, 400);
+    assert.equal(status.reason, 'BadRequest');
+    assert.equal(
+      status.message,
+      'CertificateSigningRequest in version "v1" cannot be handled as a CertificateSigningRequest: illegal base64 data at input byte 3',
+    );
+  });
+
   it('422 for a bad self-signature', async () => {
     const bad = makeCsrPem({ commonName: 'x', badSignature: true }).pem;
     const { code, body } = await apiError(admin.createCertificateSigningRequest({ body: csrObject('badsig', bad) }));
@@ -300,6 +314,12 @@ describe('CSR update, /approval and /status', () => {
     // an empty resourceVersion is an unconditional update
     stale.metadata = { ...stale.metadata, resourceVersion: undefined };
     await admin.replaceCertificateSigningRequest({ name: 'upd', body: stale });
+  });
+
+  it('an update that changes nothing keeps the resourceVersion', async () => {
+    const c = await create('noop');
+    const again = await admin.replaceCertificateSigningRequest({ name: 'noop', body: c });
+    assert.equal(again.metadata?.resourceVersion, c.metadata?.resourceVersion);
   });
 
   it('PUT to a missing name is 404', async () => {

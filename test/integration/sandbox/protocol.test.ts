@@ -141,6 +141,21 @@ describe('bad input', () => {
     await stillServing();
   });
 
+  it('serves JSON in the real key order (kind, apiVersion, metadata first)', async () => {
+    const created = await raw('POST', CSRS, {
+      body: JSON.stringify({
+        spec: { signerName: 'example.com/x', usages: ['client auth'], request: Buffer.from(pem).toString('base64') },
+        metadata: { name: 'ordered' },
+      }),
+      contentType: 'application/json',
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.match(
+      created.text,
+      /^\{"kind":"CertificateSigningRequest","apiVersion":"certificates\.k8s\.io\/v1","metadata":\{"name":"ordered","uid":/,
+    );
+  });
+
   it('400 for a bad URL escape', async () => {
     assertStatus(await raw('GET', `${CSRS}/%E0%A4%A`), 400, 'BadRequest');
     await stillServing();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Controller, createController } from '../../../src/services/controller/controller.js';
+import { approveCsr } from '../../../src/services/kube/index.js';
 import { DEFAULT_POLICY } from '../../../src/services/policy/index.js';
 import {
   conditionTypes,
@@ -118,6 +119,16 @@ describe('controller: two replicas on the calico rollout', () => {
         assert.deepEqual(conditionTypes(csr), [], `${csr.metadata?.name} (${csr.spec.signerName}) was touched`);
       }
     }
+
+    // deploy/rbac.yaml holds: the controller's service account may not approve for another signer.
+    const other = hostile.find((c) => c.spec.signerName !== SIGNER);
+    assert.ok(other);
+    const attempt = await approveCsr(env.controllerContext(), other.metadata?.name ?? '', {
+      reason: 'Test',
+      message: 'test',
+    });
+    assert.equal(attempt.ok, false);
+    if (!attempt.ok) assert.equal(attempt.error.kind, 'forbidden', attempt.error.message);
   });
 
   it('hands over within the lease duration when the leader stops renewing, and issues no CSR twice', async () => {

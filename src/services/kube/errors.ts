@@ -39,6 +39,14 @@ export class KubeTimeoutError extends Error {
   }
 }
 
+/** Thrown by the transport when the kubeconfig user's credentials could not be obtained (exec plugin, token file…). */
+export class KubeCredentialsError extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+    this.name = 'KubeCredentialsError';
+  }
+}
+
 export function ok<T>(value: T): KubeResult<T> {
   return { ok: true, value };
 }
@@ -198,6 +206,13 @@ function errorCode(err: unknown): string | undefined {
 /** Maps any thrown value from a Kubernetes call to a KubeError (never throws). */
 export function toKubeError(err: unknown, context?: string): KubeError {
   if (err instanceof KubeHttpError) return fromHttp(err.status, err.body, context);
+  if (err instanceof KubeCredentialsError) {
+    return {
+      kind: 'unauthorized',
+      message: `Getting credentials${where(context)} failed (${terminalSafe(trimPeriod(err.detail), { maxLength: 300 })}); check the kubeconfig user's exec plugin, token or certificate files.`,
+      ...(context ? { context } : {}),
+    };
+  }
   if (err instanceof KubeTimeoutError) {
     return {
       kind: 'timeout',

@@ -5,7 +5,7 @@
 import { Agent, type RequestOptions, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { ClusterContext } from './api-types.js';
-import { KubeHttpError, type KubeStatus, KubeTimeoutError } from './errors.js';
+import { KubeCredentialsError, KubeHttpError, type KubeStatus, KubeTimeoutError } from './errors.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -35,7 +35,12 @@ function identityOf(o: RequestOptions): string {
 /** Request options for this context: auth headers fresh every time, the TLS agent reused while its identity holds. */
 async function requestOptions(ctx: ClusterContext): Promise<RequestOptions> {
   const opts: RequestOptions = {};
-  await ctx.kubeConfig.applyToHTTPSOptions(opts);
+  try {
+    await ctx.kubeConfig.applyToHTTPSOptions(opts);
+  } catch (err) {
+    // An exec plugin, token file or OIDC refresh failed before any request was made.
+    throw new KubeCredentialsError(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
+  }
   const theirs = opts.agent;
   // client-node builds a fresh agent per call; keep one keep-alive agent per context instead (same TLS material).
   // No socket cap: every watch holds a socket for minutes, and a cap would queue requests behind them.

@@ -133,6 +133,23 @@ describe('transport', () => {
     });
   });
 
+  it('reports a failing exec credential plugin as one sentence', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: ctx.server, skipTLSVerify: true }],
+      users: [
+        { name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'no-such-plugin') } },
+      ],
+      contexts: [{ name: 'exec', cluster: 'c', user: 'u' }],
+      currentContext: 'exec',
+    });
+    const exec: ClusterContext = { name: 'exec', server: ctx.server, cluster: 'c', user: 'u', kubeConfig };
+    await assert.rejects(requestJson(exec, { path: '/missing', timeoutMs: 2000 }), (err: unknown) => {
+      const e = toKubeError(err, 'exec');
+      return e.kind === 'unauthorized' && /^Getting credentials in context exec failed/.test(e.message);
+    });
+  });
+
   it('parses a watch stream whose lines arrive split across chunks', async () => {
     const events: WatchEvent[] = [];
     let opened = false;

@@ -95,6 +95,53 @@ describe('kubectl and the sandbox RBAC / PATCH', async () => {
     assert.equal(await ok(['get', 'csr', name, '-o', 'jsonpath={.spec.signerName}']), 'example.com/serving');
   });
 
+  it('kubectl apply twice: the three-way strategic merge patch removes, merges, replaces', {
+    skip: !hasKubectl && 'kubectl is not on PATH',
+  }, async () => {
+    const file = join(dir, 'applied.yaml');
+    const manifest = (image: string, tier: string, env: string, sidecar: boolean, verbs: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: applied
+  namespace: default
+  labels: {app: web, tier: ${tier}}
+spec:
+  containers:
+  - name: app
+    image: ${image}
+    env: ${env}
+${sidecar ? '  - name: side\n    image: side:1\n' : ''}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: applied
+rules:
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ${verbs}
+`;
+    writeFileSync(file, manifest('app:1', 'a', '[{name: A, value: "1"}, {name: B, value: "2"}]', true, '["get"]'));
+    await ok(['apply', '-f', file]);
+    writeFileSync(
+      file,
+      manifest('app:2', 'b', '[{name: A, value: "1"}, {name: C, value: "3"}]', false, '["get", "list"]'),
+    );
+    assert.equal(
+      await ok(['apply', '-f', file]),
+      'pod/applied configured\nclusterrole.rbac.authorization.k8s.io/applied configured',
+    );
+    const pod = JSON.parse(await ok(['get', 'pod', 'applied', '-n', 'default', '-o', 'json'])) as {
+      metadata: { labels: Record<string, string> };
+      spec: { containers: { name: string; image: string; env?: { name: string }[] }[] };
+    };
+    assert.deepEqual(pod.metadata.labels, { app: 'web', tier: 'b' });
+    assert.deepEqual(
+      pod.spec.containers.map((c) => [c.name, c.image, (c.env ?? []).map((e) => e.name)]),
+      [['app', 'app:2', ['A', 'C']]],
+    );
+    assert.equal(await ok(['get', 'clusterrole', 'applied', '-o', 'jsonpath={.rules[0].verbs}']), '["get","list"]');
+  });
+
   it('grants approve for one signer through a ClusterRole manifest and kubectl create clusterrolebinding', {
     skip: !hasKubectl && 'kubectl is not on PATH',
   }, async () => {

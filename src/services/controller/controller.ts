@@ -448,6 +448,8 @@ export function createController(options: ControllerOptions): Controller {
           for (const name of change.deleted.csrs ?? []) {
             leftFor.delete(name);
             lastLogged.delete(name);
+            // Forget what this replica issued once the CSR is gone (bounded memory in long runs).
+            for (const [uid, issuedName] of issuedHere) if (issuedName === name) issuedHere.delete(uid);
           }
           if (change.upserted.pods?.length) podsChanged = true;
           if (change.synced) enqueueAll();

@@ -14,6 +14,7 @@ import {
   type UserInfo,
 } from '../../../src/services/sandbox/authz.js';
 import { bootstrapRbacObjects, type SandboxUserSpec } from '../../../src/services/sandbox/rbac-bootstrap.js';
+import { missingRights } from '../../../src/services/sandbox/rbac-strategy.js';
 
 type Kind = 'clusterroles' | 'clusterrolebindings' | 'roles' | 'rolebindings';
 const KIND_OF: Record<string, Kind> = {
@@ -417,6 +418,66 @@ describe('reviews, impersonation and messages', () => {
     assert.equal(
       forbiddenDetail(req(user('bob'), 'get', 'pods', { apiGroup: '', namespace: 'ns' })),
       'User "bob" cannot get resource "pods" in API group "" in the namespace "ns"',
+    );
+  });
+});
+
+describe('missingRights (escalation check)', () => {
+  const s = store([
+    clusterRole('mixed', [
+      { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] },
+      { verbs: ['approve'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['a.io/x'] },
+      { verbs: ['get'], nonResourceURLs: ['/logs/*'] },
+    ]),
+    binding('ClusterRoleBinding', 'mixed', 'mixed', [{ kind: 'User', name: 'bob' }]),
+  ]);
+  const authz = createRbacAuthorizer(s.source);
+  const bob = user('bob');
+
+  it('finds nothing missing for rules the user holds, including narrower names and URLs', () => {
+    assert.deepEqual(missingRights(authz, bob, [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }], ''), []);
+    assert.deepEqual(
+      missingRights(
+        authz,
+        bob,
+        [{ verbs: ['get'], apiGroups: [''], resources: ['pods'], resourceNames: ['web'] }],
+        'default',
+      ),
+      [],
+    );
+    assert.deepEqual(missingRights(authz, bob, [{ verbs: ['get'], nonResourceURLs: ['/logs/today'] }], ''), []);
+  });
+
+  it('treats a wildcard in the new rule as a wildcard the user must hold', () => {
+    assert.deepEqual(missingRights(authz, bob, [{ verbs: ['*'], apiGroups: [''], resources: ['pods'] }], ''), [
+      { verbs: ['*'], apiGroups: [''], resources: ['pods'] },
+    ]);
+    assert.deepEqual(
+      missingRights(
+        authz,
+        bob,
+        [{ verbs: ['approve'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['a.io/*'] }],
+        '',
+      ),
+      [{ verbs: ['approve'], apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['a.io/*'] }],
+    );
+    // Only the verbs not held are reported, merged into one rule.
+    assert.deepEqual(
+      missingRights(authz, bob, [{ verbs: ['get', 'watch', 'delete'], apiGroups: [''], resources: ['pods'] }], ''),
+      [{ verbs: ['watch', 'delete'], apiGroups: [''], resources: ['pods'] }],
+    );
+  });
+
+  it('holds everything through cluster-admin', () => {
+    const all = createRbacAuthorizer(store(bootstrapRbacObjects(DEFAULT_USERS)).source);
+    assert.deepEqual(
+      missingRights(
+        all,
+        user('admin'),
+        [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], nonResourceURLs: [] }],
+        '',
+      ),
+      [],
     );
   });
 });

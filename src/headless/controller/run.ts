@@ -240,7 +240,11 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
   let stopping = false;
   const done = new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal: stop waiting for the in-flight write (the lease then expires instead).
+        process.stderr.write(`${signal} again: exiting without waiting.\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
       stopping = true;
       event('signal', { name: signal });
       void (async () => {

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { ApiCore, type ApiResponse } from './api.js';
+import { ApiCore, type ApiResponse, type JsonResponse } from './api.js';
 import type { UserInfo } from './authz.js';
 import { type ClusterCa, createClusterCa, type IssuedCert, issueCert } from './ca.js';
 import type { SandboxClusterHandle } from './scenarios/types.js';
@@ -179,14 +179,22 @@ export class SandboxCluster implements SandboxClusterHandle {
   /** In-process request as `user` (works while paused): e.g. createAs(user, '/apis/…/certificatesigningrequests', csr). */
   async createAs(user: UserInfo, resourcePath: string, object: unknown): Promise<KObject> {
     const response = await this.requestAs(user, 'POST', resourcePath, object);
-    if (response.kind !== 'json') throw new Error('unexpected watch response');
     const body = JSON.parse(response.body) as KObject & { kind?: string; message?: string };
     if (response.code >= 300) throw new Error(body.message ?? `request failed with ${response.code}`);
     return body;
   }
 
-  /** In-process request through the whole pipeline (authorization, validation, admission, storage). */
-  requestAs(user: UserInfo, method: string, pathWithQuery: string, body?: unknown): Promise<ApiResponse> {
+  /**
+   * In-process request through the whole pipeline (authorization, validation, admission, storage); works while
+   * paused. Returns the status code and the JSON body text; watches need HTTP.
+   */
+  async requestAs(user: UserInfo, method: string, pathWithQuery: string, body?: unknown): Promise<JsonResponse> {
+    const response = await this.request(user, method, pathWithQuery, body);
+    if (response.kind !== 'json') throw new Error('Watches are not available in-process; watch over HTTPS instead.');
+    return response;
+  }
+
+  private request(user: UserInfo, method: string, pathWithQuery: string, body?: unknown): Promise<ApiResponse> {
     const url = new URL(pathWithQuery, 'https://sandbox');
     const req: Parameters<ApiCore['handle']>[0] = {
       user: { ...user, groups: [...new Set([...user.groups, 'system:authenticated'])] },

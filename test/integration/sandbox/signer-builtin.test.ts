@@ -208,3 +208,40 @@ describe('builtinSigners: false, signingDurationSeconds', () => {
     }
   });
 });
+
+describe('cluster signer across an outage', () => {
+  test('relists after 410 Expired and signs what was approved while it was away', async () => {
+    const sandbox = await startSandbox({ clusters: ['east'] });
+    try {
+      const cluster = sandbox.cluster('east');
+      const admin = { name: 'admin', groups: ['system:masters'] };
+      await cluster.pause();
+      const { csrPem } = await generateKeyAndCsr({ cn: 'jane' });
+      const created = await cluster.createAs(
+        admin,
+        '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+        csrBody('during-outage', csrPem, 'kubernetes.io/kube-apiserver-client', ['client auth'], 600),
+      );
+      const approved = {
+        ...created,
+        status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'approved offline' }] },
+      };
+      const response = await cluster.requestAs(
+        admin,
+        'PUT',
+        '/apis/certificates.k8s.io/v1/certificatesigningrequests/during-outage/approval',
+        approved,
+      );
+      assert.ok(response.kind === 'json' && response.code < 300, 'the approval is accepted');
+      cluster.expireWatchHistory();
+      await cluster.resume();
+      const certs = cluster.kubeConfigFor('admin', ['system:masters']).makeApiClient(CertificatesV1Api);
+      await waitFor('the signer to relist and issue', async () => {
+        const c = await certs.readCertificateSigningRequest({ name: 'during-outage' });
+        return !!c.status?.certificate;
+      });
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});

@@ -738,6 +738,7 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
     list: () => op.core.listNamespacedPod({ namespace: CALICO_NAMESPACE }),
     signal,
     log,
+    onList: () => pods.clear(),
     onEvent(type, pod) {
       const name = pod.metadata?.name ?? '';
       if (type === 'DELETED') pods.delete(name);

@@ -158,6 +158,8 @@ export interface ListWatchOptions<T extends KubeObject> {
   query?: Record<string, string>;
   /** Called with every object of the initial list as ADDED (with `initial` true), then every change. */
   onEvent: (type: WatchEventType, obj: T, initial: boolean) => void;
+  /** Called before the items of every list (the first and each relist after 410) are delivered. */
+  onList?: () => void;
   signal: AbortSignal;
   log?: (line: string) => void;
 }
@@ -183,6 +185,7 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
   const relist = async (): Promise<void> => {
     const result = await list();
     resourceVersion = result.metadata?.resourceVersion ?? '';
+    options.onList?.();
     for (const item of result.items) onEvent('ADDED', item, true);
   };
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   CertificatesV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
@@ -258,6 +259,41 @@ describe('sandbox PATCH and deletecollection', () => {
       ],
     );
     await core.deleteNamespacedPod({ name, namespace: ns });
+  });
+
+  it('deletecollection by label selector for pods, secrets, configmaps and leases, within the namespace', async () => {
+    const kc = sandbox.clusters[0]?.kubeConfigFor('admin', ['system:masters']);
+    assert.ok(kc);
+    const coord = kc.makeApiClient(CoordinationV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'dc-other' } } });
+    for (const ns of ['default', 'dc-other']) {
+      for (const [i, doomed] of [
+        [1, 'yes'],
+        [2, 'no'],
+      ] as const) {
+        const metadata = { name: `dc-${i}`, labels: { doomed } };
+        await core.createNamespacedPod({
+          namespace: ns,
+          body: { metadata, spec: { containers: [{ name: 'c', image: 'i' }] } },
+        });
+        await core.createNamespacedSecret({ namespace: ns, body: { metadata, stringData: { a: 'b' } } });
+        await core.createNamespacedConfigMap({ namespace: ns, body: { metadata, data: { a: 'b' } } });
+        await coord.createNamespacedLease({ namespace: ns, body: { metadata, spec: { holderIdentity: 'x' } } });
+      }
+    }
+    await core.deleteCollectionNamespacedPod({ namespace: 'default', labelSelector: 'doomed=yes' });
+    await core.deleteCollectionNamespacedSecret({ namespace: 'default', labelSelector: 'doomed=yes' });
+    await core.deleteCollectionNamespacedConfigMap({ namespace: 'default', labelSelector: 'doomed=yes' });
+    await coord.deleteCollectionNamespacedLease({ namespace: 'default', labelSelector: 'doomed=yes' });
+    const names = async (ns: string) =>
+      [
+        ...(await core.listNamespacedPod({ namespace: ns, labelSelector: 'doomed' })).items,
+        ...(await core.listNamespacedSecret({ namespace: ns, labelSelector: 'doomed' })).items,
+        ...(await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'doomed' })).items,
+        ...(await coord.listNamespacedLease({ namespace: ns, labelSelector: 'doomed' })).items,
+      ].map((o) => o.metadata?.name);
+    assert.deepEqual(await names('default'), ['dc-2', 'dc-2', 'dc-2', 'dc-2']);
+    assert.deepEqual(await names('dc-other'), ['dc-1', 'dc-2', 'dc-1', 'dc-2', 'dc-1', 'dc-2', 'dc-1', 'dc-2']);
   });
 
   it('deletecollection by spec.signerName leaves the other CSRs alone', async () => {

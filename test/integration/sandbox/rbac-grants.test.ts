@@ -10,6 +10,7 @@ import {
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
+  Watch,
 } from '@kubernetes/client-node';
 import { type Sandbox, startSandbox } from '../../../src/services/sandbox/index.js';
 import { certificatePem, csrBody, errorBody, statusOf, waitFor } from './rbac-patch-helpers.js';
@@ -234,6 +235,37 @@ describe('sandbox RBAC', () => {
       refused.message,
       'configmaps is forbidden: User "system:serviceaccount:team-b:reader" cannot list resource "configmaps" in API group "" in the namespace "team-a"',
     );
+  });
+
+  it('serves watch on RBAC objects: ADDED, MODIFIED and DELETED bindings', async () => {
+    const kc = sandbox.clusters[0]?.kubeConfigFor('admin', ['system:masters']);
+    assert.ok(kc);
+    const events: string[] = [];
+    const list = await adminRbac.listClusterRoleBinding();
+    const controller = await new Watch(kc).watch(
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      { resourceVersion: list.metadata?.resourceVersion },
+      (phase, obj: { metadata?: { name?: string } }) => events.push(`${phase} ${obj.metadata?.name}`),
+      () => {},
+    );
+    try {
+      await adminRbac.createClusterRoleBinding({
+        body: {
+          metadata: { name: 'watched' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'w' }],
+        },
+      });
+      await adminRbac.patchClusterRoleBinding(
+        { name: 'watched', body: { metadata: { labels: { watched: 'yes' } } } },
+        merge,
+      );
+      await adminRbac.deleteClusterRoleBinding({ name: 'watched' });
+      await waitFor('three watch events', async () => events.length >= 3);
+      assert.deepEqual(events, ['ADDED watched', 'MODIFIED watched', 'DELETED watched']);
+    } finally {
+      controller.abort();
+    }
   });
 
   it('answers SelfSubjectAccessReviews from the same rules, with RBAC reasons', async () => {

@@ -26,7 +26,8 @@ export function toJson(value: unknown): string {
 }
 
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
+  // YAML 1.1 quoting and unindented sequences, as kubectl (go-yaml) prints them.
+  return stringify(value, { lineWidth: 0, indentSeq: false, version: '1.1' });
 }
 
 /** kubectl wraps several objects in a `List`. */

@@ -139,12 +139,10 @@ describe('calico-rollout scenario', () => {
       const sa = pod.spec!.serviceAccountName!;
       assert.equal(csr.spec.username, `system:serviceaccount:${NS}:${sa}`);
       assert.ok(csr.spec.groups?.includes(`system:serviceaccounts:${NS}`));
-      // spec.extra comes from the authenticated user: the pod's name and uid when the server honours the
-      // provisioner's self-impersonation, nothing otherwise (never anything else).
-      if (csr.spec.extra) {
-        assert.deepEqual(csr.spec.extra['authentication.kubernetes.io/pod-name'], [podName]);
-        assert.deepEqual(csr.spec.extra['authentication.kubernetes.io/pod-uid'], [pod.metadata!.uid]);
-      }
+      // spec.extra comes from the authenticated user: the provisioner impersonates its own service account with
+      // the pod's name and uid, as a bound token would carry them.
+      assert.deepEqual(csr.spec.extra?.['authentication.kubernetes.io/pod-name'], [podName]);
+      assert.deepEqual(csr.spec.extra?.['authentication.kubernetes.io/pod-uid'], [pod.metadata!.uid]);
       assert.equal(csr.spec.signerName, SIGNER);
       assert.deepEqual([...(csr.spec.usages ?? [])].sort(), [...CALICO_USAGES].sort());
       const text = openssl(['req', '-in', '@r.pem', '-noout', '-text'], {

@@ -146,7 +146,19 @@ function push(map: Map<string, V1CertificateSigningRequest[]>, key: string, csr:
   else map.set(key, [csr]);
 }
 
+// Snapshot maps are immutable, so an index built for one stays valid for as long as that map is in use.
+const indexCache = new WeakMap<ReadonlyMap<string, V1CertificateSigningRequest>, CsrIndex>();
+
 function indexCsrs(csrs: ReadonlyMap<string, V1CertificateSigningRequest>): CsrIndex {
+  let index = indexCache.get(csrs);
+  if (!index) {
+    index = buildIndex(csrs);
+    indexCache.set(csrs, index);
+  }
+  return index;
+}
+
+function buildIndex(csrs: ReadonlyMap<string, V1CertificateSigningRequest>): CsrIndex {
   const index: CsrIndex = {
     byUid: new Map(),
     byPodKey: new Map(),

@@ -243,7 +243,13 @@ export function registerKubeCommands(program: Command): void {
         .option('--wait', 'wait until the certificate is issued (Denied or Failed → non-zero exit)')
         .option('--timeout <duration>', 'how long --wait waits', '5m')
         .option('--out-dir <dir>', 'where to write key, CSR and certificate', '.')
-        .option('--file-prefix <prefix>', 'file names <prefix>-key.pem, <prefix>.csr, <prefix>.crt', 'server'),
+        .option('--file-prefix <prefix>', 'file names <prefix>-key.pem, <prefix>.csr, <prefix>.crt', 'server')
+        .addOption(
+          new Option(
+            '--dry-run <strategy>',
+            'client: write key and CSR, print the object instead of creating it',
+          ).choices(['none', 'client']),
+        ),
     ),
     ['json', 'yaml', 'name'],
   ).action(async (opts) => {

@@ -6,7 +6,15 @@ import { CliError } from '../cli-error.js';
 import { csrWire } from '../output/csr.js';
 import { parseDurationSeconds } from '../output/duration.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
-import { contextFrom, type KubeCliOptions, type OutputCliOptions, out, readLocalFile, unwrap } from './common.js';
+import {
+  contextFrom,
+  isClientDryRun,
+  type KubeCliOptions,
+  type OutputCliOptions,
+  out,
+  readLocalFile,
+  unwrap,
+} from './common.js';
 
 export interface RequestCliOptions extends KubeCliOptions, OutputCliOptions {
   cn?: string;
@@ -22,6 +30,7 @@ export interface RequestCliOptions extends KubeCliOptions, OutputCliOptions {
   timeout?: string;
   outDir: string;
   filePrefix?: string;
+  dryRun?: string;
 }
 
 function seconds(text: string | undefined, flag: string): number | undefined {
@@ -59,6 +68,7 @@ export async function runRequest(opts: RequestCliOptions): Promise<void> {
       outDir: opts.outDir,
       ...(opts.filePrefix ? { filePrefix: opts.filePrefix } : {}),
       wait: !!opts.wait,
+      dryRun: isClientDryRun(opts.dryRun),
       timeoutMs: timeoutSeconds * 1000,
       onCreated: (csr) => {
         const name = terminalSafe(csr.metadata?.name ?? '');
@@ -68,6 +78,13 @@ export async function runRequest(opts: RequestCliOptions): Promise<void> {
       },
     }),
   );
+  if (isClientDryRun(opts.dryRun)) {
+    const data = csrWire(result.csr);
+    if (format === 'json') out(toJson(data));
+    else if (format === 'yaml' || format === 'table') out(toYaml(data));
+    else out(`certificatesigningrequest.certificates.k8s.io/${terminalSafe(result.name)}\n`);
+    return;
+  }
   if (table) {
     if (result.keyFile) out(`key: ${terminalSafe(result.keyFile)} (0600)\n`);
     if (result.csrFile) out(`request: ${terminalSafe(result.csrFile)}\n`);

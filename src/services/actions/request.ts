@@ -42,6 +42,8 @@ export interface RequestCertificateOptions {
   wait?: boolean;
   /** @default 300000 */
   timeoutMs?: number;
+  /** Make the key and CSR files and return the object without creating it (kubectl's --dry-run=client). */
+  dryRun?: boolean;
   /** Called once the CSR object exists (e.g. to print its name before waiting). */
   onCreated?: (csr: V1CertificateSigningRequest) => void;
 }
@@ -172,6 +174,7 @@ export async function requestCertificate(
       ...(options.expirationSeconds !== undefined ? { expirationSeconds: options.expirationSeconds } : {}),
     },
   };
+  if (options.dryRun) return { ok: true, value: { csr: body, name: options.name ?? '', ...written } };
   const created = await createCsr(ctx, body);
   if (!created.ok) return created;
   const name = created.value.metadata?.name ?? options.name ?? '';

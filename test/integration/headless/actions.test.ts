@@ -202,3 +202,20 @@ test('request --wait reports a denial with its reason; kubeconfig needs an issue
   });
   assert.ok(!kc.ok && kc.error.reason === 'NotIssued');
 });
+
+test('request with dryRun writes key and CSR and creates nothing', async () => {
+  const out = join(dir, 'dry');
+  const r = await requestCertificate(ctx, {
+    cn: 'dry.example',
+    signerName: SIGNER,
+    name: 'dry-1',
+    outDir: out,
+    dryRun: true,
+  });
+  assert.ok(r.ok);
+  assert.equal(r.value.csr.spec?.signerName, SIGNER);
+  assert.match(Buffer.from(r.value.csr.spec?.request ?? '', 'base64').toString(), /BEGIN CERTIFICATE REQUEST/);
+  assert.equal(statSync(join(out, 'server-key.pem')).mode & 0o777, 0o600);
+  const signed = await signCsr(ctx, 'dry-1', { ca, audit });
+  assert.equal(signed.ok ? 'ok' : signed.error.kind, 'not-found');
+});

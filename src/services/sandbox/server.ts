@@ -84,8 +84,14 @@ export class Transport {
       socket.on('close', () => this.sockets.delete(socket));
     });
     server.on('tlsClientError', () => {});
-    server.on('clientError', (_err, socket) => {
-      socket.destroy();
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Unparsable HTTP: answer 400 with a Status, as the real server's net/http does, then close.
+      if (err.code !== 'ECONNRESET' && socket.writable) {
+        const body = JSON.stringify(badRequestStatus(`malformed HTTP request: ${err.message}`));
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      } else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -196,6 +202,10 @@ export class Transport {
       onClose: (cb) => closeCallbacks.push(cb),
     });
   }
+}
+
+function badRequestStatus(message: string): unknown {
+  return new ApiError(400, 'BadRequest', message).toStatus();
 }
 
 function tooLarge(): ApiError {

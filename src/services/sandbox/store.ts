@@ -189,7 +189,13 @@ export class Store {
       const dropped = t.history.splice(0, t.history.length - this.historySize);
       t.horizon = dropped[dropped.length - 1]?.rv ?? t.horizon;
     }
-    for (const l of t.listeners) l(event);
+    for (const l of t.listeners) {
+      try {
+        l(event);
+      } catch {
+        // one broken watcher must not fail the write or starve the others
+      }
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   type Authorizer,
   createRbacAuthorizer,
   forbiddenDetail,
+  nameFromFieldSelector,
   type RbacSource,
   type RequestAttributes,
   rulesForUser,
@@ -303,7 +304,8 @@ export class ApiCore {
     let verb: string;
     switch (method) {
       case 'GET':
-        verb = name ? 'get' : isWatch ? 'watch' : 'list';
+        // As the apiserver's RequestInfoFactory: the legacy /watch/ prefix is a watch even with a name.
+        verb = watchPrefix ? 'watch' : name ? 'get' : isWatch ? 'watch' : 'list';
         break;
       case 'POST':
         verb = 'create';
@@ -331,6 +333,11 @@ export class ApiCore {
     if (subresource) attrs.subresource = subresource;
     if (namespace !== undefined) attrs.namespace = namespace;
     if (name) attrs.name = name;
+    else if (verb === 'list' || verb === 'watch') {
+      // A list or watch of one object by field selector carries its name, so resourceNames rules apply.
+      const byName = nameFromFieldSelector(req.query.get('fieldSelector') ?? '');
+      if (byName) attrs.name = byName;
+    }
     this.authorize(attrs, resource, group, name);
 
     const def = findResource(group, version, resource);

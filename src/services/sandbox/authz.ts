@@ -420,6 +420,21 @@ export function rulesForUser(
   return { resourceRules, nonResourceRules, incomplete: errors.length > 0, evaluationError: errors.join(', ') };
 }
 
+/**
+ * The object name a list or watch request is limited to by `fieldSelector=metadata.name=NAME`
+ * (RequestInfoFactory's RequiresExactMatch), or undefined. Names that are not valid path segments are ignored.
+ */
+export function nameFromFieldSelector(selector: string): string | undefined {
+  for (const term of selector.split(',')) {
+    const m = /^\s*metadata\.name\s*==?\s*(.*?)\s*$/.exec(term);
+    if (!m || m[1] === undefined) continue;
+    const name = m[1];
+    if (name === '' || name === '.' || name === '..' || /[/%]/.test(name)) return undefined;
+    return name;
+  }
+  return undefined;
+}
+
 /** `User "bob" cannot update resource "certificatesigningrequests/approval" in API group "certificates.k8s.io" at the cluster scope` */
 export function forbiddenDetail(a: RequestAttributes): string {
   if (!a.resourceRequest) return `User "${a.user.name}" cannot ${a.verb} path "${a.path}"`;

@@ -237,6 +237,44 @@ describe('sandbox RBAC', () => {
     );
   });
 
+  it('applies resourceNames rules to a list or watch limited by metadata.name', async () => {
+    const mine = await newCsr('example.com/serving');
+    const other = await newCsr('example.com/serving');
+    await adminRbac.createClusterRole({
+      body: {
+        metadata: { name: 'one-csr' },
+        rules: [
+          {
+            apiGroups: ['certificates.k8s.io'],
+            resources: ['certificatesigningrequests'],
+            resourceNames: [mine],
+            verbs: ['get', 'list', 'watch'],
+          },
+        ],
+      },
+    });
+    await adminRbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: 'gina-one-csr' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'one-csr' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'gina' }],
+      },
+    });
+    const gina = clients('gina');
+    const listed = await gina.certs.listCertificateSigningRequest({ fieldSelector: `metadata.name=${mine}` });
+    assert.deepEqual(
+      listed.items.map((c) => c.metadata?.name),
+      [mine],
+    );
+    await gina.certs.readCertificateSigningRequest({ name: mine });
+    assert.equal(
+      await statusOf(gina.certs.listCertificateSigningRequest({ fieldSelector: `metadata.name=${other}` })),
+      403,
+    );
+    assert.equal(await statusOf(gina.certs.listCertificateSigningRequest()), 403);
+    assert.equal(await statusOf(gina.certs.readCertificateSigningRequest({ name: other })), 403);
+  });
+
   it('serves watch on RBAC objects: ADDED, MODIFIED and DELETED bindings', async () => {
     const kc = sandbox.clusters[0]?.kubeConfigFor('admin', ['system:masters']);
     assert.ok(kc);

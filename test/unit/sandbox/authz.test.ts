@@ -6,6 +6,7 @@ import {
   forbiddenDetail,
   impersonationFromHeaders,
   isAuthorizedForSigner,
+  nameFromFieldSelector,
   type RbacSource,
   type RequestAttributes,
   resolveImpersonation,
@@ -479,5 +480,16 @@ describe('missingRights (escalation check)', () => {
       ),
       [],
     );
+  });
+});
+
+describe('nameFromFieldSelector', () => {
+  it('finds the exact metadata.name term, as RequiresExactMatch does', () => {
+    assert.equal(nameFromFieldSelector('metadata.name=csr-1'), 'csr-1');
+    assert.equal(nameFromFieldSelector('spec.signerName=a.io/x,metadata.name==csr-2'), 'csr-2');
+    assert.equal(nameFromFieldSelector('metadata.name!=csr-1'), undefined);
+    assert.equal(nameFromFieldSelector('spec.signerName=a.io/x'), undefined);
+    assert.equal(nameFromFieldSelector('metadata.name=a/b'), undefined);
+    assert.equal(nameFromFieldSelector(''), undefined);
   });
 });

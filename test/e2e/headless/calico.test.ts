@@ -41,6 +41,11 @@ test('pods in Init → sign --approve → health Available; hostile requests ref
   const hostile = calicoCsrs.filter((n) => n.startsWith('hostile-'));
   assert.ok(calicoOwn.length >= 3 && hostile.length >= 3);
 
+  const first = calicoOwn.find((n) => n.includes('calico-node')) ?? '';
+  const described = ok(await e.run(['describe', 'csr', first])).stdout;
+  assert.match(described, /Waiting Pod:\s+calico-system\/calico-node-\S+ \(Init:0\/1\)/);
+  assert.match(described, /Requesting User:\s+system:serviceaccount:calico-system:calico-node/);
+
   const signed = await e.run(['sign', '--approve', ...calicoOwn, ...hostile]);
   assert.equal(signed.code, 1);
   for (const n of calicoOwn)

@@ -1,7 +1,9 @@
 // Bulk issuing on every core: a small pool of worker threads, each holding the same CA (the key travels as a
 // KeyObject, never as PEM text), running issueCertificate in parallel. This module is also the workers' entry point
 // (the worker loads the file this code is bundled in): import it lazily (`await import(...)`) from entry points.
+import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { issueCertificate } from './issue.js';
 import { type DecodedCertificate, type IssueRequest, type LoadedCa, PkiError, type PkiErrorCode } from './types.js';
@@ -75,8 +77,12 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
     }
   };
   const self = new URL(import.meta.url);
+  // Workers load the file this code lives in. Never when that file is the program's entry (the worker would run the
+  // program again) nor from inside a worker (no pools of pools): then this thread issues everything itself.
+  const entry = process.argv[1] ? safeRealpath(process.argv[1]) : undefined;
+  const usable = isMainThread && entry !== safeRealpath(fileURLToPath(self));
   await Promise.all(
-    Array.from({ length: size }, (_, index) => {
+    Array.from({ length: usable ? size : 0 }, (_, index) => {
       // From TypeScript sources (tests, `node --import tsx`), the worker registers tsx before loading this module.
       const w = self.pathname.endsWith('.ts')
         ? new Worker(
@@ -120,6 +126,14 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
       await Promise.all(left.map(runHere));
     },
   };
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function runWorker(init: WorkerInit): void {

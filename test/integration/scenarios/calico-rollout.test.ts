@@ -10,11 +10,11 @@ import {
   CustomObjectsApi,
   type V1CertificateSigningRequest,
   type V1Pod,
-  Watch,
 } from '@kubernetes/client-node';
 import { createCa, issueCertificate, type LoadedCa, loadCaFromPem } from '../../../src/services/pki/index.js';
 import { type Sandbox, startSandbox } from '../../../src/services/sandbox/index.js';
 import { CALICO_USAGES } from '../../../src/services/sandbox/scenarios/calico-rollout.js';
+import { listWatch } from '../../../src/services/sandbox/scenarios/kube.js';
 import { approve, condition, deny, openssl, waitFor } from './helpers.js';
 
 const SIGNER = 'example.com/calico';
@@ -57,6 +57,7 @@ describe('calico-rollout scenario', () => {
     sandbox = await startSandbox({
       clusters: ['east'],
       scenarios: ['calico-rollout'],
+      log: process.env.CERTDESK_TEST_LOG ? (line) => console.error(line) : undefined,
       scenarioOptions: {
         'calico-rollout': { nodes: 2, caCertPem: demoCa.certPem, backoffMs: 300, podInitializingMs: 100 },
       },
@@ -65,19 +66,20 @@ describe('calico-rollout scenario', () => {
     certs = kc.makeApiClient(CertificatesV1Api);
     core = kc.makeApiClient(CoreV1Api);
     custom = kc.makeApiClient(CustomObjectsApi);
-    const list = await core.listNamespacedPod({ namespace: NS });
-    for (const p of list.items) history.set(p.metadata!.name!, [podStatusText(p)]);
-    stopWatch = await new Watch(kc).watch(
-      `/api/v1/namespaces/${NS}/pods`,
-      { resourceVersion: list.metadata?.resourceVersion },
-      (_type: string, pod: V1Pod) => {
+    // Every STATUS each pod goes through, from a list+watch that resumes across the outage below.
+    stopWatch = new AbortController();
+    await listWatch<V1Pod>({
+      kc,
+      path: `/api/v1/namespaces/${NS}/pods`,
+      list: () => core.listNamespacedPod({ namespace: NS }),
+      signal: stopWatch.signal,
+      onEvent: (_type, pod) => {
         const seen = history.get(pod.metadata!.name!) ?? [];
         const text = podStatusText(pod);
         if (seen.at(-1) !== text) seen.push(text);
         history.set(pod.metadata!.name!, seen);
       },
-      () => {},
-    );
+    });
   });
   after(async () => {
     stopWatch?.abort();
@@ -229,6 +231,11 @@ describe('calico-rollout scenario', () => {
   });
 
   test('approving and signing every CSR brings the pods to Running and TigeraStatus to Available', async () => {
+    // The API server goes away for a moment (its watches drop); the provisioners and the operator carry on.
+    const cluster = sandbox.cluster('east');
+    await cluster.pause();
+    cluster.expireWatchHistory();
+    await cluster.resume();
     const pending = (await calicoCsrs()).filter((c) => !condition(c, 'Denied') && !condition(c, 'Approved'));
     assert.equal(pending.length, 3);
     for (const csr of pending) {

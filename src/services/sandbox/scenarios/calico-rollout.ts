@@ -414,6 +414,8 @@ async function awaitCsr(
         path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
         list: () => sa.certs.listCertificateSigningRequest({ fieldSelector }),
         query: { fieldSelector },
+        // Like client-go, keep trying while the API server is away rather than crash the init container.
+        persistent: true,
         signal: stop.signal,
         log,
         onEvent(type, csr) {
@@ -487,7 +489,15 @@ async function runPod(
   let last: { message: string; startedAt: Date; finishedAt: Date } | undefined;
   while (!signal.aborted) {
     const startedAt = new Date();
-    await report({ kind: 'init-running', restarts, last });
+    try {
+      await report({ kind: 'init-running', restarts, last });
+    } catch (err) {
+      // The API server may be away (paused, restarting): a kubelet keeps trying.
+      if (signal.aborted) return;
+      log(`status update failed: ${describeError(err)}`);
+      await delay(options.backoffMs, signal);
+      continue;
+    }
     // The provisioner: a fresh key, delete any same-named CSR left by an earlier run, create, watch.
     let outcome: CsrOutcome | undefined;
     try {
@@ -707,12 +717,17 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
     }
     running = true;
     void (async () => {
+      let backoff = 200;
       do {
         dirty = false;
         try {
           await write();
         } catch (err) {
-          if (!signal.aborted) log(`TigeraStatus update failed: ${describeError(err)}`);
+          if (signal.aborted) break;
+          log(`TigeraStatus update failed: ${describeError(err)}; retrying in ${backoff} ms`);
+          await delay(backoff, signal);
+          backoff = Math.min(backoff * 2, 10_000);
+          dirty = true;
         }
       } while (dirty && !signal.aborted);
       running = false;

@@ -160,6 +160,11 @@ export interface ListWatchOptions<T extends KubeObject> {
   onEvent: (type: WatchEventType, obj: T, initial: boolean) => void;
   /** Called before the items of every list (the first and each relist after 410) are delivered. */
   onList?: () => void;
+  /**
+   * Keep retrying (with backoff) until the first list and watch succeed, instead of rejecting when the server is
+   * away or refuses at the start. Resolves once watching, or when the signal aborts.
+   */
+  persistent?: boolean;
   signal: AbortSignal;
   log?: (line: string) => void;
 }
@@ -226,17 +231,20 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
           if (signal.aborted) c.abort();
           else signal.addEventListener('abort', onAbort, { once: true });
           if (firstRound) {
-            firstRound = false;
-            if (failure) {
+            if (!failure) {
+              firstRound = false;
+              resolveReady();
+            } else if (!options.persistent) {
+              firstRound = false;
               stopped = true;
               rejectReady(failure);
-            } else resolveReady();
+            }
           }
         });
     });
 
-  const loop = async (): Promise<void> => {
-    let needList = false;
+  const loop = async (listFirst: boolean): Promise<void> => {
+    let needList = listFirst;
     while (!signal.aborted && !stopped) {
       try {
         if (needList) {
@@ -260,7 +268,12 @@ export async function listWatch<T extends KubeObject>(options: ListWatchOptions<
     }
   };
 
-  await relist();
-  void loop();
+  if (options.persistent) {
+    signal.addEventListener('abort', () => resolveReady(), { once: true });
+    void loop(true);
+  } else {
+    await relist();
+    void loop(false);
+  }
   await ready;
 }

@@ -650,6 +650,48 @@ export class ApiCore {
     return errs.map((e) => field.invalid('metadata.name', name, e));
   }
 
+  /** ObjectMeta label rules (apimachinery ValidateLabels): qualified-name keys, values of at most 63 characters. */
+  private validateLabels(labels: unknown): FieldError[] {
+    const rec = asRecord(labels);
+    if (!rec) return [];
+    const errs: FieldError[] = [];
+    const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+    for (const [key, value] of Object.entries(rec)) {
+      const slash = key.lastIndexOf('/');
+      const prefix = slash >= 0 ? key.slice(0, slash) : '';
+      const name = slash >= 0 ? key.slice(slash + 1) : key;
+      if (slash >= 0 && (prefix === '' || dns1123SubdomainErrors(prefix).length > 0)) {
+        errs.push(
+          field.invalid(
+            'metadata.labels',
+            key,
+            "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+          ),
+        );
+      } else if (name.length === 0 || name.length > 63 || !NAME.test(name)) {
+        errs.push(
+          field.invalid(
+            'metadata.labels',
+            key,
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+          ),
+        );
+      }
+      const v = typeof value === 'string' ? value : String(value);
+      if (v.length > 63) errs.push(field.invalid('metadata.labels', v, 'must be no more than 63 characters'));
+      else if (v !== '' && !NAME.test(v)) {
+        errs.push(
+          field.invalid(
+            'metadata.labels',
+            v,
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+          ),
+        );
+      }
+    }
+    return errs;
+  }
+
   private ensureNamespace(namespace: string | undefined): void {
     if (namespace === undefined) return;
     if (!this.store.get('namespaces', '', namespace)) throw notFound('namespaces', '', namespace);
@@ -675,7 +717,9 @@ export class ApiCore {
     const errs: FieldError[] = [];
     if (!meta.name) errs.push(field.required('metadata.name', 'name or generateName is required'));
     else errs.push(...this.validateName(def, meta.name));
+    errs.push(...this.validateLabels(meta.labels));
     if (errs.length === 0) errs.push(...(def.strategy.validateCreate?.(obj) ?? []));
+    if (def.optional) meta.generation = 1;
     if (errs.length) throw invalid(def.kind, def.group, meta.name ?? meta.generateName ?? '', errs);
     this.ensureNamespace(route.namespace);
     def.strategy.admitCreate?.(obj, ctx);
@@ -729,8 +773,14 @@ export class ApiCore {
       if (err instanceof BytesError) throw badRequest(err.message);
       throw err;
     }
+    errs.unshift(...this.validateLabels(m.labels));
     if (errs.length) throw invalid(def.kind, def.group, name, errs);
     def.strategy.admitUpdate?.(obj, old, route.subresource, this.ctx(req));
+    // Custom resources count spec changes in metadata.generation.
+    if (def.optional) {
+      const gen = typeof old.metadata.generation === 'number' ? old.metadata.generation : 1;
+      m.generation = JSON.stringify(obj.spec) === JSON.stringify(old.spec) ? gen : gen + 1;
+    }
     // A write that changes nothing keeps the resourceVersion and sends no event (etcd3 GuaranteedUpdate).
     if (JSON.stringify(canonical(obj)) === existing.json) return raw(200, existing.json);
     const entry = this.store.put(def.resource, obj, 'MODIFIED');

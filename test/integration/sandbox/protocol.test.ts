@@ -156,6 +156,19 @@ describe('bad input', () => {
     );
   });
 
+  it('422 for invalid label keys and values', async () => {
+    const body = {
+      ...csrObject('labels', pem),
+      metadata: { name: 'labels', labels: { 'bad key!': 'x', ok: 'not ok!' } },
+    };
+    const { code, body: status } = await apiError(certs.createCertificateSigningRequest({ body }));
+    assert.equal(code, 422);
+    assert.match(
+      String(status.message),
+      /^CertificateSigningRequest\.certificates\.k8s\.io "labels" is invalid: \[metadata\.labels: Invalid value: "bad key!": name part must consist of alphanumeric characters.*, metadata\.labels: Invalid value: "not ok!": a valid label must be an empty string/,
+    );
+  });
+
   it('400 for a bad URL escape', async () => {
     assertStatus(await raw('GET', `${CSRS}/%E0%A4%A`), 400, 'BadRequest');
     await stillServing();
@@ -268,6 +281,17 @@ describe('discovery', () => {
       contentType: 'application/json',
     });
     assert.equal(r.status, 201, r.text);
+    assert.equal((r.body.metadata as { generation?: number }).generation, 1);
+    const changed = await raw('PUT', '/apis/operator.tigera.io/v1/tigerastatuses/calico', {
+      body: JSON.stringify({
+        apiVersion: 'operator.tigera.io/v1',
+        kind: 'TigeraStatus',
+        metadata: { name: 'calico' },
+        spec: { x: 1 },
+      }),
+      contentType: 'application/json',
+    });
+    assert.equal((changed.body.metadata as { generation?: number }).generation, 2);
     const west = sb.cluster('west');
     const westCert = west.clientCert('admin', ['system:masters']);
     const westApis = await new Promise<string>((resolve, reject) => {

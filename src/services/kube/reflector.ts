@@ -122,16 +122,24 @@ export class Reflector {
     const seen = new Set<string>();
     let cont: string | undefined;
     let listVersion: string | undefined;
-    do {
-      const page = await requestJson<ObjectList>(context, {
+    const fetchPage = (token: string | undefined) =>
+      requestJson<ObjectList>(context, {
         path,
-        query: { limit: pageSize, continue: cont, fieldSelector },
+        query: { limit: pageSize, continue: token, fieldSelector },
         timeoutMs: 60_000,
         signal,
       });
+    let next = fetchPage(undefined);
+    do {
+      const page = await next;
       if (signal.aborted) return;
       listVersion = page.metadata?.resourceVersion;
       cont = page.metadata?.continue || undefined;
+      // Ask for the next page before handling this one, so the server and the client work at the same time.
+      if (cont) {
+        next = fetchPage(cont);
+        next.catch(() => {}); // a failure is seen when it is awaited; this only avoids an unhandled rejection
+      }
       const apiVersion = page.apiVersion;
       const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -4) : undefined;
       for (const item of page.items ?? []) {

@@ -13,6 +13,7 @@ import {
   type ClusterStore,
   createClusterStore,
   createCsr,
+  listCsrs,
   loadContexts,
 } from '../../../src/services/kube/index.js';
 import { type Sandbox, startSandbox } from '../../../src/services/sandbox/index.js';
@@ -124,6 +125,17 @@ describe('cluster store (two sandbox clusters)', () => {
     assert.equal(recorder.deleteCount('east', 'csrs', doomed), 1);
     for (const k of unchanged)
       assert.equal(recorder.upsertCount('east', 'csrs', k), 0, `${k} unchanged, not re-announced`);
+  });
+
+  it('lists in pages (continue tokens) and ends up with exactly the CSRs the server has', async () => {
+    for (let i = 0; i < 7; i++) assert.ok((await createCsr(contexts[1]!, csrBody(uniqueName('paged')))).ok);
+    const store = newStore([contexts[1]!], { pageSize: 3, pods: false, tigera: false });
+    store.start();
+    assert.equal(await store.whenSynced(undefined, 10_000), true);
+    const all = await listCsrs(contexts[1]!);
+    assert.ok(all.ok && all.value.length >= 7);
+    assert.deepEqual([...store.snapshot('west').csrs.keys()].sort(), all.value.map((c) => c.metadata?.name).sort());
+    assert.ok(store.snapshot('west').counters.lists >= 1);
   });
 
   it('an unreachable context does not hold up the others', async () => {

@@ -86,6 +86,39 @@ describe('hostile input (property tests)', () => {
   });
 });
 
+describe('round trips (property tests)', () => {
+  test('any subject text and hosts survive generate → decode → issue → decode', async () => {
+    const ca = await createCa({ cn: 'prop', days: 2 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+    const dns = fc.array(label, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('.'));
+    const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }),
+        fc.string({ maxLength: 20 }),
+        fc.array(fc.oneof(dns, ipv4), { maxLength: 4 }),
+        async (cn, org, hosts) => {
+          const { csrPem } = await generateKeyAndCsr({ cn, names: org ? [{ O: org }] : [], hosts });
+          const csr = await decodeCsr(csrPem);
+          assert.equal(csr.subject.commonName, cn);
+          assert.deepEqual(csr.subject.organizations, org ? [org] : []);
+          assert.deepEqual([...csr.sans.dns, ...csr.sans.ip].sort(), [...hosts].sort());
+          assert.equal(csr.proofOfPossession.verified, true);
+          const { certificate, pem } = await issueCertificate(csr, loaded, {
+            usages: ['client auth'],
+            signerName: 'x.io/y',
+          });
+          assert.deepEqual(certificate.subject, csr.subject);
+          assert.deepEqual(certificate, await decodeCertificate(pem));
+          return true;
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
 describe('hostile input (named cases)', () => {
   const rejectsWith = async (p: Promise<unknown>, code: string) =>
     assert.rejects(p, (err: unknown) => err instanceof PkiError && err.code === code && !err.message.includes('\n'));

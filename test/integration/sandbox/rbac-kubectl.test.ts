@@ -93,6 +93,18 @@ describe('kubectl and the sandbox RBAC / PATCH', async () => {
     const noop = await ok(['patch', 'csr', name, '--type', 'merge', '-p', '{"spec":{"signerName":"example.com/x"}}']);
     assert.match(noop, /patched \(no change\)|patched/);
     assert.equal(await ok(['get', 'csr', name, '-o', 'jsonpath={.spec.signerName}']), 'example.com/serving');
+    // A patch of the /status subresource adds a Failed condition, shown in kubectl's CONDITION column.
+    await ok([
+      'patch',
+      'csr',
+      name,
+      '--subresource=status',
+      '--type',
+      'merge',
+      '-p',
+      '{"status":{"conditions":[{"type":"Failed","status":"True","reason":"Test"}]}}',
+    ]);
+    assert.match(await ok(['get', 'csr', name, '--no-headers']), /\sPending,Failed$/);
   });
 
   it('kubectl apply twice: the three-way strategic merge patch removes, merges, replaces', {

@@ -142,6 +142,9 @@ describe('controller: two replicas on the calico rollout', () => {
     }));
     const stoppedAt = Date.now();
     await leader.stop({ releaseLease: false }); // as if it crashed: the lease must expire first
+    const lastRenew = Date.parse(
+      String((await env.leases.readNamespacedLease({ namespace: NAMESPACE, name: LEASE })).spec?.renewTime),
+    );
     const names = await Promise.all(pods.map((p, i) => submitCalicoCsr(env, p, `h${i}aaaa`.slice(0, 6))));
     await waitFor('the follower to lead', () => follower.isLeader(), timings.leaseDurationMs * 2, 20);
     const handover = Date.now() - stoppedAt;
@@ -155,6 +158,12 @@ describe('controller: two replicas on the calico rollout', () => {
     const lease = await env.leases.readNamespacedLease({ namespace: NAMESPACE, name: LEASE });
     assert.equal(lease.spec?.holderIdentity, follower.identity);
     assert.ok((lease.spec?.leaseTransitions ?? 0) >= 1);
+    // Safety: the follower waited for the lease to expire after the old leader's last renewal (no split brain).
+    const acquired = Date.parse(String(lease.spec?.acquireTime));
+    assert.ok(
+      acquired - lastRenew >= timings.leaseDurationMs - 50,
+      `took over ${acquired - lastRenew} ms after the last renewal`,
+    );
     const issuedBy = replicas.flatMap((r) => r.issuedNames());
     assert.equal(new Set(issuedBy).size, issuedBy.length, 'no CSR issued twice');
     for (const name of names) assert.ok(follower.issuedNames().includes(name), `${name} issued by the new leader`);

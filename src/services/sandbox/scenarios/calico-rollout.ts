@@ -234,7 +234,7 @@ function env(pod: V1Pod, name: string): string | undefined {
 type PodStep =
   | { kind: 'init-running'; restarts: number; last?: { message: string; startedAt: Date; finishedAt: Date } }
   | { kind: 'init-error'; restarts: number; message: string; startedAt: Date }
-  | { kind: 'crash-loop'; restarts: number; message: string; startedAt: Date; finishedAt: Date }
+  | { kind: 'crash-loop'; restarts: number; message: string; startedAt: Date; finishedAt: Date; backoffMs: number }
   | { kind: 'initialized'; restarts: number; startedAt: Date }
   | { kind: 'running'; restarts: number; startedAt: Date; initStartedAt: Date; initFinishedAt: Date };
 
@@ -303,7 +303,7 @@ function podStatus(pod: V1Pod, plan: PodPlan, step: PodStep, startTime: Date): V
         state: {
           waiting: {
             reason: 'CrashLoopBackOff',
-            message: `back-off ${Math.max(1, Math.round(10))}s restarting failed container=${init} pod=${plan.name}_${CALICO_NAMESPACE}(${pod.metadata?.uid ?? ''})`,
+            message: `back-off ${Math.max(1, Math.round(step.backoffMs / 1000))}s restarting failed container=${init} pod=${plan.name}_${CALICO_NAMESPACE}(${pod.metadata?.uid ?? ''})`,
           },
         },
         lastState: {
@@ -573,7 +573,14 @@ async function runPod(
       if (signal.aborted) return;
       const finishedAt = new Date();
       restarts++;
-      await report({ kind: 'crash-loop', restarts, message: outcome.message, startedAt, finishedAt });
+      await report({
+        kind: 'crash-loop',
+        restarts,
+        message: outcome.message,
+        startedAt,
+        finishedAt,
+        backoffMs: options.backoffMs,
+      });
       await delay(options.backoffMs, signal);
       last = { message: outcome.message, startedAt, finishedAt };
     } catch (err) {

@@ -129,6 +129,11 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
+/** `?dryRun=All`: run every check, store nothing. */
+function isDryRun(req: ApiRequest): boolean {
+  return req.query.getAll('dryRun').includes('All');
+}
+
 function wantsTable(accept: string): boolean {
   return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
 }
@@ -726,6 +731,7 @@ export class ApiCore {
     if (this.store.get(def.resource, meta.namespace ?? '', meta.name ?? '')) {
       throw alreadyExists(def.resource, def.group, meta.name ?? '');
     }
+    if (isDryRun(req)) return raw(201, JSON.stringify(canonical(obj)));
     const entry = this.store.put(def.resource, obj, 'ADDED');
     return raw(201, entry.json);
   }
@@ -783,6 +789,7 @@ export class ApiCore {
     }
     // A write that changes nothing keeps the resourceVersion and sends no event (etcd3 GuaranteedUpdate).
     if (JSON.stringify(canonical(obj)) === existing.json) return raw(200, existing.json);
+    if (isDryRun(req)) return raw(200, JSON.stringify(canonical(obj)));
     const entry = this.store.put(def.resource, obj, 'MODIFIED');
     return raw(200, entry.json);
   }
@@ -869,7 +876,7 @@ export class ApiCore {
         );
       }
     }
-    const deleted = this.deleteEntry(def, existing) ?? existing;
+    const deleted = isDryRun(req) ? existing : (this.deleteEntry(def, existing) ?? existing);
     if (def.returnDeletedObject) return raw(200, deleted.json);
     return json(200, {
       kind: 'Status',
@@ -885,7 +892,7 @@ export class ApiCore {
     if (!def.deleteCollection) throw methodNotAllowed();
     const matches = this.matcher(req, def);
     const victims = this.store.list(def.resource, route.namespace).filter((e) => matches(e.obj));
-    const deleted = victims.map((e) => this.deleteEntry(def, e) ?? e);
+    const deleted = isDryRun(req) ? victims : victims.map((e) => this.deleteEntry(def, e) ?? e);
     const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${this.store.resourceVersion}"},"items":[${deleted.map((e) => e.json).join(',')}]}`;
     return raw(200, body);
   }

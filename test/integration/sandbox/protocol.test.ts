@@ -169,6 +169,22 @@ describe('bad input', () => {
     );
   });
 
+  it('dryRun=All validates and answers without storing', async () => {
+    const body = JSON.stringify(csrObject('dry', pem));
+    const created = await raw('POST', `${CSRS}?dryRun=All`, { body, contentType: 'application/json' });
+    assert.equal(created.status, 201, created.text);
+    assert.equal((created.body.spec as { username: string }).username, 'admin');
+    assertStatus(await raw('GET', `${CSRS}/dry`), 404, 'NotFound');
+    const bad = await raw('POST', `${CSRS}?dryRun=All`, {
+      body: JSON.stringify(csrObject('dry', 'x')),
+      contentType: 'application/json',
+    });
+    assertStatus(bad, 422, 'Invalid');
+    await raw('POST', CSRS, { body, contentType: 'application/json' });
+    assert.equal((await raw('DELETE', `${CSRS}/dry?dryRun=All`)).status, 200);
+    assert.equal((await raw('GET', `${CSRS}/dry`)).status, 200);
+  });
+
   it('400 for a bad URL escape', async () => {
     assertStatus(await raw('GET', `${CSRS}/%E0%A4%A`), 400, 'BadRequest');
     await stillServing();

@@ -53,6 +53,38 @@ describe('loadCaFromPem', () => {
     await assert.rejects(loadCaFromPem(rsa.certPem, 'not a key'), isPki('bad-key'));
   });
 
+  test('refuses Ed25519 CA keys and a CA certificate without keyCertSign', async (t) => {
+    const dir = await tempDir(t);
+    const selfSigned = async (newkey: string[], keyUsage: string) => {
+      await openssl([
+        'req',
+        '-x509',
+        ...newkey,
+        '-nodes',
+        '-keyout',
+        `${dir}/k.pem`,
+        '-subj',
+        '/CN=odd-ca',
+        '-days',
+        '2',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        `keyUsage=critical,${keyUsage}`,
+        '-out',
+        `${dir}/c.pem`,
+      ]);
+      return [await readFile(`${dir}/c.pem`, 'utf8'), await readFile(`${dir}/k.pem`, 'utf8')] as const;
+    };
+    const [edCert, edKey] = await selfSigned(['-newkey', 'ed25519'], 'keyCertSign');
+    await assert.rejects(loadCaFromPem(edCert, edKey), isPki('unsupported'));
+    const [noSignCert, noSignKey] = await selfSigned(
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      'digitalSignature',
+    );
+    await assert.rejects(loadCaFromPem(noSignCert, noSignKey), isPki('not-a-ca'));
+  });
+
   test('refuses a leaf certificate, an expired CA and a CA not yet valid', async () => {
     const ca = await createCa({ cn: 'root', days: 1 });
     const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);

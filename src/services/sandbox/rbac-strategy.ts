@@ -109,15 +109,15 @@ function validateBinding(obj: KObject, namespaced: boolean): FieldError[] {
   return errs;
 }
 
-/** v1 defaulting: roleRef.apiGroup, and subjects' apiGroup by kind. */
+/** v1 defaulting: roleRef.apiGroup, and the apiGroup of User and Group subjects. */
 function defaultBinding(obj: KObject): void {
   const ref = asRecord(obj.roleRef);
   if (ref && !ref.apiGroup) ref.apiGroup = RBAC_GROUP;
   for (const s of list(obj.subjects)) {
     const subject = asRecord(s);
     if (!subject || subject.apiGroup) continue;
+    // A ServiceAccount's default is "", which JSON omits.
     if (subject.kind === 'User' || subject.kind === 'Group') subject.apiGroup = RBAC_GROUP;
-    else if (subject.kind === 'ServiceAccount') subject.apiGroup = '';
   }
 }
 

@@ -15,7 +15,7 @@ import { startSandbox } from '../src/services/sandbox/index.js';
 const SIGNER = 'example.com/bench';
 const CONTROLLER_CSRS = Number(process.env.CERTDESK_BENCH_CSRS ?? 1000);
 const MANUAL_CSRS = Number(process.env.CERTDESK_BENCH_MANUAL_CSRS ?? 30);
-const CONCURRENCY = 8;
+const CONCURRENCY = Number(process.env.CERTDESK_BENCH_CONCURRENCY ?? 8);
 
 async function createCsrs(kc: KubeConfig, prefix: string, count: number, requestB64: string): Promise<string[]> {
   const certs = kc.makeApiClient(CertificatesV1Api);

@@ -5,7 +5,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [
     ...previous,
     ...value
-      .split(/[\s]+/)
+      .split(/[\s,]+/)
       .map((v) => v.trim())
       .filter(Boolean),
   ];

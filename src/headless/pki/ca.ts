@@ -4,7 +4,7 @@ import { decodeCertificate, decodeCertificates } from '../../services/pki/decode
 import { type KeyAlgorithmName, PkiError } from '../../services/pki/types.js';
 import { CliError } from '../cli-error.js';
 import { renderTable } from '../output/table.js';
-import { asCli, out, passphraseFromEnv, promptPassphrase, readInput, safeJson } from './common.js';
+import { asCli, out, outSafe, passphraseFromEnv, promptPassphrase, readInput, safeJson } from './common.js';
 import { describeCertificate } from './format.js';
 
 const KEY_ALGORITHMS: KeyAlgorithmName[] = [
@@ -53,9 +53,9 @@ export async function runCaInit(opts: CaInitOptions): Promise<void> {
       ...(opts.force ? { force: true } : {}),
     });
     const cert = await decodeCertificate(await readInput(entry.certPath, 'CA certificate'));
-    out(`Created a CA for ${entry.signerName}\n`);
+    outSafe(`Created a CA for ${entry.signerName}\n`);
     out(describeCertificate(cert));
-    out(`Certificate: ${entry.certPath}\nKey (0600):  ${entry.keyPath}${passphrase ? ' (encrypted)' : ''}\n`);
+    outSafe(`Certificate: ${entry.certPath}\nKey (0600):  ${entry.keyPath}${passphrase ? ' (encrypted)' : ''}\n`);
   });
 }
 
@@ -104,7 +104,7 @@ export async function runCaImport(opts: CaImportOptions): Promise<void> {
       if (passphrase === undefined) throw err;
       entry = await attempt();
     }
-    out(`Imported the CA for ${entry.signerName} (${entry.certPath})\n`);
+    outSafe(`Imported the CA for ${entry.signerName} (${entry.certPath})\n`);
   });
 }
 
@@ -180,13 +180,13 @@ export async function runCaShow(signer: string, opts: { output?: string }): Prom
       out(safeJson({ ...entry, certificate: cert, chain }));
       return;
     }
-    out(
+    outSafe(
       `Signer:      ${entry.signerName}\nSource:      ${entry.source} (${entry.addedAt})\nCertificate: ${entry.certPath}\nKey:         ${entry.keyPath}\n`,
     );
     if (entry.chainPath)
-      out(`Chain:       ${entry.chainPath} (${chain.length} certificate${chain.length === 1 ? '' : 's'})\n`);
-    if (entry.passphraseEnv) out(`Passphrase:  from $${entry.passphraseEnv}\n`);
-    if (entry.profile) out(`Profile:     ${entry.profile}\n`);
+      outSafe(`Chain:       ${entry.chainPath} (${chain.length} certificate${chain.length === 1 ? '' : 's'})\n`);
+    if (entry.passphraseEnv) outSafe(`Passphrase:  from $${entry.passphraseEnv}\n`);
+    if (entry.profile) outSafe(`Profile:     ${entry.profile}\n`);
     out('\n');
     out(describeCertificate(cert));
   });
@@ -196,7 +196,7 @@ export async function runCaRemove(signer: string): Promise<void> {
   await asCli(async () => {
     const entry = getCa(signer);
     removeCa(signer);
-    out(
+    outSafe(
       `Removed ${entry.signerName} from the registry; its files stay where they are (${entry.certPath}, ${entry.keyPath}).\n`,
     );
   });

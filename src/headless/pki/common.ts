@@ -86,3 +86,8 @@ export function safeJson(value: unknown): string {
 export function out(text: string): void {
   process.stdout.write(text);
 }
+
+/** Writes lines whose values come from files or the registry: each made terminal-safe, line feeds kept. */
+export function outSafe(text: string): void {
+  process.stdout.write(terminalSafe(text, { multiline: true }));
+}

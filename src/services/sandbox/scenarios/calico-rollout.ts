@@ -485,19 +485,26 @@ async function runPod(
     );
   };
 
+  // The API server may be away (paused, restarting): a kubelet keeps trying until its report is written.
+  const reportUntilWritten = async (step: PodStep): Promise<void> => {
+    for (let backoff = 200; !signal.aborted; backoff = Math.min(backoff * 2, 5000)) {
+      try {
+        await report(step);
+        return;
+      } catch (err) {
+        if (signal.aborted) return;
+        log(`status update failed: ${describeError(err)}; retrying in ${backoff} ms`);
+        await delay(backoff, signal);
+      }
+    }
+  };
+
   let restarts = 0;
   let last: { message: string; startedAt: Date; finishedAt: Date } | undefined;
   while (!signal.aborted) {
     const startedAt = new Date();
-    try {
-      await report({ kind: 'init-running', restarts, last });
-    } catch (err) {
-      // The API server may be away (paused, restarting): a kubelet keeps trying.
-      if (signal.aborted) return;
-      log(`status update failed: ${describeError(err)}`);
-      await delay(options.backoffMs, signal);
-      continue;
-    }
+    await reportUntilWritten({ kind: 'init-running', restarts, last });
+    if (signal.aborted) return;
     // The provisioner: a fresh key, delete any same-named CSR left by an earlier run, create, watch.
     let outcome: CsrOutcome | undefined;
     try {
@@ -549,45 +556,40 @@ async function runPod(
       outcome = { issued: false, message: `key-cert-provisioner failed: ${describeError(err)}` };
     }
     if (!outcome || signal.aborted) return;
-    try {
-      if (outcome.issued) {
-        log('certificate issued; init container completed');
-        await report({ kind: 'initialized', restarts, startedAt });
-        await delay(options.podInitializingMs, signal);
-        if (signal.aborted) return;
-        await report({
-          kind: 'running',
-          restarts,
-          startedAt: new Date(),
-          initStartedAt: startedAt,
-          initFinishedAt: new Date(),
-        });
-        log('running');
-        onSettled();
-        return;
-      }
-      log(outcome.message);
-      await report({ kind: 'init-error', restarts, message: outcome.message, startedAt });
-      onSettled();
-      await delay(Math.min(500, options.backoffMs / 2), signal);
+    if (outcome.issued) {
+      log('certificate issued; init container completed');
+      await reportUntilWritten({ kind: 'initialized', restarts, startedAt });
+      await delay(options.podInitializingMs, signal);
       if (signal.aborted) return;
-      const finishedAt = new Date();
-      restarts++;
-      await report({
-        kind: 'crash-loop',
+      const now = new Date();
+      await reportUntilWritten({
+        kind: 'running',
         restarts,
-        message: outcome.message,
-        startedAt,
-        finishedAt,
-        backoffMs: options.backoffMs,
+        startedAt: now,
+        initStartedAt: startedAt,
+        initFinishedAt: now,
       });
-      await delay(options.backoffMs, signal);
-      last = { message: outcome.message, startedAt, finishedAt };
-    } catch (err) {
-      if (signal.aborted) return;
-      log(`status update failed: ${describeError(err)}`);
-      await delay(options.backoffMs, signal);
+      log('running');
+      onSettled();
+      return;
     }
+    log(outcome.message);
+    await reportUntilWritten({ kind: 'init-error', restarts, message: outcome.message, startedAt });
+    onSettled();
+    await delay(Math.min(500, options.backoffMs / 2), signal);
+    if (signal.aborted) return;
+    const finishedAt = new Date();
+    restarts++;
+    await reportUntilWritten({
+      kind: 'crash-loop',
+      restarts,
+      message: outcome.message,
+      startedAt,
+      finishedAt,
+      backoffMs: options.backoffMs,
+    });
+    await delay(options.backoffMs, signal);
+    last = { message: outcome.message, startedAt, finishedAt };
   }
 }
 

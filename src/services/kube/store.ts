@@ -15,7 +15,7 @@ import type {
 import { backoffDelay, toKubeError } from './errors.js';
 import { csrType, deserialize, namespaceType, podType } from './deserialize.js';
 import { Reflector, type ReflectorStatus } from './reflector.js';
-import { releaseAgent, requestJson } from './transport.js';
+import { requestJson } from './transport.js';
 import type { ConnectionState, KubeError } from './types.js';
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
@@ -396,10 +396,9 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
     stop() {
       if (stopped) return;
       stopped = true;
-      for (const state of states.values()) {
-        state.abort?.abort();
-        releaseAgent(state.ctx);
-      }
+      // Aborting closes every watch and list; the context's keep-alive agent stays for writes that may still be in
+      // flight on the same context (its idle sockets do not keep the process alive).
+      for (const state of states.values()) state.abort?.abort();
       clearTimeout(flushTimer);
       flushTimer = undefined;
       pending.clear();

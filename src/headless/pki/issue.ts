@@ -8,6 +8,7 @@ import { issueCertificate } from '../../services/pki/issue.js';
 import { loadProfile, parseDuration } from '../../services/pki/profiles.js';
 import { PkiError } from '../../services/pki/types.js';
 import { KNOWN_USAGES } from '../../services/pki/usages.js';
+import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { asCli, out, passphraseFromEnv, promptPassphrase, readInput } from './common.js';
 
@@ -67,7 +68,7 @@ export async function runIssue(opts: IssueOptions): Promise<void> {
     if (opts.out) {
       await writeFile(opts.out, pem, { mode: 0o644 });
       process.stderr.write(
-        `Wrote ${opts.out} (serial ${certificate.serialNumber}, valid until ${certificate.notAfter.toISOString()})\n`,
+        `Wrote ${terminalSafe(opts.out)} (serial ${certificate.serialNumber}, valid until ${certificate.notAfter.toISOString()})\n`,
       );
     } else {
       out(pem);

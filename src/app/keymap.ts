@@ -147,6 +147,13 @@ export function keyIntent(mode: Mode['kind'], input: string, key: KeyLike): Inte
 
 /** Splits a burst of plain characters (typing faster than frames, or a paste) into one key each. */
 export function splitKeys(input: string, key: KeyLike): [string, KeyLike][] {
+  // Esc followed quickly by a key arrives as one meta key (ESC x): certdesk has no Alt bindings, so it is both.
+  if (key.meta && !key.escape && [...input].length === 1 && input !== '\x1b') {
+    return [
+      ['', { escape: true }],
+      [input, { ...key, meta: false }],
+    ];
+  }
   const chars = [...input];
   if (chars.length <= 1 || input.startsWith('\x1b')) return [[input, key]];
   return chars.map((ch): [string, KeyLike] => {

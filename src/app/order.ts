@@ -30,6 +30,8 @@ export interface CsrEntry {
   csr: V1CertificateSigningRequest;
   /** Lower-case text the `/` filter searches (raw: matched, never displayed). */
   haystack: string;
+  /** Position in the newest order that holds this entry (checked against it before use). */
+  position: number;
 }
 
 /** The inputs the orders read (a TuiState has them all). */
@@ -41,10 +43,16 @@ export interface OrderInput {
   scope: { context?: string; namespace?: string; signer?: string };
 }
 
+/** Position lookup by key. */
+export interface KeyIndex {
+  get(key: string): number | undefined;
+  has(key: string): boolean;
+}
+
 export interface CsrOrder {
   entries: readonly CsrEntry[];
   keys: readonly string[];
-  index: ReadonlyMap<string, number>;
+  index: KeyIndex;
 }
 
 function compareEntries(a: CsrEntry, b: CsrEntry): number {
@@ -70,18 +78,56 @@ function entryOf(context: string, name: string, csr: V1CertificateSigningRequest
     created: Number.isFinite(created) ? created : 0,
     csr,
     haystack: `${context} ${name} ${csr.spec?.signerName ?? ''} ${csr.spec?.username ?? ''}`.toLowerCase(),
+    position: -1,
   };
   entryCache.set(csr, entry);
   return entry;
 }
 
+/** The previous sorted list per context, to update in place of a full sort when few CSRs changed. */
+const previousSorted = new Map<string, { csrs: ReadonlyMap<string, V1CertificateSigningRequest>; list: CsrEntry[] }>();
+
+function insertSorted(list: CsrEntry[], entry: CsrEntry): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(list[mid]!, entry) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, entry);
+}
+
 function sortedEntries(context: string, csrs: ReadonlyMap<string, V1CertificateSigningRequest>): CsrEntry[] {
   const cached = sortedByContext.get(csrs);
   if (cached) return cached;
-  const list: CsrEntry[] = [];
-  for (const [name, csr] of csrs) list.push(entryOf(context, name, csr));
-  list.sort(compareEntries);
+  const previous = previousSorted.get(context);
+  let list: CsrEntry[] | undefined;
+  if (previous) {
+    // Entries are cached by CSR object: an unchanged CSR keeps its entry. Find what changed in one pass.
+    const kept = new Set<CsrEntry>();
+    const added: CsrEntry[] = [];
+    for (const [name, csr] of csrs) {
+      const known = entryCache.get(csr);
+      if (known && known.context === context && known.name === name) kept.add(known);
+      else added.push(entryOf(context, name, csr));
+    }
+    if (added.length + (previous.list.length - kept.size) < 256) {
+      const next = previous.list.filter((e) => kept.has(e));
+      // Every kept entry must come from the previous list; otherwise sort from scratch.
+      if (next.length === kept.size) {
+        for (const e of added) insertSorted(next, e);
+        list = next;
+      }
+    }
+  }
+  if (!list) {
+    list = [];
+    for (const [name, csr] of csrs) list.push(entryOf(context, name, csr));
+    list.sort(compareEntries);
+  }
   sortedByContext.set(csrs, list);
+  previousSorted.set(context, { csrs, list });
   return list;
 }
 
@@ -112,6 +158,21 @@ function inNamespace(entry: CsrEntry, namespace: string): boolean {
 
 let lastCsrInputs: unknown[] = [];
 let lastCsrOrder: CsrOrder = { entries: [], keys: [], index: new Map() };
+
+/**
+ * Lookup without building a 20,000-entry Map on every change: a key leads to its CSR in the snapshot, the CSR to
+ * its (cached) entry, and the entry knows its position in the newest order.
+ */
+function keyIndex(input: OrderInput, entries: readonly CsrEntry[]): KeyIndex {
+  const get = (key: string) => {
+    const { context, name } = parseCsrKey(key);
+    const csr = input.snapshots[context]?.csrs.get(name);
+    const entry = csr ? entryCache.get(csr) : undefined;
+    if (!entry || entries[entry.position] !== entry) return undefined;
+    return entry.position;
+  };
+  return { get, has: (key) => get(key) !== undefined };
+}
 
 function sameInputs(a: unknown[], b: unknown[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -153,11 +214,14 @@ export function csrOrder(input: OrderInput): CsrOrder {
       return true;
     });
   }
-  const keys = entries.map((e) => e.key);
-  const index = new Map<string, number>();
-  for (let i = 0; i < keys.length; i++) index.set(keys[i]!, i);
+  const keys = new Array<string>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    e.position = i;
+    keys[i] = e.key;
+  }
   lastCsrInputs = inputs;
-  lastCsrOrder = { entries, keys, index };
+  lastCsrOrder = { entries, keys, index: keyIndex(input, entries) };
   return lastCsrOrder;
 }
 
@@ -241,7 +305,7 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
       for (const b of h.signerBacklog) {
         if (b.approvedUnissued === 0) continue;
         lines.push({
-          text: `signer ${terminalSafe(b.signerName)}: ${b.approvedUnissued} approved, unissued ${humanDuration(b.oldestAge)}${b.stalled ? ' ⚠ stalled' : ''}`,
+          text: `signer ${terminalSafe(b.signerName)}: ${b.approvedUnissued} approved, unissued ${humanDuration(b.oldestAge)}${b.stalled ? ' (stalled)' : ''}`,
           tone: b.stalled ? 'bad' : 'warn',
         });
       }

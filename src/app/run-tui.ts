@@ -1,12 +1,10 @@
 // Starts the TUI on a terminal: loads the contexts, starts the live store, enters the alternate screen, renders,
 // and restores the terminal on every way out (quit, Ctrl-C, an error, SIGTERM/SIGHUP).
-import { createElement } from 'react';
 import { auditLogPath } from '../services/config/audit.js';
 import { registryDir } from '../services/config/ca-registry.js';
 import { configDir } from '../services/config/paths.js';
 import { createClusterStore, loadContexts } from '../services/kube/index.js';
 import { loadPolicy, type Policy } from '../services/policy/index.js';
-import { App, notifyInsights } from './app.js';
 import { InsightCache } from './insights.js';
 
 export interface TuiOptions {
@@ -38,15 +36,21 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
     throw new Error('certdesk needs a terminal for its TUI; use `certdesk get csr` and friends in scripts.');
   }
   const color = options.color ?? !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
-  // Ink's colour library reads FORCE_COLOR when it is first imported.
+  // Read by Ink's dependencies when first imported (below): colours off, and a real terminal is not CI (Ink
+  // draws only the last frame when it believes it runs in CI).
   if (!color) process.env.FORCE_COLOR = '0';
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
   const contexts = loadContexts({
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
     ...(options.contexts?.length ? { contexts: options.contexts } : {}),
     ...(options.allContexts ? { allContexts: true } : {}),
   });
   const policy: Policy = await loadPolicy(options.policyFile);
+  // React's production build: the development one is several times slower and heavier at 20,000 rows.
+  process.env.NODE_ENV ??= 'production';
+  const { createElement } = await import('react');
   const { render } = await import('ink');
+  const { App, notifyInsights } = await import('./app.js');
   const store = createClusterStore(contexts, options.namespace ? { namespaces: [options.namespace] } : {});
   const byName = new Map(contexts.map((c) => [c.name, c]));
   const insights = new InsightCache({

@@ -142,7 +142,7 @@ export function csrRow(entry: CsrEntry, state: TuiState, insights: CsrInsights):
 function initRow(entry: ReturnType<typeof initOrder>['entries'][number]): InitPodRowVm {
   const p = entry.pod;
   const csr = p.csrName
-    ? `${safe(p.csrName.length > 24 ? `…${p.csrName.slice(-12)}` : p.csrName)} ${p.csrCondition ?? ''}`
+    ? `${safe(p.csrName.length > 24 ? `..${p.csrName.slice(-12)}` : p.csrName)} ${p.csrCondition ?? ''}`
     : '';
   const bad = /Error|BackOff|Denied|Failed/.test(`${p.status} ${p.csrCondition ?? ''}`);
   return {

@@ -78,8 +78,11 @@ export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrT
         const condition = cols.short ? shortCondition(row.condition) : row.condition;
         return (
           <Box key={row.key} width={innerWidth} height={1}>
+            <Box flexShrink={0}>
+              <Text inverse={selected && focused}>{marker}</Text>
+            </Box>
             <Text inverse={selected && focused} wrap="truncate-end">
-              {`${marker}${cells(row.context, row.name, row.age, row.signer, row.requestor)} `}
+              {`${cells(row.context, row.name, row.age, row.signer, row.requestor)} `}
             </Text>
             <ToneText tone={conditionTone(row.condition)} inverse={selected && focused}>
               {fit(condition, cols.condition)}

@@ -16,7 +16,7 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
   const ctx = Math.min(Math.max(3, ctxWidth), 10);
   const status = Math.min(22, Math.max(8, ...list.rows.map((r) => r.status.length)));
   const age = 5;
-  const rest = Math.max(10, inner - 2 - ctx - status - age - 4);
+  const rest = Math.max(10, inner - 7 - ctx - status - age);
   const pod = Math.max(10, Math.floor(rest * 0.6));
   const csr = Math.max(0, rest - pod);
   const visibleRows = Math.max(0, height - 3);
@@ -40,14 +40,21 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
         const selected = row.key === list.selectedKey;
         return (
           <Box key={row.key} width={inner} height={1}>
+            <Box flexShrink={0}>
+              <Text inverse={selected && focused}>{selected ? '▶' : ' '}</Text>
+            </Box>
             <Text inverse={selected && focused} wrap="truncate-end">
-              {`${selected ? '▶' : ' '} ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
+              {` ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
             </Text>
             <ToneText tone={row.tone} inverse={selected && focused}>
               {fit(row.status, status)}
             </ToneText>
+            <Text inverse={selected && focused}>{` ${fit(row.age, age, 'right')} `}</Text>
+            <Box flexShrink={0}>
+              <Text inverse={selected && focused}>{row.csr ? '←' : ' '}</Text>
+            </Box>
             <Text inverse={selected && focused} wrap="truncate-end">
-              {` ${fit(row.age, age, 'right')} ${fit(row.csr ? `← csr ${row.csr}` : '', csr)}`}
+              {fit(row.csr ? ` csr ${row.csr}` : '', csr)}
             </Text>
           </Box>
         );

@@ -40,11 +40,15 @@ export function ToneText({ tone = 'plain', bold, inverse, wrap = 'truncate-end',
   );
 }
 
-/** Pads or cuts `text` to exactly `width` cells (ellipsis when cut). Assumes single-width characters. */
+/**
+ * Pads or cuts `text` to exactly `width` cells, marking a cut with `~`. Assumes single-width characters.
+ * ASCII on purpose: Ink measures every Text node with string-width, which is ~1000× slower on any non-ASCII
+ * string; table cells stay ASCII and glyphs (▶ ● ✓ ✗) get tiny nodes of their own.
+ */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
   const chars = [...text];
-  if (chars.length > width) return `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  if (chars.length > width) return `${chars.slice(0, Math.max(0, width - 1)).join('')}~`;
   const pad = ' '.repeat(width - chars.length);
   return align === 'left' ? text + pad : pad + text;
 }

@@ -110,6 +110,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     term.keys('Escape');
     await term.waitForText('a approve  x deny');
     term.keys('Escape');
+    await term.waitForText('CTX  NAME');
     assert.equal(term.title(), titleBefore);
   });
 
@@ -133,7 +134,16 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await term.waitFor((s) => !s.includes(`calico-system/${pod}`), `pod ${pod} gone from Pods in Init`);
   });
 
+  /** Runs a `:` command and waits for its answer in the status line. */
+  async function command(line: string, answer: string): Promise<void> {
+    term.keys(':');
+    term.type(line);
+    term.keys('Enter');
+    await term.waitForText(answer);
+  }
+
   it('bulk-approves, bulk-signs, and TigeraStatus turns Available', async () => {
+    await command('ctx east', 'Context east.');
     await focus('calico-system:calico-');
     const pending = (await calicoCsrs(east, '')).filter((c) => !(c.status?.conditions ?? []).length);
     assert.ok(pending.length >= 2, 'at least two calico CSRs left in east');
@@ -152,7 +162,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await term.waitForText(`Sign ${pending.length} CSRs?`);
     term.keys('Enter');
     await term.waitForText(`Signed ${pending.length} of ${pending.length}.`, 30_000);
-    await focus('');
+    await command('ctx all', 'All contexts.');
     await term.waitForText(/east +calico {2}Available True/, 30_000);
   });
 

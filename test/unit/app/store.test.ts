@@ -230,3 +230,55 @@ describe('store: bulk selection and dialogs', () => {
     assert.equal(s.quit, true);
   });
 });
+
+describe('store: incremental order', () => {
+  it('keeps the order right when a few CSRs change between snapshots', () => {
+    const base = Array.from({ length: 50 }, (_, i) => csr(`c-${i}`, { ageSeconds: 1000 - i * 7 }));
+    let s = reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }), {
+      type: 'snapshots',
+      snapshots: { east: snapshot('east', base) },
+    });
+    assert.equal(csrOrder(s).entries.length, 50);
+    const changed = [...base];
+    changed[3] = csr('c-3', { ageSeconds: 1000 - 3 * 7, state: 'Approved' });
+    changed.splice(10, 1);
+    changed.push(csr('new-oldest', { ageSeconds: 5000 }), csr('new-newest', { ageSeconds: 1 }));
+    s = reducer(s, { type: 'snapshots', snapshots: { east: snapshot('east', changed, 2) } });
+    const incremental = csrOrder(s).entries.map((e) => e.name);
+    const fresh = [...changed]
+      .map((c) => ({
+        c,
+        pending: !(c.status?.conditions ?? []).length,
+        t: new Date(c.metadata!.creationTimestamp!).getTime(),
+      }))
+      .sort((a, b) => (a.pending === b.pending ? a.t - b.t : a.pending ? -1 : 1))
+      .map((x) => x.c.metadata!.name!);
+    assert.deepEqual(incremental, fresh);
+    assert.equal(incremental[0], 'new-oldest');
+    assert.equal(incremental.at(-1), 'c-3');
+  });
+});
+
+describe('keymap', () => {
+  it('splits bursts into keys and reads Esc+key as both', async () => {
+    const { splitKeys, keyIntent } = await import('../../../src/app/keymap.js');
+    assert.deepEqual(splitKeys('/ab\r', {}), [
+      ['/', {}],
+      ['a', {}],
+      ['b', {}],
+      ['', { return: true }],
+    ]);
+    assert.deepEqual(splitKeys('/', { meta: true }), [
+      ['', { escape: true }],
+      ['/', { meta: false }],
+    ]);
+    assert.deepEqual(keyIntent('list', 'a', {}), { kind: 'verb', verb: 'approve' });
+    assert.deepEqual(keyIntent('filter', 'a', {}), { kind: 'action', action: { type: 'text-input', text: 'a' } });
+    // A control sequence that slips through never reaches the state with its ESC.
+    assert.deepEqual(keyIntent('filter', '\x1b[31m', {}), {
+      kind: 'action',
+      action: { type: 'text-input', text: '[31m' },
+    });
+    assert.deepEqual(keyIntent('quit-confirm', 'y', {}), { kind: 'action', action: { type: 'quit-confirmed' } });
+  });
+});

@@ -1,0 +1,266 @@
+// The TUI at scale: two sandbox contexts with 10,000 CSRs and 5,000 pods each. Time from start to the first full
+// frame, key-to-frame latency (p50/p95) while 200 CSR events/s arrive, and peak memory; next to the bare store
+// sync (no UI) measured in the same run. The sandbox and the event load run in a child process; the TUI (the real
+// App, Ink and the kube store) runs here, drawing into an in-memory 140×40 terminal.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { PassThrough, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { TuiState } from '../src/app/store.js';
+import { createClusterStore, loadContexts } from '../src/services/kube/index.js';
+import { DEFAULT_POLICY } from '../src/services/policy/index.js';
+
+const CSRS = 10_000;
+const PODS = 5_000;
+const RATE = 200;
+const KEYS = 60;
+const SANDBOX_MODULE = fileURLToPath(new URL('../src/services/sandbox/index.ts', import.meta.url));
+
+/** The child: a two-cluster scale sandbox; on `churn SECONDS` it creates RATE CSRs per second (both clusters). */
+const CHILD = `
+const { startSandbox } = await import(process.env.SANDBOX_MODULE);
+const sandbox = await startSandbox({ clusters: ['east', 'west'], scale: { csrs: ${CSRS}, pods: ${PODS} },
+  builtinSigners: false, watchHistorySize: 20000 });
+process.stdout.write(JSON.stringify({ kubeconfig: sandbox.kubeconfigPath }) + '\\n');
+const path = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const request = sandbox.cluster('east').api.store.list('certificatesigningrequests')[0]?.obj?.spec?.request;
+let n = 0;
+const rl = (await import('node:readline')).createInterface({ input: process.stdin });
+for await (const line of rl) {
+  if (line.startsWith('churn ')) {
+    const seconds = Number(line.slice(6));
+    const start = performance.now();
+    let sent = 0;
+    while (performance.now() - start < seconds * 1000) {
+      const due = Math.floor(((performance.now() - start) / 1000) * ${RATE});
+      while (sent < due) {
+        const cluster = sandbox.cluster(sent % 2 ? 'west' : 'east');
+        await cluster.createAs({ name: 'admin', groups: ['system:masters'] }, path,
+          { metadata: { name: 'churn-' + n++ }, spec: { request, signerName: 'example.com/churn', usages: ['client auth'] } });
+        sent++;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    process.stdout.write(JSON.stringify({ sent, seconds: (performance.now() - start) / 1000 }) + '\\n');
+  } else if (line === 'exit') {
+    await sandbox.stop();
+    process.exit(0);
+  }
+}
+`;
+
+function startChild() {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
+    env: { ...process.env, SANDBOX_MODULE },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async next(): Promise<Record<string, unknown>> {
+      const { value, done } = await lines.next();
+      if (done) throw new Error('the sandbox child exited');
+      return JSON.parse(value as string) as Record<string, unknown>;
+    },
+    send: (line: string) => child.stdin.write(`${line}\n`),
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.stdin.write('exit\n');
+      const timer = setTimeout(() => child.kill(), 10_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const mib = (bytes: number) => bytes / 2 ** 20;
+
+/** An in-memory terminal for Ink: records each write with its time. */
+class FakeTerminal extends Writable {
+  readonly isTTY = true;
+  columns = 140;
+  rows = 40;
+  writes: { at: number; text: string }[] = [];
+  listeners_: ((text: string, at: number) => void)[] = [];
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void) {
+    const text = chunk.toString();
+    const at = performance.now();
+    for (const l of this.listeners_) l(text, at);
+    done();
+  }
+  /** Resolves with the time of the first write (from now on) for which `test` holds. */
+  waitWrite(test: (text: string) => boolean, timeoutMs = 60_000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no matching frame')), timeoutMs);
+      const l = (text: string, at: number) => {
+        if (!test(text)) return;
+        clearTimeout(timer);
+        this.listeners_ = this.listeners_.filter((x) => x !== l);
+        resolve(at);
+      };
+      this.listeners_.push(l);
+    });
+  }
+}
+
+function fakeStdin(): NodeJS.ReadStream {
+  const s = new PassThrough() as unknown as NodeJS.ReadStream & { isTTY: boolean };
+  s.isTTY = true;
+  (s as unknown as { setRawMode: (m: boolean) => void }).setRawMode = () => {};
+  (s as unknown as { ref: () => void }).ref = () => {};
+  (s as unknown as { unref: () => void }).unref = () => {};
+  return s;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const f = (n: number, digits = 0) => n.toFixed(digits);
+
+export async function run(): Promise<string> {
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
+  const child = startChild();
+  try {
+    const { kubeconfig } = (await child.next()) as { kubeconfig: string };
+    const contexts = loadContexts({ kubeconfig, contexts: ['east', 'west'] });
+
+    // Reference: the bare store, synced, no UI.
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    const bare = createClusterStore(contexts);
+    bare.start();
+    await bare.whenSynced(undefined, 120_000);
+    const bareSync = performance.now() - t0;
+    gc();
+    const bareHeap = mib(process.memoryUsage().heapUsed - heapBefore);
+    bare.stop();
+    gc();
+
+    // The TUI.
+    process.env.NODE_ENV ??= 'production';
+    const { createElement } = await import('react');
+    const { render } = await import('ink');
+    const { App, notifyInsights } = await import('../src/app/app.js');
+    const { InsightCache } = await import('../src/app/insights.js');
+    const rssBase = process.memoryUsage().rss;
+    let peakRss = rssBase;
+    let peakHeap = process.memoryUsage().heapUsed;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 50);
+    const terminal = new FakeTerminal();
+    const stdin = fakeStdin();
+    const total = 2 * CSRS;
+    const firstFrame = terminal.waitWrite((t) => t.includes(`of ${total}`) && !t.includes('connecting'), 120_000);
+    let latest: TuiState | undefined;
+    const start = performance.now();
+    const store = createClusterStore(contexts);
+    const insights = new InsightCache({
+      policy: DEFAULT_POLICY,
+      pods: (c) => store.snapshot(c).pods.values(),
+      onChange: notifyInsights,
+    });
+    store.start();
+    const instance = render(
+      createElement(App, {
+        store,
+        insights,
+        effects: { contexts: new Map(contexts.map((c) => [c.name, c])), store },
+        places: { config: '-', auditLog: '-', caRegistry: '-' },
+        color: true,
+        onFrame: (state: TuiState) => {
+          latest = state;
+        },
+      }),
+      {
+        stdout: terminal as unknown as NodeJS.WriteStream,
+        stdin,
+        exitOnCtrlC: false,
+        patchConsole: false,
+        maxFps: 30,
+        incrementalRendering: true,
+      },
+    );
+    const firstFrameMs = (await firstFrame) - start;
+
+    // Key-to-frame: j/k alternately; the frame is the first write, after the render that moved the cursor, that
+    // redraws the selected row. First with no events (reference), then while RATE CSR events/s arrive.
+    const pressKeys = async (count: number): Promise<number[]> => {
+      const latencies: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const before = latest?.cursorIndex.csrs ?? 0;
+        const down = i % 2 === 0;
+        const expected = down ? before + 1 : before - 1;
+        let rendered = false;
+        const frame = terminal.waitWrite((t) => {
+          if (!rendered) rendered = latest?.cursorIndex.csrs === expected;
+          return rendered && t.includes('▶');
+        }, 10_000);
+        const pressed = performance.now();
+        stdin.write(down ? 'j' : 'k');
+        latencies.push((await frame) - pressed);
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 50));
+      }
+      return latencies;
+    };
+    await new Promise((r) => setTimeout(r, 1500));
+    const idle = await pressKeys(20);
+    child.send(`churn ${Math.ceil((KEYS * 150) / 1000) + 3}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const latencies = await pressKeys(KEYS);
+    const churn = (await child.next()) as { sent: number; seconds: number };
+    clearInterval(sampler);
+    gc();
+    const retainedHeap = mib(process.memoryUsage().heapUsed - heapBefore);
+    instance.unmount();
+    insights.stop();
+    store.stop();
+
+    const p50 = percentile(latencies, 50);
+    const p95 = percentile(latencies, 95);
+    const rows = [
+      ['start → first full frame (both contexts, 20,000 CSRs listed)', `${f(firstFrameMs)} ms`, '< 2000 ms'],
+      ['reference: bare store sync, no UI (same data)', `${f(bareSync)} ms`, ''],
+      ['ratio first frame / bare sync', `${f(firstFrameMs / bareSync, 2)}×`, ''],
+      [
+        `key-to-frame p50 / p95 (${KEYS} keys, ${f(churn.sent / churn.seconds)} CSR events/s)`,
+        `${f(p50, 1)} / ${f(p95, 1)} ms`,
+        'p95 < 50 ms',
+      ],
+      [
+        'reference: key-to-frame p50 / p95 with no events (20 keys)',
+        `${f(percentile(idle, 50), 1)} / ${f(percentile(idle, 95), 1)} ms`,
+        '',
+      ],
+      ['ratio p95 under load / p95 idle', `${f(p95 / percentile(idle, 95), 2)}×`, ''],
+      ['peak RSS of the TUI process (store + UI)', `${f(mib(peakRss))} MiB`, '< 300 MB'],
+      ['reference: RSS of this process before the TUI started (Node, tsx, modules)', `${f(mib(rssBase))} MiB`, ''],
+      ['peak JS heap of the TUI process', `${f(mib(peakHeap))} MiB`, ''],
+      ['JS heap retained with the TUI running, after GC', `${f(retainedHeap)} MiB`, ''],
+      ['reference: heap retained by the bare store, synced', `${f(bareHeap)} MiB`, ''],
+    ];
+    return [
+      '## TUI at scale',
+      '',
+      `Two sandbox contexts with ${CSRS.toLocaleString('en')} CSRs and ${PODS.toLocaleString('en')} pods each (sandbox and event load in a child process). The real App, Ink 6 and the kube store run in the measured process, drawing into an in-memory 140×40 terminal. Key-to-frame is the time from writing the key to stdin to the first terminal write, after the commit that moved the cursor, that redraws the selected row; Ink draws at most 30 frames/s, so up to 33 ms of it is Ink's frame throttle.`,
+      '',
+      '| measure | value | target |',
+      '|---|---|---|',
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+      '',
+      'Command: `npm run bench tui`',
+    ].join('\n');
+  } finally {
+    await child.stop();
+  }
+}

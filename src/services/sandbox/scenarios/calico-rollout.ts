@@ -679,14 +679,38 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
   const op = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
   const pods = new Map<string, V1Pod>();
   const target = { group: OPERATOR_GROUP, version: OPERATOR_VERSION, plural: 'tigerastatuses', name: 'calico' };
-  let statusSubresource = true;
   let running = false;
   let dirty = false;
+
+  const ensureExists = () =>
+    createIfAbsent(() =>
+      op.custom.createClusterCustomObject({
+        group: OPERATOR_GROUP,
+        version: OPERATOR_VERSION,
+        plural: 'tigerastatuses',
+        body: {
+          apiVersion: `${OPERATOR_GROUP}/${OPERATOR_VERSION}`,
+          kind: 'TigeraStatus',
+          metadata: { name: 'calico' },
+          spec: {},
+        },
+      }),
+    );
+  const read = async (): Promise<TigeraStatusObject> => {
+    try {
+      return (await op.custom.getClusterCustomObject(target)) as TigeraStatusObject;
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+      // Someone deleted it: the operator puts it back, as the real one does.
+      await ensureExists();
+      return (await op.custom.getClusterCustomObject(target)) as TigeraStatusObject;
+    }
+  };
 
   const write = async (): Promise<void> => {
     const wanted = tigeraConditions([...pods.values()], expected);
     await updateWithRetry(
-      () => op.custom.getClusterCustomObject(target) as Promise<TigeraStatusObject>,
+      read,
       (current) => {
         const old = current.status?.conditions ?? [];
         const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -706,15 +730,7 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
         return { ...current, status: { conditions } };
       },
       async (next) => {
-        if (statusSubresource) {
-          try {
-            return await op.custom.replaceClusterCustomObjectStatus({ ...target, body: next });
-          } catch (err) {
-            if (statusCode(err) !== 404 && statusCode(err) !== 405) throw err;
-            statusSubresource = false;
-          }
-        }
-        return op.custom.replaceClusterCustomObject({ ...target, body: next });
+        return op.custom.replaceClusterCustomObjectStatus({ ...target, body: next });
       },
     );
   };
@@ -743,19 +759,7 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
     })();
   };
 
-  await createIfAbsent(() =>
-    op.custom.createClusterCustomObject({
-      group: OPERATOR_GROUP,
-      version: OPERATOR_VERSION,
-      plural: 'tigerastatuses',
-      body: {
-        apiVersion: `${OPERATOR_GROUP}/${OPERATOR_VERSION}`,
-        kind: 'TigeraStatus',
-        metadata: { name: 'calico' },
-        spec: {},
-      },
-    }),
-  );
+  await ensureExists();
   await listWatch<V1Pod>({
     kc: op.kc,
     path: `/api/v1/namespaces/${CALICO_NAMESPACE}/pods`,

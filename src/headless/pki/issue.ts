@@ -66,7 +66,14 @@ export async function runIssue(opts: IssueOptions): Promise<void> {
       profile,
     });
     if (opts.out) {
-      await writeFile(opts.out, pem, { mode: 0o644 });
+      try {
+        await writeFile(opts.out, pem, { mode: 0o644 });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        throw new CliError(
+          `could not write ${terminalSafe(opts.out)} (${code}); check that its directory exists and is writable`,
+        );
+      }
       process.stderr.write(
         `Wrote ${terminalSafe(opts.out)} (serial ${certificate.serialNumber}, valid until ${certificate.notAfter.toISOString()})\n`,
       );

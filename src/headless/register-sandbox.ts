@@ -30,10 +30,11 @@ export function registerSandboxCommands(program: Command): void {
 
   program
     .command('demo')
-    .description('A two-cluster sandbox with every scenario but scale, ready to explore.')
+    .description('A two-cluster sandbox with every scenario but scale and demo CAs, then the TUI on it.')
     .option('--port <n>', 'first port (default: random free ports)', parsePort)
     .option('--kubeconfig-out <path>', 'where to write the kubeconfig (default: a temp file)')
-    .action(async (opts: { port?: number; kubeconfigOut?: string }) => {
+    .option('--no-tui', "don't open the TUI; print how to use the demo with kubectl and serve until Ctrl-C")
+    .action(async (opts: { port?: number; kubeconfigOut?: string; tui?: boolean }) => {
       const { runDemo } = await import('./sandbox.js');
       await runDemo(opts);
     });

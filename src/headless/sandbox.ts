@@ -1,4 +1,6 @@
 // `certdesk sandbox` and `certdesk demo`: start the embedded API servers, say where they are, serve until Ctrl-C.
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../services/sandbox/index.js';
 import { CliError } from './cli-error.js';
 import type { SandboxCommandOptions } from './register-sandbox.js';
@@ -60,9 +62,12 @@ export async function runSandbox(opts: SandboxCommandOptions): Promise<void> {
   await serveUntilSignal(sb);
 }
 
-export async function runDemo(opts: { port?: number; kubeconfigOut?: string }): Promise<void> {
+export async function runDemo(opts: { port?: number; kubeconfigOut?: string; tui?: boolean }): Promise<void> {
   const { startDemo, describeDemo } = await import('../services/sandbox/demo.js');
-  const options: Parameters<typeof startDemo>[0] = { log: (line) => process.stderr.write(`${line}\n`) };
+  const interactive = opts.tui !== false && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  // With the TUI on screen, scenario chatter would scribble over it.
+  const log = interactive ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const options: Parameters<typeof startDemo>[0] = { log };
   if (opts.port !== undefined) options.port = opts.port;
   if (opts.kubeconfigOut) options.kubeconfigOut = opts.kubeconfigOut;
   let demo: Awaited<ReturnType<typeof startDemo>>;
@@ -71,6 +76,27 @@ export async function runDemo(opts: { port?: number; kubeconfigOut?: string }): 
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message : String(err));
   }
-  process.stdout.write(describeDemo(demo));
-  await serveUntilSignal(demo);
+  // The demo's CA keys live in a temp dir: remove it however the process ends.
+  const caDir = demo.caDir;
+  const sandboxDir = opts.kubeconfigOut ? undefined : dirname(demo.sandbox.kubeconfigPath);
+  const cleanup = (): void => {
+    rmSync(caDir, { recursive: true, force: true });
+    if (sandboxDir) rmSync(sandboxDir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanup);
+  if (!interactive) {
+    process.stdout.write(describeDemo(demo));
+    await serveUntilSignal(demo);
+    return;
+  }
+  try {
+    const { runTui } = await import('../app/run-tui.js');
+    await runTui({
+      kubeconfig: demo.sandbox.kubeconfigPath,
+      contexts: demo.sandbox.clusters.map((c) => c.contextName),
+    });
+  } finally {
+    await demo.stop();
+    process.off('exit', cleanup);
+  }
 }

@@ -128,7 +128,7 @@ async function openRequest(
     });
     req.on('error', (err) => {
       cleanup();
-      reject(err);
+      reject(req.reusedSocket ? Object.assign(err, { reusedSocket: true }) : err);
     });
     onRequest?.((err) => req.destroy(err));
     req.end(body);
@@ -182,15 +182,25 @@ export async function requestJson<T = unknown>(ctx: ClusterContext, options: Htt
   const started = Date.now();
   const url = buildUrl(ctx, options.path, options.query);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const res = await openRequest(
-    ctx,
-    url,
-    options.method ?? 'GET',
-    body,
-    options.contentType ?? 'application/json',
-    timeoutMs,
-    options.signal,
-  );
+  const open = () =>
+    openRequest(
+      ctx,
+      url,
+      options.method ?? 'GET',
+      body,
+      options.contentType ?? 'application/json',
+      timeoutMs,
+      options.signal,
+    );
+  let res: IncomingMessage;
+  try {
+    res = await open();
+  } catch (err) {
+    // The server closed an idle keep-alive connection as we reused it: the request never reached it; send it again.
+    const e = err as { reusedSocket?: boolean; code?: string };
+    if (!e.reusedSocket || (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')) throw err;
+    res = await open();
+  }
   const text = await readBody(res, Math.max(1000, timeoutMs - (Date.now() - started)));
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) throw new KubeHttpError(status, statusFrom(text), retryAfterMs(res));

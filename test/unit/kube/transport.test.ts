@@ -66,6 +66,18 @@ describe('transport', () => {
     server = createServer({ cert: serving.cert, key: serving.key }, (req, res) => {
       seenAuth.push(String(req.headers.authorization));
       if (req.url?.startsWith('/hang')) return; // never answers
+      if (req.url?.startsWith('/reuse')) {
+        // The second request on a kept-alive connection finds it closed, as when a server drops idle connections.
+        const socket = req.socket as typeof req.socket & { served?: number };
+        socket.served = (socket.served ?? 0) + 1;
+        if (socket.served > 1) {
+          socket.destroy();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{"n":1}');
+        return;
+      }
       if (req.url?.startsWith('/flaky')) {
         if (unavailableLeft-- > 0) {
           res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '0' });
@@ -108,6 +120,11 @@ describe('transport', () => {
       return e.kind === 'not-found' && e.status === 404 && /thing "x" not found/.test(e.message);
     });
     assert.equal(seenAuth.at(-1), 'Bearer secret-token');
+  });
+
+  it('sends a request again when a reused keep-alive connection turns out closed', async () => {
+    assert.deepEqual(await requestJson(ctx, { path: '/reuse' }), { n: 1 });
+    assert.deepEqual(await requestJson(ctx, { path: '/reuse' }), { n: 1 });
   });
 
   it('gives up on a server that never answers at the deadline', async () => {

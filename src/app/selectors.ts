@@ -3,7 +3,7 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { humanDuration } from '../services/health/index.js';
-import type { ConnectionState, SignerCapability } from '../services/kube/index.js';
+import type { ConnectionState, KubeError, SignerCapability } from '../services/kube/index.js';
 import { csrCondition, csrState } from '../services/kube/csr-state.js';
 import type { DecodedCertificate, DecodedCsr, SubjectAltNames } from '../services/pki/types.js';
 import type { Finding, FindingLevel } from '../services/policy/types.js';
@@ -65,14 +65,23 @@ export interface Places {
   caRegistry: string;
 }
 
-function connectionBadge(name: string, connection: ConnectionState | undefined, synced: boolean, now: number) {
+function connectionBadge(
+  name: string,
+  connection: ConnectionState | undefined,
+  synced: boolean,
+  now: number,
+  errors?: Partial<Record<string, KubeError>>,
+) {
   const badge = (state: string, tone: Tone): ContextBadgeVm => ({ name: safe(name), state, tone });
   if (!connection) return badge('connecting…', 'warn');
   switch (connection.phase) {
     case 'connecting':
       return badge('connecting…', 'warn');
-    case 'live':
+    case 'live': {
+      const failing = Object.entries(errors ?? {}).map(([kind, e]) => `${kind}: ${safe(e?.message, 60)}`);
+      if (failing.length) return badge(`live, but ${failing.join('; ')}`, 'warn');
       return badge(synced ? 'live' : 'syncing…', synced ? 'ok' : 'warn');
+    }
     case 'retrying': {
       const secs = Math.max(0, Math.ceil((connection.nextAttemptAt - now) / 1000));
       return badge(`retrying ${secs}s (${safe(connection.lastError, 60)})`, 'warn');
@@ -105,7 +114,7 @@ export function selectHeader(state: TuiState): HeaderVm {
         for (const t of h.tigera) worse(t.healthy ? 'ok' : t.degraded?.status === 'True' ? 'bad' : 'warn');
       }
     }
-    const badge = connectionBadge(c, snap?.connection, snap?.synced ?? false, state.now);
+    const badge = connectionBadge(c, snap?.connection, snap?.synced ?? false, state.now, snap?.errors);
     if (badge.tone === 'bad') worse('bad');
     return badge;
   });
@@ -485,7 +494,8 @@ export const HELP_GROUPS: HelpGroupVm[] = [
       { key: 'x', label: 'deny, with a reason and a message' },
       { key: 's', label: 'sign with the CA registered for the signer (shows the certificate first)' },
       { key: 'A', label: 'approve and sign' },
-      { key: 'e', label: 'export: TLS Secret (issued CSR + key file) or CA ConfigMap' },
+      { key: 'e', label: 'export the issued certificate as a TLS Secret (with the key file)' },
+      { key: 'E', label: "export the signer's CA certificate as a ConfigMap" },
       { key: 'space', label: 'select several for bulk approve or sign' },
     ],
   },

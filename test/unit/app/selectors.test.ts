@@ -90,4 +90,32 @@ describe('selectors', () => {
     assert.equal(end.csrs.rows.at(-1)?.name, 'csr-0');
     assert.equal(end.csrs.offset + end.csrs.rows.length, 5000);
   });
+
+  it('shows verbs the user may not use as disabled, with the missing permission', () => {
+    const s = reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }), {
+      type: 'snapshots',
+      snapshots: { east: snapshot('east', [csr('calm')]) },
+    });
+    const denied = {
+      ...insights,
+      capability: () => ({
+        approve: { allowed: false, missing: ['approve on signers "example.com/calico"'] },
+        sign: { allowed: true, missing: [] },
+      }),
+    };
+    const keys = selectScreen(s, denied, places).footer.keys;
+    const approve = keys.find((k) => k.key === 'a');
+    assert.equal(approve?.disabled, true);
+    assert.match(approve?.label ?? '', /not allowed: approve on signers "example\.com\/calico"/);
+    assert.equal(keys.find((k) => k.key === 's')?.disabled, undefined);
+  });
+
+  it('says when a kind is failing in a live context', () => {
+    const snap = snapshot('east', []);
+    const s = reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }), {
+      type: 'snapshots',
+      snapshots: { east: { ...snap, errors: { pods: { kind: 'forbidden', message: 'pods is forbidden' } } } },
+    });
+    assert.match(selectHeader(s).contexts[0]?.state ?? '', /live, but pods: pods is forbidden/);
+  });
 });

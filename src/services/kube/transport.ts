@@ -176,6 +176,18 @@ function statusFrom(text: string): KubeStatus | undefined {
   }
 }
 
+/** Runs `open`, and once more if the server had closed the idle keep-alive connection it reused (the request never
+ * reached the server, so sending it again is safe). */
+async function resendOnStaleSocket(open: () => Promise<IncomingMessage>): Promise<IncomingMessage> {
+  try {
+    return await open();
+  } catch (err) {
+    const e = err as { reusedSocket?: boolean; code?: string };
+    if (!e.reusedSocket || (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')) throw err;
+    return await open();
+  }
+}
+
 /** One request; resolves with the parsed JSON of a 2xx answer, throws KubeHttpError otherwise. */
 export async function requestJson<T = unknown>(ctx: ClusterContext, options: HttpOptions): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -192,15 +204,7 @@ export async function requestJson<T = unknown>(ctx: ClusterContext, options: Htt
       timeoutMs,
       options.signal,
     );
-  let res: IncomingMessage;
-  try {
-    res = await open();
-  } catch (err) {
-    // The server closed an idle keep-alive connection as we reused it: the request never reached it; send it again.
-    const e = err as { reusedSocket?: boolean; code?: string };
-    if (!e.reusedSocket || (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')) throw err;
-    res = await open();
-  }
+  const res = await resendOnStaleSocket(open);
   const text = await readBody(res, Math.max(1000, timeoutMs - (Date.now() - started)));
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) throw new KubeHttpError(status, statusFrom(text), retryAfterMs(res));
@@ -235,7 +239,9 @@ export async function watchStream(
 ): Promise<void> {
   const url = buildUrl(ctx, options.path, { ...options.query, watch: true });
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-  const res = await openRequest(ctx, url, 'GET', undefined, '', connectTimeoutMs, options.signal);
+  const res = await resendOnStaleSocket(() =>
+    openRequest(ctx, url, 'GET', undefined, '', connectTimeoutMs, options.signal),
+  );
   const status = res.statusCode ?? 0;
   if (status !== 200) {
     const text = await readBody(res, connectTimeoutMs);

@@ -46,7 +46,9 @@ async function makeCsr(subject: Subject, opts: { dns?: string[]; rsaBits?: numbe
   }
   const extensions: x509.Extension[] = [];
   if (opts.dns?.length) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(opts.dns.map((value) => ({ type: 'dns' as const, value }))));
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(opts.dns.map((value) => ({ type: 'dns' as const, value }))),
+    );
   }
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: new x509.Name(name),

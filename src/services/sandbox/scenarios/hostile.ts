@@ -1,6 +1,7 @@
 // The `hostile` scenario: submits the requests a careful approver must catch (hostile-requests.ts), each with the
 // identity of its requester, so spec.username/groups are what the API server records for that identity.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { terminalSafe } from '../../text/sanitize.js';
 import { buildHostileRequests } from './hostile-requests.js';
 import type { Scenario } from './index.js';
 import { clientsFor, describeError, statusCode } from './kube.js';
@@ -15,15 +16,20 @@ export const hostile: Scenario = {
     await applyManifests(admin, 'hostile');
     const signerName = typeof ctx.options.signerName === 'string' ? ctx.options.signerName : undefined;
     const requests = await buildHostileRequests(signerName);
-    for (const r of requests) {
-      const client = clientsFor(ctx.cluster.kubeConfigFor(r.requester.user, r.requester.groups));
-      try {
-        await client.certs.createCertificateSigningRequest({ body: r.body as V1CertificateSigningRequest });
-      } catch (err) {
-        if (statusCode(err) === 409) continue;
-        throw new Error(`hostile: the sandbox refused ${r.name} from ${r.requester.user}: ${describeError(err)}`);
-      }
-    }
-    ctx.log(`${requests.length} requests submitted`);
+    // Submitted together; one the server refuses is reported and skipped, so the rest still reach the approver.
+    const refused: string[] = [];
+    await Promise.all(
+      requests.map(async (r) => {
+        const client = clientsFor(ctx.cluster.kubeConfigFor(r.requester.user, r.requester.groups));
+        try {
+          await client.certs.createCertificateSigningRequest({ body: r.body as V1CertificateSigningRequest });
+        } catch (err) {
+          if (statusCode(err) === 409) return;
+          refused.push(r.name);
+          ctx.log(terminalSafe(`the sandbox refused ${r.name} from ${r.requester.user}: ${describeError(err)}`));
+        }
+      }),
+    );
+    ctx.log(`${requests.length - refused.length} of ${requests.length} requests submitted`);
   },
 };

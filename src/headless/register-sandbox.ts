@@ -1,5 +1,5 @@
 // Declares the sandbox commands; each action imports its implementation lazily.
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter((v) => v !== '')];
@@ -7,8 +7,13 @@ function collect(value: string, previous: string[] = []): string[] {
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new Error(`--port must be a number from 1 to 65535, not "${value}".`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('Give a number from 1 to 65535.');
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('Give a whole number, 0 or more.');
   return n;
 }
 
@@ -21,8 +26,8 @@ export function registerSandboxCommands(program: Command): void {
     .option('--port <n>', 'first port (cluster i listens on port+i; default: random free ports)', parsePort)
     .option('--kubeconfig-out <path>', 'where to write the kubeconfig (default: a temp file)')
     .option('--no-builtin-signers', "don't run the clusters' kubernetes.io signers")
-    .option('--scale-csrs <n>', 'with --scenario scale: CSRs to preload', Number)
-    .option('--scale-pods <n>', 'with --scenario scale: pods to preload', Number)
+    .option('--scale-csrs <n>', 'CSRs to preload (the scale scenario; default 10000)', parseCount)
+    .option('--scale-pods <n>', 'pods to preload (the scale scenario; default 5000)', parseCount)
     .action(async (opts: SandboxCommandOptions) => {
       const { runSandbox } = await import('./sandbox.js');
       await runSandbox(opts);

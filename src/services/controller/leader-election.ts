@@ -270,7 +270,11 @@ export function createLeaderElector(options: LeaderElectionOptions): LeaderElect
         await sleep(timings.retryPeriodMs, signal);
         if (signal.aborted) break;
         if (await attempt()) {
-          lastRenewAt = now();
+          // A renewal that lands after the renew deadline comes too late: the fence had lapsed and writes were
+          // refused meanwhile. Give up leading and re-acquire (at once, the lease is ours), so that
+          // onStartedLeading runs again and the controller re-queues what it skipped.
+          if (now() - lastRenewAt >= timings.renewDeadlineMs) stopLeading('renewed after the renew deadline');
+          else lastRenewAt = now();
         } else if (observed?.spec?.holderIdentity && observed.spec.holderIdentity !== identity) {
           stopLeading(`the lease is now held by ${observed.spec.holderIdentity}`);
         } else if (now() - lastRenewAt >= timings.renewDeadlineMs) {

@@ -83,15 +83,19 @@ describe('certdesk controller (process)', () => {
       () => out.stdout.match(/metrics address=\S+ port=(\d+)/)?.[1],
       20_000,
     );
-    await waitFor('TigeraStatus calico Available', async () => {
-      const ts = (await env.custom.getClusterCustomObject({
-        group: 'operator.tigera.io',
-        version: 'v1',
-        plural: 'tigerastatuses',
-        name: 'calico',
-      })) as { status?: { conditions?: { type: string; status: string }[] } };
-      return ts.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
-    });
+    await waitFor(
+      'TigeraStatus calico Available',
+      async () => {
+        const ts = (await env.custom.getClusterCustomObject({
+          group: 'operator.tigera.io',
+          version: 'v1',
+          plural: 'tigerastatuses',
+          name: 'calico',
+        })) as { status?: { conditions?: { type: string; status: string }[] } };
+        return ts.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+      },
+      60_000,
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /^certdesk_controller_issued_total\{signer="example.com\/calico"\} [1-9]/m);
     assert.match(metrics, /^certdesk_controller_leader 1$/m);

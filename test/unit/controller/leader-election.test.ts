@@ -103,4 +103,15 @@ describe('leader election', () => {
       /lease duration must be longer/,
     );
   });
+
+  it('gives up leading when a renewal lands after the renew deadline, then leads again', async () => {
+    const store = new MemoryLeases();
+    const a = candidate(store, 'a');
+    await a.elector.whenLeading();
+    a.api.slow(timings.renewDeadlineMs / 2 + 50); // get + replace: the renewal lands after the deadline
+    await waitFor(() => a.events.includes('stopped'), 3000, 'a to give up');
+    a.api.slow(0);
+    await waitFor(() => a.events.filter((e) => e === 'started').length === 2, 3000, 'a to lead again');
+    assert.equal(a.elector.isLeader(), true);
+  });
 });

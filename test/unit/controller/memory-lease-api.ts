@@ -13,9 +13,11 @@ export class MemoryLeases {
   }
 
   /** A LeaseApi for one candidate; `down()` makes its calls fail like an unreachable server. */
-  client(): LeaseApi & { down(on: boolean): void } {
+  client(): LeaseApi & { down(on: boolean): void; slow(ms: number): void } {
     let isDown = false;
-    const guard = () => {
+    let delayMs = 0;
+    const guard = async () => {
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       if (isDown) throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
     };
     const copy = (l: V1Lease): V1Lease => JSON.parse(JSON.stringify(l)) as V1Lease;
@@ -23,13 +25,16 @@ export class MemoryLeases {
       down: (on) => {
         isDown = on;
       },
+      slow: (ms) => {
+        delayMs = ms;
+      },
       get: async (namespace, name) => {
-        guard();
+        await guard();
         const l = this.leases.get(`${namespace}/${name}`);
         return l ? copy(l) : undefined;
       },
       create: async (namespace, lease) => {
-        guard();
+        await guard();
         const key = `${namespace}/${lease.metadata?.name}`;
         if (this.leases.has(key)) throw new LeaseConflict('already exists');
         const stored = copy(lease);
@@ -39,7 +44,7 @@ export class MemoryLeases {
         return copy(stored);
       },
       replace: async (namespace, name, lease) => {
-        guard();
+        await guard();
         const key = `${namespace}/${name}`;
         const cur = this.leases.get(key);
         if (!cur) throw new Error('not found');

@@ -81,7 +81,7 @@ describe('certdesk controller (process)', () => {
     const port = await waitFor(
       'the metrics port',
       () => out.stdout.match(/metrics address=\S+ port=(\d+)/)?.[1],
-      20_000,
+      60_000,
     );
     await waitFor(
       'TigeraStatus calico Available',

@@ -16,7 +16,7 @@ import {
   type UserInfo,
 } from './authz.js';
 import { BytesError } from './csr.js';
-import { dns1123LabelErrors, dns1123SubdomainErrors } from './csr.js';
+import { dns1123LabelErrors, dns1123SubdomainErrors, pathSegmentNameErrors } from './csr.js';
 import {
   apiGroupDoc,
   apiGroupListDoc,
@@ -102,6 +102,14 @@ export const PATCH_MERGE_KEYS: Readonly<Record<string, string>> = {
 };
 
 const ACCEPTED_BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+/** Kinds whose names need only be valid path segments (ValidateCertificateRequestName, ValidateRBACName). */
+const PATH_SEGMENT_NAMED = new Set([
+  'certificatesigningrequests',
+  'clusterroles',
+  'clusterrolebindings',
+  'roles',
+  'rolebindings',
+]);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function json(code: number, value: unknown): JsonResponse {
@@ -644,14 +652,18 @@ export class ApiCore {
   }
 
   // ------------------------------------------------------------------------------------------- write
+  /**
+   * The name rule of each kind's ObjectMeta validation: CSRs (ValidateCertificateRequestName accepts anything) and
+   * the RBAC kinds (ValidateRBACName) take any path-segment name, so `system:node` is fine; namespaces are DNS-1123
+   * labels; every other kind (pods, secrets, configmaps, service accounts, leases, custom resources) DNS-1123
+   * subdomains.
+   */
   private validateName(def: ResourceDef, name: string): FieldError[] {
-    if (def.resource === 'certificatesigningrequests') {
-      if (name === '.' || name === '..') return [field.invalid('metadata.name', name, `may not be '${name}'`)];
-      if (name.includes('/')) return [field.invalid('metadata.name', name, "may not contain '/'")];
-      if (name.includes('%')) return [field.invalid('metadata.name', name, "may not contain '%'")];
-      return [];
-    }
-    const errs = def.resource === 'namespaces' ? dns1123LabelErrors(name) : dns1123SubdomainErrors(name);
+    const errs = PATH_SEGMENT_NAMED.has(def.resource)
+      ? pathSegmentNameErrors(name)
+      : def.resource === 'namespaces'
+        ? dns1123LabelErrors(name)
+        : dns1123SubdomainErrors(name);
     return errs.map((e) => field.invalid('metadata.name', name, e));
   }
 

@@ -60,6 +60,12 @@ export function dns1123SubdomainErrors(v: string): string[] {
   return errs;
 }
 
+/** apimachinery path.IsValidPathSegmentName: not `.` or `..`, no `/` or `%`. */
+export function pathSegmentNameErrors(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  return ['/', '%'].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
+}
+
 /** apivalidation.ValidateSignerName */
 export function validateSignerName(path: string, signerName: string): FieldError[] {
   const el: FieldError[] = [];

@@ -3,6 +3,7 @@
 // or bind one, if they hold its permissions already, have `escalate` / `bind`, or are in system:masters).
 import type { Authorizer, PolicyRule, RequestAttributes, UserInfo } from './authz.js';
 import { ApiError, type FieldError, field, GoValue, notFound, qualified } from './errors.js';
+import { pathSegmentNameErrors } from './csr.js';
 import type { KObject } from './store.js';
 import { asRecord, type Json, type Strategy, type StrategyContext } from './strategy.js';
 
@@ -87,8 +88,9 @@ function validateBinding(obj: KObject, namespaced: boolean): FieldError[] {
   const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
   if (!kinds.includes(str(ref.kind))) errs.push(field.notSupported('roleRef.kind', str(ref.kind), kinds));
   if (!str(ref.name)) errs.push(field.required('roleRef.name'));
-  else if (/[/%]/.test(str(ref.name)) || str(ref.name) === '.' || str(ref.name) === '..') {
-    errs.push(field.invalid('roleRef.name', str(ref.name), 'may not contain "/" or "%", and may not be "." or ".."'));
+  else {
+    for (const msg of pathSegmentNameErrors(str(ref.name)))
+      errs.push(field.invalid('roleRef.name', str(ref.name), msg));
   }
   list(obj.subjects).forEach((s, i) => {
     const subject = asRecord(s) ?? {};

@@ -241,9 +241,11 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
   const done = new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       if (stopping) {
-        // A second signal: stop waiting for the in-flight write (the lease then expires instead).
-        process.stderr.write(`${signal} again: exiting without waiting.\n`);
-        process.exit(signal === 'SIGINT' ? 130 : 143);
+        // Ctrl-C twice: stop waiting for the in-flight write (the lease then expires instead). A repeated SIGTERM
+        // is ignored (Kubernetes follows its SIGTERM with SIGKILL after the grace period anyway).
+        if (signal !== 'SIGINT') return;
+        process.stderr.write('interrupted again: exiting without waiting.\n');
+        process.exit(130);
       }
       stopping = true;
       event('signal', { name: signal });

@@ -123,6 +123,7 @@ function percentile(values: number[], p: number): number {
 }
 
 const f = (n: number, digits = 0) => n.toFixed(digits);
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 export async function run(): Promise<string> {
   for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
@@ -134,11 +135,22 @@ export async function run(): Promise<string> {
     // Reference: the bare store, synced, no UI.
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
+    const bareRssBase = process.memoryUsage().rss;
+    let barePeakRss = bareRssBase;
+    let barePeakHeap = heapBefore;
+    const bareSampler = setInterval(() => {
+      const m = process.memoryUsage();
+      barePeakRss = Math.max(barePeakRss, m.rss);
+      barePeakHeap = Math.max(barePeakHeap, m.heapUsed);
+    }, 50);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const bare = createClusterStore(contexts);
     bare.start();
     await bare.whenSynced(undefined, 120_000);
     const bareSync = performance.now() - t0;
+    const bareCpu = cpuMs(process.cpuUsage(cpu0));
+    clearInterval(bareSampler);
     gc();
     const bareHeap = mib(process.memoryUsage().heapUsed - heapBefore);
     bare.stop();
@@ -164,6 +176,7 @@ export async function run(): Promise<string> {
     const firstFrame = terminal.waitWrite((t) => t.includes(`of ${total}`) && !t.includes('connecting'), 120_000);
     let latest: TuiState | undefined;
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const store = createClusterStore(contexts);
     const insights = new InsightCache({
       policy: DEFAULT_POLICY,
@@ -192,6 +205,7 @@ export async function run(): Promise<string> {
       },
     );
     const firstFrameMs = (await firstFrame) - start;
+    const firstFrameCpu = cpuMs(process.cpuUsage(cpuStart));
 
     // Key-to-frame: j/k alternately; the frame is the first write, after the render that moved the cursor, that
     // redraws the selected row. First with no events (reference), then while RATE CSR events/s arrive.
@@ -233,6 +247,11 @@ export async function run(): Promise<string> {
       ['reference: bare store sync, no UI (same data)', `${f(bareSync)} ms`, ''],
       ['ratio first frame / bare sync', `${f(firstFrameMs / bareSync, 2)}×`, ''],
       [
+        'CPU time to first frame / to bare sync (less sensitive to a busy machine)',
+        `${f(firstFrameCpu)} / ${f(bareCpu)} ms = ${f(firstFrameCpu / bareCpu, 2)}×`,
+        '',
+      ],
+      [
         `key-to-frame p50 / p95 (${KEYS} keys, ${f(churn.sent / churn.seconds)} CSR events/s)`,
         `${f(p50, 1)} / ${f(p95, 1)} ms`,
         'p95 < 50 ms',
@@ -245,7 +264,9 @@ export async function run(): Promise<string> {
       ['ratio p95 under load / p95 idle', `${f(p95 / percentile(idle, 95), 2)}×`, ''],
       ['peak RSS of the TUI process (store + UI)', `${f(mib(peakRss))} MiB`, '< 300 MB'],
       ['reference: RSS of this process before the TUI started (Node, tsx, modules)', `${f(mib(rssBase))} MiB`, ''],
+      ['reference: peak RSS during the bare store sync', `${f(mib(barePeakRss))} MiB`, ''],
       ['peak JS heap of the TUI process', `${f(mib(peakHeap))} MiB`, ''],
+      ['reference: peak JS heap during the bare store sync', `${f(mib(barePeakHeap))} MiB`, ''],
       ['JS heap retained with the TUI running, after GC', `${f(retainedHeap)} MiB`, ''],
       ['reference: heap retained by the bare store, synced', `${f(bareHeap)} MiB`, ''],
     ];

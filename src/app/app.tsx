@@ -4,7 +4,6 @@ import { useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { computeHealth } from '../services/health/index.js';
 import type { ClusterStore, ContextSnapshot, StoreBatch } from '../services/kube/index.js';
-import { csrState } from '../services/kube/csr-state.js';
 import { MainScreen } from '../views/main-screen.js';
 import { ColorContext } from '../views/theme.js';
 import { openVerb } from './dialogs.js';
@@ -32,6 +31,8 @@ export interface AppProps {
 /** Coalesce store batches: at most this often into the reducer. Every frame costs Ink a full layout of the
  * screen, so data redraws stay few and key presses find Ink idle. */
 const FEED_MS = 250;
+/** Redraw interval while a context is still listing. */
+const SYNC_FEED_MS = 1000;
 const HEALTH_MS = 1000;
 
 export function App(props: AppProps) {
@@ -62,7 +63,9 @@ export function App(props: AppProps) {
 
   // Cluster data: batches → snapshots (coalesced), new-CSR notices, health at most once a second.
   useEffect(() => {
-    const known = new Map<string, ContextSnapshot>();
+    // CSR names per synced context, kept from the batches' key lists, to notice new CSRs without asking the store
+    // for a snapshot (a copy of its maps) on every batch.
+    const names = new Map<string, Set<string>>();
     const dirty = new Set<string>();
     const fresh: CsrRef[] = [];
     let healthDirty = true;
@@ -76,26 +79,40 @@ export function App(props: AppProps) {
       dispatch({ type: 'snapshots', snapshots, ...(newCsrs.length ? { newCsrs } : {}) });
     };
     const onBatch = (batch: StoreBatch) => {
+      let justSynced = false;
       for (const change of batch.changes) {
-        const previous = known.get(change.context);
-        const current = store.snapshot(change.context);
-        if (previous?.synced) {
+        const context = change.context;
+        let known = names.get(context);
+        if (known) {
           for (const name of change.upserted.csrs ?? []) {
-            const csr = current.csrs.get(name);
-            if (!previous.csrs.has(name) && csr && csrState(csr) === 'Pending') {
-              fresh.push({ key: csrKey(change.context, name), context: change.context, name });
+            if (!known.has(name)) {
+              known.add(name);
+              fresh.push({ key: csrKey(context, name), context, name });
             }
           }
+          for (const name of change.deleted.csrs ?? []) known.delete(name);
+        } else if (change.synced === true) {
+          known = new Set(store.snapshot(context).csrs.keys());
+          names.set(context, known);
+          justSynced = true;
         }
-        known.set(change.context, current);
-        dirty.add(change.context);
+        dirty.add(context);
         healthDirty = true;
       }
-      timer ??= setTimeout(flush, FEED_MS);
+      if (justSynced) {
+        // A context just finished its first full list: show it now.
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(flush, 0);
+      } else {
+        // While lists are still arriving page by page, redraw rarely: the pages would only slow the sync down.
+        const syncing = store.contexts().some((c) => !names.has(c));
+        timer ??= setTimeout(flush, syncing ? SYNC_FEED_MS : FEED_MS);
+      }
     };
     const unsubscribe = store.subscribe(onBatch);
     for (const context of store.contexts()) {
-      known.set(context, store.snapshot(context));
+      const snap = store.snapshot(context);
+      if (snap.synced) names.set(context, new Set(snap.csrs.keys()));
       dirty.add(context);
     }
     flush();
@@ -107,7 +124,12 @@ export function App(props: AppProps) {
         healthDirty = false;
         lastHealth = t;
         const health: Record<string, ReturnType<typeof computeHealth>> = {};
-        for (const context of store.contexts()) health[context] = computeHealth(store.snapshot(context), t);
+        // A context still listing shows "waiting for the first sync" instead of costing a health pass a second.
+        for (const context of store.contexts()) {
+          const snap = store.snapshot(context);
+          if (snap.synced) health[context] = computeHealth(snap, t);
+          else healthDirty = true;
+        }
         dispatch({ type: 'health', health });
       }
     }, HEALTH_MS);

@@ -39,24 +39,11 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
       {list.rows.slice(0, visibleRows).map((row) => {
         const selected = row.key === list.selectedKey;
         return (
-          <Box key={row.key} width={inner} height={1}>
-            <Box flexShrink={0}>
-              <Text inverse={selected && focused}>{selected ? '▶' : ' '}</Text>
-            </Box>
-            <Text inverse={selected && focused} wrap="truncate-end">
-              {` ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
-            </Text>
-            <ToneText tone={row.tone} inverse={selected && focused}>
-              {fit(row.status, status)}
-            </ToneText>
-            <Text inverse={selected && focused}>{` ${fit(row.age, age, 'right')} `}</Text>
-            <Box flexShrink={0}>
-              <Text inverse={selected && focused}>{row.csr ? '←' : ' '}</Text>
-            </Box>
-            <Text inverse={selected && focused} wrap="truncate-end">
-              {fit(row.csr ? ` csr ${row.csr}` : '', csr)}
-            </Text>
-          </Box>
+          <Text key={row.key} inverse={selected && focused} wrap="truncate-end">
+            {`${selected ? '▶' : ' '} ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
+            <ToneText tone={row.tone}>{fit(row.status, status)}</ToneText>
+            {` ${fit(row.age, age, 'right')} ${row.csr ? '←' : ' '}${fit(row.csr ? ` csr ${row.csr}` : '', csr)}`}
+          </Text>
         );
       })}
     </Box>

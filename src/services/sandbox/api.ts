@@ -205,17 +205,18 @@ export class ApiCore {
   insert(resource: string, obj: KObject): Entry {
     const def = RESOURCES.find((r) => r.resource === resource);
     if (!def) throw new Error(`unknown resource ${resource}`);
-    this.fillNewMeta(def, obj);
+    this.fillNewMeta(def, obj, true);
     return this.store.put(resource, obj, 'ADDED');
   }
 
-  fillNewMeta(def: ResourceDef, obj: KObject): void {
+  /** FillObjectMetaSystemFields: uid and creationTimestamp are the server's (a preload may keep its own time). */
+  fillNewMeta(def: ResourceDef, obj: KObject, keepCreationTimestamp = false): void {
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     meta.uid = randomUUID();
-    meta.creationTimestamp = meta.creationTimestamp ?? nowTimestamp();
+    meta.creationTimestamp = (keepCreationTimestamp && meta.creationTimestamp) || nowTimestamp();
     if (!def.namespaced) delete meta.namespace;
     delete meta.deletionTimestamp;
     delete meta.managedFields;

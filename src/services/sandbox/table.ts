@@ -344,19 +344,40 @@ const TIGERA_COLUMNS = [
 ];
 function tigeraRow(obj: KObject, now: number): unknown[] {
   const conds = Array.isArray(asRecord(obj.status)?.conditions) ? (asRecord(obj.status)?.conditions as Json[]) : [];
-  const st = (t: string): string => String(conds.find((c) => c.type === t)?.status ?? '');
-  const since = conds.find((c) => c.type === 'Available')?.lastTransitionTime;
-  // A CRD's date column is rendered as an age by the server, as kubectl shows it.
+  const st = (t: string): string | null => {
+    const v = conds.find((c) => c.type === t)?.status;
+    return v === undefined || v === null ? null : String(v);
+  };
   return [
     obj.metadata.name ?? '',
     st('Available'),
     st('Progressing'),
     st('Degraded'),
-    since ? age(since, now) : '<unknown>',
+    crdDateCell(conds.find((c) => c.type === 'Available')?.lastTransitionTime, now),
   ];
 }
 
+/**
+ * A custom resource's `date` column, as the apiextensions server's table convertor renders it (cellForJSONValue):
+ * an age (ConvertToHumanReadableDateType), `<invalid>` for an unparsable time, and null (kubectl: `<none>`) when the
+ * JSONPath finds nothing — as it does for the other columns.
+ */
+export function crdDateCell(value: unknown, now: number): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') return null;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) return '<invalid>';
+  return humanDuration(now - t);
+}
+
+/** A CRD without additionalPrinterColumns gets Name and Age (type date, .metadata.creationTimestamp). */
+const CRD_DEFAULT_COLUMNS = [NAME_COL, col('Age', 'date', AGE_COL.description)];
+function crdDefaultRow(obj: KObject, now: number): unknown[] {
+  return [obj.metadata.name ?? '', crdDateCell(obj.metadata.creationTimestamp, now)];
+}
+
 // ------------------------------------------------------------------------------------------------ default
+// rest.DefaultTableConvertor (RBAC roles): the creation time as RFC 3339 under "Created At", as kubectl shows it.
 const DEFAULT_COLUMNS = [NAME_COL, col('Created At', 'date', AGE_COL.description)];
 function defaultRow(obj: KObject): unknown[] {
   return [obj.metadata.name ?? '', obj.metadata.creationTimestamp ?? ''];
@@ -387,6 +408,7 @@ export function tableFor(def: ResourceDef): {
     case 'tigerastatuses':
       return { columns: TIGERA_COLUMNS, row: tigeraRow };
     default:
+      if (def.optional) return { columns: CRD_DEFAULT_COLUMNS, row: crdDefaultRow };
       return { columns: DEFAULT_COLUMNS, row: defaultRow };
   }
 }

@@ -82,7 +82,9 @@ describe('certdesk controller (process)', () => {
       'the metrics port',
       () => out.stdout.match(/metrics address=\S+ port=(\d+)/)?.[1],
       60_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; stdout: ${out.stdout.slice(-500)}; stderr: ${out.stderr.slice(-500)}`);
+    });
     await waitFor(
       'TigeraStatus calico Available',
       async () => {

@@ -18,6 +18,12 @@ export async function asCli<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof PkiError) throw new CliError(sentence(err.message));
+    const fsErr = err as NodeJS.ErrnoException;
+    if (typeof fsErr?.code === 'string' && typeof fsErr.path === 'string') {
+      throw new CliError(
+        `could not access ${terminalSafe(fsErr.path)} (${fsErr.code}); check that it exists and that you may write there`,
+      );
+    }
     throw err;
   }
 }

@@ -50,8 +50,15 @@ function readDoc(opts: RegistryOptions): { store: Conf<RegistryDocument>; cas: R
   let store: Conf<RegistryDocument>;
   try {
     store = openStore(opts);
-  } catch {
+  } catch (err) {
     const dir = opts.cwd ?? configDir();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('E')) {
+      throw new PkiError(
+        'not-found',
+        `The config directory ${dir} cannot be used (${code}); set CERTDESK_CONFIG_DIR to a writable directory.`,
+      );
+    }
     throw new PkiError(
       'not-found',
       `The CA registry in ${dir} could not be read; fix or remove ca-registry.json there.`,

@@ -5,6 +5,22 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter((v) => v !== '')];
 }
 
+function collectRaw(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const SET_HELP = `
+Scenario options (--set SCENARIO.KEY=VALUE, repeatable; numbers are parsed; the scenario must be run):
+  calico-rollout.nodes=N (1-500, default 3), calico-rollout.signerName=DOMAIN/NAME,
+  calico-rollout.keyAlgorithm=RSAWithSize2048|…|ECDSAWithCurve256|…, calico-rollout.signatureAlgorithm=…,
+  calico-rollout.backoffMs=N, calico-rollout.podInitializingMs=N, calico-rollout.caCertPem=PEM,
+  istio-signers.ttlSeconds=N (600 or more), istio-signers.deleteAfterMs=N, onboarding.keyOut=PATH,
+  hostile.signerName=DOMAIN/NAME, scale.csrs=N, scale.pods=N
+
+Example:
+  certdesk sandbox --scenario calico-rollout --set calico-rollout.nodes=20 --set calico-rollout.backoffMs=5000
+`;
+
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('Give a number from 1 to 65535.');
@@ -28,6 +44,8 @@ export function registerSandboxCommands(program: Command): void {
     .option('--no-builtin-signers', "don't run the clusters' kubernetes.io signers")
     .option('--scale-csrs <n>', 'CSRs to preload (the scale scenario; default 10000)', parseCount)
     .option('--scale-pods <n>', 'pods to preload (the scale scenario; default 5000)', parseCount)
+    .option('--set <scenario.key=value>', 'a scenario option, e.g. calico-rollout.nodes=10 (repeatable)', collectRaw)
+    .addHelpText('after', SET_HELP)
     .action(async (opts: SandboxCommandOptions) => {
       const { runSandbox } = await import('./sandbox.js');
       await runSandbox(opts);
@@ -53,4 +71,5 @@ export interface SandboxCommandOptions {
   builtinSigners?: boolean;
   scaleCsrs?: number;
   scalePods?: number;
+  set?: string[];
 }

@@ -57,6 +57,16 @@ export async function runSandbox(opts: SandboxCommandOptions): Promise<void> {
   if (opts.scaleCsrs !== undefined || opts.scalePods !== undefined) {
     options.scale = { csrs: opts.scaleCsrs ?? 10_000, pods: opts.scalePods ?? 5_000 };
   }
+  if (opts.set?.length) {
+    const { parseScenarioSettings, ScenarioOptionError } = await import('../services/sandbox/scenarios/options.js');
+    const running = [...(opts.scenario ?? []), ...(options.scale ? ['scale'] : [])];
+    try {
+      options.scenarioOptions = parseScenarioSettings(opts.set, running);
+    } catch (err) {
+      if (err instanceof ScenarioOptionError) throw new CliError(err.message);
+      throw err;
+    }
+  }
   const sb = await start(options);
   process.stdout.write(explain(sb, `certdesk sandbox: ${sb.clusters.length} cluster(s) serving.`));
   await serveUntilSignal(sb);

@@ -30,7 +30,7 @@ const OPERATOR_GROUP = 'operator.tigera.io';
 const OPERATOR_VERSION = 'v1';
 const PROVISIONER_IMAGE = 'quay.io/tigera/key-cert-provisioner:v1.1.20';
 const CALICO_VERSION = 'v3.28.0';
-const KEY_ALGORITHMS: KeyAlgorithmName[] = [
+export const KEY_ALGORITHMS: readonly KeyAlgorithmName[] = [
   'RSAWithSize2048',
   'RSAWithSize4096',
   'RSAWithSize8192',
@@ -38,7 +38,7 @@ const KEY_ALGORITHMS: KeyAlgorithmName[] = [
   'ECDSAWithCurve384',
   'ECDSAWithCurve521',
 ];
-const SIGNATURE_ALGORITHMS: SignatureAlgorithmName[] = [
+export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmName[] = [
   'SHA256WithRSA',
   'SHA384WithRSA',
   'SHA512WithRSA',

@@ -9,6 +9,8 @@ export interface HeaderProps {
 }
 
 export function Header({ header, width }: HeaderProps) {
+  // Small terminals keep the contexts readable: shorter labels for the counts.
+  const compact = width < 100;
   return (
     <Box width={width} height={1} overflow="hidden">
       <Box flexGrow={1} flexShrink={1} overflow="hidden">
@@ -26,14 +28,17 @@ export function Header({ header, width }: HeaderProps) {
       </Box>
       <Box flexShrink={0}>
         <Text>
-          <ToneText tone={header.pending > 0 ? 'warn' : 'plain'}> pending {header.pending}</ToneText>
-          <ToneText tone={header.stalled > 0 ? 'bad' : 'plain'}> stalled {header.stalled}</ToneText>
-          <ToneText tone={header.init > 0 ? 'warn' : 'plain'}> init {header.init}</ToneText>
-          <ToneText tone={header.healthTone}>
-            {' '}
-            health {header.healthTone === 'ok' ? '✓' : header.healthTone === 'muted' ? '–' : '⚠'}
+          <ToneText tone={header.pending > 0 ? 'warn' : 'plain'}>
+            {` ${compact ? 'pend' : 'pending'} ${header.pending}`}
           </ToneText>
-          <Text> ? help </Text>
+          <ToneText tone={header.stalled > 0 ? 'bad' : 'plain'}>
+            {` ${compact ? 'stall' : 'stalled'} ${header.stalled}`}
+          </ToneText>
+          <ToneText tone={header.init > 0 ? 'warn' : 'plain'}>{` init ${header.init}`}</ToneText>
+          <ToneText tone={header.healthTone}>
+            {`${compact ? ' ' : ' health '}${header.healthTone === 'ok' ? '✓' : header.healthTone === 'muted' ? '–' : '⚠'}`}
+          </ToneText>
+          <Text>{compact ? ' ? ' : ' ? help '}</Text>
         </Text>
       </Box>
     </Box>

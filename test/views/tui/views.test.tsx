@@ -218,3 +218,11 @@ describe('views', () => {
     assert.doesNotMatch(frame, /\x1b\[3\dm/);
   });
 });
+
+describe('views at 80 columns', () => {
+  it('Header: compact counts leave room for the contexts', async () => {
+    const frame = await frameOf(<Header header={screen().header} width={80} />);
+    assert.match(frame, /pend 7 stall 1 init 5 ⚠ \?/);
+    assert.match(frame, /west ◐/);
+  });
+});

@@ -1,21 +1,21 @@
 // Issuing a certificate for a CSR exactly as kube-controller-manager's signer does
 // (pkg/controller/certificates/authority): random serial, subject and SANs copied, usages mapped, CA=false,
-// backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool.
+// backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool. Everything derivable from the
+// CA or from a usage list is worked out once and cached; per certificate only the TBS is written (one buffer), hashed
+// for the SKI and fingerprint, and signed.
+import { createHash } from 'node:crypto';
 import {
   akiExtension,
   basicConstraintsExtension,
-  buildCertificate,
   extKeyUsageExtension,
   keyIdentifier,
   keyUsageExtension,
-  sanExtension,
-  skiExtension,
 } from './build.js';
-import { randomSerial } from './ca.js';
-import { decodeCertificateSync, decodeCsr, fingerprint, hex, rawPartsOf, rememberRawParts } from './decode.js';
+import { extensionDer, finishCertificate, hexOf, nextSerial, pemOf, serialMagnitude, writeTbs } from './cert-writer.js';
+import { decodeCertificateSync, decodeCsr, rawPartsOf, rememberRawParts } from './decode.js';
+import { oid } from './der.js';
+import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
-import { toPem } from './pem.js';
-import { signatureFor } from './keys.js';
 import { DEFAULT_PROFILE } from './profiles.js';
 import { checkSignerRules } from './signer-rules.js';
 import {
@@ -25,6 +25,7 @@ import {
   type IssueRequest,
   type LoadedCa,
   PkiError,
+  type SigningProfile,
 } from './types.js';
 import { mapUsages } from './usages.js';
 
@@ -56,21 +57,88 @@ export function validityWindow(now: Date, ttlSeconds: number, caNotAfter: Date):
   return { notBefore, notAfter };
 }
 
-interface CaParts {
-  subject: Uint8Array;
-  keyId: Uint8Array;
+/** Everything issuing needs from a CA that does not change per certificate, worked out once per LoadedCa. */
+interface CaCache {
+  issuer: Uint8Array;
+  notAfterMs: number;
+  akiExtension: Uint8Array;
+  akiInfo: ExtensionInfo;
+  /** Signature choice per RSA hash (one entry for ECDSA). */
+  signatures: Map<string, SignatureChoice>;
+  chainPem: string;
 }
-const caParts = new WeakMap<LoadedCa, CaParts>();
+const caCaches = new WeakMap<LoadedCa, CaCache>();
 
-function partsOfCa(ca: LoadedCa): CaParts {
-  let p = caParts.get(ca);
-  if (!p) {
+function cacheOfCa(ca: LoadedCa): CaCache {
+  let c = caCaches.get(ca);
+  if (!c) {
     const raw = rawPartsOf(ca.certificate) ?? rawPartsOf(decodeCertificateSync(pemToDer(ca.certPem)));
     if (!raw) throw new PkiError('not-a-ca', 'The CA certificate could not be read.');
-    p = { subject: raw.subject, keyId: raw.ski ?? keyIdentifier(raw.publicKeyBits) };
-    caParts.set(ca, p);
+    const keyId = raw.ski ?? keyIdentifier(raw.publicKeyBits);
+    c = {
+      issuer: raw.subject,
+      notAfterMs: ca.certificate.notAfter.getTime(),
+      akiExtension: akiExtension(keyId),
+      akiInfo: frozenInfo(OID.authorityKeyIdentifier, 'authorityKeyIdentifier', false, hexOf(keyId, ':')),
+      signatures: new Map(),
+      chainPem: chainPem(ca),
+    };
+    caCaches.set(ca, c);
   }
-  return p;
+  return c;
+}
+
+function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaHash']): SignatureChoice {
+  const key = rsaHash ?? 'SHA-256';
+  let sig = cache.signatures.get(key);
+  if (!sig) {
+    sig = signatureFor(ca.privateKey, rsaHash);
+    cache.signatures.set(key, sig);
+  }
+  return sig;
+}
+
+const frozenInfo = (oid: string, name: string, critical: boolean, value: string): ExtensionInfo =>
+  Object.freeze({ oid, name, critical, value });
+
+/** What a list of usages becomes, worked out once per distinct list: the extensions' DER and their description. */
+interface UsageCache {
+  unrecognized: string[];
+  /** keyUsage, extKeyUsage and basicConstraints Extension elements. */
+  extensions: Uint8Array[];
+  keyUsage: string[];
+  extKeyUsage: string[];
+  info: ExtensionInfo[];
+}
+const usageCaches = new Map<string, UsageCache>();
+const BASIC_CONSTRAINTS_LEAF = basicConstraintsExtension(false);
+const BASIC_CONSTRAINTS_INFO = frozenInfo(OID.basicConstraints, 'basicConstraints', true, 'CA:FALSE');
+
+function cacheOfUsages(usages: readonly string[]): UsageCache {
+  const k = usages.join('\n');
+  let u = usageCaches.get(k);
+  if (!u) {
+    const mapped = mapUsages(usages);
+    const keyUsage = KEY_USAGE_BITS.filter((b) => mapped.keyUsage.includes(b));
+    const extKeyUsage = mapped.extKeyUsageOids.map((o) => EKU_NAMES[o] ?? o);
+    const extensions: Uint8Array[] = [];
+    const info: ExtensionInfo[] = [];
+    if (mapped.keyUsage.length) {
+      extensions.push(keyUsageExtension(mapped.keyUsage));
+      info.push(frozenInfo(OID.keyUsage, 'keyUsage', true, keyUsage.join(', ')));
+    }
+    if (mapped.extKeyUsageOids.length) {
+      extensions.push(extKeyUsageExtension(mapped.extKeyUsageOids));
+      info.push(frozenInfo(OID.extKeyUsage, 'extKeyUsage', false, extKeyUsage.join(', ')));
+    }
+    extensions.push(BASIC_CONSTRAINTS_LEAF);
+    info.push(BASIC_CONSTRAINTS_INFO);
+    u = { unrecognized: mapped.unrecognized, extensions, keyUsage, extKeyUsage, info };
+    // Requests use a handful of usage lists; bound the cache anyway.
+    if (usageCaches.size >= 256) usageCaches.clear();
+    usageCaches.set(k, u);
+  }
+  return u;
 }
 
 function pemToDer(pem: string): Uint8Array {
@@ -78,9 +146,34 @@ function pemToDer(pem: string): Uint8Array {
   return Buffer.from(body, 'base64');
 }
 
+const SKI_OID = oid(OID.subjectKeyIdentifier);
+const SAN_OID = oid(OID.subjectAltName);
+/** Go's SAN order: DNS, email, IP, URI. */
+const SAN_ORDER = [0x82, 0x81, 0x87, 0x86];
+
+function sortedSans(elements: readonly Uint8Array[]): readonly Uint8Array[] {
+  let rank = 0;
+  let sorted = true;
+  for (const e of elements) {
+    const r = SAN_ORDER.indexOf(e[0]!);
+    if (r < rank) {
+      sorted = false;
+      break;
+    }
+    rank = r;
+  }
+  if (sorted) return elements;
+  const out: Uint8Array[] = [];
+  for (const tag of SAN_ORDER) for (const e of elements) if (e[0] === tag) out.push(e);
+  return out;
+}
+
+const wholeSeconds = (ms: number) => new Date(ms - (((ms % 1000) + 1000) % 1000));
+
 /**
  * Issues a certificate for `csr` with `ca`. Throws PkiError: 'signer-refused' (the built-in signer's rules, the
- * profile's usages, an unverifiable CSR signature), 'ca-expired'.
+ * profile's usages, an unverifiable CSR signature), 'ca-expired'. Given a DecodedCsr (from decodeCsr), the request is
+ * not decoded again.
  */
 export async function issueCertificate(
   csr: string | DecodedCsr,
@@ -100,11 +193,11 @@ export async function issueCertificate(
   const profile = request.profile ?? DEFAULT_PROFILE;
   const rule = checkSignerRules(request.signerName, decoded, request.usages);
   if (rule) throw new PkiError('signer-refused', rule);
-  const mapped = mapUsages(request.usages);
-  if (mapped.unrecognized.length) {
+  const usage = cacheOfUsages(request.usages);
+  if (usage.unrecognized.length) {
     throw new PkiError(
       'signer-refused',
-      `unrecognized usage values: [${mapped.unrecognized.map((u) => JSON.stringify(u)).join(' ')}]`,
+      `unrecognized usage values: [${usage.unrecognized.map((u) => JSON.stringify(u)).join(' ')}]`,
     );
   }
   if (profile.allowedUsages.length) {
@@ -116,83 +209,73 @@ export async function issueCertificate(
       );
     }
   }
-  const caNotAfter = ca.certificate.notAfter;
-  if (now.getTime() >= caNotAfter.getTime()) {
+  const cache = cacheOfCa(ca);
+  if (now.getTime() >= cache.notAfterMs) {
     throw new PkiError(
       'ca-expired',
-      `The CA for ${request.signerName} expired on ${caNotAfter.toISOString()} and signs nothing; import a renewed CA.`,
+      `The CA for ${request.signerName} expired on ${new Date(cache.notAfterMs).toISOString()} and signs nothing; import a renewed CA.`,
     );
   }
   const { notBefore, notAfter } = validityWindow(
     now,
     certificateTtlSeconds(request.expirationSeconds, profile),
-    caNotAfter,
+    ca.certificate.notAfter,
   );
-  const cap = partsOfCa(ca);
-  const extensions: Uint8Array[] = [];
-  if (mapped.keyUsage.length) extensions.push(keyUsageExtension(mapped.keyUsage));
-  if (mapped.extKeyUsageOids.length) extensions.push(extKeyUsageExtension(mapped.extKeyUsageOids));
-  extensions.push(basicConstraintsExtension(false));
-  extensions.push(skiExtension(keyIdentifier(raw.publicKeyBits)));
-  extensions.push(akiExtension(cap.keyId));
-  if (raw.sanElements.length) {
-    // Go's order: DNS, email, IP, URI; critical when the subject is empty (RFC 5280 §4.2.1.6).
-    const order = [0x82, 0x81, 0x87, 0x86];
-    const sorted = [...raw.sanElements].sort((a, b) => order.indexOf(a[0]!) - order.indexOf(b[0]!));
-    extensions.push(sanExtension(sorted, decoded.subject.rdns.length === 0));
-  }
-  const serial = randomSerial();
-  const sig = signatureFor(ca.privateKey, profile.rsaHash);
-  const der = await buildCertificate(
-    { serial, issuer: cap.subject, subject: raw.subject, notBefore, notAfter, spki: raw.spki, extensions },
-    ca.privateKey,
-    sig,
-  );
+  const skiBytes = keyIdentifier(raw.publicKeyBits);
+  const emptySubject = decoded.subject.rdns.length === 0;
+  const extensions = [...usage.extensions, extensionDer(SKI_OID, false, [skiBytes], 0x04), cache.akiExtension];
+  // SANs critical when the subject is empty (RFC 5280 §4.2.1.6).
+  if (raw.sanElements.length) extensions.push(extensionDer(SAN_OID, emptySubject, sortedSans(raw.sanElements), 0x30));
+  const serial = nextSerial();
+  const sig = signatureOf(ca, cache, profile.rsaHash);
+  const tbs = writeTbs({
+    serial,
+    algorithmIdentifier: sig.algorithmIdentifier,
+    issuer: cache.issuer,
+    notBefore,
+    notAfter,
+    subject: raw.subject,
+    spki: raw.spki,
+    extensions,
+  });
+  const signature = await signAsync(sig.hash, tbs.buf.subarray(tbs.start, tbs.end), ca.privateKey);
+  const der = finishCertificate(tbs, sig.algorithmIdentifier, signature);
   // Described from what was just encoded (a test checks it equals decoding the DER), saving a parse per certificate.
   const sans = {
-    dns: [...decoded.sans.dns],
-    ip: [...decoded.sans.ip],
-    uri: [...decoded.sans.uri],
-    email: [...decoded.sans.email],
+    dns: decoded.sans.dns.slice(),
+    ip: decoded.sans.ip.slice(),
+    uri: decoded.sans.uri.slice(),
+    email: decoded.sans.email.slice(),
     other: [],
   };
-  const keyUsage = KEY_USAGE_BITS.filter((b) => mapped.keyUsage.includes(b));
-  const extKeyUsage = mapped.extKeyUsageOids.map((o) => EKU_NAMES[o] ?? o);
-  const ski = hex(keyIdentifier(raw.publicKeyBits), ':');
-  const aki = hex(cap.keyId, ':');
-  const info: ExtensionInfo[] = [];
-  if (keyUsage.length) info.push({ oid: OID.keyUsage, name: 'keyUsage', critical: true, value: keyUsage.join(', ') });
-  if (extKeyUsage.length)
-    info.push({ oid: OID.extKeyUsage, name: 'extKeyUsage', critical: false, value: extKeyUsage.join(', ') });
-  info.push({ oid: OID.basicConstraints, name: 'basicConstraints', critical: true, value: 'CA:FALSE' });
-  info.push({ oid: OID.subjectKeyIdentifier, name: 'subjectKeyIdentifier', critical: false, value: ski });
-  info.push({ oid: OID.authorityKeyIdentifier, name: 'authorityKeyIdentifier', critical: false, value: aki });
+  const ski = hexOf(skiBytes, ':');
+  const info = usage.info.slice();
+  info.push(frozenInfo(OID.subjectKeyIdentifier, 'subjectKeyIdentifier', false, ski), cache.akiInfo);
   if (raw.sanElements.length) {
-    const value = [
-      ...sans.dns.map((v) => `DNS:${v}`),
-      ...sans.ip.map((v) => `IP Address:${v}`),
-      ...sans.email.map((v) => `email:${v}`),
-      ...sans.uri.map((v) => `URI:${v}`),
-    ].join(', ');
-    info.push({ oid: OID.subjectAltName, name: 'subjectAltName', critical: decoded.subject.rdns.length === 0, value });
+    const parts: string[] = [];
+    for (const v of sans.dns) parts.push(`DNS:${v}`);
+    for (const v of sans.ip) parts.push(`IP Address:${v}`);
+    for (const v of sans.email) parts.push(`email:${v}`);
+    for (const v of sans.uri) parts.push(`URI:${v}`);
+    info.push(frozenInfo(OID.subjectAltName, 'subjectAltName', emptySubject, parts.join(', ')));
   }
-  const seconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+  const pem = pemOf('CERTIFICATE', der);
   const certificate: DecodedCertificate = {
-    pem: toPem('CERTIFICATE', der),
+    pem,
     subject: decoded.subject,
     issuer: ca.certificate.subject,
-    serialNumber: hex(serial).replace(/^(00)+(?=.)/, ''),
-    notBefore: seconds(notBefore),
-    notAfter: seconds(notAfter),
+    serialNumber: hexOf(serialMagnitude(serial)),
+    notBefore: wholeSeconds(notBefore.getTime()),
+    notAfter: wholeSeconds(notAfter.getTime()),
     sans,
     publicKey: decoded.publicKey,
     signatureAlgorithm: sig.name,
-    keyUsage,
-    extKeyUsage,
+    keyUsage: usage.keyUsage.slice(),
+    extKeyUsage: usage.extKeyUsage.slice(),
     basicConstraints: { ca: false },
     subjectKeyIdentifier: ski,
-    authorityKeyIdentifier: aki,
-    sha256Fingerprint: fingerprint(der),
+    authorityKeyIdentifier: cache.akiInfo.value,
+    sha256Fingerprint: hexOf(createHash('sha256').update(der).digest(), ':'),
     extensions: info,
   };
   rememberRawParts(certificate, {
@@ -201,9 +284,9 @@ export async function issueCertificate(
     spki: raw.spki,
     publicKeyBits: raw.publicKeyBits,
     sanElements: raw.sanElements,
-    ski: keyIdentifier(raw.publicKeyBits),
+    ski: skiBytes,
   });
-  return { pem: certificate.pem + (profile.includeChain ? chainPem(ca) : ''), certificate };
+  return { pem: profile.includeChain ? pem + cache.chainPem : pem, certificate };
 }
 
 const selfSigned = (c: DecodedCertificate) => c.issuer.text === c.subject.text;

@@ -1,7 +1,78 @@
 // Bundles src/cli.ts into dist/ with esbuild: one ESM entry plus lazily loaded chunks per face,
 // so `certdesk --help` does not load React, the Kubernetes client or the PKI stack.
-import { rename, rm, mkdir } from 'node:fs/promises';
+//
+// Most packages stay external (imported from node_modules at run time). A few are bundled because loading them from
+// node_modules dominated startup (docs/performance.md, "Startup"):
+// - @kubernetes/client-node, with its modules marked side-effect free, so a command that only needs KubeConfig and
+//   a few model classes gets those (~40 kB) instead of ~2,500 generated models and ~70 API classes (~3,000 files);
+// - the packages client-node imports (node-fetch, js-yaml, openid-client, socks-proxy-agent, …), which would
+//   otherwise be hundreds of small files resolved and compiled one by one;
+// - commander (every command, --help included) and yaml (every command's output).
+// Bundled CommonJS code calls require() for Node's built-ins; the banner gives each ESM chunk a real one.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+
+/** Packages bundled when imported from our own sources; whatever they import is bundled with them. */
+const BUNDLED = new Set(['@kubernetes/client-node', 'commander', 'yaml']);
+/** Packages whose modules have no import-time side effects that anything relies on (checked: no bare imports). */
+const SIDE_EFFECT_FREE = ['/node_modules/@kubernetes/client-node/'];
+/**
+ * Barrel imports inside bundled packages, replaced by the few names actually imported. esbuild assigns whole files
+ * to chunks by which commands can reach them through imports, used or not: client-node's config.js (KubeConfig)
+ * imports two functions from gen/index.js, which re-exports every model and API, so without this every command
+ * that reads a kubeconfig would load the chunk holding all of them (~5 MB). If an upgrade of client-node imports
+ * more from there, the build fails with "No matching export" instead of silently loading the whole barrel.
+ */
+const NARROWED = {
+  '/node_modules/@kubernetes/client-node/dist/config.js': {
+    './gen/index.js':
+      "export { createConfiguration } from './configuration.js';\nexport { ServerConfiguration } from './servers.js';\n",
+  },
+};
+
+function packageName(spec) {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+const isBare = (spec) => !spec.startsWith('.') && !spec.startsWith('/') && !spec.startsWith('node:');
+
+/** @type {import('esbuild').Plugin} */
+const dependencies = {
+  name: 'certdesk-dependencies',
+  setup(b) {
+    b.onLoad({ filter: /.*/, namespace: 'certdesk-narrowed' }, (args) => ({
+      contents: args.pluginData.contents,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.certdeskResolved || args.kind === 'entry-point') return undefined;
+      const narrowed = Object.entries(NARROWED).find(([file]) => args.importer.endsWith(file))?.[1]?.[args.path];
+      if (narrowed) {
+        const path = join(args.resolveDir, args.path);
+        return { path, namespace: 'certdesk-narrowed', sideEffects: false, pluginData: { contents: narrowed } };
+      }
+      const fromPackage = args.importer.includes('/node_modules/');
+      if (isBare(args.path) && !fromPackage && !BUNDLED.has(packageName(args.path))) {
+        return { path: args.path, external: true };
+      }
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { certdeskResolved: true },
+      });
+      // An optional dependency that is not installed (node-fetch's `encoding`, ws's `bufferutil`, …) is required
+      // inside try/catch by its package: leave the require() for run time, where it fails and is caught as before.
+      if (resolved.errors.length && isBare(args.path) && fromPackage) return { path: args.path, external: true };
+      if (resolved.errors.length || resolved.external) return resolved;
+      if (SIDE_EFFECT_FREE.some((dir) => resolved.path.includes(dir))) return { ...resolved, sideEffects: false };
+      return resolved;
+    });
+  },
+};
 
 const out = `dist.tmp-${process.pid}`;
 await rm(out, { recursive: true, force: true });
@@ -14,7 +85,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  plugins: [dependencies],
+  banner: {
+    js: "import { createRequire as __certdeskCreateRequire } from 'node:module';\nconst require = __certdeskCreateRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   jsx: 'automatic',
   chunkNames: 'chunks/[name]-[hash]',

@@ -13,7 +13,9 @@ import type {
   TigeraStatus,
 } from './api-types.js';
 import { backoffDelay, toKubeError } from './errors.js';
-import { csrType, deserialize, namespaceType, podType } from './deserialize.js';
+import { deserialize, type ModelSet } from './deserialize.js';
+import { csrType } from './models-csr.js';
+import { namespaceType, podType } from './models-pod.js';
 import { Reflector, type ReflectorStatus } from './reflector.js';
 import { requestJson } from './transport.js';
 import type { ConnectionState, KubeError } from './types.js';
@@ -172,7 +174,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
     state: ContextState,
     kind: StoreKind,
     target: KindState<T>,
-    typeName: string | undefined,
+    typeName: ModelSet | undefined,
     slot: () => ReflectorSlot,
   ) {
     return {
@@ -292,7 +294,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       kind: StoreKind,
       path: string,
       target: KindState<T>,
-      typeName: string | undefined,
+      typeName: ModelSet | undefined,
       keyOf: (raw: Record<string, unknown>) => string,
       extra: { stopOnNotFound?: boolean } = {},
     ): ReflectorSlot => {

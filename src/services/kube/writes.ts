@@ -12,7 +12,8 @@ import type {
   CsrWriteOutcome,
   UploadOptions,
 } from './api-types.js';
-import { csrType, deserialize } from './deserialize.js';
+import { deserialize, type ModelSet } from './deserialize.js';
+import { configMapType, csrType, secretType } from './models-csr.js';
 import { fail, KubeHttpError, ok, refused, toKubeError, withRetry } from './errors.js';
 import { requestJson, watchStream } from './transport.js';
 import type { KubeError, KubeResult } from './types.js';
@@ -395,7 +396,7 @@ async function applyObject<T extends { metadata?: { name?: string; namespace?: s
   kind: 'Secret' | 'ConfigMap',
   object: T,
   options: ApplyOptions,
-  typeName: string,
+  typeName: ModelSet,
 ): Promise<KubeResult<{ object: T; action: 'created' | 'updated' }>> {
   const name = object.metadata?.name ?? '';
   const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`;
@@ -453,7 +454,7 @@ export async function applySecret(
   secret: V1Secret,
   options: ApplyOptions = {},
 ): Promise<KubeResult<AppliedSecret>> {
-  return applyObject(ctx, namespace, 'secrets', 'Secret', secret, options, 'V1Secret');
+  return applyObject(ctx, namespace, 'secrets', 'Secret', secret, options, secretType);
 }
 
 /** Creates the ConfigMap, or replaces it when it exists and overwrite is set; else kind 'already-exists'. */
@@ -463,5 +464,5 @@ export async function applyConfigMap(
   configMap: V1ConfigMap,
   options: ApplyOptions = {},
 ): Promise<KubeResult<AppliedConfigMap>> {
-  return applyObject(ctx, namespace, 'configmaps', 'ConfigMap', configMap, options, 'V1ConfigMap');
+  return applyObject(ctx, namespace, 'configmaps', 'ConfigMap', configMap, options, configMapType);
 }

@@ -1,8 +1,18 @@
 // Declares the TUI as the default action of `certdesk` (no subcommand); the TUI itself is imported lazily.
 import type { Command } from 'commander';
+import { CliError } from './cli-error.js';
 
 function repeat(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+interface TuiCommandOptions {
+  kubeconfig?: string;
+  context?: string[];
+  allContexts?: boolean;
+  namespace?: string;
+  policy?: string;
+  color: boolean;
 }
 
 export function registerTui(program: Command): void {
@@ -15,16 +25,9 @@ export function registerTui(program: Command): void {
     .option('-n, --namespace <name>', 'follow pods in this namespace only')
     .option('--policy <file>', 'policy file for the findings (default: the built-in policy)')
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
-    .action(
-      async (opts: {
-        kubeconfig?: string;
-        context?: string[];
-        allContexts?: boolean;
-        namespace?: string;
-        policy?: string;
-        color: boolean;
-      }) => {
-        const { runTui } = await import('../app/run-tui.js');
+    .action(async (opts: TuiCommandOptions) => {
+      const { runTui } = await import('../app/run-tui.js');
+      try {
         await runTui({
           ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
           ...(opts.context?.length ? { contexts: opts.context } : {}),
@@ -33,6 +36,10 @@ export function registerTui(program: Command): void {
           ...(opts.policy ? { policyFile: opts.policy } : {}),
           ...(opts.color === false ? { color: false } : {}),
         });
-      },
-    );
+      } catch (err) {
+        // The TUI's errors are sentences for a person already: one line, no stack, no debug hint.
+        if (err instanceof CliError) throw err;
+        throw new CliError(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
+      }
+    });
 }

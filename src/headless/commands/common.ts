@@ -1,7 +1,9 @@
 // What every kube command shares: loading contexts from the options, turning typed results into one-line
 // CliErrors, writing output, and reading local files with a useful error.
 import { readFile } from 'node:fs/promises';
-import { type ClusterContext, KubeConfigError, type KubeResult, loadContexts } from '../../services/kube/index.js';
+import type { ClusterContext } from '../../services/kube/api-types.js';
+import { KubeConfigError, loadContexts } from '../../services/kube/contexts.js';
+import type { KubeResult } from '../../services/kube/types.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 

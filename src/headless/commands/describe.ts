@@ -3,7 +3,9 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { decodeCsrOf } from '../../services/actions/index.js';
 import { computeHealth } from '../../services/health/index.js';
-import { type ClusterContext, csrCondition, getCsr } from '../../services/kube/index.js';
+import type { ClusterContext } from '../../services/kube/api-types.js';
+import { csrCondition } from '../../services/kube/csr-state.js';
+import { getCsr } from '../../services/kube/writes.js';
 import { checkSignerRules, type DecodedCertificate, decodeCertificate } from '../../services/pki/index.js';
 import { evaluateCsr, loadPolicy, type Policy, PolicyError } from '../../services/policy/index.js';
 import { CliError } from '../cli-error.js';

@@ -2,7 +2,7 @@
 // `kubectl create configmap --from-file ca.crt=…`, saving server.crt), with --dry-run=client -o yaml.
 import { caCertificatePem } from '../../services/config/ca-registry.js';
 import { exportCaConfigMap, exportFiles, exportTlsSecret } from '../../services/actions/index.js';
-import { getCsr } from '../../services/kube/index.js';
+import { getCsr } from '../../services/kube/writes.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { withTypeMeta } from '../output/objects.js';

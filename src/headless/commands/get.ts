@@ -1,7 +1,10 @@
 // `certdesk get csr` and `certdesk get pods-in-init`, kubectl-style, over one or several contexts.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { computeHealth } from '../../services/health/index.js';
-import { type ClusterContext, getCsr, hasCondition, type KubeResult, listCsrs } from '../../services/kube/index.js';
+import type { ClusterContext } from '../../services/kube/api-types.js';
+import { hasCondition } from '../../services/kube/csr-state.js';
+import type { KubeResult } from '../../services/kube/types.js';
+import { getCsr, listCsrs } from '../../services/kube/writes.js';
 import { CliError } from '../cli-error.js';
 import { type CsrInContext, csrPrintOptions } from '../output/csr.js';
 import { humanDuration } from '../output/duration.js';

@@ -2,7 +2,7 @@
 // Failed what the signer's rules refuse; `--approve` approves first when the findings allow it.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { approveAndSignCsr, type SignOutcome, signCsr } from '../../services/actions/index.js';
-import { getCsr } from '../../services/kube/index.js';
+import { getCsr } from '../../services/kube/writes.js';
 import { loadPolicy, PolicyError } from '../../services/policy/index.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';

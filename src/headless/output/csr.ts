@@ -1,6 +1,6 @@
 // How CSRs print: kubectl's `get csr` columns (plus CONTEXT with several contexts), -o name, and wire JSON.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { csrCondition } from '../../services/kube/index.js';
+import { csrCondition } from '../../services/kube/csr-state.js';
 import { age, humanDuration } from './duration.js';
 import { withTypeMeta } from './objects.js';
 import type { PrintOptions, TableSpec } from './print.js';

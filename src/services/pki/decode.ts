@@ -501,7 +501,18 @@ export function decodeCsr(input: string | Uint8Array): Promise<DecodedCsr> {
   });
 }
 
-async function decodeCsrDer(der: Uint8Array): Promise<DecodedCsr> {
+/**
+ * Decodes a CSR's DER whose self-signature was already checked elsewhere (the issuer pool's workers get requests the
+ * calling thread decoded): `proofOfPossession` is taken as given instead of verifying the signature again.
+ */
+export function decodeCsrDerChecked(
+  der: Uint8Array,
+  proofOfPossession: DecodedCsr['proofOfPossession'],
+): Promise<DecodedCsr> {
+  return guarded('certificate request', () => decodeCsrDer(der, proofOfPossession));
+}
+
+async function decodeCsrDer(der: Uint8Array, knownProof?: DecodedCsr['proofOfPossession']): Promise<DecodedCsr> {
   const root = readRoot(der);
   const [infoT, sigAlgT, sigT] = children(expectTag(root, TAG.SEQUENCE, 'certificate request'));
   const info = children(expectTag(infoT, TAG.SEQUENCE, 'certificationRequestInfo'));
@@ -525,7 +536,7 @@ async function decodeCsrDer(der: Uint8Array): Promise<DecodedCsr> {
   const sigAlg = decodeSigAlg(expectTag(sigAlgT, TAG.SEQUENCE, 'signature algorithm'));
   const { bytes: signature } = readBitString(expectTag(sigT, TAG.BIT_STRING, 'signature'));
   const pem = toPem('CERTIFICATE REQUEST', der);
-  const proofOfPossession = await checkSignature(raw(spkiT!), sigAlg, raw(infoT!), signature);
+  const proofOfPossession = knownProof ?? (await checkSignature(raw(spkiT!), sigAlg, raw(infoT!), signature));
   const csr: DecodedCsr = {
     pem,
     subject,

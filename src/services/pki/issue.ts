@@ -3,7 +3,7 @@
 // backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool. Everything derivable from the
 // CA or from a usage list is worked out once and cached; per certificate only the TBS is written (one buffer), hashed
 // for the SKI and fingerprint, and signed.
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject, sign as signSync } from 'node:crypto';
 import {
   akiExtension,
   basicConstraintsExtension,
@@ -175,11 +175,42 @@ const wholeSeconds = (ms: number) => new Date(ms - (((ms % 1000) + 1000) % 1000)
  * profile's usages, an unverifiable CSR signature), 'ca-expired'. Given a DecodedCsr (from decodeCsr), the request is
  * not decoded again.
  */
-export async function issueCertificate(
+export function issueCertificate(
   csr: string | DecodedCsr,
   ca: LoadedCa,
   request: IssueRequest,
   now: Date = new Date(),
+): Promise<{ pem: string; certificate: DecodedCertificate }> {
+  return issue(csr, ca, request, now, false);
+}
+
+/**
+ * issueCertificate for the issuer pool's worker threads: the signature is made in the calling thread (the workers
+ * are the parallelism; a hop to the threadpool and back would only add wake-ups). Never call it on the main thread.
+ */
+export function issueCertificateInThisThread(
+  csr: string | DecodedCsr,
+  ca: LoadedCa,
+  request: IssueRequest,
+  now: Date,
+): Promise<{ pem: string; certificate: DecodedCertificate }> {
+  return issue(csr, ca, request, now, true);
+}
+
+function signHere(hash: string | null, data: Uint8Array, key: KeyObject): Uint8Array {
+  try {
+    return signSync(hash, data, key);
+  } catch {
+    throw new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.');
+  }
+}
+
+async function issue(
+  csr: string | DecodedCsr,
+  ca: LoadedCa,
+  request: IssueRequest,
+  now: Date,
+  inThisThread: boolean,
 ): Promise<{ pem: string; certificate: DecodedCertificate }> {
   const decoded = typeof csr === 'string' ? await decodeCsr(csr) : csr;
   const raw = rawPartsOf(decoded) ?? rawPartsOf(await decodeCsr(decoded.pem));
@@ -238,7 +269,10 @@ export async function issueCertificate(
     spki: raw.spki,
     extensions,
   });
-  const signature = await signAsync(sig.hash, tbs.buf.subarray(tbs.start, tbs.end), ca.privateKey);
+  const tbsDer = tbs.buf.subarray(tbs.start, tbs.end);
+  const signature = inThisThread
+    ? signHere(sig.hash, tbsDer, ca.privateKey)
+    : await signAsync(sig.hash, tbsDer, ca.privateKey);
   const der = finishCertificate(tbs, sig.algorithmIdentifier, signature);
   // Described from what was just encoded (a test checks it equals decoding the DER), saving a parse per certificate.
   const sans = {

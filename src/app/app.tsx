@@ -1,5 +1,6 @@
 // The TUI's root component: wires the cluster store, the clock, the keys and the effect runner to the reducer,
 // and hands one ScreenVm per frame to the pure views. Layout lives in src/views/main-screen.tsx.
+import { appendFileSync } from 'node:fs';
 import { useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { computeHealth } from '../services/health/index.js';
@@ -233,6 +234,8 @@ export function App(props: AppProps) {
   };
   // Ink hands a burst of typed or pasted characters over as one string: route them one by one.
   useInput((input, key) => {
+    if (keyLog)
+      keyLog(`${JSON.stringify({ input, key, mode: stateRef.current.mode.kind, opening: opening.current })}\n`);
     for (const [ch, k] of splitKeys(input, key)) routeKey(ch, k);
   });
 
@@ -251,6 +254,11 @@ export function App(props: AppProps) {
     </ColorContext.Provider>
   );
 }
+
+/** CERTDESK_TUI_KEYLOG=FILE appends every key as Ink hands it over (for debugging key handling). */
+const keyLog = process.env.CERTDESK_TUI_KEYLOG
+  ? (line: string) => appendFileSync(process.env.CERTDESK_TUI_KEYLOG ?? '', line)
+  : undefined;
 
 /** Listeners for "new insights are ready" (the InsightCache's onChange fans out here). */
 export const insightsListeners = new Set<() => void>();

@@ -80,6 +80,9 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
       `CERTDESK_CONFIG_DIR=${shellQuote(configDir)}`,
       `CERTDESK_STATE_DIR=${shellQuote(join(dir, 'state'))}`,
       'TERM=xterm-256color',
+      ...(process.env.CERTDESK_TUI_KEYLOG
+        ? [`CERTDESK_TUI_KEYLOG=${shellQuote(process.env.CERTDESK_TUI_KEYLOG)}`]
+        : []),
     ].join(' ');
     term.start(
       `env ${env} ${shellQuote(process.execPath)} ${shellQuote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${shellQuote(sandbox.kubeconfigPath)} --context east --context west 2>${shellQuote(join(dir, 'stderr.log'))}`,
@@ -134,6 +137,15 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await term.waitFor((s) => !s.includes(`calico-system/${pod}`), `pod ${pod} gone from Pods in Init`);
   });
 
+  /** Marks the first `count` rows with Space, waiting for each mark to show. */
+  async function markRows(count: number): Promise<void> {
+    term.keys('g');
+    for (let i = 1; i <= count; i++) {
+      term.keys('Space');
+      await term.waitForText(`${i} selected`);
+    }
+  }
+
   /** Runs a `:` command and waits for its answer in the status line. */
   async function command(line: string, answer: string): Promise<void> {
     term.keys(':');
@@ -147,17 +159,15 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await focus('calico-system:calico-');
     const pending = (await calicoCsrs(east, '')).filter((c) => !(c.status?.conditions ?? []).length);
     assert.ok(pending.length >= 2, 'at least two calico CSRs left in east');
-    // Pending rows come first: mark them all.
-    for (let i = 0; i < pending.length; i++) term.keys('Space');
-    await term.waitForText(`${pending.length} selected`);
+    // Pending rows come first: mark them all, one key at a time.
+    await markRows(pending.length);
     term.keys('a');
     await term.waitForText(`Approve ${pending.length} CSRs?`);
     await term.waitForText(`${pending.length} CSRs: ${pending.length} ✓`);
     term.keys('Enter');
     await term.waitForText(`Approved ${pending.length} of ${pending.length}.`);
     await focus('approved');
-    for (let i = 0; i < pending.length; i++) term.keys('Space');
-    await term.waitForText(`${pending.length} selected`);
+    await markRows(pending.length);
     term.keys('s');
     await term.waitForText(`Sign ${pending.length} CSRs?`);
     term.keys('Enter');

@@ -329,33 +329,4 @@ export function computeHealth(snapshot: ContextSnapshot, now: number, options: H
   };
 }
 
-/** kubectl's age format (apimachinery duration.HumanDuration): `45s`, `3m20s`, `12m`, `5h4m`, `3d`, `2y10d`. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes < 10) {
-    const s = Math.floor(ms / 1000) % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(ms / 3_600_000);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const dy = Math.floor(hours / 24) % 365;
-    const years = Math.floor(hours / 24 / 365);
-    return dy === 0 ? `${years}y` : `${years}y${dy}d`;
-  }
-  return `${Math.floor(hours / 24 / 365)}y`;
-}
+export { humanDuration } from '../text/duration.js';

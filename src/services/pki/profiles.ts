@@ -1,5 +1,6 @@
 // Signing profiles as data (assets/profiles/*.json, plus any JSON file a user names): allowed usages,
 // default and maximum duration, RSA hash, chain appending. Like the profiles of cfssl's signing config.
+import { parseDurationSeconds } from '../text/duration.js';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -21,20 +22,11 @@ export const DEFAULT_PROFILE: SigningProfile = Object.freeze({
 
 /** Parses a Go-style duration (`8760h`, `24h`, `90m`, `1h30m`, `600s`) or days (`30d`) into seconds. */
 export function parseDuration(text: string): number {
-  const s = text.trim();
-  if (/^\d+$/.test(s)) return Number(s);
-  const re = /(\d+(?:\.\d+)?)(d|h|m|s)/gy;
-  let total = 0;
-  let pos = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    const n = Number(m[1]);
-    total += n * ({ d: 86400, h: 3600, m: 60, s: 1 } as const)[m[2] as 'd' | 'h' | 'm' | 's'];
-    pos = re.lastIndex;
-  }
-  if (pos !== s.length || s.length === 0) {
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined || text.trim() === '') {
     throw new PkiError('unsupported', `"${text}" is not a duration; write it like 24h, 90m, 8760h or 30d.`);
   }
-  return Math.round(total);
+  return Math.round(seconds);
 }
 
 function findAssetsDir(): string | undefined {

@@ -15,6 +15,8 @@ const exec = promisify(execFile);
 const BIN = resolve('bin/certdesk.js');
 const CSR_FILE = resolve('test/unit/pki/fixtures/rsa8192.csr.pem');
 const RUNS = Number(process.env.CERTDESK_BENCH_RUNS ?? 20);
+/** Optional: bin/certdesk.js of another build (e.g. an older commit's), measured in the same rounds for before/after. */
+const BASELINE = process.env.CERTDESK_STARTUP_BASELINE;
 const WARMUP = 2;
 const CSRS = 1000;
 
@@ -63,6 +65,15 @@ export async function run(): Promise<string> {
     { label: 'certdesk inspect <csr file>', file: node, args: [BIN, 'inspect', csrFile], ref: BARE },
     { label: 'certdesk get csr', file: node, args: [BIN, 'get', 'csr'], ref: KUBECTL_GET },
   ];
+  if (BASELINE) {
+    const base = resolve(BASELINE);
+    cases.push(
+      { label: 'baseline --help', file: node, args: [base, '--help'], ref: BARE },
+      { label: 'baseline --version', file: node, args: [base, '--version'], ref: BARE },
+      { label: 'baseline inspect <csr file>', file: node, args: [base, 'inspect', csrFile], ref: BARE },
+      { label: 'baseline get csr', file: node, args: [base, 'get', 'csr'], ref: KUBECTL_GET },
+    );
+  }
   const times = new Map<string, number[]>(cases.map((c) => [c.label, []]));
   const lines = new Map<string, number>();
   try {
@@ -80,9 +91,14 @@ export async function run(): Promise<string> {
     rmSync(dir, { recursive: true, force: true });
   }
   // Both listings print a header plus one line per CSR; a mismatch means one of them did not list everything.
-  if (lines.get('certdesk get csr') !== lines.get(KUBECTL_GET)) {
-    throw new Error(`get csr printed ${lines.get('certdesk get csr')} lines, kubectl ${lines.get(KUBECTL_GET)}`);
+  for (const label of ['certdesk get csr', ...(BASELINE ? ['baseline get csr'] : [])]) {
+    if (lines.get(label) !== lines.get(KUBECTL_GET)) {
+      throw new Error(`${label} printed ${lines.get(label)} lines, kubectl ${lines.get(KUBECTL_GET)}`);
+    }
   }
+  const baselineNote = BASELINE
+    ? ` The \`baseline\` rows are another build of certdesk (\`CERTDESK_STARTUP_BASELINE\`: ${process.env.CERTDESK_STARTUP_BASELINE_NAME ?? BASELINE}), measured in the same rounds.`
+    : '';
   const med = (label: string) => percentile(times.get(label) ?? [], 50);
   const f = (ms: number) => `${ms.toFixed(0)} ms`;
   const rows = cases.map((c) => {
@@ -101,6 +117,6 @@ Command: \`npm run bench startup\` (runs \`npm run build\` first). ${RUNS} runs 
 rounds), one per round in a shuffled order, each a whole process from spawn to exit of the built CLI
 (\`node bin/certdesk.js\`); \`get csr\` and \`kubectl get csr\` list the same ${CSRS.toLocaleString('en-US')} CSRs of one
 sandbox started in the benchmark's process. The ratio column compares each certdesk command with its reference from
-the same run; lower is better. \`CERTDESK_BENCH_RUNS\` changes the number of runs.
+the same run; lower is better. \`CERTDESK_BENCH_RUNS\` changes the number of runs.${baselineNote}
 `;
 }

@@ -2,7 +2,7 @@
 // calico-rollout and hostile scenarios. Keys go in through tmux, the screen is read back with capture-pane.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -234,6 +234,23 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await term.waitForText('ConfigMap default/calico-ca created.');
     const cm = await east.core.readNamespacedConfigMap({ name: 'calico-ca', namespace: 'default' });
     assert.equal(cm.data?.['ca.crt']?.trim(), caPem.trim());
+  });
+
+  it('shows a notice when a new CSR arrives', async () => {
+    const { pem } = makeCsrPem({ commonName: 'late.default.svc' });
+    await west.certs.createCertificateSigningRequest({ body: csrObject('tui-e2e-late', pem, SIGNER) });
+    await term.waitForText('New CSR tui-e2e-late in west');
+  });
+
+  it('wrote every action to the audit log', () => {
+    const lines = readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const entries = lines.map((l) => JSON.parse(l) as { action: string; outcome: string; context: string });
+    const done = new Set(entries.filter((e) => e.outcome === 'ok').map((e) => `${e.context}:${e.action}`));
+    for (const want of ['east:approve', 'east:sign', 'west:deny', 'east:export-secret', 'east:export-configmap']) {
+      assert.ok(done.has(want), `audit has ${want}`);
+    }
   });
 
   it('quits with q and leaves the alternate screen', async () => {

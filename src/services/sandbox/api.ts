@@ -720,6 +720,7 @@ export class ApiCore {
     const obj = this.decodeBody(req);
     this.checkKind(def, obj);
     if (def.virtual && def.resource === 'selfsubjectrulesreviews') return this.selfSubjectRulesReview(req, obj);
+    if (def.virtual && def.resource === 'selfsubjectreviews') return this.selfSubjectReview(req);
     if (def.virtual) return this.selfSubjectAccessReview(req, obj);
     const meta = obj.metadata;
     if (def.namespaced) {
@@ -912,6 +913,21 @@ export class ApiCore {
 
   // ------------------------------------------------------------------------------------------- reviews
   /** What the user may do in a namespace (`kubectl auth can-i --list`), from the RBAC rules. */
+  /** authentication.k8s.io/v1 SelfSubjectReview (`kubectl auth whoami`): the authenticated user's attributes. */
+  private selfSubjectReview(req: ApiRequest): ApiResponse {
+    const u = req.user;
+    const userInfo: Json = { username: u.name };
+    if (u.uid) userInfo.uid = u.uid;
+    if (u.groups.length) userInfo.groups = [...u.groups];
+    if (u.extra && Object.keys(u.extra).length) userInfo.extra = u.extra;
+    return json(201, {
+      kind: 'SelfSubjectReview',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      status: { userInfo },
+    });
+  }
+
   private selfSubjectRulesReview(req: ApiRequest, obj: KObject): ApiResponse {
     const spec = asRecord(obj.spec) ?? {};
     const namespace = typeof spec.namespace === 'string' ? spec.namespace : '';

@@ -153,6 +153,7 @@ const KINDS: Record<string, Schema> = {
   'authorization.k8s.io/v1/SubjectAccessReview': ACCESS_REVIEW,
   'authorization.k8s.io/v1/LocalSubjectAccessReview': ACCESS_REVIEW,
   'authorization.k8s.io/v1/SelfSubjectRulesReview': RULES_REVIEW,
+  'authentication.k8s.io/v1/SelfSubjectReview': { 1: ['metadata', { msg: OBJECT_META }] },
 };
 
 export class ProtoError extends Error {}

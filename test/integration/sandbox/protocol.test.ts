@@ -269,6 +269,7 @@ describe('discovery', () => {
     assert.deepEqual(groups, [
       'certificates.k8s.io',
       'coordination.k8s.io',
+      'authentication.k8s.io',
       'authorization.k8s.io',
       'rbac.authorization.k8s.io',
     ]);

@@ -307,11 +307,13 @@ export async function run(): Promise<string> {
 
     // Reference for the binary: the headless listing of the same 20,000 CSRs (same startup, same lists, no UI).
     let headlessMs = Number.NaN;
+    let headlessPeakMiB = Number.NaN;
     if (binary) {
       const { execFile } = await import('node:child_process');
+      const { readFileSync } = await import('node:fs');
       const t = performance.now();
       await new Promise<void>((resolve) => {
-        execFile(
+        const run = execFile(
           process.execPath,
           [
             `${ROOT}bin/certdesk.js`,
@@ -327,8 +329,18 @@ export async function run(): Promise<string> {
             'name',
           ],
           { maxBuffer: 64 * 2 ** 20 },
-          () => resolve(),
+          () => {
+            clearInterval(poll);
+            resolve();
+          },
         );
+        // VmHWM only grows: the last reading before the process ends is its peak (to within 20 ms).
+        const poll = setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${run.pid}/status`, 'utf8'));
+            if (m) headlessPeakMiB = Number(m[1]) / 1024;
+          } catch {}
+        }, 20);
       });
       headlessMs = performance.now() - t;
     }
@@ -376,6 +388,9 @@ export async function run(): Promise<string> {
             ],
           ]
         : [['built binary (needs `npm run build` and tmux)', 'not measured', '']]),
+      ...(binary
+        ? [['reference: peak RSS of that headless listing (same lists, no UI)', `${f(headlessPeakMiB)} MiB`, '']]
+        : []),
       ['peak RSS of this process (store + UI, after the reference run)', `${f(mib(peakRss))} MiB`, ''],
       ['reference: RSS of this process before the TUI started (Node, tsx, modules)', `${f(mib(rssBase))} MiB`, ''],
       ['reference: peak RSS during the bare store sync', `${f(mib(barePeakRss))} MiB`, ''],

@@ -42,6 +42,7 @@ import {
   notFoundPath,
   unsupportedMediaType,
 } from './errors.js';
+import { goJsonSyntaxError } from './go-json.js';
 import { decodeProtobufObject, ProtoError } from './proto.js';
 import { applyPatch, PatchError, patchTypeFromContentType, strategicMergeKeysFor } from './patch.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
@@ -131,6 +132,10 @@ function nowTimestamp(): string {
 function randomSuffix(): string {
   const bytes = randomBytes(5);
   return Array.from(bytes, (b) => GENERATE_ALPHABET[b % GENERATE_ALPHABET.length]).join('');
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function clone<T>(v: T): T {
@@ -424,9 +429,7 @@ export class ApiCore {
       try {
         value = JSON.parse(text);
       } catch (err) {
-        throw badRequest(
-          `couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        throw badRequest(`couldn't get version/kind; json parse error: ${goJsonSyntaxError(text) ?? errText(err)}`);
       }
     } else if (ct === 'application/yaml' || ct === 'application/x-yaml') {
       try {
@@ -868,9 +871,8 @@ export class ApiCore {
       try {
         opts = asRecord(JSON.parse(req.body.toString('utf8')));
       } catch (err) {
-        throw badRequest(
-          `couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        const goError = goJsonSyntaxError(req.body.toString('utf8'));
+        throw badRequest(`couldn't get version/kind; json parse error: ${goError ?? errText(err)}`);
       }
       const pre = asRecord(opts?.preconditions);
       if (pre?.uid && pre.uid !== existing.obj.metadata.uid) {

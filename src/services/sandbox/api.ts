@@ -103,14 +103,8 @@ export const PATCH_MERGE_KEYS: Readonly<Record<string, string>> = {
 };
 
 const ACCEPTED_BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
-/** Kinds whose names need only be valid path segments (ValidateCertificateRequestName, ValidateRBACName). */
-const PATH_SEGMENT_NAMED = new Set([
-  'certificatesigningrequests',
-  'clusterroles',
-  'clusterrolebindings',
-  'roles',
-  'rolebindings',
-]);
+/** Kinds whose names need only be valid path segments (ValidateRBACName). */
+const PATH_SEGMENT_NAMED = new Set(['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings']);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 function json(code: number, value: unknown): JsonResponse {
@@ -657,12 +651,15 @@ export class ApiCore {
 
   // ------------------------------------------------------------------------------------------- write
   /**
-   * The name rule of each kind's ObjectMeta validation: CSRs (ValidateCertificateRequestName accepts anything) and
-   * the RBAC kinds (ValidateRBACName) take any path-segment name, so `system:node` is fine; namespaces are DNS-1123
+   * The name rule of each kind's ObjectMeta validation: CSRs have none (ValidateCertificateRequestName), the RBAC
+   * kinds (ValidateRBACName) take any path-segment name, so `system:node` is fine; namespaces are DNS-1123
    * labels; every other kind (pods, secrets, configmaps, service accounts, leases, custom resources) DNS-1123
    * subdomains.
    */
   private validateName(def: ResourceDef, name: string): FieldError[] {
+    // ValidateCertificateRequestName: "We don't care what you call your certificate requests." The storage key
+    // function refuses non-path-segment names later, with a 400 (see create).
+    if (def.resource === 'certificatesigningrequests') return [];
     const errs = PATH_SEGMENT_NAMED.has(def.resource)
       ? pathSegmentNameErrors(name)
       : def.resource === 'namespaces'
@@ -745,6 +742,9 @@ export class ApiCore {
     if (errs.length) throw invalid(def.kind, def.group, meta.name ?? meta.generateName ?? '', errs);
     this.ensureNamespace(route.namespace);
     def.strategy.admitCreate?.(obj, ctx);
+    // The registry's key function (NoNamespaceKeyFunc / NamespaceKeyFunc), after validation and admission.
+    const keyErrs = pathSegmentNameErrors(meta.name ?? '');
+    if (keyErrs.length) throw badRequest(`Name parameter invalid: ${JSON.stringify(meta.name)}: ${keyErrs.join(';')}`);
     if (this.store.get(def.resource, meta.namespace ?? '', meta.name ?? '')) {
       throw alreadyExists(def.resource, def.group, meta.name ?? '');
     }

@@ -3,6 +3,7 @@
 // backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool. Everything derivable from the
 // CA or from a usage list is worked out once and cached; per certificate only the TBS is written (one buffer), hashed
 // for the SKI and fingerprint, and signed.
+import * as nodeCrypto from 'node:crypto';
 import { createHash, type KeyObject, sign as signSync } from 'node:crypto';
 import {
   akiExtension,
@@ -12,7 +13,7 @@ import {
   keyUsageExtension,
 } from './build.js';
 import { extensionDer, finishCertificate, hexOf, nextSerial, pemOf, serialMagnitude, writeTbs } from './cert-writer.js';
-import { decodeCertificateSync, decodeCsr, rawPartsOf, rememberRawParts } from './decode.js';
+import { decodeCertificateSync, decodeCsr, rawPartsOf } from './decode.js';
 import { oid } from './der.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
@@ -168,6 +169,11 @@ function sortedSans(elements: readonly Uint8Array[]): readonly Uint8Array[] {
   return out;
 }
 
+// crypto.hash (Node ≥ 20.12): a one-shot digest without a Hash object, else createHash.
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+const digest = (algorithm: string, data: Uint8Array): Uint8Array =>
+  oneShot ? oneShot(algorithm, data, 'buffer') : createHash(algorithm).update(data).digest();
+
 const wholeSeconds = (ms: number) => new Date(ms - (((ms % 1000) + 1000) % 1000));
 
 /**
@@ -252,7 +258,8 @@ async function issue(
     certificateTtlSeconds(request.expirationSeconds, profile),
     ca.certificate.notAfter,
   );
-  const skiBytes = keyIdentifier(raw.publicKeyBits);
+  // RFC 5280 method 1: SHA-1 of the subjectPublicKey bits.
+  const skiBytes = digest('sha1', raw.publicKeyBits);
   const emptySubject = decoded.subject.rdns.length === 0;
   const extensions = [...usage.extensions, extensionDer(SKI_OID, false, [skiBytes], 0x04), cache.akiExtension];
   // SANs critical when the subject is empty (RFC 5280 §4.2.1.6).
@@ -309,17 +316,9 @@ async function issue(
     basicConstraints: { ca: false },
     subjectKeyIdentifier: ski,
     authorityKeyIdentifier: cache.akiInfo.value,
-    sha256Fingerprint: hexOf(createHash('sha256').update(der).digest(), ':'),
+    sha256Fingerprint: hexOf(digest('sha256', der), ':'),
     extensions: info,
   };
-  rememberRawParts(certificate, {
-    der,
-    subject: raw.subject,
-    spki: raw.spki,
-    publicKeyBits: raw.publicKeyBits,
-    sanElements: raw.sanElements,
-    ski: skiBytes,
-  });
   return { pem: profile.includeChain ? pem + cache.chainPem : pem, certificate };
 }
 

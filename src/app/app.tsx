@@ -11,7 +11,6 @@ import { openVerb } from './dialogs.js';
 import { type EffectDeps, runEffect } from './effects.js';
 import type { InsightCache } from './insights.js';
 import { type Intent, type KeyLike, keyIntent, splitKeys } from './keymap.js';
-import { csrOrder } from './order.js';
 import { type Places, selectScreen } from './selectors.js';
 import { type Action, type CsrRef, csrKey, initialState, reducer, type Scope, type TuiState } from './store.js';
 
@@ -244,9 +243,6 @@ export function App(props: AppProps) {
 
   // Before Ink draws this render (benchmarks time key-to-frame from here to the terminal write).
   props.onFrame?.(state);
-
-  // Keep the order warm for the next key press.
-  csrOrder(state);
 
   return (
     <ColorContext.Provider value={props.color}>

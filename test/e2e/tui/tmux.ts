@@ -27,8 +27,17 @@ export class TmuxTerminal {
     return this.tmux('capture-pane', '-p', '-t', 'tui');
   }
 
+  /** The screen with its colour and style sequences (capture-pane -e). */
+  styledScreen(): string {
+    return this.tmux('capture-pane', '-p', '-e', '-t', 'tui');
+  }
+
   title(): string {
     return this.tmux('display', '-p', '-t', 'tui', '#{pane_title}').trim();
+  }
+
+  resize(columns: number, rows: number): void {
+    this.tmux('resize-window', '-t', 'tui', '-x', String(columns), '-y', String(rows));
   }
 
   dead(): boolean {

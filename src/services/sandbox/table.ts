@@ -359,7 +359,7 @@ function tigeraRow(obj: KObject, now: number): unknown[] {
 
 /**
  * A custom resource's `date` column, as the apiextensions server's table convertor renders it (cellForJSONValue):
- * an age (ConvertToHumanReadableDateType), `<invalid>` for an unparsable time, and null (kubectl: `<none>`) when the
+ * an age (ConvertToHumanReadableDateType), `<invalid>` for an unparsable time, and null (kubectl shows a blank) when the
  * JSONPath finds nothing — as it does for the other columns.
  */
 export function crdDateCell(value: unknown, now: number): string | null {

@@ -56,7 +56,7 @@ describe('Table date columns', () => {
   });
   after(() => sb.stop());
 
-  it('TigeraStatus SINCE is the age of the Available transition; <none> (null) without one', async () => {
+  it('TigeraStatus SINCE is the age of the Available transition; blank (null) without one', async () => {
     const custom = east.kubeConfigFor('admin', ['system:masters']).makeApiClient(CustomObjectsApi);
     const ref = { group: 'operator.tigera.io', version: 'v1', plural: 'tigerastatuses' };
     await custom.createClusterCustomObject({

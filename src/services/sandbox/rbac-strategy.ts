@@ -3,7 +3,7 @@
 // or bind one, if they hold its permissions already, have `escalate` / `bind`, or are in system:masters).
 import type { Authorizer, PolicyRule, RequestAttributes, UserInfo } from './authz.js';
 import { ApiError, type FieldError, field, GoValue, notFound, qualified } from './errors.js';
-import { pathSegmentNameErrors } from './csr.js';
+import { dns1123SubdomainErrors, pathSegmentNameErrors } from './csr.js';
 import type { KObject } from './store.js';
 import { asRecord, type Json, type Strategy, type StrategyContext } from './strategy.js';
 
@@ -98,6 +98,12 @@ function validateBinding(obj: KObject, namespaced: boolean): FieldError[] {
     const kind = str(subject.kind);
     if (!str(subject.name)) errs.push(field.required(`${path}.name`));
     if (kind === 'ServiceAccount') {
+      // ValidateServiceAccountName: a DNS-1123 subdomain.
+      if (str(subject.name)) {
+        for (const msg of dns1123SubdomainErrors(str(subject.name))) {
+          errs.push(field.invalid(`${path}.name`, str(subject.name), msg));
+        }
+      }
       if (str(subject.apiGroup)) errs.push(field.notSupported(`${path}.apiGroup`, str(subject.apiGroup), ['']));
       if (!namespaced && !str(subject.namespace)) errs.push(field.required(`${path}.namespace`));
     } else if (kind === 'User' || kind === 'Group') {

@@ -81,6 +81,31 @@ describe('object names', () => {
     );
     assert.equal(ref.code, 422);
     assert.match(String(ref.body.message), /roleRef\.name: Invalid value: "a\/b": may not contain '\/'/);
+    // Subjects: a ServiceAccount name is a DNS-1123 subdomain; User and Group names are anything.
+    const sa = await apiError(
+      rbac.createClusterRoleBinding({
+        body: {
+          metadata: { name: 'bad-sa' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+          subjects: [{ kind: 'ServiceAccount', name: 'system:x', namespace: 'default' }],
+        },
+      }),
+    );
+    assert.equal(sa.code, 422);
+    assert.match(
+      String(sa.body.message),
+      /subjects\[0\]\.name: Invalid value: "system:x": a lowercase RFC 1123 subdomain/,
+    );
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: 'system:odd-subjects' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [
+          { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:node:Node_1' },
+          { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'Team A' },
+        ],
+      },
+    });
   });
 
   it('CSR names: anything; . .. / % are refused by the key function with 400', async () => {

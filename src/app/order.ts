@@ -287,6 +287,13 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
   for (const context of scopedContexts(input)) {
     const h = input.health[context];
     const lines: { text: string; tone?: Tone }[] = [];
+    // A context that is not live says why here in full (the header has room for a few words only).
+    const connection = input.snapshots[context]?.connection;
+    if (connection?.phase === 'retrying') {
+      lines.push({ text: `retrying: ${terminalSafe(connection.lastError)} (r reconnects now)`, tone: 'warn' });
+    } else if (connection?.phase === 'unreachable' || connection?.phase === 'forbidden') {
+      lines.push({ text: `${connection.phase}: ${terminalSafe(connection.message)} (r reconnects now)`, tone: 'bad' });
+    }
     if (!h) {
       lines.push({ text: 'waiting for the first sync…', tone: 'muted' });
     } else {

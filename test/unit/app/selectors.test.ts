@@ -119,3 +119,26 @@ describe('selectors', () => {
     assert.match(selectHeader(s).contexts[0]?.state ?? '', /live, but pods: pods is forbidden/);
   });
 });
+
+describe('health pane', () => {
+  it('says in full why a context is not live', async () => {
+    const { healthSections } = await import('../../../src/app/order.js');
+    const snap = snapshot('east', []);
+    const s = reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }), {
+      type: 'snapshots',
+      snapshots: {
+        east: {
+          ...snap,
+          connection: {
+            phase: 'unreachable',
+            message: 'The API server in context east is unreachable (connection refused).',
+            nextAttemptAt: NOW + 5000,
+          },
+        },
+      },
+    });
+    const [section] = healthSections(s);
+    assert.equal(section?.lines[0]?.tone, 'bad');
+    assert.match(section?.lines[0]?.text ?? '', /unreachable: The API server .* \(r reconnects now\)/);
+  });
+});

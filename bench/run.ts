@@ -1,6 +1,7 @@
 // `npm run bench [name…]`: runs bench/<name>.bench.ts (all of them by default). Each exports
 // `run(): Promise<string>` returning a markdown section; it is saved as docs/benchmarks/<name>.md and
 // docs/benchmarks.md is rebuilt from all saved sections, with the machine and the date.
+// `--assemble-only` rebuilds docs/benchmarks.md from the saved sections without running anything.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, join } from 'node:path';
@@ -8,9 +9,10 @@ import { pathToFileURL } from 'node:url';
 
 const benchDir = new URL('.', import.meta.url).pathname;
 const sectionsDir = join(benchDir, '..', 'docs', 'benchmarks');
-const wanted = process.argv.slice(2);
+const assembleOnly = process.argv.includes('--assemble-only');
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const all = (await readdir(benchDir)).filter((f) => f.endsWith('.bench.ts')).map((f) => basename(f, '.bench.ts'));
-const names = wanted.length ? wanted : all;
+const names = assembleOnly ? [] : wanted.length ? wanted : all;
 await mkdir(sectionsDir, { recursive: true });
 
 const machine = `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;

@@ -13,7 +13,6 @@ export interface ColumnDefinition {
   priority: number;
 }
 
-
 export function age(timestamp: unknown, now = Date.now()): string {
   if (typeof timestamp !== 'string' || !timestamp) return '<unknown>';
   const t = Date.parse(timestamp);

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KObject } from '../../../src/services/sandbox/store.js';
-import { csrCondition, humanDuration, podStatusColumns } from '../../../src/services/sandbox/table.js';
+import { csrCondition, podStatusColumns } from '../../../src/services/sandbox/table.js';
+import { humanDuration } from '../../../src/services/text/duration.js';
 
 describe('humanDuration', () => {
   it('follows apimachinery duration.HumanDuration', () => {

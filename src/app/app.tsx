@@ -10,7 +10,7 @@ import { ColorContext } from '../views/theme.js';
 import { openVerb } from './dialogs.js';
 import { type EffectDeps, runEffect } from './effects.js';
 import type { InsightCache } from './insights.js';
-import { type Intent, type KeyLike, keyIntent, splitKeys } from './keymap.js';
+import { dialogSwitchKey, type Intent, type KeyLike, keyIntent, plainChar, splitKeys, takesText } from './keymap.js';
 import { type Places, selectScreen } from './selectors.js';
 import { type Action, type CsrRef, csrKey, initialState, reducer, type Scope, type TuiState } from './store.js';
 
@@ -200,6 +200,7 @@ export function App(props: AppProps) {
         status: 'Reconnecting now…',
       });
     } else {
+      if (intent.replacesDialog && stateRef.current.mode.kind === 'dialog') send({ type: 'back' });
       opening.current = true;
       send({ type: 'status', text: 'Checking…', tone: 'info' });
       void openVerb(intent.verb, stateRef.current, {
@@ -229,13 +230,27 @@ export function App(props: AppProps) {
       heldKeys.current.push([input, key]);
       return;
     }
-    runIntent(keyIntent(stateRef.current.mode.kind, input, key));
+    const mode = stateRef.current.mode;
+    runIntent(
+      (mode.kind === 'dialog' ? dialogSwitchKey(mode.dialog, input, key) : undefined) ??
+        keyIntent(mode.kind, input, key),
+    );
   };
-  // Ink hands a burst of typed or pasted characters over as one string: route them one by one.
+  // Ink hands a burst of typed or pasted characters over as one string (Ink itself splits off escape sequences):
+  // each character is its own key press, except that a run of plain characters typed into a text field is one
+  // piece of text. The owner is read before each key, so `/abc⏎` opens the filter, types `abc`, submits.
   useInput((input, key) => {
     if (keyLog)
       keyLog(`${JSON.stringify({ input, key, mode: stateRef.current.mode.kind, opening: opening.current })}\n`);
-    for (const [ch, k] of splitKeys(input, key)) routeKey(ch, k);
+    const keys = splitKeys(input, key);
+    for (let i = 0; i < keys.length; i++) {
+      const [ch, k] = keys[i]!;
+      if (!opening.current && plainChar(ch, k) && takesText(stateRef.current.mode)) {
+        let text = ch;
+        while (i + 1 < keys.length && plainChar(...keys[i + 1]!)) text += keys[++i]![0];
+        routeKey(text, {});
+      } else routeKey(ch, k);
+    }
   });
 
   // A new state object on every change (decodedVersion included, when lazily decoded rows land).

@@ -242,6 +242,9 @@ export async function openVerb(
       const d = base(verb, title, keep, skipped);
       let blocked = notAllowed(deps, keep, 'sign') ?? (approveFirst ? notAllowed(deps, keep, 'approve') : undefined);
       const single = keep.length === 1 ? keep[0] : undefined;
+      if (single && !approveFirst && csrState(single.csr) === 'Pending') {
+        d.switchKeys = { A: 'approve-sign', a: 'approve' };
+      }
       if (single && !fits(single)) {
         blocked = approveFirst
           ? `CSR ${safe(single.name)} is ${csrState(single.csr)}; only a Pending or Approved CSR can be signed.`

@@ -2,12 +2,16 @@
 // keyIntent picks the one owner of a key from the current mode (app.tsx reads the mode as of the previous key,
 // not the previous frame, so fast typing never lands in the wrong handler).
 import type { Key } from 'ink';
-import type { Action, Mode } from './store.js';
+import type { Action, DialogState, Mode } from './store.js';
 
 /** Verbs that need I/O before their dialog can open (findings, CA, can-i): app.tsx runs them. */
 export type Verb = 'approve' | 'deny' | 'sign' | 'approve-sign' | 'export-secret' | 'export-configmap';
 
-export type Intent = { kind: 'action'; action: Action } | { kind: 'verb'; verb: Verb } | { kind: 'reconnect' };
+export type Intent =
+  | { kind: 'action'; action: Action }
+  /** `replacesDialog`: close the open dialog first (back to where it was opened), then open this verb's. */
+  | { kind: 'verb'; verb: Verb; replacesDialog?: boolean }
+  | { kind: 'reconnect' };
 
 const act = (action: Action): Intent => ({ kind: 'action', action });
 
@@ -118,6 +122,13 @@ export function dialogKey(input: string, key: KeyLike): Intent | undefined {
   return text ? act({ type: 'text-input', text }) : undefined;
 }
 
+/** A key the open dialog names as the way to another verb (DialogState.switchKeys); checked before dialogKey. */
+export function dialogSwitchKey(dialog: DialogState, input: string, key: KeyLike): Intent | undefined {
+  if (key.ctrl || key.meta) return undefined;
+  const verb = dialog.switchKeys?.[input];
+  return verb ? { kind: 'verb', verb, replacesDialog: true } : undefined;
+}
+
 /** "An action is still running. Quit anyway?" */
 export function quitConfirmKey(input: string, key: KeyLike): Intent | undefined {
   if (input === 'y' || input === 'Y') return act({ type: 'quit-confirmed' });
@@ -143,6 +154,20 @@ export function keyIntent(mode: Mode['kind'], input: string, key: KeyLike): Inte
     case 'quit-confirm':
       return quitConfirmKey(input, key);
   }
+}
+
+/** A printable character with no modifier (what a paste is made of). */
+export function plainChar(input: string, key: KeyLike): boolean {
+  return input.length > 0 && !key.ctrl && !key.meta && printable(input) === input;
+}
+
+/** Modes whose plain characters are text (a prompt, a form field, a typed CSR name), not commands. */
+export function takesText(mode: Mode): boolean {
+  if (mode.kind === 'filter' || mode.kind === 'command') return true;
+  if (mode.kind !== 'dialog') return false;
+  const d = mode.dialog;
+  if (d.switchKeys) return false;
+  return d.fields.length > 0 || (d.guard === 'fail' && d.confirmName !== undefined);
 }
 
 /** Splits a burst of plain characters (typing faster than frames, or a paste) into one key each. */

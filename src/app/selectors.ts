@@ -446,6 +446,22 @@ function exportPreview(dialog: DialogState, state: TuiState): string[] {
   return [];
 }
 
+const switchLabels: Record<DialogState['action'], string> = {
+  approve: 'approve first',
+  deny: 'deny',
+  sign: 'sign',
+  'approve-sign': 'approve and sign',
+  'export-secret': 'export the Secret',
+  'export-configmap': 'export the CA ConfigMap',
+};
+
+/** `A approve and sign   a approve first   ` for the keys a dialog hands on to another verb. */
+function switchPrompt(dialog: DialogState): string {
+  return Object.entries(dialog.switchKeys ?? {})
+    .map(([key, action]) => (action ? `${key} ${switchLabels[action]}   ` : ''))
+    .join('');
+}
+
 export function selectDialog(state: TuiState, dialog: DialogState): DialogVm {
   const fields =
     dialog.fields.length > 0
@@ -470,7 +486,7 @@ export function selectDialog(state: TuiState, dialog: DialogState): DialogVm {
     details: dialog.details,
     fields,
     ...(preview ? { preview } : {}),
-    prompt: dialog.blocked ? 'esc close' : prompt,
+    prompt: dialog.blocked ? `${switchPrompt(dialog)}esc close` : prompt,
     ...(dialog.error ? { error: safe(dialog.error, 300) } : dialog.blocked ? { error: safe(dialog.blocked, 300) } : {}),
   };
 }

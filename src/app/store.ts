@@ -38,6 +38,9 @@ export interface DialogState {
   error?: string;
   /** Why the action cannot go ahead (no CA for the signer, not allowed …): Enter shows it instead. */
   blocked?: string;
+  /** Keys that close this dialog and open another verb's dialog on the same CSR, e.g. `A` and `a` from a sign
+   * dialog whose CSR is not approved yet (its message names them). */
+  switchKeys?: Partial<Record<string, DialogAction>>;
   /** Export: the signer whose CA is exported, and its context. */
   signer?: string;
   context?: string;

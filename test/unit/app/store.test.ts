@@ -281,4 +281,33 @@ describe('keymap', () => {
     });
     assert.deepEqual(keyIntent('quit-confirm', 'y', {}), { kind: 'action', action: { type: 'quit-confirmed' } });
   });
+
+  it('knows which modes take a chunk of plain characters as text', async () => {
+    const { plainChar, takesText } = await import('../../../src/app/keymap.js');
+    assert.ok(plainChar('j', {}));
+    assert.ok(!plainChar('', { return: true }));
+    assert.ok(!plainChar('b', { ctrl: true }));
+    assert.ok(takesText({ kind: 'filter', draft: '' }));
+    assert.ok(!takesText({ kind: 'list' }));
+    const dialog = {
+      action: 'approve' as const,
+      targets: ['k'],
+      skipped: [],
+      typed: '',
+      fields: [],
+      field: 0,
+      title: 't',
+      details: [],
+    };
+    // A warning guard answers to a single y: its keys stay keys.
+    assert.ok(!takesText({ kind: 'dialog', from: 'list', dialog: { ...dialog, guard: 'warn' } }));
+    assert.ok(takesText({ kind: 'dialog', from: 'list', dialog: { ...dialog, guard: 'fail', confirmName: 'n' } }));
+    assert.ok(
+      takesText({
+        kind: 'dialog',
+        from: 'list',
+        dialog: { ...dialog, guard: 'ok', fields: [{ id: 'reason', label: 'reason', value: '' }] },
+      }),
+    );
+  });
 });

@@ -49,6 +49,12 @@ export class TmuxTerminal {
     for (const name of names) this.tmux('send-keys', '-t', 'tui', name);
   }
 
+  /** Several named keys in ONE send-keys call: tmux writes them to the terminal together, so the TUI reads them as
+   * one chunk (as when someone types faster than a frame). */
+  keysAtOnce(...names: string[]): void {
+    this.tmux('send-keys', '-t', 'tui', ...names);
+  }
+
   /** Literal text. */
   type(text: string): void {
     this.tmux('send-keys', '-t', 'tui', '-l', text);

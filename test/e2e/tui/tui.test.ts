@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { caCertificatePem, initCa } from '../../../src/services/config/ca-registry.js';
 import { clients, csrObject, makeCsrPem, type Sandbox, startTestSandbox, waitFor } from '../../helpers/sandbox.js';
-import { TmuxTerminal } from './tmux.js';
+import { selectedRow, TmuxTerminal } from './tmux.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const SIGNER = 'example.com/calico';
@@ -117,6 +117,29 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     assert.equal(term.title(), titleBefore);
   });
 
+  it('reads several keys sent at once as several key presses (jjjjjj, then kk)', async () => {
+    // ctx and name of a table row (the age column changes while we look).
+    const rowId = (line: string | undefined) => line?.slice(3).trim().split(/\s+/).slice(0, 2).join(' ');
+    const tableRows = (screen: string) => screen.split('\n').filter((l) => /^│[▶ ][● ](east|west) +\S/.test(l));
+    // No filter: an empty one clears it.
+    term.keys('/');
+    await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
+    term.keys('Enter');
+    term.keys('g');
+    const screen = await term.waitFor(
+      (s) => tableRows(s).length >= 5 && selectedRow(s) === tableRows(s)[0],
+      'five CSR rows, the first selected',
+    );
+    const rows = tableRows(screen);
+    term.keysAtOnce('j', 'j', 'j', 'j', 'j', 'j');
+    term.keysAtOnce('k', 'k');
+    await term.waitFor(
+      (s) => rowId(selectedRow(s)) === rowId(rows[4]),
+      `the cursor on the fifth row (${rowId(rows[4])})`,
+    );
+    term.keys('g');
+  });
+
   it('approves and signs a Calico CSR from the keyboard; its pod runs', async () => {
     const [first] = await calicoCsrs(east, 'node-');
     const name = first!.metadata!.name!;
@@ -137,13 +160,12 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await term.waitFor((s) => !s.includes(`calico-system/${pod}`), `pod ${pod} gone from Pods in Init`);
   });
 
-  /** Marks the first `count` rows with Space, waiting for each mark to show. */
+  /** Marks the first `count` rows with Space, all the Spaces in one send (one stdin chunk). */
   async function markRows(count: number): Promise<void> {
     term.keys('g');
-    for (let i = 1; i <= count; i++) {
-      term.keys('Space');
-      await term.waitForText(`${i} selected`);
-    }
+    await term.waitFor((s) => /^│▶/m.test(s), 'a selected row');
+    term.keysAtOnce(...Array.from({ length: count }, () => 'Space'));
+    await term.waitForText(`${count} selected`);
   }
 
   /** Runs a `:` command and waits for its answer in the status line. */

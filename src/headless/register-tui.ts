@@ -15,6 +15,22 @@ interface TuiCommandOptions {
   color: boolean;
 }
 
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
 export function registerTui(program: Command): void {
   program
     // Root options are read only before a subcommand, so `certdesk get csr --context x` stays the subcommand's.
@@ -25,7 +41,17 @@ export function registerTui(program: Command): void {
     .option('-n, --namespace <name>', 'follow pods in this namespace only')
     .option('--policy <file>', 'policy file for the findings (default: the built-in policy)')
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
-    .action(async (opts: TuiCommandOptions) => {
+    // Anything that is not a known command reaches this action: say so instead of commander's "too many arguments".
+    .allowExcessArguments(true)
+    .action(async (opts: TuiCommandOptions, self: Command) => {
+      const command = self.args[0];
+      if (command !== undefined) {
+        const known = program.commands.map((c) => c.name());
+        const near = known.find((k) => editDistance(k, command) <= 2);
+        throw new CliError(
+          `unknown command '${command}'${near ? ` (did you mean '${near}'?)` : ''}; run 'certdesk --help' for the list`,
+        );
+      }
       const { runTui } = await import('../app/run-tui.js');
       try {
         await runTui({

@@ -17,6 +17,12 @@ export async function decodeAny(input: Uint8Array): Promise<Decoded> {
   try {
     return { kind: 'csr', csr: await decodeCsr(input) };
   } catch (err) {
+    if (err instanceof PkiError && err.code === 'not-pem') {
+      throw new PkiError(
+        'not-pem',
+        'The input is not a certificate request or certificate (PEM, DER or base64 of PEM).',
+      );
+    }
     if (!(err instanceof PkiError) || err.code !== 'wrong-pem-type') throw err;
   }
   try {

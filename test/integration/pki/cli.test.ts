@@ -214,7 +214,10 @@ describe('certdesk ca / issue / inspect', () => {
     const dir = await tempDir(t);
     const env = { CERTDESK_CONFIG_DIR: join(dir, 'config') };
     const garbage = await put(dir, 'garbage.bin', 'this is not a certificate');
-    assertOneLineError(await certdesk(['inspect', garbage], env), /not PEM, DER or base64 of PEM/);
+    assertOneLineError(
+      await certdesk(['inspect', garbage], env),
+      /not a certificate request or certificate \(PEM, DER or base64 of PEM\)/,
+    );
     assertOneLineError(await certdesk(['inspect', join(dir, 'missing.pem')], env), /does not exist/);
 
     // The hostile scenario's requests whose names carry control or invisible characters (a few, to stay fast).

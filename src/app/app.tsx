@@ -117,20 +117,31 @@ export function App(props: AppProps) {
     }
     flush();
     let lastHealth = 0;
+    let healthSlice: NodeJS.Immediate | undefined;
     const tick = setInterval(() => {
       const t = now();
       dispatch({ type: 'tick', now: t });
-      if (healthDirty || t - lastHealth > 5000) {
+      if (!healthSlice && (healthDirty || t - lastHealth > 5000)) {
         healthDirty = false;
         lastHealth = t;
         const health: Record<string, ReturnType<typeof computeHealth>> = {};
-        // A context still listing shows "waiting for the first sync" instead of costing a health pass a second.
-        for (const context of store.contexts()) {
+        // One context per turn of the event loop: a health pass walks every object of a context, and a key press
+        // waiting behind two of them would wait twice as long.
+        const pending = [...store.contexts()];
+        const next = () => {
+          healthSlice = undefined;
+          const context = pending.shift();
+          if (context === undefined) {
+            dispatch({ type: 'health', health });
+            return;
+          }
           const snap = store.snapshot(context);
-          if (snap.synced) health[context] = computeHealth(snap, t);
+          // A context still listing shows "waiting for the first sync" instead of costing a health pass a second.
+          if (snap.synced) health[context] = computeHealth(snap, now());
           else healthDirty = true;
-        }
-        dispatch({ type: 'health', health });
+          healthSlice = setImmediate(next);
+        };
+        next();
       }
     }, HEALTH_MS);
     // First health right away, so the panes are not empty for a second.
@@ -143,18 +154,24 @@ export function App(props: AppProps) {
       unsubscribe();
       clearInterval(tick);
       clearImmediate(first);
+      if (healthSlice) clearImmediate(healthSlice);
       if (timer) clearTimeout(timer);
     };
   }, [store, now]);
 
-  // Decoded CSRs landing → redraw.
+  // Decoded CSRs landing → redraw, at most as often as store batches (each frame is a full layout for Ink).
   useEffect(() => {
+    let timer: NodeJS.Timeout | undefined;
+    const dispatchDecoded = () => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        dispatch({ type: 'decoded' });
+      }, FEED_MS);
+    };
     insightsListeners.add(dispatchDecoded);
-    function dispatchDecoded() {
-      dispatch({ type: 'decoded' });
-    }
     return () => {
       insightsListeners.delete(dispatchDecoded);
+      if (timer) clearTimeout(timer);
     };
   }, []);
 

@@ -51,6 +51,8 @@ export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrT
   const last = list.offset + list.rows.length;
   const range = list.total === 0 ? 'none' : `${list.offset + 1}–${last} of ${list.total}`;
   const innerWidth = Math.max(0, width - 2);
+  // No overflow="hidden" on the pane: its rows are cut to the pane's height and truncated to its width already,
+  // and a clip makes Ink re-slice every line inside it (slice-ansi) on every frame.
   return (
     <Box
       flexDirection="column"
@@ -58,7 +60,6 @@ export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrT
       height={height}
       borderStyle="single"
       borderColor={focused ? 'cyan' : 'gray'}
-      overflow="hidden"
     >
       <Box width={innerWidth} height={1}>
         <Box flexGrow={1} overflow="hidden">
@@ -76,14 +77,21 @@ export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrT
         const selected = row.key === list.selectedKey;
         const marker = `${selected ? '▶' : ' '}${row.marked ? '●' : ' '}`;
         const condition = cols.short ? shortCondition(row.condition) : row.condition;
+        const inverse = selected && focused;
         return (
-          // One Text per row (nested spans): Ink lays out and measures far fewer nodes per frame.
-          <Text key={row.key} inverse={selected && focused} wrap="truncate-end">
-            {marker}
-            {`${cells(row.context, row.name, row.age, row.signer, row.requestor)} `}
-            <ToneText tone={conditionTone(row.condition)}>{fit(condition, cols.condition)}</ToneText>{' '}
-            <ToneText tone={badgeTone[row.badge]}>{badgeGlyph[row.badge]}</ToneText>
-          </Text>
+          // The glyphs (▶ ● ✓ …) get Text nodes of their own so that the long middle one stays ASCII: Ink measures
+          // every Text node with string-width on every frame, and any non-ASCII character sends the whole string
+          // through a grapheme segmenter (most of a frame's cost when the row was one node).
+          <Box key={row.key} width={innerWidth} height={1}>
+            <Text inverse={inverse}>{marker}</Text>
+            <Text inverse={inverse} wrap="truncate-end">
+              {`${cells(row.context, row.name, row.age, row.signer, row.requestor)} `}
+              <ToneText tone={conditionTone(row.condition)}>{fit(condition, cols.condition)}</ToneText>{' '}
+            </Text>
+            <Text inverse={inverse}>
+              <ToneText tone={badgeTone[row.badge]}>{badgeGlyph[row.badge]}</ToneText>
+            </Text>
+          </Box>
         );
       })}
     </Box>

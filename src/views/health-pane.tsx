@@ -19,6 +19,7 @@ export function HealthPane({ sections, width, height, focused, offset }: HealthP
     s.lines.map((l, i) => ({ key: `${s.label}:${i}`, label: i === 0 ? s.label : '', ...l })),
   );
   const visible = lines.slice(offset, offset + Math.max(0, height - 3));
+  // No overflow="hidden": rows are cut to the height and truncated to the width already (see csr-table.tsx).
   return (
     <Box
       flexDirection="column"
@@ -26,7 +27,6 @@ export function HealthPane({ sections, width, height, focused, offset }: HealthP
       height={height}
       borderStyle="single"
       borderColor={focused ? 'cyan' : 'gray'}
-      overflow="hidden"
     >
       <Text bold>Health</Text>
       {visible.map((l) => (

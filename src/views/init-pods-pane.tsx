@@ -20,6 +20,7 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
   const pod = Math.max(10, Math.floor(rest * 0.6));
   const csr = Math.max(0, rest - pod);
   const visibleRows = Math.max(0, height - 3);
+  // No overflow="hidden": rows are cut to the height and truncated to the width already (see csr-table.tsx).
   return (
     <Box
       flexDirection="column"
@@ -27,7 +28,6 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
       height={height}
       borderStyle="single"
       borderColor={focused ? 'cyan' : 'gray'}
-      overflow="hidden"
     >
       <Box width={inner} height={1}>
         <Box flexGrow={1}>
@@ -38,12 +38,21 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
       {list.rows.length === 0 ? <ToneText tone="muted">none waiting</ToneText> : null}
       {list.rows.slice(0, visibleRows).map((row) => {
         const selected = row.key === list.selectedKey;
+        const inverse = selected && focused;
+        // Glyphs (▶ ←) in Text nodes of their own, the rest ASCII (see csr-table.tsx).
         return (
-          <Text key={row.key} inverse={selected && focused} wrap="truncate-end">
-            {`${selected ? '▶' : ' '} ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
-            <ToneText tone={row.tone}>{fit(row.status, status)}</ToneText>
-            {` ${fit(row.age, age, 'right')} ${row.csr ? '←' : ' '}${fit(row.csr ? ` csr ${row.csr}` : '', csr)}`}
-          </Text>
+          <Box key={row.key} width={inner} height={1}>
+            <Text inverse={inverse}>{selected ? '▶' : ' '}</Text>
+            <Text inverse={inverse} wrap="truncate-end">
+              {` ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
+              <ToneText tone={row.tone}>{fit(row.status, status)}</ToneText>
+              {` ${fit(row.age, age, 'right')} `}
+            </Text>
+            <Text inverse={inverse}>{row.csr ? '←' : ' '}</Text>
+            <Text inverse={inverse} wrap="truncate-end">
+              {fit(row.csr ? ` csr ${row.csr}` : '', csr)}
+            </Text>
+          </Box>
         );
       })}
     </Box>

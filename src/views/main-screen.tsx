@@ -19,10 +19,12 @@ export function MainScreen({ screen }: { screen: ScreenVm }) {
   const width = layout.columns;
   const bodyHeight = layout.rows - CHROME_ROWS;
   return (
-    <Box flexDirection="column" width={width} height={layout.rows} overflow="hidden">
+    // No overflow="hidden" here: every part is sized to the terminal, and a clip on the root would make Ink re-slice
+    // every line of every frame (slice-ansi). Overlays and the one-line bars clip themselves.
+    <Box flexDirection="column" width={width} height={layout.rows}>
       <Header header={screen.header} width={width} />
       <Notice notice={screen.notice} width={width} />
-      <Box flexDirection="column" width={width} height={bodyHeight} overflow="hidden">
+      <Box flexDirection="column" width={width} height={bodyHeight}>
         {screen.overlay ? (
           <Overlay overlay={screen.overlay} width={width} height={bodyHeight} />
         ) : (

@@ -62,7 +62,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     sandbox = await startTestSandbox(undefined, {
       clusters: ['east', 'west'],
       scenarios: ['calico-rollout', 'hostile'],
-      scenarioOptions: { 'calico-rollout': { nodes: 2, caCertPem: caPem, backoffMs: 3000 } },
+      scenarioOptions: { 'calico-rollout': { nodes: 2, caCertPem: caPem, backoffMs: 600_000 } },
     });
     east = clients(sandbox.cluster('east').kubeConfigFor('admin', ['system:masters']));
     west = clients(sandbox.cluster('west').kubeConfigFor('admin', ['system:masters']));

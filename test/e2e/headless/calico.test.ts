@@ -33,13 +33,19 @@ test('pods in Init → sign --approve → health Available; hostile requests ref
   });
   assert.match(pods, /calico-system\s+calico-node-\S+\s+Init:0\/1\s+\S+\s+calico-system:calico-node-\S+\s+Pending/);
 
-  const calicoCsrs = ok(await e.run(['get', 'csr', '--signer', SIGNER, '--pending', '-o', 'name']))
-    .stdout.trim()
-    .split('\n')
-    .map((l) => l.replace(/^.*\//, ''));
-  const calicoOwn = calicoCsrs.filter((n) => n.startsWith('calico-system:'));
-  const hostile = calicoCsrs.filter((n) => n.startsWith('hostile-'));
-  assert.ok(calicoOwn.length >= 3 && hostile.length >= 3);
+  // Every requester must have submitted before signing: 3 nodes + typha (calico-rollout's default), and the six
+  // hostile requests aimed at this signer. Listing earlier would leave late CSRs unsigned and the rollout stuck.
+  let calicoOwn: string[] = [];
+  let hostile: string[] = [];
+  await until(async () => {
+    const names = ok(await e.run(['get', 'csr', '--signer', SIGNER, '--pending', '-o', 'name']))
+      .stdout.trim()
+      .split('\n')
+      .map((l) => l.replace(/^.*\//, ''));
+    calicoOwn = names.filter((n) => n.startsWith('calico-system:'));
+    hostile = names.filter((n) => n.startsWith('hostile-'));
+    return calicoOwn.length >= 4 && hostile.length >= 6;
+  });
 
   const first = calicoOwn.find((n) => n.includes('calico-node')) ?? '';
   const described = ok(await e.run(['describe', 'csr', first])).stdout;

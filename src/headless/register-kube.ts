@@ -1,6 +1,7 @@
 // Declares the kube commands (get, describe, approve, deny, sign, export, request, kubeconfig, calico, health, audit,
 // completion); each action imports its implementation lazily so that `certdesk --help` stays fast.
 import { Argument, type Command, Option } from 'commander';
+import { KEY_ALGORITHMS } from '../services/pki/types.js';
 import { terminalSafe } from '../services/text/sanitize.js';
 import { CliError } from './cli-error.js';
 
@@ -224,16 +225,7 @@ export function registerKubeCommands(program: Command): void {
         .option('--host <name>', 'DNS name or IP address (repeatable, or comma-separated)', collect)
         .option('--org <name>', 'subject organization (repeatable)', repeat)
         .addOption(
-          new Option('--key-algorithm <alg>', 'key to generate')
-            .choices([
-              'ECDSAWithCurve256',
-              'ECDSAWithCurve384',
-              'ECDSAWithCurve521',
-              'RSAWithSize2048',
-              'RSAWithSize4096',
-              'RSAWithSize8192',
-            ])
-            .default('ECDSAWithCurve256'),
+          new Option('--key-algorithm <alg>', 'key to generate').choices(KEY_ALGORITHMS).default('ECDSAWithCurve256'),
         )
         .option('--csr <file>', 'submit this PKCS#10 file (e.g. from cfssl genkey) instead of generating a key')
         .requiredOption('--signer <name>', 'signerName, e.g. example.com/serving')

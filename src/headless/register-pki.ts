@@ -1,15 +1,7 @@
 // Declares the offline PKI commands (ca init|import|list|show|remove, issue, inspect); each action imports its
 // implementation lazily so that `certdesk --help` stays fast.
+import { KEY_ALGORITHMS } from '../services/pki/types.js';
 import { type Command, Option } from 'commander';
-
-const KEY_ALGORITHMS = [
-  'RSAWithSize2048',
-  'RSAWithSize4096',
-  'RSAWithSize8192',
-  'ECDSAWithCurve256',
-  'ECDSAWithCurve384',
-  'ECDSAWithCurve521',
-];
 
 function usageList(value: string, previous: string[] = []): string[] {
   return [

@@ -1,21 +1,11 @@
 // `certdesk ca init|import|list|show|remove`: the CAs held on this workstation, keyed by signerName.
 import { type CaRegistryEntry, getCa, importCa, initCa, listCas, removeCa } from '../../services/config/ca-registry.js';
 import { decodeCertificate, decodeCertificates } from '../../services/pki/decode.js';
-import { type KeyAlgorithmName, PkiError } from '../../services/pki/types.js';
+import { KEY_ALGORITHMS, type KeyAlgorithmName, PkiError } from '../../services/pki/types.js';
 import { CliError } from '../cli-error.js';
 import { renderTable } from '../output/table.js';
 import { asCli, out, outSafe, passphraseFromEnv, promptPassphrase, readInput, safeJson } from './common.js';
 import { describeCertificate } from './format.js';
-
-const KEY_ALGORITHMS: KeyAlgorithmName[] = [
-  'RSAWithSize2048',
-  'RSAWithSize4096',
-  'RSAWithSize8192',
-  'ECDSAWithCurve256',
-  'ECDSAWithCurve384',
-  'ECDSAWithCurve521',
-];
-export { KEY_ALGORITHMS };
 
 export interface CaInitOptions {
   signer: string;

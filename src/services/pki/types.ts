@@ -114,6 +114,16 @@ export type KeyAlgorithmName =
   | 'ECDSAWithCurve384'
   | 'ECDSAWithCurve521';
 
+/** The key algorithms of the Calico document's supported list, in its spelling. */
+export const KEY_ALGORITHMS: readonly KeyAlgorithmName[] = [
+  'RSAWithSize2048',
+  'RSAWithSize4096',
+  'RSAWithSize8192',
+  'ECDSAWithCurve256',
+  'ECDSAWithCurve384',
+  'ECDSAWithCurve521',
+];
+
 export type SignatureAlgorithmName =
   | 'SHA256WithRSA'
   | 'SHA384WithRSA'
@@ -121,6 +131,15 @@ export type SignatureAlgorithmName =
   | 'ECDSAWithSHA256'
   | 'ECDSAWithSHA384'
   | 'ECDSAWithSHA512';
+
+export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmName[] = [
+  'SHA256WithRSA',
+  'SHA384WithRSA',
+  'SHA512WithRSA',
+  'ECDSAWithSHA256',
+  'ECDSAWithSHA384',
+  'ECDSAWithSHA512',
+];
 
 /** The 23 usage strings the CSR API accepts (`spec.usages`). */
 export type KeyUsageName = string;

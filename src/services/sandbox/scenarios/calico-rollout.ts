@@ -6,7 +6,12 @@
 // kubelet, TigeraStatus as the operator's service account.
 import { randomBytes } from 'node:crypto';
 import type { V1CertificateSigningRequest, V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
-import type { KeyAlgorithmName, SignatureAlgorithmName } from '../../pki/types.js';
+import {
+  KEY_ALGORITHMS,
+  type KeyAlgorithmName,
+  SIGNATURE_ALGORITHMS,
+  type SignatureAlgorithmName,
+} from '../../pki/types.js';
 import { terminalSafe } from '../../text/sanitize.js';
 import { createDemoCaPem, makeKeyAndCsr } from './crypto.js';
 import type { Scenario, ScenarioContext } from './index.js';
@@ -30,22 +35,6 @@ const OPERATOR_GROUP = 'operator.tigera.io';
 const OPERATOR_VERSION = 'v1';
 const PROVISIONER_IMAGE = 'quay.io/tigera/key-cert-provisioner:v1.1.20';
 const CALICO_VERSION = 'v3.28.0';
-export const KEY_ALGORITHMS: readonly KeyAlgorithmName[] = [
-  'RSAWithSize2048',
-  'RSAWithSize4096',
-  'RSAWithSize8192',
-  'ECDSAWithCurve256',
-  'ECDSAWithCurve384',
-  'ECDSAWithCurve521',
-];
-export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmName[] = [
-  'SHA256WithRSA',
-  'SHA384WithRSA',
-  'SHA512WithRSA',
-  'ECDSAWithSHA256',
-  'ECDSAWithSHA384',
-  'ECDSAWithSHA512',
-];
 export const CALICO_USAGES = ['server auth', 'client auth', 'digital signature', 'key agreement'];
 
 export interface CalicoRolloutOptions {

@@ -1,6 +1,6 @@
 // Scenario options from the command line: `--set SCENARIO.KEY=VALUE` (as `helm --set`), checked against the options
 // each scenario reads, with numbers parsed, into startSandbox's scenarioOptions.
-import { KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from './calico-rollout.js';
+import { KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from '../../pki/types.js';
 
 type OptionType = 'int' | 'string';
 

@@ -1,7 +1,7 @@
 // The CAs held on this workstation, keyed by signerName (several at once: one per tenant in the Istio setup).
 // Stored with conf as paths and metadata only; CA private keys stay in their own 0600 files, never in the registry.
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import Conf from 'conf';
 import { createCa, loadCaFromPem } from '../pki/ca.js';
@@ -199,9 +199,17 @@ export interface InitCaOptions extends RegistryOptions {
   force?: boolean;
 }
 
+/** Writes a private key so that no other user can read it at any moment: a new 0600 file, then a rename over `path`. */
 async function writePrivate(path: string, text: string): Promise<void> {
-  await writeFile(path, text, { mode: 0o600 });
-  await chmod(path, 0o600);
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+    await chmod(tmp, 0o600);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Creates a self-signed CA in <config>/cas/<signer>/ (key 0600) and registers it. */

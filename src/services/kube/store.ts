@@ -17,6 +17,7 @@ import { deserialize, type ModelSet } from './deserialize.js';
 import { csrType } from './models-csr.js';
 import { namespaceType, podType } from './models-pod.js';
 import { Reflector, type ReflectorStatus } from './reflector.js';
+import { SnapshotKind } from './snapshot-map.js';
 import { requestJson } from './transport.js';
 import type { ConnectionState, KubeError } from './types.js';
 
@@ -26,14 +27,10 @@ const TIGERA_PATH = `${TIGERA_GROUP_PATH}/tigerastatuses`;
 
 type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatus;
 
-interface KindState<T> {
-  working: Map<string, T>;
-  published: ReadonlyMap<string, T>;
-  dirty: boolean;
-}
+type KindState<T> = SnapshotKind<T>;
 
 function kindState<T>(): KindState<T> {
-  return { working: new Map(), published: new Map(), dirty: false };
+  return new SnapshotKind<T>();
 }
 
 interface PendingChange {
@@ -179,14 +176,12 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
   ) {
     return {
       upsert(key: string, raw: Record<string, unknown>) {
-        target.working.set(key, (typeName ? deserialize<T>(raw, typeName) : raw) as T);
-        target.dirty = true;
+        target.set(key, (typeName ? deserialize<T>(raw, typeName) : raw) as T);
         touch(state);
         noteKey(state, kind, key, 'upsert');
       },
       remove(key: string) {
-        if (!target.working.delete(key)) return;
-        target.dirty = true;
+        if (!target.delete(key)) return;
         touch(state);
         noteKey(state, kind, key, 'delete');
       },
@@ -261,10 +256,9 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
   function setTigeraInstalled(state: ContextState, installed: boolean) {
     if (state.tigeraInstalled === installed) return;
     state.tigeraInstalled = installed;
-    if (!installed && state.tigera.working.size) {
+    if (!installed && state.tigera.size) {
       for (const key of state.tigera.working.keys()) noteKey(state, 'tigeraStatuses', key, 'delete');
-      state.tigera.working.clear();
-      state.tigera.dirty = true;
+      state.tigera.clear();
     }
     touch(state);
     pendingFor(state.ctx.name).tigeraInstalled = installed;
@@ -421,19 +415,13 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
     snapshot(context: string): ContextSnapshot {
       const state = stateOf(context);
       if (state.snapshot) return state.snapshot;
-      for (const k of [state.csrs, state.pods, state.namespaces, state.tigera] as KindState<AnyObject>[]) {
-        if (k.dirty) {
-          k.published = new Map(k.working);
-          k.dirty = false;
-        }
-      }
       const snapshot: ContextSnapshot = {
         context,
         version: state.version,
-        csrs: state.csrs.published,
-        pods: state.pods.published,
-        namespaces: state.namespaces.published,
-        tigeraStatuses: state.tigeraInstalled === false ? 'not-installed' : state.tigera.published,
+        csrs: state.csrs.snapshot(),
+        pods: state.pods.snapshot(),
+        namespaces: state.namespaces.snapshot(),
+        tigeraStatuses: state.tigeraInstalled === false ? 'not-installed' : state.tigera.snapshot(),
         connection: state.connection,
         synced: state.synced,
         errors: { ...state.errors },

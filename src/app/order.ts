@@ -32,6 +32,8 @@ export interface CsrEntry {
   haystack: string;
   /** Position in the newest order that holds this entry (checked against it before use). */
   position: number;
+  /** The pass of sortedEntries that last found this entry unchanged (in place of a 10,000-entry Set per pass). */
+  seenInPass: number;
 }
 
 /** The inputs the orders read (a TuiState has them all). */
@@ -79,6 +81,7 @@ function entryOf(context: string, name: string, csr: V1CertificateSigningRequest
     csr,
     haystack: `${context} ${name} ${csr.spec?.signerName ?? ''} ${csr.spec?.username ?? ''}`.toLowerCase(),
     position: -1,
+    seenInPass: 0,
   };
   entryCache.set(csr, entry);
   return entry;
@@ -98,24 +101,32 @@ function insertSorted(list: CsrEntry[], entry: CsrEntry): void {
   list.splice(lo, 0, entry);
 }
 
+let sortPass = 0;
+
 function sortedEntries(context: string, csrs: ReadonlyMap<string, V1CertificateSigningRequest>): CsrEntry[] {
   const cached = sortedByContext.get(csrs);
   if (cached) return cached;
   const previous = previousSorted.get(context);
   let list: CsrEntry[] | undefined;
   if (previous) {
-    // Entries are cached by CSR object: an unchanged CSR keeps its entry. Find what changed in one pass.
-    const kept = new Set<CsrEntry>();
+    // Entries are cached by CSR object: an unchanged CSR keeps its entry. Find what changed in one pass, marking
+    // the kept entries with this pass's number (a Set of 10,000 entries per batch went to V8's large-object space).
+    const pass = ++sortPass;
+    let kept = 0;
     const added: CsrEntry[] = [];
     for (const [name, csr] of csrs) {
       const known = entryCache.get(csr);
-      if (known && known.context === context && known.name === name) kept.add(known);
-      else added.push(entryOf(context, name, csr));
+      if (known && known.context === context && known.name === name) {
+        if (known.seenInPass !== pass) {
+          known.seenInPass = pass;
+          kept++;
+        }
+      } else added.push(entryOf(context, name, csr));
     }
-    if (added.length + (previous.list.length - kept.size) < 256) {
-      const next = previous.list.filter((e) => kept.has(e));
+    if (added.length + (previous.list.length - kept) < 256) {
+      const next = previous.list.filter((e) => e.seenInPass === pass);
       // Every kept entry must come from the previous list; otherwise sort from scratch.
-      if (next.length === kept.size) {
+      if (next.length === kept) {
         for (const e of added) insertSorted(next, e);
         list = next;
       }

@@ -1,7 +1,7 @@
 // Pods held in Init, each with the CSR it waits on and that CSR's state.
 import { Box, Text } from 'ink';
 import type { InitPodRowVm, ListWindowVm } from './models.js';
-import { fit, ToneText } from './theme.js';
+import { fit, fitMiddle, ToneText } from './theme.js';
 
 export interface InitPodsPaneProps {
   list: ListWindowVm<InitPodRowVm>;
@@ -44,7 +44,7 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
           <Box key={row.key} width={inner} height={1}>
             <Text inverse={inverse}>{selected ? '▶' : ' '}</Text>
             <Text inverse={inverse} wrap="truncate-end">
-              {` ${fit(row.context, ctx)} ${fit(row.pod, pod)} `}
+              {` ${fit(row.context, ctx)} ${fitMiddle(row.pod, pod)} `}
               <ToneText tone={row.tone}>{fit(row.status, status)}</ToneText>
               {` ${fit(row.age, age, 'right')} `}
             </Text>

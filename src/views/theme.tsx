@@ -52,3 +52,14 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   const pad = ' '.repeat(width - chars.length);
   return align === 'left' ? text + pad : pad + text;
 }
+
+/**
+ * Like `fit`, but a cut falls in the middle, keeping the end: `calico-s~/calico-node-5ckvq`. For names whose
+ * distinguishing part is their suffix (pods of a Deployment or DaemonSet, `namespace/pod`).
+ */
+export function fitMiddle(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width || width < 5) return fit(text, width);
+  const head = Math.floor((width - 1) / 3);
+  return `${chars.slice(0, head).join('')}~${chars.slice(chars.length - (width - 1 - head)).join('')}`;
+}

@@ -59,7 +59,9 @@ describe('calico-rollout scenario', () => {
       scenarios: ['calico-rollout'],
       log: process.env.CERTDESK_TEST_LOG ? (line) => console.error(line) : undefined,
       scenarioOptions: {
-        'calico-rollout': { nodes: 2, caCertPem: demoCa.certPem, backoffMs: 300, podInitializingMs: 100 },
+        // PodInitializing lasts long enough for the history watch to see it even while it reconnects after the
+        // outage in the last test (its backoff starts at 200 ms and doubles).
+        'calico-rollout': { nodes: 2, caCertPem: demoCa.certPem, backoffMs: 300, podInitializingMs: 3000 },
       },
     });
     const kc = sandbox.cluster('east').kubeConfigFor('admin', ['system:masters']);

@@ -1,10 +1,16 @@
 // Test helpers around the sandbox: start one (always stopped by the test), clients for any identity, real PKCS#10
 // requests made with node:crypto, and waiting for a condition with a deadline.
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { request } from 'node:https';
 import type { TestContext } from 'node:test';
 import { CertificatesV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { bitString, explicit, integer, name, OID, oid, sanNames, seq, tlv } from '../../src/services/sandbox/der.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/services/sandbox/index.js';
+import {
+  type Sandbox,
+  type SandboxCluster,
+  type SandboxOptions,
+  startSandbox,
+} from '../../src/services/sandbox/index.js';
 
 export type { Sandbox } from '../../src/services/sandbox/index.js';
 
@@ -119,4 +125,34 @@ export async function apiError(p: Promise<unknown>): Promise<{ code: number; bod
     return { code: e.code ?? 0, body };
   }
   throw new Error('expected the call to fail');
+}
+
+/** A server-side Table (as kubectl asks for it) of `path`, fetched as admin over HTTPS. */
+export function getTable<T = { columnDefinitions: { name: string; type: string }[]; rows: { cells: unknown[] }[] }>(
+  cluster: Pick<SandboxCluster, 'clientCert' | 'port' | 'caCertPem'>,
+  path: string,
+): Promise<T> {
+  const cert = cluster.clientCert('admin', ['system:masters']);
+  return new Promise((resolve, reject) => {
+    request(
+      {
+        host: '127.0.0.1',
+        port: cluster.port,
+        path,
+        ca: cluster.caCertPem,
+        cert: cert.certPem,
+        key: cert.keyPem,
+        headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve(JSON.parse(text) as T));
+      },
+    )
+      .on('error', reject)
+      .end();
+  });
 }

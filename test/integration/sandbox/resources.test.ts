@@ -1,10 +1,17 @@
 // Pods, namespaces, secrets, configmaps, serviceaccounts, leases over HTTPS with client-node; server-side Tables.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { CoordinationV1Api, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
-import { apiError, clients, csrObject, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+import {
+  apiError,
+  clients,
+  csrObject,
+  makeCsrPem,
+  type Sandbox,
+  startTestSandbox,
+  getTable,
+} from '../../helpers/sandbox.js';
 
 let sb: Sandbox;
 let east: SandboxCluster;
@@ -26,29 +33,7 @@ function pod(name: string, extra: Partial<V1Pod['spec']> = {}, labels: Record<st
 }
 
 function table(path: string): Promise<{ columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }> {
-  const cert = east.clientCert('admin', ['system:masters']);
-  return new Promise((resolve, reject) => {
-    request(
-      {
-        host: '127.0.0.1',
-        port: east.port,
-        path,
-        ca: east.caCertPem,
-        cert: cert.certPem,
-        key: cert.keyPem,
-        headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
-      },
-      (res) => {
-        let t = '';
-        res.on('data', (c) => {
-          t += c;
-        });
-        res.on('end', () => resolve(JSON.parse(t)));
-      },
-    )
-      .on('error', reject)
-      .end();
-  });
+  return getTable(east, path);
 }
 
 describe('pods', () => {

@@ -2,11 +2,10 @@
 // the built-in AGE columns and for custom resources' `date` columns (TigeraStatus SINCE, a CRD's default Age),
 // REQUESTEDDURATION as a duration, `Created At` as RFC 3339 for the kinds with the default table convertor.
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
-import { clients, csrObject, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+import { clients, csrObject, makeCsrPem, type Sandbox, startTestSandbox, getTable } from '../../helpers/sandbox.js';
 
 interface Table {
   columnDefinitions: { name: string; type: string }[];
@@ -17,31 +16,8 @@ describe('Table date columns', () => {
   let sb: Sandbox;
   let east: SandboxCluster;
 
-  const table = (path: string): Promise<Table> => {
-    const cert = east.clientCert('admin', ['system:masters']);
-    return new Promise((resolve, reject) => {
-      request(
-        {
-          host: '127.0.0.1',
-          port: east.port,
-          path,
-          ca: east.caCertPem,
-          cert: cert.certPem,
-          key: cert.keyPem,
-          headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
-        },
-        (res) => {
-          let t = '';
-          res.on('data', (c) => {
-            t += c;
-          });
-          res.on('end', () => resolve(JSON.parse(t) as Table));
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
-  };
+  const table = (path: string): Promise<Table> => getTable<Table>(east, path);
+
   const column = (t: Table, name: string): { type: string; cells: unknown[] } => {
     const i = t.columnDefinitions.findIndex((c) => c.name === name);
     assert.ok(i >= 0, `column ${name} in ${t.columnDefinitions.map((c) => c.name).join(',')}`);

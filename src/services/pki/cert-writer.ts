@@ -245,3 +245,50 @@ export function pemOf(label: string, der: Uint8Array): string {
   for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}\n`;
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
+
+const BASE64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
+const CERT_HEAD = Buffer.from('-----BEGIN CERTIFICATE-----\n', 'latin1');
+const CERT_TAIL = Buffer.from('-----END CERTIFICATE-----\n', 'latin1');
+
+/** Bytes of a CERTIFICATE PEM (64-character lines) for DER of `derLength` bytes. */
+export function certificatePemLength(derLength: number): number {
+  const b64 = Math.ceil(derLength / 3) * 4;
+  return CERT_HEAD.length + b64 + Math.ceil(b64 / 64) + CERT_TAIL.length;
+}
+
+/**
+ * Writes a certificate's PEM as ASCII bytes at `pos` (the same text as pemOf('CERTIFICATE', der)); returns the
+ * position after it. For the issuer pool's workers, which hand back many certificates in one buffer.
+ */
+export function writeCertificatePem(out: Uint8Array, pos: number, der: Uint8Array): number {
+  out.set(CERT_HEAD, pos);
+  let p = pos + CERT_HEAD.length;
+  const n = der.length;
+  const whole = n - (n % 3);
+  let col = 0;
+  for (let i = 0; i < whole; i += 3) {
+    const v = (der[i]! << 16) | (der[i + 1]! << 8) | der[i + 2]!;
+    out[p] = BASE64[v >>> 18]!;
+    out[p + 1] = BASE64[(v >>> 12) & 63]!;
+    out[p + 2] = BASE64[(v >>> 6) & 63]!;
+    out[p + 3] = BASE64[v & 63]!;
+    p += 4;
+    if (++col === 16) {
+      out[p++] = 0x0a;
+      col = 0;
+    }
+  }
+  if (whole < n) {
+    const two = n - whole === 2;
+    const v = (der[whole]! << 16) | (two ? der[whole + 1]! << 8 : 0);
+    out[p] = BASE64[v >>> 18]!;
+    out[p + 1] = BASE64[(v >>> 12) & 63]!;
+    out[p + 2] = two ? BASE64[(v >>> 6) & 63]! : 0x3d;
+    out[p + 3] = 0x3d;
+    p += 4;
+    col++;
+  }
+  if (col) out[p++] = 0x0a;
+  out.set(CERT_TAIL, p);
+  return p + CERT_TAIL.length;
+}

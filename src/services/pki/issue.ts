@@ -1,8 +1,9 @@
 // Issuing a certificate for a CSR exactly as kube-controller-manager's signer does
 // (pkg/controller/certificates/authority): random serial, subject and SANs copied, usages mapped, CA=false,
-// backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool. Everything derivable from the
-// CA or from a usage list is worked out once and cached; per certificate only the TBS is written (one buffer), hashed
-// for the SKI and fingerprint, and signed.
+// backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool (in the issuer pool's workers:
+// in the worker's own thread). Everything derivable from the CA or from a usage list is worked out once and cached; per
+// certificate only the TBS is written (one buffer), a SHA-1 taken for the SKI, and the TBS signed; the description
+// (with its SHA-256 fingerprint) is built when first asked for.
 import * as nodeCrypto from 'node:crypto';
 import { createHash, type KeyObject, sign as signSync } from 'node:crypto';
 import {
@@ -12,8 +13,17 @@ import {
   keyIdentifier,
   keyUsageExtension,
 } from './build.js';
-import { extensionDer, finishCertificate, hexOf, nextSerial, pemOf, serialMagnitude, writeTbs } from './cert-writer.js';
-import { decodeCertificateSync, decodeCsr, rawPartsOf } from './decode.js';
+import {
+  extensionDer,
+  finishCertificate,
+  hexOf,
+  nextSerial,
+  pemOf,
+  serialMagnitude,
+  type TbsBuffer,
+  writeTbs,
+} from './cert-writer.js';
+import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
 import { oid } from './der.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
@@ -59,7 +69,7 @@ export function validityWindow(now: Date, ttlSeconds: number, caNotAfter: Date):
 }
 
 /** Everything issuing needs from a CA that does not change per certificate, worked out once per LoadedCa. */
-interface CaCache {
+export interface CaCache {
   issuer: Uint8Array;
   notAfterMs: number;
   akiExtension: Uint8Array;
@@ -70,7 +80,7 @@ interface CaCache {
 }
 const caCaches = new WeakMap<LoadedCa, CaCache>();
 
-function cacheOfCa(ca: LoadedCa): CaCache {
+export function cacheOfCa(ca: LoadedCa): CaCache {
   let c = caCaches.get(ca);
   if (!c) {
     const raw = rawPartsOf(ca.certificate) ?? rawPartsOf(decodeCertificateSync(pemToDer(ca.certPem)));
@@ -89,7 +99,7 @@ function cacheOfCa(ca: LoadedCa): CaCache {
   return c;
 }
 
-function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaHash']): SignatureChoice {
+export function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaHash']): SignatureChoice {
   const key = rsaHash ?? 'SHA-256';
   let sig = cache.signatures.get(key);
   if (!sig) {
@@ -103,7 +113,7 @@ const frozenInfo = (oid: string, name: string, critical: boolean, value: string)
   Object.freeze({ oid, name, critical, value });
 
 /** What a list of usages becomes, worked out once per distinct list: the extensions' DER and their description. */
-interface UsageCache {
+export interface UsageCache {
   unrecognized: string[];
   /** keyUsage, extKeyUsage and basicConstraints Extension elements. */
   extensions: Uint8Array[];
@@ -115,7 +125,7 @@ const usageCaches = new Map<string, UsageCache>();
 const BASIC_CONSTRAINTS_LEAF = basicConstraintsExtension(false);
 const BASIC_CONSTRAINTS_INFO = frozenInfo(OID.basicConstraints, 'basicConstraints', true, 'CA:FALSE');
 
-function cacheOfUsages(usages: readonly string[]): UsageCache {
+export function cacheOfUsages(usages: readonly string[]): UsageCache {
   const k = usages.join('\n');
   let u = usageCaches.get(k);
   if (!u) {
@@ -145,6 +155,12 @@ function cacheOfUsages(usages: readonly string[]): UsageCache {
 function pemToDer(pem: string): Uint8Array {
   const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   return Buffer.from(body, 'base64');
+}
+
+/** The DER of a PEM this module wrote (one block; node's base64 decoder skips the line breaks). */
+function derOfPem(pem: string): Uint8Array {
+  const start = pem.indexOf('\n') + 1;
+  return Buffer.from(pem.slice(start, pem.indexOf('-----END', start)), 'base64');
 }
 
 const SKI_OID = oid(OID.subjectKeyIdentifier);
@@ -177,50 +193,41 @@ const digest = (algorithm: string, data: Uint8Array): Uint8Array =>
 const wholeSeconds = (ms: number) => new Date(ms - (((ms % 1000) + 1000) % 1000));
 
 /**
- * Issues a certificate for `csr` with `ca`. Throws PkiError: 'signer-refused' (the built-in signer's rules, the
- * profile's usages, an unverifiable CSR signature), 'ca-expired'. Given a DecodedCsr (from decodeCsr), the request is
- * not decoded again.
+ * A request that passed every check, with everything needed to write its certificate and to describe it. Made on the
+ * calling thread (planIssue); the issuer pool's workers get only the bytes the TBS needs.
  */
-export function issueCertificate(
-  csr: string | DecodedCsr,
-  ca: LoadedCa,
-  request: IssueRequest,
-  now: Date = new Date(),
-): Promise<{ pem: string; certificate: DecodedCertificate }> {
-  return issue(csr, ca, request, now, false);
+export interface IssuePlan {
+  decoded: DecodedCsr;
+  raw: RawParts;
+  ca: LoadedCa;
+  cache: CaCache;
+  usage: UsageCache;
+  sig: SignatureChoice;
+  /** 0 = SHA-256, 1 = SHA-384, 2 = SHA-512: the RSA hash (ECDSA CAs ignore it). */
+  hashIndex: number;
+  notBefore: Date;
+  notAfter: Date;
+  /** SANs critical when the subject is empty (RFC 5280 §4.2.1.6). */
+  emptySubject: boolean;
+  /** The SAN elements in Go's order (DNS, email, IP, URI). */
+  sans: readonly Uint8Array[];
+  includeChain: boolean;
 }
+
+export const RSA_HASHES = ['SHA-256', 'SHA-384', 'SHA-512'] as const;
 
 /**
- * issueCertificate for the issuer pool's worker threads: the signature is made in the calling thread (the workers
- * are the parallelism; a hop to the threadpool and back would only add wake-ups). Never call it on the main thread.
+ * kube-controller-manager's checks and the certificate's parameters for a decoded request: proof of possession, the
+ * built-in signer's rules, the usages (known, allowed by the profile), the CA's validity, the lifetime. Throws
+ * PkiError 'signer-refused' or 'ca-expired'. Synchronous and cheap: everything per CA and per usage list is cached.
  */
-export function issueCertificateInThisThread(
-  csr: string | DecodedCsr,
+export function planIssue(
+  decoded: DecodedCsr,
+  raw: RawParts,
   ca: LoadedCa,
   request: IssueRequest,
   now: Date,
-): Promise<{ pem: string; certificate: DecodedCertificate }> {
-  return issue(csr, ca, request, now, true);
-}
-
-function signHere(hash: string | null, data: Uint8Array, key: KeyObject): Uint8Array {
-  try {
-    return signSync(hash, data, key);
-  } catch {
-    throw new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.');
-  }
-}
-
-async function issue(
-  csr: string | DecodedCsr,
-  ca: LoadedCa,
-  request: IssueRequest,
-  now: Date,
-  inThisThread: boolean,
-): Promise<{ pem: string; certificate: DecodedCertificate }> {
-  const decoded = typeof csr === 'string' ? await decodeCsr(csr) : csr;
-  const raw = rawPartsOf(decoded) ?? rawPartsOf(await decodeCsr(decoded.pem));
-  if (!raw) throw new PkiError('bad-der', 'The certificate request could not be read.');
+): IssuePlan {
   if (!decoded.proofOfPossession.verified) {
     throw new PkiError(
       'signer-refused',
@@ -258,30 +265,101 @@ async function issue(
     certificateTtlSeconds(request.expirationSeconds, profile),
     ca.certificate.notAfter,
   );
-  // RFC 5280 method 1: SHA-1 of the subjectPublicKey bits.
-  const skiBytes = digest('sha1', raw.publicKeyBits);
-  const emptySubject = decoded.subject.rdns.length === 0;
-  const extensions = [...usage.extensions, extensionDer(SKI_OID, false, [skiBytes], 0x04), cache.akiExtension];
-  // SANs critical when the subject is empty (RFC 5280 §4.2.1.6).
-  if (raw.sanElements.length) extensions.push(extensionDer(SAN_OID, emptySubject, sortedSans(raw.sanElements), 0x30));
+  const hashIndex = profile.rsaHash ? RSA_HASHES.indexOf(profile.rsaHash) : 0;
+  return {
+    decoded,
+    raw,
+    ca,
+    cache,
+    usage,
+    sig: signatureOf(ca, cache, RSA_HASHES[hashIndex]),
+    hashIndex,
+    notBefore,
+    notAfter,
+    emptySubject: decoded.subject.rdns.length === 0,
+    sans: sortedSans(raw.sanElements),
+    includeChain: profile.includeChain === true,
+  };
+}
+
+/** What one certificate's TBS is made of besides the CA's and the usage list's cached parts. */
+export interface TbsInput {
+  notBefore: Date;
+  notAfter: Date;
+  subject: Uint8Array;
+  spki: Uint8Array;
+  publicKeyBits: Uint8Array;
+  /** SAN GeneralName elements in order (several elements may share one Uint8Array). */
+  sans: readonly Uint8Array[];
+  emptySubject: boolean;
+}
+
+/**
+ * Writes the TBSCertificate of a leaf: a fresh random serial, the subject key identifier (RFC 5280 method 1: SHA-1
+ * of the subjectPublicKey bits), the usage extensions, basicConstraints, SKI, AKI and SANs.
+ */
+export function writeLeafTbs(
+  cache: CaCache,
+  sig: SignatureChoice,
+  usageExtensions: readonly Uint8Array[],
+  input: TbsInput,
+): { tbs: TbsBuffer; serial: Uint8Array; ski: Uint8Array } {
+  const ski = digest('sha1', input.publicKeyBits);
+  const extensions = [...usageExtensions, extensionDer(SKI_OID, false, [ski], 0x04), cache.akiExtension];
+  if (input.sans.length) extensions.push(extensionDer(SAN_OID, input.emptySubject, input.sans, 0x30));
   const serial = nextSerial();
-  const sig = signatureOf(ca, cache, profile.rsaHash);
   const tbs = writeTbs({
     serial,
     algorithmIdentifier: sig.algorithmIdentifier,
     issuer: cache.issuer,
-    notBefore,
-    notAfter,
-    subject: raw.subject,
-    spki: raw.spki,
+    notBefore: input.notBefore,
+    notAfter: input.notAfter,
+    subject: input.subject,
+    spki: input.spki,
     extensions,
   });
-  const tbsDer = tbs.buf.subarray(tbs.start, tbs.end);
-  const signature = inThisThread
-    ? signHere(sig.hash, tbsDer, ca.privateKey)
-    : await signAsync(sig.hash, tbsDer, ca.privateKey);
-  const der = finishCertificate(tbs, sig.algorithmIdentifier, signature);
-  // Described from what was just encoded (a test checks it equals decoding the DER), saving a parse per certificate.
+  return { tbs, serial, ski };
+}
+
+/**
+ * The result of issuing: the PEM (with the chain when the profile appends it) and the certificate's description,
+ * built on first use from the plan (what was just encoded: a test checks it equals decoding the DER) — most bulk
+ * callers want only the PEM, and the description costs a SHA-256 of the DER and a dozen objects. `certificate` is a
+ * getter on the prototype (spreading the result drops it): an object literal with a getter per certificate made V8
+ * promote every result to the old generation (4× the GC time).
+ */
+export function issuedResult(
+  plan: IssuePlan,
+  leafPem: string,
+  serial: Uint8Array,
+  ski: Uint8Array,
+): { pem: string; certificate: DecodedCertificate } {
+  return new Issued(plan, leafPem, serial, ski);
+}
+
+/** An issued certificate: its PEM now, its description on first access (then kept). */
+class Issued {
+  readonly pem: string;
+  #plan: IssuePlan;
+  #leafPem: string;
+  #serial: Uint8Array;
+  #ski: Uint8Array;
+  #described: DecodedCertificate | undefined;
+  constructor(plan: IssuePlan, leafPem: string, serial: Uint8Array, ski: Uint8Array) {
+    this.pem = plan.includeChain ? leafPem + plan.cache.chainPem : leafPem;
+    this.#plan = plan;
+    this.#leafPem = leafPem;
+    this.#serial = serial;
+    this.#ski = ski;
+  }
+  get certificate(): DecodedCertificate {
+    this.#described ??= describe(this.#plan, this.#leafPem, this.#serial, this.#ski);
+    return this.#described;
+  }
+}
+
+function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Uint8Array): DecodedCertificate {
+  const { decoded, usage, cache } = plan;
   const sans = {
     dns: decoded.sans.dns.slice(),
     ip: decoded.sans.ip.slice(),
@@ -292,34 +370,102 @@ async function issue(
   const ski = hexOf(skiBytes, ':');
   const info = usage.info.slice();
   info.push(frozenInfo(OID.subjectKeyIdentifier, 'subjectKeyIdentifier', false, ski), cache.akiInfo);
-  if (raw.sanElements.length) {
+  if (plan.sans.length) {
     const parts: string[] = [];
     for (const v of sans.dns) parts.push(`DNS:${v}`);
     for (const v of sans.ip) parts.push(`IP Address:${v}`);
     for (const v of sans.email) parts.push(`email:${v}`);
     for (const v of sans.uri) parts.push(`URI:${v}`);
-    info.push(frozenInfo(OID.subjectAltName, 'subjectAltName', emptySubject, parts.join(', ')));
+    info.push(frozenInfo(OID.subjectAltName, 'subjectAltName', plan.emptySubject, parts.join(', ')));
   }
-  const pem = pemOf('CERTIFICATE', der);
-  const certificate: DecodedCertificate = {
+  return {
     pem,
     subject: decoded.subject,
-    issuer: ca.certificate.subject,
+    issuer: plan.ca.certificate.subject,
     serialNumber: hexOf(serialMagnitude(serial)),
-    notBefore: wholeSeconds(notBefore.getTime()),
-    notAfter: wholeSeconds(notAfter.getTime()),
+    notBefore: wholeSeconds(plan.notBefore.getTime()),
+    notAfter: wholeSeconds(plan.notAfter.getTime()),
     sans,
     publicKey: decoded.publicKey,
-    signatureAlgorithm: sig.name,
+    signatureAlgorithm: plan.sig.name,
     keyUsage: usage.keyUsage.slice(),
     extKeyUsage: usage.extKeyUsage.slice(),
     basicConstraints: { ca: false },
     subjectKeyIdentifier: ski,
     authorityKeyIdentifier: cache.akiInfo.value,
-    sha256Fingerprint: hexOf(digest('sha256', der), ':'),
+    sha256Fingerprint: hexOf(digest('sha256', derOfPem(pem)), ':'),
     extensions: info,
   };
-  return { pem: profile.includeChain ? pem + cache.chainPem : pem, certificate };
+}
+
+/**
+ * Issues a certificate for `csr` with `ca`. Throws PkiError: 'signer-refused' (the built-in signer's rules, the
+ * profile's usages, an unverifiable CSR signature), 'ca-expired'. Given a DecodedCsr (from decodeCsr), the request is
+ * not decoded again. The signature is made on libuv's threadpool; `certificate` is described on first access.
+ */
+export function issueCertificate(
+  csr: string | DecodedCsr,
+  ca: LoadedCa,
+  request: IssueRequest,
+  now: Date = new Date(),
+): Promise<{ pem: string; certificate: DecodedCertificate }> {
+  return issue(csr, ca, request, now, false);
+}
+
+/**
+ * issueCertificate for the issuer pool's worker threads: the signature is made in the calling thread (the workers
+ * are the parallelism; a hop to the threadpool and back would only add wake-ups). Never call it on the main thread.
+ */
+export function issueCertificateInThisThread(
+  csr: string | DecodedCsr,
+  ca: LoadedCa,
+  request: IssueRequest,
+  now: Date,
+): Promise<{ pem: string; certificate: DecodedCertificate }> {
+  return issue(csr, ca, request, now, true);
+}
+
+/** A synchronous signature (for worker threads); a failure is the CA key's. */
+export function signHere(hash: string | null, data: Uint8Array, key: KeyObject): Uint8Array {
+  try {
+    return signSync(hash, data, key);
+  } catch {
+    throw new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.');
+  }
+}
+
+/** The decoded request and its raw DER parts (decoding text, or a DecodedCsr whose parts were not kept). */
+export async function decodedWithParts(csr: string | DecodedCsr): Promise<{ decoded: DecodedCsr; raw: RawParts }> {
+  const decoded = typeof csr === 'string' ? await decodeCsr(csr) : csr;
+  const raw = rawPartsOf(decoded) ?? rawPartsOf(await decodeCsr(decoded.pem));
+  if (!raw) throw new PkiError('bad-der', 'The certificate request could not be read.');
+  return { decoded, raw };
+}
+
+async function issue(
+  csr: string | DecodedCsr,
+  ca: LoadedCa,
+  request: IssueRequest,
+  now: Date,
+  inThisThread: boolean,
+): Promise<{ pem: string; certificate: DecodedCertificate }> {
+  const { decoded, raw } = await decodedWithParts(csr);
+  const plan = planIssue(decoded, raw, ca, request, now);
+  const { tbs, serial, ski } = writeLeafTbs(plan.cache, plan.sig, plan.usage.extensions, {
+    notBefore: plan.notBefore,
+    notAfter: plan.notAfter,
+    subject: raw.subject,
+    spki: raw.spki,
+    publicKeyBits: raw.publicKeyBits,
+    sans: plan.sans,
+    emptySubject: plan.emptySubject,
+  });
+  const tbsDer = tbs.buf.subarray(tbs.start, tbs.end);
+  const signature = inThisThread
+    ? signHere(plan.sig.hash, tbsDer, ca.privateKey)
+    : await signAsync(plan.sig.hash, tbsDer, ca.privateKey);
+  const der = finishCertificate(tbs, plan.sig.algorithmIdentifier, signature);
+  return issuedResult(plan, pemOf('CERTIFICATE', der), serial, ski);
 }
 
 const selfSigned = (c: DecodedCertificate) => c.issuer.text === c.subject.text;

@@ -1,12 +1,31 @@
-// Bulk issuing on every core: a small pool of worker threads, each holding the same CA (the key travels as a
-// KeyObject, never as PEM text), running issueCertificate in parallel. This module is also the workers' entry point
-// (the worker loads the file this code is bundled in): import it lazily (`await import(...)`) from entry points.
+// Bulk issuing on every core without loading the event loop: a small pool of worker threads, each holding the same CA
+// (the key travels as a KeyObject, never as PEM text) and signing synchronously in its own thread. The calling thread
+// makes kube-controller-manager's checks (planIssue: cheap, cached per CA and usage list) and packs what each TBS needs
+// (subject, SPKI, public key bits, SANs, validity) into one transferred buffer per batch; the worker writes the TBS,
+// signs it and packs PEM, serial and SKI into one transferred buffer back. The certificate's description is built on
+// the calling thread when first asked for. This module is also the workers' entry point (the worker loads the file
+// this code is bundled in): import it lazily (`await import(...)`) from entry points.
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { decodeCsrDerChecked, rawPartsOf } from './decode.js';
-import { issueCertificate, issueCertificateInThisThread } from './issue.js';
+import { certificatePemLength, finishCertificate, writeCertificatePem } from './cert-writer.js';
+import { rawPartsOf } from './decode.js';
+import {
+  cacheOfCa,
+  cacheOfUsages,
+  type IssuePlan,
+  issueCertificate,
+  issueCertificateInThisThread,
+  issuedResult,
+  planIssue,
+  RSA_HASHES,
+  signatureOf,
+  signHere,
+  type UsageCache,
+  writeLeafTbs,
+} from './issue.js';
+import type { SignatureChoice } from './keys.js';
 import {
   type DecodedCertificate,
   type DecodedCsr,
@@ -16,23 +35,43 @@ import {
   type PkiErrorCode,
 } from './types.js';
 
-/**
- * A request as text (decoded and verified in the worker), or as the DER of a CSR this thread already decoded and
- * verified with its proof of possession (the worker decodes it without verifying the signature again).
- */
-interface Job {
-  id: number;
-  csr: string | { der: Uint8Array; proofOfPossession: DecodedCsr['proofOfPossession'] };
+/** At most this many jobs per message to a worker (a worker with two batches queued never waits for the next one). */
+const MAX_BATCH = 32;
+
+// A job, packed (little-endian): u16 usage list id, u8 RSA hash index, u8 flags (1 = empty subject), f64 NotBefore ms,
+// f64 NotAfter ms, u32 lengths of the subject, SPKI, public key bits and SAN elements, then those bytes.
+const JOB_HEADER = 36;
+// A result: u8 status (0 = issued, 1 = error: the next entry of `errors`), 16 serial bytes, 20 SKI bytes, u32 PEM
+// length, the PEM's ASCII bytes.
+const SERIAL_BYTES = 16;
+const SKI_BYTES = 20;
+const RESULT_HEADER = 1 + SERIAL_BYTES + SKI_BYTES + 4;
+
+interface TextJob {
+  csr: string;
   request: IssueRequest;
   now: number;
 }
+type WireError = { code: PkiErrorCode | 'internal'; message: string };
+type TextResult = { pem: string; certificate: DecodedCertificate } | { error: WireError };
 
-type Reply =
-  | { id: number; pem: string; certificate: DecodedCertificate }
-  | { id: number; error: { code: PkiErrorCode | 'internal'; message: string } };
+interface JobsMessage {
+  seq: number;
+  /** Packed planned jobs (`count` of them). */
+  jobs: ArrayBuffer;
+  count: number;
+  /** Usage lists the worker has not seen yet, by id. */
+  usages?: Array<[number, string[]]>;
+  /** Requests as text: decoded, verified and checked in the worker. */
+  texts?: TextJob[];
+}
 
-/** At most this many jobs per message to a worker. */
-const MAX_BATCH = 32;
+interface ResultsMessage {
+  seq: number;
+  results: ArrayBuffer;
+  errors: WireError[];
+  texts?: TextResult[];
+}
 
 interface WorkerInit {
   certdeskIssueWorker: true;
@@ -41,8 +80,9 @@ interface WorkerInit {
 
 export interface IssuerPool {
   /**
-   * Same contract as issueCertificate: the CSR as PEM, DER-in-base64 or spec.request text, or a DecodedCsr from
-   * decodeCsr (its signature is not verified again).
+   * Same contract as issueCertificate: the CSR as PEM, DER-in-base64 or spec.request text (decoded and verified in a
+   * worker), or a DecodedCsr from decodeCsr (its signature is not verified again). `certificate` is described on
+   * first access.
    */
   issue(
     csr: string | DecodedCsr,
@@ -52,12 +92,41 @@ export interface IssuerPool {
   readonly size: number;
   /** Workers still running (a worker that died hands its jobs back to this thread). */
   liveWorkers(): number;
+  /** Stops taking jobs for the workers (later ones are issued in this thread), waits for those under way, stops them. */
   close(): Promise<void>;
+}
+
+type Result = { pem: string; certificate: DecodedCertificate };
+interface Pending {
+  input: string | DecodedCsr;
+  request: IssueRequest;
+  now: Date;
+  plan: IssuePlan | undefined;
+  resolve: (v: Result) => void;
+  reject: (e: Error) => void;
+}
+interface Box {
+  bytes: Buffer;
+  pos: number;
+  items: Pending[];
+  texts: Pending[];
+  usages: Array<[number, string[]]>;
+}
+interface InFlight {
+  worker: number;
+  items: Pending[];
+  texts: Pending[];
+}
+
+const workersOfPool = new WeakMap<IssuerPool, ReadonlyArray<Worker | undefined>>();
+/** For tests: the pool's worker threads (undefined once gone). */
+export function poolWorkersForTests(pool: IssuerPool): ReadonlyArray<Worker | undefined> {
+  return workersOfPool.get(pool) ?? [];
 }
 
 /**
  * Starts `size` workers (default: the number of cores) that issue with `ca`. Use it for bulk signing; a single
- * request is faster with issueCertificate directly (its signature already runs on the threadpool).
+ * request is as fast with issueCertificate directly (its signature already runs on the threadpool).
  */
 export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {}): Promise<IssuerPool> {
   const size = Math.max(1, opts.size ?? availableParallelism());
@@ -65,65 +134,113 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
     certdeskIssueWorker: true,
     ca: { certificate: ca.certificate, certPem: ca.certPem, chain: ca.chain, privateKey: ca.privateKey },
   };
-  type Result = { pem: string; certificate: DecodedCertificate };
-  interface Pending {
-    job: Job;
-    input: string | DecodedCsr;
-    worker: number;
-    resolve: (v: Result) => void;
-    reject: (e: Error) => void;
-  }
-  const pending = new Map<number, Pending>();
-  let nextId = 0;
-  let closed = false;
   const workers: Array<Worker | undefined> = [];
   const load: number[] = [];
-  // A job whose worker died is issued in this thread instead: no request is ever lost.
+  const boxes: Box[] = [];
+  /** Per worker, which usage list ids it was sent. */
+  const knows: boolean[][] = [];
+  const usageIds = new WeakMap<UsageCache, number>();
+  let nextUsageId = 0;
+  const inflight = new Map<number, InFlight>();
+  let nextSeq = 0;
+  let closed = false;
+  /** Jobs taken for the workers and not settled yet (close() waits for them). */
+  let outstanding = 0;
+  let drained: (() => void) | undefined;
+  const settledOne = () => {
+    if (--outstanding === 0 && drained) drained();
+  };
+  // A job whose worker died (or failed in a way that is not the request's fault) is issued in this thread instead:
+  // no request is ever lost.
   const runHere = (p: Pending) =>
-    issueCertificate(p.input, ca, p.job.request, new Date(p.job.now)).then(p.resolve, p.reject);
-  // Jobs go out and results come back in batches: one message (and one wake-up of each thread) per batch rather
-  // than per certificate, which on a busy machine costs more CPU than issuing itself.
-  const outbox: Array<{ jobs: Job[]; transfer: ArrayBuffer[] }> = [];
+    issueCertificate(p.input, ca, p.request, p.now).then(p.resolve, p.reject).finally(settledOne);
+
+  // Jobs go out and results come back in batches: one message (and one wake-up of each thread) per batch.
   let flushScheduled = false;
   const flush = () => {
     flushScheduled = false;
-    outbox.forEach((box, index) => {
-      if (!box.jobs.length) return;
-      const w = workers[index];
-      const jobs = box.jobs;
-      const transfer = box.transfer;
-      box.jobs = [];
-      box.transfer = [];
-      if (w) w.postMessage(jobs, transfer);
-      else for (const job of jobs) onGoneJob(job.id);
-    });
+    for (let index = 0; index < boxes.length; index++) flushBox(index);
   };
-  const onGoneJob = (id: number) => {
-    const p = pending.get(id);
-    if (!p) return;
-    pending.delete(id);
-    void runHere(p);
-  };
-  const onReply = (index: number) => (replies: Reply[]) => {
-    load[index] = Math.max(0, (load[index] ?? 0) - replies.length);
-    for (const reply of replies) {
-      const p = pending.get(reply.id);
-      if (!p) continue;
-      pending.delete(reply.id);
-      if (!('error' in reply)) p.resolve({ pem: reply.pem, certificate: reply.certificate });
-      else if (reply.error.code === 'internal') void runHere(p);
-      else p.reject(new PkiError(reply.error.code, reply.error.message));
+  const flushBox = (index: number) => {
+    const box = boxes[index]!;
+    if (!box.items.length && !box.texts.length) return;
+    const { items, texts, usages } = box;
+    const jobs = new Uint8Array(box.pos);
+    jobs.set(box.bytes.subarray(0, box.pos));
+    box.items = [];
+    box.texts = [];
+    box.usages = [];
+    box.pos = 0;
+    const w = workers[index];
+    if (!w) {
+      for (const p of items) void runHere(p);
+      for (const p of texts) void runHere(p);
+      return;
     }
+    const seq = nextSeq++;
+    inflight.set(seq, { worker: index, items, texts });
+    const message: JobsMessage = { seq, jobs: jobs.buffer, count: items.length };
+    if (usages.length) message.usages = usages;
+    if (texts.length)
+      message.texts = texts.map((p) => ({ csr: p.input as string, request: p.request, now: p.now.getTime() }));
+    w.postMessage(message, [jobs.buffer]);
+  };
+  const schedule = (index: number) => {
+    const box = boxes[index]!;
+    if (box.items.length + box.texts.length >= MAX_BATCH) flushBox(index);
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  const onResults = (index: number) => (msg: ResultsMessage) => {
+    const f = inflight.get(msg.seq);
+    if (!f) return;
+    inflight.delete(msg.seq);
+    load[index] = Math.max(0, (load[index] ?? 0) - f.items.length - f.texts.length);
+    const buf = Buffer.from(msg.results);
+    let p = 0;
+    let e = 0;
+    for (const item of f.items) {
+      if (buf[p] === 0) {
+        const ids = Uint8Array.prototype.slice.call(buf, p + 1, p + 1 + SERIAL_BYTES + SKI_BYTES);
+        const len = buf.readUInt32LE(p + 1 + SERIAL_BYTES + SKI_BYTES);
+        const pem = buf.toString('latin1', p + RESULT_HEADER, p + RESULT_HEADER + len);
+        p += RESULT_HEADER + len;
+        item.resolve(issuedResult(item.plan!, pem, ids.subarray(0, SERIAL_BYTES), ids.subarray(SERIAL_BYTES)));
+        settledOne();
+      } else {
+        p += 1;
+        const err = msg.errors[e++]!;
+        if (err.code === 'internal') void runHere(item);
+        else {
+          item.reject(new PkiError(err.code, err.message));
+          settledOne();
+        }
+      }
+    }
+    f.texts.forEach((item, i) => {
+      const r = msg.texts?.[i];
+      if (!r || ('error' in r && r.error.code === 'internal')) void runHere(item);
+      else {
+        if ('error' in r) item.reject(new PkiError(r.error.code as PkiErrorCode, r.error.message));
+        else item.resolve(r);
+        settledOne();
+      }
+    });
   };
   const onGone = (index: number) => () => {
     workers[index] = undefined;
-    if (closed) return;
-    for (const [id, p] of pending) {
-      if (p.worker !== index) continue;
-      pending.delete(id);
-      void runHere(p);
+    for (const [seq, f] of inflight) {
+      if (f.worker !== index) continue;
+      inflight.delete(seq);
+      for (const p of f.items) void runHere(p);
+      for (const p of f.texts) void runHere(p);
     }
+    flushBox(index);
   };
+
   const self = new URL(import.meta.url);
   // Workers load the file this code lives in. Never when that file is the program's entry (the worker would run the
   // program again) nor from inside a worker (no pools of pools): then this thread issues everything itself.
@@ -140,8 +257,9 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
         : new Worker(self, { workerData: init });
       workers.push(w);
       load.push(0);
-      outbox.push({ jobs: [], transfer: [] });
-      w.on('message', onReply(index));
+      knows.push([]);
+      boxes.push({ bytes: Buffer.allocUnsafe(16 * 1024), pos: 0, items: [], texts: [], usages: [] });
+      w.on('message', onResults(index));
       w.on('error', onGone(index));
       w.on('exit', onGone(index));
       return new Promise<void>((resolve) => {
@@ -150,7 +268,8 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
       });
     }),
   );
-  return {
+
+  const pool: IssuerPool = {
     size,
     liveWorkers: () => workers.filter(Boolean).length,
     issue(csr, request, now = new Date()) {
@@ -160,37 +279,83 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
         if (workers[i] && (index < 0 || (load[i] ?? 0) < (load[index] ?? 0))) index = i;
       }
       if (index < 0 || closed) return issueCertificate(csr, ca, request, now);
-      const der = typeof csr === 'string' ? undefined : rawPartsOf(csr)?.der;
-      if (typeof csr !== 'string' && !der) return issueCertificate(csr, ca, request, now);
-      // A copy of just the CSR's bytes, moved (not cloned) to the worker.
-      const bytes = der?.slice();
-      const job: Job = {
-        id: nextId++,
-        csr: typeof csr === 'string' ? csr : { der: bytes!, proofOfPossession: csr.proofOfPossession },
-        request,
-        now: now.getTime(),
-      };
-      load[index] = (load[index] ?? 0) + 1;
-      return new Promise<Result>((resolve, reject) => {
-        pending.set(job.id, { job, input: csr, worker: index, resolve, reject });
-        const box = outbox[index]!;
-        box.jobs.push(job);
-        if (bytes) box.transfer.push(bytes.buffer as ArrayBuffer);
-        if (box.jobs.length >= MAX_BATCH) flush();
-        else if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
+      let plan: IssuePlan | undefined;
+      if (typeof csr !== 'string') {
+        const raw = rawPartsOf(csr);
+        // A DecodedCsr that lost its raw parts (a copy): issueCertificate decodes its PEM again.
+        if (!raw) return issueCertificate(csr, ca, request, now);
+        try {
+          plan = planIssue(csr, raw, ca, request, now);
+        } catch (err) {
+          return Promise.reject(err);
         }
+      }
+      load[index] = (load[index] ?? 0) + 1;
+      outstanding++;
+      return new Promise<Result>((resolve, reject) => {
+        const pending: Pending = { input: csr, request, now, plan, resolve, reject };
+        const box = boxes[index]!;
+        if (plan) {
+          let id = usageIds.get(plan.usage);
+          if (id === undefined) {
+            id = nextUsageId++;
+            usageIds.set(plan.usage, id);
+          }
+          const told = knows[index]!;
+          if (!told[id]) {
+            told[id] = true;
+            box.usages.push([id, request.usages.slice()]);
+          }
+          packJob(box, id, plan);
+          box.items.push(pending);
+        } else box.texts.push(pending);
+        schedule(index);
       });
     },
     async close() {
       closed = true;
-      const left = [...pending.values()];
-      pending.clear();
+      flush();
+      if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
       await Promise.all(workers.map((w) => w?.terminate()));
-      await Promise.all(left.map(runHere));
     },
   };
+  workersOfPool.set(pool, workers);
+  return pool;
+}
+
+function packJob(box: Box, usageId: number, plan: IssuePlan): void {
+  const { raw } = plan;
+  let sanLength = 0;
+  for (const e of plan.sans) sanLength += e.length;
+  const need = JOB_HEADER + raw.subject.length + raw.spki.length + raw.publicKeyBits.length + sanLength;
+  if (box.pos + need > box.bytes.length) {
+    const bigger = Buffer.allocUnsafe(Math.max(box.bytes.length * 2, box.pos + need));
+    bigger.set(box.bytes.subarray(0, box.pos));
+    box.bytes = bigger;
+  }
+  const b = box.bytes;
+  let p = box.pos;
+  b.writeUInt16LE(usageId, p);
+  b[p + 2] = plan.hashIndex;
+  b[p + 3] = plan.emptySubject ? 1 : 0;
+  b.writeDoubleLE(plan.notBefore.getTime(), p + 4);
+  b.writeDoubleLE(plan.notAfter.getTime(), p + 12);
+  b.writeUInt32LE(raw.subject.length, p + 20);
+  b.writeUInt32LE(raw.spki.length, p + 24);
+  b.writeUInt32LE(raw.publicKeyBits.length, p + 28);
+  b.writeUInt32LE(sanLength, p + 32);
+  p += JOB_HEADER;
+  b.set(raw.subject, p);
+  p += raw.subject.length;
+  b.set(raw.spki, p);
+  p += raw.spki.length;
+  b.set(raw.publicKeyBits, p);
+  p += raw.publicKeyBits.length;
+  for (const e of plan.sans) {
+    b.set(e, p);
+    p += e.length;
+  }
+  box.pos = p;
 }
 
 function safeRealpath(path: string): string {
@@ -201,25 +366,99 @@ function safeRealpath(path: string): string {
   }
 }
 
+const wireError = (err: unknown): WireError =>
+  err instanceof PkiError
+    ? { code: err.code, message: err.message }
+    : { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+
 function runWorker(init: WorkerInit): void {
   const port = parentPort!;
-  port.on('message', async (jobs: Job[]) => {
-    const replies: Reply[] = [];
-    for (const job of jobs) {
+  const ca = init.ca;
+  const cache = cacheOfCa(ca);
+  const signatures: Array<SignatureChoice | undefined> = [];
+  const usageExtensions: Array<readonly Uint8Array[] | undefined> = [];
+  let out = Buffer.allocUnsafeSlow(64 * 1024);
+  port.on('message', (msg: JobsMessage) => {
+    if (msg.usages) for (const [id, list] of msg.usages) usageExtensions[id] = cacheOfUsages(list).extensions;
+    const jobs = Buffer.from(msg.jobs);
+    const errors: WireError[] = [];
+    let p = 0;
+    let o = 0;
+    for (let i = 0; i < msg.count; i++) {
+      const usageId = jobs.readUInt16LE(p);
+      const hashIndex = jobs[p + 2]!;
+      const emptySubject = jobs[p + 3] === 1;
+      const notBefore = new Date(jobs.readDoubleLE(p + 4));
+      const notAfter = new Date(jobs.readDoubleLE(p + 12));
+      const subjectEnd = p + JOB_HEADER + jobs.readUInt32LE(p + 20);
+      const spkiEnd = subjectEnd + jobs.readUInt32LE(p + 24);
+      const bitsEnd = spkiEnd + jobs.readUInt32LE(p + 28);
+      const sansEnd = bitsEnd + jobs.readUInt32LE(p + 32);
+      const subject = jobs.subarray(p + JOB_HEADER, subjectEnd);
+      const spki = jobs.subarray(subjectEnd, spkiEnd);
+      const publicKeyBits = jobs.subarray(spkiEnd, bitsEnd);
+      const sans = sansEnd > bitsEnd ? [jobs.subarray(bitsEnd, sansEnd)] : [];
+      p = sansEnd;
       try {
-        const csr =
-          typeof job.csr === 'string' ? job.csr : await decodeCsrDerChecked(job.csr.der, job.csr.proofOfPossession);
-        const { pem, certificate } = await issueCertificateInThisThread(csr, init.ca, job.request, new Date(job.now));
-        replies.push({ id: job.id, pem, certificate });
-      } catch (err) {
-        replies.push(
-          err instanceof PkiError
-            ? { id: job.id, error: { code: err.code, message: err.message } }
-            : { id: job.id, error: { code: 'internal', message: err instanceof Error ? err.message : String(err) } },
+        const extensions = usageExtensions[usageId];
+        if (!extensions) throw new Error(`usage list ${usageId} was never sent`);
+        signatures[hashIndex] ??= signatureOf(ca, cache, RSA_HASHES[hashIndex]);
+        const sig = signatures[hashIndex]!;
+        const { tbs, serial, ski } = writeLeafTbs(cache, sig, extensions, {
+          notBefore,
+          notAfter,
+          subject,
+          spki,
+          publicKeyBits,
+          sans,
+          emptySubject,
+        });
+        const der = finishCertificate(
+          tbs,
+          sig.algorithmIdentifier,
+          signHere(sig.hash, tbs.buf.subarray(tbs.start, tbs.end), ca.privateKey),
         );
+        if (serial.length !== SERIAL_BYTES || ski.length !== SKI_BYTES)
+          throw new Error('unexpected serial or SKI size');
+        const need = RESULT_HEADER + certificatePemLength(der.length);
+        if (o + need > out.length) {
+          const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, o + need));
+          bigger.set(out.subarray(0, o));
+          out = bigger;
+        }
+        out[o] = 0;
+        out.set(serial, o + 1);
+        out.set(ski, o + 1 + SERIAL_BYTES);
+        const end = writeCertificatePem(out, o + RESULT_HEADER, der);
+        out.writeUInt32LE(end - o - RESULT_HEADER, o + 1 + SERIAL_BYTES + SKI_BYTES);
+        o = end;
+      } catch (err) {
+        if (o + 1 > out.length) {
+          const bigger = Buffer.allocUnsafeSlow(out.length * 2);
+          bigger.set(out.subarray(0, o));
+          out = bigger;
+        }
+        out[o++] = 1;
+        errors.push(wireError(err));
       }
     }
-    port.postMessage(replies);
+    // One copy of exactly the bytes written, moved to the calling thread; `out` is reused for the next batch.
+    const results = new Uint8Array(o);
+    results.set(out.subarray(0, o));
+    const reply = (texts?: TextResult[]) => {
+      const message: ResultsMessage = { seq: msg.seq, results: results.buffer, errors };
+      if (texts) message.texts = texts;
+      port.postMessage(message, [results.buffer]);
+    };
+    if (!msg.texts?.length) return reply();
+    void Promise.all(
+      msg.texts.map((t) =>
+        issueCertificateInThisThread(t.csr, ca, t.request, new Date(t.now)).then(
+          (r): TextResult => ({ pem: r.pem, certificate: r.certificate }),
+          (err): TextResult => ({ error: wireError(err) }),
+        ),
+      ),
+    ).then(reply);
   });
 }
 

@@ -3,8 +3,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { extension, sanExtension } from '../../../src/services/pki/build.js';
-import { extensionDer, finishCertificate, writeTbs } from '../../../src/services/pki/cert-writer.js';
+import {
+  certificatePemLength,
+  extensionDer,
+  finishCertificate,
+  pemOf,
+  writeCertificatePem,
+  writeTbs,
+} from '../../../src/services/pki/cert-writer.js';
 import { bits, ctx, octets, oid, seq, smallInt, time, uint } from '../../../src/services/pki/der.js';
+import { toPem } from '../../../src/services/pki/pem.js';
 
 const YEARS = [1949, 1950, 2026, 2049, 2050, 2100, 9999];
 
@@ -57,5 +65,20 @@ test('writeTbs, extensionDer and finishCertificate match the general DER builder
       Buffer.from(seq(tbs, alg, bits(signature))),
       `certificate ${i}`,
     );
+  }
+});
+
+test('writeCertificatePem writes the same text as pemOf and toPem, in exactly certificatePemLength bytes', () => {
+  const out = Buffer.alloc(8192, 0xee);
+  for (let n = 1; n <= 1600; n += n < 200 ? 1 : 37) {
+    const der = randomBytes(n);
+    const at = n % 5;
+    out.fill(0xee);
+    const end = writeCertificatePem(out, at, der);
+    assert.equal(end - at, certificatePemLength(n), `length for ${n} bytes`);
+    const text = out.toString('latin1', at, end);
+    assert.equal(text, pemOf('CERTIFICATE', der), `PEM of ${n} bytes`);
+    assert.equal(text, toPem('CERTIFICATE', der));
+    assert.equal(out[end], 0xee, 'nothing written past the end');
   }
 });

@@ -3,13 +3,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   createCa,
+  type DecodedCertificate,
   decodeCertificate,
   decodeCsr,
   generateKeyAndCsr,
+  issueCertificate,
   loadCaFromPem,
   PkiError,
 } from '../../../src/services/pki/index.js';
-import { createIssuerPool } from '../../../src/services/pki/pool.js';
+import { createIssuerPool, poolWorkersForTests } from '../../../src/services/pki/pool.js';
 import { openssl, put, tempDir } from './helpers.js';
 
 test('a pool of two workers issues verifiable certificates and reports refusals as PkiError', async (t) => {
@@ -59,4 +61,170 @@ test('a pool takes decoded CSRs (not verified again) in batches, and keeps their
     pool.issue(unverified, request),
     (err: unknown) => err instanceof PkiError && err.code === 'signer-refused',
   );
+});
+
+/** A description without what differs between two issuances of the same request. */
+const sameMeaning = (c: DecodedCertificate) => ({ ...c, pem: '', serialNumber: '', sha256Fingerprint: '' });
+
+test('pool results mean what issueCertificate results mean (RSA SHA-512 profile, P-256, chain), checked by openssl', async (t) => {
+  const dir = await tempDir(t);
+  const root = await createCa({ cn: 'root', keyAlgorithm: 'ECDSAWithCurve256', days: 3 });
+  const rsa = await createCa({ cn: 'rsa', keyAlgorithm: 'RSAWithSize2048', days: 3, names: [{ O: 'certdesk' }] });
+  const now = new Date();
+  const csrs = await Promise.all([
+    generateKeyAndCsr({ cn: 'a', hosts: ['a.example', '10.0.0.1', 'fd00::1', 'x@y.z', 'spiffe://td/ns/a'] }),
+    generateKeyAndCsr({ cn: '', hosts: ['only-san.example'] }),
+    generateKeyAndCsr({ cn: 'no-sans', names: [{ O: 'system:nodes', OU: 'ü' }], key: { algo: 'rsa', size: 2048 } }),
+  ]);
+  const requests = [
+    { usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'], signerName: 'x.io/y' },
+    {
+      usages: ['client auth', 'any', 'ocsp signing'],
+      signerName: 'x.io/y',
+      expirationSeconds: 7777,
+      profile: {
+        name: 'p',
+        allowedUsages: [],
+        defaultDurationSeconds: 86400,
+        maxDurationSeconds: 86400,
+        rsaHash: 'SHA-512' as const,
+      },
+    },
+  ];
+  for (const ca of [root, rsa]) {
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const caPath = await put(dir, 'ca.pem', ca.certPem);
+    const pool = await createIssuerPool(loaded, { size: 2 });
+    try {
+      for (const { csrPem } of csrs) {
+        const csr = await decodeCsr(csrPem);
+        for (const request of requests) {
+          const [fromPool, fromText, direct] = await Promise.all([
+            pool.issue(csr, request, now),
+            pool.issue(csrPem, request, now),
+            issueCertificate(csr, loaded, request, now),
+          ]);
+          for (const r of [fromPool, fromText]) {
+            assert.deepEqual(r.certificate, await decodeCertificate(r.pem));
+            assert.deepEqual(sameMeaning(r.certificate), sameMeaning(direct.certificate));
+            assert.notEqual(r.certificate.serialNumber, direct.certificate.serialNumber);
+            const leaf = await put(dir, 'leaf.pem', r.pem);
+            assert.match((await openssl(['verify', '-CAfile', caPath, leaf])).stdout, /leaf\.pem: OK/);
+          }
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+  }
+  // An intermediate CA (made by openssl): the pool appends its certificate after the leaf, as issueCertificate does.
+  const rootPath = await put(dir, 'root.pem', root.certPem);
+  const rootKey = await put(dir, 'root.key', root.keyPem);
+  await openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${dir}/int.key`,
+    '-subj',
+    '/CN=intermediate',
+    '-out',
+    `${dir}/int.csr`,
+  ]);
+  const ext = await put(
+    dir,
+    'ext.cnf',
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${dir}/int.csr`,
+    '-CA',
+    rootPath,
+    '-CAkey',
+    rootKey,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+    '-out',
+    `${dir}/int.pem`,
+  ]);
+  const intPem = (await openssl(['x509', '-in', `${dir}/int.pem`])).stdout;
+  const intKey = (await openssl(['pkey', '-in', `${dir}/int.key`])).stdout;
+  const intermediate = await loadCaFromPem(intPem, intKey, { chainPem: root.certPem });
+  const pool = await createIssuerPool(intermediate, { size: 1 });
+  t.after(() => pool.close());
+  const profile = {
+    name: 'c',
+    allowedUsages: [],
+    defaultDurationSeconds: 3600,
+    maxDurationSeconds: 3600,
+    includeChain: true,
+  };
+  const request = { usages: ['server auth'], signerName: 'x.io/y', profile };
+  const csr = await decodeCsr(csrs[0]!.csrPem);
+  const [a, b] = await Promise.all([pool.issue(csr, request, now), issueCertificate(csr, intermediate, request, now)]);
+  assert.equal(a.pem.split('-----BEGIN CERTIFICATE-----').length, 3, 'leaf and intermediate, not the root');
+  assert.equal(a.pem.slice(a.pem.indexOf('-----END')), b.pem.slice(b.pem.indexOf('-----END')));
+  const bundle = await put(dir, 'bundle.pem', a.pem);
+  const untrusted = await put(dir, 'untrusted.pem', intPem);
+  assert.match((await openssl(['verify', '-CAfile', rootPath, '-untrusted', untrusted, bundle])).stdout, /OK/);
+});
+
+test('jobs of a worker that dies are issued in the calling thread; later jobs go to the live worker', async (t) => {
+  const dir = await tempDir(t);
+  const ca = await createCa({ cn: 'pool', days: 2 });
+  const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+  const pool = await createIssuerPool(loaded, { size: 2 });
+  t.after(() => pool.close());
+  const csr = await decodeCsr((await generateKeyAndCsr({ cn: 'w', hosts: ['w.example'] })).csrPem);
+  const request = { usages: ['digital signature', 'server auth'], signerName: 'example.com/pool' };
+  const first = Array.from({ length: 100 }, () => pool.issue(csr, request));
+  const doomed = poolWorkersForTests(pool)[0]!;
+  // The batches are on their way (or queued) when the worker goes.
+  void doomed.terminate();
+  const results = await Promise.all(first);
+  const deadline = Date.now() + 10_000;
+  while (pool.liveWorkers() !== 1 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  assert.equal(pool.liveWorkers(), 1);
+  const later = await Promise.all(Array.from({ length: 40 }, () => pool.issue(csr, request)));
+  const all = [...results, ...later];
+  assert.equal(new Set(all.map((r) => r.certificate.serialNumber)).size, 140);
+  const caPath = await put(dir, 'ca.pem', ca.certPem);
+  for (const r of [results[0]!, results[99]!, later[39]!]) {
+    assert.deepEqual(r.certificate, await decodeCertificate(r.pem));
+    const leaf = await put(dir, 'leaf.pem', r.pem);
+    assert.match((await openssl(['verify', '-CAfile', caPath, leaf])).stdout, /OK/);
+  }
+});
+
+test('close() waits for the jobs under way, then stops the workers; later jobs are issued in this thread', async () => {
+  const ca = await createCa({ cn: 'pool', keyAlgorithm: 'RSAWithSize2048', days: 2 });
+  const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+  const pool = await createIssuerPool(loaded, { size: 2 });
+  const { csrPem } = await generateKeyAndCsr({ cn: 'w', hosts: ['w.example'] });
+  const csr = await decodeCsr(csrPem);
+  const request = { usages: ['digital signature', 'server auth'], signerName: 'example.com/pool' };
+  let settled = 0;
+  const jobs = [
+    ...Array.from({ length: 60 }, () => pool.issue(csr, request)),
+    ...Array.from({ length: 4 }, () => pool.issue(csrPem, request)),
+  ].map((p) => p.finally(() => settled++));
+  await pool.close();
+  assert.equal(settled, jobs.length, 'every job settled before close() resolved');
+  const results = await Promise.all(jobs);
+  for (const r of [results[0]!, results[63]!]) assert.deepEqual(r.certificate, await decodeCertificate(r.pem));
+  const deadline = Date.now() + 10_000;
+  while (pool.liveWorkers() !== 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  assert.equal(pool.liveWorkers(), 0);
+  const after = await pool.issue(csr, request);
+  assert.deepEqual(after.certificate, await decodeCertificate(after.pem));
 });

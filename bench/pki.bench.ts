@@ -7,6 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import {
   createCa,
   decodeCsr,
@@ -16,12 +17,13 @@ import {
   loadCaFromPem,
 } from '../src/services/pki/index.js';
 import { signAsync, signatureFor } from '../src/services/pki/keys.js';
+import type { LoadedCa } from '../src/services/pki/types.js';
 
 const execFileAsync = promisify(execFile);
 const SECONDS = Number(process.env.PKI_BENCH_SECONDS ?? 3);
 /** Requests in flight (a bulk signer, e.g. the controller working through a backlog). */
-const CONCURRENCY = 32;
-/** Each of our measurements is repeated, in-process and pool alternating; the median run is reported. */
+const CONCURRENCY = Number(process.env.PKI_BENCH_CONCURRENCY ?? 128);
+/** Each of our measurements is repeated, the ways of issuing taking turns; the median run is reported. */
 const REPEATS = Number(process.env.PKI_BENCH_REPEATS ?? 3);
 const X509_REQ_RUNS = 20;
 
@@ -53,6 +55,56 @@ async function opensslSpeed(arg: string, opts: { elapsed: boolean; multi?: numbe
   const value = Number(cols[cols.length - 2]);
   if (!Number.isFinite(value)) throw new Error(`could not parse openssl speed output for ${arg}`);
   return value;
+}
+
+/**
+ * The ceiling for any issuer built on node:crypto using every core: `threads` worker threads each running the
+ * synchronous one-shot crypto.sign on a TBS-sized buffer in a tight loop, nothing else.
+ */
+async function syncSignCeiling(ca: LoadedCa, threads: number): Promise<OurRun> {
+  const sig = signatureFor(ca.privateKey);
+  const code = `const { parentPort, workerData } = require('node:worker_threads');
+const { sign } = require('node:crypto');
+const data = Buffer.alloc(700, 0x5a);
+parentPort.once('message', (ms) => {
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 10; i++) sign(workerData.hash, data, workerData.key);
+    n += 10;
+  }
+  parentPort.postMessage(n);
+});`;
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(code, { eval: true, workerData: { key: ca.privateKey, hash: sig.hash } }),
+  );
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('online', resolve))));
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const elu0 = perf.eventLoopUtilization();
+  const t0 = performance.now();
+  const counts = await Promise.all(
+    workers.map((w) => {
+      w.postMessage(SECONDS * 1000);
+      return new Promise<number>((resolve) => w.once('message', resolve));
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const elu = perf.eventLoopUtilization(elu0).utilization;
+  loop.disable();
+  await Promise.all(workers.map((w) => w.terminate()));
+  const signed = counts.reduce((a, b) => a + b, 0);
+  return {
+    wallRate: signed / wall,
+    cpuRate: signed / (cpu.user / 1e6),
+    coresUsed: (cpu.user + cpu.system) / 1e6 / wall,
+    loopP99Ms: loop.percentile(99) / 1e6,
+    loopMaxMs: loop.max / 1e6,
+    elu,
+  };
 }
 
 interface OurRun {
@@ -174,71 +226,120 @@ const median = (runs: OurRun[]): OurRun =>
   [...runs].sort((a, b) => a.cpuRate - b.cpuRate)[Math.floor(runs.length / 2)]!;
 const pct = (n: number) => `${(n * 100).toFixed(0)}%`;
 
+interface Reference {
+  label: string;
+  /** sign/s per user-CPU-second, one process: before and after our runs. */
+  oneCoreCpu: [number, number];
+  oneCoreWall: number;
+  /** `-multi 2`: signatures/s of both processes together (wall clock), and per user-CPU-second of one process. */
+  twoCoresWall: number;
+  twoCoresCpuPerProcess: number;
+  x509Rate: number;
+}
+
 export async function run(): Promise<string> {
   const rows: string[] = [];
-  const notes: string[] = [];
+  const refs: Reference[] = [];
+  const cores = os.cpus().length;
   const idle = await idleLoopDelay();
   for (const c of CASES.filter((x) => x.label.includes(process.env.PKI_BENCH_ONLY ?? ''))) {
     console.error(`  ${c.label}: openssl speed…`);
-    const cpuRates = [await opensslSpeed(c.speedArg, { elapsed: false })];
+    const cpuBefore = await opensslSpeed(c.speedArg, { elapsed: false });
     const oneCoreWall = await opensslSpeed(c.speedArg, { elapsed: true });
-    const twoCoresWall = await opensslSpeed(c.speedArg, { elapsed: true, multi: 2 });
+    const twoCoresWall = await opensslSpeed(c.speedArg, { elapsed: true, multi: cores });
+    // Without -elapsed, -multi sums each process's signatures per its own user-CPU-second.
+    const twoCoresCpuPerProcess = (await opensslSpeed(c.speedArg, { elapsed: false, multi: cores })) / cores;
     const env = await setup(c);
     const { createIssuerPool } = await import('../src/services/pki/pool.js');
-    const pool = await createIssuerPool(env.loaded, { size: os.cpus().length });
-    const directRuns: OurRun[] = [];
-    const pooledRuns: OurRun[] = [];
-    const signRuns: OurRun[] = [];
-    // The ceiling node:crypto sets: its one-shot sign (callback form, as issuing uses it) on a TBS-sized buffer.
+    const pool = await createIssuerPool(env.loaded, { size: cores });
     const sig = signatureFor(env.loaded.privateKey);
     const tbsSized = Buffer.alloc(700, 0x5a);
+    const ways: Array<{ how: string; measure: () => Promise<OurRun>; runs: OurRun[] }> = [
+      {
+        how: `issuer pool (${pool.size} workers)`,
+        measure: () => measure(() => pool.issue(env.csr, REQUEST)),
+        runs: [],
+      },
+      {
+        how: `issuer pool, description read`,
+        measure: () => measure(() => pool.issue(env.csr, REQUEST).then((r) => r.certificate.sha256Fingerprint)),
+        runs: [],
+      },
+      {
+        how: 'issueCertificate (threadpool)',
+        measure: () => measure(() => issueCertificate(env.csr, env.loaded, REQUEST)),
+        runs: [],
+      },
+      {
+        how: `*sync crypto.sign only, ${cores} threads (ceiling)*`,
+        measure: () => syncSignCeiling(env.loaded, cores),
+        runs: [],
+      },
+      {
+        how: '*async crypto.sign only (threadpool)*',
+        measure: () => measure(() => signAsync(sig.hash, tbsSized, env.loaded.privateKey)),
+        runs: [],
+      },
+    ];
     for (let r = 0; r < REPEATS; r++) {
-      console.error(`  ${c.label}: issueCertificate, issuer pool, sign only (${r + 1}/${REPEATS})…`);
-      directRuns.push(await measure(() => issueCertificate(env.csr, env.loaded, REQUEST)));
-      pooledRuns.push(await measure(() => pool.issue(env.csr, REQUEST)));
-      signRuns.push(await measure(() => signAsync(sig.hash, tbsSized, env.loaded.privateKey)));
+      for (const way of ways) {
+        console.error(`  ${c.label}: ${way.how} (${r + 1}/${REPEATS})…`);
+        way.runs.push(await way.measure());
+      }
     }
     await pool.close();
     // openssl's per-CPU-second rate again after ours: the reference is the mean of the two.
-    cpuRates.push(await opensslSpeed(c.speedArg, { elapsed: false }));
-    const oneCoreCpu = (cpuRates[0]! + cpuRates[1]!) / 2;
-    const direct = median(directRuns);
-    const pooled = median(pooledRuns);
-    const signOnly = median(signRuns);
-    const range = (runs: OurRun[]) =>
-      `${pct(Math.min(...runs.map((x) => x.cpuRate)) / oneCoreCpu)}–${pct(Math.max(...runs.map((x) => x.cpuRate)) / oneCoreCpu)}`;
+    const cpuAfter = await opensslSpeed(c.speedArg, { elapsed: false });
+    const oneCoreCpu = (cpuBefore + cpuAfter) / 2;
     console.error(`  ${c.label}: openssl x509 -req…`);
     const x509Rate = await opensslX509Req(env.files);
     await rm(join(env.files.ca, '..'), { recursive: true, force: true });
-    for (const [how, r, runs] of [
-      ['issueCertificate', direct, directRuns],
-      [`issuer pool (${pool.size} workers)`, pooled, pooledRuns],
-      ['*node:crypto sign only (ceiling)*', signOnly, signRuns],
-    ] as const) {
+    refs.push({
+      label: c.label,
+      oneCoreCpu: [cpuBefore, cpuAfter],
+      oneCoreWall,
+      twoCoresWall,
+      twoCoresCpuPerProcess,
+      x509Rate,
+    });
+    const range = (runs: OurRun[], of: (r: OurRun) => number) =>
+      `${pct(Math.min(...runs.map(of)))}–${pct(Math.max(...runs.map(of)))}`;
+    for (const way of ways) {
+      const r = median(way.runs);
+      const perCpu = (x: OurRun) => x.cpuRate / oneCoreCpu;
+      const wall = (x: OurRun) => x.wallRate / twoCoresWall;
       rows.push(
-        `| ${c.label} | ${how} | ${f0(r.wallRate)} | ${f0(twoCoresWall)} | **${pct(r.wallRate / twoCoresWall)}** | ${f0(r.cpuRate)} | ${f0(oneCoreCpu)} (${f0(cpuRates[0]!)}, ${f0(cpuRates[1]!)}) | **${pct(r.cpuRate / oneCoreCpu)}** (${range(runs)}) | ${f0(oneCoreWall)} | ${r.coresUsed.toFixed(2)} | ${pct(r.elu)} | ${r.loopP99Ms.toFixed(1)} / ${r.loopMaxMs.toFixed(1)} | ${f0(x509Rate)} | **${(r.wallRate / x509Rate).toFixed(0)}×** |`,
+        `| ${c.label} | ${way.how} | ${f0(r.wallRate)} | **${pct(wall(r))}** (${range(way.runs, wall)}) | ${f0(r.cpuRate)} | **${pct(perCpu(r))}** (${range(way.runs, perCpu)}) | ${pct(r.cpuRate / twoCoresCpuPerProcess)} | ${r.coresUsed.toFixed(2)} | ${pct(r.elu)} | ${r.loopP99Ms.toFixed(1)} / ${r.loopMaxMs.toFixed(1)} | **${(r.wallRate / x509Rate).toFixed(0)}×** |`,
       );
     }
   }
-  notes.push(
-    `- Each of our rows is the median of ${REPEATS} runs (by rate per CPU-second; the range of the ${REPEATS} is in brackets), issueCertificate, the pool and the bare signature taking turns; openssl's per-CPU-second rate is the mean of a run before and a run after ours (both shown).`,
-    '- **vs 2-core limit**: our certificates/s (wall clock, all cores) ÷ `openssl speed -elapsed -multi 2` raw signatures/s. Both measured seconds apart on the same shared machine.',
-    '- **per CPU-second**: certificates per user-CPU-second of the whole process (all threads) ÷ `openssl speed` signatures per user-CPU-second (its default divisor). This is the per-core efficiency, and much less sensitive to other load on the machine than wall-clock rates.',
-    "- *node:crypto sign only* is node's one-shot `crypto.sign(hash, data, key, callback)` on a TBS-sized buffer with the CA key, nothing else: the most any issuer built on node:crypto can reach. Each call sets up a digest and key context (EVP_DigestSign) and hops to the threadpool and back; `openssl speed` reuses one context and signs a ready digest. For RSA that overhead is small beside the signature; for P-256 (≈20 µs per signature in C) it is not, so node's own ceiling there is well under 80% of `openssl speed`.",
-    '- A certificate costs one signature plus writing the TBS (one buffer; issuer, AKI, usage extensions and the AlgorithmIdentifier are cached per CA and usage list), a pooled random serial, a SHA-1 (SKI) and a SHA-256 (fingerprint), PEM and the description built from the decoded CSR (no re-parse).',
-    `- *main thread busy* is the event-loop utilisation; the loop-delay column is p99 / max of \`monitorEventLoopDelay\` (1 ms resolution) during the run. Reference in the same run: an idle process saw p99 ${idle.p99.toFixed(1)} ms / max ${idle.max.toFixed(1)} ms from the machine's load alone.`,
-    "- Event-loop delay: no step of issuing holds the main thread for long (tens of µs of JavaScript per certificate, so even 32 completions handled in one turn stay around a millisecond); the delay above the idle reference comes from the main thread waiting for a core while CPU-bound signing threads (the threadpool's four, or the pool's two workers) keep both cores busy.",
-    "- *issuer pool*: `createIssuerPool` (services/pki/pool.ts) given the decoded CSR — one worker thread per core, each holding the CA, decoding the CSR DER (without verifying it again), issuing and signing in its own thread; jobs and results travel in batches of up to 32 per message. Cloning each job and description across threads costs more CPU than the JavaScript it moves off the main thread, so on this 2-core machine it loses to `issueCertificate` per CPU-second and in certificates/s: `issueCertificate` already spreads its work over two threads at once (JavaScript on the main thread, signatures on the threadpool), and the machine's other load left about one core's worth of CPU to either (*cores used*). What the pool buys is a main thread that is far less busy; it should pay off on more cores, where the main thread's JavaScript (P-256: 91% busy) becomes the limit.",
+  const notes = [
+    `- Each of our rows is the median of ${REPEATS} runs by rate per CPU-second (the ranges of the ${REPEATS} runs are in brackets); the ways of issuing take turns within each repeat, so they see the same load.`,
+    `- **vs openssl, ${cores} cores (wall)**: our certificates/s (wall clock, every thread) ÷ \`openssl speed -elapsed -multi ${cores}\` raw signatures/s, measured seconds before.`,
+    "- **vs openssl 1 core (per CPU-s)**: certificates per user-CPU-second of the whole process (every thread) ÷ `openssl speed` signatures per user-CPU-second (its default divisor; mean of a run before and a run after ours). The per-core efficiency, much less sensitive to the machine's other load than wall-clock rates. *vs -multi per core* divides by the per-process rate of `openssl speed -multi N` instead (both cores busy, as ours are).",
+    '- *sync crypto.sign only* is the most any issuer built on node:crypto can reach: worker threads (one per core) doing nothing but the synchronous one-shot `crypto.sign(hash, 700 bytes, key)` in a loop. Each call still fetches the digest by name, sets up a digest and key context (EVP_DigestSignInit), hashes the data and allocates the result; `openssl speed` reuses one context and signs a ready digest. *async crypto.sign only* is the callback form issueCertificate uses (plus a hop to the threadpool and back).',
+    "- *issuer pool*: `createIssuerPool` given the decoded CSR. The calling thread makes kube-controller-manager's checks and packs each request's subject, SPKI, key bits, SANs and validity into one transferred buffer per batch (up to 32); each worker writes the TBS (pooled random serial, SHA-1 SKI, cached issuer/AKI/usage extensions), signs synchronously and packs PEM, serial and SKI into one transferred buffer back. *description read* also reads `certificate.sha256Fingerprint` of each result (the description, with its SHA-256, is built on first access, on the calling thread), as the sign action does for its audit line.",
+    `- *main thread busy* is the event-loop utilisation of the calling thread; the loop-delay column is p99 / max of \`monitorEventLoopDelay\` (1 ms resolution) during the run. Reference in the same run: an idle process saw p99 ${idle.p99.toFixed(1)} ms / max ${idle.max.toFixed(1)} ms from the machine's load alone.`,
     '- `openssl x509 -req` forks one process per certificate, as shell scripts and `cfssl`-less runbooks do; the last column is our rate ÷ that rate.',
+  ];
+  const refRows = refs.map(
+    (r) =>
+      `| ${r.label} | ${f0((r.oneCoreCpu[0] + r.oneCoreCpu[1]) / 2)} (${f0(r.oneCoreCpu[0])}, ${f0(r.oneCoreCpu[1])}) | ${f0(r.oneCoreWall)} | ${f0(r.twoCoresWall)} | ${f0(r.twoCoresCpuPerProcess)} | ${r.x509Rate.toFixed(1)} |`,
   );
   return [
     '## PKI: certificate issuing throughput',
     '',
-    `Command: \`npm run bench pki\` (\`node --import tsx bench/run.ts pki\`); ${SECONDS}s per measurement, ${CONCURRENCY} requests in flight per measurement, ${X509_REQ_RUNS} \`openssl x509 -req\` runs; ${os.cpus().length} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}.`,
+    `Command: \`npm run bench pki\` (\`node --import tsx bench/run.ts pki\`); ${SECONDS}s per measurement, ${CONCURRENCY} requests in flight, ${X509_REQ_RUNS} \`openssl x509 -req\` runs; ${cores} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}. The CSR is ECDSA P-256 with two SANs; usages digital signature, key encipherment, server auth, client auth.`,
     '',
-    '| CA key | how | ours certs/s (wall) | openssl speed sign/s, 2 cores (wall) | vs 2-core limit | ours certs per CPU-s | openssl sign per CPU-s | per CPU-second | openssl sign/s, 1 core (wall) | cores used | main thread busy | event loop delay p99 / max ms | openssl x509 -req certs/s | ours vs x509 -req |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| CA key | how | certs/s (wall) | vs openssl, ${cores} cores (wall) | certs per CPU-s | vs openssl 1 core (per CPU-s) | vs -multi per core | cores used | main thread busy | event loop delay p99 / max ms | vs x509 -req |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    'References measured in the same run:',
+    '',
+    `| CA key | openssl speed sign per CPU-s, 1 core (before, after) | 1 core sign/s (wall) | -multi ${cores} sign/s (wall) | -multi ${cores} sign per CPU-s, per process | openssl x509 -req certs/s |`,
+    '|---|---|---|---|---|---|',
+    ...refRows,
     '',
     ...notes,
   ].join('\n');

@@ -3,7 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import { useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
-import { computeHealth } from '../services/health/index.js';
+import { type ContextHealth, computeHealth } from '../services/health/index.js';
 import type { ClusterStore, ContextSnapshot, StoreBatch } from '../services/kube/index.js';
 import { MainScreen } from '../views/main-screen.js';
 import { ColorContext } from '../views/theme.js';
@@ -61,23 +61,54 @@ export function App(props: AppProps) {
     };
   }, [stdout]);
 
-  // Cluster data: batches → snapshots (coalesced), new-CSR notices, health at most once a second.
+  // Everything that redraws without a key press (store batches, the clock, health, lazily decoded rows) goes
+  // through one feed that dispatches at most once per FEED_MS, all in one turn so React renders it as one frame.
+  // A key press takes what is pending along with it (feed.current), so while someone types, data costs no frames
+  // of its own: each frame is a full layout and output pass for Ink, and its garbage is most of the TUI's memory.
+  const feed = useRef<(fromKey?: boolean) => void>(() => {});
   useEffect(() => {
     // CSR names per synced context, kept from the batches' key lists, to notice new CSRs without asking the store
     // for a snapshot (a copy of its maps) on every batch.
     const names = new Map<string, Set<string>>();
     const dirty = new Set<string>();
     const fresh: CsrRef[] = [];
+    let clock = false;
+    let decoded = false;
+    let health: Record<string, ContextHealth> | undefined;
     let healthDirty = true;
     let timer: NodeJS.Timeout | undefined;
-    const flush = () => {
+    let lastFlush = 0;
+    const flush = (fromKey?: boolean) => {
+      // A key takes pending data along only when the data has waited a while: new snapshots cost a pass over the
+      // lists, and keys come faster than FEED_MS when someone holds j.
+      if (fromKey && (!timer || performance.now() - lastFlush < FEED_MS / 2)) return;
+      if (timer) clearTimeout(timer);
       timer = undefined;
-      const snapshots: Record<string, ContextSnapshot> = {};
-      for (const context of dirty) snapshots[context] = store.snapshot(context);
-      dirty.clear();
-      const newCsrs = fresh.splice(0);
-      dispatch({ type: 'snapshots', snapshots, ...(newCsrs.length ? { newCsrs } : {}) });
+      lastFlush = performance.now();
+      if (clock) {
+        clock = false;
+        dispatch({ type: 'tick', now: now() });
+      }
+      if (dirty.size > 0) {
+        const snapshots: Record<string, ContextSnapshot> = {};
+        for (const context of dirty) snapshots[context] = store.snapshot(context);
+        dirty.clear();
+        const newCsrs = fresh.splice(0);
+        dispatch({ type: 'snapshots', snapshots, ...(newCsrs.length ? { newCsrs } : {}) });
+      }
+      if (health) {
+        dispatch({ type: 'health', health });
+        health = undefined;
+      }
+      if (decoded) {
+        decoded = false;
+        dispatch({ type: 'decoded' });
+      }
     };
+    const schedule = (ms: number) => {
+      timer ??= setTimeout(() => flush(), ms);
+    };
+    feed.current = flush;
     const onBatch = (batch: StoreBatch) => {
       let justSynced = false;
       for (const change of batch.changes) {
@@ -102,11 +133,10 @@ export function App(props: AppProps) {
       if (justSynced) {
         // A context just finished its first full list: show it now.
         if (timer) clearTimeout(timer);
-        timer = setTimeout(flush, 0);
+        timer = setTimeout(() => flush(), 0);
       } else {
         // While lists are still arriving page by page, redraw rarely: the pages would only slow the sync down.
-        const syncing = store.contexts().some((c) => !names.has(c));
-        timer ??= setTimeout(flush, syncing ? SYNC_FEED_MS : FEED_MS);
+        schedule(store.contexts().some((c) => !names.has(c)) ? SYNC_FEED_MS : FEED_MS);
       }
     };
     const unsubscribe = store.subscribe(onBatch);
@@ -120,11 +150,12 @@ export function App(props: AppProps) {
     let healthSlice: NodeJS.Immediate | undefined;
     const tick = setInterval(() => {
       const t = now();
-      dispatch({ type: 'tick', now: t });
+      clock = true;
+      schedule(FEED_MS);
       if (!healthSlice && (healthDirty || t - lastHealth > 5000)) {
         healthDirty = false;
         lastHealth = t;
-        const health: Record<string, ReturnType<typeof computeHealth>> = {};
+        const pass: Record<string, ContextHealth> = {};
         // One context per turn of the event loop: a health pass walks every object of a context, and a key press
         // waiting behind two of them would wait twice as long.
         const pending = [...store.contexts()];
@@ -132,12 +163,13 @@ export function App(props: AppProps) {
           healthSlice = undefined;
           const context = pending.shift();
           if (context === undefined) {
-            dispatch({ type: 'health', health });
+            health = { ...health, ...pass };
+            schedule(FEED_MS);
             return;
           }
           const snap = store.snapshot(context);
           // A context still listing shows "waiting for the first sync" instead of costing a health pass a second.
-          if (snap.synced) health[context] = computeHealth(snap, now());
+          if (snap.synced) pass[context] = computeHealth(snap, now());
           else healthDirty = true;
           healthSlice = setImmediate(next);
         };
@@ -146,34 +178,26 @@ export function App(props: AppProps) {
     }, HEALTH_MS);
     // First health right away, so the panes are not empty for a second.
     const first = setImmediate(() => {
-      const health: Record<string, ReturnType<typeof computeHealth>> = {};
-      for (const context of store.contexts()) health[context] = computeHealth(store.snapshot(context), now());
-      dispatch({ type: 'health', health });
+      const pass: Record<string, ContextHealth> = {};
+      for (const context of store.contexts()) pass[context] = computeHealth(store.snapshot(context), now());
+      dispatch({ type: 'health', health: pass });
     });
+    // Decoded CSRs landing → redraw their badges (with the next feed).
+    const onDecoded = () => {
+      decoded = true;
+      schedule(FEED_MS);
+    };
+    insightsListeners.add(onDecoded);
     return () => {
+      feed.current = () => {};
       unsubscribe();
+      insightsListeners.delete(onDecoded);
       clearInterval(tick);
       clearImmediate(first);
       if (healthSlice) clearImmediate(healthSlice);
       if (timer) clearTimeout(timer);
     };
   }, [store, now]);
-
-  // Decoded CSRs landing → redraw, at most as often as store batches (each frame is a full layout for Ink).
-  useEffect(() => {
-    let timer: NodeJS.Timeout | undefined;
-    const dispatchDecoded = () => {
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        dispatch({ type: 'decoded' });
-      }, FEED_MS);
-    };
-    insightsListeners.add(dispatchDecoded);
-    return () => {
-      insightsListeners.delete(dispatchDecoded);
-      if (timer) clearTimeout(timer);
-    };
-  }, []);
 
   // Effects queued by the reducer.
   useEffect(() => {
@@ -259,6 +283,8 @@ export function App(props: AppProps) {
   useInput((input, key) => {
     if (keyLog)
       keyLog(`${JSON.stringify({ input, key, mode: stateRef.current.mode.kind, opening: opening.current })}\n`);
+    // Pending data rides along with this key's frame (React renders both in one pass).
+    feed.current(true);
     const keys = splitKeys(input, key);
     for (let i = 0; i < keys.length; i++) {
       const [ch, k] = keys[i]!;

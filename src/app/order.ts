@@ -5,6 +5,7 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { ContextHealth, PodInInit } from '../services/health/index.js';
 import { csrState } from '../services/kube/csr-state.js';
 import type { ContextSnapshot } from '../services/kube/api-types.js';
+import { changedKeys } from '../services/kube/index.js';
 import { humanDuration } from '../services/health/index.js';
 import { terminalSafe } from '../services/text/sanitize.js';
 import type { SectionVm, Tone } from '../views/models.js';
@@ -51,9 +52,16 @@ export interface KeyIndex {
   has(key: string): boolean;
 }
 
+/** Row keys in display order (an array satisfies it). */
+export interface KeyList {
+  readonly length: number;
+  at(index: number): string | undefined;
+}
+
 export interface CsrOrder {
   entries: readonly CsrEntry[];
-  keys: readonly string[];
+  /** A view over `entries` (no second 20,000-entry array per change). */
+  keys: KeyList;
   index: KeyIndex;
 }
 
@@ -101,14 +109,57 @@ function insertSorted(list: CsrEntry[], entry: CsrEntry): void {
   list.splice(lo, 0, entry);
 }
 
+/** Removes `entry` from a list sorted by compareEntries; false when it is not there. */
+function removeSorted(list: CsrEntry[], entry: CsrEntry): boolean {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(list[mid]!, entry) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (list[lo] !== entry) return false;
+  list.splice(lo, 1);
+  return true;
+}
+
+/** Above this many changed CSRs, sort again rather than insert one by one. */
+const INCREMENTAL_LIMIT = 256;
+
+/**
+ * The new list from the previous one and the CSRs that changed between the two snapshots (the store tells which
+ * without a pass over all of them): one copy of the list, then a binary search per change. Undefined when that
+ * does not apply.
+ */
+function updatedList(
+  context: string,
+  previous: { csrs: ReadonlyMap<string, V1CertificateSigningRequest>; list: CsrEntry[] },
+  csrs: ReadonlyMap<string, V1CertificateSigningRequest>,
+): CsrEntry[] | undefined {
+  const changed = changedKeys(previous.csrs, csrs);
+  if (!changed || changed.size > INCREMENTAL_LIMIT) return undefined;
+  const list = previous.list.slice();
+  for (const name of changed) {
+    const before = previous.csrs.get(name);
+    const after = csrs.get(name);
+    if (before === after) continue;
+    if (before) {
+      const entry = entryCache.get(before);
+      if (!entry || entry.context !== context || entry.name !== name || !removeSorted(list, entry)) return undefined;
+    }
+    if (after) insertSorted(list, entryOf(context, name, after));
+  }
+  return list.length === csrs.size ? list : undefined;
+}
+
 let sortPass = 0;
 
 function sortedEntries(context: string, csrs: ReadonlyMap<string, V1CertificateSigningRequest>): CsrEntry[] {
   const cached = sortedByContext.get(csrs);
   if (cached) return cached;
   const previous = previousSorted.get(context);
-  let list: CsrEntry[] | undefined;
-  if (previous) {
+  let list = previous ? updatedList(context, previous, csrs) : undefined;
+  if (previous && !list) {
     // Entries are cached by CSR object: an unchanged CSR keeps its entry. Find what changed in one pass, marking
     // the kept entries with this pass's number (a Set of 10,000 entries per batch went to V8's large-object space).
     const pass = ++sortPass;
@@ -123,7 +174,7 @@ function sortedEntries(context: string, csrs: ReadonlyMap<string, V1CertificateS
         }
       } else added.push(entryOf(context, name, csr));
     }
-    if (added.length + (previous.list.length - kept) < 256) {
+    if (added.length + (previous.list.length - kept) < INCREMENTAL_LIMIT) {
       const next = previous.list.filter((e) => e.seenInPass === pass);
       // Every kept entry must come from the previous list; otherwise sort from scratch.
       if (next.length === kept) {
@@ -225,12 +276,9 @@ export function csrOrder(input: OrderInput): CsrOrder {
       return true;
     });
   }
-  const keys = new Array<string>(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    e.position = i;
-    keys[i] = e.key;
-  }
+  for (let i = 0; i < entries.length; i++) entries[i]!.position = i;
+  const shown = entries;
+  const keys: KeyList = { length: shown.length, at: (i) => shown[i]?.key };
   lastCsrInputs = inputs;
   lastCsrOrder = { entries, keys, index: keyIndex(input, entries) };
   return lastCsrOrder;

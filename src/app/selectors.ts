@@ -618,11 +618,11 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
       rows: csrRows,
       offset: csrTop,
       total: order.entries.length,
-      selectedKey: order.keys[csrIndex],
+      selectedKey: order.keys.at(csrIndex),
     },
     csrScope: scopeText(state),
     ctxWidth,
-    initPods: { rows: initRows, offset: initTop, total: inits.entries.length, selectedKey: inits.keys[initIndex] },
+    initPods: { rows: initRows, offset: initTop, total: inits.entries.length, selectedKey: inits.keys.at(initIndex) },
     health,
     healthOffset: state.top.health,
     tabLabels: {

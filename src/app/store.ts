@@ -6,7 +6,7 @@ import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
 import { screenLayout, type PaneId } from '../views/layout.js';
 import type { SectionVm, Tone } from '../views/models.js';
-import { csrKey, csrOrder, healthLineCount, initOrder, parseCsrKey } from './order.js';
+import { csrKey, csrOrder, healthLineCount, initOrder, type KeyList, parseCsrKey } from './order.js';
 
 export type { PaneId } from '../views/layout.js';
 
@@ -193,7 +193,7 @@ const NOTICE_MS = 5000;
 const PANES: PaneId[] = ['csrs', 'init', 'health'];
 
 /** Keys of the rows of a pane, in display order. */
-export function paneKeys(state: TuiState, pane: PaneId): readonly string[] {
+export function paneKeys(state: TuiState, pane: PaneId): KeyList {
   if (pane === 'csrs') return csrOrder(state).keys;
   if (pane === 'init') return initOrder(state).keys;
   return [];
@@ -237,7 +237,7 @@ function moveCursor(state: TuiState, target: (index: number, total: number, visi
   const index = Math.max(0, Math.min(keys.length - 1, target(from, keys.length, visible)));
   return {
     ...state,
-    cursor: { ...state.cursor, [pane]: keys[index] },
+    cursor: { ...state.cursor, [pane]: keys.at(index) },
     cursorIndex: { ...state.cursorIndex, [pane]: index },
     top: { ...state.top, [pane]: windowTop(index, state.top[pane], visible, keys.length) },
   };
@@ -261,7 +261,7 @@ function selectedCsrKey(state: TuiState): string | undefined {
     return undefined;
   }
   const keys = csrOrder(state).keys;
-  return keys[cursorPosition(state, 'csrs')];
+  return keys.at(cursorPosition(state, 'csrs'));
 }
 
 /** The CSR the keys act on: the inspected one, else the selected row (or the CSR of the selected pod). */
@@ -514,7 +514,8 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return moveCursor(state, (i) => i + action.direction * visible);
     }
     case 'select-key': {
-      const index = paneKeys(state, action.pane).indexOf(action.key);
+      if (action.pane === 'health') return state;
+      const index = (action.pane === 'csrs' ? csrOrder(state) : initOrder(state)).index.get(action.key) ?? -1;
       if (index < 0) return state;
       const visible = paneRows(state, action.pane);
       const total = paneKeys(state, action.pane).length;

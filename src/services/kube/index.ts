@@ -36,6 +36,8 @@ export { isRetryable, toKubeError, withRetry } from './errors.js';
 
 /** createClusterStore(contexts, opts?): ClusterStore — informers for CSRs, pods, namespaces, TigeraStatus. */
 export { createClusterStore } from './store.js';
+// Which objects changed between two snapshots of one kind, without a pass over all of them.
+export { changedKeys } from './snapshot-map.js';
 
 /** Writes and reads, each returning Promise<KubeResult<…>>. */
 export {

@@ -9,12 +9,19 @@
 /** A read-only Map made of a base and the changes made since it was copied. */
 class OverlayMap<T> implements ReadonlyMap<string, T> {
   constructor(
-    private readonly base: ReadonlyMap<string, T>,
-    private readonly replaced: ReadonlyMap<string, T>,
-    private readonly deleted: ReadonlySet<string>,
-    private readonly added: ReadonlyMap<string, T>,
+    readonly base: ReadonlyMap<string, T>,
+    readonly replaced: ReadonlyMap<string, T>,
+    readonly deleted: ReadonlySet<string>,
+    readonly added: ReadonlyMap<string, T>,
     readonly size: number,
   ) {}
+
+  /** Calls `visit` with each key this overlay changes relative to its base. */
+  changed(visit: (key: string) => void): void {
+    for (const key of this.replaced.keys()) visit(key);
+    for (const key of this.deleted) visit(key);
+    for (const key of this.added.keys()) visit(key);
+  }
 
   get(key: string): T | undefined {
     if (this.added.has(key)) return this.added.get(key);
@@ -89,6 +96,32 @@ Object.setPrototypeOf(
   OverlayIterator.prototype,
   Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object,
 );
+
+/**
+ * The keys whose entry differs between two snapshots of one kind (added, deleted or replaced by another value),
+ * found without a pass over every entry when both come from the same base copy: only the keys either one changed
+ * since that copy are compared. Undefined when they do not (the base was copied again in between, or the maps are
+ * not snapshots): compare in full then.
+ */
+export function changedKeys<T>(from: ReadonlyMap<string, T>, to: ReadonlyMap<string, T>): Set<string> | undefined {
+  if (from === to) return new Set();
+  const fromBase = from instanceof OverlayMap ? (from.base as ReadonlyMap<string, T>) : from;
+  const toBase = to instanceof OverlayMap ? (to.base as ReadonlyMap<string, T>) : to;
+  if (fromBase !== toBase) return undefined;
+  const keys = new Set<string>();
+  const visit = (key: string) => {
+    if (from.get(key) !== to.get(key) || from.has(key) !== to.has(key)) keys.add(key);
+  };
+  if (from instanceof OverlayMap) from.changed(visit);
+  if (to instanceof OverlayMap) to.changed(visit);
+  return keys;
+}
+
+/** The full copy a snapshot is made from (the map itself when it is one): snapshots with the same base can be
+ * compared with changedKeys. */
+export function snapshotBase<T>(map: ReadonlyMap<string, T>): object {
+  return map instanceof OverlayMap ? map.base : map;
+}
 
 /** The objects of one kind: a working Map written by the reflector, and immutable snapshots of it on demand. */
 export class SnapshotKind<T> {

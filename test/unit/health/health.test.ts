@@ -11,6 +11,7 @@ import {
   signerBacklog,
 } from '../../../src/services/health/index.js';
 import type { ContextSnapshot, TigeraStatus } from '../../../src/services/kube/index.js';
+import { SnapshotKind, snapshotBase } from '../../../src/services/kube/snapshot-map.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const ago = (s: number) => new Date(NOW - s * 1000);
@@ -326,5 +327,60 @@ describe('humanDuration (kubectl AGE)', () => {
       [9 * 365 * 86_400_000, '9y'],
     ];
     for (const [ms, text] of cases) assert.equal(humanDuration(ms), text, String(ms));
+  });
+});
+
+describe('computeHealth over a live store', () => {
+  it('links pods the same when its CSR index is updated from changed CSRs as when built afresh', () => {
+    // mulberry32, seeded: a failure replays.
+    let a = 3;
+    const random = (n: number) => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    const pods = Array.from({ length: 40 }, (_, i) =>
+      pod({ name: `p${i}`, uid: `uid-${i}`, sa: i % 2 ? 'calico-node' : 'typha', status: initWaiting() }),
+    );
+    const sa = (i: number) => `system:serviceaccount:calico-system:${i % 2 ? 'calico-node' : 'typha'}`;
+    // Every way a CSR links to its pod, chosen at random per CSR.
+    const makeCsr = (i: number, variant: number): [string, V1CertificateSigningRequest] => {
+      const p = random(40);
+      const opts = { created: random(5), username: sa(p), conditions: random(3) ? [] : ['Approved'] };
+      switch (variant % 5) {
+        case 0:
+          return [`c${i}`, csr(`c${i}`, { ...opts, extra: { 'authentication.kubernetes.io/pod-uid': [`uid-${p}`] } })];
+        case 1:
+          return [`c${i}`, csr(`c${i}`, { ...opts, extra: { 'authentication.kubernetes.io/pod-name': [`p${p}`] } })];
+        case 2:
+          return [`calico-system:p${p}:${i}`, csr(`calico-system:p${p}:${i}`, opts)];
+        case 3:
+          return [`x:p${p}`, csr(`x:p${p}`, opts)];
+        default:
+          return [`sa-p${p}-${i}`, csr(`sa-p${p}-${i}`, opts)];
+      }
+    };
+    const kind = new SnapshotKind<V1CertificateSigningRequest>();
+    const names: string[] = [];
+    let incremental = 0;
+    for (let round = 0; round < 200; round++) {
+      const ops = round === 0 ? 300 : round % 60 === 0 ? 200 : random(10);
+      for (let i = 0; i < ops; i++) {
+        if (names.length > 0 && random(3) === 0) {
+          kind.delete(names.splice(random(names.length), 1)[0]!);
+        } else {
+          const [name, c] = makeCsr(round * 1000 + i, random(5));
+          kind.set(name, c);
+          names.push(name);
+        }
+      }
+      const csrs = kind.snapshot();
+      if (round > 0 && snapshotBase(csrs) !== csrs) incremental++;
+      const live = { ...snapshot([], pods), csrs };
+      const fresh = { ...snapshot([], pods), csrs: new Map(csrs) };
+      assert.deepEqual(computeHealth(live, NOW), computeHealth(fresh, NOW), `round ${round}`);
+    }
+    assert.ok(incremental > 150, `${incremental} of 200 rounds compared against an updated index`);
   });
 });

@@ -21,8 +21,9 @@ function same(view: ReadonlyMap<string, number>, expected: Map<string, number>) 
 test('snapshots behave like copies of a Map (order, values, deletes, re-adds), and stay immutable', () => {
   let seed = 7;
   const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
+    // A 32-bit LCG (a float product would lose the low bits), taking its better high bits.
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 16) % n;
   };
   const kind = new SnapshotKind<number>();
   const truth = new Map<string, number>();

@@ -288,21 +288,28 @@ function linkPod(pod: V1Pod, index: CsrIndex): { csr: V1CertificateSigningReques
   const uid = pod.metadata?.uid;
   const key = `${ns}/${name}`;
   const sa = pod.spec?.serviceAccountName ?? 'default';
-  const sameSa = (c: V1CertificateSigningRequest) => {
-    const who = serviceAccountNamespace(c.spec?.username);
-    return !who || who.namespace === ns;
-  };
-  // Strongest link first; each lookup runs only when the ones before it found nothing.
-  const candidates: [() => V1CertificateSigningRequest[] | undefined, CsrLink][] = [
-    [() => (uid ? index.byUid.get(uid) : undefined), 'pod-uid'],
-    [() => index.byPodKey.get(key), 'pod-name'],
-    [() => index.byNameKey.get(key), 'csr-name'],
-    [() => index.byPodName.get(name)?.filter(sameSa), 'csr-name'],
-    [() => index.bySa.get(`${ns}/${sa}`)?.filter((c) => (c.metadata?.name ?? '').includes(name)), 'service-account'],
-  ];
-  for (const [lookup, by] of candidates) {
-    const found = newest(lookup());
-    if (found) return { csr: found, by };
+  // Strongest link first; each lookup runs only when the ones before it found nothing (no closures: this runs for
+  // every pod in Init on every health pass).
+  let found = newest(uid ? index.byUid.get(uid) : undefined);
+  if (found) return { csr: found, by: 'pod-uid' };
+  found = newest(index.byPodKey.get(key));
+  if (found) return { csr: found, by: 'pod-name' };
+  found = newest(index.byNameKey.get(key));
+  if (found) return { csr: found, by: 'csr-name' };
+  const byName = index.byPodName.get(name);
+  if (byName) {
+    found = newest(
+      byName.filter((c) => {
+        const who = serviceAccountNamespace(c.spec?.username);
+        return !who || who.namespace === ns;
+      }),
+    );
+    if (found) return { csr: found, by: 'csr-name' };
+  }
+  const bySa = index.bySa.get(`${ns}/${sa}`);
+  if (bySa) {
+    found = newest(bySa.filter((c) => (c.metadata?.name ?? '').includes(name)));
+    if (found) return { csr: found, by: 'service-account' };
   }
   return undefined;
 }

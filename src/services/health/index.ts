@@ -263,7 +263,9 @@ function buildIndex(csrs: ReadonlyMap<string, V1CertificateSigningRequest>): Csr
     byPodName: new Map(),
     bySa: new Map(),
   };
-  csrs.forEach((csr, name) => addToIndex(index, name, csr));
+  csrs.forEach((csr, name) => {
+    addToIndex(index, name, csr);
+  });
   return index;
 }
 

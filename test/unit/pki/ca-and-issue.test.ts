@@ -20,7 +20,7 @@ import {
   parseDuration,
   validityWindow,
 } from '../../../src/services/pki/index.js';
-import { openssl, put, tempDir } from './helpers.js';
+import { openssl, opensslIntermediate, put, tempDir } from './helpers.js';
 
 const isPki = (code: string) => (err: unknown) => err instanceof PkiError && err.code === code;
 
@@ -205,47 +205,8 @@ describe('issuing rules', () => {
   test('intermediate CA: the chain is kept and appended when the profile says so', async (t) => {
     const dir = await tempDir(t);
     const root = await createCa({ cn: 'root', days: 10 });
-    const rootPath = await put(dir, 'root.pem', root.certPem);
-    const rootKey = await put(dir, 'root.key', root.keyPem);
-    await openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${dir}/int.key`,
-      '-subj',
-      '/CN=intermediate',
-      '-out',
-      `${dir}/int.csr`,
-    ]);
-    await put(
-      dir,
-      'ext.cnf',
-      'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
-    );
-    await openssl([
-      'x509',
-      '-req',
-      '-in',
-      `${dir}/int.csr`,
-      '-CA',
-      rootPath,
-      '-CAkey',
-      rootKey,
-      '-CAcreateserial',
-      '-days',
-      '5',
-      '-extfile',
-      `${dir}/ext.cnf`,
-      '-out',
-      `${dir}/int.pem`,
-    ]);
-    const intPem = await readFile(`${dir}/int.pem`, 'utf8');
-    const ca = await loadCaFromPem(intPem, await readFile(`${dir}/int.key`, 'utf8'), { chainPem: root.certPem });
+    const int = await opensslIntermediate(dir, root, 5);
+    const ca = await loadCaFromPem(int.certPem, int.keyPem, { chainPem: root.certPem });
     assert.equal(ca.chain.length, 1);
     const { csrPem } = await generateKeyAndCsr({ cn: 'workload', hosts: ['spiffe://cluster.local/ns/foo/sa/default'] });
     const istio = await loadProfile('istio-workload');
@@ -266,7 +227,7 @@ describe('issuing rules', () => {
       ['workload', 'intermediate', 'root'],
     );
     const leafPath = await put(dir, 'leaf.pem', bundle[0]!.pem);
-    const v = await openssl(['verify', '-CAfile', rootPath, '-untrusted', `${dir}/int.pem`, leafPath]);
+    const v = await openssl(['verify', '-CAfile', int.rootPath, '-untrusted', int.certPath, leafPath]);
     assert.match(v.stdout, /OK/);
     // Without the profile option, only the leaf (as kube-controller-manager).
     const plain = await issueCertificate(csrPem, ca, { usages: ['client auth'], signerName: 'x.io/y' });

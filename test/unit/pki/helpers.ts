@@ -26,3 +26,60 @@ export async function put(dir: string, name: string, text: string): Promise<stri
   await writeFile(path, text, { mode: 0o600 });
   return path;
 }
+
+/**
+ * An intermediate CA made by openssl (independent of our issuer): a P-256 key and a certificate with CA:TRUE,
+ * keyCertSign, SKI and AKI, signed by `root`, valid `days`. Returns its certificate and key PEM, and the files of
+ * its certificate and of the root's (for `openssl verify -CAfile ROOT -untrusted CERT`).
+ */
+export async function opensslIntermediate(
+  dir: string,
+  root: { certPem: string; keyPem: string },
+  days: number,
+): Promise<{ certPem: string; keyPem: string; certPath: string; rootPath: string }> {
+  const rootPath = await put(dir, 'root.pem', root.certPem);
+  const rootKey = await put(dir, 'root.key', root.keyPem);
+  await openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${dir}/int.key`,
+    '-subj',
+    '/CN=intermediate',
+    '-out',
+    `${dir}/int.csr`,
+  ]);
+  const ext = await put(
+    dir,
+    'ext.cnf',
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${dir}/int.csr`,
+    '-CA',
+    rootPath,
+    '-CAkey',
+    rootKey,
+    '-CAcreateserial',
+    '-days',
+    String(days),
+    '-extfile',
+    ext,
+    '-out',
+    `${dir}/int.pem`,
+  ]);
+  return {
+    certPem: (await openssl(['x509', '-in', `${dir}/int.pem`])).stdout,
+    keyPem: (await openssl(['pkey', '-in', `${dir}/int.key`])).stdout,
+    certPath: `${dir}/int.pem`,
+    rootPath,
+  };
+}

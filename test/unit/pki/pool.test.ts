@@ -12,7 +12,7 @@ import {
   PkiError,
 } from '../../../src/services/pki/index.js';
 import { createIssuerPool, poolWorkersForTests } from '../../../src/services/pki/pool.js';
-import { openssl, put, tempDir } from './helpers.js';
+import { openssl, opensslIntermediate, put, tempDir } from './helpers.js';
 
 test('a pool of two workers issues verifiable certificates and reports refusals as PkiError', async (t) => {
   const dir = await tempDir(t);
@@ -118,48 +118,8 @@ test('pool results mean what issueCertificate results mean (RSA SHA-512 profile,
     }
   }
   // An intermediate CA (made by openssl): the pool appends its certificate after the leaf, as issueCertificate does.
-  const rootPath = await put(dir, 'root.pem', root.certPem);
-  const rootKey = await put(dir, 'root.key', root.keyPem);
-  await openssl([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${dir}/int.key`,
-    '-subj',
-    '/CN=intermediate',
-    '-out',
-    `${dir}/int.csr`,
-  ]);
-  const ext = await put(
-    dir,
-    'ext.cnf',
-    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
-  );
-  await openssl([
-    'x509',
-    '-req',
-    '-in',
-    `${dir}/int.csr`,
-    '-CA',
-    rootPath,
-    '-CAkey',
-    rootKey,
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    ext,
-    '-out',
-    `${dir}/int.pem`,
-  ]);
-  const intPem = (await openssl(['x509', '-in', `${dir}/int.pem`])).stdout;
-  const intKey = (await openssl(['pkey', '-in', `${dir}/int.key`])).stdout;
-  const intermediate = await loadCaFromPem(intPem, intKey, { chainPem: root.certPem });
+  const int = await opensslIntermediate(dir, root, 2);
+  const intermediate = await loadCaFromPem(int.certPem, int.keyPem, { chainPem: root.certPem });
   const pool = await createIssuerPool(intermediate, { size: 1 });
   t.after(() => pool.close());
   const profile = {
@@ -175,8 +135,7 @@ test('pool results mean what issueCertificate results mean (RSA SHA-512 profile,
   assert.equal(a.pem.split('-----BEGIN CERTIFICATE-----').length, 3, 'leaf and intermediate, not the root');
   assert.equal(a.pem.slice(a.pem.indexOf('-----END')), b.pem.slice(b.pem.indexOf('-----END')));
   const bundle = await put(dir, 'bundle.pem', a.pem);
-  const untrusted = await put(dir, 'untrusted.pem', intPem);
-  assert.match((await openssl(['verify', '-CAfile', rootPath, '-untrusted', untrusted, bundle])).stdout, /OK/);
+  assert.match((await openssl(['verify', '-CAfile', int.rootPath, '-untrusted', int.certPath, bundle])).stdout, /OK/);
 });
 
 test('jobs of a worker that dies are issued in the calling thread; later jobs go to the live worker', async (t) => {

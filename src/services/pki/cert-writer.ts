@@ -1,7 +1,8 @@
 // The hot path of issuing: the TBSCertificate written in one pass into one buffer (lengths computed first, no
 // intermediate arrays), with room behind it for the signature, and the small encoders issuing needs per
 // certificate (serials from a pooled random buffer, hex with colons, PEM). Output is the same DER as build.ts writes.
-import { randomFillSync } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 /** Bytes of a DER header (tag + length) for content of `len` bytes. */
 export function headerLength(len: number): number {
@@ -38,23 +39,32 @@ export function putHeader(buf: Uint8Array, pos: number, tag: number, len: number
 
 const tlvLength = (len: number) => headerLength(len) + len;
 
-// 128-bit serials cut from a pooled CSPRNG buffer: one randomFillSync per 256 certificates.
+// 128-bit serials cut from a pooled CSPRNG buffer: one randomFillSync per 256 certificates. A serial is used where it
+// lies in the pool (copied into the TBS and the caller's ids), never sliced out.
 const SERIAL_BYTES = 16;
 const serialPool = Buffer.allocUnsafe(SERIAL_BYTES * 256);
 let serialPos = serialPool.length;
 
-/** A random positive 128-bit serial (never zero): a fresh 16-byte copy. */
-export function nextSerial(): Uint8Array {
+/** Takes the next random positive 128-bit serial (never zero); returns where its 16 bytes lie in serialPool. */
+function takeSerial(): number {
   if (serialPos >= serialPool.length) {
     randomFillSync(serialPool);
     serialPos = 0;
   }
-  const s = Uint8Array.prototype.slice.call(serialPool, serialPos, serialPos + SERIAL_BYTES);
+  const at = serialPos;
   serialPos += SERIAL_BYTES;
   let zero = true;
-  for (let i = 0; i < SERIAL_BYTES && zero; i++) zero = s[i] === 0;
-  if (zero) s[SERIAL_BYTES - 1] = 1;
-  return s;
+  for (let i = at; i < at + SERIAL_BYTES && zero; i++) zero = serialPool[i] === 0;
+  if (zero) serialPool[at + SERIAL_BYTES - 1] = 1;
+  return at;
+}
+
+/** For tests: the next serials are cut from `bytes` (a multiple of 16 bytes, at most the pool). */
+export function nextSerialsForTests(bytes: Uint8Array): void {
+  serialPool.set(bytes);
+  serialPos = 0;
+  // Past the given bytes, the pool is refilled at random.
+  if (bytes.length < serialPool.length) randomFillSync(serialPool, bytes.length);
 }
 
 /** The magnitude bytes of a serial without leading zeros (as an INTEGER holds them, less any sign byte). */
@@ -64,9 +74,29 @@ export function serialMagnitude(serial: Uint8Array): Uint8Array {
   return serial.subarray(i);
 }
 
-function timeLength(d: Date): number {
-  const y = d.getUTCFullYear();
-  return y >= 1950 && y < 2050 ? 15 : 17;
+// UTC calendar fields of a time in ms, without a Date (days → civil date: H. Hinnant's algorithm). Set by civil().
+let cYear = 0;
+let cMonth = 0;
+let cDay = 0;
+let cSecondOfDay = 0;
+function civil(ms: number): void {
+  const seconds = Math.floor(ms / 1000);
+  const days = Math.floor(seconds / 86400);
+  cSecondOfDay = seconds - days * 86400;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  cDay = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  cMonth = mp < 10 ? mp + 3 : mp - 9;
+  cYear = yoe + era * 400 + (cMonth <= 2 ? 1 : 0);
+}
+
+function timeLength(ms: number): number {
+  civil(ms);
+  return cYear >= 1950 && cYear < 2050 ? 15 : 17;
 }
 
 function put2(buf: Uint8Array, pos: number, n: number): number {
@@ -76,8 +106,9 @@ function put2(buf: Uint8Array, pos: number, n: number): number {
 }
 
 /** UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5), as der.ts's time(). */
-function putTime(buf: Uint8Array, pos: number, d: Date): number {
-  const y = d.getUTCFullYear();
+function putTime(buf: Uint8Array, pos: number, ms: number): number {
+  civil(ms);
+  const y = cYear;
   let p: number;
   if (y >= 1950 && y < 2050) {
     buf[pos] = 0x17;
@@ -89,145 +120,186 @@ function putTime(buf: Uint8Array, pos: number, d: Date): number {
     p = put2(buf, pos + 2, Math.floor(y / 100) % 100);
     p = put2(buf, p, y % 100);
   }
-  p = put2(buf, p, d.getUTCMonth() + 1);
-  p = put2(buf, p, d.getUTCDate());
-  p = put2(buf, p, d.getUTCHours());
-  p = put2(buf, p, d.getUTCMinutes());
-  p = put2(buf, p, d.getUTCSeconds());
+  p = put2(buf, p, cMonth);
+  p = put2(buf, p, cDay);
+  const s = cSecondOfDay;
+  p = put2(buf, p, Math.floor(s / 3600));
+  p = put2(buf, p, Math.floor(s / 60) % 60);
+  p = put2(buf, p, s % 60);
   buf[p++] = 0x5a; // Z
   return p;
 }
 
-export interface TbsFields {
-  serial: Uint8Array;
+/** What a leaf's TBS takes from the CA and its signature algorithm (encoded once per CA). */
+export interface LeafIssuer {
   /** DER AlgorithmIdentifier of the signature. */
   algorithmIdentifier: Uint8Array;
   issuer: Uint8Array;
-  notBefore: Date;
-  notAfter: Date;
+  /** The authorityKeyIdentifier Extension element. */
+  akiExtension: Uint8Array;
+}
+
+/** What a leaf's TBS takes from the request (views of the CSR's DER, or of a job buffer). */
+export interface LeafRequest {
+  notBeforeMs: number;
+  notAfterMs: number;
   subject: Uint8Array;
   spki: Uint8Array;
-  /** Complete Extension elements, in order (concatenated inside [3] { SEQUENCE }). */
-  extensions: readonly Uint8Array[];
+  /** The subjectPublicKey bits: the subject key identifier is their SHA-1 (RFC 5280 method 1). */
+  publicKeyBits: Uint8Array;
+  /** The SAN GeneralName elements in order, concatenated; empty: no subjectAltName extension. */
+  sans: Uint8Array;
+  /** The subjectAltName extension is critical (an empty subject, RFC 5280 §4.2.1.6). */
+  sanCritical: boolean;
 }
 
-/** Room reserved in front of the TBS for the certificate's own header, and behind it for the signature's BIT STRING. */
-const OUTER_HEADER = 6;
-const SIGNATURE_ROOM = 6 + 1024 + 16;
+/** Where the TBSCertificate starts in a leaf buffer: room in front for the certificate's own header. */
+export const TBS_AT = 6;
+/** Room behind the TBS for the signature's AlgorithmIdentifier and BIT STRING (RSA up to 8192 bits). */
+const SIGNATURE_ROOM = 6 + 1024 + 32;
+/** Bytes of the subjectKeyIdentifier extension: SEQUENCE { OID 2.5.29.14, OCTET STRING { OCTET STRING (20) } }. */
+const SKI_EXTENSION = Uint8Array.of(0x30, 29, 0x06, 3, 0x55, 0x1d, 0x0e, 0x04, 22, 0x04, 20);
+const SAN_OID = Uint8Array.of(0x06, 3, 0x55, 0x1d, 0x11);
+const EMPTY = new Uint8Array(0);
 
-export interface TbsBuffer {
+/** A buffer the leaf writer fills, replaced by a bigger one when it is too small. */
+export interface LeafBuffer {
   buf: Uint8Array;
-  /** Where the TBSCertificate element starts and ends in buf. */
-  start: number;
-  end: number;
 }
+export const newLeafBuffer = (): LeafBuffer => ({ buf: EMPTY });
 
-/** Writes a v3 TBSCertificate into a buffer that also has room for the rest of the certificate. */
-export function writeTbs(f: TbsFields): TbsBuffer {
-  const mag = serialMagnitude(f.serial);
-  const serialContent = mag.length + ((mag[0] ?? 0) & 0x80 ? 1 : 0);
-  const validityContent = timeLength(f.notBefore) + timeLength(f.notAfter);
-  let extsContent = 0;
-  for (const e of f.extensions) extsContent += e.length;
+/**
+ * Writes a leaf's v3 TBSCertificate at TBS_AT in `into.buf` (a bigger buffer when it lacks room for the TBS and a
+ * signature): a fresh random serial, validity, subject and SPKI, then the extensions in order — the usage list's
+ * (keyUsage, extKeyUsage, basicConstraints), subjectKeyIdentifier (SHA-1 of the key bits), the CA's
+ * authorityKeyIdentifier, subjectAltName. The serial's 16 bytes and the SKI's 20 go to `ids` at `idsAt` too. Returns
+ * where the TBS ends. The same DER as der.ts's general builders write.
+ */
+export function writeLeafTbs(
+  into: LeafBuffer,
+  ca: LeafIssuer,
+  usageExtensions: Uint8Array,
+  req: LeafRequest,
+  ids: Uint8Array,
+  idsAt: number,
+): number {
+  const serialAt = takeSerial();
+  let lead = serialAt;
+  while (lead < serialAt + SERIAL_BYTES - 1 && serialPool[lead] === 0) lead++;
+  const magnitude = serialAt + SERIAL_BYTES - lead;
+  const signByte = serialPool[lead]! & 0x80 ? 1 : 0;
+  const validityContent = timeLength(req.notBeforeMs) + timeLength(req.notAfterMs);
+  const sansLength = req.sans.length;
+  const sanValue = sansLength ? tlvLength(sansLength) : 0;
+  const sanBody = SAN_OID.length + (req.sanCritical ? 3 : 0) + tlvLength(sanValue);
+  const extsContent =
+    usageExtensions.length + SKI_EXTENSION.length + 20 + ca.akiExtension.length + (sansLength ? tlvLength(sanBody) : 0);
   const extsSeq = tlvLength(extsContent);
   const body =
     5 + // [0] { INTEGER 2 }
-    tlvLength(serialContent) +
-    f.algorithmIdentifier.length +
-    f.issuer.length +
+    tlvLength(magnitude + signByte) +
+    ca.algorithmIdentifier.length +
+    ca.issuer.length +
     tlvLength(validityContent) +
-    f.subject.length +
-    f.spki.length +
-    (f.extensions.length ? tlvLength(extsSeq) : 0);
-  const tbsLength = tlvLength(body);
-  const buf = Buffer.allocUnsafe(OUTER_HEADER + tbsLength + f.algorithmIdentifier.length + SIGNATURE_ROOM);
-  const start = OUTER_HEADER;
-  let p = putHeader(buf, start, 0x30, body);
+    req.subject.length +
+    req.spki.length +
+    tlvLength(extsSeq);
+  const end = TBS_AT + tlvLength(body);
+  let buf = into.buf;
+  if (end + ca.algorithmIdentifier.length + SIGNATURE_ROOM > buf.length) {
+    buf = Buffer.allocUnsafe(end + ca.algorithmIdentifier.length + SIGNATURE_ROOM);
+    into.buf = buf;
+  }
+  let p = putHeader(buf, TBS_AT, 0x30, body);
   buf[p++] = 0xa0;
   buf[p++] = 3;
   buf[p++] = 0x02;
   buf[p++] = 1;
   buf[p++] = 2;
-  p = putHeader(buf, p, 0x02, serialContent);
-  if (serialContent > mag.length) buf[p++] = 0;
-  buf.set(mag, p);
-  p += mag.length;
-  buf.set(f.algorithmIdentifier, p);
-  p += f.algorithmIdentifier.length;
-  buf.set(f.issuer, p);
-  p += f.issuer.length;
+  p = putHeader(buf, p, 0x02, magnitude + signByte);
+  if (signByte) buf[p++] = 0;
+  for (let i = lead; i < serialAt + SERIAL_BYTES; i++) buf[p++] = serialPool[i]!;
+  for (let i = 0; i < SERIAL_BYTES; i++) ids[idsAt + i] = serialPool[serialAt + i]!;
+  buf.set(ca.algorithmIdentifier, p);
+  p += ca.algorithmIdentifier.length;
+  buf.set(ca.issuer, p);
+  p += ca.issuer.length;
   p = putHeader(buf, p, 0x30, validityContent);
-  p = putTime(buf, p, f.notBefore);
-  p = putTime(buf, p, f.notAfter);
-  buf.set(f.subject, p);
-  p += f.subject.length;
-  buf.set(f.spki, p);
-  p += f.spki.length;
-  if (f.extensions.length) {
-    p = putHeader(buf, p, 0xa3, extsSeq);
-    p = putHeader(buf, p, 0x30, extsContent);
-    for (const e of f.extensions) {
-      buf.set(e, p);
-      p += e.length;
+  p = putTime(buf, p, req.notBeforeMs);
+  p = putTime(buf, p, req.notAfterMs);
+  buf.set(req.subject, p);
+  p += req.subject.length;
+  buf.set(req.spki, p);
+  p += req.spki.length;
+  p = putHeader(buf, p, 0xa3, extsSeq);
+  p = putHeader(buf, p, 0x30, extsContent);
+  buf.set(usageExtensions, p);
+  p += usageExtensions.length;
+  buf.set(SKI_EXTENSION, p);
+  p += SKI_EXTENSION.length;
+  const ski = sha1(req.publicKeyBits);
+  if (ski.length !== 20) throw new Error('SHA-1 gave an unexpected length');
+  buf.set(ski, p);
+  p += 20;
+  ids.set(ski, idsAt + SERIAL_BYTES);
+  buf.set(ca.akiExtension, p);
+  p += ca.akiExtension.length;
+  if (sansLength) {
+    p = putHeader(buf, p, 0x30, sanBody);
+    buf.set(SAN_OID, p);
+    p += SAN_OID.length;
+    if (req.sanCritical) {
+      buf[p++] = 0x01;
+      buf[p++] = 1;
+      buf[p++] = 0xff;
     }
+    p = putHeader(buf, p, 0x04, sanValue);
+    p = putHeader(buf, p, 0x30, sansLength);
+    buf.set(req.sans, p);
+    p += sansLength;
   }
-  return { buf, start, end: p };
+  if (p !== end) throw new Error(`TBS length mismatch: wrote ${p - TBS_AT}, expected ${end - TBS_AT}`);
+  return end;
 }
 
-/** Completes the certificate in place: SEQUENCE { tbs, algorithmIdentifier, BIT STRING signature }. */
-export function finishCertificate(t: TbsBuffer, algorithmIdentifier: Uint8Array, signature: Uint8Array): Uint8Array {
+// crypto.hash (Node ≥ 20.12): a one-shot digest without a Hash object, else createHash.
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+const sha1 = (data: Uint8Array): Uint8Array =>
+  oneShot ? oneShot('sha1', data, 'buffer') : createHash('sha1').update(data).digest();
+
+/**
+ * Completes the certificate behind the TBS written by writeLeafTbs (ending at `tbsEnd`): its SEQUENCE header in front
+ * of the TBS, the AlgorithmIdentifier and the signature's BIT STRING behind it. Returns where the certificate ends;
+ * it starts at certificateStart(end).
+ */
+export function finishLeaf(
+  into: LeafBuffer,
+  tbsEnd: number,
+  algorithmIdentifier: Uint8Array,
+  signature: Uint8Array,
+): number {
   const sigContent = signature.length + 1;
-  const tail = algorithmIdentifier.length + tlvLength(sigContent);
-  const body = t.end - t.start + tail;
-  const head = headerLength(body);
-  let buf = t.buf;
-  if (t.end + tail > buf.length) {
+  const end = tbsEnd + algorithmIdentifier.length + tlvLength(sigContent);
+  let buf = into.buf;
+  if (end > buf.length) {
     // A signature longer than the room left (RSA keys over 8192 bits): copy into a bigger buffer.
-    const bigger = Buffer.allocUnsafe(t.end + tail);
-    bigger.set(buf.subarray(0, t.end));
+    const bigger = Buffer.allocUnsafe(end);
+    bigger.set(buf.subarray(0, tbsEnd));
     buf = bigger;
+    into.buf = buf;
   }
-  const start = t.start - head;
-  putHeader(buf, start, 0x30, body);
-  let p = t.end;
+  putHeader(buf, certificateStart(end), 0x30, end - TBS_AT);
+  let p = tbsEnd;
   buf.set(algorithmIdentifier, p);
   p += algorithmIdentifier.length;
   p = putHeader(buf, p, 0x03, sigContent);
   buf[p++] = 0;
   buf.set(signature, p);
-  p += signature.length;
-  return buf.subarray(start, p);
+  return p + signature.length;
 }
 
-/** A TLV in one allocation (for the per-certificate SKI and SAN extensions). */
-export function extensionDer(
-  oidDer: Uint8Array,
-  critical: boolean,
-  value: readonly Uint8Array[],
-  wrap?: number,
-): Uint8Array {
-  let valueLen = 0;
-  for (const v of value) valueLen += v.length;
-  const inner = wrap === undefined ? valueLen : tlvLength(valueLen);
-  const octets = tlvLength(inner);
-  const body = oidDer.length + (critical ? 3 : 0) + octets;
-  const out = new Uint8Array(tlvLength(body));
-  let p = putHeader(out, 0, 0x30, body);
-  out.set(oidDer, p);
-  p += oidDer.length;
-  if (critical) {
-    out[p++] = 0x01;
-    out[p++] = 1;
-    out[p++] = 0xff;
-  }
-  p = putHeader(out, p, 0x04, inner);
-  if (wrap !== undefined) p = putHeader(out, p, wrap, valueLen);
-  for (const v of value) {
-    out.set(v, p);
-    p += v.length;
-  }
-  return out;
-}
+/** Where a certificate written by writeLeafTbs and finishLeaf starts, given where it ends. */
+export const certificateStart = (end: number): number => TBS_AT - headerLength(end - TBS_AT);
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
 
@@ -257,16 +329,23 @@ export function certificatePemLength(derLength: number): number {
 }
 
 /**
- * Writes a certificate's PEM as ASCII bytes at `pos` (the same text as pemOf('CERTIFICATE', der)); returns the
- * position after it. For the issuer pool's workers, which hand back many certificates in one buffer.
+ * Writes a certificate's PEM as ASCII bytes at `pos` (the same text as pemOf('CERTIFICATE', der)) for the DER in
+ * der[from, to); returns the position after it. For the issuer pool's workers, which hand back many certificates in
+ * one buffer.
  */
-export function writeCertificatePem(out: Uint8Array, pos: number, der: Uint8Array): number {
+export function writeCertificatePem(
+  out: Uint8Array,
+  pos: number,
+  der: Uint8Array,
+  from = 0,
+  to: number = der.length,
+): number {
   out.set(CERT_HEAD, pos);
   let p = pos + CERT_HEAD.length;
-  const n = der.length;
-  const whole = n - (n % 3);
+  const n = to;
+  const whole = n - ((n - from) % 3);
   let col = 0;
-  for (let i = 0; i < whole; i += 3) {
+  for (let i = from; i < whole; i += 3) {
     const v = (der[i]! << 16) | (der[i + 1]! << 8) | der[i + 2]!;
     out[p] = BASE64[v >>> 18]!;
     out[p + 1] = BASE64[(v >>> 12) & 63]!;

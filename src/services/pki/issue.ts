@@ -14,17 +14,18 @@ import {
   keyUsageExtension,
 } from './build.js';
 import {
-  extensionDer,
-  finishCertificate,
+  certificateStart,
+  finishLeaf,
   hexOf,
-  nextSerial,
+  type LeafIssuer,
+  type LeafRequest,
+  newLeafBuffer,
   pemOf,
   serialMagnitude,
-  type TbsBuffer,
-  writeTbs,
+  TBS_AT,
+  writeLeafTbs,
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
-import { oid } from './der.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
 import { DEFAULT_PROFILE } from './profiles.js';
@@ -74,8 +75,8 @@ export interface CaCache {
   notAfterMs: number;
   akiExtension: Uint8Array;
   akiInfo: ExtensionInfo;
-  /** Signature choice per RSA hash (one entry for ECDSA). */
-  signatures: Map<string, SignatureChoice>;
+  /** Signature choice per RSA hash (one entry for ECDSA), with what a leaf's TBS takes from the CA. */
+  signatures: Map<string, CaSigner>;
   chainPem: string;
 }
 const caCaches = new WeakMap<LoadedCa, CaCache>();
@@ -99,11 +100,14 @@ export function cacheOfCa(ca: LoadedCa): CaCache {
   return c;
 }
 
-export function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaHash']): SignatureChoice {
+/** A signature choice of a CA with the issuer name and AKI extension every leaf's TBS carries. */
+export type CaSigner = SignatureChoice & LeafIssuer;
+
+export function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaHash']): CaSigner {
   const key = rsaHash ?? 'SHA-256';
   let sig = cache.signatures.get(key);
   if (!sig) {
-    sig = signatureFor(ca.privateKey, rsaHash);
+    sig = { ...signatureFor(ca.privateKey, rsaHash), issuer: cache.issuer, akiExtension: cache.akiExtension };
     cache.signatures.set(key, sig);
   }
   return sig;
@@ -115,8 +119,8 @@ const frozenInfo = (oid: string, name: string, critical: boolean, value: string)
 /** What a list of usages becomes, worked out once per distinct list: the extensions' DER and their description. */
 export interface UsageCache {
   unrecognized: string[];
-  /** keyUsage, extKeyUsage and basicConstraints Extension elements. */
-  extensions: Uint8Array[];
+  /** keyUsage, extKeyUsage and basicConstraints Extension elements, concatenated. */
+  extensions: Uint8Array;
   keyUsage: string[];
   extKeyUsage: string[];
   info: ExtensionInfo[];
@@ -144,7 +148,7 @@ export function cacheOfUsages(usages: readonly string[]): UsageCache {
     }
     extensions.push(BASIC_CONSTRAINTS_LEAF);
     info.push(BASIC_CONSTRAINTS_INFO);
-    u = { unrecognized: mapped.unrecognized, extensions, keyUsage, extKeyUsage, info };
+    u = { unrecognized: mapped.unrecognized, extensions: Buffer.concat(extensions), keyUsage, extKeyUsage, info };
     // Requests use a handful of usage lists; bound the cache anyway.
     if (usageCaches.size >= 256) usageCaches.clear();
     usageCaches.set(k, u);
@@ -163,25 +167,37 @@ function derOfPem(pem: string): Uint8Array {
   return Buffer.from(pem.slice(start, pem.indexOf('-----END', start)), 'base64');
 }
 
-const SKI_OID = oid(OID.subjectKeyIdentifier);
-const SAN_OID = oid(OID.subjectAltName);
 /** Go's SAN order: DNS, email, IP, URI. */
 const SAN_ORDER = [0x82, 0x81, 0x87, 0x86];
+const NO_SANS = new Uint8Array(0);
 
-function sortedSans(elements: readonly Uint8Array[]): readonly Uint8Array[] {
+/** The SAN elements in Go's order, concatenated: a view of the CSR's DER when they lie there in that order. */
+function sortedSans(elements: readonly Uint8Array[]): Uint8Array {
+  if (elements.length === 0) return NO_SANS;
   let rank = 0;
   let sorted = true;
-  for (const e of elements) {
+  let adjacent = true;
+  let length = 0;
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
     const r = SAN_ORDER.indexOf(e[0]!);
-    if (r < rank) {
-      sorted = false;
-      break;
-    }
+    if (r < rank) sorted = false;
     rank = r;
+    length += e.length;
+    const prev = elements[i - 1];
+    if (prev && (prev.buffer !== e.buffer || prev.byteOffset + prev.length !== e.byteOffset)) adjacent = false;
   }
-  if (sorted) return elements;
-  const out: Uint8Array[] = [];
-  for (const tag of SAN_ORDER) for (const e of elements) if (e[0] === tag) out.push(e);
+  const first = elements[0]!;
+  if (sorted && adjacent) return new Uint8Array(first.buffer, first.byteOffset, length);
+  const out = new Uint8Array(length);
+  let p = 0;
+  for (const tag of sorted ? [-1] : SAN_ORDER) {
+    for (const e of elements) {
+      if (tag >= 0 && e[0] !== tag) continue;
+      out.set(e, p);
+      p += e.length;
+    }
+  }
   return out;
 }
 
@@ -202,15 +218,15 @@ export interface IssuePlan {
   ca: LoadedCa;
   cache: CaCache;
   usage: UsageCache;
-  sig: SignatureChoice;
+  sig: CaSigner;
   /** 0 = SHA-256, 1 = SHA-384, 2 = SHA-512: the RSA hash (ECDSA CAs ignore it). */
   hashIndex: number;
   notBefore: Date;
   notAfter: Date;
   /** SANs critical when the subject is empty (RFC 5280 §4.2.1.6). */
   emptySubject: boolean;
-  /** The SAN elements in Go's order (DNS, email, IP, URI). */
-  sans: readonly Uint8Array[];
+  /** The SAN elements in Go's order (DNS, email, IP, URI), concatenated. */
+  sans: Uint8Array;
   includeChain: boolean;
 }
 
@@ -282,45 +298,6 @@ export function planIssue(
   };
 }
 
-/** What one certificate's TBS is made of besides the CA's and the usage list's cached parts. */
-export interface TbsInput {
-  notBefore: Date;
-  notAfter: Date;
-  subject: Uint8Array;
-  spki: Uint8Array;
-  publicKeyBits: Uint8Array;
-  /** SAN GeneralName elements in order (several elements may share one Uint8Array). */
-  sans: readonly Uint8Array[];
-  emptySubject: boolean;
-}
-
-/**
- * Writes the TBSCertificate of a leaf: a fresh random serial, the subject key identifier (RFC 5280 method 1: SHA-1
- * of the subjectPublicKey bits), the usage extensions, basicConstraints, SKI, AKI and SANs.
- */
-export function writeLeafTbs(
-  cache: CaCache,
-  sig: SignatureChoice,
-  usageExtensions: readonly Uint8Array[],
-  input: TbsInput,
-): { tbs: TbsBuffer; serial: Uint8Array; ski: Uint8Array } {
-  const ski = digest('sha1', input.publicKeyBits);
-  const extensions = [...usageExtensions, extensionDer(SKI_OID, false, [ski], 0x04), cache.akiExtension];
-  if (input.sans.length) extensions.push(extensionDer(SAN_OID, input.emptySubject, input.sans, 0x30));
-  const serial = nextSerial();
-  const tbs = writeTbs({
-    serial,
-    algorithmIdentifier: sig.algorithmIdentifier,
-    issuer: cache.issuer,
-    notBefore: input.notBefore,
-    notAfter: input.notAfter,
-    subject: input.subject,
-    spki: input.spki,
-    extensions,
-  });
-  return { tbs, serial, ski };
-}
-
 /**
  * The result of issuing: the PEM (with the chain when the profile appends it) and the certificate's description,
  * built on first use from the plan (what was just encoded: a test checks it equals decoding the DER) — most bulk
@@ -331,29 +308,39 @@ export function writeLeafTbs(
 export function issuedResult(
   plan: IssuePlan,
   leafPem: string,
-  serial: Uint8Array,
-  ski: Uint8Array,
+  ids: Uint8Array,
+  idsAt: number,
 ): { pem: string; certificate: DecodedCertificate } {
-  return new Issued(plan, leafPem, serial, ski);
+  return new Issued(plan, leafPem, ids, idsAt);
 }
+
+/** Bytes of a certificate's ids as writeLeafTbs hands them over: the 16 serial bytes, then the 20 SKI bytes. */
+export const IDS_BYTES = 36;
 
 /** An issued certificate: its PEM now, its description on first access (then kept). */
 class Issued {
   readonly pem: string;
   #plan: IssuePlan;
   #leafPem: string;
-  #serial: Uint8Array;
-  #ski: Uint8Array;
+  /** The serial and SKI bytes at #idsAt (several results may share one array). */
+  #ids: Uint8Array;
+  #idsAt: number;
   #described: DecodedCertificate | undefined;
-  constructor(plan: IssuePlan, leafPem: string, serial: Uint8Array, ski: Uint8Array) {
+  constructor(plan: IssuePlan, leafPem: string, ids: Uint8Array, idsAt: number) {
     this.pem = plan.includeChain ? leafPem + plan.cache.chainPem : leafPem;
     this.#plan = plan;
     this.#leafPem = leafPem;
-    this.#serial = serial;
-    this.#ski = ski;
+    this.#ids = ids;
+    this.#idsAt = idsAt;
   }
   get certificate(): DecodedCertificate {
-    this.#described ??= describe(this.#plan, this.#leafPem, this.#serial, this.#ski);
+    const at = this.#idsAt;
+    this.#described ??= describe(
+      this.#plan,
+      this.#leafPem,
+      this.#ids.subarray(at, at + 16),
+      this.#ids.subarray(at + 16, at + IDS_BYTES),
+    );
     return this.#described;
   }
 }
@@ -451,22 +438,27 @@ async function issue(
 ): Promise<{ pem: string; certificate: DecodedCertificate }> {
   const { decoded, raw } = await decodedWithParts(csr);
   const plan = planIssue(decoded, raw, ca, request, now);
-  const { tbs, serial, ski } = writeLeafTbs(plan.cache, plan.sig, plan.usage.extensions, {
-    notBefore: plan.notBefore,
-    notAfter: plan.notAfter,
-    subject: raw.subject,
-    spki: raw.spki,
-    publicKeyBits: raw.publicKeyBits,
-    sans: plan.sans,
-    emptySubject: plan.emptySubject,
-  });
-  const tbsDer = tbs.buf.subarray(tbs.start, tbs.end);
+  const leaf = newLeafBuffer();
+  const ids = new Uint8Array(IDS_BYTES);
+  const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, leafRequestOf(plan), ids, 0);
+  const tbs = leaf.buf.subarray(TBS_AT, tbsEnd);
   const signature = inThisThread
-    ? signHere(plan.sig.hash, tbsDer, ca.privateKey)
-    : await signAsync(plan.sig.hash, tbsDer, ca.privateKey);
-  const der = finishCertificate(tbs, plan.sig.algorithmIdentifier, signature);
-  return issuedResult(plan, pemOf('CERTIFICATE', der), serial, ski);
+    ? signHere(plan.sig.hash, tbs, ca.privateKey)
+    : await signAsync(plan.sig.hash, tbs, ca.privateKey);
+  const end = finishLeaf(leaf, tbsEnd, plan.sig.algorithmIdentifier, signature);
+  return issuedResult(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids, 0);
 }
+
+/** What the leaf's TBS takes from a planned request. */
+export const leafRequestOf = (plan: IssuePlan): LeafRequest => ({
+  notBeforeMs: plan.notBefore.getTime(),
+  notAfterMs: plan.notAfter.getTime(),
+  subject: plan.raw.subject,
+  spki: plan.raw.spki,
+  publicKeyBits: plan.raw.publicKeyBits,
+  sans: plan.sans,
+  sanCritical: plan.emptySubject,
+});
 
 const selfSigned = (c: DecodedCertificate) => c.issuer.text === c.subject.text;
 

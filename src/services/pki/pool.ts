@@ -9,11 +9,22 @@ import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { certificatePemLength, finishCertificate, writeCertificatePem } from './cert-writer.js';
+import {
+  certificatePemLength,
+  certificateStart,
+  finishLeaf,
+  type LeafRequest,
+  newLeafBuffer,
+  TBS_AT,
+  writeCertificatePem,
+  writeLeafTbs,
+} from './cert-writer.js';
 import { rawPartsOf } from './decode.js';
 import {
+  type CaSigner,
   cacheOfCa,
   cacheOfUsages,
+  IDS_BYTES,
   type IssuePlan,
   issueCertificate,
   issueCertificateInThisThread,
@@ -23,9 +34,7 @@ import {
   signatureOf,
   signHere,
   type UsageCache,
-  writeLeafTbs,
 } from './issue.js';
-import type { SignatureChoice } from './keys.js';
 import {
   type DecodedCertificate,
   type DecodedCsr,
@@ -41,11 +50,9 @@ const MAX_BATCH = 32;
 // A job, packed (little-endian): u16 usage list id, u8 RSA hash index, u8 flags (1 = empty subject), f64 NotBefore ms,
 // f64 NotAfter ms, u32 lengths of the subject, SPKI, public key bits and SAN elements, then those bytes.
 const JOB_HEADER = 36;
-// A result: u8 status (0 = issued, 1 = error: the next entry of `errors`), 16 serial bytes, 20 SKI bytes, u32 PEM
-// length, the PEM's ASCII bytes.
-const SERIAL_BYTES = 16;
-const SKI_BYTES = 20;
-const RESULT_HEADER = 1 + SERIAL_BYTES + SKI_BYTES + 4;
+// Results: first one entry per job — u8 status (0 = issued, 1 = error: the next entry of `errors`), the 16 serial and
+// 20 SKI bytes, u32 PEM length — then the PEMs' ASCII bytes, in job order.
+const RESULT_ENTRY = 1 + IDS_BYTES + 4;
 
 interface TextJob {
   csr: string;
@@ -200,18 +207,20 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
     inflight.delete(msg.seq);
     load[index] = Math.max(0, (load[index] ?? 0) - f.items.length - f.texts.length);
     const buf = Buffer.from(msg.results);
-    let p = 0;
+    // One copy of the entries (the ids the descriptions need), shared by the batch's results.
+    const entries = Uint8Array.prototype.slice.call(buf, 0, f.items.length * RESULT_ENTRY);
+    let p = entries.length;
     let e = 0;
-    for (const item of f.items) {
-      if (buf[p] === 0) {
-        const ids = Uint8Array.prototype.slice.call(buf, p + 1, p + 1 + SERIAL_BYTES + SKI_BYTES);
-        const len = buf.readUInt32LE(p + 1 + SERIAL_BYTES + SKI_BYTES);
-        const pem = buf.toString('latin1', p + RESULT_HEADER, p + RESULT_HEADER + len);
-        p += RESULT_HEADER + len;
-        item.resolve(issuedResult(item.plan!, pem, ids.subarray(0, SERIAL_BYTES), ids.subarray(SERIAL_BYTES)));
+    for (let i = 0; i < f.items.length; i++) {
+      const item = f.items[i]!;
+      const at = i * RESULT_ENTRY;
+      if (entries[at] === 0) {
+        const len = buf.readUInt32LE(at + 1 + IDS_BYTES);
+        const pem = buf.toString('latin1', p, p + len);
+        p += len;
+        item.resolve(issuedResult(item.plan!, pem, entries, at + 1));
         settledOne();
       } else {
-        p += 1;
         const err = msg.errors[e++]!;
         if (err.code === 'internal') void runHere(item);
         else {
@@ -325,8 +334,7 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
 
 function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   const { raw } = plan;
-  let sanLength = 0;
-  for (const e of plan.sans) sanLength += e.length;
+  const sanLength = plan.sans.length;
   const need = JOB_HEADER + raw.subject.length + raw.spki.length + raw.publicKeyBits.length + sanLength;
   if (box.pos + need > box.bytes.length) {
     const bigger = Buffer.allocUnsafe(Math.max(box.bytes.length * 2, box.pos + need));
@@ -351,11 +359,8 @@ function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   p += raw.spki.length;
   b.set(raw.publicKeyBits, p);
   p += raw.publicKeyBits.length;
-  for (const e of plan.sans) {
-    b.set(e, p);
-    p += e.length;
-  }
-  box.pos = p;
+  b.set(plan.sans, p);
+  box.pos = p + sanLength;
 }
 
 function safeRealpath(path: string): string {
@@ -375,70 +380,58 @@ function runWorker(init: WorkerInit): void {
   const port = parentPort!;
   const ca = init.ca;
   const cache = cacheOfCa(ca);
-  const signatures: Array<SignatureChoice | undefined> = [];
-  const usageExtensions: Array<readonly Uint8Array[] | undefined> = [];
+  const signers: Array<CaSigner | undefined> = [];
+  const usageExtensions: Array<Uint8Array | undefined> = [];
+  const leaf = newLeafBuffer();
   let out = Buffer.allocUnsafeSlow(64 * 1024);
   port.on('message', (msg: JobsMessage) => {
     if (msg.usages) for (const [id, list] of msg.usages) usageExtensions[id] = cacheOfUsages(list).extensions;
-    const jobs = Buffer.from(msg.jobs);
+    const jobs = new Uint8Array(msg.jobs);
+    const view = new DataView(msg.jobs);
     const errors: WireError[] = [];
     let p = 0;
-    let o = 0;
+    let o = msg.count * RESULT_ENTRY;
+    if (o > out.length) out = Buffer.allocUnsafeSlow(Math.max(out.length * 2, o));
     for (let i = 0; i < msg.count; i++) {
-      const usageId = jobs.readUInt16LE(p);
+      const entry = i * RESULT_ENTRY;
+      const usageId = view.getUint16(p, true);
       const hashIndex = jobs[p + 2]!;
-      const emptySubject = jobs[p + 3] === 1;
-      const notBefore = new Date(jobs.readDoubleLE(p + 4));
-      const notAfter = new Date(jobs.readDoubleLE(p + 12));
-      const subjectEnd = p + JOB_HEADER + jobs.readUInt32LE(p + 20);
-      const spkiEnd = subjectEnd + jobs.readUInt32LE(p + 24);
-      const bitsEnd = spkiEnd + jobs.readUInt32LE(p + 28);
-      const sansEnd = bitsEnd + jobs.readUInt32LE(p + 32);
-      const subject = jobs.subarray(p + JOB_HEADER, subjectEnd);
-      const spki = jobs.subarray(subjectEnd, spkiEnd);
-      const publicKeyBits = jobs.subarray(spkiEnd, bitsEnd);
-      const sans = sansEnd > bitsEnd ? [jobs.subarray(bitsEnd, sansEnd)] : [];
+      const subjectEnd = p + JOB_HEADER + view.getUint32(p + 20, true);
+      const spkiEnd = subjectEnd + view.getUint32(p + 24, true);
+      const bitsEnd = spkiEnd + view.getUint32(p + 28, true);
+      const sansEnd = bitsEnd + view.getUint32(p + 32, true);
+      const req: LeafRequest = {
+        notBeforeMs: view.getFloat64(p + 4, true),
+        notAfterMs: view.getFloat64(p + 12, true),
+        subject: jobs.subarray(p + JOB_HEADER, subjectEnd),
+        spki: jobs.subarray(subjectEnd, spkiEnd),
+        publicKeyBits: jobs.subarray(spkiEnd, bitsEnd),
+        sans: jobs.subarray(bitsEnd, sansEnd),
+        sanCritical: jobs[p + 3] === 1,
+      };
       p = sansEnd;
       try {
         const extensions = usageExtensions[usageId];
         if (!extensions) throw new Error(`usage list ${usageId} was never sent`);
-        signatures[hashIndex] ??= signatureOf(ca, cache, RSA_HASHES[hashIndex]);
-        const sig = signatures[hashIndex]!;
-        const { tbs, serial, ski } = writeLeafTbs(cache, sig, extensions, {
-          notBefore,
-          notAfter,
-          subject,
-          spki,
-          publicKeyBits,
-          sans,
-          emptySubject,
-        });
-        const der = finishCertificate(
-          tbs,
-          sig.algorithmIdentifier,
-          signHere(sig.hash, tbs.buf.subarray(tbs.start, tbs.end), ca.privateKey),
-        );
-        if (serial.length !== SERIAL_BYTES || ski.length !== SKI_BYTES)
-          throw new Error('unexpected serial or SKI size');
-        const need = RESULT_HEADER + certificatePemLength(der.length);
+        signers[hashIndex] ??= signatureOf(ca, cache, RSA_HASHES[hashIndex]);
+        const sig = signers[hashIndex]!;
+        // The serial and SKI go straight into this job's entry.
+        const tbsEnd = writeLeafTbs(leaf, sig, extensions, req, out, entry + 1);
+        const signature = signHere(sig.hash, leaf.buf.subarray(TBS_AT, tbsEnd), ca.privateKey);
+        const end = finishLeaf(leaf, tbsEnd, sig.algorithmIdentifier, signature);
+        const start = certificateStart(end);
+        const need = certificatePemLength(end - start);
         if (o + need > out.length) {
           const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, o + need));
           bigger.set(out.subarray(0, o));
           out = bigger;
         }
-        out[o] = 0;
-        out.set(serial, o + 1);
-        out.set(ski, o + 1 + SERIAL_BYTES);
-        const end = writeCertificatePem(out, o + RESULT_HEADER, der);
-        out.writeUInt32LE(end - o - RESULT_HEADER, o + 1 + SERIAL_BYTES + SKI_BYTES);
-        o = end;
+        const pemEnd = writeCertificatePem(out, o, leaf.buf, start, end);
+        out[entry] = 0;
+        out.writeUInt32LE(pemEnd - o, entry + 1 + IDS_BYTES);
+        o = pemEnd;
       } catch (err) {
-        if (o + 1 > out.length) {
-          const bigger = Buffer.allocUnsafeSlow(out.length * 2);
-          bigger.set(out.subarray(0, o));
-          out = bigger;
-        }
-        out[o++] = 1;
+        out[entry] = 1;
         errors.push(wireError(err));
       }
     }

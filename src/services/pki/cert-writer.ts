@@ -237,11 +237,14 @@ export function writeLeafTbs(
   p += usageExtensions.length;
   buf.set(SKI_EXTENSION, p);
   p += SKI_EXTENSION.length;
-  const ski = sha1(req.publicKeyBits);
+  const ski = sha1Latin1(req.publicKeyBits);
   if (ski.length !== 20) throw new Error('SHA-1 gave an unexpected length');
-  buf.set(ski, p);
+  for (let i = 0; i < 20; i++) {
+    const b = ski.charCodeAt(i);
+    buf[p + i] = b;
+    ids[idsAt + SERIAL_BYTES + i] = b;
+  }
   p += 20;
-  ids.set(ski, idsAt + SERIAL_BYTES);
   buf.set(ca.akiExtension, p);
   p += ca.akiExtension.length;
   if (sansLength) {
@@ -262,10 +265,11 @@ export function writeLeafTbs(
   return end;
 }
 
-// crypto.hash (Node ≥ 20.12): a one-shot digest without a Hash object, else createHash.
-const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
-const sha1 = (data: Uint8Array): Uint8Array =>
-  oneShot ? oneShot('sha1', data, 'buffer') : createHash('sha1').update(data).digest();
+// The SHA-1 as a latin1 ('binary') string, one char per byte: crypto.hash (Node ≥ 20.12) is a one-shot digest without a Hash
+// object, and a string result costs a third of a Buffer's (a Buffer gets its own off-heap backing store).
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'binary') => string }).hash;
+const sha1Latin1 = (data: Uint8Array): string =>
+  oneShot ? oneShot('sha1', data, 'binary') : createHash('sha1').update(data).digest('binary');
 
 /**
  * Completes the certificate behind the TBS written by writeLeafTbs (ending at `tbsEnd`): its SEQUENCE header in front

@@ -14,7 +14,6 @@ import {
   certificateStart,
   finishLeaf,
   type LeafRequest,
-  newLeafBuffer,
   TBS_AT,
   writeCertificatePem,
   writeLeafTbs,
@@ -382,7 +381,8 @@ function runWorker(init: WorkerInit): void {
   const cache = cacheOfCa(ca);
   const signers: Array<CaSigner | undefined> = [];
   const usageExtensions: Array<Uint8Array | undefined> = [];
-  const leaf = newLeafBuffer();
+  // A plain Uint8Array (its views are cheaper than a Buffer's), grown by the writer if a request needs more.
+  const leaf = { buf: new Uint8Array(16 * 1024) };
   let out = Buffer.allocUnsafeSlow(64 * 1024);
   port.on('message', (msg: JobsMessage) => {
     if (msg.usages) for (const [id, list] of msg.usages) usageExtensions[id] = cacheOfUsages(list).extensions;

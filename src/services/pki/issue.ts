@@ -62,11 +62,14 @@ export function certificateTtlSeconds(expirationSeconds: number | undefined, pro
 /** NotBefore/NotAfter for a TTL, clipped to the CA's NotAfter. */
 export function validityWindow(now: Date, ttlSeconds: number, caNotAfter: Date): { notBefore: Date; notAfter: Date } {
   const t = now.getTime();
+  return { notBefore: new Date(t - BACKDATE_MS), notAfter: new Date(notAfterMs(t, ttlSeconds, caNotAfter.getTime())) };
+}
+
+/** validityWindow's NotAfter in ms (its NotBefore is now − BACKDATE_MS). */
+function notAfterMs(nowMs: number, ttlSeconds: number, caNotAfterMs: number): number {
   const ttl = ttlSeconds * 1000;
-  const notBefore = new Date(t - BACKDATE_MS);
-  let notAfter = new Date(ttl < SHORT_MS ? t + ttl : t + ttl - BACKDATE_MS);
-  if (notAfter.getTime() >= caNotAfter.getTime()) notAfter = new Date(caNotAfter.getTime());
-  return { notBefore, notAfter };
+  const notAfter = ttl < SHORT_MS ? nowMs + ttl : nowMs + ttl - BACKDATE_MS;
+  return notAfter >= caNotAfterMs ? caNotAfterMs : notAfter;
 }
 
 /** Everything issuing needs from a CA that does not change per certificate, worked out once per LoadedCa. */
@@ -129,7 +132,16 @@ const usageCaches = new Map<string, UsageCache>();
 const BASIC_CONSTRAINTS_LEAF = basicConstraintsExtension(false);
 const BASIC_CONSTRAINTS_INFO = frozenInfo(OID.basicConstraints, 'basicConstraints', true, 'CA:FALSE');
 
+// The last list asked for, compared by content first: requests mostly repeat one usage list (no key string to build).
+let lastUsages: readonly string[] = [];
+let lastUsageCache: UsageCache | undefined;
+
 export function cacheOfUsages(usages: readonly string[]): UsageCache {
+  if (lastUsageCache && usages.length === lastUsages.length) {
+    let same = true;
+    for (let i = 0; i < usages.length && same; i++) same = usages[i] === lastUsages[i];
+    if (same) return lastUsageCache;
+  }
   const k = usages.join('\n');
   let u = usageCaches.get(k);
   if (!u) {
@@ -153,6 +165,8 @@ export function cacheOfUsages(usages: readonly string[]): UsageCache {
     if (usageCaches.size >= 256) usageCaches.clear();
     usageCaches.set(k, u);
   }
+  lastUsages = usages.slice();
+  lastUsageCache = u;
   return u;
 }
 
@@ -171,32 +185,42 @@ function derOfPem(pem: string): Uint8Array {
 const SAN_ORDER = [0x82, 0x81, 0x87, 0x86];
 const NO_SANS = new Uint8Array(0);
 
-/** The SAN elements in Go's order, concatenated: a view of the CSR's DER when they lie there in that order. */
-function sortedSans(elements: readonly Uint8Array[]): Uint8Array {
-  if (elements.length === 0) return NO_SANS;
+/** The SAN elements in Go's order (the CSR's own array when already in order). */
+function sortedSans(elements: readonly Uint8Array[]): readonly Uint8Array[] {
   let rank = 0;
   let sorted = true;
-  let adjacent = true;
-  let length = 0;
-  for (let i = 0; i < elements.length; i++) {
-    const e = elements[i]!;
+  for (const e of elements) {
     const r = SAN_ORDER.indexOf(e[0]!);
-    if (r < rank) sorted = false;
+    if (r < rank) {
+      sorted = false;
+      break;
+    }
     rank = r;
-    length += e.length;
-    const prev = elements[i - 1];
-    if (prev && (prev.buffer !== e.buffer || prev.byteOffset + prev.length !== e.byteOffset)) adjacent = false;
   }
+  if (sorted) return elements;
+  const out: Uint8Array[] = [];
+  for (const tag of SAN_ORDER) for (const e of elements) if (e[0] === tag) out.push(e);
+  return out;
+}
+
+/** SAN elements concatenated: a view of the CSR's DER when they lie there one after the other. */
+function concatenated(elements: readonly Uint8Array[]): Uint8Array {
+  if (elements.length === 0) return NO_SANS;
   const first = elements[0]!;
-  if (sorted && adjacent) return new Uint8Array(first.buffer, first.byteOffset, length);
+  let length = first.length;
+  let adjacent = true;
+  for (let i = 1; i < elements.length; i++) {
+    const prev = elements[i - 1]!;
+    const e = elements[i]!;
+    if (prev.buffer !== e.buffer || prev.byteOffset + prev.length !== e.byteOffset) adjacent = false;
+    length += e.length;
+  }
+  if (adjacent) return new Uint8Array(first.buffer, first.byteOffset, length);
   const out = new Uint8Array(length);
   let p = 0;
-  for (const tag of sorted ? [-1] : SAN_ORDER) {
-    for (const e of elements) {
-      if (tag >= 0 && e[0] !== tag) continue;
-      out.set(e, p);
-      p += e.length;
-    }
+  for (const e of elements) {
+    out.set(e, p);
+    p += e.length;
   }
   return out;
 }
@@ -221,12 +245,12 @@ export interface IssuePlan {
   sig: CaSigner;
   /** 0 = SHA-256, 1 = SHA-384, 2 = SHA-512: the RSA hash (ECDSA CAs ignore it). */
   hashIndex: number;
-  notBefore: Date;
-  notAfter: Date;
+  notBeforeMs: number;
+  notAfterMs: number;
   /** SANs critical when the subject is empty (RFC 5280 §4.2.1.6). */
   emptySubject: boolean;
-  /** The SAN elements in Go's order (DNS, email, IP, URI), concatenated. */
-  sans: Uint8Array;
+  /** The SAN elements in Go's order (DNS, email, IP, URI). */
+  sans: readonly Uint8Array[];
   includeChain: boolean;
 }
 
@@ -242,7 +266,7 @@ export function planIssue(
   raw: RawParts,
   ca: LoadedCa,
   request: IssueRequest,
-  now: Date,
+  now: Date | number,
 ): IssuePlan {
   if (!decoded.proofOfPossession.verified) {
     throw new PkiError(
@@ -270,17 +294,14 @@ export function planIssue(
     }
   }
   const cache = cacheOfCa(ca);
-  if (now.getTime() >= cache.notAfterMs) {
+  const nowMs = typeof now === 'number' ? now : now.getTime();
+  if (nowMs >= cache.notAfterMs) {
     throw new PkiError(
       'ca-expired',
       `The CA for ${request.signerName} expired on ${new Date(cache.notAfterMs).toISOString()} and signs nothing; import a renewed CA.`,
     );
   }
-  const { notBefore, notAfter } = validityWindow(
-    now,
-    certificateTtlSeconds(request.expirationSeconds, profile),
-    ca.certificate.notAfter,
-  );
+
   const hashIndex = profile.rsaHash ? RSA_HASHES.indexOf(profile.rsaHash) : 0;
   return {
     decoded,
@@ -290,8 +311,8 @@ export function planIssue(
     usage,
     sig: signatureOf(ca, cache, RSA_HASHES[hashIndex]),
     hashIndex,
-    notBefore,
-    notAfter,
+    notBeforeMs: nowMs - BACKDATE_MS,
+    notAfterMs: notAfterMs(nowMs, certificateTtlSeconds(request.expirationSeconds, profile), cache.notAfterMs),
     emptySubject: decoded.subject.rdns.length === 0,
     sans: sortedSans(raw.sanElements),
     includeChain: profile.includeChain === true,
@@ -370,8 +391,8 @@ function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Ui
     subject: decoded.subject,
     issuer: plan.ca.certificate.subject,
     serialNumber: hexOf(serialMagnitude(serial)),
-    notBefore: wholeSeconds(plan.notBefore.getTime()),
-    notAfter: wholeSeconds(plan.notAfter.getTime()),
+    notBefore: wholeSeconds(plan.notBeforeMs),
+    notAfter: wholeSeconds(plan.notAfterMs),
     sans,
     publicKey: decoded.publicKey,
     signatureAlgorithm: plan.sig.name,
@@ -451,12 +472,12 @@ async function issue(
 
 /** What the leaf's TBS takes from a planned request. */
 export const leafRequestOf = (plan: IssuePlan): LeafRequest => ({
-  notBeforeMs: plan.notBefore.getTime(),
-  notAfterMs: plan.notAfter.getTime(),
+  notBeforeMs: plan.notBeforeMs,
+  notAfterMs: plan.notAfterMs,
   subject: plan.raw.subject,
   spki: plan.raw.spki,
   publicKeyBits: plan.raw.publicKeyBits,
-  sans: plan.sans,
+  sans: concatenated(plan.sans),
   sanCritical: plan.emptySubject,
 });
 

@@ -106,7 +106,8 @@ type Result = { pem: string; certificate: DecodedCertificate };
 interface Pending {
   input: string | DecodedCsr;
   request: IssueRequest;
-  now: Date;
+  /** The time of issuing, in ms. */
+  now: number;
   plan: IssuePlan | undefined;
   resolve: (v: Result) => void;
   reject: (e: Error) => void;
@@ -159,7 +160,7 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
   // A job whose worker died (or failed in a way that is not the request's fault) is issued in this thread instead:
   // no request is ever lost.
   const runHere = (p: Pending) =>
-    issueCertificate(p.input, ca, p.request, p.now).then(p.resolve, p.reject).finally(settledOne);
+    issueCertificate(p.input, ca, p.request, new Date(p.now)).then(p.resolve, p.reject).finally(settledOne);
 
   // Jobs go out and results come back in batches: one message (and one wake-up of each thread) per batch.
   let flushScheduled = false;
@@ -188,7 +189,7 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
     const message: JobsMessage = { seq, jobs: jobs.buffer, count: items.length };
     if (usages.length) message.usages = usages;
     if (texts.length)
-      message.texts = texts.map((p) => ({ csr: p.input as string, request: p.request, now: p.now.getTime() }));
+      message.texts = texts.map((p) => ({ csr: p.input as string, request: p.request, now: p.now }));
     w.postMessage(message, [jobs.buffer]);
   };
   const schedule = (index: number) => {
@@ -280,18 +281,19 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
   const pool: IssuerPool = {
     size,
     liveWorkers: () => workers.filter(Boolean).length,
-    issue(csr, request, now = new Date()) {
+    issue(csr, request, nowDate) {
       // The least busy live worker takes the job; with none left, this thread issues it.
       let index = -1;
       for (let i = 0; i < workers.length; i++) {
         if (workers[i] && (index < 0 || (load[i] ?? 0) < (load[index] ?? 0))) index = i;
       }
-      if (index < 0 || closed) return issueCertificate(csr, ca, request, now);
+      if (index < 0 || closed) return issueCertificate(csr, ca, request, nowDate);
+      const now = nowDate ? nowDate.getTime() : Date.now();
       let plan: IssuePlan | undefined;
       if (typeof csr !== 'string') {
         const raw = rawPartsOf(csr);
         // A DecodedCsr that lost its raw parts (a copy): issueCertificate decodes its PEM again.
-        if (!raw) return issueCertificate(csr, ca, request, now);
+        if (!raw) return issueCertificate(csr, ca, request, new Date(now));
         try {
           plan = planIssue(csr, raw, ca, request, now);
         } catch (err) {
@@ -333,7 +335,8 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
 
 function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   const { raw } = plan;
-  const sanLength = plan.sans.length;
+  let sanLength = 0;
+  for (const e of plan.sans) sanLength += e.length;
   const need = JOB_HEADER + raw.subject.length + raw.spki.length + raw.publicKeyBits.length + sanLength;
   if (box.pos + need > box.bytes.length) {
     const bigger = Buffer.allocUnsafe(Math.max(box.bytes.length * 2, box.pos + need));
@@ -345,8 +348,8 @@ function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   b.writeUInt16LE(usageId, p);
   b[p + 2] = plan.hashIndex;
   b[p + 3] = plan.emptySubject ? 1 : 0;
-  b.writeDoubleLE(plan.notBefore.getTime(), p + 4);
-  b.writeDoubleLE(plan.notAfter.getTime(), p + 12);
+  b.writeDoubleLE(plan.notBeforeMs, p + 4);
+  b.writeDoubleLE(plan.notAfterMs, p + 12);
   b.writeUInt32LE(raw.subject.length, p + 20);
   b.writeUInt32LE(raw.spki.length, p + 24);
   b.writeUInt32LE(raw.publicKeyBits.length, p + 28);
@@ -358,8 +361,11 @@ function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   p += raw.spki.length;
   b.set(raw.publicKeyBits, p);
   p += raw.publicKeyBits.length;
-  b.set(plan.sans, p);
-  box.pos = p + sanLength;
+  for (const e of plan.sans) {
+    b.set(e, p);
+    p += e.length;
+  }
+  box.pos = p;
 }
 
 function safeRealpath(path: string): string {

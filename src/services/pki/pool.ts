@@ -188,8 +188,7 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
     inflight.set(seq, { worker: index, items, texts });
     const message: JobsMessage = { seq, jobs: jobs.buffer, count: items.length };
     if (usages.length) message.usages = usages;
-    if (texts.length)
-      message.texts = texts.map((p) => ({ csr: p.input as string, request: p.request, now: p.now }));
+    if (texts.length) message.texts = texts.map((p) => ({ csr: p.input as string, request: p.request, now: p.now }));
     w.postMessage(message, [jobs.buffer]);
   };
   const schedule = (index: number) => {

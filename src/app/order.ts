@@ -305,13 +305,14 @@ let lastInitOrder: InitOrder = { entries: [], keys: [], byKey: new Map(), index:
 /** Pods held in Init (oldest first, per context in order), scoped by context, namespace and the `/` filter. */
 export function initOrder(input: OrderInput): InitOrder {
   const contexts = scopedContexts(input);
-  const healths = contexts.map((c) => input.health[c]);
-  const inputs = [...contexts, ...healths, input.filter.text, input.filter.invert, input.scope.namespace];
+  // The rows, not the health objects: a health pass a second that finds the same pods returns the same array.
+  const rows = contexts.map((c) => input.health[c]?.podsInInit);
+  const inputs = [...contexts, ...rows, input.filter.text, input.filter.invert, input.scope.namespace];
   if (sameInputs(inputs, lastInitInputs)) return lastInitOrder;
   const needle = input.filter.text.toLowerCase();
   const entries: InitEntry[] = [];
   contexts.forEach((context, i) => {
-    for (const pod of healths[i]?.podsInInit ?? []) {
+    for (const pod of rows[i] ?? []) {
       if (input.scope.namespace && pod.namespace !== input.scope.namespace) continue;
       if (needle) {
         const hit = `${context} ${pod.namespace}/${pod.name} ${pod.csrName ?? ''}`.toLowerCase().includes(needle);

@@ -2,7 +2,7 @@
 // terminal-safe for the TUI: every string that reaches a view model passes through `safe` below.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { humanDuration } from '../services/health/index.js';
+import { humanDuration, podAge } from '../services/health/index.js';
 import type { ConnectionState, KubeError, SignerCapability } from '../services/kube/index.js';
 import { csrCondition, csrState } from '../services/kube/csr-state.js';
 import type { DecodedCertificate, DecodedCsr, SubjectAltNames } from '../services/pki/types.js';
@@ -148,7 +148,7 @@ export function csrRow(entry: CsrEntry, state: TuiState, insights: CsrInsights):
   };
 }
 
-function initRow(entry: ReturnType<typeof initOrder>['entries'][number]): InitPodRowVm {
+function initRow(entry: ReturnType<typeof initOrder>['entries'][number], now: number): InitPodRowVm {
   const p = entry.pod;
   const csr = p.csrName
     ? `${safe(p.csrName.length > 24 ? `..${p.csrName.slice(-12)}` : p.csrName)} ${p.csrCondition ?? ''}`
@@ -159,7 +159,7 @@ function initRow(entry: ReturnType<typeof initOrder>['entries'][number]): InitPo
     context: safe(entry.context),
     pod: `${safe(p.namespace)}/${safe(p.name)}`,
     status: safe(p.status),
-    age: humanDuration(p.age),
+    age: humanDuration(podAge(p, now)),
     csr,
     tone: bad ? 'bad' : 'warn',
   };
@@ -385,7 +385,11 @@ export function selectInspect(state: TuiState, key: string, insights: CsrInsight
   if (pod) {
     sections.push({
       label: 'Pod',
-      lines: [{ text: `${safe(pod.namespace)}/${safe(pod.name)}  ${safe(pod.status)}  ${humanDuration(pod.age)}` }],
+      lines: [
+        {
+          text: `${safe(pod.namespace)}/${safe(pod.name)}  ${safe(pod.status)}  ${humanDuration(podAge(pod, state.now))}`,
+        },
+      ],
     });
   }
   const caps = spec?.signerName ? insights.capability(context, spec.signerName) : undefined;
@@ -591,7 +595,7 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
   const inits = initOrder(state);
   const initIndex = cursorPosition(state, 'init');
   const initTop = windowTop(initIndex, state.top.init, layout.initRows, inits.entries.length);
-  const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e));
+  const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e, state.now));
   const health = healthSections(state);
   const ctxWidth = Math.max(3, ...scopedContexts(state).map((c) => safe(c).length));
   const m = state.mode;

@@ -1,6 +1,6 @@
 // `certdesk get csr` and `certdesk get pods-in-init`, kubectl-style, over one or several contexts.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { computeHealth } from '../../services/health/index.js';
+import { computeHealth, podAge } from '../../services/health/index.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
 import { hasCondition } from '../../services/kube/csr-state.js';
 import type { KubeResult } from '../../services/kube/types.js';
@@ -103,7 +103,7 @@ export async function runGetPodsInInit(opts: GetPodsOptions): Promise<void> {
         i.info.namespace,
         i.info.name,
         i.info.status,
-        humanDuration(i.info.age / 1000),
+        humanDuration(podAge(i.info, now) / 1000),
         i.info.csrName ?? '<none>',
         i.info.csrCondition ?? '',
       ],

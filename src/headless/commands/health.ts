@@ -1,6 +1,6 @@
 // `certdesk health`: per context, TigeraStatus, the pending queue, the signer backlog (approved but unissued) and
 // pods held in Init with the CSR each waits on.
-import { type ContextHealth, computeHealth } from '../../services/health/index.js';
+import { type ContextHealth, computeHealth, podAge } from '../../services/health/index.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { humanDuration } from '../output/duration.js';
@@ -70,7 +70,7 @@ export function renderHealth(h: ContextHealth, now: number): string {
         p.namespace,
         p.name,
         p.status,
-        humanDuration(p.age / 1000),
+        humanDuration(podAge(p, now) / 1000),
         p.csrName ?? '<none>',
         p.csrCondition ?? '',
       ]),
@@ -92,8 +92,18 @@ export async function runHealth(opts: KubeCliOptions & OutputCliOptions): Promis
   const { snapshots, failures } = await snapshotsOf(contexts);
   const now = Date.now();
   const health = snapshots.map((s) => computeHealth(s, now));
-  if (format === 'json') out(toJson(health));
-  else if (format === 'yaml') out(toYaml(health));
+  // Machine output: each pod's age in ms at `now`, and its creation time as kubectl writes timestamps.
+  const data = () =>
+    health.map((h) => ({
+      ...h,
+      podsInInit: h.podsInInit.map(({ created, ...p }) => ({
+        ...p,
+        ...(created !== undefined ? { created: new Date(created).toISOString() } : {}),
+        age: podAge({ created }, now),
+      })),
+    }));
+  if (format === 'json') out(toJson(data()));
+  else if (format === 'yaml') out(toYaml(data()));
   else out(health.map((h) => renderHealth(h, now)).join('\n'));
   if (failures > 0) throw new CliError(`${failures} of ${contexts.length} contexts could not be read (see above)`);
 }

@@ -41,8 +41,9 @@ export interface PodInInit {
   name: string;
   /** kubectl's STATUS text, e.g. `Init:0/1`, `Init:CrashLoopBackOff` (terminal-safe). */
   status: string;
-  /** ms since the pod was created. */
-  age: number;
+  /** When the pod was created, ms since the epoch; its age is `podAge(row, now)` (a row stays the same object for
+   * as long as its pod and CSR do, so the Init pane is not rebuilt every second just to age it). */
+  created?: number;
   /** The CSR it most likely waits on (raw key into snapshot.csrs), newest first when several match. */
   csrName?: string;
   csrState?: CsrState;
@@ -284,12 +285,48 @@ function newest(list: V1CertificateSigningRequest[] | undefined): V1CertificateS
   return best;
 }
 
-function linkPod(pod: V1Pod, index: CsrIndex): { csr: V1CertificateSigningRequest; by: CsrLink } | undefined {
+/** What a health pass needs of one pod object, worked out once per object (objects are immutable). */
+interface PodFacts {
+  /** kubectl's STATUS (raw). */
+  status: string;
+  /** Held in Init: the rest is filled only then. */
+  inInit: boolean;
+  /** `namespace/name` */
+  key: string;
+  /** `namespace/serviceAccount` */
+  saKey: string;
+  /** The row of the last pass, with the CSR and the link it was built from. */
+  row?: PodInInit;
+  rowCsr?: V1CertificateSigningRequest;
+  rowBy?: CsrLink;
+}
+const podFactsCache = new WeakMap<V1Pod, PodFacts>();
+
+function podFacts(pod: V1Pod): PodFacts {
+  let facts = podFactsCache.get(pod);
+  if (facts) return facts;
+  const status = podStatusText(pod);
+  const inInit = isPodInInit(status);
+  const ns = pod.metadata?.namespace ?? '';
+  facts = {
+    status,
+    inInit,
+    key: inInit ? `${ns}/${pod.metadata?.name ?? ''}` : '',
+    saKey: inInit ? `${ns}/${pod.spec?.serviceAccountName ?? 'default'}` : '',
+  };
+  podFactsCache.set(pod, facts);
+  return facts;
+}
+
+function linkPod(
+  pod: V1Pod,
+  facts: PodFacts,
+  index: CsrIndex,
+): { csr: V1CertificateSigningRequest; by: CsrLink } | undefined {
   const ns = pod.metadata?.namespace ?? '';
   const name = pod.metadata?.name ?? '';
   const uid = pod.metadata?.uid;
-  const key = `${ns}/${name}`;
-  const sa = pod.spec?.serviceAccountName ?? 'default';
+  const key = facts.key;
   // Strongest link first; each lookup runs only when the ones before it found nothing (no closures: this runs for
   // every pod in Init on every health pass).
   let found = newest(uid ? index.byUid.get(uid) : undefined);
@@ -308,7 +345,7 @@ function linkPod(pod: V1Pod, index: CsrIndex): { csr: V1CertificateSigningReques
     );
     if (found) return { csr: found, by: 'csr-name' };
   }
-  const bySa = index.bySa.get(`${ns}/${sa}`);
+  const bySa = index.bySa.get(facts.saKey);
   if (bySa) {
     found = newest(bySa.filter((c) => (c.metadata?.name ?? '').includes(name)));
     if (found) return { csr: found, by: 'service-account' };
@@ -391,38 +428,65 @@ export function signerBacklog(
   return csrQueues(csrs, now, stallAfterMs).backlog;
 }
 
-/** kubectl's STATUS per pod object (objects are immutable; a health pass a second would rebuild 10,000 strings). */
-const podStatusCache = new WeakMap<V1Pod, string>();
+/** A pod row's age at `now`, ms (0 when the creation time is unknown or ahead of the clock). */
+export function podAge(row: Pick<PodInInit, 'created'>, now: number): number {
+  return row.created === undefined ? 0 : Math.max(0, now - row.created);
+}
+
+/** Oldest first (unknown creation times last), then namespace and name. */
+function byAge(a: PodInInit, b: PodInInit): number {
+  return (
+    (a.created ?? Number.POSITIVE_INFINITY) - (b.created ?? Number.POSITIVE_INFINITY) ||
+    a.namespace.localeCompare(b.namespace) ||
+    a.name.localeCompare(b.name)
+  );
+}
+
+/** The last pass's Init rows per base copy of the pods (one per context): when a pass finds the very same rows, it
+ * returns that array, so the Init pane's order is not rebuilt either. */
+const lastRows = new WeakMap<object, { rows: PodInInit[]; members: Set<PodInInit> }>();
+
+function podsInInitOf(snapshot: ContextSnapshot, index: CsrIndex): PodInInit[] {
+  const rows: PodInInit[] = [];
+  for (const pod of snapshot.pods.values()) {
+    const facts = podFacts(pod);
+    if (!facts.inInit) continue;
+    const link = linkPod(pod, facts, index);
+    let row = facts.row;
+    if (!row || facts.rowCsr !== link?.csr || facts.rowBy !== link?.by) {
+      const created = time(pod.metadata?.creationTimestamp);
+      row = {
+        namespace: pod.metadata?.namespace ?? '',
+        name: pod.metadata?.name ?? '',
+        status: terminalSafe(facts.status),
+        ...(created !== undefined ? { created } : {}),
+        ...(link
+          ? {
+              csrName: link.csr.metadata?.name ?? '',
+              csrState: csrState(link.csr),
+              csrCondition: csrCondition(link.csr),
+              linkedBy: link.by,
+            }
+          : {}),
+      };
+      facts.row = row;
+      facts.rowCsr = link?.csr;
+      facts.rowBy = link?.by;
+    }
+    rows.push(row);
+  }
+  const base = snapshotBase(snapshot.pods);
+  const last = lastRows.get(base);
+  if (last && last.rows.length === rows.length && rows.every((r) => last.members.has(r))) return last.rows;
+  rows.sort(byAge);
+  lastRows.set(base, { rows, members: new Set(rows) });
+  return rows;
+}
 
 /** Computes the health of one context from its snapshot at `now` (ms since the epoch). */
 export function computeHealth(snapshot: ContextSnapshot, now: number, options: HealthOptions = {}): ContextHealth {
   const index = indexCsrs(snapshot.csrs);
-  const podsInInit: PodInInit[] = [];
-  for (const pod of snapshot.pods.values()) {
-    let status = podStatusCache.get(pod);
-    if (status === undefined) {
-      status = podStatusText(pod);
-      podStatusCache.set(pod, status);
-    }
-    if (!isPodInInit(status)) continue;
-    const created = time(pod.metadata?.creationTimestamp);
-    const link = linkPod(pod, index);
-    podsInInit.push({
-      namespace: pod.metadata?.namespace ?? '',
-      name: pod.metadata?.name ?? '',
-      status: terminalSafe(status),
-      age: created === undefined ? 0 : Math.max(0, now - created),
-      ...(link
-        ? {
-            csrName: link.csr.metadata?.name ?? '',
-            csrState: csrState(link.csr),
-            csrCondition: csrCondition(link.csr),
-            linkedBy: link.by,
-          }
-        : {}),
-    });
-  }
-  podsInInit.sort((a, b) => b.age - a.age || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  const podsInInit = podsInInitOf(snapshot, index);
 
   const queues = csrQueues(snapshot.csrs, now, options.stallAfterMs ?? 120_000);
 

@@ -7,6 +7,7 @@ import {
   computeHealth,
   csrCondition,
   humanDuration,
+  podAge,
   podStatusText,
   signerBacklog,
 } from '../../../src/services/health/index.js';
@@ -235,7 +236,7 @@ describe('computeHealth', () => {
     assert.equal(byName.get('node-f')?.csrName, undefined, 'a CSR named for another namespace is not linked');
     assert.equal(byName.get('node-f')?.status, 'Init:CrashLoopBackOff');
     assert.equal(h.podsInInit[0]?.name, 'node-f', 'oldest first');
-    assert.equal(byName.get('node-f')?.age, 120_000);
+    assert.equal(podAge(byName.get('node-f') ?? {}, NOW), 120_000);
   });
 
   it('counts pending CSRs and the signer backlog, flagging a stalled signer', () => {
@@ -331,6 +332,45 @@ describe('humanDuration (kubectl AGE)', () => {
 });
 
 describe('computeHealth over a live store', () => {
+  it('keeps a pod row while its pod and CSR stay the same objects, and the rows array while all do', () => {
+    const pods = new SnapshotKind<V1Pod>();
+    const csrs = new SnapshotKind<V1CertificateSigningRequest>();
+    for (const name of ['a', 'b', 'c']) pods.set(`calico-system/${name}`, pod({ name, status: initWaiting() }));
+    csrs.set('calico-system:a:1', csr('calico-system:a:1'));
+    csrs.set('calico-system:b:1', csr('calico-system:b:1'));
+    const pass = (now = NOW) =>
+      computeHealth({ ...snapshot([], []), pods: pods.snapshot(), csrs: csrs.snapshot() }, now);
+    const first = pass();
+    assert.deepEqual(
+      first.podsInInit.map((p) => [p.name, p.csrName, p.csrState]),
+      [
+        ['a', 'calico-system:a:1', 'Pending'],
+        ['b', 'calico-system:b:1', 'Pending'],
+        ['c', undefined, undefined],
+      ],
+    );
+    // Time passes and an unrelated CSR arrives: the same rows, the same array; ages are computed at display.
+    csrs.set('other', csr('other'));
+    const second = pass(NOW + 60_000);
+    assert.equal(second.podsInInit, first.podsInInit);
+    assert.equal(podAge(second.podsInInit[0] ?? {}, NOW + 60_000), podAge(first.podsInInit[0] ?? {}, NOW) + 60_000);
+    // a's CSR is approved: a new row for a, the others kept.
+    csrs.set('calico-system:a:1', csr('calico-system:a:1', { conditions: ['Approved'] }));
+    const third = pass();
+    assert.notEqual(third.podsInInit, second.podsInInit);
+    const [a3, b3, c3] = third.podsInInit;
+    assert.equal(a3?.csrState, 'Approved');
+    assert.notEqual(a3, second.podsInInit[0]);
+    assert.equal(b3, second.podsInInit[1]);
+    assert.equal(c3, second.podsInInit[2]);
+    // b starts running: it leaves the list.
+    pods.set('calico-system/b', pod({ name: 'b', status: { phase: 'Running' } }));
+    assert.deepEqual(
+      pass().podsInInit.map((p) => p.name),
+      ['a', 'c'],
+    );
+  });
+
   it('links pods the same when its CSR index is updated from changed CSRs as when built afresh', () => {
     // mulberry32, seeded: a failure replays.
     let a = 3;
@@ -340,9 +380,16 @@ describe('computeHealth over a live store', () => {
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       return ((t ^ (t >>> 14)) >>> 0) % n;
     };
-    const pods = Array.from({ length: 40 }, (_, i) =>
-      pod({ name: `p${i}`, uid: `uid-${i}`, sa: i % 2 ? 'calico-node' : 'typha', status: initWaiting() }),
-    );
+    const makePod = (i: number, inInit: boolean) =>
+      pod({
+        name: `p${i}`,
+        uid: `uid-${i}`,
+        sa: i % 2 ? 'calico-node' : 'typha',
+        created: 100 + i,
+        status: inInit ? initWaiting() : { phase: 'Running' },
+      });
+    const podKind = new SnapshotKind<V1Pod>();
+    for (let i = 0; i < 40; i++) podKind.set(`calico-system/p${i}`, makePod(i, true));
     const sa = (i: number) => `system:serviceaccount:calico-system:${i % 2 ? 'calico-node' : 'typha'}`;
     // Every way a CSR links to its pod, chosen at random per CSR.
     const makeCsr = (i: number, variant: number): [string, V1CertificateSigningRequest] => {
@@ -364,6 +411,8 @@ describe('computeHealth over a live store', () => {
     const kind = new SnapshotKind<V1CertificateSigningRequest>();
     const names: string[] = [];
     let incremental = 0;
+    let previous: ReturnType<typeof computeHealth> | undefined;
+    let reused = 0;
     for (let round = 0; round < 200; round++) {
       const ops = round === 0 ? 300 : round % 60 === 0 ? 200 : random(10);
       for (let i = 0; i < ops; i++) {
@@ -375,12 +424,27 @@ describe('computeHealth over a live store', () => {
           names.push(name);
         }
       }
+      // Now and then a pod leaves Init, comes back (a new object with the same content), or stays as it was.
+      for (let i = random(3); i > 0; i--) {
+        const p = random(40);
+        podKind.set(`calico-system/p${p}`, makePod(p, random(4) > 0));
+      }
       const csrs = kind.snapshot();
+      const pods = podKind.snapshot();
       if (round > 0 && snapshotBase(csrs) !== csrs) incremental++;
-      const live = { ...snapshot([], pods), csrs };
-      const fresh = { ...snapshot([], pods), csrs: new Map(csrs) };
-      assert.deepEqual(computeHealth(live, NOW), computeHealth(fresh, NOW), `round ${round}`);
+      const live = { ...snapshot([], []), csrs, pods };
+      // Copies of every object: nothing cached for them, so this is computed from scratch.
+      const fresh = {
+        ...snapshot([], []),
+        csrs: new Map([...csrs].map(([k, v]) => [k, structuredClone(v)])),
+        pods: new Map([...pods].map(([k, v]) => [k, structuredClone(v)])),
+      };
+      const h = computeHealth(live, NOW);
+      assert.deepEqual(h, computeHealth(fresh, NOW), `round ${round}`);
+      if (previous && h.podsInInit === previous.podsInInit) reused++;
+      previous = h;
     }
     assert.ok(incremental > 150, `${incremental} of 200 rounds compared against an updated index`);
+    assert.ok(reused > 10 && reused < 190, `${reused} of 200 rounds reused the previous rows`);
   });
 });

@@ -215,6 +215,7 @@ export async function run(): Promise<string> {
     process.env.NODE_ENV ??= 'production';
     const { createElement } = await import('react');
     const { render } = await import('ink');
+    await (await import('../src/views/ink-line-cache.js')).installInkLineCache();
     const { App, notifyInsights } = await import('../src/app/app.js');
     const { InsightCache } = await import('../src/app/insights.js');
     const { MAX_FPS } = await import('../src/app/run-tui.js');

@@ -55,9 +55,15 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   store.start();
   // React's production build: the development one is several times slower and heavier at 20,000 rows.
   process.env.NODE_ENV ??= 'production';
-  let ui: [typeof import('react'), typeof import('ink'), typeof import('./app.js')];
+  let ui: [typeof import('react'), typeof import('ink'), typeof import('./app.js'), boolean];
   try {
-    ui = await Promise.all([import('react'), import('ink'), import('./app.js')]);
+    ui = await Promise.all([
+      import('react'),
+      import('ink'),
+      import('./app.js'),
+      // One cache of tokenised lines across frames instead of one per frame (src/views/ink-line-cache.ts).
+      import('../views/ink-line-cache.js').then((m) => m.installInkLineCache()),
+    ]);
   } catch (err) {
     store.stop();
     throw err;

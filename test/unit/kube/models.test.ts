@@ -91,4 +91,42 @@ describe('kube model sets', () => {
     assert.ok(state instanceof k8s.V1ContainerState);
     assert.deepEqual(state.running?.startedAt, new Date('2026-01-02T03:04:05Z'));
   });
+
+  it('follows model types that refer to themselves, and keeps nulls, unknown types and raw maps as they are', () => {
+    class Tree {
+      static getAttributeTypeMap() {
+        return [
+          { name: 'label', baseName: 'label', type: 'string' },
+          { name: 'createdAt', baseName: 'created', type: 'Date' },
+          { name: 'children', baseName: 'children', type: 'Array<Tree>' },
+          { name: 'byName', baseName: 'byName', type: '{ [key: string]: Tree; }' },
+          { name: 'other', baseName: 'other', type: 'NotInTheSet' },
+        ];
+      }
+    }
+    const set = { typeName: 'Tree', classes: { Tree } } as unknown as ModelSet;
+    const tree = deserialize<Tree & Record<string, unknown>>(
+      {
+        label: 'root',
+        created: '2026-01-02T03:04:05Z',
+        children: [{ label: 'a', children: [{ label: 'a1' }] }, null],
+        byName: { b: { label: 'b', created: '2026-01-02T03:04:06Z' } },
+        other: { raw: true },
+        unknownField: 1,
+      },
+      set,
+    );
+    assert.ok(tree instanceof Tree);
+    assert.deepEqual(tree.createdAt, new Date('2026-01-02T03:04:05Z'));
+    const children = tree.children as unknown[];
+    assert.ok(children[0] instanceof Tree);
+    assert.ok(((children[0] as Record<string, unknown[]>).children?.[0] as object) instanceof Tree);
+    assert.equal(children[1], null);
+    const b = (tree.byName as Record<string, Record<string, unknown>>).b;
+    assert.ok(b instanceof Tree);
+    assert.deepEqual(b?.createdAt, new Date('2026-01-02T03:04:06Z'));
+    assert.deepEqual(tree.other, { raw: true });
+    assert.equal('unknownField' in tree, false);
+    assert.equal(deserialize(null, set), null);
+  });
 });

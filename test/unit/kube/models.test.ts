@@ -94,6 +94,7 @@ describe('kube model sets', () => {
 
   it('follows model types that refer to themselves, and keeps nulls, unknown types and raw maps as they are', () => {
     class Tree {
+      label?: string;
       static getAttributeTypeMap() {
         return [
           { name: 'label', baseName: 'label', type: 'string' },

@@ -314,6 +314,13 @@ export function hexOf(b: Uint8Array, sep = ''): string {
   return s;
 }
 
+/** hexOf for bytes held as a latin1 ('binary') string, one char per byte. */
+export function hexOfBinary(b: string, sep = ''): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += i && sep ? sep + HEX[b.charCodeAt(i) & 0xff] : HEX[b.charCodeAt(i) & 0xff];
+  return s;
+}
+
 /** PEM with 64-character lines (as pem.ts's toPem). */
 export function pemOf(label: string, der: Uint8Array): string {
   const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');

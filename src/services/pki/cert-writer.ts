@@ -330,6 +330,12 @@ export function pemOf(label: string, der: Uint8Array): string {
 }
 
 const BASE64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
+/** The two base64 characters of each 12-bit value, the first in the low byte (for little-endian stores). */
+const BASE64_PAIRS = new Uint16Array(4096);
+for (let i = 0; i < 4096; i++) BASE64_PAIRS[i] = BASE64[i >> 6]! | (BASE64[i & 63]! << 8);
+// The DataView of the buffer writeCertificatePem last wrote to (the pool's workers reuse one buffer).
+let pemOut: Uint8Array | undefined;
+let pemView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 const CERT_HEAD = Buffer.from('-----BEGIN CERTIFICATE-----\n', 'latin1');
 const CERT_TAIL = Buffer.from('-----END CERTIFICATE-----\n', 'latin1');
 
@@ -356,12 +362,15 @@ export function writeCertificatePem(
   const n = to;
   const whole = n - ((n - from) % 3);
   let col = 0;
+  if (out !== pemOut) {
+    pemOut = out;
+    pemView = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+  const view = pemView;
   for (let i = from; i < whole; i += 3) {
+    // Four characters in one store: two 12-bit halves, each two characters from BASE64_PAIRS.
     const v = (der[i]! << 16) | (der[i + 1]! << 8) | der[i + 2]!;
-    out[p] = BASE64[v >>> 18]!;
-    out[p + 1] = BASE64[(v >>> 12) & 63]!;
-    out[p + 2] = BASE64[(v >>> 6) & 63]!;
-    out[p + 3] = BASE64[v & 63]!;
+    view.setUint32(p, BASE64_PAIRS[v >>> 12]! | (BASE64_PAIRS[v & 4095]! << 16), true);
     p += 4;
     if (++col === 16) {
       out[p++] = 0x0a;

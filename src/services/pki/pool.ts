@@ -113,7 +113,9 @@ interface Pending {
   reject: (e: Error) => void;
 }
 interface Box {
-  bytes: Buffer;
+  /** The jobs packed so far (its own ArrayBuffer, from byte 0), and a DataView of it. */
+  bytes: Uint8Array<ArrayBuffer>;
+  view: DataView;
   pos: number;
   items: Pending[];
   texts: Pending[];
@@ -172,8 +174,8 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
     const box = boxes[index]!;
     if (!box.items.length && !box.texts.length) return;
     const { items, texts, usages } = box;
-    const jobs = new Uint8Array(box.pos);
-    jobs.set(box.bytes.subarray(0, box.pos));
+    // One copy of exactly the bytes packed, moved to the worker; box.bytes is reused.
+    const jobs = (box.bytes.buffer as ArrayBuffer).slice(0, box.pos);
     box.items = [];
     box.texts = [];
     box.usages = [];
@@ -186,10 +188,10 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
     }
     const seq = nextSeq++;
     inflight.set(seq, { worker: index, items, texts });
-    const message: JobsMessage = { seq, jobs: jobs.buffer, count: items.length };
+    const message: JobsMessage = { seq, jobs, count: items.length };
     if (usages.length) message.usages = usages;
     if (texts.length) message.texts = texts.map((p) => ({ csr: p.input as string, request: p.request, now: p.now }));
-    w.postMessage(message, [jobs.buffer]);
+    w.postMessage(message, [jobs]);
   };
   const schedule = (index: number) => {
     const box = boxes[index]!;
@@ -266,7 +268,8 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
       workers.push(w);
       load.push(0);
       knows.push([]);
-      boxes.push({ bytes: Buffer.allocUnsafe(16 * 1024), pos: 0, items: [], texts: [], usages: [] });
+      const bytes = new Uint8Array(16 * 1024);
+      boxes.push({ bytes, view: new DataView(bytes.buffer), pos: 0, items: [], texts: [], usages: [] });
       w.on('message', onResults(index));
       w.on('error', onGone(index));
       w.on('exit', onGone(index));
@@ -338,21 +341,23 @@ function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   for (const e of plan.sans) sanLength += e.length;
   const need = JOB_HEADER + raw.subject.length + raw.spki.length + raw.publicKeyBits.length + sanLength;
   if (box.pos + need > box.bytes.length) {
-    const bigger = Buffer.allocUnsafe(Math.max(box.bytes.length * 2, box.pos + need));
+    const bigger = new Uint8Array(Math.max(box.bytes.length * 2, box.pos + need));
     bigger.set(box.bytes.subarray(0, box.pos));
     box.bytes = bigger;
+    box.view = new DataView(bigger.buffer);
   }
   const b = box.bytes;
+  const v = box.view;
   let p = box.pos;
-  b.writeUInt16LE(usageId, p);
+  v.setUint16(p, usageId, true);
   b[p + 2] = plan.hashIndex;
   b[p + 3] = plan.emptySubject ? 1 : 0;
-  b.writeDoubleLE(plan.notBeforeMs, p + 4);
-  b.writeDoubleLE(plan.notAfterMs, p + 12);
-  b.writeUInt32LE(raw.subject.length, p + 20);
-  b.writeUInt32LE(raw.spki.length, p + 24);
-  b.writeUInt32LE(raw.publicKeyBits.length, p + 28);
-  b.writeUInt32LE(sanLength, p + 32);
+  v.setFloat64(p + 4, plan.notBeforeMs, true);
+  v.setFloat64(p + 12, plan.notAfterMs, true);
+  v.setUint32(p + 20, raw.subject.length, true);
+  v.setUint32(p + 24, raw.spki.length, true);
+  v.setUint32(p + 28, raw.publicKeyBits.length, true);
+  v.setUint32(p + 32, sanLength, true);
   p += JOB_HEADER;
   b.set(raw.subject, p);
   p += raw.subject.length;

@@ -32,6 +32,10 @@ export const MAX_FPS = 60;
 const ENTER_ALT = '\x1b[?1049h\x1b[H\x1b[2J';
 const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
 
+/** React is CommonJS: Node's import() gives its exports both as named exports and as `default`; the bundle (React
+ * inside, scripts/build.mjs) as `default` only. */
+const loadReact = () => import('react').then((m) => m.default ?? m);
+
 /** Runs the TUI until the person quits. Throws (one sentence) when it cannot start. */
 export async function runTui(options: TuiOptions = {}): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
@@ -55,10 +59,10 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   store.start();
   // React's production build: the development one is several times slower and heavier at 20,000 rows.
   process.env.NODE_ENV ??= 'production';
-  let ui: [typeof import('react'), typeof import('ink'), typeof import('./app.js'), boolean];
+  let ui: [Awaited<ReturnType<typeof loadReact>>, typeof import('ink'), typeof import('./app.js'), boolean];
   try {
     ui = await Promise.all([
-      import('react'),
+      loadReact(),
       import('ink'),
       import('./app.js'),
       // One cache of tokenised lines across frames instead of one per frame (src/views/ink-line-cache.ts).

@@ -9,9 +9,7 @@
 // returns, so frames are byte-for-byte those Ink draws alone (test/views/tui/ink-line-cache.test.ts compares them).
 // It touches an internal of Ink: it installs itself only when Ink's Output looks as described below and otherwise
 // leaves Ink as it is (slower, never wrong); the test fails when the installed Ink no longer matches.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadInkOutput } from './ink-output.js';
 
 /** The part of Ink's OutputCaches that Output.get uses. */
 interface OutputCaches {
@@ -93,17 +91,15 @@ export class SharedOutputCaches {
   }
 }
 
+/** Ink's Output class, from the copy of Ink that the TUI draws with. */
+export async function inkOutputClass(): Promise<OutputClass> {
+  return (await loadInkOutput()) as OutputClass;
+}
+
 const installed = Symbol.for('certdesk.inkLineCache');
 
 /** Ink's own get, kept on the prototype under this key once the cache is installed (tests compare with it). */
 export const INK_GET = Symbol.for('certdesk.inkOwnGet');
-
-/** Ink's Output class, from the copy of Ink that `import('ink')` loads. */
-export async function inkOutputClass(): Promise<OutputClass> {
-  const index = createRequire(import.meta.url).resolve('ink');
-  const mod = (await import(pathToFileURL(join(dirname(index), 'output.js')).href)) as { default: OutputClass };
-  return mod.default;
-}
 
 /** Why the cache cannot go into this Output class, or undefined when it can. */
 export function unsupportedReason(Output: OutputClass): string | undefined {

@@ -4,7 +4,7 @@ import { appendFileSync } from 'node:fs';
 import { useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { type ContextHealth, computeHealth } from '../services/health/index.js';
-import type { ClusterStore, ContextSnapshot, StoreBatch } from '../services/kube/index.js';
+import type { ClusterStore, ConnectionState, ContextSnapshot, StoreBatch } from '../services/kube/index.js';
 import { MainScreen } from '../views/main-screen.js';
 import { ColorContext } from '../views/theme.js';
 import { openVerb } from './dialogs.js';
@@ -70,6 +70,11 @@ export function App(props: AppProps) {
     // CSR names per synced context, kept from the batches' key lists, to notice new CSRs without asking the store
     // for a snapshot (a copy of its maps) on every batch.
     const names = new Map<string, Set<string>>();
+    // Connection phase per context (from the batches): a context that is retrying or unreachable is not listing,
+    // and must not hold the others' redraws at the slow rate.
+    const phases = new Map<string, ConnectionState['phase']>();
+    const listing = () =>
+      store.contexts().some((c) => !names.has(c) && (phases.get(c) ?? 'connecting') === 'connecting');
     const dirty = new Set<string>();
     const fresh: CsrRef[] = [];
     let clock = false;
@@ -113,6 +118,7 @@ export function App(props: AppProps) {
       let justSynced = false;
       for (const change of batch.changes) {
         const context = change.context;
+        if (change.connection) phases.set(context, change.connection.phase);
         let known = names.get(context);
         if (known) {
           for (const name of change.upserted.csrs ?? []) {
@@ -130,18 +136,22 @@ export function App(props: AppProps) {
         dirty.add(context);
         healthDirty = true;
       }
+      const stillListing = listing();
       if (justSynced) {
-        // A context just finished its first full list: show it now.
+        // A context just finished its first full list: show it now, or, while another is still listing, within
+        // FEED_MS: contexts of similar size finish close together, and one frame then shows both (each frame
+        // with 20,000 fresh rows costs a full pass over the lists, ~150 ms of a cold start).
         if (timer) clearTimeout(timer);
-        timer = setTimeout(() => flush(), 0);
+        timer = setTimeout(() => flush(), stillListing ? FEED_MS : 0);
       } else {
         // While lists are still arriving page by page, redraw rarely: the pages would only slow the sync down.
-        schedule(store.contexts().some((c) => !names.has(c)) ? SYNC_FEED_MS : FEED_MS);
+        schedule(stillListing ? SYNC_FEED_MS : FEED_MS);
       }
     };
     const unsubscribe = store.subscribe(onBatch);
     for (const context of store.contexts()) {
       const snap = store.snapshot(context);
+      phases.set(context, snap.connection.phase);
       if (snap.synced) names.set(context, new Set(snap.csrs.keys()));
       dirty.add(context);
     }

@@ -1,7 +1,6 @@
 // Builds the dialogs behind the verbs (approve, deny, sign, approve+sign, export): they need the findings, the
 // CA registry and can-i before they can ask the right question. Every shown string goes through `safe`.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { caCertificatePem, getCa, loadCaForSigner } from '../services/config/ca-registry.js';
 import { profilesDir } from '../services/config/paths.js';
 import { csrState } from '../services/kube/csr-state.js';
 import {
@@ -21,6 +20,7 @@ import type { Verb } from './keymap.js';
 import { parseCsrKey } from './order.js';
 import { type CsrInsight, safe } from './selectors.js';
 import { actionTargets, type DialogState, type TuiState } from './store.js';
+import { caRegistry } from './lazy.js';
 
 export interface DialogDeps {
   insights: InsightCache;
@@ -147,6 +147,7 @@ function splitBulk(targets: Target[], fits: (t: Target) => boolean): { keep: Tar
 async function caFor(signer: string, deps: DialogDeps): Promise<{ ca: LoadedCa; profile: SigningProfile } | string> {
   const opts = deps.registryDir ? { cwd: deps.registryDir } : {};
   try {
+    const { getCa, loadCaForSigner } = await caRegistry();
     const entry = getCa(signer, opts);
     const ca = await loadCaForSigner(signer, opts);
     let profile = DEFAULT_PROFILE;
@@ -307,6 +308,7 @@ export async function openVerb(
       const signer = t.csr.spec?.signerName ?? '';
       let blocked: string | undefined;
       try {
+        const { caCertificatePem } = await caRegistry();
         await caCertificatePem(signer, deps.registryDir ? { cwd: deps.registryDir } : {});
       } catch (err) {
         blocked = err instanceof Error ? err.message : String(err);

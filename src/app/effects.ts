@@ -12,13 +12,13 @@ import {
   writeFileAtomic,
 } from '../services/actions/index.js';
 import { appendAudit } from '../services/config/audit.js';
-import { caCertificatePem, getCa, loadCaForSigner } from '../services/config/ca-registry.js';
 import { profilesDir } from '../services/config/paths.js';
 import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/index.js';
 import { DEFAULT_PROFILE, type LoadedCa, loadProfile, type SigningProfile } from '../services/pki/index.js';
 import type { Policy } from '../services/policy/index.js';
 import type { Tone } from '../views/models.js';
 import type { CsrRef, Effect } from './store.js';
+import { caRegistry } from './lazy.js';
 
 export interface EffectDeps {
   contexts: ReadonlyMap<string, ClusterContext>;
@@ -74,6 +74,7 @@ async function caFor(signer: string, deps: EffectDeps, cache: Map<string, { ca: 
   const hit = cache.get(signer);
   if (hit) return hit;
   const opts = deps.registryDir ? { cwd: deps.registryDir } : {};
+  const { getCa, loadCaForSigner } = await caRegistry();
   const entry = getCa(signer, opts);
   const ca = await loadCaForSigner(signer, opts);
   const profile = entry.profile ? await loadProfile(entry.profile, [profilesDir()]) : DEFAULT_PROFILE;
@@ -165,6 +166,7 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
       if (!ctx) return { text: `Context ${effect.context} is not loaded.`, tone: 'bad' };
       let caPem: string;
       try {
+        const { caCertificatePem } = await caRegistry();
         caPem = await caCertificatePem(effect.signer, deps.registryDir ? { cwd: deps.registryDir } : {});
       } catch (err) {
         return { text: message(err), tone: 'bad' };

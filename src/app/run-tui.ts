@@ -1,7 +1,6 @@
 // Starts the TUI on a terminal: loads the contexts, starts the live store, enters the alternate screen, renders,
 // and restores the terminal on every way out (quit, Ctrl-C, an error, SIGTERM/SIGHUP).
 import { auditLogPath } from '../services/config/audit.js';
-import { registryDir } from '../services/config/ca-registry.js';
 import { configDir } from '../services/config/paths.js';
 import { createClusterStore, loadContexts } from '../services/kube/index.js';
 import { loadPolicy, type Policy } from '../services/policy/index.js';
@@ -121,7 +120,7 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
         places: {
           config: configDir(),
           auditLog: auditLogPath(),
-          caRegistry: options.registryDir ?? registryDir(),
+          caRegistry: options.registryDir ?? configDir(),
         },
         color,
         ...(options.namespace ? { scope: { namespace: options.namespace } } : {}),

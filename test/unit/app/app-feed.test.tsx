@@ -1,0 +1,121 @@
+// How store batches become frames while contexts list (src/app/app.tsx, the feed): a context that finishes its
+// first list while another is still listing waits briefly so both show in one frame; a context that is unreachable
+// or retrying is not "listing" and holds nobody back. Ordering comes from timers, not from sleeping: each test
+// schedules the next store event before the feed's own timer would fire, so the assertions do not depend on speed.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { render } from 'ink-testing-library';
+import { App } from '../../../src/app/app.js';
+import type { InsightCache } from '../../../src/app/insights.js';
+import type { TuiState } from '../../../src/app/store.js';
+import type { ClusterStore, ContextSnapshot, StoreBatch } from '../../../src/services/kube/api-types.js';
+import type { ConnectionState } from '../../../src/services/kube/types.js';
+import { csr, NOW, snapshot } from './fixtures.js';
+
+/** A store of two contexts whose snapshots and batches the test sets. */
+function scriptedStore() {
+  const snaps: Record<string, ContextSnapshot> = {
+    east: { ...snapshot('east', []), synced: false, connection: { phase: 'connecting' } },
+    west: { ...snapshot('west', []), synced: false, connection: { phase: 'connecting' } },
+  };
+  const listeners = new Set<(b: StoreBatch) => void>();
+  const store: ClusterStore = {
+    start() {},
+    stop() {},
+    reconnect() {},
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    snapshot: (c) => snaps[c] as ContextSnapshot,
+    contexts: () => ['east', 'west'],
+    whenSynced: async () => true,
+  };
+  const emit = (context: string, names: string[], extra: { synced?: boolean; connection?: ConnectionState }) => {
+    const before = snaps[context] as ContextSnapshot;
+    const csrs = [...before.csrs.values(), ...names.map((n, i) => csr(n, { ageSeconds: 10 + i }))];
+    snaps[context] = {
+      ...snapshot(context, csrs, before.version + 1),
+      synced: extra.synced ?? before.synced,
+      connection: extra.connection ?? before.connection,
+    };
+    const change = { context, upserted: { csrs: names }, deleted: {}, ...extra };
+    for (const l of listeners) l({ changes: [change] });
+  };
+  return { store, emit };
+}
+
+const noInsights = { insight: () => undefined, certificate: () => undefined, capability: () => undefined };
+
+function startApp(store: ClusterStore) {
+  const frames: TuiState[] = [];
+  const instance = render(
+    <App
+      store={store}
+      insights={noInsights as unknown as InsightCache}
+      effects={{ contexts: new Map(), store } as never}
+      places={{ config: '/tmp/c', auditLog: '/tmp/a', caRegistry: '/tmp/r' }}
+      color={false}
+      now={() => NOW}
+      onFrame={(s) => {
+        frames.push(s);
+      }}
+    />,
+  );
+  return { instance, frames };
+}
+
+const csrCount = (s: TuiState, context: string) => s.snapshots[context]?.csrs.size ?? 0;
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('App feed while contexts list', () => {
+  let cleanup: (() => void) | undefined;
+  afterEach(() => {
+    cleanup?.();
+    cleanup = undefined;
+  });
+
+  it('two contexts finishing their lists close together show in one frame', async () => {
+    const { store, emit } = scriptedStore();
+    const { instance, frames } = startApp(store);
+    cleanup = () => instance.unmount();
+    await until('the first frame', () => frames.length > 0);
+    emit('east', ['e-1', 'e-2'], { synced: true, connection: { phase: 'live', since: NOW } });
+    // West finishes 30 ms later: well inside the 250 ms that east's frame waits for it.
+    await new Promise((r) => setTimeout(r, 30));
+    emit('west', ['w-1'], { synced: true, connection: { phase: 'live', since: NOW } });
+    await until('both contexts on screen', () => frames.some((f) => csrCount(f, 'west') === 1));
+    const firstWithEast = frames.find((f) => csrCount(f, 'east') > 0);
+    assert.equal(firstWithEast && csrCount(firstWithEast, 'west'), 1, 'east was drawn alone before west arrived');
+  });
+
+  it('an unreachable context holds neither the first frame of another nor its later redraws', async () => {
+    const { store, emit } = scriptedStore();
+    const { instance, frames } = startApp(store);
+    cleanup = () => instance.unmount();
+    await until('the first frame', () => frames.length > 0);
+    emit('west', [], { connection: { phase: 'unreachable', message: 'connection refused', nextAttemptAt: NOW } });
+    emit('east', ['e-1'], { synced: true, connection: { phase: 'live', since: NOW } });
+    await until('east on screen', () => frames.some((f) => csrCount(f, 'east') === 1));
+    // A new CSR in east: drawn with the normal redraw interval (250 ms), not the listing one (1 s). The marker
+    // timer is set right after the batch, so it fires after a 250 ms redraw and before a 1 s one.
+    emit('east', ['e-2'], {});
+    let markerFired = false;
+    const marker = setTimeout(() => {
+      markerFired = true;
+    }, 600);
+    try {
+      await until('the new CSR on screen', () => frames.some((f) => csrCount(f, 'east') === 2));
+      assert.equal(markerFired, false, 'the new CSR waited for the slow listing redraw rate');
+    } finally {
+      clearTimeout(marker);
+    }
+  });
+});

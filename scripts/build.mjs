@@ -12,7 +12,7 @@
 //   to import them; bundled, 0.11-0.14 s. Ink's Output class, which src/views/ink-line-cache.ts patches, is then
 //   the bundled one: src/views/ink-output.ts is replaced by a module importing it (INK_OUTPUT below).
 // Bundled CommonJS code calls require() for Node's built-ins; the banner gives each ESM chunk a real one.
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
@@ -22,6 +22,9 @@ const BUNDLED = new Set(['@kubernetes/client-node', 'commander', 'yaml', 'ink', 
 /** Ink's own output.js (not in its package exports, so by path), for src/views/ink-output.ts in the bundle. */
 const INK_OUTPUT = join(dirname(createRequire(import.meta.url).resolve('ink')), 'output.js');
 const INK_OUTPUT_MODULE = `import Output from ${JSON.stringify(INK_OUTPUT)};\nexport async function loadInkOutput() {\n  return Output;\n}\n`;
+/** yoga-layout 3.x's wasm loader: `fetch` when there is one, else its synchronous base64 decoder (see below). */
+const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
+const YOGA_NO_FETCH = 'function ya(){return true?';
 /** Packages whose modules have no import-time side effects that anything relies on (checked: no bare imports). */
 const SIDE_EFFECT_FREE = ['/node_modules/@kubernetes/client-node/'];
 /**
@@ -54,6 +57,19 @@ const dependencies = {
       resolveDir: dirname(args.path),
       loader: 'js',
     }));
+    // Yoga (Ink's layout engine) ships its WebAssembly as a base64 data: URL and, where `fetch` exists, loads it
+    // with fetch(). On Node that first touch of `fetch` loads undici (~20 ms) to decode a data: URL; the module's
+    // own synchronous decoder does the same work without it. Only an optimisation: if an upgrade changes the
+    // code, the build says so and leaves it alone.
+    b.onLoad({ filter: /[/\\]yoga-layout[/\\]dist[/\\]binaries[/\\]yoga-wasm-base64-esm\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const parts = source.split(YOGA_FETCH);
+      if (parts.length !== 2) {
+        console.warn(`build: yoga-layout no longer loads its wasm as expected; ${args.path} left as it is`);
+        return undefined;
+      }
+      return { contents: parts.join(YOGA_NO_FETCH), loader: 'js' };
+    });
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData?.certdeskResolved || args.kind === 'entry-point') return undefined;
       if (args.path === './ink-output.js' && args.importer.endsWith('/src/views/ink-line-cache.ts')) {

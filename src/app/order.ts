@@ -6,7 +6,7 @@ import type { ContextHealth, PodInInit } from '../services/health/index.js';
 import { csrState } from '../services/kube/csr-state.js';
 import type { ContextSnapshot } from '../services/kube/api-types.js';
 import { changedKeys } from '../services/kube/index.js';
-import { humanDuration } from '../services/health/index.js';
+import { ageNow, humanDuration } from '../services/health/index.js';
 import { terminalSafe } from '../services/text/sanitize.js';
 import type { SectionVm, Tone } from '../views/models.js';
 
@@ -372,11 +372,12 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
       for (const b of h.signerBacklog) {
         if (b.approvedUnissued === 0) continue;
         lines.push({
-          text: `signer ${terminalSafe(b.signerName)}: ${b.approvedUnissued} approved, unissued ${humanDuration(b.oldestAge)}${b.stalled ? ' (stalled)' : ''}`,
+          text: `signer ${terminalSafe(b.signerName)}: ${b.approvedUnissued} approved, unissued ${humanDuration(ageNow(h, b.oldestAge, input.now))}${b.stalled ? ' (stalled)' : ''}`,
           tone: b.stalled ? 'bad' : 'warn',
         });
       }
-      const oldest = h.oldestPendingAge !== undefined ? `, oldest ${humanDuration(h.oldestPendingAge)}` : '';
+      const oldest =
+        h.oldestPendingAge !== undefined ? `, oldest ${humanDuration(ageNow(h, h.oldestPendingAge, input.now))}` : '';
       lines.push({ text: `${h.pendingCount} pending${oldest}`, tone: h.pendingCount > 0 ? 'warn' : 'muted' });
     }
     sections.push({ label: terminalSafe(context), lines });

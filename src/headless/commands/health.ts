@@ -92,9 +92,10 @@ export async function runHealth(opts: KubeCliOptions & OutputCliOptions): Promis
   const { snapshots, failures } = await snapshotsOf(contexts);
   const now = Date.now();
   const health = snapshots.map((s) => computeHealth(s, now));
-  // Machine output: each pod's age in ms at `now`, and its creation time as kubectl writes timestamps.
+  // Machine output: each pod's age in ms at `now`, and its creation time as kubectl writes timestamps. The ages
+  // are as of `now` already, so the pass time (`at`, for the TUI's clock) is left out.
   const data = () =>
-    health.map((h) => ({
+    health.map(({ at: _at, ...h }) => ({
       ...h,
       podsInInit: h.podsInInit.map(({ created, ...p }) => ({
         ...p,

@@ -74,6 +74,13 @@ export interface ContextHealth {
   /** ms; undefined when nothing is pending. */
   oldestPendingAge?: number;
   oldestPendingCsr?: string;
+  /** When (ms since the epoch) the ages above were computed: a display later adds the time since (`ageNow`). */
+  at: number;
+}
+
+/** An age from a health pass, as of `now` (a pass runs every few seconds; the clock on screen every second). */
+export function ageNow(health: Pick<ContextHealth, 'at'>, age: number, now: number): number {
+  return age + Math.max(0, now - health.at);
 }
 
 export interface HealthOptions {
@@ -499,6 +506,7 @@ export function computeHealth(snapshot: ContextSnapshot, now: number, options: H
     ...(queues.oldestPendingAge !== undefined
       ? { oldestPendingAge: queues.oldestPendingAge, oldestPendingCsr: queues.oldestPendingCsr }
       : {}),
+    at: now,
   };
 }
 

@@ -141,4 +141,25 @@ describe('health pane', () => {
     assert.equal(section?.lines[0]?.tone, 'bad');
     assert.match(section?.lines[0]?.text ?? '', /unreachable: The API server .* \(r reconnects now\)/);
   });
+
+  it('ages go on with the clock between health passes', async () => {
+    const { healthSections } = await import('../../../src/app/order.js');
+    const { computeHealth, humanDuration } = await import('../../../src/services/health/index.js');
+    const snap = snapshot('east', [
+      csr('waiting', { ageSeconds: 60 }),
+      csr('approved', { ageSeconds: 200, state: 'Approved', signer: 'example.com/slow' }),
+    ]);
+    // The pass ran at NOW; the screen is drawn 30 s later (passes run every few seconds, the clock every second).
+    const health = computeHealth(snap, NOW);
+    const base = initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW });
+    const s = { ...reducer(base, { type: 'snapshots', snapshots: { east: snap } }), health: { east: health } };
+    const text = (now: number) => healthSections({ ...s, now })[0]?.lines.map((l) => l.text) ?? [];
+    assert.ok(text(NOW).includes(`1 pending, oldest ${humanDuration(60_000)}`), text(NOW).join('\n'));
+    const later = text(NOW + 30_000);
+    assert.ok(later.includes(`1 pending, oldest ${humanDuration(90_000)}`), later.join('\n'));
+    assert.ok(
+      later.some((l) => l.startsWith('signer example.com/slow: 1 approved, unissued ' + humanDuration(230_000))),
+      later.join('\n'),
+    );
+  });
 });

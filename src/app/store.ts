@@ -254,14 +254,28 @@ function scrollMode(state: TuiState, delta: number): TuiState {
 function selectedCsrKey(state: TuiState): string | undefined {
   if (state.pane !== 'csrs') {
     if (state.pane === 'init') {
-      const key = state.cursor.init;
-      const row = key === undefined ? undefined : initOrder(state).byKey.get(key);
-      return row?.csrKey;
+      // The highlighted row, also before the cursor was ever moved (no key yet: the row at its index).
+      const order = initOrder(state);
+      const key = order.keys[cursorPosition(state, 'init')];
+      return key === undefined ? undefined : order.byKey.get(key)?.csrKey;
     }
     return undefined;
   }
   const keys = csrOrder(state).keys;
   return keys.at(cursorPosition(state, 'csrs'));
+}
+
+/**
+ * Pins the selection of the current list pane to the object on its highlighted row. Until the cursor first moves,
+ * the selection is a row index (the top row while lists load); acting on that row must make it follow the object:
+ * approving the top pending CSR moves it below the pending ones, and `s` next must sign that CSR, not the one that
+ * took its row.
+ */
+function pinSelection(state: TuiState): TuiState {
+  const pane = state.pane;
+  if (pane === 'health' || state.cursor[pane] !== undefined) return state;
+  const key = paneKeys(state, pane).at(cursorPosition(state, pane));
+  return key === undefined ? state : { ...state, cursor: { ...state.cursor, [pane]: key } };
 }
 
 /** The CSR the keys act on: the inspected one, else the selected row (or the CSR of the selected pod). */
@@ -545,13 +559,13 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'open-inspect': {
       const key = selectedCsrKey(state);
       if (!key) return { ...state, status: { text: 'No CSR is selected here.', tone: 'warn' } };
-      return { ...state, mode: { kind: 'inspect', key, offset: 0 } };
+      return { ...pinSelection(state), mode: { kind: 'inspect', key, offset: 0 } };
     }
     case 'open-yaml': {
       const key = focusedCsrKey(state);
       if (!key) return { ...state, status: { text: 'No CSR is selected here.', tone: 'warn' } };
       return {
-        ...state,
+        ...pinSelection(state),
         mode: { kind: 'yaml', key, offset: 0, from: state.mode.kind === 'inspect' ? 'inspect' : 'list' },
       };
     }
@@ -591,7 +605,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
     }
     case 'open-dialog':
       return {
-        ...state,
+        ...(state.mode.kind === 'list' ? pinSelection(state) : state),
         mode: { kind: 'dialog', dialog: action.dialog, from: state.mode.kind === 'inspect' ? 'inspect' : 'list' },
       };
     case 'dialog-next-field': {

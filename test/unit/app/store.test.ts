@@ -47,6 +47,44 @@ function dialog(overrides: Partial<DialogState>): DialogState {
 }
 
 describe('store: order and cursor', () => {
+  it('acting on the top row before the cursor ever moved: the selection follows that CSR when it moves', () => {
+    // pending-old is the top row. Approve it (the dialog is opened and submitted), then it stops being pending and
+    // moves below the pending CSRs: the next verb (s) must still act on it, not on west-pending, now on top.
+    let s = run(loaded(), { type: 'open-dialog', dialog: dialog({}) }, { type: 'dialog-submit' });
+    s = reducer(s, {
+      type: 'snapshots',
+      snapshots: {
+        east: snapshot(
+          'east',
+          [
+            csr('old-issued', { ageSeconds: 900, state: 'Issued' }),
+            csr('pending-young', { ageSeconds: 5 }),
+            csr('pending-old', { ageSeconds: 300, state: 'Approved' }),
+          ],
+          2,
+        ),
+      },
+    });
+    assert.equal(csrOrder(s).keys.at(0), csrKey('west', 'west-pending'));
+    assert.deepEqual(actionTargets(s), [csrKey('east', 'pending-old')]);
+  });
+
+  it('in the Pods in Init pane, the highlighted row acts before the cursor ever moved', () => {
+    const base = loaded();
+    const pod = (name: string, csrName: string) => ({ namespace: 'calico-system', name, status: 'Init:0/1', csrName });
+    const health = {
+      context: 'east',
+      tigera: 'not-installed' as const,
+      podsInInit: [pod('calico-node-a', 'pending-old'), pod('calico-node-b', 'pending-young')],
+      signerBacklog: [],
+      pendingCount: 2,
+      at: NOW,
+    };
+    const s = { ...base, pane: 'init' as const, health: { east: health } };
+    assert.deepEqual(actionTargets(s), [csrKey('east', 'pending-old')]);
+    assert.deepEqual(actionTargets(run(s, { type: 'move', delta: 1 })), [csrKey('east', 'pending-young')]);
+  });
+
   it('orders pending first, then oldest, across contexts', () => {
     const names = csrOrder(loaded()).entries.map((e) => `${e.context}/${e.name}`);
     assert.deepEqual(names, [

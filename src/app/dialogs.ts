@@ -188,7 +188,7 @@ async function signPreview(target: Target, deps: DialogDeps): Promise<{ lines: S
             text: `usages    KeyUsage ${mapped.keyUsage.join(', ') || 'none'} · ExtKeyUsage ${safe(usages.filter((u) => /auth|signing|protection|ipsec|timestamp|ocsp|sgc|any/.test(u)).join(', ')) || 'none'}`,
           },
           {
-            text: `validity  ${date(window.notBefore)} → ${date(window.notAfter)} (backdated 5 min; ${target.csr.spec?.expirationSeconds ? 'requested' : `default of profile ${safe(profile.name)}:`} ${Math.round(ttl / 3600)} h)`,
+            text: `validity  ${date(window.notBefore)} → ${date(window.notAfter)} (backdated 5 min; ${target.csr.spec?.expirationSeconds ? 'requested' : `default of profile ${safe(profile.name)}:`} ${Math.round(ttl / 3600)} h${window.notAfter.getTime() === ca.certificate.notAfter.getTime() ? ", cut to the CA's expiry" : ''})`,
           },
           { text: `serial    random 128-bit    signature ${safe(sig.name)}` },
           {

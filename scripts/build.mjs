@@ -22,6 +22,8 @@ const BUNDLED = new Set(['@kubernetes/client-node', 'commander', 'yaml', 'ink', 
 /** Ink's own output.js (not in its package exports, so by path), for src/views/ink-output.ts in the bundle. */
 const INK_OUTPUT = join(dirname(createRequire(import.meta.url).resolve('ink')), 'output.js');
 const INK_OUTPUT_MODULE = `import Output from ${JSON.stringify(INK_OUTPUT)};\nexport async function loadInkOutput() {\n  return Output;\n}\n`;
+/** The userland punycode package (see its use below). */
+const PUNYCODE = createRequire(import.meta.url).resolve('punycode/');
 /** yoga-layout 3.x's wasm loader: `fetch` when there is one, else its synchronous base64 decoder (see below). */
 const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
 const YOGA_NO_FETCH = 'function ya(){return true?';
@@ -76,6 +78,10 @@ const dependencies = {
         const path = join(args.resolveDir, 'ink-output.bundled.js');
         return { path, namespace: 'certdesk-narrowed', pluginData: { contents: INK_OUTPUT_MODULE } };
       }
+      // node-fetch 2 (client-node's) → whatwg-url 5 → tr46 require Node's built-in punycode, deprecated since
+      // Node 21: there, code outside node_modules (our bundle) that loads it prints DEP0040 on every command.
+      // The userland package, which Node's deprecation points to, is the same code.
+      if (args.path === 'punycode' && args.importer.includes('/node_modules/')) return { path: PUNYCODE };
       const narrowed = Object.entries(NARROWED).find(([file]) => args.importer.endsWith(file))?.[1]?.[args.path];
       if (narrowed) {
         const path = join(args.resolveDir, args.path);

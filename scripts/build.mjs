@@ -13,7 +13,8 @@
 //   the bundled one: src/views/ink-output.ts is replaced by a module importing it (INK_OUTPUT below).
 // Bundled CommonJS code calls require() for Node's built-ins; the banner gives each ESM chunk a real one.
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -107,10 +108,43 @@ const dependencies = {
   },
 };
 
+/**
+ * Packages that bundled code requires at run time only if they are installed, inside try/catch or behind a
+ * condition, and that certdesk does not install: node-fetch's `encoding`, debug's `supports-color`, ws's
+ * `bufferutil` and `utf-8-validate`, and `react-devtools-core`, which Ink loads only when DEV=true.
+ */
+const OPTIONAL_AT_RUN_TIME = new Set([
+  'encoding',
+  'supports-color',
+  'bufferutil',
+  'utf-8-validate',
+  'react-devtools-core',
+]);
+
+/**
+ * Every package dist/ still imports must be a production dependency: an image or `npm install --omit=dev` has
+ * nothing else (deploy/Dockerfile prunes the dev dependencies). Fails the build otherwise.
+ */
+function checkExternals(metafile) {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  const production = new Set(Object.keys(pkg.dependencies ?? {}));
+  const missing = new Set();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (!imported.external || !isBare(imported.path) || isBuiltin(imported.path)) continue;
+      const name = packageName(imported.path);
+      if (!production.has(name) && !OPTIONAL_AT_RUN_TIME.has(name)) missing.add(name);
+    }
+  }
+  if (missing.size > 0) {
+    throw new Error(`dist/ imports packages that are not production dependencies: ${[...missing].join(', ')}`);
+  }
+}
+
 const out = `dist.tmp-${process.pid}`;
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
-await build({
+const result = await build({
   entryPoints: { cli: 'src/cli.ts' },
   outdir: out,
   bundle: true,
@@ -126,7 +160,9 @@ await build({
   jsx: 'automatic',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
+  metafile: true,
 });
+checkExternals(result.metafile);
 // Swap atomically so a concurrent run of the binary never sees a half-written dist/.
 const old = `dist.old-${process.pid}`;
 await rename('dist', old).catch(() => {});

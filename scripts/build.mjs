@@ -23,8 +23,14 @@ const BUNDLED = new Set(['@kubernetes/client-node', 'commander', 'yaml', 'ink', 
 /** Ink's own output.js (not in its package exports, so by path), for src/views/ink-output.ts in the bundle. */
 const INK_OUTPUT = join(dirname(createRequire(import.meta.url).resolve('ink')), 'output.js');
 const INK_OUTPUT_MODULE = `import Output from ${JSON.stringify(INK_OUTPUT)};\nexport async function loadInkOutput() {\n  return Output;\n}\n`;
-/** The userland punycode package (see its use below). */
-const PUNYCODE = createRequire(import.meta.url).resolve('punycode/');
+/**
+ * Packages that bundled packages import but that stay in node_modules. node-fetch 2 (client-node's) calls
+ * `url.parse()`, and through whatwg-url 5 and tr46 loads the built-in `punycode`; Node 24 and 22 print a
+ * deprecation warning (DEP0169, DEP0040) when code outside node_modules does that, which a bundle in dist/ is —
+ * over the TUI's screen, in `certdesk demo`. Loaded from node_modules, the same code is left alone, as Node intends
+ * for dependencies. It is a production dependency of ours so that it resolves from dist/.
+ */
+const LEFT_IN_NODE_MODULES = new Set(['node-fetch']);
 /** yoga-layout 3.x's wasm loader: `fetch` when there is one, else its synchronous base64 decoder (see below). */
 const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
 const YOGA_NO_FETCH = 'function ya(){return true?';
@@ -37,11 +43,33 @@ const SIDE_EFFECT_FREE = ['/node_modules/@kubernetes/client-node/'];
  * that reads a kubeconfig would load the chunk holding all of them (~5 MB). If an upgrade of client-node imports
  * more from there, the build fails with "No matching export" instead of silently loading the whole barrel.
  */
+/**
+ * node-fetch for the two client-node modules every kubeconfig reader loads: config.js (Headers, used only in
+ * applyToFetchOptions) and the default HTTP library of the generated API clients (fetch, used only when a request
+ * is sent). Both run only in client-node's own API clients (the sandbox, the controller), so node-fetch — with
+ * whatwg-url, tr46 and its 260 kB mapping table — loads then, from node_modules (see LEFT_IN_NODE_MODULES), and
+ * not at the start of every command (~15 ms).
+ */
+const LAZY_NODE_FETCH = [
+  "import { createRequire } from 'node:module';",
+  'let nodeFetch;',
+  "const load = () => (nodeFetch ??= createRequire(import.meta.url)('node-fetch'));",
+  'export default function fetch(url, init) {',
+  '  return load()(url, init);',
+  '}',
+  'export function Headers(init) {',
+  '  return new (load().Headers)(init);',
+  '}',
+  '',
+].join('\n');
+
 const NARROWED = {
   '/node_modules/@kubernetes/client-node/dist/config.js': {
     './gen/index.js':
       "export { createConfiguration } from './configuration.js';\nexport { ServerConfiguration } from './servers.js';\n",
+    'node-fetch': LAZY_NODE_FETCH,
   },
+  '/node_modules/@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js': { 'node-fetch': LAZY_NODE_FETCH },
 };
 
 function packageName(spec) {
@@ -79,14 +107,13 @@ const dependencies = {
         const path = join(args.resolveDir, 'ink-output.bundled.js');
         return { path, namespace: 'certdesk-narrowed', pluginData: { contents: INK_OUTPUT_MODULE } };
       }
-      // node-fetch 2 (client-node's) → whatwg-url 5 → tr46 require Node's built-in punycode, deprecated since
-      // Node 21: there, code outside node_modules (our bundle) that loads it prints DEP0040 on every command.
-      // The userland package, which Node's deprecation points to, is the same code.
-      if (args.path === 'punycode' && args.importer.includes('/node_modules/')) return { path: PUNYCODE };
       const narrowed = Object.entries(NARROWED).find(([file]) => args.importer.endsWith(file))?.[1]?.[args.path];
       if (narrowed) {
         const path = join(args.resolveDir, args.path);
         return { path, namespace: 'certdesk-narrowed', sideEffects: false, pluginData: { contents: narrowed } };
+      }
+      if (LEFT_IN_NODE_MODULES.has(args.path) && args.importer.includes('/node_modules/')) {
+        return { path: args.path, external: true };
       }
       const fromPackage = args.importer.includes('/node_modules/');
       if (isBare(args.path) && !fromPackage && !BUNDLED.has(packageName(args.path))) {

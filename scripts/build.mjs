@@ -171,25 +171,31 @@ function checkExternals(metafile) {
 const out = `dist.tmp-${process.pid}`;
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
-const result = await build({
-  entryPoints: { cli: 'src/cli.ts' },
-  outdir: out,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  plugins: [dependencies],
-  banner: {
-    js: "import { createRequire as __certdeskCreateRequire } from 'node:module';\nconst require = __certdeskCreateRequire(import.meta.url);",
-  },
-  sourcemap: 'linked',
-  jsx: 'automatic',
-  chunkNames: 'chunks/[name]-[hash]',
-  logLevel: 'warning',
-  metafile: true,
-});
-checkExternals(result.metafile);
+// A failed build (esbuild's errors, checkExternals) leaves no half-written dist.tmp-* behind.
+try {
+  const result = await build({
+    entryPoints: { cli: 'src/cli.ts' },
+    outdir: out,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    plugins: [dependencies],
+    banner: {
+      js: "import { createRequire as __certdeskCreateRequire } from 'node:module';\nconst require = __certdeskCreateRequire(import.meta.url);",
+    },
+    sourcemap: 'linked',
+    jsx: 'automatic',
+    chunkNames: 'chunks/[name]-[hash]',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  checkExternals(result.metafile);
+} catch (err) {
+  await rm(out, { recursive: true, force: true });
+  throw err;
+}
 // Swap atomically so a concurrent run of the binary never sees a half-written dist/.
 const old = `dist.old-${process.pid}`;
 await rename('dist', old).catch(() => {});

@@ -10,6 +10,7 @@ import type { InsightCache } from '../../../src/app/insights.js';
 import type { TuiState } from '../../../src/app/store.js';
 import type { ClusterStore, ContextSnapshot, StoreBatch } from '../../../src/services/kube/api-types.js';
 import type { ConnectionState } from '../../../src/services/kube/types.js';
+import { waitFor } from '../../helpers/sandbox.js';
 import { csr, NOW, snapshot } from './fixtures.js';
 
 /** A store of two contexts whose snapshots and batches the test sets. */
@@ -67,14 +68,6 @@ function startApp(store: ClusterStore) {
 
 const csrCount = (s: TuiState, context: string) => s.snapshots[context]?.csrs.size ?? 0;
 
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('App feed while contexts list', () => {
   let cleanup: (() => void) | undefined;
   afterEach(() => {
@@ -86,12 +79,12 @@ describe('App feed while contexts list', () => {
     const { store, emit } = scriptedStore();
     const { instance, frames } = startApp(store);
     cleanup = () => instance.unmount();
-    await until('the first frame', () => frames.length > 0);
+    await waitFor(() => frames.length > 0, 'the first frame');
     emit('east', ['e-1', 'e-2'], { synced: true, connection: { phase: 'live', since: NOW } });
     // West finishes 30 ms later: well inside the 250 ms that east's frame waits for it.
     await new Promise((r) => setTimeout(r, 30));
     emit('west', ['w-1'], { synced: true, connection: { phase: 'live', since: NOW } });
-    await until('both contexts on screen', () => frames.some((f) => csrCount(f, 'west') === 1));
+    await waitFor(() => frames.some((f) => csrCount(f, 'west') === 1), 'both contexts on screen');
     const firstWithEast = frames.find((f) => csrCount(f, 'east') > 0);
     assert.equal(firstWithEast && csrCount(firstWithEast, 'west'), 1, 'east was drawn alone before west arrived');
   });
@@ -100,10 +93,10 @@ describe('App feed while contexts list', () => {
     const { store, emit } = scriptedStore();
     const { instance, frames } = startApp(store);
     cleanup = () => instance.unmount();
-    await until('the first frame', () => frames.length > 0);
+    await waitFor(() => frames.length > 0, 'the first frame');
     emit('west', [], { connection: { phase: 'unreachable', message: 'connection refused', nextAttemptAt: NOW } });
     emit('east', ['e-1'], { synced: true, connection: { phase: 'live', since: NOW } });
-    await until('east on screen', () => frames.some((f) => csrCount(f, 'east') === 1));
+    await waitFor(() => frames.some((f) => csrCount(f, 'east') === 1), 'east on screen');
     // A new CSR in east: drawn with the normal redraw interval (250 ms), not the listing one (1 s). The marker
     // timer is set right after the batch, so it fires after a 250 ms redraw and before a 1 s one.
     emit('east', ['e-2'], {});
@@ -112,7 +105,7 @@ describe('App feed while contexts list', () => {
       markerFired = true;
     }, 600);
     try {
-      await until('the new CSR on screen', () => frames.some((f) => csrCount(f, 'east') === 2));
+      await waitFor(() => frames.some((f) => csrCount(f, 'east') === 2), 'the new CSR on screen');
       assert.equal(markerFired, false, 'the new CSR waited for the slow listing redraw rate');
     } finally {
       clearTimeout(marker);

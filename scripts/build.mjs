@@ -10,7 +10,7 @@
 // - commander (every command, --help included) and yaml (every command's output);
 // - ink and react (the TUI): from node_modules, Node resolved, opened and lexed some 150 files and took 0.36-0.75 s
 //   to import them; bundled, 0.11-0.14 s. Ink's Output class, which src/views/ink-line-cache.ts patches, is then
-//   the bundled one: src/views/ink-output.ts is replaced by a module importing it (INK_OUTPUT below).
+//   the bundled one: src/views/ink-output.ts is replaced by a module importing it (NARROWED below).
 // Bundled CommonJS code calls require() for Node's built-ins; the banner gives each ESM chunk a real one.
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -37,13 +37,6 @@ const YOGA_NO_FETCH = 'function ya(){return true?';
 /** Packages whose modules have no import-time side effects that anything relies on (checked: no bare imports). */
 const SIDE_EFFECT_FREE = ['/node_modules/@kubernetes/client-node/'];
 /**
- * Barrel imports inside bundled packages, replaced by the few names actually imported. esbuild assigns whole files
- * to chunks by which commands can reach them through imports, used or not: client-node's config.js (KubeConfig)
- * imports two functions from gen/index.js, which re-exports every model and API, so without this every command
- * that reads a kubeconfig would load the chunk holding all of them (~5 MB). If an upgrade of client-node imports
- * more from there, the build fails with "No matching export" instead of silently loading the whole barrel.
- */
-/**
  * node-fetch for the two client-node modules every kubeconfig reader loads: config.js (Headers, used only in
  * applyToFetchOptions) and the default HTTP library of the generated API clients (fetch, used only when a request
  * is sent). Both run only in client-node's own API clients (the sandbox, the controller), so node-fetch — with
@@ -63,6 +56,17 @@ const LAZY_NODE_FETCH = [
   '',
 ].join('\n');
 
+/**
+ * Imports replaced in the bundle by a module of our own, keyed by the importing file and the import:
+ * - Barrel imports inside bundled packages, replaced by the few names actually imported. esbuild assigns whole
+ *   files to chunks by which commands can reach them through imports, used or not: client-node's config.js
+ *   (KubeConfig) imports two functions from gen/index.js, which re-exports every model and API, so without this
+ *   every command that reads a kubeconfig would load the chunk holding all of them (~5 MB). If an upgrade of
+ *   client-node imports more from there, the build fails with "No matching export" instead of silently loading
+ *   the whole barrel.
+ * - node-fetch, loaded on first use (LAZY_NODE_FETCH).
+ * - src/views/ink-output.ts, replaced by a module importing the bundled Ink's output.js (INK_OUTPUT_MODULE).
+ */
 const NARROWED = {
   '/node_modules/@kubernetes/client-node/dist/config.js': {
     './gen/index.js':
@@ -70,6 +74,7 @@ const NARROWED = {
     'node-fetch': LAZY_NODE_FETCH,
   },
   '/node_modules/@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js': { 'node-fetch': LAZY_NODE_FETCH },
+  '/src/views/ink-line-cache.ts': { './ink-output.js': INK_OUTPUT_MODULE },
 };
 
 function packageName(spec) {
@@ -103,10 +108,6 @@ const dependencies = {
     });
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData?.certdeskResolved || args.kind === 'entry-point') return undefined;
-      if (args.path === './ink-output.js' && args.importer.endsWith('/src/views/ink-line-cache.ts')) {
-        const path = join(args.resolveDir, 'ink-output.bundled.js');
-        return { path, namespace: 'certdesk-narrowed', pluginData: { contents: INK_OUTPUT_MODULE } };
-      }
       const narrowed = Object.entries(NARROWED).find(([file]) => args.importer.endsWith(file))?.[1]?.[args.path];
       if (narrowed) {
         const path = join(args.resolveDir, args.path);

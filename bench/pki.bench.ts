@@ -17,6 +17,7 @@ import {
   loadCaFromPem,
 } from '../src/services/pki/index.js';
 import { signAsync, signatureFor } from '../src/services/pki/keys.js';
+import { nativeSignerFor, nativeSignerStatus } from '../src/services/pki/native.js';
 import type { LoadedCa } from '../src/services/pki/types.js';
 
 const execFileAsync = promisify(execFile);
@@ -252,11 +253,14 @@ export async function run(): Promise<string> {
     const env = await setup(c);
     const { createIssuerPool } = await import('../src/services/pki/pool.js');
     const pool = await createIssuerPool(env.loaded, { size: cores });
+    const workers =
+      pool.engine === 'workers' ? pool : await createIssuerPool(env.loaded, { size: cores, engine: 'workers' });
     const sig = signatureFor(env.loaded.privateKey);
+    const native = nativeSignerFor(env.loaded.privateKey, sig.hash);
     const tbsSized = Buffer.alloc(700, 0x5a);
     const ways: Array<{ how: string; measure: () => Promise<OurRun>; runs: OurRun[] }> = [
       {
-        how: `issuer pool (${pool.size} workers)`,
+        how: `issuer pool (${pool.engine === 'native' ? 'native signer' : `${pool.size} workers`})`,
         measure: () => measure(() => pool.issue(env.csr, REQUEST)),
         runs: [],
       },
@@ -265,11 +269,29 @@ export async function run(): Promise<string> {
         measure: () => measure(() => pool.issue(env.csr, REQUEST).then((r) => r.certificate.sha256Fingerprint)),
         runs: [],
       },
+      ...(workers !== pool
+        ? [
+            {
+              how: `issuer pool (${workers.size} workers, node:crypto)`,
+              measure: () => measure(() => workers.issue(env.csr, REQUEST)),
+              runs: [],
+            },
+          ]
+        : []),
       {
-        how: 'issueCertificate (threadpool)',
+        how: `issueCertificate (${native ? 'native signer' : 'node:crypto, threadpool'})`,
         measure: () => measure(() => issueCertificate(env.csr, env.loaded, REQUEST)),
         runs: [],
       },
+      ...(native
+        ? [
+            {
+              how: '*native signer only, batched (ceiling)*',
+              measure: () => measure(() => native.sign(tbsSized)),
+              runs: [],
+            },
+          ]
+        : []),
       {
         how: `*sync crypto.sign only, ${cores} threads (ceiling)*`,
         measure: () => syncSignCeiling(env.loaded, cores),
@@ -288,6 +310,7 @@ export async function run(): Promise<string> {
       }
     }
     await pool.close();
+    if (workers !== pool) await workers.close();
     // openssl's per-CPU-second rate again after ours: the reference is the mean of the two.
     const cpuAfter = await opensslSpeed(c.speedArg, { elapsed: false });
     const oneCoreCpu = (cpuBefore + cpuAfter) / 2;
@@ -318,7 +341,8 @@ export async function run(): Promise<string> {
     `- **vs openssl, ${cores} cores (wall)**: our certificates/s (wall clock, every thread) ÷ \`openssl speed -elapsed -multi ${cores}\` raw signatures/s, measured seconds before.`,
     "- **vs openssl 1 core (per CPU-s)**: certificates per user-CPU-second of the whole process (every thread) ÷ `openssl speed` signatures per user-CPU-second (its default divisor; mean of a run before and a run after ours). The per-core efficiency, much less sensitive to the machine's other load than wall-clock rates. *vs -multi per core* divides by the per-process rate of `openssl speed -multi N` instead (both cores busy, as ours are).",
     '- *sync crypto.sign only* is the most any issuer built on node:crypto can reach: worker threads (one per core) doing nothing but the synchronous one-shot `crypto.sign(hash, 700 bytes, key)` in a loop. Each call still fetches the digest by name, sets up a digest and key context (EVP_DigestSignInit), hashes the data and allocates the result; `openssl speed` reuses one context and signs a ready digest. *async crypto.sign only* is the callback form issueCertificate uses (plus a hop to the threadpool and back).',
-    "- *issuer pool*: `createIssuerPool` given the decoded CSR. The calling thread makes kube-controller-manager's checks and packs each request's subject, SPKI, key bits, SANs and validity into one transferred buffer per batch (up to 32); each worker writes the TBS (pooled random serial, SHA-1 SKI, cached issuer/AKI/usage extensions), signs synchronously and packs PEM, serial and SKI into one transferred buffer back. *description read* also reads `certificate.sha256Fingerprint` of each result (the description, with its SHA-256, is built on first access, on the calling thread), as the sign action does for its audit line.",
+    `- Native signer: ${nativeSignerStatus().addon ? 'built' : `not used (${nativeSignerStatus().why})`}. *issuer pool (native signer)*: \`createIssuerPool\` when \`npm install\` built native/certdesk_sign.c: no worker threads; the calling thread makes the checks and writes each TBS into a batch buffer, the addon signs batches of up to 32 on libuv's threadpool (one batch per core at a time) with one reused key context and one-shot digests, and each certificate is finished in place and PEM-encoded on the calling thread. *issueCertificate (native signer)* gathers its signatures into the same batches. *native signer only* is that signer given a ready 700-byte TBS (the most this design can reach).`,
+    "- *issuer pool (N workers)*: `createIssuerPool` given the decoded CSR, without the native signer. The calling thread makes kube-controller-manager's checks and packs each request's subject, SPKI, key bits, SANs and validity into one transferred buffer per batch (up to 32); each worker writes the TBS (pooled random serial, SHA-1 SKI, cached issuer/AKI/usage extensions), signs synchronously and packs PEM, serial and SKI into one transferred buffer back. *description read* also reads `certificate.sha256Fingerprint` of each result (the description, with its SHA-256, is built on first access, on the calling thread), as the sign action does for its audit line.",
     `- *main thread busy* is the event-loop utilisation of the calling thread; the loop-delay column is p99 / max of \`monitorEventLoopDelay\` (1 ms resolution) during the run. Reference in the same run: an idle process saw p99 ${idle.p99.toFixed(1)} ms / max ${idle.max.toFixed(1)} ms from the machine's load alone.`,
     '- `openssl x509 -req` forks one process per certificate, as shell scripts and `cfssl`-less runbooks do; the last column is our rate ÷ that rate.',
   ];

@@ -28,6 +28,7 @@ import {
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
+import { nativeSignerFor } from './native.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
 import { DEFAULT_PROFILE } from './profiles.js';
 import { checkSignerRules } from './signer-rules.js';
@@ -467,7 +468,7 @@ async function issue(
   const tbs = leaf.buf.subarray(TBS_AT, tbsEnd);
   const signature = inThisThread
     ? signHere(plan.sig.hash, tbs, ca.privateKey)
-    : await signAsync(plan.sig.hash, tbs, ca.privateKey);
+    : await (nativeSignerFor(ca.privateKey, plan.sig.hash)?.sign(tbs) ?? signAsync(plan.sig.hash, tbs, ca.privateKey));
   const end = finishLeaf(leaf, tbsEnd, plan.sig.algorithmIdentifier, signature);
   return issuedResult(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids, 0);
 }

@@ -19,6 +19,7 @@ import {
   writeLeafTbs,
 } from './cert-writer.js';
 import { rawPartsOf } from './decode.js';
+import { createNativeIssuerPool } from './native-pool.js';
 import {
   type CaSigner,
   cacheOfCa,
@@ -95,8 +96,13 @@ export interface IssuerPool {
     request: IssueRequest,
     now?: Date,
   ): Promise<{ pem: string; certificate: DecodedCertificate }>;
+  /**
+   * How it signs: 'native' — the native signer on libuv's threadpool, no worker threads (when `npm install` built it);
+   * 'workers' — worker threads signing with node:crypto.
+   */
+  readonly engine: 'native' | 'workers';
   readonly size: number;
-  /** Workers still running (a worker that died hands its jobs back to this thread). */
+  /** Workers still running (a worker that died hands its jobs back to this thread); native: `size` until closed. */
   liveWorkers(): number;
   /** Stops taking jobs for the workers (later ones are issued in this thread), waits for those under way, stops them. */
   close(): Promise<void>;
@@ -137,8 +143,15 @@ export function poolWorkersForTests(pool: IssuerPool): ReadonlyArray<Worker | un
  * Starts `size` workers (default: the number of cores) that issue with `ca`. Use it for bulk signing; a single
  * request is as fast with issueCertificate directly (its signature already runs on the threadpool).
  */
-export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {}): Promise<IssuerPool> {
+export async function createIssuerPool(
+  ca: LoadedCa,
+  opts: { size?: number; engine?: 'native' | 'workers' } = {},
+): Promise<IssuerPool> {
   const size = Math.max(1, opts.size ?? availableParallelism());
+  if (opts.engine !== 'workers') {
+    const native = createNativeIssuerPool(ca, size);
+    if (native) return native;
+  }
   const init: WorkerInit = {
     certdeskIssueWorker: true,
     ca: { certificate: ca.certificate, certPem: ca.certPem, chain: ca.chain, privateKey: ca.privateKey },
@@ -281,6 +294,7 @@ export async function createIssuerPool(ca: LoadedCa, opts: { size?: number } = {
   );
 
   const pool: IssuerPool = {
+    engine: 'workers',
     size,
     liveWorkers: () => workers.filter(Boolean).length,
     issue(csr, request, nowDate) {

@@ -1,0 +1,222 @@
+// The optional native signer (native/certdesk_sign.c): RSA and ECDSA signatures over batches of TBSCertificates with
+// the OpenSSL Node itself links, one key context per batch, on libuv's threadpool. `npm install` builds it when a C
+// compiler is there (scripts/build-native.mjs); without it, or with CERTDESK_NATIVE_SIGNER=off, everything signs
+// with node:crypto as before. It only signs: every check, the TBS and the certificate stay in TypeScript.
+import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PkiError } from './types.js';
+
+interface Addon {
+  createSigner(pkcs8: Uint8Array): object;
+  maxSignatureSize(signer: object): number;
+  signBatch(
+    signer: object,
+    hash: number,
+    data: Uint8Array,
+    ranges: Uint32Array,
+    count: number,
+    sigs: Uint8Array,
+    slot: number,
+    lengths: Uint32Array,
+    callback: (err: Error | null) => void,
+  ): void;
+}
+
+/** Where `npm install` puts the addon, relative to the package root. */
+export const ADDON_PATH = join('native', 'build', 'Release', 'certdesk_sign.node');
+
+let loaded: { addon: Addon | undefined; why: string } | undefined;
+
+/** The package root: the nearest folder above this module (src/services/pki, dist or dist/chunks) with native/. */
+function packageRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'native', 'binding.gyp'))) return dir;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+/** The addon, or why it is not used (not built, turned off, failed to load). Loaded once. */
+export function nativeSignerStatus(): { addon: Addon | undefined; why: string } {
+  loaded ??= loadAddon();
+  return loaded;
+}
+
+function loadAddon(): { addon: Addon | undefined; why: string } {
+  const setting = process.env.CERTDESK_NATIVE_SIGNER;
+  if (setting === 'off' || setting === '0') return { addon: undefined, why: 'turned off (CERTDESK_NATIVE_SIGNER=off)' };
+  const root = packageRoot();
+  const file = root ? join(root, ADDON_PATH) : undefined;
+  if (!file || !existsSync(file)) {
+    return { addon: undefined, why: 'not built (npm install builds it when a C compiler is present)' };
+  }
+  try {
+    return { addon: createRequire(import.meta.url)(file) as Addon, why: `loaded from ${file}` };
+  } catch (err) {
+    return {
+      addon: undefined,
+      why: `failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    };
+  }
+}
+
+/** node:crypto digest names → the addon's hash index. */
+const HASH_INDEX: Record<string, number> = { sha256: 0, sha384: 1, sha512: 2 };
+
+/** Signatures per batch handed to the addon. */
+export const MAX_BATCH = 32;
+
+/**
+ * A batch of TBS byte ranges to sign: `ranges` holds (start, end) pairs into `data`; the addon writes signature i at
+ * sigs[i * slot] and its length to lengths[i] (0: that one failed). The arrays must not change until `done` runs.
+ */
+export interface SignBatch {
+  data: Uint8Array;
+  ranges: Uint32Array;
+  count: number;
+  sigs: Uint8Array;
+  lengths: Uint32Array;
+}
+
+interface Gathered extends SignBatch {
+  pos: number;
+  settle: Array<{ resolve: (sig: Uint8Array) => void; reject: (err: Error) => void }>;
+}
+
+export const signFailed = (): PkiError =>
+  new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.');
+
+/**
+ * Signs with one CA key and digest through the addon. At most one batch per core is on the threadpool at a time (the
+ * rest wait their turn), so signing never takes every threadpool thread from file and DNS work.
+ */
+export class NativeSigner {
+  readonly #addon: Addon;
+  readonly #handle: object;
+  readonly #hash: number;
+  /** Bytes reserved per signature (the key's largest). */
+  readonly slot: number;
+  readonly #maxInFlight = Math.max(1, availableParallelism());
+  #inFlight = 0;
+  #waiting: Array<[SignBatch, (err: Error | null) => void]> = [];
+  #open: Gathered | undefined;
+
+  constructor(addon: Addon, handle: object, hash: number) {
+    this.#addon = addon;
+    this.#handle = handle;
+    this.#hash = hash;
+    this.slot = addon.maxSignatureSize(handle);
+  }
+
+  /** Signs a batch; `done` runs on the event loop once every signature of it is written (or the batch failed). */
+  run(batch: SignBatch, done: (err: Error | null) => void): void {
+    if (this.#inFlight >= this.#maxInFlight) {
+      this.#waiting.push([batch, done]);
+      return;
+    }
+    this.#inFlight++;
+    const finished = (err: Error | null) => {
+      this.#inFlight--;
+      const next = this.#waiting.shift();
+      if (next) this.run(next[0], next[1]);
+      done(err ? signFailed() : null);
+    };
+    const { data, ranges, count, sigs, lengths } = batch;
+    try {
+      this.#addon.signBatch(this.#handle, this.#hash, data, ranges, count, sigs, this.slot, lengths, finished);
+    } catch (err) {
+      finished(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
+   * The signature of `tbs` (copied at once: the caller may reuse its buffer). Calls made before the event loop's next
+   * turn share a batch (up to 32).
+   */
+  sign(tbs: Uint8Array): Promise<Uint8Array> {
+    let b = this.#open;
+    if (!b) {
+      b = {
+        data: new Uint8Array(Math.max(16 * 1024, tbs.length)),
+        pos: 0,
+        ranges: new Uint32Array(2 * MAX_BATCH),
+        count: 0,
+        sigs: new Uint8Array(MAX_BATCH * this.slot),
+        lengths: new Uint32Array(MAX_BATCH),
+        settle: [],
+      };
+      this.#open = b;
+      setImmediate(() => this.#send(b!));
+    }
+    if (b.pos + tbs.length > b.data.length) {
+      const bigger = new Uint8Array(Math.max(b.data.length * 2, b.pos + tbs.length));
+      bigger.set(b.data.subarray(0, b.pos));
+      b.data = bigger;
+    }
+    b.data.set(tbs, b.pos);
+    b.ranges[2 * b.count] = b.pos;
+    b.pos += tbs.length;
+    b.ranges[2 * b.count + 1] = b.pos;
+    b.count++;
+    const gathered = b;
+    const promise = new Promise<Uint8Array>((resolve, reject) => gathered.settle.push({ resolve, reject }));
+    if (b.count === MAX_BATCH) this.#send(b);
+    return promise;
+  }
+
+  #send(b: Gathered): void {
+    if (this.#open !== b) return;
+    this.#open = undefined;
+    this.run(b, (err) => {
+      for (let i = 0; i < b.count; i++) {
+        const { resolve, reject } = b.settle[i]!;
+        const length = b.lengths[i]!;
+        if (err || length === 0) reject(err ?? signFailed());
+        else resolve(b.sigs.subarray(i * this.slot, i * this.slot + length));
+      }
+    });
+  }
+}
+
+const signers = new WeakMap<KeyObject, Map<string, NativeSigner | null>>();
+
+/**
+ * The native signer for `key` and `hash` (node:crypto's digest name), made once per key and digest; undefined when
+ * the addon is not available or does not sign this kind of key (EdDSA). The key crosses into the addon once, as
+ * PKCS#8 DER wiped right after.
+ */
+export function nativeSignerFor(key: KeyObject, hash: string | null): NativeSigner | undefined {
+  if (hash === null) return undefined;
+  let byHash = signers.get(key);
+  if (!byHash) {
+    byHash = new Map();
+    signers.set(key, byHash);
+  }
+  let signer = byHash.get(hash);
+  if (signer === undefined) {
+    signer = makeSigner(key, hash) ?? null;
+    byHash.set(hash, signer);
+  }
+  return signer ?? undefined;
+}
+
+function makeSigner(key: KeyObject, hash: string): NativeSigner | undefined {
+  const { addon } = nativeSignerStatus();
+  const hashIndex = HASH_INDEX[hash];
+  if (!addon || hashIndex === undefined) return undefined;
+  const type = key.asymmetricKeyType;
+  if (type !== 'rsa' && type !== 'ec') return undefined;
+  const der = key.export({ format: 'der', type: 'pkcs8' });
+  try {
+    return new NativeSigner(addon, addon.createSigner(der), hashIndex);
+  } catch {
+    return undefined;
+  } finally {
+    der.fill(0);
+  }
+}

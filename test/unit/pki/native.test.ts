@@ -1,0 +1,140 @@
+// The native signer (native/certdesk_sign.c): its signatures verify with the CA's public key (node:crypto and openssl),
+// batches larger than the in-flight limit all settle, bad batches fail as errors instead of crashing, and with it
+// turned off everything signs with node:crypto. CI builds it (`npm ci` runs the install script) and sets
+// CERTDESK_REQUIRE_NATIVE=1, so a native signer that silently stopped building fails here.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, verify } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { test } from 'node:test';
+import {
+  createCa,
+  decodeCsr,
+  generateKeyAndCsr,
+  issueCertificate,
+  loadCaFromPem,
+} from '../../../src/services/pki/index.js';
+import { MAX_BATCH, nativeSignerFor, nativeSignerStatus } from '../../../src/services/pki/native.js';
+import { openssl, put, tempDir } from './helpers.js';
+
+const execFileAsync = promisify(execFile);
+const status = nativeSignerStatus();
+const skip = status.addon ? false : `native signer ${status.why}`;
+
+test(
+  'the native signer is built where it is required (CI)',
+  { skip: process.env.CERTDESK_REQUIRE_NATIVE === '1' ? false : 'CERTDESK_REQUIRE_NATIVE is not set' },
+  () => assert.ok(status.addon, `native signer ${status.why}`),
+);
+
+const KEYS = [
+  { label: 'P-256', make: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }), hash: 'sha256' },
+  { label: 'P-384', make: () => generateKeyPairSync('ec', { namedCurve: 'P-384' }), hash: 'sha384' },
+  { label: 'P-521', make: () => generateKeyPairSync('ec', { namedCurve: 'P-521' }), hash: 'sha512' },
+  { label: 'RSA-2048 SHA-256', make: () => generateKeyPairSync('rsa', { modulusLength: 2048 }), hash: 'sha256' },
+  { label: 'RSA-2048 SHA-512', make: () => generateKeyPairSync('rsa', { modulusLength: 2048 }), hash: 'sha512' },
+];
+
+for (const k of KEYS) {
+  test(`native ${k.label} signatures over more batches than run at once verify with node:crypto`, {
+    skip,
+  }, async () => {
+    const { privateKey, publicKey } = k.make();
+    const signer = nativeSignerFor(privateKey, k.hash);
+    assert.ok(signer);
+    assert.equal(nativeSignerFor(privateKey, k.hash), signer, 'one signer per key and digest');
+    // Several batches' worth at once (more than one per core is in flight), each message different, some empty.
+    const messages = Array.from({ length: MAX_BATCH * 5 + 3 }, (_, i) => Buffer.alloc(i % 7 === 0 ? 0 : 300 + i, i));
+    const sigs = await Promise.all(messages.map((m) => signer.sign(m)));
+    messages.forEach((m, i) => assert.ok(verify(k.hash, m, publicKey, sigs[i]!), `signature ${i}`));
+    assert.ok(!verify(k.hash, Buffer.from('other'), publicKey, sigs[1]!));
+  });
+}
+
+test('a bad batch fails as an error, the addon refuses keys it cannot read', { skip }, async () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signer = nativeSignerFor(privateKey, 'sha256')!;
+  const data = new Uint8Array(10);
+  const outside = {
+    data,
+    ranges: Uint32Array.of(0, 11),
+    count: 1,
+    sigs: new Uint8Array(signer.slot),
+    lengths: new Uint32Array(1),
+  };
+  const err = await new Promise<Error | null>((resolve) => signer.run(outside, resolve));
+  assert.match(String(err?.message), /CA key failed to sign/);
+  const addon = status.addon!;
+  assert.throws(() => addon.createSigner(new Uint8Array(64).fill(7)), /could not be read/);
+  const ed = generateKeyPairSync('ed25519').privateKey;
+  assert.throws(() => addon.createSigner(ed.export({ format: 'der', type: 'pkcs8' })), /only RSA and EC/);
+  assert.equal(nativeSignerFor(ed, null), undefined, 'EdDSA keys are not signed natively');
+  // Still usable after the refusals.
+  const ok = await signer.sign(new Uint8Array(5));
+  assert.ok(ok.length > 0);
+});
+
+test('with CERTDESK_NATIVE_SIGNER=off the pool uses worker threads and issueCertificate signs with node:crypto', async (t) => {
+  const dir = await tempDir(t);
+  const script = `
+    const { createCa, loadCaFromPem, generateKeyAndCsr, decodeCsr, issueCertificate } = await import(${JSON.stringify(new URL('../../../src/services/pki/index.ts', import.meta.url).href)});
+    const { createIssuerPool } = await import(${JSON.stringify(new URL('../../../src/services/pki/pool.ts', import.meta.url).href)});
+    const { nativeSignerStatus } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const ca = await createCa({ cn: 'off', keyAlgorithm: 'ECDSAWithCurve256', days: 1 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const pool = await createIssuerPool(loaded, { size: 1 });
+    const csr = await decodeCsr((await generateKeyAndCsr({ cn: 'x', hosts: ['x.example'] })).csrPem);
+    const request = { usages: ['digital signature', 'server auth'], signerName: 'example.com/x' };
+    const [a, b] = await Promise.all([pool.issue(csr, request), issueCertificate(csr, loaded, request)]);
+    await pool.close();
+    process.stdout.write(JSON.stringify({ engine: pool.engine, why: nativeSignerStatus().why, ca: ca.certPem, pems: [a.pem, b.pem] }));
+  `;
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, CERTDESK_NATIVE_SIGNER: 'off' },
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    maxBuffer: 1 << 20,
+  });
+  const out = JSON.parse(stdout) as { engine: string; why: string; ca: string; pems: string[] };
+  assert.equal(out.engine, 'workers');
+  assert.match(out.why, /turned off/);
+  const caPath = await put(dir, 'ca.pem', out.ca);
+  for (const [i, pem] of out.pems.entries()) {
+    const leaf = await put(dir, `leaf${i}.pem`, pem);
+    assert.match((await openssl(['verify', '-CAfile', caPath, leaf])).stdout, /OK/);
+  }
+});
+
+test('issueCertificate signs natively for every supported CA key; openssl verifies each', { skip }, async (t) => {
+  const dir = await tempDir(t);
+  const csr = await decodeCsr((await generateKeyAndCsr({ cn: 'n', hosts: ['n.example', '10.0.0.9'] })).csrPem);
+  const request = { usages: ['digital signature', 'key encipherment', 'server auth'], signerName: 'example.com/n' };
+  for (const keyAlgorithm of [
+    'RSAWithSize2048',
+    'RSAWithSize4096',
+    'ECDSAWithCurve256',
+    'ECDSAWithCurve384',
+    'ECDSAWithCurve521',
+  ] as const) {
+    const ca = await createCa({ cn: keyAlgorithm, keyAlgorithm, days: 1 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const results = await Promise.all(Array.from({ length: 3 }, () => issueCertificate(csr, loaded, request)));
+    assert.ok(
+      nativeSignerFor(
+        loaded.privateKey,
+        keyAlgorithm.startsWith('RSA')
+          ? 'sha256'
+          : keyAlgorithm.endsWith('384')
+            ? 'sha384'
+            : keyAlgorithm.endsWith('521')
+              ? 'sha512'
+              : 'sha256',
+      ),
+    );
+    const caPath = await put(dir, 'ca.pem', ca.certPem);
+    for (const r of results) {
+      const leaf = await put(dir, 'leaf.pem', r.pem);
+      assert.match((await openssl(['verify', '-CAfile', caPath, leaf])).stdout, /leaf\.pem: OK/, keyAlgorithm);
+    }
+  }
+});

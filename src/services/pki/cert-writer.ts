@@ -165,6 +165,14 @@ const EMPTY = new Uint8Array(0);
 /** A buffer the leaf writer fills, replaced by a bigger one when it is too small. */
 export interface LeafBuffer {
   buf: Uint8Array;
+  /**
+   * Leave the subjectKeyIdentifier's 20 bytes to whoever signs (the native signer hashes the key bits in its own
+   * thread): the writer then sets skiAt (where they go) and bitsAt (where the key bits lie), both in `buf`, and does
+   * not write the SKI to `ids`.
+   */
+  deferSki?: boolean;
+  skiAt?: number;
+  bitsAt?: number;
 }
 export const newLeafBuffer = (): LeafBuffer => ({ buf: EMPTY });
 
@@ -231,18 +239,25 @@ export function writeLeafTbs(
   p += req.subject.length;
   buf.set(req.spki, p);
   p += req.spki.length;
+  // The key bits end the SPKI (the BIT STRING's content after its unused-bits byte).
+  const bitsAt = p - req.publicKeyBits.length;
   p = putHeader(buf, p, 0xa3, extsSeq);
   p = putHeader(buf, p, 0x30, extsContent);
   buf.set(usageExtensions, p);
   p += usageExtensions.length;
   buf.set(SKI_EXTENSION, p);
   p += SKI_EXTENSION.length;
-  const ski = sha1Latin1(req.publicKeyBits);
-  if (ski.length !== 20) throw new Error('SHA-1 gave an unexpected length');
-  for (let i = 0; i < 20; i++) {
-    const b = ski.charCodeAt(i);
-    buf[p + i] = b;
-    ids[idsAt + SERIAL_BYTES + i] = b;
+  if (into.deferSki) {
+    into.skiAt = p;
+    into.bitsAt = bitsAt;
+  } else {
+    const ski = sha1Latin1(req.publicKeyBits);
+    if (ski.length !== 20) throw new Error('SHA-1 gave an unexpected length');
+    for (let i = 0; i < 20; i++) {
+      const b = ski.charCodeAt(i);
+      buf[p + i] = b;
+      ids[idsAt + SERIAL_BYTES + i] = b;
+    }
   }
   p += 20;
   buf.set(ca.akiExtension, p);

@@ -28,7 +28,7 @@ import {
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
-import { nativeSignerFor } from './native.js';
+import { nativeIssuerOf } from './native-pool.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
 import { DEFAULT_PROFILE } from './profiles.js';
 import { checkSignerRules } from './signer-rules.js';
@@ -412,13 +412,26 @@ function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Ui
 /**
  * Issues a certificate for `csr` with `ca`. Throws PkiError: 'signer-refused' (the built-in signer's rules, the
  * profile's usages, an unverifiable CSR signature), 'ca-expired'. Given a DecodedCsr (from decodeCsr), the request is
- * not decoded again. The signature is made on libuv's threadpool; `certificate` is described on first access.
+ * not decoded again. The signature is made on libuv's threadpool: by the native signer when `npm install` built it
+ * (requests made in the same turn of the event loop share its batches), else by node:crypto; `certificate` is
+ * described on first access.
  */
 export function issueCertificate(
   csr: string | DecodedCsr,
   ca: LoadedCa,
   request: IssueRequest,
   now: Date = new Date(),
+): Promise<{ pem: string; certificate: DecodedCertificate }> {
+  const native = nativeIssuerOf(ca);
+  return native ? native.issue(csr, request, now) : issue(csr, ca, request, now, false);
+}
+
+/** issueCertificate with node:crypto's signature on the threadpool, whether or not the native signer is there. */
+export function issueCertificateWithNodeCrypto(
+  csr: string | DecodedCsr,
+  ca: LoadedCa,
+  request: IssueRequest,
+  now: Date,
 ): Promise<{ pem: string; certificate: DecodedCertificate }> {
   return issue(csr, ca, request, now, false);
 }
@@ -468,7 +481,7 @@ async function issue(
   const tbs = leaf.buf.subarray(TBS_AT, tbsEnd);
   const signature = inThisThread
     ? signHere(plan.sig.hash, tbs, ca.privateKey)
-    : await (nativeSignerFor(ca.privateKey, plan.sig.hash)?.sign(tbs) ?? signAsync(plan.sig.hash, tbs, ca.privateKey));
+    : await signAsync(plan.sig.hash, tbs, ca.privateKey);
   const end = finishLeaf(leaf, tbsEnd, plan.sig.algorithmIdentifier, signature);
   return issuedResult(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids, 0);
 }

@@ -1,30 +1,31 @@
 // The issuer pool when the native signer is there (native.ts): no worker threads. The calling thread makes the checks
-// (planIssue) and writes each TBS straight into a batch buffer, with room behind it for the signature; the addon signs
-// whole batches on libuv's threadpool (one batch per core at a time); when a batch comes back, each certificate is
-// finished in place and its PEM written into one reused buffer. Per certificate the event loop does only what
-// node:crypto's issuer does too, minus the signature: about 3 µs.
-import {
-  certificatePemLength,
-  certificateStart,
-  finishLeaf,
-  TBS_AT,
-  writeCertificatePem,
-  writeLeafTbs,
-} from './cert-writer.js';
-import { rawPartsOf } from './decode.js';
+// (planIssue) and writes each TBS straight into a batch buffer, with room around it; the addon takes whole batches on
+// libuv's threadpool (one batch per core at a time) and, per certificate, hashes the key bits into the SKI, signs,
+// wraps the TBS into the Certificate in place and writes the PEM. Back on the event loop each result is a string cut
+// from the batch's PEM bytes.
+import { certificatePemLength, TBS_AT, writeLeafTbs } from './cert-writer.js';
+import { type RawParts, rawPartsOf } from './decode.js';
 import {
   type CaSigner,
   cacheOfCa,
   decodedWithParts,
   IDS_BYTES,
   type IssuePlan,
-  issueCertificate,
+  issueCertificateWithNodeCrypto,
   issuedResult,
   leafRequestOf,
   planIssue,
   signatureOf,
 } from './issue.js';
-import { MAX_BATCH, type NativeSigner, nativeSignerFor, signFailed } from './native.js';
+import {
+  CERT_HEAD_ROOM,
+  CERTIFY_JOB_WORDS,
+  type CertifyBatch,
+  MAX_BATCH,
+  type NativeSigner,
+  nativeSignerFor,
+  signFailed,
+} from './native.js';
 import type { IssuerPool } from './pool.js';
 import type { DecodedCertificate, DecodedCsr, IssueRequest, LoadedCa } from './types.js';
 
@@ -32,25 +33,22 @@ type Result = { pem: string; certificate: DecodedCertificate };
 
 /** Room kept free in a batch buffer before writing the next TBS (a larger TBS grows the buffer). */
 const ROOM = 16 * 1024;
+/** The SKI's offset in a job's ids entry (after the 16 serial bytes). */
+const SKI_IN_IDS = 16;
 
-interface Batch {
+interface Batch extends CertifyBatch {
   signer: NativeSigner;
   sig: CaSigner;
-  data: Uint8Array;
   pos: number;
-  ranges: Uint32Array;
-  count: number;
-  sigs: Uint8Array;
-  lengths: Uint32Array;
+  pemBytes: number;
   /** Serial and SKI bytes of every job (the results keep views of it: a new one per batch). */
   ids: Uint8Array;
-  /** Per job: where its leaf starts in `data`, where its TBS ends (from that start), its plan and its promise. */
-  starts: number[];
-  tbsEnds: number[];
   plans: IssuePlan[];
   resolves: Array<(r: Result) => void>;
   rejects: Array<(e: Error) => void>;
 }
+
+if (CERT_HEAD_ROOM !== TBS_AT) throw new Error('the leaf writer and the native signer disagree on the header room');
 
 /**
  * An issuer pool signing through the native signer, or undefined when that signer is not available for this CA's
@@ -67,8 +65,7 @@ export function createNativeIssuerPool(
   let closed = false;
   let outstanding = 0;
   let drained: (() => void) | undefined;
-  let out = Buffer.allocUnsafeSlow(8 * 1024);
-  const settledOne = (n = 1) => {
+  const settled = (n: number) => {
     outstanding -= n;
     if (outstanding === 0 && drained) drained();
   };
@@ -78,13 +75,13 @@ export function createNativeIssuerPool(
     sig,
     data: new Uint8Array(4 * ROOM),
     pos: 0,
-    ranges: new Uint32Array(2 * MAX_BATCH),
+    jobs: new Uint32Array(CERTIFY_JOB_WORDS * MAX_BATCH),
     count: 0,
-    sigs: new Uint8Array(MAX_BATCH * signer.slot),
+    algorithmIdentifier: sig.algorithmIdentifier,
+    pem: new Uint8Array(0),
+    pemBytes: 0,
     lengths: new Uint32Array(MAX_BATCH),
     ids: new Uint8Array(MAX_BATCH * IDS_BYTES),
-    starts: [],
-    tbsEnds: [],
     plans: [],
     resolves: [],
     rejects: [],
@@ -95,31 +92,25 @@ export function createNativeIssuerPool(
     const b = open;
     if (!b) return;
     open = undefined;
-    b.signer.run(b, (err) => finish(b, err));
+    b.pem = new Uint8Array(b.pemBytes);
+    b.signer.certify(b, (err) => finish(b, err));
   };
 
   const finish = (b: Batch, err: Error | null) => {
-    const slot = b.signer.slot;
+    const text = Buffer.from(b.pem.buffer, b.pem.byteOffset, b.pem.byteLength);
     for (let i = 0; i < b.count; i++) {
       const length = b.lengths[i]!;
       if (err || length === 0) {
         b.rejects[i]!(err ?? signFailed());
         continue;
       }
-      const leaf = { buf: b.data.subarray(b.starts[i]) };
-      const end = finishLeaf(
-        leaf,
-        b.tbsEnds[i]!,
-        b.sig.algorithmIdentifier,
-        b.sigs.subarray(i * slot, i * slot + length),
-      );
-      const start = certificateStart(end);
-      const need = certificatePemLength(end - start);
-      if (need > out.length) out = Buffer.allocUnsafeSlow(Math.max(out.length * 2, need));
-      const pemEnd = writeCertificatePem(out, 0, leaf.buf, start, end);
-      b.resolves[i]!(issuedResult(b.plans[i]!, out.toString('latin1', 0, pemEnd), b.ids, i * IDS_BYTES));
+      const job = i * CERTIFY_JOB_WORDS;
+      const skiAt = b.jobs[job + 4]!;
+      b.ids.set(b.data.subarray(skiAt, skiAt + 20), i * IDS_BYTES + SKI_IN_IDS);
+      const pemAt = b.jobs[job + 5]!;
+      b.resolves[i]!(issuedResult(b.plans[i]!, text.toString('latin1', pemAt, pemAt + length), b.ids, i * IDS_BYTES));
     }
-    settledOne(b.count);
+    settled(b.count);
   };
 
   /** Writes a planned job's TBS into the open batch (a new batch when the signature algorithm differs). */
@@ -129,23 +120,36 @@ export function createNativeIssuerPool(
     const b = open;
     if (b.data.length - b.pos < ROOM) grow(b, b.data.length * 2);
     const view = b.data.subarray(b.pos);
-    const leaf = { buf: view };
-    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, leafRequestOf(plan), b.ids, b.count * IDS_BYTES);
+    const leaf = { buf: view, deferSki: true, skiAt: 0, bitsAt: 0 };
+    const i = b.count;
+    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, leafRequestOf(plan), b.ids, i * IDS_BYTES);
     if (leaf.buf !== view) {
       // A TBS larger than the room: the writer made its own buffer; bring it into the batch.
       grow(b, b.pos + leaf.buf.length + ROOM);
       b.data.set(leaf.buf, b.pos);
     }
-    const i = b.count++;
-    b.ranges[2 * i] = b.pos + TBS_AT;
-    b.ranges[2 * i + 1] = b.pos + tbsEnd;
-    b.starts.push(b.pos);
-    b.tbsEnds.push(tbsEnd);
+    // Behind the TBS: the signature's AlgorithmIdentifier, a BIT STRING header and the largest signature.
+    const derMax = tbsEnd + plan.sig.algorithmIdentifier.length + 5 + signer.slot;
+    const pemRoom = certificatePemLength(derMax);
+    const at = b.pos;
+    b.jobs.set(
+      [
+        at + TBS_AT,
+        at + tbsEnd,
+        at + leaf.bitsAt,
+        at + leaf.bitsAt + plan.raw.publicKeyBits.length,
+        at + leaf.skiAt,
+        b.pemBytes,
+        pemRoom,
+      ],
+      i * CERTIFY_JOB_WORDS,
+    );
+    b.count++;
+    b.pemBytes += pemRoom;
     b.plans.push(plan);
     b.resolves.push(resolve);
     b.rejects.push(reject);
-    // Room behind the TBS for the signature's AlgorithmIdentifier and BIT STRING: finished in place.
-    b.pos += tbsEnd + plan.sig.algorithmIdentifier.length + 8 + signer.slot;
+    b.pos += derMax;
     if (b.count === MAX_BATCH) send();
     else if (!flushScheduled) {
       flushScheduled = true;
@@ -153,15 +157,10 @@ export function createNativeIssuerPool(
     }
   };
 
-  const enqueue = (
-    decoded: DecodedCsr,
-    raw: NonNullable<ReturnType<typeof rawPartsOf>>,
-    request: IssueRequest,
-    now: number,
-  ): Promise<Result> => {
+  const enqueue = (decoded: DecodedCsr, raw: RawParts, request: IssueRequest, now: number): Promise<Result> => {
     const plan = planIssue(decoded, raw, ca, request, now);
     const signer = signerFor(plan.sig);
-    if (!signer) return issueCertificate(decoded, ca, request, new Date(now));
+    if (!signer) return issueCertificateWithNodeCrypto(decoded, ca, request, new Date(now));
     outstanding++;
     return new Promise<Result>((resolve, reject) => add(plan, signer, resolve, reject));
   };
@@ -172,7 +171,7 @@ export function createNativeIssuerPool(
     liveWorkers: () => (closed ? 0 : size),
     issue(csr, request, nowDate) {
       const now = nowDate ? nowDate.getTime() : Date.now();
-      if (closed) return issueCertificate(csr, ca, request, new Date(now));
+      if (closed) return issueCertificateWithNodeCrypto(csr, ca, request, new Date(now));
       if (typeof csr !== 'string') {
         const raw = rawPartsOf(csr);
         if (raw) {
@@ -197,4 +196,19 @@ function grow(b: Batch, size: number): void {
   const bigger = new Uint8Array(size);
   bigger.set(b.data.subarray(0, b.pos));
   b.data = bigger;
+}
+
+const issuers = new WeakMap<LoadedCa, IssuerPool | null>();
+
+/**
+ * The native issuer issueCertificate uses for `ca` (made once per LoadedCa; it holds no threads, so it is never
+ * closed), or undefined without the native signer.
+ */
+export function nativeIssuerOf(ca: LoadedCa): IssuerPool | undefined {
+  let issuer = issuers.get(ca);
+  if (issuer === undefined) {
+    issuer = createNativeIssuerPool(ca, 1) ?? null;
+    issuers.set(ca, issuer);
+  }
+  return issuer ?? undefined;
 }

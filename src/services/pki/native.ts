@@ -24,6 +24,17 @@ interface Addon {
     lengths: Uint32Array,
     callback: (err: Error | null) => void,
   ): void;
+  certifyBatch(
+    signer: object,
+    hash: number,
+    data: Uint8Array,
+    jobs: Uint32Array,
+    count: number,
+    algorithmIdentifier: Uint8Array,
+    pem: Uint8Array,
+    lengths: Uint32Array,
+    callback: (err: Error | null) => void,
+  ): void;
 }
 
 /** Where `npm install` puts the addon, relative to the package root. */
@@ -69,7 +80,7 @@ function loadAddon(): { addon: Addon | undefined; why: string } {
 const HASH_INDEX: Record<string, number> = { sha256: 0, sha384: 1, sha512: 2 };
 
 /** Signatures per batch handed to the addon. */
-export const MAX_BATCH = 32;
+export const MAX_BATCH = 64;
 
 /**
  * A batch of TBS byte ranges to sign: `ranges` holds (start, end) pairs into `data`; the addon writes signature i at
@@ -83,9 +94,22 @@ export interface SignBatch {
   lengths: Uint32Array;
 }
 
-interface Gathered extends SignBatch {
-  pos: number;
-  settle: Array<{ resolve: (sig: Uint8Array) => void; reject: (err: Error) => void }>;
+/** certifyBatch's words per job (native/certdesk_sign.c): TBS start, end; key bits start, end; SKI; PEM at, room. */
+export const CERTIFY_JOB_WORDS = 7;
+/** Bytes the addon needs free in front of each TBS for the Certificate's header. */
+export const CERT_HEAD_ROOM = 6;
+
+/**
+ * A batch of TBSCertificates to finish: the addon writes each SKI (SHA-1 of the key bits, when asked), signs, wraps
+ * the TBS into the Certificate in place and writes its PEM to `pem`; lengths[i] is PEM i's length (0: it failed).
+ */
+export interface CertifyBatch {
+  data: Uint8Array;
+  jobs: Uint32Array;
+  count: number;
+  algorithmIdentifier: Uint8Array;
+  pem: Uint8Array;
+  lengths: Uint32Array;
 }
 
 export const signFailed = (): PkiError =>
@@ -103,8 +127,7 @@ export class NativeSigner {
   readonly slot: number;
   readonly #maxInFlight = Math.max(1, availableParallelism());
   #inFlight = 0;
-  #waiting: Array<[SignBatch, (err: Error | null) => void]> = [];
-  #open: Gathered | undefined;
+  #waiting: Array<() => void> = [];
 
   constructor(addon: Addon, handle: object, hash: number) {
     this.#addon = addon;
@@ -115,71 +138,47 @@ export class NativeSigner {
 
   /** Signs a batch; `done` runs on the event loop once every signature of it is written (or the batch failed). */
   run(batch: SignBatch, done: (err: Error | null) => void): void {
-    if (this.#inFlight >= this.#maxInFlight) {
-      this.#waiting.push([batch, done]);
-      return;
-    }
-    this.#inFlight++;
-    const finished = (err: Error | null) => {
-      this.#inFlight--;
-      const next = this.#waiting.shift();
-      if (next) this.run(next[0], next[1]);
-      done(err ? signFailed() : null);
-    };
     const { data, ranges, count, sigs, lengths } = batch;
-    try {
-      this.#addon.signBatch(this.#handle, this.#hash, data, ranges, count, sigs, this.slot, lengths, finished);
-    } catch (err) {
-      finished(err instanceof Error ? err : new Error(String(err)));
-    }
+    this.#start(done, (finished) =>
+      this.#addon.signBatch(this.#handle, this.#hash, data, ranges, count, sigs, this.slot, lengths, finished),
+    );
   }
 
-  /**
-   * The signature of `tbs` (copied at once: the caller may reuse its buffer). Calls made before the event loop's next
-   * turn share a batch (up to 32).
-   */
-  sign(tbs: Uint8Array): Promise<Uint8Array> {
-    let b = this.#open;
-    if (!b) {
-      b = {
-        data: new Uint8Array(Math.max(16 * 1024, tbs.length)),
-        pos: 0,
-        ranges: new Uint32Array(2 * MAX_BATCH),
-        count: 0,
-        sigs: new Uint8Array(MAX_BATCH * this.slot),
-        lengths: new Uint32Array(MAX_BATCH),
-        settle: [],
+  /** Finishes a batch of certificates (see CertifyBatch); `done` runs on the event loop once all are written. */
+  certify(batch: CertifyBatch, done: (err: Error | null) => void): void {
+    const { data, jobs, count, algorithmIdentifier, pem, lengths } = batch;
+    this.#start(done, (finished) =>
+      this.#addon.certifyBatch(
+        this.#handle,
+        this.#hash,
+        data,
+        jobs,
+        count,
+        algorithmIdentifier,
+        pem,
+        lengths,
+        finished,
+      ),
+    );
+  }
+
+  /** Starts a batch now, or when one of those on the threadpool is done. */
+  #start(done: (err: Error | null) => void, call: (finished: (err: Error | null) => void) => void): void {
+    const go = (): void => {
+      this.#inFlight++;
+      const finished = (err: Error | null) => {
+        this.#inFlight--;
+        this.#waiting.shift()?.();
+        done(err ? signFailed() : null);
       };
-      this.#open = b;
-      setImmediate(() => this.#send(b!));
-    }
-    if (b.pos + tbs.length > b.data.length) {
-      const bigger = new Uint8Array(Math.max(b.data.length * 2, b.pos + tbs.length));
-      bigger.set(b.data.subarray(0, b.pos));
-      b.data = bigger;
-    }
-    b.data.set(tbs, b.pos);
-    b.ranges[2 * b.count] = b.pos;
-    b.pos += tbs.length;
-    b.ranges[2 * b.count + 1] = b.pos;
-    b.count++;
-    const gathered = b;
-    const promise = new Promise<Uint8Array>((resolve, reject) => gathered.settle.push({ resolve, reject }));
-    if (b.count === MAX_BATCH) this.#send(b);
-    return promise;
-  }
-
-  #send(b: Gathered): void {
-    if (this.#open !== b) return;
-    this.#open = undefined;
-    this.run(b, (err) => {
-      for (let i = 0; i < b.count; i++) {
-        const { resolve, reject } = b.settle[i]!;
-        const length = b.lengths[i]!;
-        if (err || length === 0) reject(err ?? signFailed());
-        else resolve(b.sigs.subarray(i * this.slot, i * this.slot + length));
+      try {
+        call(finished);
+      } catch (err) {
+        finished(err instanceof Error ? err : new Error(String(err)));
       }
-    });
+    };
+    if (this.#inFlight < this.#maxInFlight) go();
+    else this.#waiting.push(go);
   }
 }
 

@@ -3,6 +3,7 @@
 // libuv's threadpool (one batch per core at a time) and, per certificate, hashes the key bits into the SKI, signs,
 // wraps the TBS into the Certificate in place and writes the PEM. Back on the event loop each result is a string cut
 // from the batch's PEM bytes.
+import { availableParallelism } from 'node:os';
 import { certificatePemLength, TBS_AT, writeLeafTbs } from './cert-writer.js';
 import { type RawParts, rawPartsOf } from './decode.js';
 import {
@@ -60,6 +61,7 @@ export function createNativeIssuerPool(
   signerFor: (sig: CaSigner) => NativeSigner | undefined = (sig) => nativeSignerFor(ca.privateKey, sig.hash),
 ): IssuerPool | undefined {
   if (!signerFor(signatureOf(ca, cacheOfCa(ca), 'SHA-256'))) return undefined;
+  const stats = { maxInFlight: 0 };
   let open: Batch | undefined;
   let flushScheduled = false;
   let closed = false;
@@ -87,13 +89,27 @@ export function createNativeIssuerPool(
     rejects: [],
   });
 
+  // At most `size` of this pool's batches on the threadpool at once (the signer also keeps to one per core overall).
+  let inFlight = 0;
+  const waiting: Batch[] = [];
   const send = () => {
     flushScheduled = false;
     const b = open;
     if (!b) return;
     open = undefined;
     b.pem = new Uint8Array(b.pemBytes);
-    b.signer.certify(b, (err) => finish(b, err));
+    if (inFlight < size) start(b);
+    else waiting.push(b);
+  };
+  const start = (b: Batch) => {
+    inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    b.signer.certify(b, (err) => {
+      inFlight--;
+      const next = waiting.shift();
+      if (next) start(next);
+      finish(b, err);
+    });
   };
 
   const finish = (b: Batch, err: Error | null) => {
@@ -165,7 +181,7 @@ export function createNativeIssuerPool(
     return new Promise<Result>((resolve, reject) => add(plan, signer, resolve, reject));
   };
 
-  return {
+  const pool: IssuerPool = {
     engine: 'native',
     size,
     liveWorkers: () => (closed ? 0 : size),
@@ -190,7 +206,13 @@ export function createNativeIssuerPool(
       if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
     },
   };
+  statsOfPool.set(pool, stats);
+  return pool;
 }
+
+const statsOfPool = new WeakMap<IssuerPool, { maxInFlight: number }>();
+/** For tests: the most batches a native pool had on the threadpool at once. */
+export const nativePoolStatsForTests = (pool: IssuerPool) => statsOfPool.get(pool);
 
 function grow(b: Batch, size: number): void {
   const bigger = new Uint8Array(size);
@@ -207,7 +229,7 @@ const issuers = new WeakMap<LoadedCa, IssuerPool | null>();
 export function nativeIssuerOf(ca: LoadedCa): IssuerPool | undefined {
   let issuer = issuers.get(ca);
   if (issuer === undefined) {
-    issuer = createNativeIssuerPool(ca, 1) ?? null;
+    issuer = createNativeIssuerPool(ca, availableParallelism()) ?? null;
     issuers.set(ca, issuer);
   }
   return issuer ?? undefined;

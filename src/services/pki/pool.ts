@@ -101,6 +101,7 @@ export interface IssuerPool {
    * 'workers' — worker threads signing with node:crypto.
    */
   readonly engine: 'native' | 'workers';
+  /** Worker threads (workers), or the most batches on the threadpool at once (native). */
   readonly size: number;
   /** Workers still running (a worker that died hands its jobs back to this thread); native: `size` until closed. */
   liveWorkers(): number;

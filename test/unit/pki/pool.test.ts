@@ -15,6 +15,7 @@ import {
 import { createIssuerPool, poolWorkersForTests } from '../../../src/services/pki/pool.js';
 import { openssl, opensslIntermediate, put, tempDir } from './helpers.js';
 import { nativeSignerStatus } from '../../../src/services/pki/native.js';
+import { nativePoolStatsForTests } from '../../../src/services/pki/native-pool.js';
 
 /** The engines to test: workers always; native when built (test/unit/pki/native.test.ts fails in CI when it is not). */
 const ENGINES = nativeSignerStatus().addon ? (['native', 'workers'] as const) : (['workers'] as const);
@@ -203,3 +204,20 @@ for (const engine of ENGINES)
     const after = await pool.issue(csr, request);
     assert.deepEqual(after.certificate, await decodeCertificate(after.pem));
   });
+
+test('a native pool has at most `size` batches on the threadpool at once', {
+  skip: ENGINES.length < 2 ? 'no native signer' : false,
+}, async () => {
+  const ca = await createCa({ cn: 'pool', days: 2 });
+  const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+  const csr = await decodeCsr((await generateKeyAndCsr({ cn: 'w', hosts: ['w.example'] })).csrPem);
+  const request = { usages: ['digital signature', 'server auth'], signerName: 'example.com/pool' };
+  for (const size of [1, 2]) {
+    const pool = await createIssuerPool(loaded, { size, engine: 'native' });
+    // Several batches' worth at once.
+    const results = await Promise.all(Array.from({ length: 300 }, () => pool.issue(csr, request)));
+    await pool.close();
+    assert.equal(new Set(results.map((r) => r.certificate.serialNumber)).size, 300);
+    assert.equal(nativePoolStatsForTests(pool)?.maxInFlight, size);
+  }
+});

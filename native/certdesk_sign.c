@@ -1,8 +1,9 @@
 #define _GNU_SOURCE // SCHED_BATCH
 // certdesk's native signer: ECDSA and RSA (PKCS#1 v1.5) signatures over batches of TBSCertificates, made with the
-// OpenSSL that Node itself links (no other library, nothing but signing). Why it exists: node:crypto's one-shot sign
-// fetches the digest by name and builds a fresh key context per call, about a quarter of a P-256 signature's cost;
-// here one key context per batch is reused and each TBS is hashed with the one-shot digest functions. The private key
+// OpenSSL that Node itself links (no other library). It hashes, signs and encodes; it makes no decision (the checks
+// and the TBS are written in TypeScript). Why it exists: node:crypto's one-shot sign fetches the digest by name and
+// builds a fresh key context per call, about a quarter of a P-256 signature's cost; here one key context per batch is
+// reused and each TBS is hashed with the one-shot digest functions. The private key
 // arrives once as PKCS#8 DER (the caller wipes its copy) and lives only in this EVP_PKEY until the signer is
 // garbage-collected. Batches run on libuv's threadpool (napi_async_work): the event loop never signs.
 //

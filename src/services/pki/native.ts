@@ -1,7 +1,8 @@
 // The optional native signer (native/certdesk_sign.c): RSA and ECDSA signatures over batches of TBSCertificates with
-// the OpenSSL Node itself links, one key context per batch, on libuv's threadpool. `npm install` builds it when a C
-// compiler is there (scripts/build-native.mjs); without it, or with CERTDESK_NATIVE_SIGNER=off, everything signs
-// with node:crypto as before. It only signs: every check, the TBS and the certificate stay in TypeScript.
+// the OpenSSL Node itself links, one key context per batch, on libuv's threadpool; for certificates it also writes the
+// SKI, wraps the TBS into the Certificate and encodes the PEM. `npm install` builds it when a C compiler is there
+// (scripts/build-native.mjs); without it, or with CERTDESK_NATIVE_SIGNER=off, everything signs with node:crypto.
+// Every check and every byte of the TBS stay in TypeScript.
 import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -169,7 +170,8 @@ export class NativeSigner {
       const finished = (err: Error | null) => {
         this.#inFlight--;
         this.#waiting.shift()?.();
-        done(err ? signFailed() : null);
+        // A TypeError is the addon refusing arguments (a bug here, not the key's fault): passed on as it is.
+        done(err ? (err instanceof TypeError ? err : signFailed()) : null);
       };
       try {
         call(finished);

@@ -94,7 +94,26 @@ test('a bad batch fails as an error, the addon refuses keys it cannot read', { s
     lengths: new Uint32Array(1),
   };
   const err = await new Promise<Error | null>((resolve) => signer.run(outside, resolve));
-  assert.match(String(err?.message), /CA key failed to sign/);
+  assert.match(String(err?.message), /a range lies outside the data/);
+  // certifyBatch: a TBS without room in front for the Certificate's header, and one whose tail passes the buffer.
+  const certify = (jobs: number[]) =>
+    new Promise<Error | null>((resolve) =>
+      signer.certify(
+        {
+          data: new Uint8Array(4096),
+          jobs: Uint32Array.from(jobs),
+          count: 1,
+          algorithmIdentifier: Uint8Array.of(0x30, 0x0a),
+          pem: new Uint8Array(4096),
+          lengths: new Uint32Array(1),
+        },
+        resolve,
+      ),
+    );
+  assert.match(String((await certify([2, 100, 10, 20, 50, 0, 2000]))?.message), /outside its buffers/);
+  assert.match(String((await certify([6, 4090, 10, 20, 50, 0, 2000]))?.message), /outside its buffers/);
+  assert.match(String((await certify([6, 100, 10, 20, 50, 3000, 2000]))?.message), /outside its buffers/);
+  assert.equal(await certify([6, 100, 10, 20, 50, 0, 2000]), null, 'a job inside its buffers runs');
   const addon = status.addon!;
   assert.throws(() => addon.createSigner(new Uint8Array(64).fill(7)), /could not be read/);
   const ed = generateKeyPairSync('ed25519').privateKey;

@@ -177,8 +177,8 @@ export interface LeafBuffer {
 export const newLeafBuffer = (): LeafBuffer => ({ buf: EMPTY });
 
 /**
- * Writes a leaf's v3 TBSCertificate at TBS_AT in `into.buf` (a bigger buffer when it lacks room for the TBS and a
- * signature): a fresh random serial, validity, subject and SPKI, then the extensions in order — the usage list's
+ * Writes a leaf's v3 TBSCertificate at `at` + TBS_AT in `into.buf` (a bigger buffer, the same bytes before `at` not
+ * copied, when it lacks room for the TBS and a signature): a fresh random serial, validity, subject and SPKI, then the extensions in order — the usage list's
  * (keyUsage, extKeyUsage, basicConstraints), subjectKeyIdentifier (SHA-1 of the key bits), the CA's
  * authorityKeyIdentifier, subjectAltName. The serial's 16 bytes and the SKI's 20 go to `ids` at `idsAt` too. Returns
  * where the TBS ends. The same DER as der.ts's general builders write.
@@ -190,6 +190,7 @@ export function writeLeafTbs(
   req: LeafRequest,
   ids: Uint8Array,
   idsAt: number,
+  at = 0,
 ): number {
   const serialAt = takeSerial();
   let lead = serialAt;
@@ -212,13 +213,14 @@ export function writeLeafTbs(
     req.subject.length +
     req.spki.length +
     tlvLength(extsSeq);
-  const end = TBS_AT + tlvLength(body);
+  const start = at + TBS_AT;
+  const end = start + tlvLength(body);
   let buf = into.buf;
   if (end + ca.algorithmIdentifier.length + SIGNATURE_ROOM > buf.length) {
     buf = Buffer.allocUnsafe(end + ca.algorithmIdentifier.length + SIGNATURE_ROOM);
     into.buf = buf;
   }
-  let p = putHeader(buf, TBS_AT, 0x30, body);
+  let p = putHeader(buf, start, 0x30, body);
   buf[p++] = 0xa0;
   buf[p++] = 3;
   buf[p++] = 0x02;
@@ -276,7 +278,7 @@ export function writeLeafTbs(
     buf.set(req.sans, p);
     p += sansLength;
   }
-  if (p !== end) throw new Error(`TBS length mismatch: wrote ${p - TBS_AT}, expected ${end - TBS_AT}`);
+  if (p !== end) throw new Error(`TBS length mismatch: wrote ${p - start}, expected ${end - start}`);
   return end;
 }
 

@@ -4,7 +4,7 @@
 // wraps the TBS into the Certificate in place and writes the PEM. Back on the event loop each result is a string cut
 // from the batch's PEM bytes.
 import { availableParallelism } from 'node:os';
-import { certificatePemLength, TBS_AT, writeLeafTbs } from './cert-writer.js';
+import { certificatePemLength, type LeafBuffer, TBS_AT, writeLeafTbs } from './cert-writer.js';
 import { type RawParts, rawPartsOf } from './decode.js';
 import {
   type CaSigner,
@@ -67,6 +67,13 @@ export function createNativeIssuerPool(
   let closed = false;
   let outstanding = 0;
   let drained: (() => void) | undefined;
+  // The leaf writer's target, reused: its buf is the open batch's data; skiAt and bitsAt come back in it.
+  const leaf: LeafBuffer & { skiAt: number; bitsAt: number } = {
+    buf: new Uint8Array(0),
+    deferSki: true,
+    skiAt: 0,
+    bitsAt: 0,
+  };
   const settled = (n: number) => {
     outstanding -= n;
     if (outstanding === 0 && drained) drained();
@@ -122,7 +129,8 @@ export function createNativeIssuerPool(
       }
       const job = i * CERTIFY_JOB_WORDS;
       const skiAt = b.jobs[job + 4]!;
-      b.ids.set(b.data.subarray(skiAt, skiAt + 20), i * IDS_BYTES + SKI_IN_IDS);
+      const idsAt = i * IDS_BYTES + SKI_IN_IDS;
+      for (let k = 0; k < 20; k++) b.ids[idsAt + k] = b.data[skiAt + k]!;
       const pemAt = b.jobs[job + 5]!;
       b.resolves[i]!(issuedResult(b.plans[i]!, text.toString('latin1', pemAt, pemAt + length), b.ids, i * IDS_BYTES));
     }
@@ -135,37 +143,33 @@ export function createNativeIssuerPool(
     open ??= newBatch(signer, plan.sig);
     const b = open;
     if (b.data.length - b.pos < ROOM) grow(b, b.data.length * 2);
-    const view = b.data.subarray(b.pos);
-    const leaf = { buf: view, deferSki: true, skiAt: 0, bitsAt: 0 };
+    const at = b.pos;
+    leaf.buf = b.data;
     const i = b.count;
-    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, leafRequestOf(plan), b.ids, i * IDS_BYTES);
-    if (leaf.buf !== view) {
-      // A TBS larger than the room: the writer made its own buffer; bring it into the batch.
-      grow(b, b.pos + leaf.buf.length + ROOM);
-      b.data.set(leaf.buf, b.pos);
+    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, leafRequestOf(plan), b.ids, i * IDS_BYTES, at);
+    if (leaf.buf !== b.data) {
+      // A TBS larger than the room: the writer made a bigger buffer with this TBS at the same place.
+      leaf.buf.set(b.data.subarray(0, at));
+      b.data = leaf.buf;
     }
     // Behind the TBS: the signature's AlgorithmIdentifier, a BIT STRING header and the largest signature.
-    const derMax = tbsEnd + plan.sig.algorithmIdentifier.length + 5 + signer.slot;
-    const pemRoom = certificatePemLength(derMax);
-    const at = b.pos;
-    b.jobs.set(
-      [
-        at + TBS_AT,
-        at + tbsEnd,
-        at + leaf.bitsAt,
-        at + leaf.bitsAt + plan.raw.publicKeyBits.length,
-        at + leaf.skiAt,
-        b.pemBytes,
-        pemRoom,
-      ],
-      i * CERTIFY_JOB_WORDS,
-    );
+    const end = tbsEnd + plan.sig.algorithmIdentifier.length + 5 + signer.slot;
+    const pemRoom = certificatePemLength(end - at);
+    const jobs = b.jobs;
+    const j = i * CERTIFY_JOB_WORDS;
+    jobs[j] = at + TBS_AT;
+    jobs[j + 1] = tbsEnd;
+    jobs[j + 2] = leaf.bitsAt;
+    jobs[j + 3] = leaf.bitsAt + plan.raw.publicKeyBits.length;
+    jobs[j + 4] = leaf.skiAt;
+    jobs[j + 5] = b.pemBytes;
+    jobs[j + 6] = pemRoom;
     b.count++;
     b.pemBytes += pemRoom;
     b.plans.push(plan);
     b.resolves.push(resolve);
     b.rejects.push(reject);
-    b.pos += derMax;
+    b.pos = end;
     if (b.count === MAX_BATCH) send();
     else if (!flushScheduled) {
       flushScheduled = true;

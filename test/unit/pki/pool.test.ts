@@ -221,3 +221,25 @@ test('a native pool has at most `size` batches on the threadpool at once', {
     assert.equal(nativePoolStatsForTests(pool)?.maxInFlight, size);
   }
 });
+
+for (const engine of ENGINES)
+  test(`a pool (${engine}) issues a request whose TBS is larger than a batch's room next to small ones`, async (t) => {
+    const dir = await tempDir(t);
+    const ca = await createCa({ cn: 'pool', days: 2 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const pool = await createIssuerPool(loaded, { size: 2, engine });
+    t.after(() => pool.close());
+    const hosts = Array.from({ length: 3000 }, (_, i) => `host-${i}.a-rather-long-subdomain.example.com`);
+    const big = await decodeCsr((await generateKeyAndCsr({ cn: 'big', hosts })).csrPem);
+    const small = await decodeCsr((await generateKeyAndCsr({ cn: 'small', hosts: ['s.example'] })).csrPem);
+    const request = { usages: ['digital signature', 'server auth'], signerName: 'example.com/pool' };
+    const order = [small, big, small, small, big, small];
+    const results = await Promise.all(order.map((csr) => pool.issue(csr, request)));
+    const caPath = await put(dir, 'ca.pem', ca.certPem);
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.certificate.sans.dns.length, order[i] === big ? 3000 : 1);
+      assert.deepEqual(r.certificate, await decodeCertificate(r.pem));
+      const leaf = await put(dir, `leaf${i}.pem`, r.pem);
+      assert.match((await openssl(['verify', '-CAfile', caPath, leaf])).stdout, /OK/);
+    }
+  });

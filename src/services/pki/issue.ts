@@ -236,10 +236,11 @@ const digestBinary = (algorithm: string, data: Uint8Array): string =>
 const wholeSeconds = (ms: number) => new Date(ms - (((ms % 1000) + 1000) % 1000));
 
 /**
- * A request that passed every check, with everything needed to write its certificate and to describe it. Made on the
- * calling thread (planIssue); the issuer pool's workers get only the bytes the TBS needs.
+ * A request that passed every check, with everything needed to write its certificate (it is the leaf writer's
+ * LeafRequest itself) and to describe it. Made on the calling thread (planIssue); the issuer pool's workers get only
+ * the bytes the TBS needs.
  */
-export interface IssuePlan {
+export interface IssuePlan extends LeafRequest {
   decoded: DecodedCsr;
   raw: RawParts;
   ca: LoadedCa;
@@ -248,12 +249,8 @@ export interface IssuePlan {
   sig: CaSigner;
   /** 0 = SHA-256, 1 = SHA-384, 2 = SHA-512: the RSA hash (ECDSA CAs ignore it). */
   hashIndex: number;
-  notBeforeMs: number;
-  notAfterMs: number;
-  /** SANs critical when the subject is empty (RFC 5280 §4.2.1.6). */
-  emptySubject: boolean;
-  /** The SAN elements in Go's order (DNS, email, IP, URI). */
-  sans: readonly Uint8Array[];
+  /** The SAN elements in Go's order (DNS, email, IP, URI), concatenated (a view of the CSR when already so). */
+  sans: Uint8Array;
   includeChain: boolean;
 }
 
@@ -316,8 +313,12 @@ export function planIssue(
     hashIndex,
     notBeforeMs: nowMs - BACKDATE_MS,
     notAfterMs: notAfterMs(nowMs, certificateTtlSeconds(request.expirationSeconds, profile), cache.notAfterMs),
-    emptySubject: decoded.subject.rdns.length === 0,
-    sans: sortedSans(raw.sanElements),
+    subject: raw.subject,
+    spki: raw.spki,
+    publicKeyBits: raw.publicKeyBits,
+    sans: concatenated(sortedSans(raw.sanElements)),
+    // SANs are critical when the subject is empty (RFC 5280 §4.2.1.6).
+    sanCritical: decoded.subject.rdns.length === 0,
     includeChain: profile.includeChain === true,
   };
 }
@@ -387,7 +388,7 @@ function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Ui
     for (const v of sans.ip) parts.push(`IP Address:${v}`);
     for (const v of sans.email) parts.push(`email:${v}`);
     for (const v of sans.uri) parts.push(`URI:${v}`);
-    info.push(frozenInfo(OID.subjectAltName, 'subjectAltName', plan.emptySubject, parts.join(', ')));
+    info.push(frozenInfo(OID.subjectAltName, 'subjectAltName', plan.sanCritical, parts.join(', ')));
   }
   return {
     pem,
@@ -477,7 +478,7 @@ async function issue(
   const plan = planIssue(decoded, raw, ca, request, now);
   const leaf = newLeafBuffer();
   const ids = new Uint8Array(IDS_BYTES);
-  const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, leafRequestOf(plan), ids, 0);
+  const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, plan, ids, 0);
   const tbs = leaf.buf.subarray(TBS_AT, tbsEnd);
   const signature = inThisThread
     ? signHere(plan.sig.hash, tbs, ca.privateKey)
@@ -485,17 +486,6 @@ async function issue(
   const end = finishLeaf(leaf, tbsEnd, plan.sig.algorithmIdentifier, signature);
   return issuedResult(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids, 0);
 }
-
-/** What the leaf's TBS takes from a planned request. */
-export const leafRequestOf = (plan: IssuePlan): LeafRequest => ({
-  notBeforeMs: plan.notBeforeMs,
-  notAfterMs: plan.notAfterMs,
-  subject: plan.raw.subject,
-  spki: plan.raw.spki,
-  publicKeyBits: plan.raw.publicKeyBits,
-  sans: concatenated(plan.sans),
-  sanCritical: plan.emptySubject,
-});
 
 const selfSigned = (c: DecodedCertificate) => c.issuer.text === c.subject.text;
 

@@ -14,7 +14,6 @@ import {
   type IssuePlan,
   issueCertificateWithNodeCrypto,
   issuedResult,
-  leafRequestOf,
   planIssue,
   signatureOf,
 } from './issue.js';
@@ -146,7 +145,7 @@ export function createNativeIssuerPool(
     const at = b.pos;
     leaf.buf = b.data;
     const i = b.count;
-    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, leafRequestOf(plan), b.ids, i * IDS_BYTES, at);
+    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, plan, b.ids, i * IDS_BYTES, at);
     if (leaf.buf !== b.data) {
       // A TBS larger than the room: the writer made a bigger buffer with this TBS at the same place.
       leaf.buf.set(b.data.subarray(0, at));
@@ -160,7 +159,7 @@ export function createNativeIssuerPool(
     jobs[j] = at + TBS_AT;
     jobs[j + 1] = tbsEnd;
     jobs[j + 2] = leaf.bitsAt;
-    jobs[j + 3] = leaf.bitsAt + plan.raw.publicKeyBits.length;
+    jobs[j + 3] = leaf.bitsAt + plan.publicKeyBits.length;
     jobs[j + 4] = leaf.skiAt;
     jobs[j + 5] = b.pemBytes;
     jobs[j + 6] = pemRoom;

@@ -352,8 +352,7 @@ export async function createIssuerPool(
 
 function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   const { raw } = plan;
-  let sanLength = 0;
-  for (const e of plan.sans) sanLength += e.length;
+  const sanLength = plan.sans.length;
   const need = JOB_HEADER + raw.subject.length + raw.spki.length + raw.publicKeyBits.length + sanLength;
   if (box.pos + need > box.bytes.length) {
     const bigger = new Uint8Array(Math.max(box.bytes.length * 2, box.pos + need));
@@ -366,7 +365,7 @@ function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   let p = box.pos;
   v.setUint16(p, usageId, true);
   b[p + 2] = plan.hashIndex;
-  b[p + 3] = plan.emptySubject ? 1 : 0;
+  b[p + 3] = plan.sanCritical ? 1 : 0;
   v.setFloat64(p + 4, plan.notBeforeMs, true);
   v.setFloat64(p + 12, plan.notAfterMs, true);
   v.setUint32(p + 20, raw.subject.length, true);
@@ -380,11 +379,8 @@ function packJob(box: Box, usageId: number, plan: IssuePlan): void {
   p += raw.spki.length;
   b.set(raw.publicKeyBits, p);
   p += raw.publicKeyBits.length;
-  for (const e of plan.sans) {
-    b.set(e, p);
-    p += e.length;
-  }
-  box.pos = p;
+  b.set(plan.sans, p);
+  box.pos = p + sanLength;
 }
 
 function safeRealpath(path: string): string {

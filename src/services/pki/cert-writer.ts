@@ -94,9 +94,31 @@ function civil(ms: number): void {
   cYear = yoe + era * 400 + (cMonth <= 2 ? 1 : 0);
 }
 
+// The last times encoded, by whole second (all DER times here have second resolution): certificates issued in bulk
+// share their NotBefore and NotAfter seconds, so each is worked out once per second, not twice per certificate.
+const timeCache = Array.from({ length: 2 }, () => ({ second: Number.NaN, bytes: new Uint8Array(17), length: 0 }));
+let timeCacheNext = 0;
+
+/** The encoded time (tag, length and value) for `ms`, from the cache or encoded into it. */
+function encodedTime(ms: number): { bytes: Uint8Array; length: number } {
+  const second = Math.floor(ms / 1000);
+  for (const e of timeCache) if (e.second === second) return e;
+  const e = timeCache[timeCacheNext]!;
+  timeCacheNext = (timeCacheNext + 1) % timeCache.length;
+  e.length = writeTime(e.bytes, 0, ms);
+  e.second = second;
+  return e;
+}
+
 function timeLength(ms: number): number {
-  civil(ms);
-  return cYear >= 1950 && cYear < 2050 ? 15 : 17;
+  return encodedTime(ms).length;
+}
+
+/** Writes the encoded time for `ms` at `pos`; returns the position after it. */
+function putTime(buf: Uint8Array, pos: number, ms: number): number {
+  const e = encodedTime(ms);
+  for (let i = 0; i < e.length; i++) buf[pos + i] = e.bytes[i]!;
+  return pos + e.length;
 }
 
 function put2(buf: Uint8Array, pos: number, n: number): number {
@@ -106,7 +128,7 @@ function put2(buf: Uint8Array, pos: number, n: number): number {
 }
 
 /** UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5), as der.ts's time(). */
-function putTime(buf: Uint8Array, pos: number, ms: number): number {
+function writeTime(buf: Uint8Array, pos: number, ms: number): number {
   civil(ms);
   const y = cYear;
   let p: number;

@@ -26,6 +26,7 @@
 #include <openssl/err.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #ifdef __linux__
 #include <sched.h>
@@ -215,9 +216,8 @@ static size_t write_pem(uint8_t *out, const uint8_t *der, size_t n) {
 #define NO_SKI 0xffffffffu
 #define CERT_HEAD_ROOM 6
 
-static void execute_certify(napi_env env, void *data) {
-  (void)env;
-  batch_t *b = data;
+// One key context for a batch (signing init and digest set once), or NULL with b->failed_setup set.
+static EVP_PKEY_CTX *open_batch_ctx(batch_t *b) {
   mark_batch_thread();
   const EVP_MD *md = b->hash == 0 ? EVP_sha256() : b->hash == 1 ? EVP_sha384() : EVP_sha512();
   EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(b->pkey, NULL);
@@ -225,20 +225,32 @@ static void execute_certify(napi_env env, void *data) {
     EVP_PKEY_CTX_free(ctx);
     ERR_clear_error();
     b->failed_setup = 1;
-    return;
+    return NULL;
   }
+  return ctx;
+}
+
+// The batch's digest of data[0, len) into out (one-shot, no fetch by name); returns its length.
+static size_t digest_of(int hash, const uint8_t *data, size_t len, unsigned char *out) {
+  if (hash == 0) return SHA256(data, len, out), SHA256_DIGEST_LENGTH;
+  if (hash == 1) return SHA384(data, len, out), SHA384_DIGEST_LENGTH;
+  return SHA512(data, len, out), SHA512_DIGEST_LENGTH;
+}
+
+static void execute_certify(napi_env env, void *data) {
+  (void)env;
+  batch_t *b = data;
+  EVP_PKEY_CTX *ctx = open_batch_ctx(b);
+  if (!ctx) return;
   uint8_t *buf = (uint8_t *)b->data;
   unsigned char digest[SHA512_DIGEST_LENGTH];
-  size_t digest_len = b->hash == 0 ? SHA256_DIGEST_LENGTH : b->hash == 1 ? SHA384_DIGEST_LENGTH : SHA512_DIGEST_LENGTH;
   for (uint32_t i = 0; i < b->count; i++) {
     const uint32_t *job = b->ranges + (size_t)i * JOB_WORDS;
     uint8_t *tbs = buf + job[0];
     size_t tbs_len = job[1] - job[0];
     b->lengths[i] = 0;
     if (job[4] != NO_SKI) SHA1(buf + job[2], job[3] - job[2], buf + job[4]);
-    if (b->hash == 0) SHA256(tbs, tbs_len, digest);
-    else if (b->hash == 1) SHA384(tbs, tbs_len, digest);
-    else SHA512(tbs, tbs_len, digest);
+    size_t digest_len = digest_of(b->hash, tbs, tbs_len, digest);
     // The signature goes straight into its place in the BIT STRING behind the AlgorithmIdentifier; its header is
     // written once the length is known (max_len < 0x10000, so a 4-byte header at most: moved if shorter).
     uint8_t *after = tbs + tbs_len;
@@ -270,23 +282,12 @@ static void execute_certify(napi_env env, void *data) {
 static void execute(napi_env env, void *data) {
   (void)env;
   batch_t *b = data;
-  mark_batch_thread();
-  const EVP_MD *md = b->hash == 0 ? EVP_sha256() : b->hash == 1 ? EVP_sha384() : EVP_sha512();
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(b->pkey, NULL);
-  if (!ctx || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, md) != 1) {
-    EVP_PKEY_CTX_free(ctx);
-    ERR_clear_error();
-    b->failed_setup = 1;
-    return;
-  }
+  EVP_PKEY_CTX *ctx = open_batch_ctx(b);
+  if (!ctx) return;
   unsigned char digest[SHA512_DIGEST_LENGTH];
   for (uint32_t i = 0; i < b->count; i++) {
     const uint8_t *tbs = b->data + b->ranges[2 * i];
-    size_t tbs_len = b->ranges[2 * i + 1] - b->ranges[2 * i];
-    size_t digest_len = b->hash == 0 ? SHA256_DIGEST_LENGTH : b->hash == 1 ? SHA384_DIGEST_LENGTH : SHA512_DIGEST_LENGTH;
-    if (b->hash == 0) SHA256(tbs, tbs_len, digest);
-    else if (b->hash == 1) SHA384(tbs, tbs_len, digest);
-    else SHA512(tbs, tbs_len, digest);
+    size_t digest_len = digest_of(b->hash, tbs, b->ranges[2 * i + 1] - b->ranges[2 * i], digest);
     size_t sig_len = b->slot;
     if (EVP_PKEY_sign(ctx, b->sigs + i * b->slot, &sig_len, digest, digest_len) == 1 && sig_len <= b->slot)
       b->lengths[i] = (uint32_t)sig_len;
@@ -315,132 +316,145 @@ static void complete(napi_env env, napi_status status, void *data) {
   for (int i = 0; i < 4; i++) napi_delete_reference(env, b->refs[i]);
   napi_delete_reference(env, b->callback);
   napi_delete_async_work(env, b->work);
-  free(b->alg_id);
   free(b);
 }
 
-static napi_value sign_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
+// What signBatch and certifyBatch take alike: 9 arguments, the signer first, the hash second, the data third, the
+// callback last. Returns 0 after throwing a TypeError that names `fn`.
+typedef struct {
   napi_value argv[9];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 9) return throw_type(env, "signBatch: expected 9 arguments");
-  signer_t *s = signer_of(env, argv[0]);
-  if (!s) return throw_type(env, "signBatch: expected a signer");
+  signer_t *signer;
   int32_t hash;
-  uint32_t count, slot;
-  void *data, *ranges, *sigs, *lengths;
-  size_t data_len, ranges_len, sigs_len, lengths_len;
+  void *data;
+  size_t data_len;
+} batch_args_t;
+
+static napi_value throw_in(napi_env env, const char *fn, const char *what) {
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s", fn, what);
+  return throw_type(env, message);
+}
+
+static int batch_args(napi_env env, napi_callback_info info, const char *fn, batch_args_t *a) {
+  size_t argc = 9;
   napi_valuetype callback_type;
-  if (napi_get_value_int32(env, argv[1], &hash) != napi_ok || hash < 0 || hash > 2)
-    return throw_type(env, "signBatch: hash must be 0, 1 or 2");
-  if (!typed_array(env, argv[2], napi_uint8_array, &data, &data_len))
-    return throw_type(env, "signBatch: data must be a Uint8Array");
-  if (!typed_array(env, argv[3], napi_uint32_array, &ranges, &ranges_len))
-    return throw_type(env, "signBatch: ranges must be a Uint32Array");
-  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok || (size_t)count * 2 > ranges_len)
-    return throw_type(env, "signBatch: count exceeds the ranges");
-  if (!typed_array(env, argv[5], napi_uint8_array, &sigs, &sigs_len))
-    return throw_type(env, "signBatch: sigs must be a Uint8Array");
-  if (napi_get_value_uint32(env, argv[6], &slot) != napi_ok || slot < s->max_signature ||
+  if (napi_get_cb_info(env, info, &argc, a->argv, NULL, NULL) != napi_ok || argc < 9)
+    return throw_in(env, fn, "expected 9 arguments"), 0;
+  if (!(a->signer = signer_of(env, a->argv[0]))) return throw_in(env, fn, "expected a signer"), 0;
+  if (napi_get_value_int32(env, a->argv[1], &a->hash) != napi_ok || a->hash < 0 || a->hash > 2)
+    return throw_in(env, fn, "hash must be 0, 1 or 2"), 0;
+  if (!typed_array(env, a->argv[2], napi_uint8_array, &a->data, &a->data_len))
+    return throw_in(env, fn, "data must be a Uint8Array"), 0;
+  if (napi_typeof(env, a->argv[8], &callback_type) != napi_ok || callback_type != napi_function)
+    return throw_in(env, fn, "expected a callback"), 0;
+  return 1;
+}
+
+// A batch_t for `a` (extra bytes for a copy of the AlgorithmIdentifier), or NULL after throwing.
+static batch_t *new_batch(napi_env env, const char *fn, const batch_args_t *a, size_t alg_id_len) {
+  batch_t *b = calloc(1, sizeof *b + alg_id_len);
+  if (!b) return throw_in(env, fn, "out of memory"), NULL;
+  b->pkey = a->signer->pkey;
+  b->hash = a->hash;
+  b->data = a->data;
+  b->data_len = a->data_len;
+  return b;
+}
+
+// Keeps the signer (its EVP_PKEY), the arrays at argv[kept] and the callback reachable until complete() runs, and
+// queues the batch on the threadpool. Frees it after throwing if that fails.
+static napi_value queue_batch(napi_env env, const char *fn, batch_t *b, const batch_args_t *a, const int kept[4],
+                              napi_async_execute_callback execute_fn) {
+  napi_value name;
+  int refs = 0;
+  for (; refs < 4; refs++)
+    if (napi_create_reference(env, a->argv[kept[refs]], 1, &b->refs[refs]) != napi_ok) break;
+  if (refs == 4 && napi_create_reference(env, a->argv[8], 1, &b->callback) == napi_ok) {
+    if (napi_create_string_utf8(env, fn, NAPI_AUTO_LENGTH, &name) == napi_ok &&
+        napi_create_async_work(env, NULL, name, execute_fn, complete, b, &b->work) == napi_ok) {
+      if (napi_queue_async_work(env, b->work) == napi_ok) return NULL;
+      napi_delete_async_work(env, b->work);
+    }
+    napi_delete_reference(env, b->callback);
+  }
+  while (refs-- > 0) napi_delete_reference(env, b->refs[refs]);
+  free(b);
+  return throw_in(env, fn, "could not queue the batch");
+}
+
+static napi_value sign_batch(napi_env env, napi_callback_info info) {
+  const char *fn = "signBatch";
+  batch_args_t a;
+  if (!batch_args(env, info, fn, &a)) return NULL;
+  uint32_t count, slot;
+  void *ranges, *sigs, *lengths;
+  size_t ranges_len, sigs_len, lengths_len;
+  if (!typed_array(env, a.argv[3], napi_uint32_array, &ranges, &ranges_len))
+    return throw_in(env, fn, "ranges must be a Uint32Array");
+  if (napi_get_value_uint32(env, a.argv[4], &count) != napi_ok || (size_t)count * 2 > ranges_len)
+    return throw_in(env, fn, "count exceeds the ranges");
+  if (!typed_array(env, a.argv[5], napi_uint8_array, &sigs, &sigs_len))
+    return throw_in(env, fn, "sigs must be a Uint8Array");
+  if (napi_get_value_uint32(env, a.argv[6], &slot) != napi_ok || slot < a.signer->max_signature ||
       (size_t)count * slot > sigs_len)
-    return throw_type(env, "signBatch: the signature slots are too small");
-  if (!typed_array(env, argv[7], napi_uint32_array, &lengths, &lengths_len) || lengths_len < count)
-    return throw_type(env, "signBatch: lengths must be a Uint32Array of count entries");
-  if (napi_typeof(env, argv[8], &callback_type) != napi_ok || callback_type != napi_function)
-    return throw_type(env, "signBatch: expected a callback");
+    return throw_in(env, fn, "the signature slots are too small");
+  if (!typed_array(env, a.argv[7], napi_uint32_array, &lengths, &lengths_len) || lengths_len < count)
+    return throw_in(env, fn, "lengths must be a Uint32Array of count entries");
   const uint32_t *r = ranges;
   for (uint32_t i = 0; i < count; i++) {
-    if (r[2 * i] > r[2 * i + 1] || r[2 * i + 1] > data_len)
-      return throw_type(env, "signBatch: a range lies outside the data");
+    if (r[2 * i] > r[2 * i + 1] || r[2 * i + 1] > a.data_len) return throw_in(env, fn, "a range lies outside the data");
   }
-  batch_t *b = calloc(1, sizeof *b);
-  if (!b) {
-    napi_throw_error(env, NULL, "signBatch: out of memory");
-    return NULL;
-  }
-  b->pkey = s->pkey;
-  b->hash = hash;
-  b->data = data;
-  b->data_len = data_len;
+  batch_t *b = new_batch(env, fn, &a, 0);
+  if (!b) return NULL;
   b->ranges = ranges;
   b->count = count;
   b->sigs = sigs;
   b->slot = slot;
   b->lengths = lengths;
-  napi_value name;
-  // The signer (its EVP_PKEY) and the arrays stay reachable until complete() runs.
   const int kept[4] = {0, 2, 5, 7};
-  for (int i = 0; i < 4; i++) CHECK(env, napi_create_reference(env, argv[kept[i]], 1, &b->refs[i]));
-  CHECK(env, napi_create_reference(env, argv[8], 1, &b->callback));
-  CHECK(env, napi_create_string_utf8(env, "certdesk:signBatch", NAPI_AUTO_LENGTH, &name));
-  CHECK(env, napi_create_async_work(env, NULL, name, execute, complete, b, &b->work));
-  CHECK(env, napi_queue_async_work(env, b->work));
-  return NULL;
+  return queue_batch(env, fn, b, &a, kept, execute);
 }
 
 static napi_value certify_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 9) return throw_type(env, "certifyBatch: expected 9 arguments");
-  signer_t *s = signer_of(env, argv[0]);
-  if (!s) return throw_type(env, "certifyBatch: expected a signer");
-  int32_t hash;
+  const char *fn = "certifyBatch";
+  batch_args_t a;
+  if (!batch_args(env, info, fn, &a)) return NULL;
   uint32_t count;
-  void *data, *jobs, *alg_id, *pem, *lengths;
-  size_t data_len, jobs_len, alg_id_len, pem_len, lengths_len;
-  napi_valuetype callback_type;
-  if (napi_get_value_int32(env, argv[1], &hash) != napi_ok || hash < 0 || hash > 2)
-    return throw_type(env, "certifyBatch: hash must be 0, 1 or 2");
-  if (!typed_array(env, argv[2], napi_uint8_array, &data, &data_len))
-    return throw_type(env, "certifyBatch: data must be a Uint8Array");
-  if (!typed_array(env, argv[3], napi_uint32_array, &jobs, &jobs_len))
-    return throw_type(env, "certifyBatch: jobs must be a Uint32Array");
-  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok || (size_t)count * JOB_WORDS > jobs_len)
-    return throw_type(env, "certifyBatch: count exceeds the jobs");
-  if (!typed_array(env, argv[5], napi_uint8_array, &alg_id, &alg_id_len) || alg_id_len == 0 || alg_id_len > 64)
-    return throw_type(env, "certifyBatch: algorithmIdentifier must be a Uint8Array of 1 to 64 bytes");
-  if (!typed_array(env, argv[6], napi_uint8_array, &pem, &pem_len))
-    return throw_type(env, "certifyBatch: pem must be a Uint8Array");
-  if (!typed_array(env, argv[7], napi_uint32_array, &lengths, &lengths_len) || lengths_len < count)
-    return throw_type(env, "certifyBatch: lengths must be a Uint32Array of count entries");
-  if (napi_typeof(env, argv[8], &callback_type) != napi_ok || callback_type != napi_function)
-    return throw_type(env, "certifyBatch: expected a callback");
+  void *jobs, *alg_id, *pem, *lengths;
+  size_t jobs_len, alg_id_len, pem_len, lengths_len;
+  if (!typed_array(env, a.argv[3], napi_uint32_array, &jobs, &jobs_len))
+    return throw_in(env, fn, "jobs must be a Uint32Array");
+  if (napi_get_value_uint32(env, a.argv[4], &count) != napi_ok || (size_t)count * JOB_WORDS > jobs_len)
+    return throw_in(env, fn, "count exceeds the jobs");
+  if (!typed_array(env, a.argv[5], napi_uint8_array, &alg_id, &alg_id_len) || alg_id_len == 0 || alg_id_len > 64)
+    return throw_in(env, fn, "algorithmIdentifier must be a Uint8Array of 1 to 64 bytes");
+  if (!typed_array(env, a.argv[6], napi_uint8_array, &pem, &pem_len))
+    return throw_in(env, fn, "pem must be a Uint8Array");
+  if (!typed_array(env, a.argv[7], napi_uint32_array, &lengths, &lengths_len) || lengths_len < count)
+    return throw_in(env, fn, "lengths must be a Uint32Array of count entries");
   // Every byte the threadpool will read or write lies inside the arrays given.
   const uint32_t *j = jobs;
   for (uint32_t i = 0; i < count; i++, j += JOB_WORDS) {
-    uint64_t tail = (uint64_t)j[1] + alg_id_len + 5 + s->max_signature;
-    if (j[0] < CERT_HEAD_ROOM || j[0] > j[1] || tail > data_len || j[2] > j[3] || j[3] > data_len ||
+    uint64_t tail = (uint64_t)j[1] + alg_id_len + 5 + a.signer->max_signature;
+    if (j[0] < CERT_HEAD_ROOM || j[0] > j[1] || tail > a.data_len || j[2] > j[3] || j[3] > a.data_len ||
         (j[4] != NO_SKI && (uint64_t)j[4] + 20 > j[1]) || (j[4] != NO_SKI && j[4] < j[0]) ||
         (uint64_t)j[5] + j[6] > pem_len)
-      return throw_type(env, "certifyBatch: a job lies outside its buffers");
+      return throw_in(env, fn, "a job lies outside its buffers");
   }
-  batch_t *b = calloc(1, sizeof *b);
-  if (!b || !(b->alg_id = malloc(alg_id_len))) {
-    free(b);
-    napi_throw_error(env, NULL, "certifyBatch: out of memory");
-    return NULL;
-  }
+  batch_t *b = new_batch(env, fn, &a, alg_id_len);
+  if (!b) return NULL;
+  // The AlgorithmIdentifier is copied behind the struct (the JS array may be reused once this returns).
+  b->alg_id = (uint8_t *)(b + 1);
   memcpy(b->alg_id, alg_id, alg_id_len);
   b->alg_id_len = alg_id_len;
-  b->pkey = s->pkey;
-  b->hash = hash;
-  b->data = data;
-  b->data_len = data_len;
   b->ranges = jobs;
   b->count = count;
-  b->slot = s->max_signature;
+  b->slot = a.signer->max_signature;
   b->lengths = lengths;
   b->pem = pem;
   b->pem_len = pem_len;
-  napi_value name;
   const int kept[4] = {0, 2, 6, 7};
-  for (int i = 0; i < 4; i++) CHECK(env, napi_create_reference(env, argv[kept[i]], 1, &b->refs[i]));
-  CHECK(env, napi_create_reference(env, argv[8], 1, &b->callback));
-  CHECK(env, napi_create_string_utf8(env, "certdesk:certifyBatch", NAPI_AUTO_LENGTH, &name));
-  CHECK(env, napi_create_async_work(env, NULL, name, execute_certify, complete, b, &b->work));
-  CHECK(env, napi_queue_async_work(env, b->work));
-  return NULL;
+  return queue_batch(env, fn, b, &a, kept, execute_certify);
 }
 
 NAPI_MODULE_INIT() {

@@ -3,9 +3,10 @@
 // OpenSSL that Node itself links (no other library). It hashes, signs and encodes; it makes no decision (the checks
 // and the TBS are written in TypeScript). Why it exists: node:crypto's one-shot sign fetches the digest by name and
 // builds a fresh key context per call, about a quarter of a P-256 signature's cost; here one key context per batch is
-// reused and each TBS is hashed with the one-shot digest functions. The private key
-// arrives once as PKCS#8 DER (the caller wipes its copy) and lives only in this EVP_PKEY until the signer is
-// garbage-collected. Batches run on libuv's threadpool (napi_async_work): the event loop never signs.
+// reused and each TBS is hashed with the one-shot digest functions. The private key arrives once as PKCS#8 DER (the
+// caller wipes its copy) and lives only in the signer's EVP_PKEYs (its own and one per signing thread's library
+// context) until the signer is garbage-collected. Batches run on libuv's threadpool (napi_async_work): the event loop
+// never signs.
 //
 // API (see src/services/pki/native.ts):
 //   createSigner(pkcs8: Uint8Array) -> signer           throws on a key OpenSSL cannot read or that is not RSA/EC
@@ -24,6 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <uv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -32,16 +34,30 @@
 #include <sched.h>
 #endif
 
+#if defined(_MSC_VER)
+#define THREAD_LOCAL __declspec(thread)
+#else
+#define THREAD_LOCAL _Thread_local
+#endif
+
+// Copies of the key in the signing threads' own library contexts (see thread_key); more threads share the key.
+#define THREAD_KEYS 16
+
 typedef struct {
   EVP_PKEY *pkey;
   uint32_t max_signature; // EVP_PKEY_get_size, read once
+  uv_mutex_t lock;        // guards keys
+  struct {
+    OSSL_LIB_CTX *lib;
+    EVP_PKEY *pkey;
+  } keys[THREAD_KEYS];
 } signer_t;
 
 typedef struct {
   napi_async_work work;
   napi_ref refs[4]; // signer, data, sigs or pem, lengths: kept alive while the threadpool reads and writes them
   napi_ref callback;
-  EVP_PKEY *pkey;
+  signer_t *signer;
   int hash;
   const uint8_t *data;
   size_t data_len;
@@ -75,6 +91,8 @@ static void free_signer(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   signer_t *s = data;
+  for (int i = 0; i < THREAD_KEYS && s->keys[i].lib; i++) EVP_PKEY_free(s->keys[i].pkey);
+  uv_mutex_destroy(&s->lock);
   EVP_PKEY_free(s->pkey);
   free(s);
 }
@@ -104,8 +122,9 @@ static napi_value create_signer(napi_env env, napi_callback_info info) {
     EVP_PKEY_free(pkey);
     return throw_type(env, "createSigner: only RSA and EC keys are signed natively");
   }
-  signer_t *s = malloc(sizeof *s);
-  if (!s) {
+  signer_t *s = calloc(1, sizeof *s);
+  if (!s || uv_mutex_init(&s->lock) != 0) {
+    free(s);
     EVP_PKEY_free(pkey);
     napi_throw_error(env, NULL, "createSigner: out of memory");
     return NULL;
@@ -216,11 +235,65 @@ static size_t write_pem(uint8_t *out, const uint8_t *der, size_t n) {
 #define NO_SKI 0xffffffffu
 #define CERT_HEAD_ROOM 6
 
+// Each threadpool thread that signs gets its own OpenSSL library context (made on its first batch, kept for the
+// thread's life) holding its own copy of each signer's key. In the shared default context every ECDSA signature
+// fetches SHA-512 by name for its nonce (OpenSSL 3.0), taking read locks and reference counts that all signing threads
+// write to, so their cache lines bounce between cores: ~2% of a P-256 signature with two threads (A/B of 40 paired
+// runs). Under FIPS (default properties fips=yes) every signature stays in the default context, whose configuration
+// decides which provider signs.
+static THREAD_LOCAL OSSL_LIB_CTX *thread_lib;
+static THREAD_LOCAL int thread_lib_tried;
+
+static OSSL_LIB_CTX *own_lib_ctx(void) {
+  if (!thread_lib_tried) {
+    thread_lib_tried = 1;
+    if (!EVP_default_properties_is_fips_enabled(NULL)) thread_lib = OSSL_LIB_CTX_new();
+  }
+  return thread_lib;
+}
+
+// The signer's key for this thread: its copy in the thread's context (made on first use from DER that is wiped
+// after), or the shared key (*lib = NULL) when the thread has no context of its own or the copy cannot be made.
+static EVP_PKEY *thread_key(signer_t *s, OSSL_LIB_CTX **lib) {
+  OSSL_LIB_CTX *own = own_lib_ctx();
+  EVP_PKEY *key = NULL;
+  *lib = NULL;
+  if (!own) return s->pkey;
+  uv_mutex_lock(&s->lock);
+  int i = 0;
+  for (; i < THREAD_KEYS && s->keys[i].lib; i++) {
+    if (s->keys[i].lib == own) {
+      key = s->keys[i].pkey;
+      break;
+    }
+  }
+  if (!key && i < THREAD_KEYS) {
+    unsigned char *der = NULL;
+    int len = i2d_PrivateKey(s->pkey, &der);
+    if (len > 0) {
+      const unsigned char *p = der;
+      key = d2i_AutoPrivateKey_ex(NULL, &p, len, own, NULL);
+      OPENSSL_clear_free(der, (size_t)len);
+    }
+    ERR_clear_error();
+    if (key) {
+      s->keys[i].lib = own;
+      s->keys[i].pkey = key;
+    }
+  }
+  uv_mutex_unlock(&s->lock);
+  if (!key) return s->pkey;
+  *lib = own;
+  return key;
+}
+
 // One key context for a batch (signing init and digest set once), or NULL with b->failed_setup set.
 static EVP_PKEY_CTX *open_batch_ctx(batch_t *b) {
   mark_batch_thread();
   const EVP_MD *md = b->hash == 0 ? EVP_sha256() : b->hash == 1 ? EVP_sha384() : EVP_sha512();
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(b->pkey, NULL);
+  OSSL_LIB_CTX *lib;
+  EVP_PKEY *key = thread_key(b->signer, &lib);
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(lib, key, NULL);
   if (!ctx || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, md) != 1) {
     EVP_PKEY_CTX_free(ctx);
     ERR_clear_error();
@@ -354,7 +427,7 @@ static int batch_args(napi_env env, napi_callback_info info, const char *fn, bat
 static batch_t *new_batch(napi_env env, const char *fn, const batch_args_t *a, size_t alg_id_len) {
   batch_t *b = calloc(1, sizeof *b + alg_id_len);
   if (!b) return throw_in(env, fn, "out of memory"), NULL;
-  b->pkey = a->signer->pkey;
+  b->signer = a->signer;
   b->hash = a->hash;
   b->data = a->data;
   b->data_len = a->data_len;

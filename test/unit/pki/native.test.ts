@@ -124,6 +124,51 @@ test('a bad batch fails as an error, the addon refuses keys it cannot read', { s
   assert.ok(ok && ok.length > 0);
 });
 
+test('every threadpool thread signs with the same key: 24 threads at once, more than get a copy of their own', {
+  skip,
+}, async () => {
+  // Each signing thread copies the key into its own OpenSSL library context, up to 16 threads; the rest sign with the
+  // shared key. 24 batches started at once straight on the addon (past NativeSigner's one-per-core limit) on a
+  // 24-thread pool take both paths; every signature must verify with the one public key.
+  const script = `
+    const { generateKeyPairSync, verify } = await import('node:crypto');
+    const { nativeSignerStatus } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const addon = nativeSignerStatus().addon;
+    const results = [];
+    for (const [type, options, hash] of [['ec', { namedCurve: 'P-256' }, 0], ['rsa', { modulusLength: 2048 }, 2]]) {
+      const { privateKey, publicKey } = generateKeyPairSync(type, options);
+      const signer = addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }));
+      const slot = addon.maxSignatureSize(signer);
+      const count = 32;
+      const batches = Array.from({ length: 24 }, (_, b) => {
+        const data = new Uint8Array(count * 100).map((_, i) => (i * 7 + b) & 255);
+        const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 100 + (i & 1) * 100);
+        const sigs = new Uint8Array(count * slot);
+        const lengths = new Uint32Array(count);
+        return new Promise((resolve, reject) =>
+          addon.signBatch(signer, hash, data, ranges, count, sigs, slot, lengths, (err) =>
+            err ? reject(err) : resolve({ data, sigs, lengths }),
+          ),
+        );
+      });
+      let good = 0;
+      for (const { data, sigs, lengths } of await Promise.all(batches)) {
+        for (let i = 0; i < count; i++) {
+          const sig = sigs.subarray(i * slot, i * slot + lengths[i]);
+          if (verify(hash ? 'sha512' : 'sha256', data.subarray(i * 100, i * 100 + 100), publicKey, sig)) good++;
+        }
+      }
+      results.push(good);
+    }
+    process.stdout.write(JSON.stringify(results));
+  `;
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: '24' },
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+  });
+  assert.deepEqual(JSON.parse(stdout), [24 * 32, 24 * 32], 'every P-256 and RSA signature verifies');
+});
+
 test('with CERTDESK_NATIVE_SIGNER=off the pool uses worker threads and issueCertificate signs with node:crypto', async (t) => {
   const dir = await tempDir(t);
   const script = `

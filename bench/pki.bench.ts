@@ -27,6 +27,8 @@ const CONCURRENCY = Number(process.env.PKI_BENCH_CONCURRENCY ?? 128);
 /** Each of our measurements is repeated, the ways of issuing taking turns; the median run is reported. */
 const REPEATS = Number(process.env.PKI_BENCH_REPEATS ?? 3);
 const X509_REQ_RUNS = 20;
+/** Seconds of each `openssl speed` run taken between two of ours (the reference each run is compared with). */
+const REF_SECONDS = Number(process.env.PKI_BENCH_REF_SECONDS ?? 1);
 
 interface CaCase {
   alg: KeyAlgorithmName;
@@ -41,8 +43,11 @@ const CASES: CaCase[] = [
 ];
 
 /** sign/s from `openssl speed` (wall clock with -elapsed, else per CPU-second as openssl reports by default). */
-async function opensslSpeed(arg: string, opts: { elapsed: boolean; multi?: number }): Promise<number> {
-  const args = ['speed', '-seconds', String(SECONDS)];
+async function opensslSpeed(
+  arg: string,
+  opts: { elapsed: boolean; multi?: number; seconds?: number },
+): Promise<number> {
+  const args = ['speed', '-seconds', String(opts.seconds ?? SECONDS)];
   if (opts.elapsed) args.push('-elapsed');
   if (opts.multi) args.push('-multi', String(opts.multi));
   args.push(arg);
@@ -109,6 +114,11 @@ parentPort.once('message', (ms) => {
 }
 
 interface OurRun {
+  /**
+   * openssl's sign/s per user-CPU-second on one core, the mean of the `openssl speed` runs just before and just after
+   * this one: the machine's speed moves by 10-20% within a minute, so each run is compared with its own reference.
+   */
+  ref?: number;
   wallRate: number;
   cpuRate: number;
   coresUsed: number;
@@ -226,15 +236,17 @@ async function idleLoopDelay(): Promise<{ p99: number; max: number }> {
 }
 
 const f0 = (n: number) => n.toFixed(0);
-/** The run with the median rate per CPU-second. */
+/** Our rate per CPU-second ÷ openssl's measured around the same run. */
+const perCpu = (x: OurRun) => x.cpuRate / x.ref!;
+/** The run with the median rate per CPU-second relative to its reference. */
 const median = (runs: OurRun[]): OurRun =>
-  [...runs].sort((a, b) => a.cpuRate - b.cpuRate)[Math.floor(runs.length / 2)]!;
+  [...runs].sort((a, b) => perCpu(a) - perCpu(b))[Math.floor(runs.length / 2)]!;
 const pct = (n: number) => `${(n * 100).toFixed(0)}%`;
 
 interface Reference {
   label: string;
-  /** sign/s per user-CPU-second, one process: before and after our runs. */
-  oneCoreCpu: [number, number];
+  /** sign/s per user-CPU-second, one process: every run taken between ours. */
+  oneCoreCpu: number[];
   oneCoreWall: number;
   /** `-multi 2`: signatures/s of both processes together (wall clock), and per user-CPU-second of one process. */
   twoCoresWall: number;
@@ -249,7 +261,6 @@ export async function run(): Promise<string> {
   const idle = await idleLoopDelay();
   for (const c of CASES.filter((x) => x.label.includes(process.env.PKI_BENCH_ONLY ?? ''))) {
     console.error(`  ${c.label}: openssl speed…`);
-    const cpuBefore = await opensslSpeed(c.speedArg, { elapsed: false });
     const oneCoreWall = await opensslSpeed(c.speedArg, { elapsed: true });
     const twoCoresWall = await opensslSpeed(c.speedArg, { elapsed: true, multi: cores });
     // Without -elapsed, -multi sums each process's signatures per its own user-CPU-second.
@@ -323,23 +334,25 @@ export async function run(): Promise<string> {
         runs: [],
       },
     ];
+    const refOf = () => opensslSpeed(c.speedArg, { elapsed: false, seconds: REF_SECONDS });
+    const oneCoreCpu = [await refOf()];
     for (let r = 0; r < REPEATS; r++) {
       for (const way of ways) {
         console.error(`  ${c.label}: ${way.how} (${r + 1}/${REPEATS})…`);
-        way.runs.push(await way.measure());
+        const run = await way.measure();
+        oneCoreCpu.push(await refOf());
+        run.ref = (oneCoreCpu[oneCoreCpu.length - 2]! + oneCoreCpu[oneCoreCpu.length - 1]!) / 2;
+        way.runs.push(run);
       }
     }
     await pool.close();
     if (workers !== pool) await workers.close();
-    // openssl's per-CPU-second rate again after ours: the reference is the mean of the two.
-    const cpuAfter = await opensslSpeed(c.speedArg, { elapsed: false });
-    const oneCoreCpu = (cpuBefore + cpuAfter) / 2;
     console.error(`  ${c.label}: openssl x509 -req…`);
     const x509Rate = await opensslX509Req(env.files);
     await rm(join(env.files.ca, '..'), { recursive: true, force: true });
     refs.push({
       label: c.label,
-      oneCoreCpu: [cpuBefore, cpuAfter],
+      oneCoreCpu,
       oneCoreWall,
       twoCoresWall,
       twoCoresCpuPerProcess,
@@ -349,7 +362,6 @@ export async function run(): Promise<string> {
       `${pct(Math.min(...runs.map(of)))}–${pct(Math.max(...runs.map(of)))}`;
     for (const way of ways) {
       const r = median(way.runs);
-      const perCpu = (x: OurRun) => x.cpuRate / oneCoreCpu;
       const wall = (x: OurRun) => x.wallRate / twoCoresWall;
       rows.push(
         `| ${c.label} | ${way.how} | ${f0(r.wallRate)} | **${pct(wall(r))}** (${range(way.runs, wall)}) | ${f0(r.cpuRate)} | **${pct(perCpu(r))}** (${range(way.runs, perCpu)}) | ${pct(r.cpuRate / twoCoresCpuPerProcess)} | ${r.coresUsed.toFixed(2)} | ${pct(r.elu)} | ${r.loopP99Ms.toFixed(1)} / ${r.loopMaxMs.toFixed(1)} | **${(r.wallRate / x509Rate).toFixed(0)}×** |`,
@@ -357,9 +369,9 @@ export async function run(): Promise<string> {
     }
   }
   const notes = [
-    `- Each of our rows is the median of ${REPEATS} runs by rate per CPU-second (the ranges of the ${REPEATS} runs are in brackets); the ways of issuing take turns within each repeat, so they see the same load.`,
+    `- Each of our rows is the median of ${REPEATS} runs by rate per CPU-second relative to its own reference (the ranges of the ${REPEATS} runs are in brackets); the ways of issuing take turns within each repeat, so they see the same load.`,
     `- **vs openssl, ${cores} cores (wall)**: our certificates/s (wall clock, every thread) ÷ \`openssl speed -elapsed -multi ${cores}\` raw signatures/s, measured seconds before.`,
-    "- **vs openssl 1 core (per CPU-s)**: certificates per user-CPU-second of the whole process (every thread) ÷ `openssl speed` signatures per user-CPU-second (its default divisor; mean of a run before and a run after ours). The per-core efficiency, much less sensitive to the machine's other load than wall-clock rates. *vs -multi per core* divides by the per-process rate of `openssl speed -multi N` instead (both cores busy, as ours are).",
+    `- **vs openssl 1 core (per CPU-s)**: certificates per user-CPU-second of the whole process (every thread) ÷ \`openssl speed\` signatures per user-CPU-second (its default divisor), each run of ours against the mean of the ${REF_SECONDS}-second \`openssl speed\` runs just before and just after it (the machine's speed drifts by 10–20% within a minute; a reference taken minutes away moved the ratio by as much). The per-core efficiency, much less sensitive to the machine's other load than wall-clock rates. *vs -multi per core* divides by the per-process rate of \`openssl speed -multi N\` instead (both cores busy, as ours are).`,
     '- *sync crypto.sign only* is the most any issuer built on node:crypto can reach: worker threads (one per core) doing nothing but the synchronous one-shot `crypto.sign(hash, 700 bytes, key)` in a loop. Each call still fetches the digest by name, sets up a digest and key context (EVP_DigestSignInit), hashes the data and allocates the result; `openssl speed` reuses one context and signs a ready digest. *async crypto.sign only* is the callback form issueCertificate uses (plus a hop to the threadpool and back).',
     `- Native signer: ${nativeSignerStatus().addon ? 'built' : `not used (${nativeSignerStatus().why})`}. *issuer pool (native signer)*: \`createIssuerPool\` when \`npm install\` built native/certdesk_sign.c: no worker threads; the calling thread makes the checks and writes each TBS into a batch buffer; the addon takes batches of up to ${MAX_BATCH} on libuv's threadpool (one per core at a time) and per certificate hashes the key bits into the SKI, signs with one reused key context and a one-shot digest, wraps the TBS into the Certificate in place and writes the PEM. *issueCertificate (native signer)* goes through a per-CA native issuer of the same kind (calls in one turn of the event loop share batches). *native signer only* signs batches of ready 700-byte TBS, ${cores + 1} batches in flight: the most this design can reach.`,
     "- *issuer pool (N workers)*: `createIssuerPool` given the decoded CSR, without the native signer. The calling thread makes kube-controller-manager's checks and packs each request's subject, SPKI, key bits, SANs and validity into one transferred buffer per batch (up to 32); each worker writes the TBS (pooled random serial, SHA-1 SKI, cached issuer/AKI/usage extensions), signs synchronously and packs PEM, serial and SKI into one transferred buffer back. *description read* also reads `certificate.sha256Fingerprint` of each result (the description, with its SHA-256, is built on first access, on the calling thread), as the sign action does for its audit line.",
@@ -368,7 +380,7 @@ export async function run(): Promise<string> {
   ];
   const refRows = refs.map(
     (r) =>
-      `| ${r.label} | ${f0((r.oneCoreCpu[0] + r.oneCoreCpu[1]) / 2)} (${f0(r.oneCoreCpu[0])}, ${f0(r.oneCoreCpu[1])}) | ${f0(r.oneCoreWall)} | ${f0(r.twoCoresWall)} | ${f0(r.twoCoresCpuPerProcess)} | ${r.x509Rate.toFixed(1)} |`,
+      `| ${r.label} | ${f0(r.oneCoreCpu.reduce((a, b) => a + b, 0) / r.oneCoreCpu.length)} (${f0(Math.min(...r.oneCoreCpu))}–${f0(Math.max(...r.oneCoreCpu))}, ${r.oneCoreCpu.length} runs of ${REF_SECONDS} s) | ${f0(r.oneCoreWall)} | ${f0(r.twoCoresWall)} | ${f0(r.twoCoresCpuPerProcess)} | ${r.x509Rate.toFixed(1)} |`,
   );
   return [
     '## PKI: certificate issuing throughput',
@@ -381,7 +393,7 @@ export async function run(): Promise<string> {
     '',
     'References measured in the same run:',
     '',
-    `| CA key | openssl speed sign per CPU-s, 1 core (before, after) | 1 core sign/s (wall) | -multi ${cores} sign/s (wall) | -multi ${cores} sign per CPU-s, per process | openssl x509 -req certs/s |`,
+    `| CA key | openssl speed sign per CPU-s, 1 core (mean; range, runs between ours) | 1 core sign/s (wall) | -multi ${cores} sign/s (wall) | -multi ${cores} sign per CPU-s, per process | openssl x509 -req certs/s |`,
     '|---|---|---|---|---|---|',
     ...refRows,
     '',

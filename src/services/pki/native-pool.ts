@@ -1,7 +1,8 @@
 // The issuer pool when the native signer is there (native.ts): no worker threads. The calling thread makes the checks
-// (planIssue) and writes each TBS straight into a batch buffer, with room around it; the addon takes whole batches on
-// libuv's threadpool (one batch per core at a time) and, per certificate, hashes the key bits into the SKI, signs,
-// wraps the TBS into the Certificate in place and writes the PEM. Back on the event loop each result is a string cut
+// (planIssue) and writes each TBS straight into a batch buffer, with room around it; the addon's workers take whole
+// batches on libuv's threadpool (one worker per core, each starting the next queued batch as one ends; see
+// NativeSigner) and, per certificate, hash the key bits into the SKI, sign,
+// wrap the TBS into the Certificate in place and write the PEM. Back on the event loop each result is a string cut
 // from the batch's PEM bytes.
 import { availableParallelism } from 'node:os';
 import { certificatePemLength, type LeafBuffer, TBS_AT, writeLeafTbs } from './cert-writer.js';
@@ -106,7 +107,9 @@ export function createNativeIssuerPool(
     };
   };
 
-  // At most `size` of this pool's batches on the threadpool at once (the signer also keeps to one per core overall).
+  // At most `size` + 1 of this pool's batches in the signer at once: `size` signing and one waiting, so that a worker
+  // finishing a batch starts the next at once. Batches are cut to keep that many in flight when fewer than
+  // (size + 1) × MAX_BATCH requests are outstanding.
   let inFlight = 0;
   const waiting: Batch[] = [];
   const send = () => {
@@ -116,7 +119,7 @@ export function createNativeIssuerPool(
     open = undefined;
     // Every byte the results read is written by the addon: no need to zero a new buffer.
     if (b.pem.length < b.pemBytes) b.pem = Buffer.allocUnsafeSlow(b.pemBytes);
-    if (inFlight < size) start(b);
+    if (inFlight <= size) start(b);
     else waiting.push(b);
   };
   const start = (b: Batch) => {
@@ -184,7 +187,7 @@ export function createNativeIssuerPool(
     b.resolves.push(resolve);
     b.rejects.push(reject);
     b.pos = end;
-    if (b.count === MAX_BATCH) send();
+    if (b.count >= Math.min(MAX_BATCH, Math.ceil(outstanding / (size + 1)))) send();
     else if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(send);

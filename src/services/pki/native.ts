@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { PkiError } from './types.js';
 
 interface Addon {
-  createSigner(pkcs8: Uint8Array): object;
+  createSigner(pkcs8: Uint8Array, workers?: number): object;
   maxSignatureSize(signer: object): number;
   signBatch(
     signer: object,
@@ -117,8 +117,18 @@ export const signFailed = (): PkiError =>
   new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.');
 
 /**
- * Signs with one CA key and digest through the addon. At most one batch per core is on the threadpool at a time (the
- * rest wait their turn), so signing never takes every threadpool thread from file and DNS work.
+ * Threadpool threads one signer's workers may hold at once: one per core, but never every thread of libuv's pool
+ * (UV_THREADPOOL_SIZE, 4 by default), so that file and DNS work always has one.
+ */
+export function signingWorkers(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.min(availableParallelism(), pool - 1));
+}
+
+/**
+ * Signs with one CA key and digest through the addon. The addon queues the batches and runs them on at most
+ * signingWorkers() threadpool threads, each taking the next batch the moment one ends (a worker hands its thread
+ * back every 20 ms so that other threadpool work runs in between).
  */
 export class NativeSigner {
   readonly #addon: Addon;
@@ -126,9 +136,6 @@ export class NativeSigner {
   readonly #hash: number;
   /** Bytes reserved per signature (the key's largest). */
   readonly slot: number;
-  readonly #maxInFlight = Math.max(1, availableParallelism());
-  #inFlight = 0;
-  #waiting: Array<() => void> = [];
 
   constructor(addon: Addon, handle: object, hash: number) {
     this.#addon = addon;
@@ -140,7 +147,7 @@ export class NativeSigner {
   /** Signs a batch; `done` runs on the event loop once every signature of it is written (or the batch failed). */
   run(batch: SignBatch, done: (err: Error | null) => void): void {
     const { data, ranges, count, sigs, lengths } = batch;
-    this.#start(done, (finished) =>
+    this.#call(done, (finished) =>
       this.#addon.signBatch(this.#handle, this.#hash, data, ranges, count, sigs, this.slot, lengths, finished),
     );
   }
@@ -148,7 +155,7 @@ export class NativeSigner {
   /** Finishes a batch of certificates (see CertifyBatch); `done` runs on the event loop once all are written. */
   certify(batch: CertifyBatch, done: (err: Error | null) => void): void {
     const { data, jobs, count, algorithmIdentifier, pem, lengths } = batch;
-    this.#start(done, (finished) =>
+    this.#call(done, (finished) =>
       this.#addon.certifyBatch(
         this.#handle,
         this.#hash,
@@ -163,24 +170,14 @@ export class NativeSigner {
     );
   }
 
-  /** Starts a batch now, or when one of those on the threadpool is done. */
-  #start(done: (err: Error | null) => void, call: (finished: (err: Error | null) => void) => void): void {
-    const go = (): void => {
-      this.#inFlight++;
-      const finished = (err: Error | null) => {
-        this.#inFlight--;
-        this.#waiting.shift()?.();
-        // A TypeError is the addon refusing arguments (a bug here, not the key's fault): passed on as it is.
-        done(err ? (err instanceof TypeError ? err : signFailed()) : null);
-      };
-      try {
-        call(finished);
-      } catch (err) {
-        finished(err instanceof Error ? err : new Error(String(err)));
-      }
-    };
-    if (this.#inFlight < this.#maxInFlight) go();
-    else this.#waiting.push(go);
+  #call(done: (err: Error | null) => void, call: (finished: (err: Error | null) => void) => void): void {
+    // A TypeError is the addon refusing arguments (a bug here, not the key's fault): passed on as it is.
+    const finished = (err: Error | null) => done(err ? (err instanceof TypeError ? err : signFailed()) : null);
+    try {
+      call(finished);
+    } catch (err) {
+      finished(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }
 
@@ -214,7 +211,7 @@ function makeSigner(key: KeyObject, hash: string): NativeSigner | undefined {
   if (type !== 'rsa' && type !== 'ec') return undefined;
   const der = key.export({ format: 'der', type: 'pkcs8' });
   try {
-    return new NativeSigner(addon, addon.createSigner(der), hashIndex);
+    return new NativeSigner(addon, addon.createSigner(der, signingWorkers()), hashIndex);
   } catch {
     return undefined;
   } finally {

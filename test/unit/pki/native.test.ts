@@ -137,7 +137,7 @@ test('every threadpool thread signs with the same key: 24 threads at once, more 
     const results = [];
     for (const [type, options, hash] of [['ec', { namedCurve: 'P-256' }, 0], ['rsa', { modulusLength: 2048 }, 2]]) {
       const { privateKey, publicKey } = generateKeyPairSync(type, options);
-      const signer = addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }));
+      const signer = addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }), 24);
       const slot = addon.maxSignatureSize(signer);
       const count = 32;
       const batches = Array.from({ length: 24 }, (_, b) => {
@@ -167,6 +167,82 @@ test('every threadpool thread signs with the same key: 24 threads at once, more 
     cwd: fileURLToPath(new URL('../../..', import.meta.url)),
   });
   assert.deepEqual(JSON.parse(stdout), [24 * 32, 24 * 32], 'every P-256 and RSA signature verifies');
+});
+
+test('a signing backlog leaves threadpool work its turn: a file stat on a 1-thread pool ends before the backlog', {
+  skip,
+}, async () => {
+  // One threadpool thread, held by the signer's worker; the worker hands it back every 20 ms, so a file stat (one
+  // threadpool job) queued behind a backlog of RSA batches finishes long before the last batch.
+  const script = `
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { stat } = await import('node:fs/promises');
+    const { nativeSignerFor, signingWorkers } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const signer = nativeSignerFor(privateKey, 'sha256');
+    const order = [];
+    const count = 32;
+    const batches = Array.from({ length: 16 }, (_, b) => new Promise((resolve, reject) => {
+      const data = new Uint8Array(count * 50).fill(b);
+      const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 50 + (i & 1) * 50);
+      signer.run({ data, ranges, count, sigs: new Uint8Array(count * signer.slot), lengths: new Uint32Array(count) },
+        (err) => (err ? reject(err) : (order.push('batch'), resolve())));
+    }));
+    await new Promise((r) => setTimeout(r, 30));
+    const read = stat(${JSON.stringify(fileURLToPath(import.meta.url))}).then(() => order.push('read'));
+    await Promise.all([...batches, read]);
+    process.stdout.write(JSON.stringify({ workers: signingWorkers(), readAt: order.indexOf('read'), of: order.length }));
+  `;
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+  });
+  const out = JSON.parse(stdout) as { workers: number; readAt: number; of: number };
+  assert.equal(out.workers, 1, 'one worker at most, even when it must share the only thread');
+  assert.equal(out.of, 17);
+  assert.ok(out.readAt < 12, `the read finished after ${out.readAt} of 16 batches`);
+});
+
+test('the arrays given to a batch stay alive until it is handed back: garbage collection while batches wait', {
+  skip,
+}, async () => {
+  // Queued batches whose ranges arrays nothing else references; the heap is collected and refilled with other
+  // Uint32Arrays meanwhile. Every signature must verify (a batch reading a collected array signs garbage or crashes).
+  const script = `
+    const { generateKeyPairSync, verify } = await import('node:crypto');
+    const { nativeSignerFor } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const signer = nativeSignerFor(privateKey, 'sha256');
+    const count = 32;
+    const batches = Array.from({ length: 12 }, (_, b) => {
+      const data = new Uint8Array(count * 50).map((_, i) => (i * 13 + b) & 255);
+      const sigs = new Uint8Array(count * signer.slot);
+      const lengths = new Uint32Array(count);
+      return new Promise((resolve, reject) => {
+        signer.run({ data, ranges: new Uint32Array(2 * count).map((_, i) => (i >> 1) * 50 + (i & 1) * 50), count, sigs, lengths },
+          (err) => (err ? reject(err) : resolve({ data, sigs, lengths })));
+      });
+    });
+    const junk = [];
+    for (let round = 0; round < 20; round++) {
+      globalThis.gc();
+      for (let i = 0; i < 200; i++) junk.push(new Uint32Array(64).fill(0xfffffff0));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    let good = 0;
+    for (const { data, sigs, lengths } of await Promise.all(batches)) {
+      for (let i = 0; i < count; i++) {
+        if (verify('sha256', data.subarray(i * 50, i * 50 + 50), publicKey, sigs.subarray(i * signer.slot, i * signer.slot + lengths[i]))) good++;
+      }
+    }
+    process.stdout.write(JSON.stringify({ good, junk: junk.length }));
+  `;
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
+    { env: { ...process.env, UV_THREADPOOL_SIZE: '1' }, cwd: fileURLToPath(new URL('../../..', import.meta.url)) },
+  );
+  assert.equal(JSON.parse(stdout).good, 12 * 32, 'every signature verifies');
 });
 
 test('with CERTDESK_NATIVE_SIGNER=off the pool uses worker threads and issueCertificate signs with node:crypto', async (t) => {

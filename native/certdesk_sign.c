@@ -53,6 +53,8 @@ typedef struct batch_s batch_t;
 
 // Arguments a batch keeps referenced: the signer, data, ranges or jobs, sigs or pem, lengths.
 #define KEPT 5
+// batch_t.failed_setup when no worker could be started to run the batch (1: the key could not be set up).
+#define NOT_RUN 2
 
 typedef struct {
   EVP_PKEY *pkey;
@@ -436,7 +438,10 @@ static void finish_batch(napi_env env, batch_t *b) {
   if (napi_get_reference_value(env, b->callback, &callback) == napi_ok && napi_get_global(env, &global) == napi_ok) {
     if (b->failed_setup) {
       napi_value message;
-      napi_create_string_utf8(env, "the key could not be set up for signing", NAPI_AUTO_LENGTH, &message);
+      napi_create_string_utf8(env,
+                              b->failed_setup == NOT_RUN ? "the batch could not be run"
+                                                         : "the key could not be set up for signing",
+                              NAPI_AUTO_LENGTH, &message);
       napi_create_error(env, NULL, message, &err);
     } else napi_get_null(env, &err);
     argv[0] = err;
@@ -507,9 +512,18 @@ static void worker_done(napi_env env, napi_status status, void *data) {
   napi_value signer_value;
   if (more && (napi_get_reference_value(env, w->signer_ref, &signer_value) != napi_ok ||
                !start_worker(env, s, signer_value))) {
+    // No worker could be queued (out of memory): if none runs, fail what waits rather than leave it waiting forever.
     uv_mutex_lock(&s->lock);
-    s->workers--;
+    batch_t *stranded = --s->workers == 0 ? s->queued : NULL;
+    if (stranded) s->queued = s->queued_tail = NULL;
     uv_mutex_unlock(&s->lock);
+    while (stranded) {
+      batch_t *next = stranded->next;
+      stranded->failed_setup = NOT_RUN;
+      if (--s->pending == 0) napi_unref_threadsafe_function(env, s->deliver);
+      finish_batch(env, stranded);
+      stranded = next;
+    }
   }
   napi_delete_reference(env, w->signer_ref);
   napi_delete_async_work(env, w->work);

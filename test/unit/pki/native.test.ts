@@ -19,6 +19,19 @@ import { MAX_BATCH, type NativeSigner, nativeSignerFor, nativeSignerStatus } fro
 import { openssl, put, tempDir } from './helpers.js';
 
 const execFileAsync = promisify(execFile);
+
+/** A module of src/services/pki as a quoted URL, for the scripts run in a child process. */
+const pkiModule = (name: string) => JSON.stringify(new URL(`../../../src/services/pki/${name}`, import.meta.url).href);
+
+/** Runs an ES module script in a fresh node (with tsx) from the repository root; its stdout. */
+async function runScript(script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<string> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', '--input-type=module', '-e', script],
+    { env: { ...process.env, ...env }, cwd: fileURLToPath(new URL('../../..', import.meta.url)), maxBuffer: 1 << 20 },
+  );
+  return stdout;
+}
 const status = nativeSignerStatus();
 const skip = status.addon ? false : `native signer ${status.why}`;
 
@@ -128,11 +141,11 @@ test('every threadpool thread signs with the same key: 24 threads at once, more 
   skip,
 }, async () => {
   // Each signing thread copies the key into its own OpenSSL library context, up to 16 threads; the rest sign with the
-  // shared key. 24 batches started at once straight on the addon (past NativeSigner's one-per-core limit) on a
-  // 24-thread pool take both paths; every signature must verify with the one public key.
+  // shared key. 24 batches started at once on a signer allowed 24 workers, on a 24-thread pool, take both paths;
+  // every signature must verify with the one public key.
   const script = `
     const { generateKeyPairSync, verify } = await import('node:crypto');
-    const { nativeSignerStatus } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
     const addon = nativeSignerStatus().addon;
     const results = [];
     for (const [type, options, hash] of [['ec', { namedCurve: 'P-256' }, 0], ['rsa', { modulusLength: 2048 }, 2]]) {
@@ -162,10 +175,7 @@ test('every threadpool thread signs with the same key: 24 threads at once, more 
     }
     process.stdout.write(JSON.stringify(results));
   `;
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, UV_THREADPOOL_SIZE: '24' },
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-  });
+  const stdout = await runScript(script, { UV_THREADPOOL_SIZE: '24' });
   assert.deepEqual(JSON.parse(stdout), [24 * 32, 24 * 32], 'every P-256 and RSA signature verifies');
 });
 
@@ -177,7 +187,7 @@ test('a signing backlog leaves threadpool work its turn: a file stat on a 1-thre
   const script = `
     const { generateKeyPairSync } = await import('node:crypto');
     const { stat } = await import('node:fs/promises');
-    const { nativeSignerFor, signingWorkers } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const { nativeSignerFor, signingWorkers } = await import(${pkiModule('native.ts')});
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const signer = nativeSignerFor(privateKey, 'sha256');
     const order = [];
@@ -193,10 +203,7 @@ test('a signing backlog leaves threadpool work its turn: a file stat on a 1-thre
     await Promise.all([...batches, read]);
     process.stdout.write(JSON.stringify({ workers: signingWorkers(), readAt: order.indexOf('read'), of: order.length }));
   `;
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-  });
+  const stdout = await runScript(script, { UV_THREADPOOL_SIZE: '1' });
   const out = JSON.parse(stdout) as { workers: number; readAt: number; of: number };
   assert.equal(out.workers, 1, 'one worker at most, even when it must share the only thread');
   assert.equal(out.of, 17);
@@ -210,7 +217,7 @@ test('the arrays given to a batch stay alive until it is handed back: garbage co
   // Uint32Arrays meanwhile. Every signature must verify (a batch reading a collected array signs garbage or crashes).
   const script = `
     const { generateKeyPairSync, verify } = await import('node:crypto');
-    const { nativeSignerFor } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const { nativeSignerFor } = await import(${pkiModule('native.ts')});
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const signer = nativeSignerFor(privateKey, 'sha256');
     const count = 32;
@@ -237,20 +244,16 @@ test('the arrays given to a batch stay alive until it is handed back: garbage co
     }
     process.stdout.write(JSON.stringify({ good, junk: junk.length }));
   `;
-  const { stdout } = await execFileAsync(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
-    { env: { ...process.env, UV_THREADPOOL_SIZE: '1' }, cwd: fileURLToPath(new URL('../../..', import.meta.url)) },
-  );
+  const stdout = await runScript(script, { UV_THREADPOOL_SIZE: '1' }, ['--expose-gc']);
   assert.equal(JSON.parse(stdout).good, 12 * 32, 'every signature verifies');
 });
 
 test('with CERTDESK_NATIVE_SIGNER=off the pool uses worker threads and issueCertificate signs with node:crypto', async (t) => {
   const dir = await tempDir(t);
   const script = `
-    const { createCa, loadCaFromPem, generateKeyAndCsr, decodeCsr, issueCertificate } = await import(${JSON.stringify(new URL('../../../src/services/pki/index.ts', import.meta.url).href)});
-    const { createIssuerPool } = await import(${JSON.stringify(new URL('../../../src/services/pki/pool.ts', import.meta.url).href)});
-    const { nativeSignerStatus } = await import(${JSON.stringify(new URL('../../../src/services/pki/native.ts', import.meta.url).href)});
+    const { createCa, loadCaFromPem, generateKeyAndCsr, decodeCsr, issueCertificate } = await import(${pkiModule('index.ts')});
+    const { createIssuerPool } = await import(${pkiModule('pool.ts')});
+    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
     const ca = await createCa({ cn: 'off', keyAlgorithm: 'ECDSAWithCurve256', days: 1 });
     const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
     const pool = await createIssuerPool(loaded, { size: 1 });
@@ -260,11 +263,7 @@ test('with CERTDESK_NATIVE_SIGNER=off the pool uses worker threads and issueCert
     await pool.close();
     process.stdout.write(JSON.stringify({ engine: pool.engine, why: nativeSignerStatus().why, ca: ca.certPem, pems: [a.pem, b.pem] }));
   `;
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, CERTDESK_NATIVE_SIGNER: 'off' },
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-    maxBuffer: 1 << 20,
-  });
+  const stdout = await runScript(script, { CERTDESK_NATIVE_SIGNER: 'off' });
   const out = JSON.parse(stdout) as { engine: string; why: string; ca: string; pems: string[] };
   assert.equal(out.engine, 'workers');
   assert.match(out.why, /turned off/);

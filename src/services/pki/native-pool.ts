@@ -1,9 +1,8 @@
 // The issuer pool when the native signer is there (native.ts): no worker threads. The calling thread makes the checks
 // (planIssue) and writes each TBS straight into a batch buffer, with room around it; the addon's workers take whole
 // batches on libuv's threadpool (one worker per core, each starting the next queued batch as one ends; see
-// NativeSigner) and, per certificate, hash the key bits into the SKI, sign,
-// wrap the TBS into the Certificate in place and write the PEM. Back on the event loop each result is a string cut
-// from the batch's PEM bytes.
+// NativeSigner) and, per certificate, hash the key bits into the SKI, sign, wrap the TBS into the Certificate in place
+// and write the PEM. Back on the event loop each result is a string cut from the batch's PEM bytes.
 import { availableParallelism } from 'node:os';
 import { certificatePemLength, type LeafBuffer, TBS_AT, writeLeafTbs } from './cert-writer.js';
 import { type RawParts, rawPartsOf } from './decode.js';

@@ -2,8 +2,8 @@
 // certdesk's native signer: ECDSA and RSA (PKCS#1 v1.5) signatures over batches of TBSCertificates, made with the
 // OpenSSL that Node itself links (no other library). It hashes, signs and encodes; it makes no decision (the checks
 // and the TBS are written in TypeScript). Why it exists: node:crypto's one-shot sign fetches the digest by name and
-// builds a fresh key context per call, about a quarter of a P-256 signature's cost; here one key context per batch is
-// reused and each TBS is hashed with the one-shot digest functions. The private key arrives once as PKCS#8 DER (the
+// builds a fresh key context per call, about a quarter of a P-256 signature's cost; here each signing thread keeps one
+// key context per signer and digests fetched once. The private key arrives once as PKCS#8 DER (the
 // caller wipes its copy) and lives only in the signer's EVP_PKEYs (its own and one per signing thread's library
 // context) until the signer is garbage-collected. Batches queue per signer and run on libuv's threadpool, taken one
 // after another by up to `workers` napi_async_work loops; each finished batch goes back to the event loop through a
@@ -63,6 +63,9 @@ typedef struct {
   struct {
     OSSL_LIB_CTX *lib;
     EVP_PKEY *pkey;
+    // Signing contexts by hash (SHA-256/384/512), made on the thread's first batch and reused by its later ones.
+    // Only the thread owning `lib` uses them; freed with the signer.
+    EVP_PKEY_CTX *ctx[3];
   } keys[THREAD_KEYS];
   // Batches waiting for a worker, oldest first, and the workers running (at most max_workers).
   batch_t *queued, *queued_tail;
@@ -116,7 +119,10 @@ static napi_value throw_type(napi_env env, const char *message) {
 // it, or at environment teardown, in either order). Both run on the event loop's thread.
 static void drop_signer(signer_t *s) {
   if (--s->owners > 0) return;
-  for (int i = 0; i < THREAD_KEYS && s->keys[i].lib; i++) EVP_PKEY_free(s->keys[i].pkey);
+  for (int i = 0; i < THREAD_KEYS && s->keys[i].lib; i++) {
+    for (int h = 0; h < 3; h++) EVP_PKEY_CTX_free(s->keys[i].ctx[h]);
+    EVP_PKEY_free(s->keys[i].pkey);
+  }
   uv_mutex_destroy(&s->lock);
   EVP_PKEY_free(s->pkey);
   free(s);
@@ -262,22 +268,39 @@ static size_t pem_len_for(size_t der_len) {
   return sizeof PEM_HEAD - 1 + b64 + (b64 + 63) / 64 + sizeof PEM_TAIL - 1;
 }
 
+// The two base64 characters of every 12-bit value (3 bytes are two table reads), built once.
+static char B64_PAIRS[4096][2];
+static uv_once_t b64_pairs_once = UV_ONCE_INIT;
+static void build_b64_pairs(void) {
+  for (int i = 0; i < 4096; i++) {
+    B64_PAIRS[i][0] = B64[i >> 6];
+    B64_PAIRS[i][1] = B64[i & 63];
+  }
+}
+
 static size_t write_pem(uint8_t *out, const uint8_t *der, size_t n) {
+  uv_once(&b64_pairs_once, build_b64_pairs);
   uint8_t *p = out;
   memcpy(p, PEM_HEAD, sizeof PEM_HEAD - 1);
   p += sizeof PEM_HEAD - 1;
-  size_t col = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)der[i] << 16 | (i + 1 < n ? (uint32_t)der[i + 1] << 8 : 0) | (i + 2 < n ? der[i + 2] : 0);
-    *p++ = B64[v >> 18];
-    *p++ = B64[(v >> 12) & 63];
-    *p++ = i + 1 < n ? B64[(v >> 6) & 63] : '=';
-    *p++ = i + 2 < n ? B64[v & 63] : '=';
-    col += 4;
-    if (col == 64) {
+  size_t whole = n - n % 3, col = 0;
+  for (size_t i = 0; i < whole; i += 3) {
+    uint32_t v = (uint32_t)der[i] << 16 | (uint32_t)der[i + 1] << 8 | der[i + 2];
+    memcpy(p, B64_PAIRS[v >> 12], 2);
+    memcpy(p + 2, B64_PAIRS[v & 4095], 2);
+    p += 4;
+    if (++col == 16) { // 64 characters a line
       *p++ = '\n';
       col = 0;
     }
+  }
+  if (whole < n) {
+    uint32_t v = (uint32_t)der[whole] << 16 | (whole + 1 < n ? (uint32_t)der[whole + 1] << 8 : 0);
+    *p++ = B64[v >> 18];
+    *p++ = B64[(v >> 12) & 63];
+    *p++ = whole + 1 < n ? B64[(v >> 6) & 63] : '=';
+    *p++ = '=';
+    col++;
   }
   if (col) *p++ = '\n';
   memcpy(p, PEM_TAIL, sizeof PEM_TAIL - 1);
@@ -311,11 +334,13 @@ static OSSL_LIB_CTX *own_lib_ctx(void) {
 }
 
 // The signer's key for this thread: its copy in the thread's context (made on first use from DER that is wiped
-// after), or the shared key (*lib = NULL) when the thread has no context of its own or the copy cannot be made.
-static EVP_PKEY *thread_key(signer_t *s, OSSL_LIB_CTX **lib) {
+// after; *slot is its index in s->keys), or the shared key (*lib = NULL, *slot = -1) when the thread has no context of
+// its own or the copy cannot be made.
+static EVP_PKEY *thread_key(signer_t *s, OSSL_LIB_CTX **lib, int *slot) {
   OSSL_LIB_CTX *own = own_lib_ctx();
   EVP_PKEY *key = NULL;
   *lib = NULL;
+  *slot = -1;
   if (!own) return s->pkey;
   uv_mutex_lock(&s->lock);
   int i = 0;
@@ -342,15 +367,22 @@ static EVP_PKEY *thread_key(signer_t *s, OSSL_LIB_CTX **lib) {
   uv_mutex_unlock(&s->lock);
   if (!key) return s->pkey;
   *lib = own;
+  *slot = i;
   return key;
 }
 
-// One key context for a batch (signing init and digest set once), or NULL with b->failed_setup set.
-static EVP_PKEY_CTX *open_batch_ctx(batch_t *b) {
+// The key context a batch signs with (signing init and digest set), or NULL with b->failed_setup set. A thread with
+// its own copy of the key keeps the context for its later batches (*owned = 0); otherwise the batch frees it
+// (*owned = 1).
+static EVP_PKEY_CTX *open_batch_ctx(batch_t *b, int *owned) {
   mark_batch_thread();
-  const EVP_MD *md = b->hash == 0 ? EVP_sha256() : b->hash == 1 ? EVP_sha384() : EVP_sha512();
   OSSL_LIB_CTX *lib;
-  EVP_PKEY *key = thread_key(b->signer, &lib);
+  int slot;
+  EVP_PKEY *key = thread_key(b->signer, &lib, &slot);
+  EVP_PKEY_CTX **kept = slot >= 0 ? &b->signer->keys[slot].ctx[b->hash] : NULL;
+  *owned = kept == NULL;
+  if (kept && *kept) return *kept;
+  const EVP_MD *md = b->hash == 0 ? EVP_sha256() : b->hash == 1 ? EVP_sha384() : EVP_sha512();
   EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(lib, key, NULL);
   if (!ctx || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, md) != 1) {
     EVP_PKEY_CTX_free(ctx);
@@ -358,20 +390,48 @@ static EVP_PKEY_CTX *open_batch_ctx(batch_t *b) {
     b->failed_setup = 1;
     return NULL;
   }
+  if (kept) *kept = ctx;
   return ctx;
 }
 
-// The batch's digest of data[0, len) into out (one-shot, no fetch by name); returns its length.
-static size_t digest_of(int hash, const uint8_t *data, size_t len, unsigned char *out) {
-  if (hash == 0) return SHA256(data, len, out), SHA256_DIGEST_LENGTH;
-  if (hash == 1) return SHA384(data, len, out), SHA384_DIGEST_LENGTH;
-  return SHA512(data, len, out), SHA512_DIGEST_LENGTH;
+// Digests, by index: SHA-1 (the SKI), then the signature's SHA-256, SHA-384, SHA-512 (the batch's hash + 1). Each
+// thread fetches them once (in its own library context) and reuses one digest context: OpenSSL 3.0's one-shot
+// SHA1() and SHA256() fetch the digest by name on every call (EVP_Q_digest: locks, a hash-table lookup, allocations),
+// which was ~4% of a P-256 certificate's CPU.
+#define DIGEST_SHA1 0
+static const char *const DIGEST_NAMES[4] = {"SHA1", "SHA256", "SHA384", "SHA512"};
+static const unsigned int DIGEST_SIZES[4] = {20, 32, 48, 64};
+static THREAD_LOCAL EVP_MD *thread_mds[4];
+static THREAD_LOCAL EVP_MD_CTX *thread_md_ctx;
+static THREAD_LOCAL int thread_mds_tried;
+
+// The digest `which` of data[0, len) into out; returns its length, 0 if it failed.
+static size_t digest_of(int which, const uint8_t *data, size_t len, unsigned char *out) {
+  if (!thread_mds_tried) {
+    thread_mds_tried = 1;
+    OSSL_LIB_CTX *lib = own_lib_ctx(); // NULL under FIPS: the default context's properties choose the provider
+    for (int i = 0; i < 4; i++) thread_mds[i] = EVP_MD_fetch(lib, DIGEST_NAMES[i], NULL);
+    thread_md_ctx = EVP_MD_CTX_new();
+    ERR_clear_error();
+  }
+  unsigned int n = 0;
+  const EVP_MD *md = thread_mds[which];
+  if (thread_md_ctx && md) {
+    if (EVP_DigestInit_ex2(thread_md_ctx, md, NULL) == 1 && EVP_DigestUpdate(thread_md_ctx, data, len) == 1 &&
+        EVP_DigestFinal_ex(thread_md_ctx, out, &n) == 1 && n == DIGEST_SIZES[which])
+      return n;
+  } else if (EVP_Digest(data, len, out, &n, EVP_get_digestbyname(DIGEST_NAMES[which]), NULL) == 1 &&
+             n == DIGEST_SIZES[which])
+    return n;
+  ERR_clear_error();
+  return 0;
 }
 
 static void execute_certify(napi_env env, void *data) {
   (void)env;
   batch_t *b = data;
-  EVP_PKEY_CTX *ctx = open_batch_ctx(b);
+  int owned;
+  EVP_PKEY_CTX *ctx = open_batch_ctx(b, &owned);
   if (!ctx) return;
   uint8_t *buf = (uint8_t *)b->data;
   unsigned char digest[SHA512_DIGEST_LENGTH];
@@ -380,8 +440,9 @@ static void execute_certify(napi_env env, void *data) {
     uint8_t *tbs = buf + job[0];
     size_t tbs_len = job[1] - job[0];
     b->lengths[i] = 0;
-    if (job[4] != NO_SKI) SHA1(buf + job[2], job[3] - job[2], buf + job[4]);
-    size_t digest_len = digest_of(b->hash, tbs, tbs_len, digest);
+    if (job[4] != NO_SKI && !digest_of(DIGEST_SHA1, buf + job[2], job[3] - job[2], buf + job[4])) continue;
+    size_t digest_len = digest_of(b->hash + 1, tbs, tbs_len, digest);
+    if (!digest_len) continue;
     // The signature goes straight into its place in the BIT STRING behind the AlgorithmIdentifier; its header is
     // written once the length is known (max_len < 0x10000, so a 4-byte header at most: moved if shorter).
     uint8_t *after = tbs + tbs_len;
@@ -407,20 +468,21 @@ static void execute_certify(napi_env env, void *data) {
     b->lengths[i] = (uint32_t)write_pem(b->pem + job[5], cert, der_len);
   }
   OPENSSL_cleanse(digest, sizeof digest);
-  EVP_PKEY_CTX_free(ctx);
+  if (owned) EVP_PKEY_CTX_free(ctx);
 }
 
 static void execute(napi_env env, void *data) {
   (void)env;
   batch_t *b = data;
-  EVP_PKEY_CTX *ctx = open_batch_ctx(b);
+  int owned;
+  EVP_PKEY_CTX *ctx = open_batch_ctx(b, &owned);
   if (!ctx) return;
   unsigned char digest[SHA512_DIGEST_LENGTH];
   for (uint32_t i = 0; i < b->count; i++) {
     const uint8_t *tbs = b->data + b->ranges[2 * i];
-    size_t digest_len = digest_of(b->hash, tbs, b->ranges[2 * i + 1] - b->ranges[2 * i], digest);
+    size_t digest_len = digest_of(b->hash + 1, tbs, b->ranges[2 * i + 1] - b->ranges[2 * i], digest);
     size_t sig_len = b->slot;
-    if (EVP_PKEY_sign(ctx, b->sigs + i * b->slot, &sig_len, digest, digest_len) == 1 && sig_len <= b->slot)
+    if (digest_len && EVP_PKEY_sign(ctx, b->sigs + i * b->slot, &sig_len, digest, digest_len) == 1 && sig_len <= b->slot)
       b->lengths[i] = (uint32_t)sig_len;
     else {
       b->lengths[i] = 0;
@@ -428,7 +490,7 @@ static void execute(napi_env env, void *data) {
     }
   }
   OPENSSL_cleanse(digest, sizeof digest);
-  EVP_PKEY_CTX_free(ctx);
+  if (owned) EVP_PKEY_CTX_free(ctx);
 }
 
 // Back on the event loop: calls the batch's callback (null, or an Error when the key could not be set up) and lets go

@@ -179,6 +179,53 @@ test('every threadpool thread signs with the same key: 24 threads at once, more 
   assert.deepEqual(JSON.parse(stdout), [24 * 32, 24 * 32], 'every P-256 and RSA signature verifies');
 });
 
+test('each signer signs with its own key on threads it shares with others; collected signers free what they kept', {
+  skip,
+}, async () => {
+  // A signing thread keeps a key context per signer for its later batches. Two live signers with different keys take
+  // turns on the same threads, in rounds, and each round's signers are collected before the next: every signature
+  // must verify with its own signer's public key (a context kept per thread rather than per signer signs with the
+  // wrong key; one freed with its signer and still used crashes).
+  const script = `
+    const { generateKeyPairSync, verify } = await import('node:crypto');
+    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
+    const addon = nativeSignerStatus().addon;
+    const count = 16;
+    const signAll = (signer, hash, rounds, seed) => Promise.all(Array.from({ length: rounds }, (_, b) => {
+      const slot = addon.maxSignatureSize(signer);
+      const data = new Uint8Array(count * 40).map((_, i) => (i * 11 + b + seed) & 255);
+      const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 40 + (i & 1) * 40);
+      const sigs = new Uint8Array(count * slot);
+      const lengths = new Uint32Array(count);
+      return new Promise((resolve, reject) => addon.signBatch(signer, hash, data, ranges, count, sigs, slot, lengths,
+        (err) => (err ? reject(err) : resolve({ data, sigs, slot, lengths }))));
+    }));
+    let good = 0, bad = 0;
+    for (let round = 0; round < 12; round++) {
+      const keys = [
+        [generateKeyPairSync('ec', { namedCurve: 'P-256' }), 0, 'sha256'],
+        [round % 2 ? generateKeyPairSync('rsa', { modulusLength: 1024 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' }), 2, 'sha512'],
+      ];
+      const signers = keys.map(([k]) => addon.createSigner(k.privateKey.export({ format: 'der', type: 'pkcs8' }), 2));
+      const done = await Promise.all(signers.map((s, i) => signAll(s, keys[i][1], 4, i)));
+      done.forEach((batches, k) => {
+        for (const { data, sigs, slot, lengths } of batches) {
+          for (let i = 0; i < count; i++) {
+            const ok = verify(keys[k][2], data.subarray(i * 40, i * 40 + 40), keys[k][0].publicKey, sigs.subarray(i * slot, i * slot + lengths[i]));
+            ok ? good++ : bad++;
+          }
+        }
+      });
+      signers.length = 0;
+      globalThis.gc();
+      await new Promise((r) => setImmediate(r));
+    }
+    process.stdout.write(JSON.stringify({ good, bad }));
+  `;
+  const stdout = await runScript(script, { UV_THREADPOOL_SIZE: '3' }, ['--expose-gc']);
+  assert.deepEqual(JSON.parse(stdout), { good: 12 * 2 * 4 * 16, bad: 0 });
+});
+
 test('a signing backlog leaves threadpool work its turn: a file stat on a 1-thread pool ends before the backlog', {
   skip,
 }, async () => {

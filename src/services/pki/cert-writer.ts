@@ -200,17 +200,17 @@ export const newLeafBuffer = (): LeafBuffer => ({ buf: EMPTY });
 
 /**
  * Writes a leaf's v3 TBSCertificate at `at` + TBS_AT in `into.buf` (a bigger buffer, the same bytes before `at` not
- * copied, when it lacks room for the TBS and a signature): a fresh random serial, validity, subject and SPKI, then the extensions in order — the usage list's
- * (keyUsage, extKeyUsage, basicConstraints), subjectKeyIdentifier (SHA-1 of the key bits), the CA's
- * authorityKeyIdentifier, subjectAltName. The serial's 16 bytes and the SKI's 20 go to `ids` at `idsAt` too. Returns
- * where the TBS ends. The same DER as der.ts's general builders write.
+ * copied, when it lacks room for the TBS and a signature): a fresh random serial, validity, subject and SPKI, then the
+ * extensions in order — the usage list's (keyUsage, extKeyUsage, basicConstraints), subjectKeyIdentifier (SHA-1 of
+ * the key bits), the CA's authorityKeyIdentifier, subjectAltName. The serial's 16 bytes and the SKI's 20 go to `ids`
+ * at `idsAt` too, when given. Returns where the TBS ends. The same DER as der.ts's general builders write.
  */
 export function writeLeafTbs(
   into: LeafBuffer,
   ca: LeafIssuer,
   usageExtensions: Uint8Array,
   req: LeafRequest,
-  ids: Uint8Array,
+  ids: Uint8Array | undefined,
   idsAt: number,
   at = 0,
 ): number {
@@ -251,7 +251,7 @@ export function writeLeafTbs(
   p = putHeader(buf, p, 0x02, magnitude + signByte);
   if (signByte) buf[p++] = 0;
   for (let i = lead; i < serialAt + SERIAL_BYTES; i++) buf[p++] = serialPool[i]!;
-  for (let i = 0; i < SERIAL_BYTES; i++) ids[idsAt + i] = serialPool[serialAt + i]!;
+  if (ids) for (let i = 0; i < SERIAL_BYTES; i++) ids[idsAt + i] = serialPool[serialAt + i]!;
   buf.set(ca.algorithmIdentifier, p);
   p += ca.algorithmIdentifier.length;
   buf.set(ca.issuer, p);
@@ -280,7 +280,7 @@ export function writeLeafTbs(
     for (let i = 0; i < 20; i++) {
       const b = ski.charCodeAt(i);
       buf[p + i] = b;
-      ids[idsAt + SERIAL_BYTES + i] = b;
+      if (ids) ids[idsAt + SERIAL_BYTES + i] = b;
     }
   }
   p += 20;

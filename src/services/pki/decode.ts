@@ -48,6 +48,11 @@ export interface RawParts {
   publicKeyBits: Uint8Array;
   /** SAN GeneralName elements kube-controller-manager copies: DNS, email, IP, URI (raw TLVs by tag). */
   sanElements: Uint8Array[];
+  /**
+   * sanElements concatenated, when the subjectAltName holds exactly those, already in Go's order (DNS, email, IP,
+   * URI): a view of the DER that a certificate copies as it is. Undefined otherwise (and without a subjectAltName).
+   */
+  sanRun: Uint8Array | undefined;
   /** Certificates only: the subjectKeyIdentifier value. */
   ski?: Uint8Array;
 }
@@ -166,9 +171,23 @@ function emptySans(): SubjectAltNames {
   return { dns: [], ip: [], uri: [], email: [], other: [] };
 }
 
-function decodeSans(extValue: Uint8Array, sans: SubjectAltNames, keep: Uint8Array[]): void {
+/** Go's SAN order (DNS, email, IP, URI): a primitive GeneralName's rank by tag, -1 for others. */
+const sanRank = (tag: number) => (tag === 0x82 ? 0 : tag === 0x81 ? 1 : tag === 0x87 ? 2 : tag === 0x86 ? 3 : -1);
+
+/**
+ * Reads a subjectAltName into `sans` (every name, described) and `keep` (the elements a certificate copies). Returns
+ * the SEQUENCE's content when `keep` is all of it, in Go's order (see RawParts.sanRun).
+ */
+function decodeSans(extValue: Uint8Array, sans: SubjectAltNames, keep: Uint8Array[]): Uint8Array | undefined {
   const seqT = readRoot(extValue);
-  for (const gn of children(expectTag(seqT, TAG.SEQUENCE, 'subjectAltName'))) {
+  const names = children(expectTag(seqT, TAG.SEQUENCE, 'subjectAltName'));
+  const kept = keep.length;
+  let inOrder = true;
+  let rank = 0;
+  for (const gn of names) {
+    const r = sanRank(gn.tag);
+    if (r < rank) inOrder = false;
+    else rank = r;
     const n = gn.tag & 0x1f;
     const cls = gn.tag & 0xc0;
     if (cls !== 0x80) {
@@ -223,6 +242,8 @@ function decodeSans(extValue: Uint8Array, sans: SubjectAltNames, keep: Uint8Arra
         sans.other.push(`GeneralName [${n}]`);
     }
   }
+  // A second subjectAltName (kept is not 0) leaves no run: sanElements then holds both.
+  return kept === 0 && inOrder && keep.length === names.length ? content(seqT) : undefined;
 }
 
 function decodeKeyUsage(extValue: Uint8Array): string[] {
@@ -257,6 +278,7 @@ interface ParsedExtensions {
   list: ExtensionInfo[];
   sans: SubjectAltNames;
   sanElements: Uint8Array[];
+  sanRun?: Uint8Array;
   keyUsage?: string[];
   extKeyUsage?: string[];
   basicConstraints?: { ca: boolean; pathLength?: number };
@@ -280,7 +302,7 @@ function parseExtensions(seqT: Tlv): ParsedExtensions {
     try {
       switch (oid) {
         case OID.subjectAltName: {
-          decodeSans(value, out.sans, out.sanElements);
+          out.sanRun = decodeSans(value, out.sans, out.sanElements);
           const s = out.sans;
           text = [
             ...s.dns.map((v) => `DNS:${v}`),
@@ -555,6 +577,7 @@ async function decodeCsrDer(der: Uint8Array, knownProof?: DecodedCsr['proofOfPos
     spki: raw(spkiT!),
     publicKeyBits: bits,
     sanElements: ext.sanElements,
+    sanRun: ext.sanRun,
   });
   return csr;
 }
@@ -621,6 +644,7 @@ function decodeCertificateDer(der: Uint8Array): DecodedCertificate {
     spki: raw(spkiT),
     publicKeyBits: bits,
     sanElements: ext.sanElements,
+    sanRun: ext.sanRun,
     ...(ext.ski ? { ski: ext.ski } : {}),
   });
   return cert;

@@ -27,6 +27,7 @@ import {
   writeLeafTbs,
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
+import { children, content, readRoot } from './der.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
 import { nativeIssuerOf } from './native-pool.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
@@ -316,7 +317,7 @@ export function planIssue(
     subject: raw.subject,
     spki: raw.spki,
     publicKeyBits: raw.publicKeyBits,
-    sans: concatenated(sortedSans(raw.sanElements)),
+    sans: raw.sanRun ?? concatenated(sortedSans(raw.sanElements)),
     // SANs are critical when the subject is empty (RFC 5280 §4.2.1.6).
     sanCritical: decoded.subject.rdns.length === 0,
     includeChain: profile.includeChain === true,
@@ -333,7 +334,7 @@ export function planIssue(
 export function issuedResult(
   plan: IssuePlan,
   leafPem: string,
-  ids: Uint8Array,
+  ids: Uint8Array | undefined,
   idsAt: number,
 ): { pem: string; certificate: DecodedCertificate } {
   return new Issued(plan, leafPem, ids, idsAt);
@@ -347,11 +348,14 @@ class Issued {
   readonly pem: string;
   #plan: IssuePlan;
   #leafPem: string;
-  /** The serial and SKI bytes at #idsAt (several results may share one array). */
-  #ids: Uint8Array;
+  /**
+   * The serial and SKI bytes at #idsAt (several results may share one array); without them (the native pool) the
+   * description reads the serial from the DER and hashes the key bits for the SKI.
+   */
+  #ids: Uint8Array | undefined;
   #idsAt: number;
   #described: DecodedCertificate | undefined;
-  constructor(plan: IssuePlan, leafPem: string, ids: Uint8Array, idsAt: number) {
+  constructor(plan: IssuePlan, leafPem: string, ids: Uint8Array | undefined, idsAt: number) {
     this.pem = plan.includeChain ? leafPem + plan.cache.chainPem : leafPem;
     this.#plan = plan;
     this.#leafPem = leafPem;
@@ -360,18 +364,32 @@ class Issued {
   }
   get certificate(): DecodedCertificate {
     const at = this.#idsAt;
+    const ids = this.#ids;
     this.#described ??= describe(
       this.#plan,
       this.#leafPem,
-      this.#ids.subarray(at, at + 16),
-      this.#ids.subarray(at + 16, at + IDS_BYTES),
+      ids?.subarray(at, at + 16),
+      ids?.subarray(at + 16, at + IDS_BYTES),
     );
     return this.#described;
   }
 }
 
-function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Uint8Array): DecodedCertificate {
+/** The serial's content bytes in a certificate's DER (TBSCertificate: [0] version, then the serial INTEGER). */
+function serialOfDer(der: Uint8Array): Uint8Array {
+  const [tbs] = children(readRoot(der));
+  const [version, serial] = children(tbs!);
+  return content(version?.tag === 0xa0 ? serial! : version!);
+}
+
+function describe(
+  plan: IssuePlan,
+  pem: string,
+  serial: Uint8Array | undefined,
+  skiBytes: Uint8Array | undefined,
+): DecodedCertificate {
   const { decoded, usage, cache } = plan;
+  const der = derOfPem(pem);
   const sans = {
     dns: decoded.sans.dns.slice(),
     ip: decoded.sans.ip.slice(),
@@ -379,7 +397,7 @@ function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Ui
     email: decoded.sans.email.slice(),
     other: [],
   };
-  const ski = hexOf(skiBytes, ':');
+  const ski = hexOf(skiBytes ?? keyIdentifier(plan.publicKeyBits), ':');
   const info = usage.info.slice();
   info.push(frozenInfo(OID.subjectKeyIdentifier, 'subjectKeyIdentifier', false, ski), cache.akiInfo);
   if (plan.sans.length) {
@@ -394,7 +412,7 @@ function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Ui
     pem,
     subject: decoded.subject,
     issuer: plan.ca.certificate.subject,
-    serialNumber: hexOf(serialMagnitude(serial)),
+    serialNumber: hexOf(serialMagnitude(serial ?? serialOfDer(der))),
     notBefore: wholeSeconds(plan.notBeforeMs),
     notAfter: wholeSeconds(plan.notAfterMs),
     sans,
@@ -405,7 +423,7 @@ function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Ui
     basicConstraints: { ca: false },
     subjectKeyIdentifier: ski,
     authorityKeyIdentifier: cache.akiInfo.value,
-    sha256Fingerprint: hexOfBinary(digestBinary('sha256', derOfPem(pem)), ':'),
+    sha256Fingerprint: hexOfBinary(digestBinary('sha256', der), ':'),
     extensions: info,
   };
 }

@@ -10,7 +10,6 @@ import {
   type CaSigner,
   cacheOfCa,
   decodedWithParts,
-  IDS_BYTES,
   type IssuePlan,
   issueCertificateWithNodeCrypto,
   issuedResult,
@@ -36,8 +35,6 @@ const ROOM = 16 * 1024;
 /** A finished batch's data is kept for the next one only up to this size (a batch with huge CSRs grows it). */
 const MAX_SPARE_DATA = 16 * ROOM;
 const EMPTY = new Uint8Array(0);
-/** The SKI's offset in a job's ids entry (after the 16 serial bytes). */
-const SKI_IN_IDS = 16;
 
 type Spare = Pick<CertifyBatch, 'data' | 'jobs' | 'lengths' | 'pem'>;
 
@@ -46,8 +43,6 @@ interface Batch extends CertifyBatch {
   sig: CaSigner;
   pos: number;
   pemBytes: number;
-  /** Serial and SKI bytes of every job (the results keep views of it: a new one per batch). */
-  ids: Uint8Array;
   plans: IssuePlan[];
   resolves: Array<(r: Result) => void>;
   rejects: Array<(e: Error) => void>;
@@ -84,7 +79,7 @@ export function createNativeIssuerPool(
   };
 
   // Buffers of finished batches, reused by the next ones: a batch's data, jobs, lengths and PEM bytes are free once
-  // its results are strings and ids (allocating and zeroing ~120 KB per batch was ~5% of the event loop's time).
+  // its results are strings (allocating and zeroing ~120 KB per batch was ~5% of the event loop's time).
   const spare: Spare[] = [];
   const newBatch = (signer: NativeSigner, sig: CaSigner): Batch => {
     const reuse = spare.pop();
@@ -99,7 +94,6 @@ export function createNativeIssuerPool(
       pem: reuse?.pem ?? EMPTY,
       pemBytes: 0,
       lengths: reuse?.lengths ?? new Uint32Array(MAX_BATCH),
-      ids: new Uint8Array(MAX_BATCH * IDS_BYTES),
       plans: [],
       resolves: [],
       rejects: [],
@@ -140,12 +134,8 @@ export function createNativeIssuerPool(
         b.rejects[i]!(err ?? signFailed());
         continue;
       }
-      const job = i * CERTIFY_JOB_WORDS;
-      const skiAt = b.jobs[job + 4]!;
-      const idsAt = i * IDS_BYTES + SKI_IN_IDS;
-      for (let k = 0; k < 20; k++) b.ids[idsAt + k] = b.data[skiAt + k]!;
-      const pemAt = b.jobs[job + 5]!;
-      b.resolves[i]!(issuedResult(b.plans[i]!, text.toString('latin1', pemAt, pemAt + length), b.ids, i * IDS_BYTES));
+      const pemAt = b.jobs[i * CERTIFY_JOB_WORDS + 5]!;
+      b.resolves[i]!(issuedResult(b.plans[i]!, text.toString('latin1', pemAt, pemAt + length), undefined, 0));
     }
     if (spare.length <= size && b.data.length <= MAX_SPARE_DATA) {
       spare.push({ data: b.data, jobs: b.jobs, lengths: b.lengths, pem: b.pem });
@@ -162,7 +152,7 @@ export function createNativeIssuerPool(
     const at = b.pos;
     leaf.buf = b.data;
     const i = b.count;
-    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, plan, b.ids, i * IDS_BYTES, at);
+    const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, plan, undefined, 0, at);
     if (leaf.buf !== b.data) {
       // A TBS larger than the room: the writer made a bigger buffer with this TBS at the same place.
       leaf.buf.set(b.data.subarray(0, at));

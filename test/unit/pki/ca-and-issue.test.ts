@@ -20,6 +20,8 @@ import {
   parseDuration,
   validityWindow,
 } from '../../../src/services/pki/index.js';
+import { nextSerialsForTests } from '../../../src/services/pki/cert-writer.js';
+import { rawPartsOf } from '../../../src/services/pki/decode.js';
 import { openssl, opensslIntermediate, put, tempDir } from './helpers.js';
 
 const isPki = (code: string) => (err: unknown) => err instanceof PkiError && err.code === code;
@@ -192,6 +194,74 @@ describe('issuing rules', () => {
           assert.deepEqual(certificate, await decodeCertificate(pem));
         }
       }
+    }
+  });
+
+  test('serials with leading zero bytes or the high bit set are described as decoding the DER describes them', async () => {
+    const ca = await createCa({ cn: 'serials', keyAlgorithm: 'ECDSAWithCurve256', days: 3 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const { csrPem } = await generateKeyAndCsr({ cn: 'serial', hosts: ['s.example'] });
+    const csr = await decodeCsr(csrPem);
+    const serials = [
+      [0, 0, 0x7f, ...Array(13).fill(0xab)],
+      [0x80, ...Array(15).fill(1)],
+      Array(16).fill(0), // zero is never a serial: it becomes 1
+      [0, ...Array(14).fill(0), 0x80],
+    ];
+    nextSerialsForTests(Uint8Array.from(serials.flat()));
+    for (let i = 0; i < serials.length; i++) {
+      const { certificate, pem } = await issueCertificate(csr, loaded, {
+        usages: ['server auth'],
+        signerName: 'x.io/y',
+      });
+      const decoded = await decodeCertificate(pem);
+      assert.equal(certificate.serialNumber, decoded.serialNumber, `serial ${i}`);
+      assert.deepEqual(certificate, decoded);
+    }
+  });
+
+  test("SANs are copied in Go's order (DNS, email, IP, URI) whether or not the request lists them so", async (t) => {
+    const dir = await tempDir(t);
+    const ca = await createCa({ cn: 'san order', keyAlgorithm: 'ECDSAWithCurve256', days: 3 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const cases = [
+      { san: 'DNS:a.example,DNS:b.example,email:x@y.z,IP:10.0.0.1,URI:spiffe://td/a', inOrder: true },
+      { san: 'IP:10.0.0.1,DNS:a.example,URI:spiffe://td/a,email:x@y.z,DNS:b.example', inOrder: false },
+      // A name issuing does not copy (otherName): the others are copied, without it.
+      { san: 'DNS:a.example,otherName:1.2.3.4;UTF8:other,IP:fd00::1', inOrder: false },
+    ];
+    const rank = (tag: number) => [0x82, 0x81, 0x87, 0x86].indexOf(tag);
+    for (const [i, c] of cases.entries()) {
+      await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${dir}/k${i}.pem`]);
+      const csrPem = (
+        await openssl([
+          'req',
+          '-new',
+          '-key',
+          `${dir}/k${i}.pem`,
+          '-subj',
+          '/CN=order',
+          '-addext',
+          `subjectAltName=${c.san}`,
+        ])
+      ).stdout;
+      const csr = await decodeCsr(csrPem);
+      assert.equal(rawPartsOf(csr)!.sanRun !== undefined, c.inOrder, `${c.san}: copied as one run`);
+      const { pem, certificate } = await issueCertificate(csr, loaded, {
+        usages: ['server auth'],
+        signerName: 'x.io/y',
+      });
+      const issued = await decodeCertificate(pem);
+      const tags = rawPartsOf(issued)!.sanElements.map((e) => e[0]!);
+      assert.deepEqual(
+        tags,
+        [...tags].sort((a, b) => rank(a) - rank(b)),
+        `${c.san}: Go's order`,
+      );
+      assert.equal(tags.length, rawPartsOf(csr)!.sanElements.length);
+      assert.ok(rawPartsOf(issued)!.sanRun, 'the issued certificate holds exactly the copied names, in order');
+      assert.deepEqual({ ...issued.sans, other: [] }, { ...csr.sans, other: [] });
+      assert.deepEqual(certificate, issued);
     }
   });
 

@@ -45,6 +45,18 @@ const SERIAL_BYTES = 16;
 const serialPool = Buffer.allocUnsafe(SERIAL_BYTES * 256);
 let serialPos = serialPool.length;
 
+const serialView = new DataView(serialPool.buffer, serialPool.byteOffset, serialPool.byteLength);
+// The DataView of the buffer writeLeafTbs last wrote a serial to (the native pool reuses a few batch buffers).
+let lastBuf: Uint8Array | undefined;
+let lastView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+function viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
+  if (buf !== lastBuf) {
+    lastBuf = buf;
+    lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return lastView;
+}
+
 /** Takes the next random positive 128-bit serial (never zero); returns where its 16 bytes lie in serialPool. */
 function takeSerial(): number {
   if (serialPos >= serialPool.length) {
@@ -94,31 +106,34 @@ function civil(ms: number): void {
   cYear = yoe + era * 400 + (cMonth <= 2 ? 1 : 0);
 }
 
-// The last times encoded, by whole second (all DER times here have second resolution): certificates issued in bulk
-// share their NotBefore and NotAfter seconds, so each is worked out once per second, not twice per certificate.
-const timeCache = Array.from({ length: 2 }, () => ({ second: Number.NaN, bytes: new Uint8Array(17), length: 0 }));
-let timeCacheNext = 0;
-
-/** The encoded time (tag, length and value) for `ms`, from the cache or encoded into it. */
-function encodedTime(ms: number): { bytes: Uint8Array; length: number } {
-  const second = Math.floor(ms / 1000);
-  for (const e of timeCache) if (e.second === second) return e;
-  const e = timeCache[timeCacheNext]!;
-  timeCacheNext = (timeCacheNext + 1) % timeCache.length;
-  e.length = writeTime(e.bytes, 0, ms);
-  e.second = second;
-  return e;
+// The last Validity SEQUENCEs encoded, by NotBefore and NotAfter whole second (all DER times here have second
+// resolution): certificates issued in bulk share both seconds, so the SEQUENCE is encoded once per second and copied
+// into each TBS in one go (copying two times byte by byte cost more than the rest of the serial and validity).
+interface EncodedValidity {
+  notBefore: number;
+  notAfter: number;
+  bytes: Uint8Array;
 }
+const validityCache: EncodedValidity[] = [];
+let validityCacheNext = 0;
 
-function timeLength(ms: number): number {
-  return encodedTime(ms).length;
-}
-
-/** Writes the encoded time for `ms` at `pos`; returns the position after it. */
-function putTime(buf: Uint8Array, pos: number, ms: number): number {
-  const e = encodedTime(ms);
-  for (let i = 0; i < e.length; i++) buf[pos + i] = e.bytes[i]!;
-  return pos + e.length;
+/** The Validity SEQUENCE (tag, length and both times) for NotBefore/NotAfter in ms. */
+function encodedValidity(notBeforeMs: number, notAfterMs: number): Uint8Array {
+  const notBefore = Math.floor(notBeforeMs / 1000);
+  const notAfter = Math.floor(notAfterMs / 1000);
+  for (let i = 0; i < validityCache.length; i++) {
+    const e = validityCache[i]!;
+    if (e.notBefore === notBefore && e.notAfter === notAfter) return e.bytes;
+  }
+  const times = new Uint8Array(36);
+  const end = writeTime(times, writeTime(times, 2, notBeforeMs), notAfterMs);
+  putHeader(times, 0, 0x30, end - 2);
+  const e = { notBefore, notAfter, bytes: times.subarray(0, end) };
+  // A few entries: requests with different lifetimes interleave.
+  if (validityCache.length < 4) validityCache.push(e);
+  else validityCache[validityCacheNext] = e;
+  validityCacheNext = (validityCacheNext + 1) % 4;
+  return e.bytes;
 }
 
 function put2(buf: Uint8Array, pos: number, n: number): number {
@@ -219,7 +234,7 @@ export function writeLeafTbs(
   while (lead < serialAt + SERIAL_BYTES - 1 && serialPool[lead] === 0) lead++;
   const magnitude = serialAt + SERIAL_BYTES - lead;
   const signByte = serialPool[lead]! & 0x80 ? 1 : 0;
-  const validityContent = timeLength(req.notBeforeMs) + timeLength(req.notAfterMs);
+  const validity = encodedValidity(req.notBeforeMs, req.notAfterMs);
   const sansLength = req.sans.length;
   const sanValue = sansLength ? tlvLength(sansLength) : 0;
   const sanBody = SAN_OID.length + (req.sanCritical ? 3 : 0) + tlvLength(sanValue);
@@ -231,7 +246,7 @@ export function writeLeafTbs(
     tlvLength(magnitude + signByte) +
     ca.algorithmIdentifier.length +
     ca.issuer.length +
-    tlvLength(validityContent) +
+    validity.length +
     req.subject.length +
     req.spki.length +
     tlvLength(extsSeq);
@@ -250,15 +265,20 @@ export function writeLeafTbs(
   buf[p++] = 2;
   p = putHeader(buf, p, 0x02, magnitude + signByte);
   if (signByte) buf[p++] = 0;
-  for (let i = lead; i < serialAt + SERIAL_BYTES; i++) buf[p++] = serialPool[i]!;
+  if (magnitude === SERIAL_BYTES) {
+    // No leading zero byte (255 times in 256): the 16 bytes as four 32-bit words (a byte loop cost as much as the rest
+    // of the serial and validity).
+    const to = viewOf(buf);
+    for (let i = 0; i < SERIAL_BYTES; i += 4) to.setUint32(p + i, serialView.getUint32(serialAt + i));
+    p += SERIAL_BYTES;
+  } else for (let i = lead; i < serialAt + SERIAL_BYTES; i++) buf[p++] = serialPool[i]!;
   if (ids) for (let i = 0; i < SERIAL_BYTES; i++) ids[idsAt + i] = serialPool[serialAt + i]!;
   buf.set(ca.algorithmIdentifier, p);
   p += ca.algorithmIdentifier.length;
   buf.set(ca.issuer, p);
   p += ca.issuer.length;
-  p = putHeader(buf, p, 0x30, validityContent);
-  p = putTime(buf, p, req.notBeforeMs);
-  p = putTime(buf, p, req.notAfterMs);
+  buf.set(validity, p);
+  p += validity.length;
   buf.set(req.subject, p);
   p += req.subject.length;
   buf.set(req.spki, p);
@@ -269,7 +289,18 @@ export function writeLeafTbs(
   p = putHeader(buf, p, 0x30, extsContent);
   buf.set(usageExtensions, p);
   p += usageExtensions.length;
-  buf.set(SKI_EXTENSION, p);
+  // SKI_EXTENSION and SAN_OID, stored byte by byte: cheaper than a set() for a few constant bytes.
+  buf[p] = 0x30;
+  buf[p + 1] = 29;
+  buf[p + 2] = 0x06;
+  buf[p + 3] = 3;
+  buf[p + 4] = 0x55;
+  buf[p + 5] = 0x1d;
+  buf[p + 6] = 0x0e;
+  buf[p + 7] = 0x04;
+  buf[p + 8] = 22;
+  buf[p + 9] = 0x04;
+  buf[p + 10] = 20;
   p += SKI_EXTENSION.length;
   if (into.deferSki) {
     into.skiAt = p;
@@ -288,7 +319,11 @@ export function writeLeafTbs(
   p += ca.akiExtension.length;
   if (sansLength) {
     p = putHeader(buf, p, 0x30, sanBody);
-    buf.set(SAN_OID, p);
+    buf[p] = 0x06;
+    buf[p + 1] = 3;
+    buf[p + 2] = 0x55;
+    buf[p + 3] = 0x1d;
+    buf[p + 4] = 0x11;
     p += SAN_OID.length;
     if (req.sanCritical) {
       buf[p++] = 0x01;

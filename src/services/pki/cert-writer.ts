@@ -380,19 +380,43 @@ export function finishLeaf(
 export const certificateStart = (end: number): number => TBS_AT - headerLength(end - TBS_AT);
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+const HEX_DIGITS = '0123456789ABCDEF';
+const HEX_HIGH = Uint8Array.from({ length: 256 }, (_, i) => HEX_DIGITS.charCodeAt(i >> 4));
+const HEX_LOW = Uint8Array.from({ length: 256 }, (_, i) => HEX_DIGITS.charCodeAt(i & 15));
+// Hex is written as ASCII bytes here and made a string once: adding two characters at a time made a rope of n pieces
+// that V8 then flattened (~1 µs for a colon-separated SHA-256, a quarter of describing a certificate; now ~0.25 µs).
+const hexScratch = Buffer.allocUnsafe(3 * 64);
+
+/** Hex of `length` bytes given by `byteAt`, separated by `sep` when it is one character (else see hexSlow). */
+function hexText(length: number, byteAt: (i: number) => number, sep: string): string {
+  const s = sep.length === 1 ? sep.charCodeAt(0) : -1;
+  const out = 3 * length <= hexScratch.length ? hexScratch : Buffer.allocUnsafe(3 * length);
+  let p = 0;
+  for (let i = 0; i < length; i++) {
+    const b = byteAt(i);
+    if (i && s >= 0) out[p++] = s;
+    out[p++] = HEX_HIGH[b]!;
+    out[p++] = HEX_LOW[b]!;
+  }
+  return out.toString('latin1', 0, p);
+}
+
+function hexSlow(length: number, byteAt: (i: number) => number, sep: string): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += i && sep ? sep + HEX[byteAt(i)] : HEX[byteAt(i)];
+  return s;
+}
 
 /** Uppercase hex, optionally with a separator between bytes. */
 export function hexOf(b: Uint8Array, sep = ''): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += i && sep ? sep + HEX[b[i]!] : HEX[b[i]!];
-  return s;
+  const byteAt = (i: number) => b[i]!;
+  return sep.length > 1 ? hexSlow(b.length, byteAt, sep) : hexText(b.length, byteAt, sep);
 }
 
 /** hexOf for bytes held as a latin1 ('binary') string, one char per byte. */
 export function hexOfBinary(b: string, sep = ''): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += i && sep ? sep + HEX[b.charCodeAt(i) & 0xff] : HEX[b.charCodeAt(i) & 0xff];
-  return s;
+  const byteAt = (i: number) => b.charCodeAt(i) & 0xff;
+  return sep.length > 1 ? hexSlow(b.length, byteAt, sep) : hexText(b.length, byteAt, sep);
 }
 
 /** PEM with 64-character lines (as pem.ts's toPem). */

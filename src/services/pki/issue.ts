@@ -27,7 +27,6 @@ import {
   writeLeafTbs,
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
-import { children, content, readRoot } from './der.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
 import { nativeIssuerOf } from './native-pool.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
@@ -375,11 +374,18 @@ class Issued {
   }
 }
 
-/** The serial's content bytes in a certificate's DER (TBSCertificate: [0] version, then the serial INTEGER). */
+/** The length of a DER header at `p` (short or long form). */
+const headerAt = (der: Uint8Array, p: number) => (der[p + 1]! & 0x80 ? 2 + (der[p + 1]! & 0x7f) : 2);
+
+/**
+ * The serial's content bytes in the DER of a certificate this module wrote: inside the Certificate and TBSCertificate
+ * SEQUENCEs, after the [0] version, an INTEGER of at most 17 bytes (short-form length).
+ */
 function serialOfDer(der: Uint8Array): Uint8Array {
-  const [tbs] = children(readRoot(der));
-  const [version, serial] = children(tbs!);
-  return content(version?.tag === 0xa0 ? serial! : version!);
+  let p = headerAt(der, 0);
+  p += headerAt(der, p);
+  if (der[p] === 0xa0) p += 2 + der[p + 1]!;
+  return der.subarray(p + 2, p + 2 + der[p + 1]!);
 }
 
 function describe(
@@ -397,7 +403,7 @@ function describe(
     email: decoded.sans.email.slice(),
     other: [],
   };
-  const ski = hexOf(skiBytes ?? keyIdentifier(plan.publicKeyBits), ':');
+  const ski = skiBytes ? hexOf(skiBytes, ':') : hexOfBinary(digestBinary('sha1', plan.publicKeyBits), ':');
   const info = usage.info.slice();
   info.push(frozenInfo(OID.subjectKeyIdentifier, 'subjectKeyIdentifier', false, ski), cache.akiInfo);
   if (plan.sans.length) {

@@ -8,6 +8,8 @@ import {
   certificatePemLength,
   certificateStart,
   finishLeaf,
+  hexOf,
+  hexOfBinary,
   newLeafBuffer,
   nextSerialsForTests,
   pemOf,
@@ -135,4 +137,15 @@ test('writeCertificatePem writes the same text as pemOf and toPem, in exactly ce
     const end2 = writeCertificatePem(out, at, around, n % 7, (n % 7) + n);
     assert.equal(out.toString('latin1', at, end2), text, `PEM of ${n} bytes inside a larger buffer`);
   }
+});
+
+test('hexOf and hexOfBinary: uppercase pairs with any separator, for lengths past the scratch buffer', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom('', ':', ' - '), (bytes, sep) => {
+      const expected = [...Buffer.from(bytes)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(sep);
+      assert.equal(hexOf(bytes, sep), expected);
+      assert.equal(hexOfBinary(Buffer.from(bytes).toString('latin1'), sep), expected);
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -25,7 +25,7 @@ const SECONDS = Number(process.env.PKI_BENCH_SECONDS ?? 3);
 /** Requests in flight (a bulk signer, e.g. the controller working through a backlog). */
 const CONCURRENCY = Number(process.env.PKI_BENCH_CONCURRENCY ?? 128);
 /** Each of our measurements is repeated, the ways of issuing taking turns; the median run is reported. */
-const REPEATS = Number(process.env.PKI_BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.PKI_BENCH_REPEATS ?? 5);
 const X509_REQ_RUNS = 20;
 /** Seconds of each `openssl speed` run taken between two of ours (the reference each run is compared with). */
 const REF_SECONDS = Number(process.env.PKI_BENCH_REF_SECONDS ?? 1);
@@ -119,6 +119,8 @@ interface OurRun {
    * this one: the machine's speed moves by 10-20% within a minute, so each run is compared with its own reference.
    */
   ref?: number;
+  /** Likewise `openssl speed -elapsed -multi N`'s signatures/s (wall clock, every core), just before and after. */
+  refWall?: number;
   wallRate: number;
   cpuRate: number;
   coresUsed: number;
@@ -248,21 +250,21 @@ interface Reference {
   /** sign/s per user-CPU-second, one process: every run taken between ours. */
   oneCoreCpu: number[];
   oneCoreWall: number;
-  /** `-multi 2`: signatures/s of both processes together (wall clock), and per user-CPU-second of one process. */
-  twoCoresWall: number;
+  /** `-multi N -elapsed`: signatures/s of all processes together (wall clock), every run taken between ours. */
+  twoCoresWall: number[];
+  /** `-multi N`: per user-CPU-second of one process (measured once, before ours). */
   twoCoresCpuPerProcess: number;
   x509Rate: number;
 }
 
 export async function run(): Promise<string> {
   const rows: string[] = [];
-  const refs: Reference[] = [];
+  const references: Reference[] = [];
   const cores = os.cpus().length;
   const idle = await idleLoopDelay();
   for (const c of CASES.filter((x) => x.label.includes(process.env.PKI_BENCH_ONLY ?? ''))) {
     console.error(`  ${c.label}: openssl speed…`);
     const oneCoreWall = await opensslSpeed(c.speedArg, { elapsed: true });
-    const twoCoresWall = await opensslSpeed(c.speedArg, { elapsed: true, multi: cores });
     // Without -elapsed, -multi sums each process's signatures per its own user-CPU-second.
     const twoCoresCpuPerProcess = (await opensslSpeed(c.speedArg, { elapsed: false, multi: cores })) / cores;
     const env = await setup(c);
@@ -334,14 +336,22 @@ export async function run(): Promise<string> {
         runs: [],
       },
     ];
-    const refOf = () => opensslSpeed(c.speedArg, { elapsed: false, seconds: REF_SECONDS });
-    const oneCoreCpu = [await refOf()];
+    // Between two of our runs: openssl on one core (per CPU-second) and on every core (wall clock).
+    const oneCoreCpu: number[] = [];
+    const twoCoresWall: number[] = [];
+    const refs = async () => {
+      oneCoreCpu.push(await opensslSpeed(c.speedArg, { elapsed: false, seconds: REF_SECONDS }));
+      twoCoresWall.push(await opensslSpeed(c.speedArg, { elapsed: true, multi: cores, seconds: REF_SECONDS }));
+    };
+    const around = (x: number[]) => (x[x.length - 2]! + x[x.length - 1]!) / 2;
+    await refs();
     for (let r = 0; r < REPEATS; r++) {
       for (const way of ways) {
         console.error(`  ${c.label}: ${way.how} (${r + 1}/${REPEATS})…`);
         const run = await way.measure();
-        oneCoreCpu.push(await refOf());
-        run.ref = (oneCoreCpu[oneCoreCpu.length - 2]! + oneCoreCpu[oneCoreCpu.length - 1]!) / 2;
+        await refs();
+        run.ref = around(oneCoreCpu);
+        run.refWall = around(twoCoresWall);
         way.runs.push(run);
       }
     }
@@ -350,7 +360,7 @@ export async function run(): Promise<string> {
     console.error(`  ${c.label}: openssl x509 -req…`);
     const x509Rate = await opensslX509Req(env.files);
     await rm(join(env.files.ca, '..'), { recursive: true, force: true });
-    refs.push({
+    references.push({
       label: c.label,
       oneCoreCpu,
       oneCoreWall,
@@ -362,7 +372,7 @@ export async function run(): Promise<string> {
       `${pct(Math.min(...runs.map(of)))}–${pct(Math.max(...runs.map(of)))}`;
     for (const way of ways) {
       const r = median(way.runs);
-      const wall = (x: OurRun) => x.wallRate / twoCoresWall;
+      const wall = (x: OurRun) => x.wallRate / x.refWall!;
       rows.push(
         `| ${c.label} | ${way.how} | ${f0(r.wallRate)} | **${pct(wall(r))}** (${range(way.runs, wall)}) | ${f0(r.cpuRate)} | **${pct(perCpu(r))}** (${range(way.runs, perCpu)}) | ${pct(r.cpuRate / twoCoresCpuPerProcess)} | ${r.coresUsed.toFixed(2)} | ${pct(r.elu)} | ${r.loopP99Ms.toFixed(1)} / ${r.loopMaxMs.toFixed(1)} | **${(r.wallRate / x509Rate).toFixed(0)}×** |`,
       );
@@ -370,17 +380,19 @@ export async function run(): Promise<string> {
   }
   const notes = [
     `- Each of our rows is the median of ${REPEATS} runs by rate per CPU-second relative to its own reference (the ranges of the ${REPEATS} runs are in brackets); the ways of issuing take turns within each repeat, so they see the same load.`,
-    `- **vs openssl, ${cores} cores (wall)**: our certificates/s (wall clock, every thread) ÷ \`openssl speed -elapsed -multi ${cores}\` raw signatures/s, measured seconds before.`,
-    `- **vs openssl 1 core (per CPU-s)**: certificates per user-CPU-second of the whole process (every thread) ÷ \`openssl speed\` signatures per user-CPU-second (its default divisor), each run of ours against the mean of the ${REF_SECONDS}-second \`openssl speed\` runs just before and just after it (the machine's speed drifts by 10–20% within a minute; a reference taken minutes away moved the ratio by as much). The per-core efficiency, much less sensitive to the machine's other load than wall-clock rates. *vs -multi per core* divides by the per-process rate of \`openssl speed -multi N\` instead (both cores busy, as ours are).`,
+    `- **vs openssl, ${cores} cores (wall)**: our certificates/s (wall clock, every thread) ÷ \`openssl speed -elapsed -multi ${cores}\` raw signatures/s, the mean of the ${REF_SECONDS}-second runs just before and just after ours (as for the per-CPU-second column).`,
+    `- **vs openssl 1 core (per CPU-s)**: certificates per user-CPU-second of the whole process (every thread) ÷ \`openssl speed\` signatures per user-CPU-second (its default divisor), each run of ours against the mean of the ${REF_SECONDS}-second \`openssl speed\` runs just before and just after it (the machine's speed drifts by 10–20% within a minute; a reference taken minutes away moved the ratio by as much). The per-core efficiency, much less sensitive to the machine's other load than wall-clock rates. *vs -multi per core* divides by the per-process rate of \`openssl speed -multi N\` instead (both cores busy, as ours are; one ${SECONDS}-second run before ours).`,
     '- *sync crypto.sign only* is the most any issuer built on node:crypto can reach: worker threads (one per core) doing nothing but the synchronous one-shot `crypto.sign(hash, 700 bytes, key)` in a loop. Each call still fetches the digest by name, sets up a digest and key context (EVP_DigestSignInit), hashes the data and allocates the result; `openssl speed` reuses one context and signs a ready digest. *async crypto.sign only* is the callback form issueCertificate uses (plus a hop to the threadpool and back).',
     `- Native signer: ${nativeSignerStatus().addon ? 'built' : `not used (${nativeSignerStatus().why})`}. *issuer pool (native signer)*: \`createIssuerPool\` when \`npm install\` built native/certdesk_sign.c: no worker threads; the calling thread makes the checks and writes each TBS into a batch buffer; the addon's workers take batches of up to ${MAX_BATCH} on libuv's threadpool (one worker per core, each starting the next queued batch as one ends; one batch more than workers in flight) and per certificate hashes the key bits into the SKI, signs with one reused key context and a one-shot digest, wraps the TBS into the Certificate in place and writes the PEM. *issueCertificate (native signer)* goes through a per-CA native issuer of the same kind (calls in one turn of the event loop share batches). *native signer only* signs batches of ready 700-byte TBS, ${cores + 1} batches in flight: the most this design can reach.`,
     "- *issuer pool (N workers)*: `createIssuerPool` given the decoded CSR, without the native signer. The calling thread makes kube-controller-manager's checks and packs each request's subject, SPKI, key bits, SANs and validity into one transferred buffer per batch (up to 32); each worker writes the TBS (pooled random serial, SHA-1 SKI, cached issuer/AKI/usage extensions), signs synchronously and packs PEM, serial and SKI into one transferred buffer back. *description read* also reads `certificate.sha256Fingerprint` of each result (the description, with its SHA-256, is built on first access, on the calling thread), as the sign action does for its audit line.",
     `- *main thread busy* is the event-loop utilisation of the calling thread; the loop-delay column is p99 / max of \`monitorEventLoopDelay\` (1 ms resolution) during the run. Reference in the same run: an idle process saw p99 ${idle.p99.toFixed(1)} ms / max ${idle.max.toFixed(1)} ms from the machine's load alone.`,
     '- `openssl x509 -req` forks one process per certificate, as shell scripts and `cfssl`-less runbooks do; the last column is our rate ÷ that rate.',
   ];
-  const refRows = refs.map(
+  const spread = (x: number[]) =>
+    `${f0(x.reduce((a, b) => a + b, 0) / x.length)} (${f0(Math.min(...x))}–${f0(Math.max(...x))}, ${x.length} runs of ${REF_SECONDS} s)`;
+  const refRows = references.map(
     (r) =>
-      `| ${r.label} | ${f0(r.oneCoreCpu.reduce((a, b) => a + b, 0) / r.oneCoreCpu.length)} (${f0(Math.min(...r.oneCoreCpu))}–${f0(Math.max(...r.oneCoreCpu))}, ${r.oneCoreCpu.length} runs of ${REF_SECONDS} s) | ${f0(r.oneCoreWall)} | ${f0(r.twoCoresWall)} | ${f0(r.twoCoresCpuPerProcess)} | ${r.x509Rate.toFixed(1)} |`,
+      `| ${r.label} | ${spread(r.oneCoreCpu)} | ${f0(r.oneCoreWall)} | ${spread(r.twoCoresWall)} | ${f0(r.twoCoresCpuPerProcess)} | ${r.x509Rate.toFixed(1)} |`,
   );
   return [
     '## PKI: certificate issuing throughput',
@@ -393,7 +405,7 @@ export async function run(): Promise<string> {
     '',
     'References measured in the same run:',
     '',
-    `| CA key | openssl speed sign per CPU-s, 1 core (mean; range, runs between ours) | 1 core sign/s (wall) | -multi ${cores} sign/s (wall) | -multi ${cores} sign per CPU-s, per process | openssl x509 -req certs/s |`,
+    `| CA key | openssl speed sign per CPU-s, 1 core (mean; range, runs between ours) | 1 core sign/s (wall) | -multi ${cores} sign/s (wall; mean, range, runs between ours) | -multi ${cores} sign per CPU-s, per process | openssl x509 -req certs/s |`,
     '|---|---|---|---|---|---|',
     ...refRows,
     '',

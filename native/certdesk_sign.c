@@ -3,16 +3,16 @@
 // OpenSSL that Node itself links (no other library). It hashes, signs and encodes; it makes no decision (the checks
 // and the TBS are written in TypeScript). Why it exists: node:crypto's one-shot sign fetches the digest by name and
 // builds a fresh key context per call, about a quarter of a P-256 signature's cost; here each signing thread keeps one
-// key context per signer and digests fetched once. The private key arrives once as PKCS#8 DER (the
-// caller wipes its copy) and lives only in the signer's EVP_PKEYs (its own and one per signing thread's library
-// context) until the signer is garbage-collected. Batches queue per signer and run on libuv's threadpool, taken one
-// after another by up to `workers` napi_async_work loops; each finished batch goes back to the event loop through a
-// threadsafe function. The event loop
-// never signs.
+// key context per signer and digests fetched once. The private key arrives once as PKCS#8 DER (the caller wipes its
+// copy) and lives only in the signer's EVP_PKEYs (its own and one per signing thread's library context) until the
+// signer is garbage-collected. Batches queue per signer and run on libuv's threadpool, taken one after another by up
+// to `workers` napi_async_work loops; each finished batch goes back to the event loop through a threadsafe function.
+// The event loop never signs.
 //
 // API (see src/services/pki/native.ts):
 //   createSigner(pkcs8: Uint8Array) -> signer           throws on a key OpenSSL cannot read or that is not RSA/EC
 //   maxSignatureSize(signer) -> number
+//   signerStats(signer) -> { workersStarted }   workers queued on the threadpool so far (each slice handed back is one)
 //   signBatch(signer, hash: 0|1|2 (SHA-256/384/512), data: Uint8Array, ranges: Uint32Array (start, end per job),
 //             count, sigs: Uint8Array (count * slot bytes), slot, lengths: Uint32Array (count), callback(err))
 //     Each job's signature is written at sigs[i * slot]; lengths[i] is its length, 0 when that signature failed.
@@ -45,9 +45,34 @@
 // Copies of the key in the signing threads' own library contexts (see thread_key); more threads share the key.
 #define THREAD_KEYS 16
 
-// A worker (one napi_async_work on libuv's threadpool) signs queued batches one after another for up to this long, then
-// hands its thread back so that file and DNS work queued meanwhile runs; a new worker takes over the rest.
+// A worker (one napi_async_work on libuv's threadpool) signs queued batches one after another. When workers (of all
+// signers) hold every threadpool thread, each hands its thread back after this long so that file and DNS work queued
+// meanwhile runs, and a new worker takes over the rest. While a thread is left free it goes on: handing back and being
+// queued again by the event loop left a core idle ~1 ms each time (1.82 cores in use against 1.88 with 100 ms slices).
 #define WORKER_SLICE_NS 20000000ull
+
+// Workers running now across every signer, and the threads of libuv's pool (UV_THREADPOOL_SIZE as libuv reads it).
+static uv_once_t running_once = UV_ONCE_INIT;
+static uv_mutex_t running_lock;
+static int running_workers;
+static int pool_threads;
+
+static void init_running(void) {
+  uv_mutex_init(&running_lock);
+  const char *size = getenv("UV_THREADPOOL_SIZE");
+  long n = size ? strtol(size, NULL, 10) : 4;
+  pool_threads = n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+}
+
+// Counts a worker in (+1) or out (-1); returns whether workers now hold every threadpool thread.
+static int count_worker(int delta) {
+  uv_once(&running_once, init_running);
+  uv_mutex_lock(&running_lock);
+  running_workers += delta;
+  int crowded = running_workers >= pool_threads;
+  uv_mutex_unlock(&running_lock);
+  return crowded;
+}
 
 typedef struct batch_s batch_t;
 
@@ -74,6 +99,7 @@ typedef struct {
   napi_threadsafe_function deliver;
   uint32_t pending; // event loop only: batches submitted and not yet handed back
   int owners;       // event loop only: the JS external and the threadsafe function; the last one frees
+  double workers_started; // event loop only: workers queued on the threadpool so far (signerStats)
 } signer_t;
 
 struct batch_s {
@@ -210,6 +236,19 @@ static signer_t *signer_of(napi_env env, napi_value value) {
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return NULL;
   if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
   return data;
+}
+
+static napi_value signer_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  signer_t *s = argc < 1 ? NULL : signer_of(env, argv[0]);
+  if (!s) return throw_type(env, "signerStats: expected a signer");
+  napi_value result, started;
+  CHECK(env, napi_create_object(env, &result));
+  CHECK(env, napi_create_double(env, s->workers_started, &started));
+  CHECK(env, napi_set_named_property(env, result, "workersStarted", started));
+  return result;
 }
 
 static napi_value max_signature_size(napi_env env, napi_callback_info info) {
@@ -540,7 +579,10 @@ static void worker_run(napi_env env, void *data) {
   worker_t *w = data;
   signer_t *s = w->signer;
   uint64_t start = uv_hrtime();
+  count_worker(+1);
   for (;;) {
+    // At the end of a slice, go on for another while a threadpool thread is free for other work.
+    if (uv_hrtime() - start >= WORKER_SLICE_NS && !count_worker(0)) start = uv_hrtime();
     uv_mutex_lock(&s->lock);
     batch_t *b = s->queued;
     if (b && uv_hrtime() - start < WORKER_SLICE_NS) {
@@ -551,7 +593,10 @@ static void worker_run(napi_env env, void *data) {
       s->workers--;
     }
     uv_mutex_unlock(&s->lock);
-    if (!b) return;
+    if (!b) {
+      count_worker(-1);
+      return;
+    }
     b->run(env, b);
     if (napi_call_threadsafe_function(s->deliver, b, napi_tsfn_nonblocking) != napi_ok) {
       // Only when the environment is going away; the batch cannot be handed back.
@@ -601,7 +646,10 @@ static int start_worker(napi_env env, signer_t *s, napi_value signer_value) {
   if (napi_create_reference(env, signer_value, 1, &w->signer_ref) == napi_ok) {
     if (napi_create_string_utf8(env, "certdesk_sign", NAPI_AUTO_LENGTH, &name) == napi_ok &&
         napi_create_async_work(env, NULL, name, worker_run, worker_done, w, &w->work) == napi_ok) {
-      if (napi_queue_async_work(env, w->work) == napi_ok) return 1;
+      if (napi_queue_async_work(env, w->work) == napi_ok) {
+        s->workers_started++;
+        return 1;
+      }
       napi_delete_async_work(env, w->work);
     }
     napi_delete_reference(env, w->signer_ref);
@@ -777,6 +825,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"createSigner", NULL, create_signer, NULL, NULL, NULL, napi_enumerable, NULL},
       {"maxSignatureSize", NULL, max_signature_size, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"signerStats", NULL, signer_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"signBatch", NULL, sign_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"certifyBatch", NULL, certify_batch, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -1,8 +1,9 @@
 // The optional native signer (native/certdesk_sign.c): RSA and ECDSA signatures over batches of TBSCertificates with
-// the OpenSSL Node itself links, one key context per batch, on libuv's threadpool; for certificates it also writes the
-// SKI, wraps the TBS into the Certificate and encodes the PEM. `npm install` builds it when a C compiler is there
-// (scripts/build-native.mjs); without it, or with CERTDESK_NATIVE_SIGNER=off, everything signs with node:crypto.
-// Every check and every byte of the TBS stay in TypeScript.
+// the OpenSSL Node itself links, on libuv's threadpool (each signing thread keeps a key context per signer and its
+// digests fetched once); for certificates it also writes the SKI, wraps the TBS into the Certificate and encodes the
+// PEM. `npm install` builds it when a C compiler is there (scripts/build-native.mjs); without it, or with
+// CERTDESK_NATIVE_SIGNER=off, everything signs with node:crypto. Every check and every byte of the TBS stay in
+// TypeScript.
 import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -14,6 +15,8 @@ import { PkiError } from './types.js';
 interface Addon {
   createSigner(pkcs8: Uint8Array, workers?: number): object;
   maxSignatureSize(signer: object): number;
+  /** Workers queued on the threadpool for this signer so far (a worker that handed its thread back is replaced). */
+  signerStats(signer: object): { workersStarted: number };
   signBatch(
     signer: object,
     hash: number,

@@ -257,6 +257,65 @@ test('a signing backlog leaves threadpool work its turn: a file stat on a 1-thre
   assert.ok(out.readAt < 12, `the read finished after ${out.readAt} of 16 batches`);
 });
 
+test('signing workers keep their threads while one is left free, and take turns when they hold every thread', {
+  skip,
+}, async () => {
+  // Each signer gets signingWorkers() workers. With a thread of libuv's pool left free (4 threads, one signer) they go
+  // on past their 20 ms slice — no worker is queued again — and a file stat runs at once on the free thread. With
+  // every thread held (2 threads, two signers of one worker each) they hand their threads back each slice: more
+  // workers are started than signers have, and a stat queued behind both backlogs ends long before them.
+  const script = `
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { stat } = await import('node:fs/promises');
+    const { nativeSignerStatus, signingWorkers } = await import(${pkiModule('native.ts')});
+    const addon = nativeSignerStatus().addon;
+    const signers = Array.from({ length: Number(process.env.SIGNERS) }, () => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }), signingWorkers());
+    });
+    const order = [];
+    const count = 24;
+    const batches = signers.flatMap((signer) => Array.from({ length: 12 }, (_, b) => new Promise((resolve, reject) => {
+      const slot = addon.maxSignatureSize(signer);
+      const data = new Uint8Array(count * 50).fill(b);
+      const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 50 + (i & 1) * 50);
+      addon.signBatch(signer, 0, data, ranges, count, new Uint8Array(count * slot), slot, new Uint32Array(count),
+        (err) => (err ? reject(err) : (order.push('batch'), resolve())));
+    })));
+    await new Promise((r) => setTimeout(r, 30));
+    const queuedAt = order.length;
+    const read = stat(${JSON.stringify(fileURLToPath(import.meta.url))}).then(() => order.push('read'));
+    await Promise.all([...batches, read]);
+    process.stdout.write(JSON.stringify({
+      workers: signingWorkers(), started: signers.map((s) => addon.signerStats(s).workersStarted),
+      queuedAt, readAt: order.indexOf('read'), of: order.length,
+    }));
+  `;
+  const free = JSON.parse(await runScript(script, { UV_THREADPOOL_SIZE: '4', SIGNERS: '1' })) as {
+    workers: number;
+    started: number[];
+    queuedAt: number;
+    readAt: number;
+    of: number;
+  };
+  assert.equal(free.of, 13);
+  assert.deepEqual(free.started, [free.workers], 'each worker kept its thread to the end of the backlog');
+  assert.ok(free.queuedAt < 10, `the backlog was still signing when the read was queued (${free.queuedAt} done)`);
+  assert.ok(free.readAt - free.queuedAt <= 1, `the read waited for ${free.readAt - free.queuedAt} batches`);
+  const crowded = JSON.parse(await runScript(script, { UV_THREADPOOL_SIZE: '2', SIGNERS: '2' })) as typeof free;
+  assert.equal(crowded.workers, 1);
+  assert.equal(crowded.of, 25);
+  assert.ok(
+    crowded.started.some((n) => n > 1),
+    `workers handed their threads back (started ${crowded.started.join(', ')})`,
+  );
+  assert.ok(
+    crowded.queuedAt < 16,
+    `the backlogs were still signing when the read was queued (${crowded.queuedAt} done)`,
+  );
+  assert.ok(crowded.readAt - crowded.queuedAt <= 6, `the read waited for ${crowded.readAt - crowded.queuedAt} batches`);
+});
+
 test('the arrays given to a batch stay alive until it is handed back: garbage collection while batches wait', {
   skip,
 }, async () => {

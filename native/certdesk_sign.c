@@ -50,6 +50,10 @@
 // meanwhile runs, and a new worker takes over the rest. While a thread is left free it goes on: handing back and being
 // queued again by the event loop left a core idle ~1 ms each time (1.82 cores in use against 1.88 with 100 ms slices).
 #define WORKER_SLICE_NS 20000000ull
+// A worker that finds no batch queued waits this long for one before it gives its thread back (not when workers hold
+// every thread): the event loop usually queues the next batch within a fraction of a millisecond, and a worker that
+// had left must be queued again meanwhile, its core idle (~125 times a second at P-256, ~2% of a core).
+#define WORKER_IDLE_NS 2000000ull
 
 // Workers running now across every signer, and the threads of libuv's pool (UV_THREADPOOL_SIZE as libuv reads it).
 static uv_once_t running_once = UV_ONCE_INIT;
@@ -95,6 +99,9 @@ typedef struct {
   // Batches waiting for a worker, oldest first, and the workers running (at most max_workers).
   batch_t *queued, *queued_tail;
   int workers, max_workers;
+  // Workers waiting a moment for the next batch (WORKER_IDLE_NS), woken by `more` when one is queued.
+  int idle;
+  uv_cond_t more;
   // Hands each finished batch to the event loop. Referenced (keeps the loop alive) while batches are pending.
   napi_threadsafe_function deliver;
   uint32_t pending; // event loop only: batches submitted and not yet handed back
@@ -149,6 +156,7 @@ static void drop_signer(signer_t *s) {
     for (int h = 0; h < 3; h++) EVP_PKEY_CTX_free(s->keys[i].ctx[h]);
     EVP_PKEY_free(s->keys[i].pkey);
   }
+  uv_cond_destroy(&s->more);
   uv_mutex_destroy(&s->lock);
   EVP_PKEY_free(s->pkey);
   free(s);
@@ -202,6 +210,13 @@ static napi_value create_signer(napi_env env, napi_callback_info info) {
   }
   signer_t *s = calloc(1, sizeof *s);
   if (!s || uv_mutex_init(&s->lock) != 0) {
+    free(s);
+    EVP_PKEY_free(pkey);
+    napi_throw_error(env, NULL, "createSigner: out of memory");
+    return NULL;
+  }
+  if (uv_cond_init(&s->more) != 0) {
+    uv_mutex_destroy(&s->lock);
     free(s);
     EVP_PKEY_free(pkey);
     napi_throw_error(env, NULL, "createSigner: out of memory");
@@ -582,9 +597,16 @@ static void worker_run(napi_env env, void *data) {
   count_worker(+1);
   for (;;) {
     // At the end of a slice, go on for another while a threadpool thread is free for other work.
-    if (uv_hrtime() - start >= WORKER_SLICE_NS && !count_worker(0)) start = uv_hrtime();
+    int crowded = count_worker(0);
+    if (uv_hrtime() - start >= WORKER_SLICE_NS && !crowded) start = uv_hrtime();
     uv_mutex_lock(&s->lock);
     batch_t *b = s->queued;
+    if (!b && !crowded) {
+      s->idle++;
+      uv_cond_timedwait(&s->more, &s->lock, WORKER_IDLE_NS);
+      s->idle--;
+      b = s->queued;
+    }
     if (b && uv_hrtime() - start < WORKER_SLICE_NS) {
       s->queued = b->next;
       if (!s->queued) s->queued_tail = NULL;
@@ -715,8 +737,10 @@ static napi_value queue_batch(napi_env env, const char *fn, batch_t *b, const ba
     if (s->queued_tail) s->queued_tail->next = b;
     else s->queued = b;
     s->queued_tail = b;
-    int start = s->workers < s->max_workers;
+    // A waiting worker takes it; else a new worker if fewer than max_workers run.
+    int start = !s->idle && s->workers < s->max_workers;
     if (start) s->workers++;
+    else if (s->idle) uv_cond_signal(&s->more);
     uv_mutex_unlock(&s->lock);
     if (!start || start_worker(env, s, a->argv[0])) {
       if (s->pending++ == 0) napi_ref_threadsafe_function(env, s->deliver);

@@ -130,8 +130,9 @@ export function signingWorkers(): number {
 
 /**
  * Signs with one CA key and digest through the addon. The addon queues the batches and runs them on at most
- * signingWorkers() threadpool threads, each taking the next batch the moment one ends (a worker hands its thread
- * back every 20 ms so that other threadpool work runs in between).
+ * signingWorkers() threadpool threads, each taking the next batch the moment one ends (when signing workers of all
+ * signers hold every threadpool thread, each hands its thread back every 20 ms so that other threadpool work runs in
+ * between).
  */
 export class NativeSigner {
   readonly #addon: Addon;

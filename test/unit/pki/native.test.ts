@@ -316,6 +316,32 @@ test('signing workers keep their threads while one is left free, and take turns 
   assert.ok(crowded.readAt - crowded.queuedAt <= 6, `the read waited for ${crowded.readAt - crowded.queuedAt} batches`);
 });
 
+test('a worker that finds no batch waits a moment for the next one instead of leaving its thread', {
+  skip,
+}, async () => {
+  // One batch at a time, each queued from the previous one's callback: the event loop hands the next batch over
+  // within a fraction of a millisecond, so the first worker takes all 20 (a worker leaving at once is replaced for
+  // every batch: 20 started).
+  const script = `
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
+    const addon = nativeSignerStatus().addon;
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const signer = addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }), 1);
+    const slot = addon.maxSignatureSize(signer);
+    const count = 16;
+    const data = new Uint8Array(count * 40).fill(7);
+    const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 40 + (i & 1) * 40);
+    for (let b = 0; b < 20; b++) {
+      await new Promise((resolve, reject) => addon.signBatch(signer, 0, data, ranges, count, new Uint8Array(count * slot),
+        slot, new Uint32Array(count), (err) => (err ? reject(err) : resolve())));
+    }
+    process.stdout.write(JSON.stringify(addon.signerStats(signer)));
+  `;
+  const { workersStarted } = JSON.parse(await runScript(script, {})) as { workersStarted: number };
+  assert.ok(workersStarted <= 5, `${workersStarted} workers started for 20 batches one after another`);
+});
+
 test('the arrays given to a batch stay alive until it is handed back: garbage collection while batches wait', {
   skip,
 }, async () => {

@@ -275,7 +275,7 @@ test('signing workers keep their threads while one is left free, and take turns 
     });
     const order = [];
     const count = 24;
-    const batches = signers.flatMap((signer) => Array.from({ length: 12 }, (_, b) => new Promise((resolve, reject) => {
+    const batches = signers.flatMap((signer) => Array.from({ length: Number(process.env.BATCHES) }, (_, b) => new Promise((resolve, reject) => {
       const slot = addon.maxSignatureSize(signer);
       const data = new Uint8Array(count * 50).fill(b);
       const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 50 + (i & 1) * 50);
@@ -291,29 +291,34 @@ test('signing workers keep their threads while one is left free, and take turns 
       queuedAt, readAt: order.indexOf('read'), of: order.length,
     }));
   `;
-  const free = JSON.parse(await runScript(script, { UV_THREADPOOL_SIZE: '4', SIGNERS: '1' })) as {
+  // Backlogs long enough to outlast the 30 ms before the read and a few slices even on a fast machine.
+  const free = JSON.parse(await runScript(script, { UV_THREADPOOL_SIZE: '4', SIGNERS: '1', BATCHES: '30' })) as {
     workers: number;
     started: number[];
     queuedAt: number;
     readAt: number;
     of: number;
   };
-  assert.equal(free.of, 13);
+  assert.equal(free.of, 31);
   assert.deepEqual(free.started, [free.workers], 'each worker kept its thread to the end of the backlog');
-  assert.ok(free.queuedAt < 10, `the backlog was still signing when the read was queued (${free.queuedAt} done)`);
-  assert.ok(free.readAt - free.queuedAt <= 1, `the read waited for ${free.readAt - free.queuedAt} batches`);
-  const crowded = JSON.parse(await runScript(script, { UV_THREADPOOL_SIZE: '2', SIGNERS: '2' })) as typeof free;
+  assert.ok(free.queuedAt < 26, `the backlog was still signing when the read was queued (${free.queuedAt} done)`);
+  // At most the batches already finished and on their way back to the event loop.
+  assert.ok(free.readAt - free.queuedAt <= 3, `the read waited for ${free.readAt - free.queuedAt} batches`);
+  const crowded = JSON.parse(
+    await runScript(script, { UV_THREADPOOL_SIZE: '2', SIGNERS: '2', BATCHES: '40' }),
+  ) as typeof free;
   assert.equal(crowded.workers, 1);
-  assert.equal(crowded.of, 25);
+  assert.equal(crowded.of, 81);
   assert.ok(
     crowded.started.some((n) => n > 1),
     `workers handed their threads back (started ${crowded.started.join(', ')})`,
   );
   assert.ok(
-    crowded.queuedAt < 16,
+    crowded.queuedAt < 60,
     `the backlogs were still signing when the read was queued (${crowded.queuedAt} done)`,
   );
-  assert.ok(crowded.readAt - crowded.queuedAt <= 6, `the read waited for ${crowded.readAt - crowded.queuedAt} batches`);
+  // Without handing back, the read would wait for every batch.
+  assert.ok(crowded.readAt < crowded.of - 10, `the read finished after ${crowded.readAt} of 80 batches`);
 });
 
 test('a worker that finds no batch waits a moment for the next one instead of leaving its thread', {

@@ -253,12 +253,19 @@ static signer_t *signer_of(napi_env env, napi_value value) {
   return data;
 }
 
-static napi_value signer_stats(napi_env env, napi_callback_info info) {
+// The signer a one-argument call (maxSignatureSize, signerStats) was given, or NULL after throwing.
+static signer_t *only_signer(napi_env env, napi_callback_info info, const char *message) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  signer_t *s = argc < 1 ? NULL : signer_of(env, argv[0]);
-  if (!s) return throw_type(env, "signerStats: expected a signer");
+  signer_t *s = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1) s = signer_of(env, argv[0]);
+  if (!s) throw_type(env, message);
+  return s;
+}
+
+static napi_value signer_stats(napi_env env, napi_callback_info info) {
+  signer_t *s = only_signer(env, info, "signerStats: expected a signer");
+  if (!s) return NULL;
   napi_value result, started;
   CHECK(env, napi_create_object(env, &result));
   CHECK(env, napi_create_double(env, s->workers_started, &started));
@@ -267,11 +274,8 @@ static napi_value signer_stats(napi_env env, napi_callback_info info) {
 }
 
 static napi_value max_signature_size(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  signer_t *s = argc < 1 ? NULL : signer_of(env, argv[0]);
-  if (!s) return throw_type(env, "maxSignatureSize: expected a signer");
+  signer_t *s = only_signer(env, info, "maxSignatureSize: expected a signer");
+  if (!s) return NULL;
   napi_value result;
   CHECK(env, napi_create_uint32(env, s->max_signature, &result));
   return result;

@@ -27,6 +27,7 @@ import {
   writeLeafTbs,
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
+import { content, readTlv } from './der.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
 import { nativeIssuerOf } from './native-pool.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
@@ -374,18 +375,11 @@ class Issued {
   }
 }
 
-/** The length of a DER header at `p` (short or long form). */
-const headerAt = (der: Uint8Array, p: number) => (der[p + 1]! & 0x80 ? 2 + (der[p + 1]! & 0x7f) : 2);
-
-/**
- * The serial's content bytes in the DER of a certificate this module wrote: inside the Certificate and TBSCertificate
- * SEQUENCEs, after the [0] version, an INTEGER of at most 17 bytes (short-form length).
- */
+/** The serial's content bytes in a certificate's DER (inside Certificate and TBSCertificate, after the [0] version). */
 function serialOfDer(der: Uint8Array): Uint8Array {
-  let p = headerAt(der, 0);
-  p += headerAt(der, p);
-  if (der[p] === 0xa0) p += 2 + der[p + 1]!;
-  return der.subarray(p + 2, p + 2 + der[p + 1]!);
+  const tbs = readTlv(der, readTlv(der).contentStart);
+  const first = readTlv(der, tbs.contentStart);
+  return content(first.tag === 0xa0 ? readTlv(der, first.end) : first);
 }
 
 function describe(

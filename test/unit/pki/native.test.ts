@@ -32,6 +32,27 @@ async function runScript(script: string, env: Record<string, string>, nodeFlags:
   );
   return stdout;
 }
+/**
+ * What the child scripts driving the addon directly share: `addon`, `signerOf(privateKey, workers)`, and
+ * `signBatch(signer, hash, data, count, len)` for `count` messages of `len` bytes lying one after another in `data`,
+ * resolving to `message(i)` and `signature(i)`.
+ */
+const ADDON_HELPERS = `
+    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
+    const addon = nativeSignerStatus().addon;
+    const signerOf = (privateKey, workers) => addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }), workers);
+    const signBatch = (signer, hash, data, count, len) => {
+      const slot = addon.maxSignatureSize(signer);
+      const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * len + (i & 1) * len);
+      const sigs = new Uint8Array(count * slot);
+      const lengths = new Uint32Array(count);
+      return new Promise((resolve, reject) => addon.signBatch(signer, hash, data, ranges, count, sigs, slot, lengths,
+        (err) => (err ? reject(err) : resolve({
+          message: (i) => data.subarray(i * len, i * len + len),
+          signature: (i) => sigs.subarray(i * slot, i * slot + lengths[i]),
+        }))));
+    };
+`;
 const status = nativeSignerStatus();
 const skip = status.addon ? false : `native signer ${status.why}`;
 
@@ -145,30 +166,18 @@ test('every threadpool thread signs with the same key: 24 threads at once, more 
   // every signature must verify with the one public key.
   const script = `
     const { generateKeyPairSync, verify } = await import('node:crypto');
-    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
-    const addon = nativeSignerStatus().addon;
+    ${ADDON_HELPERS}
     const results = [];
     for (const [type, options, hash] of [['ec', { namedCurve: 'P-256' }, 0], ['rsa', { modulusLength: 2048 }, 2]]) {
       const { privateKey, publicKey } = generateKeyPairSync(type, options);
-      const signer = addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }), 24);
-      const slot = addon.maxSignatureSize(signer);
+      const signer = signerOf(privateKey, 24);
       const count = 32;
-      const batches = Array.from({ length: 24 }, (_, b) => {
-        const data = new Uint8Array(count * 100).map((_, i) => (i * 7 + b) & 255);
-        const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 100 + (i & 1) * 100);
-        const sigs = new Uint8Array(count * slot);
-        const lengths = new Uint32Array(count);
-        return new Promise((resolve, reject) =>
-          addon.signBatch(signer, hash, data, ranges, count, sigs, slot, lengths, (err) =>
-            err ? reject(err) : resolve({ data, sigs, lengths }),
-          ),
-        );
-      });
+      const batches = Array.from({ length: 24 }, (_, b) =>
+        signBatch(signer, hash, new Uint8Array(count * 100).map((_, i) => (i * 7 + b) & 255), count, 100));
       let good = 0;
-      for (const { data, sigs, lengths } of await Promise.all(batches)) {
+      for (const batch of await Promise.all(batches)) {
         for (let i = 0; i < count; i++) {
-          const sig = sigs.subarray(i * slot, i * slot + lengths[i]);
-          if (verify(hash ? 'sha512' : 'sha256', data.subarray(i * 100, i * 100 + 100), publicKey, sig)) good++;
+          if (verify(hash ? 'sha512' : 'sha256', batch.message(i), publicKey, batch.signature(i))) good++;
         }
       }
       results.push(good);
@@ -188,30 +197,22 @@ test('each signer signs with its own key on threads it shares with others; colle
   // wrong key; one freed with its signer and still used crashes).
   const script = `
     const { generateKeyPairSync, verify } = await import('node:crypto');
-    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
-    const addon = nativeSignerStatus().addon;
+    ${ADDON_HELPERS}
     const count = 16;
-    const signAll = (signer, hash, rounds, seed) => Promise.all(Array.from({ length: rounds }, (_, b) => {
-      const slot = addon.maxSignatureSize(signer);
-      const data = new Uint8Array(count * 40).map((_, i) => (i * 11 + b + seed) & 255);
-      const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 40 + (i & 1) * 40);
-      const sigs = new Uint8Array(count * slot);
-      const lengths = new Uint32Array(count);
-      return new Promise((resolve, reject) => addon.signBatch(signer, hash, data, ranges, count, sigs, slot, lengths,
-        (err) => (err ? reject(err) : resolve({ data, sigs, slot, lengths }))));
-    }));
+    const signAll = (signer, hash, rounds, seed) => Promise.all(Array.from({ length: rounds }, (_, b) =>
+      signBatch(signer, hash, new Uint8Array(count * 40).map((_, i) => (i * 11 + b + seed) & 255), count, 40)));
     let good = 0, bad = 0;
     for (let round = 0; round < 12; round++) {
       const keys = [
         [generateKeyPairSync('ec', { namedCurve: 'P-256' }), 0, 'sha256'],
         [round % 2 ? generateKeyPairSync('rsa', { modulusLength: 1024 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' }), 2, 'sha512'],
       ];
-      const signers = keys.map(([k]) => addon.createSigner(k.privateKey.export({ format: 'der', type: 'pkcs8' }), 2));
+      const signers = keys.map(([k]) => signerOf(k.privateKey, 2));
       const done = await Promise.all(signers.map((s, i) => signAll(s, keys[i][1], 4, i)));
       done.forEach((batches, k) => {
-        for (const { data, sigs, slot, lengths } of batches) {
+        for (const batch of batches) {
           for (let i = 0; i < count; i++) {
-            const ok = verify(keys[k][2], data.subarray(i * 40, i * 40 + 40), keys[k][0].publicKey, sigs.subarray(i * slot, i * slot + lengths[i]));
+            const ok = verify(keys[k][2], batch.message(i), keys[k][0].publicKey, batch.signature(i));
             ok ? good++ : bad++;
           }
         }
@@ -267,21 +268,14 @@ test('signing workers keep their threads while one is left free, and take turns 
   const script = `
     const { generateKeyPairSync } = await import('node:crypto');
     const { stat } = await import('node:fs/promises');
-    const { nativeSignerStatus, signingWorkers } = await import(${pkiModule('native.ts')});
-    const addon = nativeSignerStatus().addon;
-    const signers = Array.from({ length: Number(process.env.SIGNERS) }, () => {
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      return addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }), signingWorkers());
-    });
+    const { signingWorkers } = await import(${pkiModule('native.ts')});
+    ${ADDON_HELPERS}
+    const signers = Array.from({ length: Number(process.env.SIGNERS) }, () =>
+      signerOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, signingWorkers()));
     const order = [];
     const count = 24;
-    const batches = signers.flatMap((signer) => Array.from({ length: Number(process.env.BATCHES) }, (_, b) => new Promise((resolve, reject) => {
-      const slot = addon.maxSignatureSize(signer);
-      const data = new Uint8Array(count * 50).fill(b);
-      const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 50 + (i & 1) * 50);
-      addon.signBatch(signer, 0, data, ranges, count, new Uint8Array(count * slot), slot, new Uint32Array(count),
-        (err) => (err ? reject(err) : (order.push('batch'), resolve())));
-    })));
+    const batches = signers.flatMap((signer) => Array.from({ length: Number(process.env.BATCHES) }, (_, b) =>
+      signBatch(signer, 0, new Uint8Array(count * 50).fill(b), count, 50).then(() => order.push('batch'))));
     await new Promise((r) => setTimeout(r, 30));
     const queuedAt = order.length;
     const read = stat(${JSON.stringify(fileURLToPath(import.meta.url))}).then(() => order.push('read'));
@@ -329,18 +323,11 @@ test('a worker that finds no batch waits a moment for the next one instead of le
   // every batch: 20 started).
   const script = `
     const { generateKeyPairSync } = await import('node:crypto');
-    const { nativeSignerStatus } = await import(${pkiModule('native.ts')});
-    const addon = nativeSignerStatus().addon;
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const signer = addon.createSigner(privateKey.export({ format: 'der', type: 'pkcs8' }), 1);
-    const slot = addon.maxSignatureSize(signer);
+    ${ADDON_HELPERS}
+    const signer = signerOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 1);
     const count = 16;
     const data = new Uint8Array(count * 40).fill(7);
-    const ranges = new Uint32Array(2 * count).map((_, i) => (i >> 1) * 40 + (i & 1) * 40);
-    for (let b = 0; b < 20; b++) {
-      await new Promise((resolve, reject) => addon.signBatch(signer, 0, data, ranges, count, new Uint8Array(count * slot),
-        slot, new Uint32Array(count), (err) => (err ? reject(err) : resolve())));
-    }
+    for (let b = 0; b < 20; b++) await signBatch(signer, 0, data, count, 40);
     process.stdout.write(JSON.stringify(addon.signerStats(signer)));
   `;
   const { workersStarted } = JSON.parse(await runScript(script, {})) as { workersStarted: number };

@@ -15,9 +15,11 @@ function buildProgram(): Command {
   const program = new Command('certdesk')
     .description('The on-call desk for Kubernetes CertificateSigningRequests.')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    // A usage error is one `error:` line that says where to look (kubectl prints a second line; we keep one).
+    .configureOutput({
+      outputError: (str, write) => write(str.replace(/\n*$/, str.startsWith('error:') ? ' (see --help)\n' : '\n')),
+    });
   registerTui(program);
   registerKubeCommands(program);
   registerPkiCommands(program);

@@ -40,6 +40,9 @@ function withKube(cmd: Command, multi = false): Command {
       repeat,
     );
   if (multi) cmd.option('--all-contexts', 'every context in the kubeconfig');
+  cmd.option('--request-timeout <duration>', 'deadline of each API request, e.g. 5s; 0: none (default 30s, lists 60s)');
+  // Accepted after the subcommand too, as every global option is (headless output has no colours).
+  cmd.addOption(new Option('--no-color', 'no colours').hideHelp());
   return cmd;
 }
 

@@ -1,6 +1,7 @@
 // Declares the TUI as the default action of `certdesk` (no subcommand); the TUI itself is imported lazily.
 import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
+import { applyGlobalOptions } from './global-options.js';
 
 function repeat(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -12,6 +13,7 @@ interface TuiCommandOptions {
   allContexts?: boolean;
   namespace?: string;
   policy?: string;
+  requestTimeout?: string;
   color: boolean;
 }
 
@@ -33,13 +35,16 @@ function editDistance(a: string, b: string): number {
 
 export function registerTui(program: Command): void {
   program
-    // Root options are read only before a subcommand, so `certdesk get csr --context x` stays the subcommand's.
+    // Root options are read only before a subcommand; the preAction hook hands them to the subcommand (where a
+    // value given in both places must agree), so they work before or after it, as kubectl's do.
     .enablePositionalOptions()
+    .hook('preAction', (root, action) => applyGlobalOptions(root, action))
     .option('--kubeconfig <path>', 'kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'context to show; repeat for several (default: current context)', repeat)
     .option('--all-contexts', 'show every context in the kubeconfig')
     .option('-n, --namespace <name>', 'follow pods in this namespace only')
     .option('--policy <file>', 'policy file for the findings (default: the built-in policy)')
+    .option('--request-timeout <duration>', 'deadline of each API request, e.g. 5s; 0: none (default 30s, lists 60s)')
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
     // Anything that is not a known command reaches this action: say so instead of commander's "too many arguments".
     .allowExcessArguments(true)
@@ -51,6 +56,11 @@ export function registerTui(program: Command): void {
         throw new CliError(
           `unknown command '${command}'${near ? ` (did you mean '${near}'?)` : ''}; run 'certdesk --help' for the list`,
         );
+      }
+      if (opts.requestTimeout !== undefined) {
+        const { parseRequestTimeoutMs } = await import('./global-options.js');
+        const { setRequestTimeout } = await import('../services/kube/transport.js');
+        setRequestTimeout(parseRequestTimeoutMs(opts.requestTimeout));
       }
       const { runTui } = await import('../app/run-tui.js');
       try {

@@ -3,14 +3,18 @@
 import { readFile } from 'node:fs/promises';
 import type { ClusterContext } from '../../services/kube/api-types.js';
 import { KubeConfigError, loadContexts } from '../../services/kube/contexts.js';
+import { setRequestTimeout } from '../../services/kube/transport.js';
 import type { KubeResult } from '../../services/kube/types.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
+import { parseRequestTimeoutMs } from '../global-options.js';
 
 export interface KubeCliOptions {
   kubeconfig?: string;
   context?: string[];
   allContexts?: boolean;
+  /** kubectl's --request-timeout (a duration; 0: none). */
+  requestTimeout?: string;
 }
 
 export interface OutputCliOptions {
@@ -22,6 +26,7 @@ export function contextsFrom(opts: KubeCliOptions, multi = false): ClusterContex
   if (!multi && (opts.context?.length ?? 0) > 1) {
     throw new CliError('this command works on one context; pass --context once');
   }
+  if (opts.requestTimeout !== undefined) setRequestTimeout(parseRequestTimeoutMs(opts.requestTimeout));
   try {
     return loadContexts({
       ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),

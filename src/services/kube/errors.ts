@@ -33,10 +33,19 @@ export class KubeHttpError extends Error {
 
 /** Thrown by the transport when a request's deadline passes. */
 export class KubeTimeoutError extends Error {
-  constructor(readonly ms: number) {
-    super(`no answer within ${Math.round(ms / 1000)}s`);
+  constructor(
+    readonly ms: number,
+    /** 'connect': no TCP connection and TLS handshake within `ms`; 'request': no whole answer within `ms`. */
+    readonly phase: 'connect' | 'request' = 'request',
+  ) {
+    super(phase === 'connect' ? `no connection within ${seconds(ms)}` : `no answer within ${seconds(ms)}`);
     this.name = 'KubeTimeoutError';
   }
+}
+
+/** `10s`, `1.5s`, `250ms`: a deadline as the message states it. */
+export function seconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(1))}s`;
 }
 
 /** Thrown by the transport when the kubeconfig user's credentials could not be obtained (exec plugin, token file…). */
@@ -215,8 +224,12 @@ export function toKubeError(err: unknown, context?: string): KubeError {
   }
   if (err instanceof KubeTimeoutError) {
     return {
-      kind: 'timeout',
-      message: `The API server${where(context)} gave no answer within ${Math.round(err.ms / 1000)}s; check the network or try again.`,
+      // No TCP connection and TLS handshake within the connect deadline: as good as unreachable.
+      kind: err.phase === 'connect' ? 'unreachable' : 'timeout',
+      message:
+        err.phase === 'connect'
+          ? `The API server${where(context)} could not be connected to within ${seconds(err.ms)} (TCP and TLS handshake); check that it is running and that the kubeconfig's server address is right.`
+          : `The API server${where(context)} gave no answer within ${seconds(err.ms)} (--request-timeout); check the network, or try again with a longer --request-timeout.`,
       ...(context ? { context } : {}),
     };
   }
@@ -337,6 +350,8 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
       return ok(await fn());
     } catch (err) {
       last = toKubeError(err, options.context);
+      // A deadline of ours that passed is final: retrying would make the command outlast the deadline it states.
+      if (err instanceof KubeTimeoutError) break;
       if (!retryable(last) || attempt === attempts - 1 || options.signal?.aborted) break;
       const retryAfter = err instanceof KubeHttpError ? err.retryAfterMs : undefined;
       await sleep(Math.min(maxMs, retryAfter ?? backoffDelay(attempt, initialMs, maxMs)), options.signal);

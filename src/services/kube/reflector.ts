@@ -127,6 +127,7 @@ export class Reflector {
         path,
         query: { limit: pageSize, continue: token, fieldSelector },
         timeoutMs: 60_000,
+        connectTimeoutMs: this.options.connectTimeoutMs,
         signal,
       });
     let next = fetchPage(undefined);

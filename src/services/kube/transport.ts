@@ -2,8 +2,10 @@
 // (client-node's applyToHTTPSOptions: client certificates, tokens, exec plugins, OIDC, proxies), a keep-alive
 // agent per context, deadlines on every request, and a line-by-line watch stream. Throws KubeHttpError,
 // KubeTimeoutError or the socket error; errors.ts maps them.
-import { Agent, type RequestOptions, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { Agent, type RequestOptions, request } from 'node:https';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { ClusterContext } from './api-types.js';
 import { KubeCredentialsError, KubeHttpError, type KubeStatus, KubeTimeoutError } from './errors.js';
 
@@ -15,9 +17,39 @@ export interface HttpOptions {
   query?: Query;
   body?: unknown;
   contentType?: string;
-  /** Whole-request deadline (connect + answer). @default 30000 */
+  /** Whole-request deadline (connect + answer + body); 0: none. `--request-timeout` overrides it. @default 30000 */
   timeoutMs?: number;
+  /** Deadline for the TCP connection and TLS handshake. @default 10000 */
+  connectTimeoutMs?: number;
   signal?: AbortSignal;
+}
+
+/** The process-wide deadlines: `--request-timeout` (kubectl's flag) sets `requestMs` for every non-watch request. */
+const deadlines: { connectMs: number; requestMs: number | undefined } = { connectMs: 10_000, requestMs: undefined };
+
+/** kubectl's `--request-timeout`: every request's whole deadline (0: none; the connect deadline still holds). */
+export function setRequestTimeout(ms: number | undefined): void {
+  deadlines.requestMs = ms;
+}
+
+/** The whole-request deadline a request with this `timeoutMs` gets (0: none). */
+export function requestDeadlineMs(timeoutMs: number | undefined): number {
+  return deadlines.requestMs ?? timeoutMs ?? 30_000;
+}
+
+/** The connect deadline (TCP + TLS handshake), never longer than the whole-request one. */
+function connectDeadlineMs(requested: number | undefined, wholeMs: number): number {
+  const ms = requested ?? deadlines.connectMs;
+  return wholeMs > 0 ? Math.min(ms, wholeMs) : ms;
+}
+
+/** True once the socket is connected and, for TLS, the handshake is done (a reused keep-alive socket is). */
+function connected(socket: Socket): boolean {
+  if (socket instanceof TLSSocket) {
+    const protocol = socket.getProtocol();
+    return !!protocol && protocol !== 'unknown';
+  }
+  return !socket.connecting;
 }
 
 interface AgentEntry {
@@ -97,8 +129,8 @@ async function openRequest(
   body: string | undefined,
   contentType: string,
   timeoutMs: number,
+  connectMs: number,
   signal: AbortSignal | undefined,
-  onRequest?: (destroy: (err?: Error) => void) => void,
 ): Promise<IncomingMessage> {
   const base = await requestOptions(ctx);
   const headers: Record<string, string> = {};
@@ -115,11 +147,17 @@ async function openRequest(
   return await new Promise<IncomingMessage>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError());
     const req = request(url, { ...base, auth: undefined, method, headers });
-    const timer = setTimeout(() => req.destroy(new KubeTimeoutError(timeoutMs)), timeoutMs);
+    const timer = timeoutMs > 0 ? setTimeout(() => req.destroy(new KubeTimeoutError(timeoutMs)), timeoutMs) : undefined;
+    const connectTimer = setTimeout(() => req.destroy(new KubeTimeoutError(connectMs, 'connect')), connectMs);
+    req.on('socket', (socket: Socket) => {
+      if (req.reusedSocket || connected(socket)) clearTimeout(connectTimer);
+      else socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+    });
     const onAbort = () => req.destroy(abortError());
     signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => {
       clearTimeout(timer);
+      clearTimeout(connectTimer);
       signal?.removeEventListener('abort', onAbort);
     };
     req.on('response', (res) => {
@@ -130,7 +168,6 @@ async function openRequest(
       cleanup();
       reject(req.reusedSocket ? Object.assign(err, { reusedSocket: true }) : err);
     });
-    onRequest?.((err) => req.destroy(err));
     req.end(body);
   });
 }
@@ -141,10 +178,12 @@ function abortError(): Error {
   return e;
 }
 
-async function readBody(res: IncomingMessage, timeoutMs: number): Promise<string> {
+/** Reads the whole body; `remainingMs` (≤ 0: no deadline) is what is left of `wholeMs`, the deadline named. */
+async function readBody(res: IncomingMessage, remainingMs: number, wholeMs: number): Promise<string> {
   return await new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => res.destroy(new KubeTimeoutError(timeoutMs)), timeoutMs);
+    const timer =
+      wholeMs > 0 ? setTimeout(() => res.destroy(new KubeTimeoutError(wholeMs)), Math.max(0, remainingMs)) : undefined;
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => {
       clearTimeout(timer);
@@ -190,7 +229,8 @@ async function resendOnStaleSocket(open: () => Promise<IncomingMessage>): Promis
 
 /** One request; resolves with the parsed JSON of a 2xx answer, throws KubeHttpError otherwise. */
 export async function requestJson<T = unknown>(ctx: ClusterContext, options: HttpOptions): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = requestDeadlineMs(options.timeoutMs);
+  const connectMs = connectDeadlineMs(options.connectTimeoutMs, timeoutMs);
   const started = Date.now();
   const url = buildUrl(ctx, options.path, options.query);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -201,11 +241,12 @@ export async function requestJson<T = unknown>(ctx: ClusterContext, options: Htt
       options.method ?? 'GET',
       body,
       options.contentType ?? 'application/json',
-      timeoutMs,
+      timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0,
+      connectMs,
       options.signal,
     );
   const res = await resendOnStaleSocket(open);
-  const text = await readBody(res, Math.max(1000, timeoutMs - (Date.now() - started)));
+  const text = await readBody(res, timeoutMs - (Date.now() - started), timeoutMs);
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) throw new KubeHttpError(status, statusFrom(text), retryAfterMs(res));
   return (text ? JSON.parse(text) : undefined) as T;
@@ -238,13 +279,13 @@ export async function watchStream(
   onEvent: (event: WatchEvent) => void,
 ): Promise<void> {
   const url = buildUrl(ctx, options.path, { ...options.query, watch: true });
-  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? deadlines.connectMs;
   const res = await resendOnStaleSocket(() =>
-    openRequest(ctx, url, 'GET', undefined, '', connectTimeoutMs, options.signal),
+    openRequest(ctx, url, 'GET', undefined, '', connectTimeoutMs, connectTimeoutMs, options.signal),
   );
   const status = res.statusCode ?? 0;
   if (status !== 200) {
-    const text = await readBody(res, connectTimeoutMs);
+    const text = await readBody(res, connectTimeoutMs, connectTimeoutMs);
     throw new KubeHttpError(status, statusFrom(text), retryAfterMs(res));
   }
   options.onOpen?.();

@@ -17,7 +17,6 @@ import {
   loadCaFromPem,
 } from '../src/services/pki/index.js';
 import { signAsync, signatureFor } from '../src/services/pki/keys.js';
-import { MAX_BATCH, nativeSignerFor, nativeSignerStatus } from '../src/services/pki/native.js';
 import type { LoadedCa } from '../src/services/pki/types.js';
 
 const execFileAsync = promisify(execFile);
@@ -160,12 +159,8 @@ async function setup(c: CaCase): Promise<Setup> {
 }
 
 /** Issues with `issue` from CONCURRENCY callers for SECONDS; rates, cores and event-loop figures. */
-async function measure(
-  issue: () => Promise<unknown>,
-  opts: { perCall?: number; callers?: number } = {},
-): Promise<OurRun> {
-  const perCall = opts.perCall ?? 1;
-  await Promise.all(Array.from({ length: Math.ceil(200 / perCall) }, issue)); // warm-up
+async function measure(issue: () => Promise<unknown>): Promise<OurRun> {
+  await Promise.all(Array.from({ length: 200 }, issue)); // warm-up
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const cpu0 = process.cpuUsage();
@@ -175,10 +170,10 @@ async function measure(
   const caller = async () => {
     while (performance.now() - t0 < SECONDS * 1000) {
       await issue();
-      issued += perCall;
+      issued++;
     }
   };
-  await Promise.all(Array.from({ length: opts.callers ?? CONCURRENCY }, caller));
+  await Promise.all(Array.from({ length: CONCURRENCY }, caller));
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const elu = perf.eventLoopUtilization(elu0).utilization;
@@ -268,63 +263,20 @@ export async function run(): Promise<string> {
     // Without -elapsed, -multi sums each process's signatures per its own user-CPU-second.
     const twoCoresCpuPerProcess = (await opensslSpeed(c.speedArg, { elapsed: false, multi: cores })) / cores;
     const env = await setup(c);
-    const { createIssuerPool } = await import('../src/services/pki/pool.js');
-    const pool = await createIssuerPool(env.loaded, { size: cores });
-    const workers =
-      pool.engine === 'workers' ? pool : await createIssuerPool(env.loaded, { size: cores, engine: 'workers' });
     const sig = signatureFor(env.loaded.privateKey);
-    const native = nativeSignerFor(env.loaded.privateKey, sig.hash);
     const tbsSized = Buffer.alloc(700, 0x5a);
     const ways: Array<{ how: string; measure: () => Promise<OurRun>; runs: OurRun[] }> = [
       {
-        how: `issuer pool (${pool.engine === 'native' ? 'native signer' : `${pool.size} workers`})`,
-        measure: () => measure(() => pool.issue(env.csr, REQUEST)),
-        runs: [],
-      },
-      {
-        how: `issuer pool, description read`,
-        measure: () => measure(() => pool.issue(env.csr, REQUEST).then((r) => r.certificate.sha256Fingerprint)),
-        runs: [],
-      },
-      ...(workers !== pool
-        ? [
-            {
-              how: `issuer pool (${workers.size} workers, node:crypto)`,
-              measure: () => measure(() => workers.issue(env.csr, REQUEST)),
-              runs: [],
-            },
-          ]
-        : []),
-      {
-        how: `issueCertificate (${native ? 'native signer' : 'node:crypto, threadpool'})`,
+        how: 'issueCertificate (node:crypto, threadpool)',
         measure: () => measure(() => issueCertificate(env.csr, env.loaded, REQUEST)),
         runs: [],
       },
-      ...(native
-        ? [
-            {
-              how: `*native signer only, batches of ${MAX_BATCH} (ceiling)*`,
-              measure: () => {
-                // Batches of ready 700-byte TBS, one more in flight than run at once (the signer queues it).
-                const data = new Uint8Array(MAX_BATCH * tbsSized.length).fill(0x5a);
-                const ranges = new Uint32Array(2 * MAX_BATCH);
-                for (let i = 0; i < MAX_BATCH; i++) {
-                  ranges[2 * i] = i * tbsSized.length;
-                  ranges[2 * i + 1] = (i + 1) * tbsSized.length;
-                }
-                // Each batch writes its own signatures (the data is only read).
-                const signBatch = () =>
-                  new Promise<void>((resolve, reject) => {
-                    const sigs = new Uint8Array(MAX_BATCH * native.slot);
-                    const lengths = new Uint32Array(MAX_BATCH);
-                    native.run({ data, ranges, count: MAX_BATCH, sigs, lengths }, (e) => (e ? reject(e) : resolve()));
-                  });
-                return measure(signBatch, { perCall: MAX_BATCH, callers: cores + 1 });
-              },
-              runs: [],
-            },
-          ]
-        : []),
+      {
+        how: 'issueCertificate, description read',
+        measure: () =>
+          measure(() => issueCertificate(env.csr, env.loaded, REQUEST).then((r) => r.certificate.sha256Fingerprint)),
+        runs: [],
+      },
       {
         how: `*sync crypto.sign only, ${cores} threads (ceiling)*`,
         measure: () => syncSignCeiling(env.loaded, cores),
@@ -355,8 +307,6 @@ export async function run(): Promise<string> {
         way.runs.push(run);
       }
     }
-    await pool.close();
-    if (workers !== pool) await workers.close();
     console.error(`  ${c.label}: openssl x509 -req…`);
     const x509Rate = await opensslX509Req(env.files);
     await rm(join(env.files.ca, '..'), { recursive: true, force: true });
@@ -383,8 +333,7 @@ export async function run(): Promise<string> {
     `- **vs openssl, ${cores} cores (wall)**: our certificates/s (wall clock, every thread) ÷ \`openssl speed -elapsed -multi ${cores}\` raw signatures/s, the mean of the ${REF_SECONDS}-second runs just before and just after ours (as for the per-CPU-second column).`,
     `- **vs openssl 1 core (per CPU-s)**: certificates per user-CPU-second of the whole process (every thread) ÷ \`openssl speed\` signatures per user-CPU-second (its default divisor), each run of ours against the mean of the ${REF_SECONDS}-second \`openssl speed\` runs just before and just after it (the machine's speed drifts by 10–20% within a minute; a reference taken minutes away moved the ratio by as much). The per-core efficiency, much less sensitive to the machine's other load than wall-clock rates. *vs -multi per core* divides by the per-process rate of \`openssl speed -multi N\` instead (both cores busy, as ours are; one ${SECONDS}-second run before ours).`,
     '- *sync crypto.sign only* is the most any issuer built on node:crypto can reach: worker threads (one per core) doing nothing but the synchronous one-shot `crypto.sign(hash, 700 bytes, key)` in a loop. Each call still fetches the digest by name, sets up a digest and key context (EVP_DigestSignInit), hashes the data and allocates the result; `openssl speed` reuses one context and signs a ready digest. *async crypto.sign only* is the callback form issueCertificate uses (plus a hop to the threadpool and back).',
-    `- Native signer: ${nativeSignerStatus().addon ? 'built' : `not used (${nativeSignerStatus().why})`}. *issuer pool (native signer)*: \`createIssuerPool\` when \`npm install\` built native/certdesk_sign.c: no worker threads; the calling thread makes the checks and writes each TBS into a batch buffer; the addon's workers take batches of up to ${MAX_BATCH} on libuv's threadpool (one worker per core, each starting the next queued batch as one ends; one batch more than workers in flight) and per certificate hashes the key bits into the SKI, signs with the key context and digests its thread keeps, wraps the TBS into the Certificate in place and writes the PEM. *issueCertificate (native signer)* goes through a per-CA native issuer of the same kind (calls in one turn of the event loop share batches). *native signer only* signs batches of ready 700-byte TBS, ${cores + 1} batches in flight: the most this design can reach.`,
-    "- *issuer pool (N workers)*: `createIssuerPool` given the decoded CSR, without the native signer. The calling thread makes kube-controller-manager's checks and packs each request's subject, SPKI, key bits, SANs and validity into one transferred buffer per batch (up to 32); each worker writes the TBS (pooled random serial, SHA-1 SKI, cached issuer/AKI/usage extensions), signs synchronously and packs PEM, serial and SKI into one transferred buffer back. *description read* also reads `certificate.sha256Fingerprint` of each result (the description, with its SHA-256, is built on first access, on the calling thread), as the sign action does for its audit line.",
+    "- *issueCertificate* is what the sign action, `certdesk issue`, the controller and the sandbox's signers call, given the decoded CSR: kube-controller-manager's checks and the plan on the calling thread, the TBS written into one buffer (pooled random serial, SHA-1 SKI, cached issuer/AKI/usage extensions), node:crypto's callback `sign` on libuv's threadpool (so calls in flight sign on every core), the PEM. *description read* also reads `certificate.sha256Fingerprint` of each result (the description, with its SHA-256, is built on first access), as the sign action does for its audit line.",
     `- *main thread busy* is the event-loop utilisation of the calling thread; the loop-delay column is p99 / max of \`monitorEventLoopDelay\` (1 ms resolution) during the run. Reference in the same run: an idle process saw p99 ${idle.p99.toFixed(1)} ms / max ${idle.max.toFixed(1)} ms from the machine's load alone.`,
     '- `openssl x509 -req` forks one process per certificate, as shell scripts and `cfssl`-less runbooks do; the last column is our rate ÷ that rate.',
   ];

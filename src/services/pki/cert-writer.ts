@@ -202,14 +202,6 @@ const EMPTY = new Uint8Array(0);
 /** A buffer the leaf writer fills, replaced by a bigger one when it is too small. */
 export interface LeafBuffer {
   buf: Uint8Array;
-  /**
-   * Leave the subjectKeyIdentifier's 20 bytes to whoever signs (the native signer hashes the key bits in its own
-   * thread): the writer then sets skiAt (where they go) and bitsAt (where the key bits lie), both in `buf`, and does
-   * not write the SKI to `ids`.
-   */
-  deferSki?: boolean;
-  skiAt?: number;
-  bitsAt?: number;
 }
 export const newLeafBuffer = (): LeafBuffer => ({ buf: EMPTY });
 
@@ -283,8 +275,6 @@ export function writeLeafTbs(
   p += req.subject.length;
   buf.set(req.spki, p);
   p += req.spki.length;
-  // The key bits end the SPKI (the BIT STRING's content after its unused-bits byte).
-  const bitsAt = p - req.publicKeyBits.length;
   p = putHeader(buf, p, 0xa3, extsSeq);
   p = putHeader(buf, p, 0x30, extsContent);
   buf.set(usageExtensions, p);
@@ -302,17 +292,12 @@ export function writeLeafTbs(
   buf[p + 9] = 0x04;
   buf[p + 10] = 20;
   p += SKI_EXTENSION.length;
-  if (into.deferSki) {
-    into.skiAt = p;
-    into.bitsAt = bitsAt;
-  } else {
-    const ski = sha1Latin1(req.publicKeyBits);
-    if (ski.length !== 20) throw new Error('SHA-1 gave an unexpected length');
-    for (let i = 0; i < 20; i++) {
-      const b = ski.charCodeAt(i);
-      buf[p + i] = b;
-      if (ids) ids[idsAt + SERIAL_BYTES + i] = b;
-    }
+  const ski = sha1Latin1(req.publicKeyBits);
+  if (ski.length !== 20) throw new Error('SHA-1 gave an unexpected length');
+  for (let i = 0; i < 20; i++) {
+    const b = ski.charCodeAt(i);
+    buf[p + i] = b;
+    if (ids) ids[idsAt + SERIAL_BYTES + i] = b;
   }
   p += 20;
   buf.set(ca.akiExtension, p);
@@ -425,67 +410,4 @@ export function pemOf(label: string, der: Uint8Array): string {
   let body = '';
   for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}\n`;
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
-}
-
-const BASE64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
-/** The two base64 characters of each 12-bit value, the first in the low byte (for little-endian stores). */
-const BASE64_PAIRS = new Uint16Array(4096);
-for (let i = 0; i < 4096; i++) BASE64_PAIRS[i] = BASE64[i >> 6]! | (BASE64[i & 63]! << 8);
-// The DataView of the buffer writeCertificatePem last wrote to (the pool's workers reuse one buffer).
-let pemOut: Uint8Array | undefined;
-let pemView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-const CERT_HEAD = Buffer.from('-----BEGIN CERTIFICATE-----\n', 'latin1');
-const CERT_TAIL = Buffer.from('-----END CERTIFICATE-----\n', 'latin1');
-
-/** Bytes of a CERTIFICATE PEM (64-character lines) for DER of `derLength` bytes. */
-export function certificatePemLength(derLength: number): number {
-  const b64 = Math.ceil(derLength / 3) * 4;
-  return CERT_HEAD.length + b64 + Math.ceil(b64 / 64) + CERT_TAIL.length;
-}
-
-/**
- * Writes a certificate's PEM as ASCII bytes at `pos` (the same text as pemOf('CERTIFICATE', der)) for the DER in
- * der[from, to); returns the position after it. For the issuer pool's workers, which hand back many certificates in
- * one buffer.
- */
-export function writeCertificatePem(
-  out: Uint8Array,
-  pos: number,
-  der: Uint8Array,
-  from = 0,
-  to: number = der.length,
-): number {
-  out.set(CERT_HEAD, pos);
-  let p = pos + CERT_HEAD.length;
-  const n = to;
-  const whole = n - ((n - from) % 3);
-  let col = 0;
-  if (out !== pemOut) {
-    pemOut = out;
-    pemView = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  }
-  const view = pemView;
-  for (let i = from; i < whole; i += 3) {
-    // Four characters in one store: two 12-bit halves, each two characters from BASE64_PAIRS.
-    const v = (der[i]! << 16) | (der[i + 1]! << 8) | der[i + 2]!;
-    view.setUint32(p, BASE64_PAIRS[v >>> 12]! | (BASE64_PAIRS[v & 4095]! << 16), true);
-    p += 4;
-    if (++col === 16) {
-      out[p++] = 0x0a;
-      col = 0;
-    }
-  }
-  if (whole < n) {
-    const two = n - whole === 2;
-    const v = (der[whole]! << 16) | (two ? der[whole + 1]! << 8 : 0);
-    out[p] = BASE64[v >>> 18]!;
-    out[p + 1] = BASE64[(v >>> 12) & 63]!;
-    out[p + 2] = two ? BASE64[(v >>> 6) & 63]! : 0x3d;
-    out[p + 3] = 0x3d;
-    p += 4;
-    col++;
-  }
-  if (col) out[p++] = 0x0a;
-  out.set(CERT_TAIL, p);
-  return p + CERT_TAIL.length;
 }

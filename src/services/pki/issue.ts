@@ -1,11 +1,11 @@
 // Issuing a certificate for a CSR exactly as kube-controller-manager's signer does
 // (pkg/controller/certificates/authority): random serial, subject and SANs copied, usages mapped, CA=false,
-// backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool (in the issuer pool's workers:
-// in the worker's own thread). Everything derivable from the CA or from a usage list is worked out once and cached; per
+// backdated NotBefore, TTL rules, never past the CA. Signing runs on libuv's threadpool (node:crypto's callback form),
+// so concurrent calls sign on several cores. Everything derivable from the CA or from a usage list is worked out once and cached; per
 // certificate only the TBS is written (one buffer), a SHA-1 taken for the SKI, and the TBS signed; the description
 // (with its SHA-256 fingerprint) is built when first asked for.
 import * as nodeCrypto from 'node:crypto';
-import { createHash, type KeyObject, sign as signSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   akiExtension,
   basicConstraintsExtension,
@@ -27,9 +27,7 @@ import {
   writeLeafTbs,
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
-import { content, readTlv } from './der.js';
 import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
-import { nativeIssuerOf } from './native-pool.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
 import { DEFAULT_PROFILE } from './profiles.js';
 import { checkSignerRules } from './signer-rules.js';
@@ -76,7 +74,7 @@ function notAfterMs(nowMs: number, ttlSeconds: number, caNotAfterMs: number): nu
 }
 
 /** Everything issuing needs from a CA that does not change per certificate, worked out once per LoadedCa. */
-export interface CaCache {
+interface CaCache {
   issuer: Uint8Array;
   notAfterMs: number;
   akiExtension: Uint8Array;
@@ -87,7 +85,7 @@ export interface CaCache {
 }
 const caCaches = new WeakMap<LoadedCa, CaCache>();
 
-export function cacheOfCa(ca: LoadedCa): CaCache {
+function cacheOfCa(ca: LoadedCa): CaCache {
   let c = caCaches.get(ca);
   if (!c) {
     const raw = rawPartsOf(ca.certificate) ?? rawPartsOf(decodeCertificateSync(pemToDer(ca.certPem)));
@@ -107,9 +105,9 @@ export function cacheOfCa(ca: LoadedCa): CaCache {
 }
 
 /** A signature choice of a CA with the issuer name and AKI extension every leaf's TBS carries. */
-export type CaSigner = SignatureChoice & LeafIssuer;
+type CaSigner = SignatureChoice & LeafIssuer;
 
-export function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaHash']): CaSigner {
+function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaHash']): CaSigner {
   const key = rsaHash ?? 'SHA-256';
   let sig = cache.signatures.get(key);
   if (!sig) {
@@ -123,7 +121,7 @@ const frozenInfo = (oid: string, name: string, critical: boolean, value: string)
   Object.freeze({ oid, name, critical, value });
 
 /** What a list of usages becomes, worked out once per distinct list: the extensions' DER and their description. */
-export interface UsageCache {
+interface UsageCache {
   unrecognized: string[];
   /** keyUsage, extKeyUsage and basicConstraints Extension elements, concatenated. */
   extensions: Uint8Array;
@@ -139,7 +137,7 @@ const BASIC_CONSTRAINTS_INFO = frozenInfo(OID.basicConstraints, 'basicConstraint
 let lastUsages: readonly string[] = [];
 let lastUsageCache: UsageCache | undefined;
 
-export function cacheOfUsages(usages: readonly string[]): UsageCache {
+function cacheOfUsages(usages: readonly string[]): UsageCache {
   if (lastUsageCache && usages.length === lastUsages.length) {
     let same = true;
     for (let i = 0; i < usages.length && same; i++) same = usages[i] === lastUsages[i];
@@ -238,10 +236,9 @@ const wholeSeconds = (ms: number) => new Date(ms - (((ms % 1000) + 1000) % 1000)
 
 /**
  * A request that passed every check, with everything needed to write its certificate (it is the leaf writer's
- * LeafRequest itself) and to describe it. Made on the calling thread (planIssue); the issuer pool's workers get only
- * the bytes the TBS needs.
+ * LeafRequest itself) and to describe it.
  */
-export interface IssuePlan extends LeafRequest {
+interface IssuePlan extends LeafRequest {
   decoded: DecodedCsr;
   raw: RawParts;
   ca: LoadedCa;
@@ -255,14 +252,14 @@ export interface IssuePlan extends LeafRequest {
   includeChain: boolean;
 }
 
-export const RSA_HASHES = ['SHA-256', 'SHA-384', 'SHA-512'] as const;
+const RSA_HASHES = ['SHA-256', 'SHA-384', 'SHA-512'] as const;
 
 /**
  * kube-controller-manager's checks and the certificate's parameters for a decoded request: proof of possession, the
  * built-in signer's rules, the usages (known, allowed by the profile), the CA's validity, the lifetime. Throws
  * PkiError 'signer-refused' or 'ca-expired'. Synchronous and cheap: everything per CA and per usage list is cached.
  */
-export function planIssue(
+function planIssue(
   decoded: DecodedCsr,
   raw: RawParts,
   ca: LoadedCa,
@@ -331,63 +328,35 @@ export function planIssue(
  * getter on the prototype (spreading the result drops it): an object literal with a getter per certificate made V8
  * promote every result to the old generation (4× the GC time).
  */
-export function issuedResult(
-  plan: IssuePlan,
-  leafPem: string,
-  ids: Uint8Array | undefined,
-  idsAt: number,
-): { pem: string; certificate: DecodedCertificate } {
-  return new Issued(plan, leafPem, ids, idsAt);
-}
-
 /** Bytes of a certificate's ids as writeLeafTbs hands them over: the 16 serial bytes, then the 20 SKI bytes. */
-export const IDS_BYTES = 36;
+const IDS_BYTES = 36;
 
 /** An issued certificate: its PEM now, its description on first access (then kept). */
 class Issued {
   readonly pem: string;
   #plan: IssuePlan;
   #leafPem: string;
-  /**
-   * The serial and SKI bytes at #idsAt (several results may share one array); without them (the native pool) the
-   * description reads the serial from the DER and hashes the key bits for the SKI.
-   */
-  #ids: Uint8Array | undefined;
-  #idsAt: number;
+  /** The serial's 16 bytes, then the SKI's 20. */
+  #ids: Uint8Array;
   #described: DecodedCertificate | undefined;
-  constructor(plan: IssuePlan, leafPem: string, ids: Uint8Array | undefined, idsAt: number) {
+  constructor(plan: IssuePlan, leafPem: string, ids: Uint8Array) {
     this.pem = plan.includeChain ? leafPem + plan.cache.chainPem : leafPem;
     this.#plan = plan;
     this.#leafPem = leafPem;
     this.#ids = ids;
-    this.#idsAt = idsAt;
   }
   get certificate(): DecodedCertificate {
-    const at = this.#idsAt;
-    const ids = this.#ids;
     this.#described ??= describe(
       this.#plan,
       this.#leafPem,
-      ids?.subarray(at, at + 16),
-      ids?.subarray(at + 16, at + IDS_BYTES),
+      this.#ids.subarray(0, 16),
+      this.#ids.subarray(16, IDS_BYTES),
     );
     return this.#described;
   }
 }
 
-/** The serial's content bytes in a certificate's DER (inside Certificate and TBSCertificate, after the [0] version). */
-function serialOfDer(der: Uint8Array): Uint8Array {
-  const tbs = readTlv(der, readTlv(der).contentStart);
-  const first = readTlv(der, tbs.contentStart);
-  return content(first.tag === 0xa0 ? readTlv(der, first.end) : first);
-}
-
-function describe(
-  plan: IssuePlan,
-  pem: string,
-  serial: Uint8Array | undefined,
-  skiBytes: Uint8Array | undefined,
-): DecodedCertificate {
+function describe(plan: IssuePlan, pem: string, serial: Uint8Array, skiBytes: Uint8Array): DecodedCertificate {
   const { decoded, usage, cache } = plan;
   const der = derOfPem(pem);
   const sans = {
@@ -397,7 +366,7 @@ function describe(
     email: decoded.sans.email.slice(),
     other: [],
   };
-  const ski = skiBytes ? hexOf(skiBytes, ':') : hexOfBinary(digestBinary('sha1', plan.publicKeyBits), ':');
+  const ski = hexOf(skiBytes, ':');
   const info = usage.info.slice();
   info.push(frozenInfo(OID.subjectKeyIdentifier, 'subjectKeyIdentifier', false, ski), cache.akiInfo);
   if (plan.sans.length) {
@@ -412,7 +381,7 @@ function describe(
     pem,
     subject: decoded.subject,
     issuer: plan.ca.certificate.subject,
-    serialNumber: hexOf(serialMagnitude(serial ?? serialOfDer(der))),
+    serialNumber: hexOf(serialMagnitude(serial)),
     notBefore: wholeSeconds(plan.notBeforeMs),
     notAfter: wholeSeconds(plan.notAfterMs),
     sans,
@@ -431,78 +400,25 @@ function describe(
 /**
  * Issues a certificate for `csr` with `ca`. Throws PkiError: 'signer-refused' (the built-in signer's rules, the
  * profile's usages, an unverifiable CSR signature), 'ca-expired'. Given a DecodedCsr (from decodeCsr), the request is
- * not decoded again. The signature is made on libuv's threadpool: by the native signer when `npm install` built it
- * (requests made in the same turn of the event loop share its batches), else by node:crypto; `certificate` is
- * described on first access.
+ * not decoded again. The signature is made by node:crypto on libuv's threadpool, so calls made at once sign on
+ * several cores; `certificate` is described on first access.
  */
-export function issueCertificate(
+export async function issueCertificate(
   csr: string | DecodedCsr,
   ca: LoadedCa,
   request: IssueRequest,
   now: Date = new Date(),
 ): Promise<{ pem: string; certificate: DecodedCertificate }> {
-  const native = nativeIssuerOf(ca);
-  return native ? native.issue(csr, request, now) : issue(csr, ca, request, now, false);
-}
-
-/** issueCertificate with node:crypto's signature on the threadpool, whether or not the native signer is there. */
-export function issueCertificateWithNodeCrypto(
-  csr: string | DecodedCsr,
-  ca: LoadedCa,
-  request: IssueRequest,
-  now: Date,
-): Promise<{ pem: string; certificate: DecodedCertificate }> {
-  return issue(csr, ca, request, now, false);
-}
-
-/**
- * issueCertificate for the issuer pool's worker threads: the signature is made in the calling thread (the workers
- * are the parallelism; a hop to the threadpool and back would only add wake-ups). Never call it on the main thread.
- */
-export function issueCertificateInThisThread(
-  csr: string | DecodedCsr,
-  ca: LoadedCa,
-  request: IssueRequest,
-  now: Date,
-): Promise<{ pem: string; certificate: DecodedCertificate }> {
-  return issue(csr, ca, request, now, true);
-}
-
-/** A synchronous signature (for worker threads); a failure is the CA key's. */
-export function signHere(hash: string | null, data: Uint8Array, key: KeyObject): Uint8Array {
-  try {
-    return signSync(hash, data, key);
-  } catch {
-    throw new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.');
-  }
-}
-
-/** The decoded request and its raw DER parts (decoding text, or a DecodedCsr whose parts were not kept). */
-export async function decodedWithParts(csr: string | DecodedCsr): Promise<{ decoded: DecodedCsr; raw: RawParts }> {
   const decoded = typeof csr === 'string' ? await decodeCsr(csr) : csr;
   const raw = rawPartsOf(decoded) ?? rawPartsOf(await decodeCsr(decoded.pem));
   if (!raw) throw new PkiError('bad-der', 'The certificate request could not be read.');
-  return { decoded, raw };
-}
-
-async function issue(
-  csr: string | DecodedCsr,
-  ca: LoadedCa,
-  request: IssueRequest,
-  now: Date,
-  inThisThread: boolean,
-): Promise<{ pem: string; certificate: DecodedCertificate }> {
-  const { decoded, raw } = await decodedWithParts(csr);
   const plan = planIssue(decoded, raw, ca, request, now);
   const leaf = newLeafBuffer();
   const ids = new Uint8Array(IDS_BYTES);
   const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, plan, ids, 0);
-  const tbs = leaf.buf.subarray(TBS_AT, tbsEnd);
-  const signature = inThisThread
-    ? signHere(plan.sig.hash, tbs, ca.privateKey)
-    : await signAsync(plan.sig.hash, tbs, ca.privateKey);
+  const signature = await signAsync(plan.sig.hash, leaf.buf.subarray(TBS_AT, tbsEnd), ca.privateKey);
   const end = finishLeaf(leaf, tbsEnd, plan.sig.algorithmIdentifier, signature);
-  return issuedResult(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids, 0);
+  return new Issued(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids);
 }
 
 const selfSigned = (c: DecodedCertificate) => c.issuer.text === c.subject.text;

@@ -197,6 +197,28 @@ describe('issuing rules', () => {
     }
   });
 
+  test('calls made at once (a controller working through a backlog) each get their own certificate', async (t) => {
+    const dir = await tempDir(t);
+    const ca = await createCa({ cn: 'at once', days: 2 });
+    const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);
+    const caPath = await put(dir, 'ca.pem', ca.certPem);
+    const hosts = Array.from({ length: 3000 }, (_, i) => `host-${i}.a-rather-long-subdomain.example.com`);
+    const big = await decodeCsr((await generateKeyAndCsr({ cn: 'big', hosts })).csrPem);
+    const { csrPem } = await generateKeyAndCsr({ cn: 'small', hosts: ['s.example'] });
+    const small = await decodeCsr(csrPem);
+    const request = { usages: ['digital signature', 'server auth'], signerName: 'example.com/at-once' };
+    const order = [small, big, csrPem, ...Array.from({ length: 60 }, (_, i) => (i % 20 === 7 ? big : small))];
+    const results = await Promise.all(order.map((csr) => issueCertificate(csr, loaded, request)));
+    assert.equal(new Set(results.map((r) => r.certificate.serialNumber)).size, order.length);
+    for (const i of [0, 1, 2, order.length - 1]) {
+      const r = results[i]!;
+      assert.equal(r.certificate.sans.dns.length, order[i] === big ? 3000 : 1);
+      assert.deepEqual(r.certificate, await decodeCertificate(r.pem));
+      const leaf = await put(dir, `leaf${i}.pem`, r.pem);
+      assert.match((await openssl(['verify', '-CAfile', caPath, leaf])).stdout, /OK/);
+    }
+  });
+
   test('serials with leading zero bytes or the high bit set are described as decoding the DER describes them', async () => {
     const ca = await createCa({ cn: 'serials', keyAlgorithm: 'ECDSAWithCurve256', days: 3 });
     const loaded = await loadCaFromPem(ca.certPem, ca.keyPem);

@@ -3,6 +3,7 @@
 // so `certdesk --help` stays fast.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './headless/cli-error.js';
+import { registerCertsCommands } from './headless/register-certs.js';
 import { registerControllerCommands } from './headless/register-controller.js';
 import { registerKubeCommands } from './headless/register-kube.js';
 import { registerPkiCommands } from './headless/register-pki.js';
@@ -22,6 +23,7 @@ function buildProgram(): Command {
     });
   registerTui(program);
   registerKubeCommands(program);
+  registerCertsCommands(program);
   registerPkiCommands(program);
   registerControllerCommands(program);
   registerSandboxCommands(program);

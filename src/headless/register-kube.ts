@@ -8,7 +8,7 @@ import { CliError } from './cli-error.js';
 /** Errors the services throw with a sentence meant for a person: shown as one line, not as a crash. */
 const PERSON_ERRORS = new Set(['AuditWriteError', 'PkiError', 'PolicyError', 'KubeConfigError', 'ExportError']);
 
-async function guard(fn: () => Promise<void> | void): Promise<void> {
+export async function guard(fn: () => Promise<void> | void): Promise<void> {
   try {
     await fn();
   } catch (err) {
@@ -29,7 +29,7 @@ function repeat(value: string, previous: string[] = []): string[] {
 }
 
 /** --kubeconfig and --context (repeatable); --all-contexts where a command reads several clusters. */
-function withKube(cmd: Command, multi = false): Command {
+export function withKube(cmd: Command, multi = false): Command {
   cmd
     .option('--kubeconfig <path>', 'kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config)')
     .option(
@@ -46,7 +46,7 @@ function withKube(cmd: Command, multi = false): Command {
   return cmd;
 }
 
-function withOutput(cmd: Command, formats: string[] = ['json', 'yaml', 'wide', 'name']): Command {
+export function withOutput(cmd: Command, formats: string[] = ['json', 'yaml', 'wide', 'name']): Command {
   return cmd.addOption(new Option('-o, --output <format>', 'output format').choices(formats));
 }
 

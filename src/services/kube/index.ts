@@ -64,3 +64,6 @@ export { canApprove, canI, canSign } from './access.js';
 
 /** Pure helpers over CSR conditions (no I/O). */
 export { csrCondition, csrState, hasCondition, type CsrState } from './csr-state.js';
+
+/** Page-by-page reads of any collection, one object, and which version of a group serves a resource. */
+export { getIfPresent, listEach, type RawObject, servedVersion } from './list.js';

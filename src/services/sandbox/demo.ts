@@ -20,8 +20,13 @@ export const DEMO_LAYOUT: Record<string, Array<{ scenario: string; options?: Rec
     { scenario: 'calico-rollout', options: { nodes: 3 } },
     { scenario: 'istio-signers' },
     { scenario: 'hostile', options: { signerName: DEMO_CALICO_SIGNER } },
+    { scenario: 'certificates' },
   ],
-  west: [{ scenario: 'calico-rollout', options: { nodes: 2 } }, { scenario: 'onboarding' }],
+  west: [
+    { scenario: 'calico-rollout', options: { nodes: 2 } },
+    { scenario: 'onboarding' },
+    { scenario: 'certificates' },
+  ],
 };
 
 export interface DemoOptions {
@@ -162,6 +167,7 @@ export function describeDemo(demo: Demo): string {
     '  kubectl get pods -n calico-system',
     '  kubectl get tigerastatus',
     '  kubectl certificate approve jane --context west',
+    '  certdesk check certs -A --all-contexts',
     '',
     'Everything (the CAs included) is deleted when the demo stops. Press Ctrl-C to stop.',
   ];

@@ -327,6 +327,36 @@ function tigeraRow(obj: KObject, now: number): unknown[] {
   ];
 }
 
+// Admission webhook configurations (NAME WEBHOOKS AGE) and APIServices (NAME SERVICE AVAILABLE AGE), as
+// pkg/printers/internalversion prints them; CRDs use the default convertor (NAME CREATED AT).
+const WEBHOOK_COLUMNS = [NAME_COL, col('Webhooks', 'integer', 'Webhooks indicates the number of webhooks.'), AGE_COL];
+function webhookRow(obj: KObject, now: number): unknown[] {
+  const hooks = Array.isArray(obj.webhooks) ? obj.webhooks.length : 0;
+  return [obj.metadata.name ?? '', hooks, age(obj.metadata.creationTimestamp, now)];
+}
+const APISERVICE_COLUMNS = [
+  NAME_COL,
+  col('Service', 'string', 'The reference to the service that hosts this API endpoint.'),
+  col('Available', 'string', 'Whether this service is available.'),
+  AGE_COL,
+];
+function apiServiceRow(obj: KObject, now: number): unknown[] {
+  const svc = asRecord(asRecord(obj.spec)?.service);
+  const conds = Array.isArray(asRecord(obj.status)?.conditions) ? (asRecord(obj.status)?.conditions as Json[]) : [];
+  const available = conds.find((c) => c.type === 'Available');
+  const availableText = !available
+    ? 'Unknown'
+    : available.status === 'True'
+      ? 'True'
+      : `${String(available.status)} (${String(available.reason ?? '')})`;
+  return [
+    obj.metadata.name ?? '',
+    svc ? `${String(svc.namespace ?? '')}/${String(svc.name ?? '')}` : 'Local',
+    availableText,
+    age(obj.metadata.creationTimestamp, now),
+  ];
+}
+
 /**
  * A custom resource's `date` column, as the apiextensions server's table convertor renders it (cellForJSONValue):
  * an age (ConvertToHumanReadableDateType), `<invalid>` for an unparsable time, and null (kubectl shows a blank) when the
@@ -377,6 +407,11 @@ export function tableFor(def: ResourceDef): {
       return { columns: BINDING_COLUMNS, row: bindingRow };
     case 'tigerastatuses':
       return { columns: TIGERA_COLUMNS, row: tigeraRow };
+    case 'validatingwebhookconfigurations':
+    case 'mutatingwebhookconfigurations':
+      return { columns: WEBHOOK_COLUMNS, row: webhookRow };
+    case 'apiservices':
+      return { columns: APISERVICE_COLUMNS, row: apiServiceRow };
     default:
       if (def.optional) return { columns: CRD_DEFAULT_COLUMNS, row: crdDefaultRow };
       return { columns: DEFAULT_COLUMNS, row: defaultRow };

@@ -278,6 +278,9 @@ describe('discovery', () => {
       'authentication.k8s.io',
       'authorization.k8s.io',
       'rbac.authorization.k8s.io',
+      'admissionregistration.k8s.io',
+      'apiextensions.k8s.io',
+      'apiregistration.k8s.io',
     ]);
     const certsGv = await raw('GET', '/apis/certificates.k8s.io/v1');
     const csr = (certsGv.body.resources as { name: string; verbs: string[]; shortNames?: string[] }[]).find(

@@ -1,6 +1,7 @@
 // The registry of sandbox scenarios. A scenario acts on one simulated cluster like real requesters and
 // controllers would (over HTTPS with its own identities), until its signal aborts.
 import { calicoRollout } from './calico-rollout.js';
+import { certificates } from './certificates.js';
 import { hostile } from './hostile.js';
 import { istioSigners } from './istio-signers.js';
 import { onboarding } from './onboarding.js';
@@ -28,4 +29,5 @@ export const scenarios: Record<string, Scenario> = {
   [istioSigners.name]: istioSigners,
   [onboarding.name]: onboarding,
   [hostile.name]: hostile,
+  [certificates.name]: certificates,
 };

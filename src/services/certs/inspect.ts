@@ -1,0 +1,276 @@
+// Turns PEM found somewhere (a Secret's tls.crt, a caBundle, a file) into radar records: each certificate decoded
+// once with the PKI core, its chain checked against the CA its signer publishes, a private key beside it checked
+// to match (and dropped at once), and the problems that hold whatever the time. Nothing here throws on bad input:
+// unparseable content becomes a record that says so, with its location.
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { decodeCertificateSync, rawPartsOf } from '../pki/decode.js';
+import { inputBlocks } from '../pki/pem.js';
+import { humanDuration } from '../text/duration.js';
+import type { DecodedCertificate } from '../pki/types.js';
+import type { Anchors, CertFacts, CertLocation, CertProblem, CertRecord, ChainLink, RenewalHint } from './types.js';
+
+export interface PemInput {
+  context: string | undefined;
+  location: Omit<CertLocation, 'index'>;
+  /** PEM text, DER, or base64 of PEM (caBundle, status.certificate). */
+  content: string | Uint8Array;
+  /** Every certificate is an entry of its own (CA bundles); otherwise the first is the entry and the rest its chain. */
+  bundle: boolean;
+  /** The private key stored beside the certificate: only compared with it, never kept. */
+  key?: { field: string; content: string | Uint8Array };
+  anchors?: Anchors;
+  renewal?: RenewalHint;
+}
+
+export function recordId(context: string | undefined, l: CertLocation): string {
+  return [context ?? '', l.kind, l.namespace ?? '', l.name, l.field, l.index].join('|');
+}
+
+/** `Secret calico-system/typha-certs tls.crt`, `ConfigMap default/ca ca.crt#2` (raw: make terminal-safe to show). */
+export function describeLocation(l: CertLocation): string {
+  const where = l.namespace ? `${l.namespace}/${l.name}` : l.name;
+  return `${l.kind} ${where} ${l.field}${l.index > 0 ? `#${l.index + 1}` : ''}`;
+}
+
+export function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function factsOf(c: DecodedCertificate): CertFacts {
+  const s = c.sans;
+  return {
+    subject: c.subject.text,
+    ...(c.subject.commonName !== undefined ? { commonName: c.subject.commonName } : {}),
+    sans: [...s.dns, ...s.ip, ...s.uri, ...s.email, ...s.other],
+    issuer: c.issuer.text,
+    serial: c.serialNumber,
+    keyType: c.publicKey.description,
+    signatureAlgorithm: c.signatureAlgorithm,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    isCa: c.basicConstraints?.ca === true,
+    selfSigned: c.issuer.text === c.subject.text,
+    fingerprint: c.sha256Fingerprint,
+  };
+}
+
+interface Decoded {
+  decoded: DecodedCertificate;
+  facts: CertFacts;
+  x509?: X509Certificate;
+}
+
+/** Anchors are shared by many certificates (a signer's CA): their X509Certificate objects are kept, a few hundred. */
+const anchorCache = new Map<string, Decoded[]>();
+const ANCHOR_CACHE_SIZE = 256;
+
+function decodeAll(content: string | Uint8Array, what: string): { certs: Decoded[]; errors: string[] } {
+  const certs: Decoded[] = [];
+  const errors: string[] = [];
+  let blocks: ReturnType<typeof inputBlocks>;
+  try {
+    blocks = inputBlocks(content, what).filter((b) => b.label === 'CERTIFICATE' || b.label === '');
+  } catch (err) {
+    return { certs, errors: [err instanceof Error ? err.message : String(err)] };
+  }
+  if (blocks.length === 0) errors.push(`The ${what} holds no CERTIFICATE block.`);
+  for (const b of blocks) {
+    try {
+      const decoded = decodeCertificateSync(b.der);
+      certs.push({ decoded, facts: factsOf(decoded) });
+    } catch (err) {
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return { certs, errors };
+}
+
+function anchorsOf(anchors: Anchors): Decoded[] {
+  const key = anchors.pems.join('\n');
+  let found = anchorCache.get(key);
+  if (!found) {
+    found = anchors.pems.flatMap((p) => decodeAll(p, 'CA bundle').certs);
+    if (anchorCache.size >= ANCHOR_CACHE_SIZE) anchorCache.delete(anchorCache.keys().next().value as string);
+    anchorCache.set(key, found);
+  }
+  return found;
+}
+
+function x509Of(d: Decoded): X509Certificate | undefined {
+  if (!d.x509) {
+    try {
+      d.x509 = new X509Certificate(d.decoded.pem);
+    } catch {
+      return undefined;
+    }
+  }
+  return d.x509;
+}
+
+function signedBy(child: Decoded, parent: Decoded): boolean {
+  const c = x509Of(child);
+  const p = x509Of(parent);
+  if (!c || !p) return false;
+  try {
+    return c.checkIssued(p) && c.verify(p.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Verified path above `leaf` through `intermediates` up to one of `anchors` (empty anchors: as far as it goes). */
+function verifyPath(
+  leaf: Decoded,
+  intermediates: Decoded[],
+  anchors: Decoded[],
+): { verified: boolean; path: Decoded[]; brokenAt?: Decoded } {
+  const path: Decoded[] = [];
+  let cur = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    if (anchors.some((a) => a.facts.fingerprint === cur.facts.fingerprint)) return { verified: true, path };
+    const anchor = anchors.find((a) => signedBy(cur, a));
+    if (anchor) return { verified: true, path: [...path, anchor] };
+    const next = intermediates.find((i) => !path.includes(i) && i !== cur && signedBy(cur, i));
+    if (!next) {
+      // A certificate named as the issuer whose key did not sign it: the chain is broken there.
+      const named = [...intermediates, ...anchors].find((i) => i !== cur && i.facts.subject === cur.facts.issuer);
+      return { verified: false, path, ...(named ? { brokenAt: named } : {}) };
+    }
+    path.push(next);
+    cur = next;
+  }
+  return { verified: false, path };
+}
+
+type KeyCheck = 'match' | 'mismatch' | 'unreadable' | 'encrypted';
+
+/** Compares the key's public half with the certificate's; the private key object goes out of scope here. */
+function checkKey(decoded: DecodedCertificate, content: string | Uint8Array): KeyCheck {
+  const text = typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
+  if (text.includes('ENCRYPTED')) return 'encrypted';
+  const spki = rawPartsOf(decoded)?.spki;
+  if (!spki) return 'unreadable';
+  try {
+    const pub = createPublicKey(createPrivateKey(text)).export({ type: 'spki', format: 'der' });
+    return Buffer.compare(pub, Buffer.from(spki)) === 0 ? 'match' : 'mismatch';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+function link(d: Decoded, from: string): ChainLink {
+  return { subject: d.facts.subject, issuer: d.facts.issuer, notAfter: d.facts.notAfter, from };
+}
+
+function unparseable(input: PemInput, index: number, message: string): CertRecord {
+  const location = { ...input.location, index };
+  return {
+    id: recordId(input.context, location),
+    context: input.context,
+    location,
+    chain: [],
+    problems: [{ kind: 'unparseable', message: `cannot be read: ${message.replace(/\.$/, '')}` }],
+    renewal: input.renewal ?? {},
+  };
+}
+
+/** Radar records for one piece of PEM. Never throws. */
+export function inspectPem(input: PemInput): CertRecord[] {
+  const what = input.location.field;
+  const { certs, errors } = decodeAll(input.content, what);
+  if (certs.length === 0) return [unparseable(input, 0, errors[0] ?? 'no certificate')];
+  const anchors = input.anchors ? anchorsOf(input.anchors) : [];
+  const entries = input.bundle ? certs : certs.slice(0, 1);
+  const out: CertRecord[] = entries.map((entry, index) => {
+    const location = { ...input.location, index };
+    const problems: CertProblem[] = [];
+    const chain: ChainLink[] = [];
+    const intermediates = input.bundle ? [] : certs.slice(1);
+    if (!entry.facts.selfSigned || !input.bundle) {
+      const needsCheck = anchors.length > 0 || intermediates.length > 0;
+      const { verified, path, brokenAt } = needsCheck
+        ? verifyPath(entry, intermediates, anchors)
+        : { verified: false, path: [] as Decoded[] };
+      for (const d of path) chain.push(link(d, anchors.includes(d) ? (input.anchors?.where ?? '') : what));
+      for (const d of intermediates) if (!path.includes(d)) chain.push(link(d, what));
+      if (input.anchors && anchors.length > 0 && !verified) {
+        problems.push({
+          kind: 'chain-unverified',
+          message: brokenAt
+            ? `the chain does not verify against ${input.anchors.where}: "${brokenAt.facts.subject}" did not sign it (re-issued CA or wrong bundle)`
+            : `the chain does not verify against ${input.anchors.where}: it was issued by "${entry.facts.issuer}"`,
+        });
+      } else if (!input.anchors && brokenAt && intermediates.includes(brokenAt)) {
+        problems.push({
+          kind: 'chain-unverified',
+          message: `the chain in ${what} does not verify: "${brokenAt.facts.subject}" did not sign the certificate`,
+        });
+      }
+      const issuer =
+        path[0] ?? [...intermediates, ...anchors].find((d) => d !== entry && d.facts.subject === entry.facts.issuer);
+      if (issuer && issuer.facts.notAfter.getTime() < entry.facts.notAfter.getTime()) {
+        problems.push({
+          kind: 'ca-expires-first',
+          message: `the issuing CA "${issuer.facts.subject}" expires ${isoSeconds(issuer.facts.notAfter)}, before this certificate (${isoSeconds(entry.facts.notAfter)})`,
+        });
+      }
+    }
+    if (index === 0 && input.key) {
+      const check = checkKey(entry.decoded, input.key.content);
+      if (check === 'mismatch') {
+        problems.push({
+          kind: 'key-mismatch',
+          message: `the private key in ${input.key.field} does not match this certificate (a rotation wrote one without the other)`,
+        });
+      } else if (check === 'unreadable') {
+        problems.push({ kind: 'unparseable', message: `${input.key.field} holds no readable private key` });
+      }
+    }
+    return {
+      id: recordId(input.context, location),
+      context: input.context,
+      location,
+      cert: entry.facts,
+      chain,
+      problems,
+      renewal: input.renewal ?? {},
+      pem: entry.decoded.pem,
+    };
+  });
+  // A bundle where some blocks decode and others do not: the broken ones are named too.
+  if (input.bundle) {
+    for (const [i, e] of errors.entries()) out.push(unparseable(input, certs.length + i, e));
+  } else if (errors.length > 0 && certs.length > 0) out[0]?.problems.push({ kind: 'unparseable', message: errors[0]! });
+  return out;
+}
+
+/** The problems of `record` at `now`: its fixed ones plus expired / expiring within `windowMs` / not yet valid. */
+export function problemsAt(record: CertRecord, now: number, windowMs: number): CertProblem[] {
+  const c = record.cert;
+  if (!c) return record.problems;
+  const out: CertProblem[] = [];
+  const left = c.notAfter.getTime() - now;
+  if (left <= 0) out.push({ kind: 'expired', message: `expired ${isoSeconds(c.notAfter)}` });
+  else if (left <= windowMs) {
+    out.push({
+      kind: 'expiring',
+      message: `expires ${isoSeconds(c.notAfter)}, in ${humanDuration(left)} (within ${humanDuration(windowMs)})`,
+    });
+  }
+  if (c.notBefore.getTime() > now)
+    out.push({ kind: 'not-yet-valid', message: `not valid before ${isoSeconds(c.notBefore)}` });
+  return [...out, ...record.problems];
+}
+
+/** Milliseconds left (negative once expired); -Infinity for unparseable records, so they sort first. */
+export function timeLeft(record: CertRecord, now: number): number {
+  return record.cert ? record.cert.notAfter.getTime() - now : Number.NEGATIVE_INFINITY;
+}
+
+/** Soonest expiry first (unparseable first of all), then by location. */
+export function bySoonestExpiry(a: CertRecord, b: CertRecord): number {
+  const ta = a.cert ? a.cert.notAfter.getTime() : Number.NEGATIVE_INFINITY;
+  const tb = b.cert ? b.cert.notAfter.getTime() : Number.NEGATIVE_INFINITY;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

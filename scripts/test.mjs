@@ -1,12 +1,17 @@
 // Runs the test suite with node's test runner (TypeScript through tsx) and ends with the line
-// `N passed, N failed` that CI reads. Usage: node scripts/test.mjs [unit|views|integration|e2e ...]
+// `N passed, N failed` that CI reads. Usage: node scripts/test.mjs [unit|views|integration|e2e|real ...]
+// Without groups it runs every group but `real` (the real kube-apiserver tier: `npm run test:real`).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const groups = process.argv.slice(2);
-const roots = groups.length ? groups.map((g) => join('test', g)) : ['test'];
+const roots = groups.length
+  ? groups.map((g) => join('test', g))
+  : readdirSync('test')
+      .filter((g) => g !== 'real' && statSync(join('test', g)).isDirectory())
+      .map((g) => join('test', g));
 
 function collect(dir, acc) {
   for (const name of readdirSync(dir)) {

@@ -1,0 +1,107 @@
+// The real-server tier's helper: a real kube-apiserver 1.37 + kube-controller-manager (+ embedded etcd) per cluster,
+// built from k8s.io/kubernetes by scripts/real-apiserver.mjs, started for a test file and stopped when it ends.
+// The kubeconfig has the contexts `certdesk sandbox` writes: `<cluster>` (admin, system:masters) and
+// `<cluster>-viewer` (get/list/watch only).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+// @ts-expect-error: a plain .mjs script without types
+import { ensureBuilt } from '../../scripts/real-apiserver.mjs';
+
+export interface RealCluster {
+  kubeconfigPath: string;
+  /** Cluster name → https://127.0.0.1:PORT */
+  servers: Record<string, string>;
+  /** The directory of the built binaries (kube-apiserver, kube-controller-manager, kubectl, real-cluster). */
+  binDir: string;
+  /** kubectl v1.37 built from the same module. */
+  kubectl: string;
+  stop(): Promise<void>;
+}
+
+/** Builds when needed (cached), starts the clusters, and stops them when the test ends. */
+export async function startRealCluster(
+  t: TestContext | undefined,
+  options: { clusters?: string[]; readyTimeoutMs?: number } = {},
+): Promise<RealCluster> {
+  const binDir: string = ensureBuilt({ log: () => {} });
+  const dir = mkdtempSync(join(tmpdir(), 'certdesk-real-'));
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  const child = spawn(
+    join(binDir, 'real-cluster'),
+    [
+      'up',
+      '--clusters',
+      (options.clusters ?? ['east']).join(','),
+      '--kubeconfig-out',
+      kubeconfigPath,
+      '--state-dir',
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (!exited) child.kill('SIGTERM');
+    await exit;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  t?.after(stop);
+  const ready = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the real cluster was not ready within ${options.readyTimeoutMs ?? 180000} ms: ${err}`)),
+      options.readyTimeoutMs ?? 180_000,
+    );
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => l.startsWith('ready: '));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the real cluster exited (${code}) before it was ready: ${err.trim()}`));
+    });
+  }).catch(async (e) => {
+    await stop();
+    throw e;
+  });
+  const servers: Record<string, string> = {};
+  for (const [, name, url] of ready.matchAll(/(\S+?)=(https:\/\/\S+)/g)) servers[name as string] = url as string;
+  return { kubeconfigPath, servers, binDir, kubectl: join(binDir, 'kubectl'), stop };
+}
+
+/** Whether the real tier can run here (Go present). */
+export function haveGo(): boolean {
+  return spawnSync('go', ['version']).status === 0;
+}
+
+/** Debian's kubectl 1.20 (`kubernetes-client`), unpacked by .ci/run under ~/.cache/certdesk/debian-kubectl, if there. */
+export function debianKubectl(): string | undefined {
+  const candidates = [
+    process.env.CERTDESK_DEBIAN_KUBECTL,
+    join(process.env.HOME ?? '', '.cache', 'certdesk', 'debian-kubectl', 'usr', 'bin', 'kubectl'),
+    '/usr/bin/kubectl',
+  ];
+  for (const c of candidates) {
+    if (!c) continue;
+    const r = spawnSync(c, ['version', '--client', '--short'], { encoding: 'utf8' });
+    if (r.status === 0 && /v1\.20\./.test(r.stdout)) return c;
+  }
+  return undefined;
+}

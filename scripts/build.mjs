@@ -12,11 +12,15 @@
 //   to import them; bundled, 0.11-0.14 s. Ink's Output class, which src/views/ink-line-cache.ts patches, is then
 //   the bundled one: src/views/ink-output.ts is replaced by a module importing it (NARROWED below).
 // Bundled CommonJS code calls require() for Node's built-ins; the banner gives each ESM chunk a real one.
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+//
+// A build is skipped when dist/ was built from the same inputs (BUILD_INPUTS: a SHA-256 of their paths and contents,
+// kept in dist/.build-stamp), so `npm run demo`, `npm test` and `npm run bench` start at once when nothing changed.
+// To build anyway (e.g. after editing a package inside node_modules by hand), remove dist/.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 
 /** Packages bundled when imported from our own sources; whatever they import is bundled with them. */
 const BUNDLED = new Set(['@kubernetes/client-node', 'commander', 'yaml', 'ink', 'react']);
@@ -169,6 +173,42 @@ function checkExternals(metafile) {
   }
 }
 
+/**
+ * What dist/ is built from: our sources, this script, the compiler settings, and the dependencies' versions (the
+ * lockfile; bundled packages come from node_modules). assets/ is read at run time, not bundled, so it is not here.
+ */
+const BUILD_INPUTS = ['src', 'scripts/build.mjs', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const STAMP = '.build-stamp';
+
+async function filesUnder(path) {
+  const entries = await readdir(path, { withFileTypes: true }).catch((err) => {
+    if (err.code === 'ENOTDIR') return undefined;
+    throw err;
+  });
+  if (!entries) return [path];
+  const nested = await Promise.all(entries.map((e) => filesUnder(join(path, e.name))));
+  return nested.flat();
+}
+
+/** SHA-256 over every input file's path and content, in path order. */
+async function inputsHash() {
+  const files = (await Promise.all(BUILD_INPUTS.map(filesUnder))).flat().sort();
+  const hash = createHash('sha256');
+  for (const file of files) {
+    const content = await readFile(file);
+    hash.update(`${file}\0${content.length}\0`).update(content);
+  }
+  return hash.digest('hex');
+}
+
+const stamp = `${await inputsHash()}\n`;
+const built = await readFile(join('dist', STAMP), 'utf8').catch(() => '');
+if (built === stamp) {
+  console.error('build: dist/ is up to date (no source changed since it was built).');
+  process.exit(0);
+}
+
+const { build } = await import('esbuild');
 const out = `dist.tmp-${process.pid}`;
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
@@ -193,6 +233,7 @@ try {
     metafile: true,
   });
   checkExternals(result.metafile);
+  await writeFile(join(out, STAMP), stamp);
 } catch (err) {
   await rm(out, { recursive: true, force: true });
   throw err;

@@ -115,6 +115,14 @@ function base(action: DialogState['action'], title: string, targets: Target[], s
     skipped: skipped.map((t) => t.key),
     guard,
     ...(guard === 'fail' && single ? { confirmName: single.name } : {}),
+    // Writes are bound to the objects shown; typing the name accepts the failing findings shown, by code.
+    bound: Object.fromEntries(
+      targets.map((t) => {
+        const failing = t.insight.findings.filter((f) => f.level === 'fail').map((f) => f.code);
+        const accept = guard === 'fail' && single && action !== 'deny' && failing.length > 0;
+        return [t.key, { csr: t.csr, ...(accept ? { overrides: failing } : {}) }];
+      }),
+    ),
     typed: '',
     fields: [],
     field: 0,
@@ -137,10 +145,15 @@ function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
-/** Bulk actions leave out CSRs with a ✗ finding (they must be confirmed one by one, by name). */
-function splitBulk(targets: Target[], fits: (t: Target) => boolean): { keep: Target[]; skipped: Target[] } {
+/** Bulk approve and sign leave out CSRs with a ✗ finding (they must be confirmed one by one, by name); bulk deny
+ * (`withFailing`) keeps them: denying is the safe direction. */
+function splitBulk(
+  targets: Target[],
+  fits: (t: Target) => boolean,
+  withFailing = false,
+): { keep: Target[]; skipped: Target[] } {
   if (targets.length <= 1) return { keep: targets, skipped: [] };
-  const keep = targets.filter((t) => fits(t) && t.insight.worst !== 'fail');
+  const keep = targets.filter((t) => fits(t) && (withFailing || t.insight.worst !== 'fail'));
   return { keep, skipped: targets.filter((t) => !keep.includes(t)) };
 }
 
@@ -216,7 +229,7 @@ export async function openVerb(
       return blocked ? { ...d, blocked } : d;
     }
     case 'deny': {
-      const { keep, skipped } = splitBulk(all, (t) => csrState(t.csr) === 'Pending');
+      const { keep, skipped } = splitBulk(all, (t) => csrState(t.csr) === 'Pending', true);
       // Denying is the safe direction: no guard, but reason and message are asked.
       const d = base('deny', `Deny ${plural(keep.length, 'CSR')}?`, keep, skipped);
       const blocked = notAllowed(deps, keep, 'approve');

@@ -83,13 +83,24 @@ async function caFor(signer: string, deps: EffectDeps, cache: Map<string, { ca: 
   return loaded;
 }
 
+/** The object the person confirmed (writes are bound to it), the codes the typed name accepted, and the
+ * policy and pods the findings gate evaluates with (docs/safety.md). */
+function bound(ref: CsrRef, deps: EffectDeps) {
+  return {
+    ...(ref.csr ? { csr: ref.csr } : {}),
+    ...(ref.overrides ? { overrides: ref.overrides } : {}),
+    ...(deps.policy ? { policy: deps.policy } : {}),
+    pods: deps.store.snapshot(ref.context).pods.values(),
+  };
+}
+
 export async function runEffect(effect: Effect, deps: EffectDeps): Promise<EffectStatus | undefined> {
   switch (effect.kind) {
     case 'approve':
       return perTarget(
         effect.targets,
         deps,
-        (ctx, ref) => approveWithAudit(ctx, ref.name),
+        (ctx, ref) => approveWithAudit(ctx, ref.name, bound(ref, deps)),
         (ok, total) => count(ok, total, 'Approved'),
       );
     case 'deny':
@@ -98,6 +109,7 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
         deps,
         (ctx, ref) =>
           denyWithAudit(ctx, ref.name, {
+            ...(ref.csr ? { csr: ref.csr } : {}),
             ...(effect.reason ? { reason: effect.reason } : {}),
             ...(effect.message ? { message: effect.message } : {}),
           }),
@@ -112,13 +124,9 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
         async (ctx, ref) => {
           const signer = deps.store.snapshot(ref.context).csrs.get(ref.name)?.spec?.signerName ?? '';
           const { ca, profile } = await caFor(signer, deps, cas);
-          const options = { ca, signerName: signer, profile };
+          const options = { ca, signerName: signer, profile, ...bound(ref, deps) };
           const result = effect.approveFirst
-            ? await approveAndSignCsr(ctx, ref.name, {
-                ...options,
-                ...(deps.policy ? { policy: deps.policy } : {}),
-                pods: deps.store.snapshot(ref.context).pods.values(),
-              })
+            ? await approveAndSignCsr(ctx, ref.name, options)
             : await signCsr(ctx, ref.name, options);
           if (result.ok && result.value.kind === 'marked-failed') failed++;
           return result;
@@ -143,6 +151,7 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
         name: effect.name,
         namespace: effect.namespace,
         csrName: effect.target.name,
+        ...(effect.target.csr ? { inspected: effect.target.csr } : {}),
         keyPem,
         dryRun: effect.outFile !== '',
       });

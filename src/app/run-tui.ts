@@ -73,6 +73,10 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   }
   const [{ createElement }, { render }, { App, notifyInsights }] = ui;
   const byName = new Map(contexts.map((c) => [c.name, c]));
+  // Audit intents a killed run left without an outcome: recorded as done or not done (docs/safety.md).
+  void import('../services/actions/reconcile.js')
+    .then((m) => m.reconcileAudit((name) => byName.get(name)))
+    .catch(() => undefined);
   const insights = new InsightCache({
     policy,
     contexts: byName,

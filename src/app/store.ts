@@ -1,6 +1,7 @@
 // The TUI's state and its pure reducer: cursor and panes, modes (inspect, help, filter, command, dialogs), bulk
 // marks, notices, and an outbox of effects (approve, deny, sign, export, reconnect) that src/app/app.tsx runs.
 // No I/O and no clock here: time arrives in actions.
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { ContextSnapshot } from '../services/kube/api-types.js';
 import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
@@ -41,6 +42,8 @@ export interface DialogState {
   /** Keys that close this dialog and open another verb's dialog on the same CSR, e.g. `A` and `a` from a sign
    * dialog whose CSR is not approved yet (its message names them). */
   switchKeys?: Partial<Record<string, DialogAction>>;
+  /** Per target key: the object shown (writes are bound to it) and the failing codes the typed name accepts. */
+  bound?: Record<string, Pick<CsrRef, 'csr' | 'overrides'>>;
   /** Export: the signer whose CA is exported, and its context. */
   signer?: string;
   context?: string;
@@ -60,6 +63,10 @@ export interface CsrRef {
   key: string;
   context: string;
   name: string;
+  /** The object the person looked at when confirming: the write is bound to it (docs/safety.md). */
+  csr?: V1CertificateSigningRequest;
+  /** Failing finding codes accepted by typing the CSR's name. */
+  overrides?: string[];
 }
 
 export type Effect =
@@ -316,7 +323,7 @@ function pushEffect(state: TuiState, effect: EffectRequest, status?: string): Tu
 }
 
 function effectOfDialog(d: DialogState): EffectRequest | string {
-  const refs = d.targets.map(refOf);
+  const refs = d.targets.map((k): CsrRef => ({ ...refOf(k), ...d.bound?.[k] }));
   const value = (id: string) => d.fields.find((f) => f.id === id)?.value.trim() ?? '';
   switch (d.action) {
     case 'approve':

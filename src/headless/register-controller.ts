@@ -46,7 +46,7 @@ export function registerControllerCommands(program: Command): void {
     .option('--metrics-address <host>', 'address for /metrics and /healthz', '0.0.0.0')
     .option('--pod-namespace <ns>', 'follow pods only in this namespace (repeatable; default: all)', collect)
     .option('--concurrency <n>', 'CSRs worked on in parallel', '8')
-    .option('--audit-log <file>', 'append every write to this audit log (JSON lines)')
+    .option('--audit-log <file>', 'audit log file (default: <state dir>/audit.jsonl; see docs/safety.md)')
     .option('--log-format <format>', 'text or json (one object per line)', 'text')
     .option('--dry-run', 'log decisions only: no writes, no lease', false)
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')

@@ -119,7 +119,7 @@ export function registerKubeCommands(program: Command): void {
 
   // approve / deny
   for (const verb of ['approve', 'deny'] as const) {
-    withKube(
+    const cmd = withKube(
       program
         .command(verb)
         .argument('<names...>', 'CSR names')
@@ -134,7 +134,13 @@ export function registerKubeCommands(program: Command): void {
         )
         .option('--message <text>', 'condition message')
         .option('--force', 'write even when the CSR is already in that state'),
-    ).action(async (names: string[], opts) => {
+    );
+    if (verb === 'approve') {
+      cmd
+        .option('--override <codes>', 'accept these failing findings (every failing code, comma-separated)')
+        .option('--policy <file>', 'policy YAML for the findings (default: built-in)');
+    }
+    cmd.action(async (names: string[], opts) => {
       const { runApproval } = await import('./commands/approval.js');
       await guard(() => runApproval(verb, names, opts));
     });
@@ -156,7 +162,8 @@ export function registerKubeCommands(program: Command): void {
         .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others')
         .option('--profile <name>', 'signing profile (usages allowed, default and maximum duration)')
         .option('--approve', 'approve first when the findings have no failure, then sign')
-        .option('--policy <file>', 'policy YAML used by --approve'),
+        .option('--override <codes>', 'accept these failing findings (every failing code, comma-separated)')
+        .option('--policy <file>', 'policy YAML for the findings (default: built-in)'),
     ),
     ['json', 'yaml', 'name'],
   ).action(async (names: string[], opts) => {

@@ -4,23 +4,33 @@ import { approveWithAudit, denyWithAudit } from '../../services/actions/approval
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { contextFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
+import { parseOverrides, policyFor, printFindings, reconcileOnStart } from './safety.js';
 
 export interface ApprovalCliOptions extends KubeCliOptions {
   reason?: string;
   message?: string;
   force?: boolean;
+  /** approve: failing finding codes accepted. */
+  override?: string;
+  policy?: string;
 }
 
 export async function runApproval(verb: 'approve' | 'deny', names: string[], opts: ApprovalCliOptions): Promise<void> {
   const ctx = contextFrom(opts);
   const action = verb === 'approve' ? approveWithAudit : denyWithAudit;
+  const overrides = parseOverrides(opts.override);
+  const policy = verb === 'approve' ? await policyFor(opts.policy) : undefined;
+  await reconcileOnStart(ctx);
   const errors: string[] = [];
   for (const name of names) {
     const result = await action(ctx, name, {
       ...(opts.reason ? { reason: opts.reason } : {}),
       ...(opts.message ? { message: opts.message } : {}),
       ...(opts.force ? { force: true } : {}),
+      ...(policy ? { policy } : {}),
+      ...(overrides ? { overrides } : {}),
     });
+    if (result.ok) printFindings(name, result.value.findings);
     if (result.ok) {
       out(
         `certificatesigningrequest.certificates.k8s.io/${terminalSafe(name)} ${verb === 'approve' ? 'approved' : 'denied'}\n`,

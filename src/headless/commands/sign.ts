@@ -3,17 +3,19 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { approveAndSignCsr, type SignOutcome, signCsr } from '../../services/actions/index.js';
 import { getCsr } from '../../services/kube/writes.js';
-import { loadPolicy, PolicyError } from '../../services/policy/index.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { csrWire } from '../output/csr.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
 import { type CaCliOptions, caLoader, profileFor } from './ca-source.js';
 import { contextFrom, type KubeCliOptions, oneSentence, type OutputCliOptions, out, unwrap, warn } from './common.js';
+import { parseOverrides, policyFor, printFindings, reconcileOnStart } from './safety.js';
 
 export interface SignCliOptions extends KubeCliOptions, OutputCliOptions, CaCliOptions {
   approve?: boolean;
   policy?: string;
+  /** Failing finding codes accepted. */
+  override?: string;
 }
 
 export async function runSign(names: string[], opts: SignCliOptions): Promise<void> {
@@ -21,15 +23,9 @@ export async function runSign(names: string[], opts: SignCliOptions): Promise<vo
   const ctx = contextFrom(opts);
   const loadCa = caLoader(opts);
   const explicitProfile = await profileFor(opts.profile);
-  let policy: Awaited<ReturnType<typeof loadPolicy>> | undefined;
-  if (opts.approve) {
-    try {
-      policy = await loadPolicy(opts.policy);
-    } catch (err) {
-      if (err instanceof PolicyError) throw new CliError(oneSentence(err.message));
-      throw err;
-    }
-  }
+  const policy = await policyFor(opts.policy);
+  const overrides = parseOverrides(opts.override);
+  await reconcileOnStart(ctx);
   const signed: V1CertificateSigningRequest[] = [];
   const errors: string[] = [];
   for (const name of names) {
@@ -40,13 +36,14 @@ export async function runSign(names: string[], opts: SignCliOptions): Promise<vo
       const choice = await loadCa(csr.spec?.signerName ?? '');
       const profile = explicitProfile ?? (await profileFor(choice.profileName));
       const common = {
+        csr,
+        policy,
+        ...(overrides ? { overrides } : {}),
         ca: choice.ca,
         ...(choice.signerName ? { signerName: choice.signerName } : {}),
         ...(profile ? { profile } : {}),
       };
-      const result = opts.approve
-        ? await approveAndSignCsr(ctx, name, { ...common, ...(policy ? { policy } : {}) })
-        : await signCsr(ctx, name, common);
+      const result = opts.approve ? await approveAndSignCsr(ctx, name, common) : await signCsr(ctx, name, common);
       outcome = unwrapOrCollect(result, errors, names.length);
     } catch (err) {
       if (!(err instanceof CliError) || names.length === 1) throw err;
@@ -54,6 +51,7 @@ export async function runSign(names: string[], opts: SignCliOptions): Promise<vo
       warn(`error: ${err.message}`);
     }
     if (!outcome) continue;
+    printFindings(name, outcome.findings);
     if (outcome.kind === 'marked-failed') {
       const line = `CSR "${terminalSafe(name)}" was marked Failed (SignerValidationFailure): ${terminalSafe(outcome.message)}`;
       errors.push(line);

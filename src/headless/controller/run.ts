@@ -1,6 +1,7 @@
 // `certdesk controller`: turns the command line into a running controller (services/controller), serves
 // /metrics and /healthz, and shuts down gracefully on SIGTERM/SIGINT (finish in-flight writes, release the lease).
 import { readFile } from 'node:fs/promises';
+import { auditLogPath } from '../../services/config/audit.js';
 import { checkKeyFilePermissions, hasCa, loadCaForSigner } from '../../services/config/ca-registry.js';
 import { createController, defaultIdentity, type SignerCa } from '../../services/controller/controller.js';
 import type { WarnAction } from '../../services/controller/decide.js';
@@ -207,7 +208,8 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
     concurrency,
     logFormat: opts.logFormat as 'text' | 'json',
     ...(opts.podNamespace?.length ? { podNamespaces: opts.podNamespace } : {}),
-    ...(opts.auditLog ? { auditFile: opts.auditLog } : {}),
+    // Audited by default, to the state directory (deploy/ mounts a volume there); --audit-log changes where.
+    auditFile: opts.auditLog || auditLogPath(),
   });
 
   let server: Awaited<ReturnType<typeof startMetricsServer>>;

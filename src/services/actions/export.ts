@@ -9,6 +9,7 @@ import {
   applyConfigMap,
   applySecret,
   type ClusterContext,
+  csrReplaced,
   getCsr,
   type KubeError,
   type KubeResult,
@@ -24,10 +25,26 @@ function refusal(message: string, reason: string, context: string): KubeError {
 export async function issuedCertificate(
   ctx: ClusterContext,
   csrName: string,
+  inspected?: V1CertificateSigningRequest,
 ): Promise<KubeResult<{ csr: V1CertificateSigningRequest; pem: string; certificate: DecodedCertificate }>> {
   const read = await getCsr(ctx, csrName);
   if (!read.ok) return read;
   const csr = read.value;
+  // Bound to what the person inspected: the same object (UID) carrying the same certificate (docs/safety.md).
+  const uid = inspected?.metadata?.uid;
+  if (uid && (csr.metadata?.uid !== uid || csr.status?.certificate !== inspected?.status?.certificate)) {
+    return {
+      ok: false,
+      error:
+        csr.metadata?.uid !== uid
+          ? csrReplaced(ctx, csrName, uid, csr.metadata?.uid)
+          : refusal(
+              `The certificate of CSR "${csrName}" is not the one inspected; nothing was exported: inspect it again.`,
+              'Replaced',
+              ctx.name,
+            ),
+    };
+  }
   const b64 = csr.status?.certificate;
   if (!b64) {
     return {
@@ -80,6 +97,8 @@ export interface ExportSecretOptions extends ActionContextOptions {
   csrName: string;
   /** The requester's private key, PEM (unencrypted). */
   keyPem: string;
+  /** The CSR as inspected: export only its certificate (refused if the CSR was replaced). */
+  inspected?: V1CertificateSigningRequest;
   overwrite?: boolean;
   /** Build only; nothing is sent and nothing audited. */
   dryRun?: boolean;
@@ -97,7 +116,7 @@ export async function exportTlsSecret(
 ): Promise<KubeResult<ExportResult<V1Secret>>> {
   const sink = auditSink(options);
   const action: AuditAction = 'export-secret';
-  const issued = await issuedCertificate(ctx, options.csrName);
+  const issued = await issuedCertificate(ctx, options.csrName, options.inspected);
   if (!issued.ok) {
     if (!options.dryRun) await sink(errorEntry({ context: ctx.name, action, csrName: options.csrName }, issued.error));
     return issued;

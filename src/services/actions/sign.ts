@@ -6,7 +6,6 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import {
   type ClusterContext,
   csrCondition,
-  getCsr,
   hasCondition,
   type KubeError,
   type KubeResult,
@@ -22,9 +21,17 @@ import {
   PkiError,
   type SigningProfile,
 } from '../pki/index.js';
-import { evaluateCsr, type Finding, type Policy, type PodLike, worstLevel } from '../policy/index.js';
-import { type ActionContextOptions, auditSink, errorEntry } from './audit-helpers.js';
-import { approveWithAudit } from './approval.js';
+import type { Finding } from '../policy/index.js';
+import {
+  type ActionContextOptions,
+  type AuditSink,
+  auditIntent,
+  auditSink,
+  errorEntry,
+  outcomeOf,
+} from './audit-helpers.js';
+import { approveWithAudit, changedTooOften, currentCsr, DECIDE_ROUNDS } from './approval.js';
+import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions } from './gate.js';
 
 export const SIGNER_VALIDATION_FAILURE = 'SignerValidationFailure';
 
@@ -43,7 +50,9 @@ export type SignRefusalReason =
   | 'FindingsFail'
   | 'SignError';
 
-export interface SignOptions extends ActionContextOptions {
+export interface SignOptions extends ActionContextOptions, GateOptions {
+  /** The object the decision is made on (what the person or the controller looked at); default: read now. */
+  csr?: V1CertificateSigningRequest;
   ca: LoadedCa;
   /** The signerName this CA signs for (from the registry): a CSR for another signer is refused. Omit for a CA
    * given explicitly as files. */
@@ -62,12 +71,14 @@ export type SignOutcome =
       serial: string;
       sha256Fingerprint: string;
       notAfter: Date;
+      findings: Finding[];
     }
   | {
       kind: 'marked-failed';
       csr: V1CertificateSigningRequest;
       reason: typeof SIGNER_VALIDATION_FAILURE;
       message: string;
+      findings: Finding[];
     };
 
 function refusal(message: string, reason: SignRefusalReason | PkiError['code'], context: string): KubeError {
@@ -117,7 +128,9 @@ export async function decodeCsrOf(csr: V1CertificateSigningRequest, ctxName: str
   }
 }
 
-/** Signs one CSR; every outcome (issued, marked Failed, refused, error) is audited before this resolves. */
+/** Signs one CSR; every outcome (issued, marked Failed, refused, error) is audited before this resolves. The
+ * findings gate applies (a failing finding is signed only when overridden); the upload and the Failed condition
+ * are bound to the object checked, and a change of it (same UID) means checking again (docs/safety.md). */
 export async function signCsr(
   ctx: ClusterContext,
   name: string,
@@ -126,19 +139,48 @@ export async function signCsr(
   const sink = auditSink(options);
   const now = options.now ?? new Date();
   const base = { context: ctx.name, action: 'sign' as const, csrName: name };
-  const fail = async (error: KubeError, extra: { csrUid?: string; signer?: string } = {}) => {
-    await sink(errorEntry({ ...base, ...extra }, error));
+  let uid = options.csr?.metadata?.uid;
+  let next = options.csr;
+  for (let round = 0; round < DECIDE_ROUNDS; round++) {
+    const read = await currentCsr(ctx, name, next, uid);
+    next = undefined;
+    if (!read.ok) {
+      await sink(errorEntry({ ...base, ...(uid ? { csrUid: uid } : {}) }, read.error));
+      return read;
+    }
+    const csr = read.value;
+    uid = csr.metadata?.uid ?? '';
+    const signed = await signRound(ctx, csr, options, now, sink);
+    if (signed !== 'changed') return signed;
+  }
+  return { ok: false, error: changedTooOften(ctx, name) };
+}
+
+async function signRound(
+  ctx: ClusterContext,
+  csr: V1CertificateSigningRequest,
+  options: SignOptions,
+  now: Date,
+  sink: AuditSink,
+): Promise<KubeResult<SignOutcome> | 'changed'> {
+  const name = csr.metadata?.name ?? '';
+  const signer = csr.spec?.signerName ?? '';
+  const ids = {
+    context: ctx.name,
+    action: 'sign' as const,
+    csrName: name,
+    csrUid: csr.metadata?.uid ?? '',
+    resourceVersion: csr.metadata?.resourceVersion ?? '',
+    signer,
+  };
+  const bind = bindingOf(csr);
+  const fail = async (error: KubeError) => {
+    await sink(errorEntry(ids, error));
     return { ok: false as const, error };
   };
 
-  const read = await getCsr(ctx, name);
-  if (!read.ok) return fail(read.error);
-  const csr = read.value;
-  const signer = csr.spec?.signerName ?? '';
-  const ids = { ...(csr.metadata?.uid ? { csrUid: csr.metadata.uid } : {}), signer };
-
   const notAllowed = signRefusal(csr, ctx.name);
-  if (notAllowed) return fail(notAllowed, ids);
+  if (notAllowed) return fail(notAllowed);
   if (options.signerName && options.signerName !== signer) {
     return fail(
       refusal(
@@ -146,7 +188,6 @@ export async function signCsr(
         'WrongSigner',
         ctx.name,
       ),
-      ids,
     );
   }
   const caCert = options.ca.certificate;
@@ -157,38 +198,44 @@ export async function signCsr(
         'CaExpired',
         ctx.name,
       ),
-      ids,
     );
   }
 
   const decoded = await decodeCsrOf(csr, ctx.name);
-  if (!decoded.ok) return fail(decoded.error, ids);
+  if (!decoded.ok) return fail(decoded.error);
   const usages = csr.spec?.usages ?? [];
 
-  const markAsFailed = async (message: string): Promise<KubeResult<SignOutcome>> => {
-    const marked = await markFailed(ctx, name, SIGNER_VALIDATION_FAILURE, message);
+  // Marking Failed is the safe direction: no findings gate, but bound to the object checked.
+  const markAsFailed = async (message: string): Promise<KubeResult<SignOutcome> | 'changed'> => {
+    const failedIds = { ...ids, action: 'mark-failed' as const, reason: SIGNER_VALIDATION_FAILURE };
+    const intent = await auditIntent(sink, failedIds);
+    const marked = await markFailed(ctx, name, SIGNER_VALIDATION_FAILURE, message, { bind });
     if (!marked.ok) {
-      await sink(
-        errorEntry({ ...base, action: 'mark-failed', ...ids, reason: SIGNER_VALIDATION_FAILURE }, marked.error),
-      );
-      return marked;
+      await intent.outcome({ outcome: outcomeOf(marked.error), detail: marked.error.message });
+      return marked.error.reason === 'Changed' ? 'changed' : marked;
     }
-    await sink({
-      ...base,
-      action: 'mark-failed',
-      ...ids,
-      reason: SIGNER_VALIDATION_FAILURE,
+    await intent.outcome({
       outcome: 'ok',
+      csrUid: marked.value.csr.metadata?.uid ?? ids.csrUid,
       detail: message,
     });
     return {
       ok: true,
-      value: { kind: 'marked-failed', csr: marked.value.csr, reason: SIGNER_VALIDATION_FAILURE, message },
+      value: { kind: 'marked-failed', csr: marked.value.csr, reason: SIGNER_VALIDATION_FAILURE, message, findings: [] },
     };
   };
 
   const rule = checkSignerRules(signer, decoded.value, usages);
   if (rule) return markAsFailed(rule);
+
+  const { findings } = await findingsFor(csr, {
+    ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.pods ? { pods: options.pods } : {}),
+  });
+  const gated = findingsRefusal(csr, findings, options.overrides, 'signed', ctx.name);
+  if (gated) return fail(gated);
+  const accepted = codesAt(findings, 'fail');
+  const warnings = codesAt(findings, 'warn');
 
   let issued: Awaited<ReturnType<typeof issueCertificate>>;
   try {
@@ -206,25 +253,26 @@ export async function signCsr(
   } catch (err) {
     if (err instanceof PkiError && err.code === 'signer-refused') return markAsFailed(err.message);
     const message = err instanceof Error ? err.message : String(err);
-    return fail(refusal(message, err instanceof PkiError ? err.code : 'SignError', ctx.name), ids);
+    return fail(refusal(message, err instanceof PkiError ? err.code : 'SignError', ctx.name));
   }
 
   const cert = issued.certificate;
-  const uploaded = await uploadCertificate(ctx, name, issued.pem);
-  if (!uploaded.ok) {
-    await sink({
-      ...errorEntry({ ...base, ...ids }, uploaded.error),
-      serial: cert.serialNumber,
-      sha256Fingerprint: cert.sha256Fingerprint,
-    });
-    return uploaded;
-  }
-  await sink({
-    ...base,
+  const intent = await auditIntent(sink, {
     ...ids,
-    outcome: 'ok',
     serial: cert.serialNumber,
     sha256Fingerprint: cert.sha256Fingerprint,
+    ...(accepted.length ? { overrides: accepted } : {}),
+    ...(warnings.length ? { warnings } : {}),
+  });
+  const uploaded = await uploadCertificate(ctx, name, issued.pem, { bind });
+  if (!uploaded.ok) {
+    await intent.outcome({ outcome: outcomeOf(uploaded.error), detail: uploaded.error.message });
+    return uploaded.error.reason === 'Changed' ? 'changed' : uploaded;
+  }
+  await intent.outcome({
+    outcome: 'ok',
+    csrUid: uploaded.value.metadata?.uid ?? ids.csrUid,
+    ...(uploaded.value.metadata?.resourceVersion ? { resourceVersion: uploaded.value.metadata.resourceVersion } : {}),
     detail: `issued by ${caCert.subject.text}, valid until ${cert.notAfter.toISOString()}`,
   });
   return {
@@ -236,23 +284,22 @@ export async function signCsr(
       serial: cert.serialNumber,
       sha256Fingerprint: cert.sha256Fingerprint,
       notAfter: cert.notAfter,
+      findings,
     },
   };
 }
 
-export interface ApproveAndSignOptions extends SignOptions {
-  policy?: Policy;
-  pods?: Iterable<PodLike>;
+export type ApproveAndSignOptions = SignOptions & {
   /** Approval condition reason/message. */
   reason?: string;
   message?: string;
-}
+};
 
-export type ApproveAndSignOutcome = SignOutcome & { findings: Finding[]; approved: boolean };
+export type ApproveAndSignOutcome = SignOutcome & { approved: boolean };
 
 /**
- * `sign --approve`: evaluates the findings; any `fail` finding refuses (nothing written); otherwise approves
- * (unless already Approved) and signs.
+ * `sign --approve`: approves (unless already Approved) when the findings allow it, then signs the object that
+ * approval was written to; both writes bound to what was checked.
  */
 export async function approveAndSignCsr(
   ctx: ClusterContext,
@@ -260,53 +307,28 @@ export async function approveAndSignCsr(
   options: ApproveAndSignOptions,
 ): Promise<KubeResult<ApproveAndSignOutcome>> {
   const sink = auditSink(options);
-  const read = await getCsr(ctx, name);
+  const read = await currentCsr(ctx, name, options.csr, undefined);
   if (!read.ok) {
     await sink(errorEntry({ context: ctx.name, action: 'approve', csrName: name }, read.error));
     return read;
   }
-  const csr = read.value;
-  const decoded = await decodeCsrOf(csr, ctx.name);
-  if (!decoded.ok) return decoded;
-  const findings = evaluateCsr({
-    csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
-    decoded: decoded.value,
-    ...(options.policy ? { policy: options.policy } : {}),
-    ...(options.pods ? { pods: options.pods } : {}),
-    checkSignerRules,
-  });
+  let csr = read.value;
   let approved = false;
   if (!hasCondition(csr, 'Approved')) {
-    if (worstLevel(findings) === 'fail') {
-      const failed = findings.filter((f) => f.level === 'fail').map((f) => f.message);
-      const error = refusal(
-        `CSR "${name}" was not approved: ${failed.join(' ')} Review it with certdesk describe csr ${name}.`,
-        'FindingsFail',
-        ctx.name,
-      );
-      await sink(
-        errorEntry(
-          {
-            context: ctx.name,
-            action: 'approve',
-            csrName: name,
-            ...(csr.metadata?.uid ? { csrUid: csr.metadata.uid } : {}),
-            signer: csr.spec?.signerName ?? '',
-          },
-          error,
-        ),
-      );
-      return { ok: false, error };
-    }
     const approval = await approveWithAudit(ctx, name, {
+      csr,
+      ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.pods ? { pods: options.pods } : {}),
+      ...(options.overrides ? { overrides: options.overrides } : {}),
       ...(options.reason ? { reason: options.reason } : {}),
       ...(options.message ? { message: options.message } : {}),
       ...(options.audit ? { audit: options.audit } : {}),
     });
     if (!approval.ok) return approval;
     approved = approval.value.changed;
+    csr = approval.value.csr;
   }
-  const signed = await signCsr(ctx, name, options);
+  const signed = await signCsr(ctx, name, { ...options, csr });
   if (!signed.ok) return signed;
-  return { ok: true, value: { ...signed.value, findings, approved } };
+  return { ok: true, value: { ...signed.value, approved } };
 }

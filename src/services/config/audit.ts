@@ -1,5 +1,6 @@
 // The audit log: every approve, deny, sign, mark-failed and export, from the TUI, a command or the controller,
-// as one JSON line in <state dir>/audit.jsonl, appended with O_APPEND and fsync'd before the caller reports success.
+// as JSON lines in <state dir>/audit.jsonl, appended with O_APPEND and fsync'd: an intent before each API write and
+// an outcome after it (docs/safety.md).
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,10 @@ export type AuditAction =
 
 export type AuditOutcome = 'ok' | 'error' | 'refused';
 
+/** `intent`: written (fsync'd) before the API write; `outcome`: after it, with the intent's id. A line without a
+ * phase is a single record (a refusal before any write, an export). */
+export type AuditPhase = 'intent' | 'outcome';
+
 export interface AuditEntry {
   /** ISO 8601, UTC. */
   time: string;
@@ -28,12 +33,27 @@ export interface AuditEntry {
   csrUid?: string;
   signer?: string;
   action: AuditAction;
+  phase?: AuditPhase;
+  /** Links an intent to its outcome. */
+  id?: string;
+  /** The resourceVersion of the object the write was decided on. */
+  resourceVersion?: string;
+  /** Failing finding codes a person accepted (--override, or the name typed in the TUI). */
+  overrides?: string[];
+  /** Warning finding codes present when the decision was made. */
+  warnings?: string[];
+  /** The process (and host) that wrote an intent: an intent of a process still running is not reconciled. */
+  pid?: number;
+  host?: string;
+  /** An outcome recorded on start for an intent left without one (the process died in between). */
+  reconciled?: boolean;
   reason?: string;
   /** Certificate serial, hex. */
   serial?: string;
   /** SHA-256 of the certificate DER, uppercase hex with colons. */
   sha256Fingerprint?: string;
-  outcome: AuditOutcome;
+  /** Absent on an intent line. */
+  outcome?: AuditOutcome;
   /** One sentence: the error, the target (namespace/name, file), … */
   detail?: string;
 }

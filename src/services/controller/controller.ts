@@ -4,20 +4,20 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { type AuditInput, appendAudit } from '../config/audit.js';
+import { appendAudit } from '../config/audit.js';
 import {
   type ClusterContext,
   type ClusterStore,
   createClusterStore,
-  denyCsr,
   type KubeError,
   type KubeResult,
-  approveCsr,
 } from '../kube/index.js';
 import { checkSignerRules, type LoadedCa, type SigningProfile } from '../pki/index.js';
-import type { Policy } from '../policy/index.js';
+import type { PodLike, Policy } from '../policy/index.js';
 import type { AuditSink } from '../actions/audit-helpers.js';
+import { approveWithAudit, denyWithAudit } from '../actions/approval.js';
 import { signCsr } from '../actions/sign.js';
+import { reconcileAudit } from '../actions/reconcile.js';
 import { terminalSafe } from '../text/sanitize.js';
 import { type DecideSettings, type Decision, decide, type WarnAction } from './decide.js';
 import { createLeaderElector, type LeaderElectionTimings, type LeaderElector } from './leader-election.js';
@@ -56,7 +56,8 @@ export interface ControllerOptions {
   concurrency?: number;
   /** Work-queue retry backoff, ms. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Append every write to this audit log (services/config/audit). */
+  /** Append every write (an intent before it, an outcome after it) to this audit log (services/config/audit); the
+   * command defaults it to <state dir>/audit.jsonl. Unset: no audit (library use, tests). */
   auditFile?: string;
   /** A store to use instead of making one (tests, or to share the TUI's). It must follow CSRs and pods. */
   store?: ClusterStore;
@@ -118,6 +119,9 @@ const MOVED_ON: ReadonlySet<string> = new Set([
   'NotApproved',
   'WrongSigner',
   'BadRequest',
+  // A person approved it over a failing finding: the controller never signs that (policy decides; a person
+  // signs it with --override).
+  'FindingsFail',
 ]);
 
 function kv(fields: Record<string, string | number | undefined>): string {
@@ -209,8 +213,6 @@ export function createController(options: ControllerOptions): Controller {
     }
   }
 
-  const audit = (entry: Omit<AuditInput, 'context' | 'localUser'>) => auditSinkFor({ ...entry, context: ctx.name });
-
   function ours(csr: V1CertificateSigningRequest | undefined): boolean {
     return !!csr && signers.has(csr.spec?.signerName ?? '');
   }
@@ -252,11 +254,14 @@ export function createController(options: ControllerOptions): Controller {
       await appendAudit({ ...entry, localUser: `controller:${identity}` }, options.auditFile);
     } catch (err) {
       say('audit-error', { error: err instanceof Error ? err.message : String(err) });
+      // No write without its intent on disk: the work is retried.
+      if (entry.phase === 'intent') throw err;
     }
   };
+  const gate = (pods: Iterable<PodLike>) => ({ policy: settings.policy, pods, audit: auditSinkFor });
 
   /** Signs through the same action as `certdesk sign` (services/actions): quorum re-read, signer rules, issue, upload. */
-  async function sign(csr: V1CertificateSigningRequest): Promise<WorkResult> {
+  async function sign(csr: V1CertificateSigningRequest, pods: Iterable<PodLike>): Promise<WorkResult> {
     const name = csr.metadata?.name ?? '';
     const uid = csr.metadata?.uid ?? '';
     const signer = csr.spec?.signerName ?? '';
@@ -269,12 +274,17 @@ export function createController(options: ControllerOptions): Controller {
     if (!signerCa || !isLeader()) return 'done';
     const started = performance.now();
     const r = await signCsr(ctx, name, {
+      csr,
       ca: signerCa.ca,
       signerName: signer,
       ...(signerCa.profile ? { profile: signerCa.profile } : {}),
-      audit: auditSinkFor,
+      ...gate(pods),
     });
     if (!r.ok) {
+      // Replaced under the same name: the new object is judged from scratch.
+      if (r.error.reason === 'Replaced' || r.error.reason === 'Changed')
+        return replacedOrChanged('sign', name, signer, r.error);
+      if (r.error.reason === 'FindingsFail') logOnce(name, 'sign-refused', signer, r.error.message);
       // The CSR moved on (issued elsewhere, denied, failed, deleted): nothing to do. Never overwrite.
       if (r.error.kind === 'refused' && MOVED_ON.has(r.error.reason ?? '')) return 'done';
       if (r.error.kind === 'refused') {
@@ -305,9 +315,23 @@ export function createController(options: ControllerOptions): Controller {
     return 'done';
   }
 
+  function logOnce(name: string, event: string, signer: string, message: string): void {
+    if (lastLogged.get(name) === message) return;
+    lastLogged.set(name, message);
+    say(event, { csr: name, signer, error: message });
+  }
+
+  /** A write found the object replaced (another UID) or changed too often: requeue; the store has the news. */
+  function replacedOrChanged(action: string, name: string, signer: string, error: KubeError): WorkResult {
+    metrics.errors.inc({ signer, kind: error.reason ?? error.kind });
+    say(error.reason === 'Replaced' ? 'replaced' : 'changed', { action, csr: name, signer, message: error.message });
+    return 'retry';
+  }
+
   async function act(
     csr: V1CertificateSigningRequest,
     decision: Decision,
+    pods: Iterable<PodLike>,
   ): Promise<WorkResult | V1CertificateSigningRequest> {
     const name = csr.metadata?.name ?? '';
     const uid = csr.metadata?.uid ?? '';
@@ -330,23 +354,21 @@ export function createController(options: ControllerOptions): Controller {
           if (settings.sign) say('would-sign', { csr: name, signer });
           return 'done';
         }
-        const r = await write(() => approveCsr(ctx, name, { reason: decision.reason, message: decision.message }));
+        // The same findings gate as every face, without overrides, bound to the object decided on.
+        const r = await write(() =>
+          approveWithAudit(ctx, name, { csr, reason: decision.reason, message: decision.message, ...gate(pods) }),
+        );
         if (!r) return 'done';
-        if (!r.ok) return afterError('approve', name, signer, r.error);
+        if (!r.ok) {
+          if (r.error.reason === 'Replaced' || r.error.reason === 'Changed' || r.error.reason === 'FindingsFail')
+            return replacedOrChanged('approve', name, signer, r.error);
+          return afterError('approve', name, signer, r.error);
+        }
         leftFor.delete(name);
         if (r.value.changed) {
           stats.approved++;
           metrics.approved.inc({ signer });
-          say('approved', { csr: name, signer, reason: decision.reason });
-          await audit({
-            action: 'approve',
-            csrName: name,
-            csrUid: uid,
-            signer,
-            reason: decision.reason,
-            outcome: 'ok',
-            detail: decision.message,
-          });
+          say('approved', { csr: name, signer, uid, reason: decision.reason });
         }
         return r.value.csr;
       }
@@ -355,28 +377,25 @@ export function createController(options: ControllerOptions): Controller {
           say('would-deny', { csr: name, signer, message: decision.message });
           return 'done';
         }
-        const r = await write(() => denyCsr(ctx, name, { reason: decision.reason, message: decision.message }));
+        const r = await write(() =>
+          denyWithAudit(ctx, name, { csr, reason: decision.reason, message: decision.message, audit: auditSinkFor }),
+        );
         if (!r) return 'done';
-        if (!r.ok) return afterError('deny', name, signer, r.error);
+        if (!r.ok) {
+          if (r.error.reason === 'Replaced' || r.error.reason === 'Changed')
+            return replacedOrChanged('deny', name, signer, r.error);
+          return afterError('deny', name, signer, r.error);
+        }
         leftFor.delete(name);
         if (r.value.changed) {
           stats.denied++;
           metrics.denied.inc({ signer });
-          say('denied', { csr: name, signer, reason: decision.reason, message: decision.message });
-          await audit({
-            action: 'deny',
-            csrName: name,
-            csrUid: uid,
-            signer,
-            reason: decision.reason,
-            outcome: 'ok',
-            detail: decision.message,
-          });
+          say('denied', { csr: name, signer, uid, reason: decision.reason, message: decision.message });
         }
         return 'done';
       }
       case 'sign':
-        return sign(csr);
+        return sign(csr, pods);
     }
   }
 
@@ -399,7 +418,7 @@ export function createController(options: ControllerOptions): Controller {
     // Approve then sign in one go: the approve write returns the approved CSR.
     for (let step = 0; step < 3 && csr && ours(csr); step++) {
       const decision = await decide(csr, settings, snapshot.pods.values());
-      const next = await act(csr, decision);
+      const next = await act(csr, decision, snapshot.pods.values());
       if (typeof next === 'string') return next;
       csr = next;
     }
@@ -458,6 +477,17 @@ export function createController(options: ControllerOptions): Controller {
         if (podsChanged) for (const name of leftFor.keys()) queue.add(name);
         updatePending();
       });
+      if (options.auditFile && !dryRun) {
+        // Intents a previous run left without an outcome (it died between the two): done or not done?
+        const settled = await reconcileAudit((name) => (name === ctx.name ? ctx : undefined), {
+          file: options.auditFile,
+          localUser: `controller:${identity}`,
+        }).catch((err: unknown) => {
+          say('audit-error', { error: err instanceof Error ? err.message : String(err) });
+          return [];
+        });
+        for (const line of settled) say('audit-reconciled', { message: line });
+      }
       if (ownStore) store.start();
       elector?.start();
       const synced = await store.whenSynced(ctx.name, 30_000);

@@ -139,7 +139,15 @@ export interface ClusterStore {
   whenSynced(context?: string, timeoutMs?: number): Promise<boolean>;
 }
 
+/** The object a write was decided on: the write goes to this UID at this resourceVersion, or not at all. */
+export interface CsrBinding {
+  uid: string;
+  resourceVersion: string;
+}
+
 export interface ApprovalOptions {
+  /** Write only to this object (docs/safety.md); a conflict ends in reason Replaced or Changed. */
+  bind?: CsrBinding;
   /** Condition reason. @default 'CertdeskApprove' / 'CertdeskDeny' */
   reason?: string;
   /** Condition message. @default 'This CSR was approved by certdesk.' / 'This CSR was denied by certdesk.' */
@@ -155,6 +163,8 @@ export interface CsrWriteOutcome {
 }
 
 export interface UploadOptions {
+  /** Write only to this object (docs/safety.md); a conflict ends in reason Replaced or Changed. */
+  bind?: CsrBinding;
   /** Upload even when the CSR is not Approved (the API server allows it; kube-controller-manager never does). @default false */
   allowUnapproved?: boolean;
 }

@@ -1,6 +1,6 @@
 // Reads and writes of CSRs, Secrets and ConfigMaps with kubectl's rules, each returning a typed KubeResult.
-// Subresource writes replace the whole object: read, change, PUT with the read resourceVersion, and on 409 read
-// again and re-check the rules (so a certificate is never overwritten and an approval never flips).
+// Subresource writes replace the whole object: read, change, PUT with the read UID and resourceVersion. A write is
+// bound to the object it was decided on (CsrBinding): a 409 never moves it to another object (docs/safety.md).
 import type { V1CertificateSigningRequest, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { terminalSafe } from '../text/sanitize.js';
 import type {
@@ -9,6 +9,7 @@ import type {
   ApplyOptions,
   ApprovalOptions,
   ClusterContext,
+  CsrBinding,
   CsrWriteOutcome,
   UploadOptions,
 } from './api-types.js';
@@ -39,7 +40,7 @@ interface RawCondition {
 interface RawCsr {
   apiVersion?: string;
   kind?: string;
-  metadata: { name?: string; resourceVersion?: string; [k: string]: unknown };
+  metadata: { name?: string; uid?: string; resourceVersion?: string; [k: string]: unknown };
   spec: { signerName?: string; [k: string]: unknown };
   status?: { conditions?: RawCondition[]; certificate?: string; [k: string]: unknown };
   [k: string]: unknown;
@@ -107,6 +108,74 @@ export async function listCsrs(
   );
 }
 
+type WriteStep<T> = { put: RawCsr } | { result: KubeResult<T> };
+
+/** The object was deleted, or deleted and re-created under its name, after it was checked: never acted on. */
+export function csrReplaced(ctx: ClusterContext, name: string, uid: string, now: string | undefined): KubeError {
+  return refused(
+    now
+      ? `Certificate signing request ${quoted(name)} was replaced after it was checked (UID ${uid} is gone, ${terminalSafe(now)} is there now); nothing was written: check the new request before acting on it.`
+      : `Certificate signing request ${quoted(name)} was deleted after it was checked (UID ${uid}); nothing was written.`,
+    'Replaced',
+    ctx.name,
+  );
+}
+
+/** Same object, newer resourceVersion: the caller evaluates it again before deciding again. */
+function changed(ctx: ClusterContext, name: string): KubeError {
+  return {
+    kind: 'conflict',
+    status: 409,
+    reason: 'Changed',
+    message: `Certificate signing request ${quoted(name)} changed after it was checked; check it again before acting on it.`,
+    context: ctx.name,
+  };
+}
+
+/**
+ * One subresource write bound to an object. The PUT body is the object as read, so it carries its metadata.uid
+ * (a precondition for the server) and its resourceVersion (the optimistic lock). Bound (`bind`): the read must be
+ * that very object, there is one attempt, and a 409 ends in Replaced (another UID, or none) or Changed (same UID,
+ * newer version: the caller re-evaluates). Unbound: bound to the first read; a 409 re-reads and re-applies the
+ * state rules to the same UID only (up to kubectl's 10 attempts).
+ */
+async function boundWrite<T>(
+  ctx: ClusterContext,
+  name: string,
+  sub: 'approval' | 'status',
+  bind: CsrBinding | undefined,
+  step: (csr: RawCsr) => WriteStep<T>,
+  done: (written: RawCsr) => T,
+): Promise<KubeResult<T>> {
+  let uid = bind?.uid;
+  let last: KubeError | undefined;
+  for (let attempt = 0; attempt < (bind ? 1 : CONFLICT_ATTEMPTS); attempt++) {
+    const read = await readRaw(ctx, name);
+    if (!read.ok) return uid && read.error.kind === 'not-found' ? fail(csrReplaced(ctx, name, uid, undefined)) : read;
+    const csr = read.value;
+    const readUid = typeof csr.metadata.uid === 'string' ? csr.metadata.uid : '';
+    if (uid && readUid !== uid) return fail(csrReplaced(ctx, name, uid, readUid));
+    uid = readUid;
+    if (bind && csr.metadata.resourceVersion !== bind.resourceVersion) return fail(changed(ctx, name));
+    const next = step(csr);
+    if ('result' in next) return next.result;
+    const written = await withRetry(
+      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, sub), body: next.put }),
+      { context: ctx.name },
+    );
+    if (written.ok) return ok(done(written.value));
+    last = written.error;
+    if (!isConflict(written.error)) return fail(written.error);
+  }
+  if (bind && uid) {
+    const again = await readRaw(ctx, name);
+    if (!again.ok && again.error.kind !== 'not-found') return again;
+    const now = again.ok && typeof again.value.metadata.uid === 'string' ? again.value.metadata.uid : undefined;
+    return fail(now === uid ? changed(ctx, name) : csrReplaced(ctx, name, uid, now));
+  }
+  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
+}
+
 async function setApproval(
   ctx: ClusterContext,
   name: string,
@@ -116,37 +185,34 @@ async function setApproval(
   const opposite = type === 'Approved' ? 'Denied' : 'Approved';
   const reason = options.reason ?? (type === 'Approved' ? CERTDESK_APPROVE_REASON : CERTDESK_DENY_REASON);
   const message = options.message ?? (type === 'Approved' ? CERTDESK_APPROVE_MESSAGE : CERTDESK_DENY_MESSAGE);
-  let last: KubeError | undefined;
-  for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
-    const read = await readRaw(ctx, name);
-    if (!read.ok) return read;
-    const csr = read.value;
-    if (rawHas(csr, opposite)) {
-      const verb = type === 'Approved' ? 'approve' : 'deny';
-      return fail(
-        refused(
-          `Certificate signing request ${quoted(name)} is already ${opposite}; a decision cannot be reversed, so certdesk will not ${verb} it (ask the requester for a new CSR).`,
-          `Already${opposite}`,
-          ctx.name,
-        ),
-      );
-    }
-    const conditions = [...(csr.status?.conditions ?? [])];
-    const index = conditions.findIndex((c) => c.type === type);
-    if (index >= 0 && !options.force) return ok({ csr: toCsr(csr), changed: false });
-    const condition: RawCondition = { type, status: 'True', reason, message, lastUpdateTime: nowTime() };
-    if (index >= 0) conditions[index] = { ...conditions[index]!, ...condition };
-    else conditions.push(condition);
-    const body: RawCsr = { ...csr, status: { ...csr.status, conditions } };
-    const written = await withRetry(
-      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, 'approval'), body }),
-      { context: ctx.name },
-    );
-    if (written.ok) return ok({ csr: toCsr(written.value), changed: true });
-    last = written.error;
-    if (!isConflict(written.error)) return fail(written.error);
-  }
-  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
+  return boundWrite<CsrWriteOutcome>(
+    ctx,
+    name,
+    'approval',
+    options.bind,
+    (csr) => {
+      if (rawHas(csr, opposite)) {
+        const verb = type === 'Approved' ? 'approve' : 'deny';
+        return {
+          result: fail(
+            refused(
+              `Certificate signing request ${quoted(name)} is already ${opposite}; a decision cannot be reversed, so certdesk will not ${verb} it (ask the requester for a new CSR).`,
+              `Already${opposite}`,
+              ctx.name,
+            ),
+          ),
+        };
+      }
+      const conditions = [...(csr.status?.conditions ?? [])];
+      const index = conditions.findIndex((c) => c.type === type);
+      if (index >= 0 && !options.force) return { result: ok({ csr: toCsr(csr), changed: false }) };
+      const condition: RawCondition = { type, status: 'True', reason, message, lastUpdateTime: nowTime() };
+      if (index >= 0) conditions[index] = { ...conditions[index]!, ...condition };
+      else conditions.push(condition);
+      return { put: { ...csr, status: { ...csr.status, conditions } } };
+    },
+    (written) => ({ csr: toCsr(written), changed: true }),
+  );
 }
 
 /** Adds Approved through /approval; refuses a Denied CSR; no write when already Approved unless force. */
@@ -200,7 +266,7 @@ function signingRefusal(
   return undefined;
 }
 
-/** Sets status.certificate through /status; refuses if one is there already, re-reads on 409, never overwrites. */
+/** Sets status.certificate through /status; refuses if one is there already, never overwrites. */
 export async function uploadCertificate(
   ctx: ClusterContext,
   name: string,
@@ -208,24 +274,18 @@ export async function uploadCertificate(
   options: UploadOptions = {},
 ): Promise<KubeResult<V1CertificateSigningRequest>> {
   const certificate = Buffer.from(certificatePem, 'utf8').toString('base64');
-  let last: KubeError | undefined;
-  for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
-    const read = await readRaw(ctx, name);
-    if (!read.ok) return read;
-    const csr = read.value;
-    const refusal = signingRefusal(ctx, name, csr, options.allowUnapproved ?? false);
-    if (refusal) return fail(refusal);
-    // The read resourceVersion stays in the body: the server answers 409 if anyone wrote in between.
-    const body: RawCsr = { ...csr, status: { ...csr.status, certificate } };
-    const written = await withRetry(
-      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, 'status'), body }),
-      { context: ctx.name },
-    );
-    if (written.ok) return ok(toCsr(written.value));
-    last = written.error;
-    if (!isConflict(written.error)) return fail(written.error);
-  }
-  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
+  return boundWrite<V1CertificateSigningRequest>(
+    ctx,
+    name,
+    'status',
+    options.bind,
+    (csr) => {
+      const refusal = signingRefusal(ctx, name, csr, options.allowUnapproved ?? false);
+      if (refusal) return { result: fail(refusal) };
+      return { put: { ...csr, status: { ...csr.status, certificate } } };
+    },
+    toCsr,
+  );
 }
 
 /** Adds Failed (status True) with reason and message through /status, as kube-controller-manager does. */
@@ -234,36 +294,34 @@ export async function markFailed(
   name: string,
   reason: string,
   message: string,
+  options: { bind?: CsrBinding } = {},
 ): Promise<KubeResult<CsrWriteOutcome>> {
-  let last: KubeError | undefined;
-  for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
-    const read = await readRaw(ctx, name);
-    if (!read.ok) return read;
-    const csr = read.value;
-    if (rawHas(csr, 'Failed')) return ok({ csr: toCsr(csr), changed: false });
-    if (csr.status?.certificate) {
-      return fail(
-        refused(
-          `Certificate signing request ${quoted(name)} already has a certificate; it cannot be marked Failed.`,
-          'AlreadyIssued',
-          ctx.name,
-        ),
-      );
-    }
-    const conditions = [
-      ...(csr.status?.conditions ?? []),
-      { type: 'Failed', status: 'True', reason, message, lastUpdateTime: nowTime() },
-    ];
-    const body: RawCsr = { ...csr, status: { ...csr.status, conditions } };
-    const written = await withRetry(
-      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, 'status'), body }),
-      { context: ctx.name },
-    );
-    if (written.ok) return ok({ csr: toCsr(written.value), changed: true });
-    last = written.error;
-    if (!isConflict(written.error)) return fail(written.error);
-  }
-  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
+  return boundWrite<CsrWriteOutcome>(
+    ctx,
+    name,
+    'status',
+    options.bind,
+    (csr) => {
+      if (rawHas(csr, 'Failed')) return { result: ok({ csr: toCsr(csr), changed: false }) };
+      if (csr.status?.certificate) {
+        return {
+          result: fail(
+            refused(
+              `Certificate signing request ${quoted(name)} already has a certificate; it cannot be marked Failed.`,
+              'AlreadyIssued',
+              ctx.name,
+            ),
+          ),
+        };
+      }
+      const conditions = [
+        ...(csr.status?.conditions ?? []),
+        { type: 'Failed', status: 'True', reason, message, lastUpdateTime: nowTime() },
+      ];
+      return { put: { ...csr, status: { ...csr.status, conditions } } };
+    },
+    (written) => ({ csr: toCsr(written), changed: true }),
+  );
 }
 
 /** Creates a CSR (metadata.generateName allowed). Only 429 is retried: a create that may have happened is not repeated. */

@@ -171,12 +171,25 @@ export interface ApiOptions {
   log?: (line: string) => void;
 }
 
+/** What a beforeServe hook sees of a resource request. */
+export interface ServedRequest {
+  method: string;
+  resource: string;
+  name?: string;
+  subresource?: string;
+}
+
 export class ApiCore {
   readonly store: Store;
   readonly authz: Authorizer;
   private readonly rbac: RbacSource;
   private readonly enabledGroups = new Set<string>();
   private readonly watchers = new Set<() => void>();
+  /**
+   * Test hooks, run in order before a resource request is served (after authorization), e.g. to delete and
+   * re-create an object between a client's check and its write. A hook that resolves to true is removed.
+   */
+  readonly beforeServe: Array<(request: ServedRequest) => unknown> = [];
 
   constructor(private readonly options: ApiOptions) {
     this.store = new Store(options.watchHistorySize ?? 1000);
@@ -368,6 +381,11 @@ export class ApiCore {
     if (name && method === 'POST') throw methodNotAllowed();
     if (!name && (method === 'PUT' || method === 'PATCH')) throw methodNotAllowed();
     if (isWatch && name) return this.watch(req, { ...route, verb: 'watch' }, name);
+    for (const hook of [...this.beforeServe]) {
+      const served: ServedRequest = { method, resource, ...(name ? { name } : {}) };
+      if (subresource) served.subresource = subresource;
+      if ((await hook(served)) === true) this.beforeServe.splice(this.beforeServe.indexOf(hook), 1);
+    }
 
     switch (verb) {
       case 'get':
@@ -379,7 +397,7 @@ export class ApiCore {
       case 'create':
         return this.create(req, route);
       case 'update':
-        return this.update(req, route, this.decodeBody(req));
+        return this.update(req, route, this.decodeBody(req), true);
       case 'patch':
         return this.patch(req, route);
       case 'delete':
@@ -754,7 +772,7 @@ export class ApiCore {
   }
 
   /** The update pipeline shared by PUT and PATCH. */
-  private update(req: ApiRequest, route: Route, obj: KObject): ApiResponse {
+  private update(req: ApiRequest, route: Route, obj: KObject, put = false): ApiResponse {
     const { def } = route;
     const name = route.name ?? '';
     this.checkKind(def, obj);
@@ -767,6 +785,17 @@ export class ApiCore {
     }
     const existing = this.store.get(def.resource, route.namespace ?? '', name);
     if (!existing) throw notFound(def.resource, def.group, name);
+    // A PUT's metadata.uid is a precondition (rest.defaultUpdatedObjectInfo.Preconditions), checked by storage
+    // before the resourceVersion; the StorageError text is the real server's (InterpretUpdateError → NewConflict).
+    if (put && meta.uid && meta.uid !== existing.obj.metadata.uid) {
+      const key = `/registry/${def.optional ? `${def.group}/` : ''}${def.resource}/${def.namespaced ? `${route.namespace}/` : ''}${name}`;
+      throw conflict(
+        def.resource,
+        def.group,
+        name,
+        `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${existing.obj.metadata.uid}`,
+      );
+    }
     if (meta.resourceVersion && meta.resourceVersion !== String(existing.rv)) {
       throw conflict(def.resource, def.group, name);
     }

@@ -143,7 +143,10 @@ test('a kube-apiserver-client request for server auth is marked Failed', async (
     outDir: join(dir, 'bob'),
   });
   assert.ok(req.ok);
-  assert.ok((await approveWithAudit(ctx, 'bob-bad', { audit })).ok);
+  // The signer's rules are a failing finding: approving it needs the override (docs/safety.md).
+  const refused = await approveWithAudit(ctx, 'bob-bad', { audit });
+  assert.ok(!refused.ok && refused.error.reason === 'FindingsFail');
+  assert.ok((await approveWithAudit(ctx, 'bob-bad', { audit, overrides: ['requestor-subject', 'signer-rules'] })).ok);
   const signed = await signCsr(ctx, 'bob-bad', { ca, audit });
   assert.ok(signed.ok);
   assert.equal(signed.value.kind, 'marked-failed');

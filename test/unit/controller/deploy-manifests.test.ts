@@ -20,8 +20,12 @@ const deployment = docs('deployment.yaml')[0] as Obj & {
     template: {
       spec: {
         serviceAccountName: string;
-        containers: { args: string[]; env: { name: string }[] }[];
-        volumes: { name: string; secret?: { defaultMode: number } }[];
+        containers: {
+          args: string[];
+          env: { name: string; value?: string }[];
+          volumeMounts: { name: string; mountPath: string }[];
+        }[];
+        volumes: { name: string; secret?: { defaultMode: number }; emptyDir?: object }[];
       };
     };
   };
@@ -48,7 +52,16 @@ describe('deploy/', () => {
     assert.deepEqual(seen?.signer, arg('--signer'));
     assert.equal(seen?.approve, true);
     assert.equal(seen?.sign, true);
-    assert.deepEqual(container?.env.map((e) => e.name).sort(), ['HOME', 'POD_NAME', 'POD_NAMESPACE']);
+    assert.deepEqual(container?.env.map((e) => e.name).sort(), [
+      'CERTDESK_STATE_DIR',
+      'HOME',
+      'POD_NAME',
+      'POD_NAMESPACE',
+    ]);
+    // The audit log (on by default) goes to a volume: the state dir is mounted.
+    const stateDir = container?.env.find((e) => e.name === 'CERTDESK_STATE_DIR')?.value;
+    const mount = container?.volumeMounts.find((m) => m.mountPath === stateDir);
+    assert.ok(mount && deployment.spec.template.spec.volumes.some((v) => v.name === mount.name));
     const ca = deployment.spec.template.spec.volumes.find((v) => v.name === 'ca');
     assert.equal(ca?.secret?.defaultMode, 0o400);
   });

@@ -1,0 +1,81 @@
+// The findings gate every approval and signature passes, whichever face asks (TUI, commands, controller): a
+// request with a failing finding is not approved or signed unless the person names each failing finding's code
+// (--override, or the name typed in the TUI). Deny and mark-Failed never pass through here (docs/safety.md).
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { CsrBinding, KubeError } from '../kube/index.js';
+import { checkSignerRules, type DecodedCsr, decodeCsr } from '../pki/index.js';
+import { evaluateCsr, type Finding, type PodLike, type Policy } from '../policy/index.js';
+import { terminalSafe } from '../text/sanitize.js';
+
+export interface GateOptions {
+  /** @default the built-in policy */
+  policy?: Policy;
+  /** The cluster's pods, to link requestors to their pods. */
+  pods?: Iterable<PodLike>;
+  /** Failing finding codes the person accepts; every failing code must be named. */
+  overrides?: readonly string[];
+}
+
+/** The findings of a CSR; a request that cannot be decoded is one `fail` finding (code `decode`). */
+export async function findingsFor(
+  csr: V1CertificateSigningRequest,
+  options: Pick<GateOptions, 'policy' | 'pods'> & {
+    checkSignerRules?: (signerName: string, csr: DecodedCsr, usages: string[]) => string | undefined;
+  } = {},
+): Promise<{ findings: Finding[]; decoded?: DecodedCsr }> {
+  let decoded: DecodedCsr;
+  try {
+    decoded = await decodeCsr(Buffer.from(csr.spec?.request ?? '', 'base64').toString('utf8'));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { findings: [{ level: 'fail', code: 'decode', message: `The request cannot be decoded: ${why}` }] };
+  }
+  const findings = evaluateCsr({
+    csr: {
+      metadata: { name: csr.metadata?.name ?? '', uid: csr.metadata?.uid ?? '' },
+      spec: { ...csr.spec, signerName: csr.spec?.signerName ?? '' },
+    },
+    decoded,
+    ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.pods ? { pods: options.pods } : {}),
+    checkSignerRules: options.checkSignerRules ?? checkSignerRules,
+  });
+  return { findings, decoded };
+}
+
+/** Codes of the findings at a level, in order, without repeats. */
+export function codesAt(findings: readonly Finding[], level: Finding['level']): string[] {
+  return [...new Set(findings.filter((f) => f.level === level).map((f) => f.code))];
+}
+
+/** Why the findings stop an approval or signature, or undefined when they allow it (with these overrides). */
+export function findingsRefusal(
+  csr: V1CertificateSigningRequest,
+  findings: readonly Finding[],
+  overrides: readonly string[] | undefined,
+  verb: 'approved' | 'signed',
+  context: string,
+): KubeError | undefined {
+  const failing = codesAt(findings, 'fail');
+  if (failing.length === 0) return undefined;
+  const accepted = new Set(overrides ?? []);
+  const missing = failing.filter((c) => !accepted.has(c));
+  if (missing.length === 0) return undefined;
+  const name = terminalSafe(csr.metadata?.name ?? '', { maxLength: 120 });
+  const said = findings
+    .filter((f) => f.level === 'fail' && missing.includes(f.code))
+    .map((f) => `${f.code} (${terminalSafe(f.message, { maxLength: 300 }).replace(/\.$/, '')})`)
+    .join('; ');
+  const partial = accepted.size > 0 ? ` --override named only ${[...accepted].join(',')};` : '';
+  return {
+    kind: 'refused',
+    reason: 'FindingsFail',
+    message: `CSR "${name}" was not ${verb}: failing findings ${said};${partial} review it (certdesk describe csr ${name}) and, to accept them, name every failing finding: --override ${failing.join(',')}`,
+    context,
+  };
+}
+
+/** The binding of a write to the object it was decided on. */
+export function bindingOf(csr: V1CertificateSigningRequest): CsrBinding {
+  return { uid: csr.metadata?.uid ?? '', resourceVersion: csr.metadata?.resourceVersion ?? '' };
+}

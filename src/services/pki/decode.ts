@@ -12,6 +12,7 @@ import {
   readOidContent,
   readRoot,
   readSmallInt,
+  readTlv,
   readTime,
   TAG,
   type Tlv,
@@ -27,6 +28,7 @@ import {
   SIGNATURE_HASH,
   SIGNATURE_NAMES,
 } from './oids.js';
+import { goRefusal, rightAlign } from './go-x509.js';
 import { inputBlocks, type PemBlock, toPem } from './pem.js';
 import {
   type DecodedCertificate,
@@ -99,7 +101,7 @@ function decodeString(t: Tlv): string {
         const cp = ((c[i]! << 24) | (c[i + 1]! << 16) | (c[i + 2]! << 8) | c[i + 3]!) >>> 0;
         s += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\u{fffd}';
       }
-      return s;
+      return c.length % 4 ? `${s}\u{fffd}` : s;
     }
     default:
       return `#${hex(raw(t)).toLowerCase()}`;
@@ -138,6 +140,23 @@ export function decodeName(t: Tlv): DistinguishedName {
     ...(cn !== undefined ? { commonName: cn } : {}),
     organizations: rdns.filter((r) => r.oid === OID.organization).map((r) => r.value),
   };
+}
+
+/** The string types Go's certificate parser (parseASN1String) and openssl read in a name. */
+const NAME_STRING_TYPES = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1e]);
+
+/** Why Go and openssl could not read a certificate with this subject (see DecodedCsr.nameRefusal), or undefined. */
+function nameRefusal(nameT: Tlv): string | undefined {
+  for (const rdn of children(nameT)) {
+    for (const atv of children(rdn)) {
+      const [typeT, valueT] = children(atv);
+      if (typeT && valueT && !NAME_STRING_TYPES.has(valueT.tag)) {
+        const oid = readOid(typeT);
+        return `the subject's ${ATTRIBUTE_NAMES[oid] ?? oid} is of ASN.1 type 0x${valueT.tag.toString(16)}, not a string type certificates allow`;
+      }
+    }
+  }
+  return undefined;
 }
 
 export function formatIp(b: Uint8Array): string | undefined {
@@ -179,7 +198,8 @@ const sanRank = (tag: number) => (tag === 0x82 ? 0 : tag === 0x81 ? 1 : tag === 
  * the SEQUENCE's content when `keep` is all of it, in Go's order (see RawParts.sanRun).
  */
 function decodeSans(extValue: Uint8Array, sans: SubjectAltNames, keep: Uint8Array[]): Uint8Array | undefined {
-  const seqT = readRoot(extValue);
+  // Like Go, only the first element counts: bytes after the SEQUENCE are ignored.
+  const seqT = readTlv(extValue, 0, extValue.length);
   const names = children(expectTag(seqT, TAG.SEQUENCE, 'subjectAltName'));
   const kept = keep.length;
   let inOrder = true;
@@ -556,9 +576,13 @@ async function decodeCsrDer(der: Uint8Array, knownProof?: DecodedCsr['proofOfPos
     }
   }
   const sigAlg = decodeSigAlg(expectTag(sigAlgT, TAG.SEQUENCE, 'signature algorithm'));
-  const { bytes: signature } = readBitString(expectTag(sigT, TAG.BIT_STRING, 'signature'));
+  const sigBits = readBitString(expectTag(sigT, TAG.BIT_STRING, 'signature'));
+  // The signature as Go reads it (padding bits moved to the front), so that both verify the same bytes.
+  const signature = rightAlign({ bytes: sigBits.bytes, bitLength: sigBits.bytes.length * 8 - sigBits.unused });
   const pem = toPem('CERTIFICATE REQUEST', der);
   const proofOfPossession = knownProof ?? (await checkSignature(raw(spkiT!), sigAlg, raw(infoT!), signature));
+  const goSays = goRefusal(der);
+  const nameSays = nameRefusal(subjectT!);
   const csr: DecodedCsr = {
     pem,
     subject,
@@ -570,6 +594,8 @@ async function decodeCsrDer(der: Uint8Array, knownProof?: DecodedCsr['proofOfPos
     ...(ext.keyUsage ? { keyUsage: ext.keyUsage } : {}),
     ...(ext.extKeyUsage ? { extKeyUsage: ext.extKeyUsage } : {}),
     proofOfPossession,
+    ...(goSays !== undefined ? { goRefusal: goSays } : {}),
+    ...(nameSays !== undefined ? { nameRefusal: nameSays } : {}),
   };
   rawParts.set(csr, {
     der,

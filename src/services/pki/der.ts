@@ -38,8 +38,12 @@ function fail(what: string): never {
 export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv {
   if (offset + 2 > limit) fail('truncated element');
   const tag = buf[offset]!;
-  if ((tag & 0x1f) === 0x1f) fail('multi-byte tag');
   let pos = offset + 1;
+  if ((tag & 0x1f) === 0x1f) {
+    // A high tag number (kept as its first octet, so it matches no expected tag): skip its base-128 octets.
+    while (pos < limit && (buf[pos]! & 0x80) !== 0) pos++;
+    if (++pos + 1 > limit) fail('truncated element');
+  }
   const first = buf[pos++]!;
   let len: number;
   if (first < 0x80) {

@@ -272,6 +272,12 @@ function planIssue(
       `unable to verify certificate request signature: ${decoded.proofOfPossession.error ?? 'unknown error'}`,
     );
   }
+  if (decoded.goRefusal !== undefined) {
+    throw new PkiError('signer-refused', `Go's crypto/x509 cannot parse the request: ${decoded.goRefusal}`);
+  }
+  if (decoded.nameRefusal !== undefined) {
+    throw new PkiError('signer-refused', `${decoded.nameRefusal}: Go and openssl could not read the certificate`);
+  }
   const profile = request.profile ?? DEFAULT_PROFILE;
   const rule = checkSignerRules(request.signerName, decoded, request.usages);
   if (rule) throw new PkiError('signer-refused', rule);

@@ -83,6 +83,17 @@ export interface DecodedCsr {
   keyUsage?: string[];
   extKeyUsage?: string[];
   proofOfPossession: { verified: boolean; error?: string };
+  /**
+   * Why Go's crypto/x509 (kube-controller-manager's signer, the API server, Calico, Istio) refuses this request in
+   * ParseCertificateRequest or CheckSignature (e.g. `asn1: invalid UTF-8 string`); absent when Go takes it.
+   */
+  goRefusal?: string;
+  /**
+   * Why a certificate copying this subject could not be read although the request parses: Go's certificate parser
+   * and openssl take only UTF8, Printable, IA5, T61, BMP and Numeric strings in a name, where a request may hold
+   * any type (VisibleString, UniversalString, a time…). kube-controller-manager signs it; certdesk does not.
+   */
+  nameRefusal?: string;
 }
 
 export interface DecodedCertificate {

@@ -66,6 +66,26 @@ function proofOfPossession(decoded: DecodedCsr): Finding {
       );
 }
 
+function goParse(decoded: DecodedCsr): Finding {
+  return decoded.goRefusal === undefined
+    ? finding('ok', 'go-parse', "Go's crypto/x509 (kube-controller-manager, the API server) reads the request.")
+    : finding(
+        'fail',
+        'go-parse',
+        `Go's crypto/x509, which kube-controller-manager and the API server use, refuses the request (${decoded.goRefusal}): no Kubernetes signer can issue it and Go clients could not read the certificate.`,
+      );
+}
+
+function nameEncoding(decoded: DecodedCsr): Finding {
+  return decoded.nameRefusal === undefined
+    ? finding('ok', 'name-encoding', 'The subject uses string types Go and openssl read in a certificate.')
+    : finding(
+        'fail',
+        'name-encoding',
+        `${decoded.nameRefusal[0]?.toUpperCase()}${decoded.nameRefusal.slice(1)}: Go, openssl and cfssl could not read the certificate.`,
+      );
+}
+
 function keyStrength(decoded: DecodedCsr, policy: Policy): Finding {
   const key = decoded.publicKey;
   if (key.algorithm === 'RSA') {
@@ -320,6 +340,8 @@ export function evaluateCsr(input: EvaluateInput): Finding[] {
   const { csr, decoded } = input;
   const findings: Finding[] = [
     proofOfPossession(decoded),
+    goParse(decoded),
+    nameEncoding(decoded),
     requestorSubject(csr, decoded, policy, input.pods),
     invisibleCharacters(decoded),
     privilegedGroups(decoded, policy),

@@ -1,0 +1,3 @@
+module certdesk.test/go-oracle
+
+go 1.24

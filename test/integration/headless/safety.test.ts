@@ -1,0 +1,229 @@
+// docs/safety.md against a sandbox over HTTPS: the object under a name is deleted and re-created (O=system:masters)
+// between the check and the write, and no face — approve, sign, sign --approve, the TUI's action path — acts on
+// the replacement; a request with a failing finding is approved or signed only with every failing code named.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { runEffect } from '../../../src/app/effects.js';
+import { CliError } from '../../../src/headless/cli-error.js';
+import { runApproval } from '../../../src/headless/commands/approval.js';
+import { runSign } from '../../../src/headless/commands/sign.js';
+import { approveWithAudit } from '../../../src/services/actions/index.js';
+import type { AuditEntry } from '../../../src/services/config/audit.js';
+import { type ClusterContext, getCsr, hasCondition, loadContexts } from '../../../src/services/kube/index.js';
+import { createCa } from '../../../src/services/pki/index.js';
+import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
+import { csrObject, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+
+const SIGNER = 'example.com/serving';
+const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const ADMIN = { name: 'admin', groups: ['system:masters'] };
+let sandbox: Sandbox;
+let cluster: SandboxCluster;
+let ctx: ClusterContext;
+let dir = '';
+let caCert = '';
+let caKey = '';
+const savedStateDir = process.env.CERTDESK_STATE_DIR;
+
+before(async () => {
+  sandbox = await startTestSandbox(undefined);
+  cluster = sandbox.cluster('east');
+  [ctx] = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
+  dir = mkdtempSync(join(tmpdir(), 'certdesk-safety-'));
+  process.env.CERTDESK_STATE_DIR = join(dir, 'state');
+  const made = await createCa({ cn: 'Safety Test CA', keyAlgorithm: 'ECDSAWithCurve256' });
+  caCert = join(dir, 'ca.crt');
+  caKey = join(dir, 'ca.key');
+  writeFileSync(caCert, made.certPem);
+  writeFileSync(caKey, made.keyPem, { mode: 0o600 });
+});
+
+after(async () => {
+  await sandbox?.stop();
+  if (savedStateDir === undefined) delete process.env.CERTDESK_STATE_DIR;
+  else process.env.CERTDESK_STATE_DIR = savedStateDir;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function benign(name: string): unknown {
+  return csrObject(name, makeCsrPem({ commonName: 'web.example.com', dnsNames: ['web.example.com'] }).pem, SIGNER);
+}
+
+function hostile(name: string): unknown {
+  const { pem } = makeCsrPem({ commonName: 'root', organizations: ['system:masters'], dnsNames: ['web.example.com'] });
+  return csrObject(name, pem, SIGNER);
+}
+
+async function create(body: unknown): Promise<V1CertificateSigningRequest> {
+  return (await cluster.createAs(ADMIN, CSRS, body)) as unknown as V1CertificateSigningRequest;
+}
+
+async function approveAsAdmin(name: string, overrides?: string[]): Promise<V1CertificateSigningRequest> {
+  const r = await approveWithAudit(ctx, name, { ...(overrides ? { overrides } : {}), audit: async () => {} });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  return r.value.csr;
+}
+
+/** Once, just before the first PUT to NAME/SUB: delete the CSR and create the hostile one under its name. */
+function swapBeforeWrite(name: string, sub: 'approval' | 'status'): { replacement: Promise<string> } {
+  let resolve: (uid: string) => void = () => {};
+  const replacement = new Promise<string>((r) => {
+    resolve = r;
+  });
+  cluster.api.beforeServe.push(async (req) => {
+    if (req.method !== 'PUT' || req.name !== name || req.subresource !== sub) return false;
+    await cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/${name}`);
+    const made = await create(hostile(name));
+    resolve(made.metadata?.uid ?? '');
+    return true;
+  });
+  return { replacement };
+}
+
+async function current(name: string): Promise<V1CertificateSigningRequest> {
+  const r = await getCsr(ctx, name);
+  assert.ok(r.ok);
+  return r.value;
+}
+
+async function cliError(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof CliError, String(err));
+    return err.message;
+  }
+  assert.fail('expected the command to fail');
+}
+
+const kube = () => ({ kubeconfig: sandbox.kubeconfigPath, context: ['east'] });
+const caFiles = () => ({ caCert, caKey, output: 'name' });
+
+function auditLines(): AuditEntry[] {
+  return readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditEntry);
+}
+
+test('approve: a request replaced between the check and the write is not approved', async () => {
+  await create(benign('swap-approve'));
+  const { replacement } = swapBeforeWrite('swap-approve', 'approval');
+  const message = await cliError(runApproval('approve', ['swap-approve'], kube()));
+  assert.match(message, /was replaced after it was checked/);
+  const now = await current('swap-approve');
+  assert.equal(now.metadata?.uid, await replacement);
+  assert.ok(!hasCondition(now, 'Approved'), 'the hostile replacement must not be approved');
+  // The audit says which UID the (refused) write went to: the checked one, never the replacement.
+  const lines = auditLines().filter((e) => e.csrName === 'swap-approve');
+  assert.ok(lines.some((e) => e.phase === 'intent'));
+  assert.ok(lines.every((e) => e.csrUid !== now.metadata?.uid));
+});
+
+test('sign --approve: replaced before /approval, and replaced before /status: nothing approved or signed', async () => {
+  await create(benign('swap-sa-1'));
+  const one = swapBeforeWrite('swap-sa-1', 'approval');
+  const m1 = await cliError(runSign(['swap-sa-1'], { ...kube(), ...caFiles(), approve: true }));
+  assert.match(m1, /was replaced after it was checked/);
+  const now1 = await current('swap-sa-1');
+  assert.equal(now1.metadata?.uid, await one.replacement);
+  assert.ok(!hasCondition(now1, 'Approved') && !now1.status?.certificate);
+
+  await create(benign('swap-sa-2'));
+  const two = swapBeforeWrite('swap-sa-2', 'status');
+  const m2 = await cliError(runSign(['swap-sa-2'], { ...kube(), ...caFiles(), approve: true }));
+  assert.match(m2, /was replaced after it was checked/);
+  const now2 = await current('swap-sa-2');
+  assert.equal(now2.metadata?.uid, await two.replacement);
+  assert.ok(!hasCondition(now2, 'Approved') && !now2.status?.certificate);
+});
+
+test('sign: an approved request replaced before the upload gets no certificate', async () => {
+  await create(benign('swap-sign'));
+  await approveAsAdmin('swap-sign');
+  const { replacement } = swapBeforeWrite('swap-sign', 'status');
+  const message = await cliError(runSign(['swap-sign'], { ...kube(), ...caFiles() }));
+  assert.match(message, /was replaced after it was checked/);
+  const now = await current('swap-sign');
+  assert.equal(now.metadata?.uid, await replacement);
+  assert.ok(!now.status?.certificate);
+  // The intent named the certificate about to be uploaded; its outcome says it was refused.
+  const intent = auditLines().find((e) => e.csrName === 'swap-sign' && e.action === 'sign' && e.phase === 'intent');
+  assert.ok(intent?.serial && intent.sha256Fingerprint && intent.resourceVersion);
+  const outcome = auditLines().find((e) => e.id === intent.id && e.phase === 'outcome');
+  assert.equal(outcome?.outcome, 'refused');
+});
+
+test('same UID, newer version: evaluated again, then written', async () => {
+  const made = await create(benign('changed-only'));
+  // A label change between the check (the object given) and the write.
+  await cluster.requestAs(ADMIN, 'PUT', `${CSRS}/changed-only`, {
+    ...made,
+    metadata: { ...made.metadata, labels: { a: 'b' } },
+  });
+  const lines: { phase?: string; outcome?: string; resourceVersion?: string }[] = [];
+  const r = await approveWithAudit(ctx, 'changed-only', { csr: made, audit: async (e) => void lines.push(e) });
+  assert.ok(r.ok && r.value.changed, r.ok ? '' : r.error.message);
+  assert.equal(r.value.csr.metadata?.uid, made.metadata?.uid);
+  assert.deepEqual(
+    lines.map((e) => `${e.phase}:${e.outcome ?? ''}`),
+    ['intent:', 'outcome:error', 'intent:', 'outcome:ok'],
+  );
+});
+
+test('TUI action path: a replaced request is not approved, and the footer says so', async () => {
+  const checked = await create(benign('swap-tui'));
+  const { replacement } = swapBeforeWrite('swap-tui', 'approval');
+  const status = await runEffect(
+    { id: 1, kind: 'approve', targets: [{ key: 'east/swap-tui', context: 'east', name: 'swap-tui', csr: checked }] },
+    {
+      contexts: new Map([['east', ctx]]),
+      store: { reconnect: () => {}, snapshot: () => ({ pods: new Map() }) as never },
+    },
+  );
+  assert.equal(status?.tone, 'bad');
+  assert.match(status?.text ?? '', /was replaced after it was checked/);
+  const now = await current('swap-tui');
+  assert.equal(now.metadata?.uid, await replacement);
+  assert.ok(!hasCondition(now, 'Approved'));
+});
+
+test('approve and sign on a ✗ request: refused with the codes; a partial --override refused; the exact codes pass', async () => {
+  await create(hostile('masters'));
+  const bare = await cliError(runApproval('approve', ['masters'], kube()));
+  assert.match(bare, /was not approved: failing findings privileged-group/);
+  const codes = /--override ([a-z,-]+)/.exec(bare)?.[1] ?? '';
+  assert.ok(codes.split(',').includes('privileged-group'), bare);
+  assert.ok(!hasCondition(await current('masters'), 'Approved'));
+
+  // sign --approve is gated the same way.
+  const viaSign = await cliError(runSign(['masters'], { ...kube(), ...caFiles(), approve: true }));
+  assert.match(viaSign, /was not approved: failing findings privileged-group/);
+
+  if (codes.includes(',')) {
+    const partial = await cliError(runApproval('approve', ['masters'], { ...kube(), override: 'privileged-group' }));
+    assert.match(partial, /was not approved/);
+    assert.ok(!hasCondition(await current('masters'), 'Approved'));
+  }
+  await runApproval('approve', ['masters'], { ...kube(), override: codes });
+  assert.ok(hasCondition(await current('masters'), 'Approved'));
+
+  // Approved, but `sign` still checks the findings.
+  const sign = await cliError(runSign(['masters'], { ...kube(), ...caFiles() }));
+  assert.match(sign, /was not signed: failing findings privileged-group/);
+  assert.ok(!(await current('masters')).status?.certificate);
+  await runSign(['masters'], { ...kube(), ...caFiles(), override: codes });
+  assert.ok((await current('masters')).status?.certificate);
+  const accepted = auditLines().find((e) => e.csrName === 'masters' && e.action === 'sign' && e.phase === 'intent');
+  assert.ok(accepted?.overrides?.includes('privileged-group'));
+});
+
+test('deny is never gated: a ✗ request is denied', async () => {
+  await create(hostile('masters-deny'));
+  await runApproval('deny', ['masters-deny'], kube());
+  assert.ok(hasCondition(await current('masters-deny'), 'Denied'));
+});

@@ -35,6 +35,12 @@ function oneLine(err: unknown): string {
   return String(err);
 }
 
+// `certdesk get csr | head`: the reader went away; stop quietly, as kubectl does.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {

@@ -50,6 +50,16 @@ export function withOutput(cmd: Command, formats: string[] = ['json', 'yaml', 'w
   return cmd.addOption(new Option('-o, --output <format>', 'output format').choices(formats));
 }
 
+/** Adds -o (with jsonpath= and custom-columns=), --no-headers and --sort-by to a `get` command. */
+export function withGetOutput(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('-o, --output <format>', 'json|yaml|wide|name|jsonpath=TEMPLATE|custom-columns=SPEC (kubectl syntax)'),
+    )
+    .option('--no-headers', 'no header line in table and custom-columns output')
+    .option('--sort-by <jsonpath>', "sort by this field, kubectl's form: .metadata.creationTimestamp");
+}
+
 function withDryRun(cmd: Command): Command {
   return cmd.addOption(
     new Option('--dry-run <strategy>', 'client: print the object instead of sending it').choices(['none', 'client']),
@@ -59,22 +69,25 @@ function withDryRun(cmd: Command): Command {
 export function registerKubeCommands(program: Command): void {
   // get
   const get = program.command('get').description('List CSRs or pods waiting in Init, like kubectl get.');
-  withOutput(
+  withGetOutput(
     withKube(
       get
         .command('csr')
         .aliases(['csrs', 'certificatesigningrequest', 'certificatesigningrequests'])
         .argument('[names...]', 'CSR names (default: all)')
         .description('List CertificateSigningRequests: NAME, AGE, SIGNERNAME, REQUESTOR, REQUESTEDDURATION, CONDITION.')
-        .option('--signer <name>', 'only CSRs for this signerName')
-        .option('--pending', 'only CSRs that are neither approved nor denied'),
+        .option('-l, --selector <selector>', 'label selector, passed to the server (e.g. app=web,tier!=db)')
+        .option('--field-selector <selector>', 'field selector, passed to the server: metadata.name, spec.signerName')
+        .option('--signer <name>', 'only CSRs for this signerName (--field-selector spec.signerName=NAME)')
+        .option('--pending', 'only CSRs that are neither approved nor denied')
+        .option('-w, --watch', 'after the list, print a row per change until Ctrl-C'),
       true,
     ),
   ).action(async (names: string[], opts) => {
     const { runGetCsr } = await import('./commands/get.js');
     await guard(() => runGetCsr(names, opts));
   });
-  withOutput(
+  withGetOutput(
     withKube(
       get
         .command('pods-in-init')
@@ -84,7 +97,6 @@ export function registerKubeCommands(program: Command): void {
         .option('-A, --all-namespaces', 'every namespace (default)'),
       true,
     ),
-    ['json', 'yaml', 'wide'],
   ).action(async (opts) => {
     const { runGetPodsInInit } = await import('./commands/get.js');
     await guard(() => runGetPodsInInit(opts));

@@ -1,82 +1,148 @@
-// `certdesk get csr` and `certdesk get pods-in-init`, kubectl-style, over one or several contexts.
-import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+// `certdesk get csr` and `certdesk get pods-in-init`, kubectl-style, over one or several contexts. Contexts are read
+// at the same time and each one's rows print as it answers (a table, names, custom columns); a context that does not
+// answer gets its one error line when its deadline passes. JSON/YAML/jsonpath and --sort-by print at the end.
 import { computeHealth, podAge } from '../../services/health/index.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
-import { hasCondition } from '../../services/kube/csr-state.js';
-import type { KubeResult } from '../../services/kube/types.js';
-import { getCsr, listCsrs } from '../../services/kube/writes.js';
+import { queryCsrs, readCsr, type WireCsr, watchCsrs } from '../../services/kube/csr-query.js';
+import type { KubeError } from '../../services/kube/types.js';
+import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { type CsrInContext, csrPrintOptions } from '../output/csr.js';
 import { humanDuration } from '../output/duration.js';
+import { GetPrinter, type GetOutputOptions, parseGetFormat } from '../output/get-printer.js';
 import { withTypeMeta } from '../output/objects.js';
-import { formatItems, parseOutputFormat } from '../output/print.js';
-import { contextsFrom, type KubeCliOptions, oneSentence, type OutputCliOptions, out, warn } from './common.js';
+import { contextsFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
 
-export interface GetCsrOptions extends KubeCliOptions, OutputCliOptions {
+export interface GetCsrOptions extends KubeCliOptions, GetOutputOptions {
   signer?: string;
   pending?: boolean;
+  selector?: string;
+  fieldSelector?: string;
+  watch?: boolean;
 }
 
-/** Collects per-context results; failed contexts are reported on stderr and make the command fail at the end. */
-async function perContext<T>(
-  contexts: ClusterContext[],
-  fetch: (ctx: ClusterContext) => Promise<KubeResult<T[]>>,
-): Promise<{ items: { context: string; value: T }[]; failures: number }> {
-  const results = await Promise.all(contexts.map(async (ctx) => ({ ctx, result: await fetch(ctx) })));
-  const items: { context: string; value: T }[] = [];
-  let failures = 0;
-  for (const { ctx, result } of results) {
-    if (result.ok) for (const value of result.value) items.push({ context: ctx.name, value });
-    else {
-      failures++;
-      if (contexts.length > 1) warn(`error: context ${ctx.name}: ${oneSentence(result.error.message)}`);
-      else throw new CliError(oneSentence(result.error.message));
-    }
-  }
-  return { items, failures };
+/** kubectl's line for a name that is not there. */
+function notFoundLine(name: string, context: string | undefined): string {
+  const where = context ? ` (context ${terminalSafe(context)})` : '';
+  return `Error from server (NotFound): certificatesigningrequests.certificates.k8s.io "${terminalSafe(name)}" not found${where}\n`;
+}
+
+function isPendingCsr(csr: WireCsr): boolean {
+  const conditions = csr.status?.conditions ?? [];
+  return !conditions.some((c) => c.type === 'Approved' || c.type === 'Denied');
 }
 
 export async function runGetCsr(names: string[], opts: GetCsrOptions): Promise<void> {
-  const format = parseOutputFormat(opts.output);
+  const format = parseGetFormat(opts.output);
   const contexts = contextsFrom(opts, true);
-  const { items, failures } = await perContext<V1CertificateSigningRequest>(contexts, async (ctx) => {
-    if (names.length === 0) return listCsrs(ctx, opts.signer ? { signerName: opts.signer } : {});
-    const found: V1CertificateSigningRequest[] = [];
-    for (const name of names) {
-      const r = await getCsr(ctx, name);
-      if (!r.ok) return r;
-      found.push(r.value);
-    }
-    return { ok: true, value: found };
-  });
-  const rows: CsrInContext[] = items
-    .map((i) => ({ context: i.context, csr: i.value }))
-    .filter((i) => !opts.signer || i.csr.spec?.signerName === opts.signer)
-    .filter((i) => !opts.pending || (!hasCondition(i.csr, 'Approved') && !hasCondition(i.csr, 'Denied')));
-  if (names.length === 0) {
-    rows.sort(
-      (a, b) =>
-        a.context.localeCompare(b.context) || (a.csr.metadata?.name ?? '').localeCompare(b.csr.metadata?.name ?? ''),
-    );
+  const multi = contexts.length > 1;
+  if (names.length > 0 && (opts.selector || opts.fieldSelector)) {
+    throw new CliError('names cannot be combined with -l/--selector or --field-selector; give one or the other');
   }
-  const text = formatItems(
-    rows,
-    csrPrintOptions(format, contexts.length > 1, !(names.length === 1 && contexts.length === 1)),
+  const fieldSelector =
+    [opts.fieldSelector, opts.signer ? `spec.signerName=${opts.signer}` : undefined].filter(Boolean).join(',') ||
+    undefined;
+  const query = {
+    ...(opts.selector ? { labelSelector: opts.selector } : {}),
+    ...(fieldSelector ? { fieldSelector } : {}),
+  };
+  const printer = new GetPrinter<CsrInContext>(
+    format,
+    {
+      ...csrPrintOptions(multi, !(names.length === 1 && !multi)),
+      ...(opts.headers === false ? { headers: false } : {}),
+      ...(opts.sortBy ? { sortBy: opts.sortBy } : {}),
+      ...(opts.watch ? { watch: true } : {}),
+    },
+    out,
   );
-  if (rows.length === 0 && (format === 'table' || format === 'wide')) {
-    process.stderr.write(contexts.length > 1 ? 'No resources found.\n' : 'No resources found.\n');
+  const keep = (csr: WireCsr) => !opts.pending || isPendingCsr(csr);
+  const failed: KubeError[] = [];
+  let missing = 0;
+  const fail = (ctx: ClusterContext, error: KubeError) => {
+    failed.push(error);
+    if (multi) warn(`error: context ${ctx.name}: ${oneSentence(error.message)}`);
+  };
+  const versions = new Map<string, string | undefined>();
+
+  await Promise.all(
+    contexts.map(async (ctx) => {
+      const rows: CsrInContext[] = [];
+      if (names.length === 0) {
+        const listed = await queryCsrs(ctx, query);
+        if (!listed.ok) return fail(ctx, listed.error);
+        versions.set(ctx.name, listed.value.resourceVersion);
+        for (const csr of listed.value.items) if (keep(csr)) rows.push({ context: ctx.name, csr });
+      } else {
+        for (const name of names) {
+          const r = await readCsr(ctx, name);
+          if (r.ok) rows.push({ context: ctx.name, csr: r.value });
+          else if (r.error.kind === 'not-found') {
+            missing++;
+            process.stderr.write(notFoundLine(name, multi ? ctx.name : undefined));
+          } else return fail(ctx, r.error);
+        }
+      }
+      printer.add(rows);
+    }),
+  );
+  const printed = printer.end();
+  if (printed === 0 && !opts.watch && missing === 0 && failed.length < contexts.length) {
+    if (format.kind === 'table' || format.kind === 'wide' || format.kind === 'custom-columns') {
+      process.stderr.write('No resources found.\n');
+    }
   }
-  out(text);
-  if (failures > 0) throw new CliError(`${failures} of ${contexts.length} contexts could not be read (see above)`);
+  if (failed.length > 0 && !multi) throw new CliError(oneSentence(failed[0]?.message ?? ''));
+  if (opts.watch && names.length === 0) await watchAll(contexts, versions, query, printer, keep);
+  if (failed.length > 0)
+    throw new CliError(`${failed.length} of ${contexts.length} contexts could not be read (see above)`);
+  if (missing > 0) process.exitCode = 1;
 }
 
-export interface GetPodsOptions extends KubeCliOptions, OutputCliOptions {
+/** -w: one watch per context that listed, rows as events come, until Ctrl-C (exit 0) or every watch has failed. */
+async function watchAll(
+  contexts: ClusterContext[],
+  versions: Map<string, string | undefined>,
+  query: { labelSelector?: string; fieldSelector?: string },
+  printer: GetPrinter<CsrInContext>,
+  keep: (csr: WireCsr) => boolean,
+): Promise<void> {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const results = await Promise.all(
+      contexts
+        .filter((ctx) => versions.has(ctx.name))
+        .map(async (ctx) => {
+          const r = await watchCsrs(
+            ctx,
+            { ...query, resourceVersion: versions.get(ctx.name), signal: abort.signal },
+            (type, csr) => {
+              if (type !== 'DELETED' && keep(csr)) printer.add([{ context: ctx.name, csr }]);
+            },
+          );
+          if (!r.ok) warn(`error: context ${ctx.name}: ${oneSentence(r.error.message)}`);
+          return r.ok;
+        }),
+    );
+    if (!abort.signal.aborted && results.length > 0 && results.every((ok) => !ok)) {
+      throw new CliError('every watch ended with an error (see above)');
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export interface GetPodsOptions extends KubeCliOptions, GetOutputOptions {
   namespace?: string;
   allNamespaces?: boolean;
 }
 
 export async function runGetPodsInInit(opts: GetPodsOptions): Promise<void> {
-  const format = parseOutputFormat(opts.output, ['json', 'yaml', 'wide']);
+  const format = parseGetFormat(opts.output, ['json', 'yaml', 'wide']);
   const contexts = contextsFrom(opts, true);
   const { snapshotsOf } = await import('./snapshots.js');
   const { snapshots, failures } = await snapshotsOf(contexts, {
@@ -92,30 +158,38 @@ export async function runGetPodsInInit(opts: GetPodsOptions): Promise<void> {
     })),
   );
   const multi = contexts.length > 1;
-  const text = formatItems(items, {
+  type Item = (typeof items)[number];
+  const printer = new GetPrinter<Item>(
     format,
-    data: (i) => withTypeMeta(i.pod ?? {}, 'v1', 'Pod'),
-    name: (i) => `pod/${i.info.name}`,
-    table: {
-      headers: [...(multi ? ['CONTEXT'] : []), 'NAMESPACE', 'NAME', 'STATUS', 'AGE', 'CSR', 'CONDITION'],
-      row: (i) => [
-        ...(multi ? [i.context] : []),
-        i.info.namespace,
-        i.info.name,
-        i.info.status,
-        humanDuration(podAge(i.info, now) / 1000),
-        i.info.csrName ?? '<none>',
-        i.info.csrCondition ?? '',
-      ],
-      wideHeaders: ['NODE', 'SERVICEACCOUNT', 'LINKED-BY'],
-      wideRow: (i) => [
-        i.pod?.spec?.nodeName ?? '<none>',
-        i.pod?.spec?.serviceAccountName ?? '<none>',
-        i.info.linkedBy ?? '<none>',
-      ],
+    {
+      ...(opts.headers === false ? { headers: false } : {}),
+      ...(opts.sortBy ? { sortBy: opts.sortBy } : {}),
+      name: (i) => `pod/${i.info.name}`,
+      data: (i) => withTypeMeta(i.pod ?? {}, 'v1', 'Pod'),
+      table: {
+        headers: [...(multi ? ['CONTEXT'] : []), 'NAMESPACE', 'NAME', 'STATUS', 'AGE', 'CSR', 'CONDITION'],
+        row: (i) => [
+          ...(multi ? [i.context] : []),
+          i.info.namespace,
+          i.info.name,
+          i.info.status,
+          humanDuration(podAge(i.info, now) / 1000),
+          i.info.csrName ?? '<none>',
+          i.info.csrCondition ?? '',
+        ],
+        wideHeaders: ['NODE', 'SERVICEACCOUNT', 'LINKED-BY'],
+        wideRow: (i) => [
+          i.pod?.spec?.nodeName ?? '<none>',
+          i.pod?.spec?.serviceAccountName ?? '<none>',
+          i.info.linkedBy ?? '<none>',
+        ],
+      },
     },
-  });
-  if (items.length === 0 && (format === 'table' || format === 'wide')) process.stderr.write('No pods in Init.\n');
-  out(text);
+    out,
+  );
+  printer.add(items);
+  printer.end();
+  if (items.length === 0 && (format.kind === 'table' || format.kind === 'wide'))
+    process.stderr.write('No pods in Init.\n');
   if (failures > 0) throw new CliError(`${failures} of ${contexts.length} contexts could not be read (see above)`);
 }

@@ -1,5 +1,6 @@
 // How CSRs print: kubectl's `get csr` columns (plus CONTEXT with several contexts), -o name, and wire JSON.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { WireCsr } from '../../services/kube/csr-query.js';
 import { csrCondition } from '../../services/kube/csr-state.js';
 import { age, humanDuration } from './duration.js';
 import { withTypeMeta } from './objects.js';
@@ -7,8 +8,13 @@ import type { PrintOptions, TableSpec } from './print.js';
 
 export interface CsrInContext {
   context: string;
-  csr: V1CertificateSigningRequest;
+  /** As the server sent it (get reads wire JSON). */
+  csr: WireCsr;
 }
+
+/** The context an object came from, in `-o json|yaml` of several contexts: an annotation, so any reader of
+ * Kubernetes objects (kubectl, client libraries, jq) still parses the List. */
+export const CONTEXT_ANNOTATION = 'certdesk.dev/context';
 
 export function csrWire(csr: V1CertificateSigningRequest): Record<string, unknown> {
   return withTypeMeta(csr, 'certificates.k8s.io/v1', 'CertificateSigningRequest');
@@ -18,14 +24,15 @@ export function csrResourceName(csr: V1CertificateSigningRequest): string {
   return `certificatesigningrequest.certificates.k8s.io/${csr.metadata?.name ?? ''}`;
 }
 
-function csrColumns(csr: V1CertificateSigningRequest, now: number): unknown[] {
+function csrColumns(csr: WireCsr, now: number): unknown[] {
   return [
     csr.metadata?.name ?? '',
     age(csr.metadata?.creationTimestamp, now),
     csr.spec?.signerName || '<none>',
     csr.spec?.username ?? '',
     csr.spec?.expirationSeconds ? humanDuration(csr.spec.expirationSeconds) : '<none>',
-    csrCondition(csr),
+    // csrCondition reads only the conditions' types and status.certificate, which wire JSON has as the model does.
+    csrCondition(csr as unknown as V1CertificateSigningRequest),
   ];
 }
 
@@ -39,15 +46,27 @@ export function csrTable(multiContext: boolean, now: number = Date.now()): Table
   };
 }
 
-export function csrPrintOptions(
-  format: PrintOptions<CsrInContext>['format'],
-  multiContext: boolean,
-  alwaysList = true,
-): PrintOptions<CsrInContext> {
+/** The object `get csr -o json|yaml|jsonpath` prints: apiVersion and kind first; with several contexts, the
+ * context in the CONTEXT_ANNOTATION. */
+export function csrGetData(i: CsrInContext, multiContext: boolean): Record<string, unknown> {
+  const { apiVersion: _a, kind: _k, ...rest } = i.csr;
+  const obj: Record<string, unknown> = {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    ...rest,
+  };
+  if (!multiContext) return obj;
+  const metadata = i.csr.metadata ?? {};
   return {
-    format,
-    data: (i) => csrWire(i.csr),
-    name: (i) => csrResourceName(i.csr),
+    ...obj,
+    metadata: { ...metadata, annotations: { ...metadata.annotations, [CONTEXT_ANNOTATION]: i.context } },
+  };
+}
+
+export function csrPrintOptions(multiContext: boolean, alwaysList = true): Omit<PrintOptions<CsrInContext>, 'format'> {
+  return {
+    data: (i) => csrGetData(i, multiContext),
+    name: (i) => `certificatesigningrequest.certificates.k8s.io/${i.csr.metadata?.name ?? ''}`,
     table: csrTable(multiContext),
     alwaysList,
   };

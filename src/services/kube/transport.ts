@@ -45,10 +45,8 @@ function connectDeadlineMs(requested: number | undefined, wholeMs: number): numb
 
 /** True once the socket is connected and, for TLS, the handshake is done (a reused keep-alive socket is). */
 function connected(socket: Socket): boolean {
-  if (socket instanceof TLSSocket) {
-    const protocol = socket.getProtocol();
-    return !!protocol && protocol !== 'unknown';
-  }
+  // A TLS client has sent its Finished message once its side of the handshake is done.
+  if (socket instanceof TLSSocket) return socket.getFinished() !== undefined;
   return !socket.connecting;
 }
 

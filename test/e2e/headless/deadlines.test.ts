@@ -37,7 +37,7 @@ interface Timed {
 function runTimed(args: string[]): Promise<Timed> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [BIN, '--kubeconfig', kubeconfig, ...args], {
+    const child = spawn(process.execPath, [BIN, ...args, '--kubeconfig', kubeconfig], {
       env: e.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -73,8 +73,8 @@ test('a global option given before and after with different values is an error; 
   );
   ok(await e.run(['--context', 'west', 'get', 'csr', '--context', 'west']));
   assert.match(
-    oneLineError(await e.run(['--policy', 'x.yaml', 'approve', 'jane'])),
-    /--policy does not apply to 'certdesk approve'/,
+    oneLineError(await e.run(['--policy', 'x.yaml', 'get', 'csr'])),
+    /--policy does not apply to 'certdesk get csr'/,
   );
   assert.match(oneLineError(await e.run(['get', 'csr', '--bogus'])), /unknown option '--bogus'/);
   const both = ok(await e.run(['--context', 'east', '--context', 'west', 'get', 'csr']));

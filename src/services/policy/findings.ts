@@ -212,6 +212,14 @@ function requestorSubject(csr: CsrLike, decoded: DecodedCsr, policy: Policy, pod
   }
   const clientCert = signer === 'kubernetes.io/kube-apiserver-client' || usages.includes('client auth');
   if (clientCert && cn !== user) {
+    // A cluster administrator (system:masters may already impersonate anyone) asking on a user's behalf is the
+    // documented onboarding flow: worth a look, not a refusal. Anyone else asking for another name is refused.
+    if ((csr.spec.groups ?? []).includes('system:masters'))
+      return finding(
+        'warn',
+        'requestor-subject',
+        `Administrator "${user}" (system:masters) asks for a client certificate in the name of "${cn}": onboarding a user? Check that "${cn}" is expected.`,
+      );
     const level: FindingLevel = signer === 'kubernetes.io/kube-apiserver-client' ? 'fail' : policy.unlinkedRequestor;
     return finding(level, 'requestor-subject', `"${user}" asks for a client certificate in the name of "${cn}".`);
   }

@@ -109,6 +109,17 @@ describe('findings', () => {
     );
   });
 
+  test('an administrator (system:masters) asking in a user’s name is a warning: the onboarding flow', async () => {
+    const decoded = await csrFor({ cn: 'jane' });
+    const spec = { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 600 };
+    const admin = { spec: { ...spec, username: 'admin', groups: ['system:masters', 'system:authenticated'] } };
+    const f = byCode(evaluateCsr({ csr: admin, decoded }), 'requestor-subject');
+    assert.equal(f.level, 'warn');
+    assert.match(f.message, /Administrator "admin" \(system:masters\).*"jane"/);
+    const notAdmin = { spec: { ...spec, username: 'admin', groups: ['system:authenticated'] } };
+    assert.equal(byCode(evaluateCsr({ csr: notAdmin, decoded }), 'requestor-subject').level, 'fail');
+  });
+
   test('the built-in signer rules become a fail finding with the controller-manager wording', async () => {
     const decoded = await csrFor({ cn: 'jane' });
     const csr: CsrLike = {

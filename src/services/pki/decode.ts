@@ -10,6 +10,7 @@ import {
   readBoolean,
   readOid,
   readOidContent,
+  leading,
   readRoot,
   readSmallInt,
   readTlv,
@@ -123,7 +124,7 @@ export function decodeName(t: Tlv): DistinguishedName {
     expectTag(rdnSet, TAG.SET, 'relative distinguished name');
     const parts: string[] = [];
     for (const atv of children(rdnSet)) {
-      const [typeT, valueT] = children(expectTag(atv, TAG.SEQUENCE, 'attribute'));
+      const [typeT, valueT] = leading(expectTag(atv, TAG.SEQUENCE, 'attribute'), 2);
       const oid = readOid(expectTag(typeT, TAG.OID, 'attribute type'));
       if (!valueT) throw new PkiError('bad-der', 'The ASN.1 structure is malformed (attribute without a value).');
       const type = ATTRIBUTE_NAMES[oid] ?? oid;
@@ -149,7 +150,7 @@ const NAME_STRING_TYPES = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1e]);
 function nameRefusal(nameT: Tlv): string | undefined {
   for (const rdn of children(nameT)) {
     for (const atv of children(rdn)) {
-      const [typeT, valueT] = children(atv);
+      const [typeT, valueT] = leading(atv, 2);
       if (typeT && valueT && !NAME_STRING_TYPES.has(valueT.tag)) {
         const oid = readOid(typeT);
         return `the subject's ${ATTRIBUTE_NAMES[oid] ?? oid} is of ASN.1 type 0x${valueT.tag.toString(16)}, not a string type certificates allow`;
@@ -256,7 +257,11 @@ function decodeSans(extValue: Uint8Array, sans: SubjectAltNames, keep: Uint8Arra
         }
         break;
       case 8:
-        sans.other.push(`Registered ID:${readOidContent(c)}`);
+        try {
+          sans.other.push(`Registered ID:${readOidContent(c)}`);
+        } catch {
+          sans.other.push('Registered ID (malformed)');
+        }
         break;
       default:
         sans.other.push(`GeneralName [${n}]`);
@@ -306,10 +311,18 @@ interface ParsedExtensions {
   aki?: Uint8Array;
 }
 
-function parseExtensions(seqT: Tlv): ParsedExtensions {
-  const out: ParsedExtensions = { list: [], sans: emptySans(), sanElements: [] };
+/**
+ * Reads an Extensions SEQUENCE into `out`. `requested` (a CSR's extensionRequest): an extension other than the
+ * subjectAltName that does not decode is described as malformed, not refused (Go does not read them in a request,
+ * and kube-controller-manager copies none of them).
+ */
+function parseExtensions(
+  seqT: Tlv,
+  out: ParsedExtensions = { list: [], sans: emptySans(), sanElements: [] },
+  requested = false,
+): ParsedExtensions {
   for (const extT of children(expectTag(seqT, TAG.SEQUENCE, 'extensions'))) {
-    const parts = children(expectTag(extT, TAG.SEQUENCE, 'extension'));
+    const parts = leading(expectTag(extT, TAG.SEQUENCE, 'extension'), 3);
     const oid = readOid(expectTag(parts[0], TAG.OID, 'extension id'));
     let critical = false;
     let valueT = parts[1];
@@ -363,9 +376,10 @@ function parseExtensions(seqT: Tlv): ParsedExtensions {
           text = value.length > 64 ? `${hex(value.subarray(0, 64), ':')}… (${value.length} bytes)` : hex(value, ':');
       }
     } catch (err) {
-      if (err instanceof PkiError)
+      if (!(err instanceof PkiError)) throw err;
+      if (!requested || oid === OID.subjectAltName)
         throw new PkiError('bad-der', `The ${EXTENSION_NAMES[oid] ?? oid} extension is malformed.`);
-      throw err;
+      text = `(malformed) ${hex(value.subarray(0, 64), ':')}`;
     }
     const name = EXTENSION_NAMES[oid];
     out.list.push({ oid, ...(name ? { name } : {}), critical, value: text });
@@ -374,7 +388,7 @@ function parseExtensions(seqT: Tlv): ParsedExtensions {
 }
 
 function rsaModulusBits(pubKeyBytes: Uint8Array): number {
-  const [modT] = children(expectTag(readRoot(pubKeyBytes), TAG.SEQUENCE, 'RSA public key'));
+  const [modT] = leading(expectTag(readTlv(pubKeyBytes), TAG.SEQUENCE, 'RSA public key'), 1);
   const m = content(expectTag(modT, TAG.INTEGER, 'RSA modulus'));
   let i = 0;
   while (i < m.length && m[i] === 0) i++;
@@ -386,8 +400,8 @@ const SUPPORTED_RSA = new Set([2048, 4096, 8192]);
 const SUPPORTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
 function decodeSpki(spkiT: Tlv): { info: PublicKeyInfo; bits: Uint8Array } {
-  const [algT, keyT] = children(expectTag(spkiT, TAG.SEQUENCE, 'public key info'));
-  const algParts = children(expectTag(algT, TAG.SEQUENCE, 'public key algorithm'));
+  const [algT, keyT] = leading(expectTag(spkiT, TAG.SEQUENCE, 'public key info'), 2);
+  const algParts = leading(expectTag(algT, TAG.SEQUENCE, 'public key algorithm'), 2);
   const algOid = readOid(expectTag(algParts[0], TAG.OID, 'public key algorithm'));
   const { bytes } = readBitString(expectTag(keyT, TAG.BIT_STRING, 'public key'));
   switch (algOid) {
@@ -429,7 +443,7 @@ interface SignatureAlgorithm {
 }
 
 function decodeSigAlg(t: Tlv): SignatureAlgorithm {
-  const parts = children(expectTag(t, TAG.SEQUENCE, 'signature algorithm'));
+  const parts = leading(expectTag(t, TAG.SEQUENCE, 'signature algorithm'), 2);
   const oid = readOid(expectTag(parts[0], TAG.OID, 'signature algorithm'));
   const name = SIGNATURE_NAMES[oid] ?? oid;
   if (oid !== OID.rsassaPss) return { oid, name };
@@ -556,23 +570,30 @@ export function decodeCsrDerChecked(
 
 async function decodeCsrDer(der: Uint8Array, knownProof?: DecodedCsr['proofOfPossession']): Promise<DecodedCsr> {
   const root = readRoot(der);
-  const [infoT, sigAlgT, sigT] = children(expectTag(root, TAG.SEQUENCE, 'certificate request'));
-  const info = children(expectTag(infoT, TAG.SEQUENCE, 'certificationRequestInfo'));
+  const [infoT, sigAlgT, sigT] = leading(expectTag(root, TAG.SEQUENCE, 'certificate request'), 3);
+  const info = leading(expectTag(infoT, TAG.SEQUENCE, 'certificationRequestInfo'), 4);
   const [versionT, subjectT, spkiT, attrsT] = info;
   if (versionT?.tag === 0xa0) {
     throw new PkiError('wrong-pem-type', 'This is a certificate, not a certificate request; pass the CSR instead.');
   }
-  readSmallInt(expectTag(versionT, TAG.INTEGER, 'version'));
+  expectTag(versionT, TAG.INTEGER, 'version');
   const subject = decodeName(expectTag(subjectT, TAG.SEQUENCE, 'subject'));
   const { info: publicKey, bits } = decodeSpki(expectTag(spkiT, TAG.SEQUENCE, 'public key info'));
-  let ext: ParsedExtensions = { list: [], sans: emptySans(), sanElements: [] };
+  const ext: ParsedExtensions = { list: [], sans: emptySans(), sanElements: [] };
   if (attrsT) {
     if (attrsT.tag !== 0xa0) throw new PkiError('bad-der', 'The ASN.1 structure is malformed (attributes).');
     for (const attr of children(attrsT)) {
-      const [typeT, valuesT] = children(expectTag(attr, TAG.SEQUENCE, 'attribute'));
-      if (readOid(expectTag(typeT, TAG.OID, 'attribute type')) !== OID.extensionRequest) continue;
-      const [extsT] = children(expectTag(valuesT, TAG.SET, 'attribute values'));
-      if (extsT) ext = parseExtensions(extsT);
+      // As Go: an attribute that does not parse is ignored; the extensions of every extensionRequest count.
+      let extsT: Tlv | undefined;
+      try {
+        const [typeT, valuesT] = leading(expectTag(attr, TAG.SEQUENCE, 'attribute'), 2);
+        if (readOid(expectTag(typeT, TAG.OID, 'attribute type')) !== OID.extensionRequest) continue;
+        [extsT] = children(expectTag(valuesT, TAG.SET, 'attribute values'));
+      } catch (err) {
+        if (err instanceof PkiError) continue;
+        throw err;
+      }
+      if (extsT) parseExtensions(extsT, ext, true);
     }
   }
   const sigAlg = decodeSigAlg(expectTag(sigAlgT, TAG.SEQUENCE, 'signature algorithm'));

@@ -80,6 +80,21 @@ export function children(t: Tlv): Tlv[] {
   return out;
 }
 
+/**
+ * The first `n` children of a constructed element; what follows them is not read (Go's encoding/asn1 allows extra
+ * elements at the end of a SEQUENCE and never parses them).
+ */
+export function leading(t: Tlv, n: number): Tlv[] {
+  if ((t.tag & 0x20) === 0) fail('expected a constructed element');
+  const out: Tlv[] = [];
+  for (let pos = t.contentStart; pos < t.end && out.length < n; ) {
+    const c = readTlv(t.buf, pos, t.end);
+    out.push(c);
+    pos = c.end;
+  }
+  return out;
+}
+
 export function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
   if (!t) fail(`missing ${what}`);
   if (t.tag !== tag) fail(`unexpected tag 0x${t.tag.toString(16)} for ${what}`);
@@ -100,7 +115,7 @@ export function readOid(t: Tlv): string {
 }
 
 export function readOidContent(c: Uint8Array): string {
-  if (c.length === 0 || c.length > 64) fail('bad object identifier length');
+  if (c.length === 0 || c.length > 1024) fail('bad object identifier length');
   const parts: number[] = [];
   let value = 0;
   for (let i = 0; i < c.length; i++) {

@@ -4,9 +4,11 @@ import { appendFileSync } from 'node:fs';
 import { useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { type ContextHealth, computeHealth } from '../services/health/index.js';
+import type { CertWatch } from '../services/certs/watch.js';
 import type { ClusterStore, ConnectionState, ContextSnapshot, StoreBatch } from '../services/kube/index.js';
 import { MainScreen } from '../views/main-screen.js';
 import { ColorContext } from '../views/theme.js';
+import { certsKey } from './certs.js';
 import { openVerb } from './dialogs.js';
 import { type EffectDeps, runEffect } from './effects.js';
 import type { InsightCache } from './insights.js';
@@ -16,6 +18,8 @@ import { type Action, type CsrRef, csrKey, initialState, reducer, type Scope, ty
 
 export interface AppProps {
   store: ClusterStore;
+  /** The renewal radar's live records (the Certificates view and Health's count). */
+  certs?: CertWatch;
   insights: InsightCache;
   effects: EffectDeps;
   places: Places;
@@ -79,6 +83,8 @@ export function App(props: AppProps) {
     const fresh: CsrRef[] = [];
     let clock = false;
     let decoded = false;
+    const certs = props.certs;
+    let certsDirty = certs !== undefined;
     let health: Record<string, ContextHealth> | undefined;
     let healthDirty = true;
     let timer: NodeJS.Timeout | undefined;
@@ -108,6 +114,13 @@ export function App(props: AppProps) {
       if (decoded) {
         decoded = false;
         dispatch({ type: 'decoded' });
+      }
+      if (certsDirty && certs) {
+        certsDirty = false;
+        dispatch({
+          type: 'certs-feed',
+          feed: { records: certs.records(), version: certs.version(), skipped: [...certs.skipped()] },
+        });
       }
     };
     const schedule = (ms: number) => {
@@ -149,6 +162,10 @@ export function App(props: AppProps) {
       }
     };
     const unsubscribe = store.subscribe(onBatch);
+    const unsubscribeCerts = certs?.subscribe(() => {
+      certsDirty = true;
+      schedule(listing() ? SYNC_FEED_MS : FEED_MS);
+    });
     for (const context of store.contexts()) {
       const snap = store.snapshot(context);
       phases.set(context, snap.connection.phase);
@@ -201,13 +218,14 @@ export function App(props: AppProps) {
     return () => {
       feed.current = () => {};
       unsubscribe();
+      unsubscribeCerts?.();
       insightsListeners.delete(onDecoded);
       clearInterval(tick);
       clearImmediate(first);
       if (healthSlice) clearImmediate(healthSlice);
       if (timer) clearTimeout(timer);
     };
-  }, [store, now]);
+  }, [store, now, props.certs]);
 
   // Effects queued by the reducer.
   useEffect(() => {
@@ -283,8 +301,10 @@ export function App(props: AppProps) {
     }
     const mode = stateRef.current.mode;
     runIntent(
-      (mode.kind === 'dialog' ? dialogSwitchKey(mode.dialog, input, key) : undefined) ??
-        keyIntent(mode.kind, input, key),
+      mode.kind === 'certs'
+        ? certsKey(mode.view, input, key)
+        : ((mode.kind === 'dialog' ? dialogSwitchKey(mode.dialog, input, key) : undefined) ??
+            keyIntent(mode.kind, input, key)),
     );
   };
   // Ink hands a burst of typed or pasted characters over as one string (Ink itself splits off escape sequences):

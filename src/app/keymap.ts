@@ -66,6 +66,8 @@ export function listKey(input: string, key: KeyLike): Intent | undefined {
       return act({ type: 'open-yaml' });
     case '?':
       return act({ type: 'open-help' });
+    case 'C':
+      return act({ type: 'open-certs' });
     case 'r':
       return { kind: 'reconnect' };
     case 'q':
@@ -153,6 +155,8 @@ export function keyIntent(mode: Mode['kind'], input: string, key: KeyLike): Inte
       return dialogKey(input, key);
     case 'quit-confirm':
       return quitConfirmKey(input, key);
+    case 'certs':
+      return undefined; // certsKey (app/certs.ts) owns these keys: app.tsx routes them there with the view state
   }
 }
 
@@ -164,6 +168,7 @@ export function plainChar(input: string, key: KeyLike): boolean {
 /** Modes whose plain characters are text (a prompt, a form field, a typed CSR name), not commands. */
 export function takesText(mode: Mode): boolean {
   if (mode.kind === 'filter' || mode.kind === 'command') return true;
+  if (mode.kind === 'certs') return mode.view.draft !== undefined;
   if (mode.kind !== 'dialog') return false;
   const d = mode.dialog;
   if (d.switchKeys) return false;

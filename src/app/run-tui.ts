@@ -56,6 +56,14 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   // The lists start now, so the first pages are on their way while React, Ink and the views load.
   const store = createClusterStore(contexts, options.namespace ? { namespaces: [options.namespace] } : {});
   store.start();
+  // The renewal radar starts once the CSRs and pods are in (or after a few seconds), so it never slows the first
+  // frame; it decodes in slices of a few milliseconds, so keys stay quick while 10,000 Secrets arrive.
+  const { createCertWatch } = await import('../services/certs/watch.js');
+  const certs = createCertWatch(contexts, {
+    ...(options.namespace ? { namespaces: [options.namespace] } : {}),
+    ...(options.registryDir ? { registry: { cwd: options.registryDir } } : {}),
+  });
+  void store.whenSynced(undefined, 5000).then(() => certs.start());
   // React's production build: the development one is several times slower and heavier at 20,000 rows.
   process.env.NODE_ENV ??= 'production';
   let ui: [Awaited<ReturnType<typeof loadReact>>, typeof import('ink'), typeof import('./app.js'), boolean];
@@ -68,6 +76,7 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
       import('../views/ink-line-cache.js').then((m) => m.installInkLineCache()),
     ]);
   } catch (err) {
+    certs.stop();
     store.stop();
     throw err;
   }
@@ -89,6 +98,7 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
     if (restored) return;
     restored = true;
     insights.stop();
+    certs.stop();
     store.stop();
     stdout.write(LEAVE_ALT);
   };
@@ -113,6 +123,7 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
     const instance = render(
       createElement(App, {
         store,
+        certs,
         insights,
         effects: {
           contexts: byName,

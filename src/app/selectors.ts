@@ -26,6 +26,7 @@ import type {
   StyledText,
   Tone,
 } from '../views/models.js';
+import { certHealthLine, selectCertInspect, selectCertsList } from './certs.js';
 import { type CsrEntry, csrOrder, healthSections, initOrder, parseCsrKey, scopedContexts } from './order.js';
 import { type DialogState, cursorPosition, focusedCsrKey, type TuiState, windowTop } from './store.js';
 
@@ -254,6 +255,25 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
         { key: 'y', label: 'quit anyway' },
         { key: 'esc', label: 'stay' },
       ];
+    case 'certs':
+      return m.view.draft !== undefined
+        ? [
+            { key: '⏎', label: 'apply' },
+            { key: 'esc', label: 'cancel' },
+            { key: '!', label: 'first to invert' },
+          ]
+        : [
+            { key: 'esc', label: 'back' },
+            ...(m.view.inspect
+              ? []
+              : [
+                  { key: '⏎', label: 'inspect' },
+                  { key: '/', label: 'filter' },
+                ]),
+            { key: 'c', label: 'CSR' },
+            { key: 'n', label: 'signer' },
+            { key: 'p', label: 'pods' },
+          ];
     default:
       return [
         { key: 'esc', label: 'back' },
@@ -568,6 +588,12 @@ function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyH
     }
     case 'dialog':
       return { kind: 'dialog', dialog: selectDialog(state, m.dialog) };
+    case 'certs': {
+      if (!m.view.inspect) return { kind: 'certs', certs: selectCertsList(state, m.view) };
+      const inspect = selectCertInspect(state, m.view.inspect.id);
+      const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
+      return { kind: 'inspect', inspect, offset: clamp(m.view.inspect.offset, total, bodyHeight - 2) };
+    }
     case 'quit-confirm':
       return {
         kind: 'dialog',
@@ -596,7 +622,10 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
   const initIndex = cursorPosition(state, 'init');
   const initTop = windowTop(initIndex, state.top.init, layout.initRows, inits.entries.length);
   const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e, state.now));
-  const health = healthSections(state);
+  const health = healthSections(state).map((s, i) => {
+    const line = certHealthLine(state, scopedContexts(state)[i] ?? '');
+    return line ? { ...s, lines: [...s.lines, line] } : s;
+  });
   const ctxWidth = Math.max(3, ...scopedContexts(state).map((c) => safe(c).length));
   const m = state.mode;
   const input =

@@ -7,6 +7,7 @@ import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
 import { screenLayout, type PaneId } from '../views/layout.js';
 import type { SectionVm, Tone } from '../views/models.js';
+import { type CertFeed, type CertsAction, type CertsView, certsReducer, openCerts } from './certs.js';
 import { csrKey, csrOrder, healthLineCount, initOrder, type KeyList, parseCsrKey } from './order.js';
 
 export type { PaneId } from '../views/layout.js';
@@ -57,7 +58,8 @@ export type Mode =
   | { kind: 'filter'; draft: string }
   | { kind: 'command'; draft: string }
   | { kind: 'dialog'; dialog: DialogState; from: 'list' | 'inspect' }
-  | { kind: 'quit-confirm' };
+  | { kind: 'quit-confirm' }
+  | { kind: 'certs'; view: CertsView };
 
 export interface CsrRef {
   key: string;
@@ -125,6 +127,8 @@ export interface TuiState {
   status?: { text: string; tone: Tone };
   /** Grows when lazily decoded CSRs arrive, so the frame redraws their badges. */
   decodedVersion: number;
+  /** The renewal radar's records (services/certs), once its watch has something. */
+  certs?: CertFeed;
   running: number;
   outbox: Effect[];
   nextEffectId: number;
@@ -162,7 +166,10 @@ export type Action =
   | { type: 'effect-done'; status: { text: string; tone: Tone } }
   | { type: 'status'; text: string; tone: Tone }
   | { type: 'quit' }
-  | { type: 'quit-confirmed' };
+  | { type: 'quit-confirmed' }
+  | { type: 'certs-feed'; feed: CertFeed }
+  | { type: 'open-certs' }
+  | { type: 'certs'; action: CertsAction };
 
 export interface InitialStateOptions {
   contexts: string[];
@@ -461,13 +468,17 @@ export function runCommand(state: TuiState, line: string): TuiState {
       if (!arg || arg === 'all')
         return ok({ ...base, scope: { ...base.scope, namespace: undefined } }, 'All namespaces.');
       return ok({ ...base, scope: { ...base.scope, namespace: arg } }, `Namespace ${arg}.`);
+    case 'certs':
+    case 'cert':
+    case 'certificates':
+      return openCerts(base);
     case 'signer':
       if (!arg || arg === 'all') return ok({ ...base, scope: { ...base.scope, signer: undefined } }, 'All signers.');
       return ok({ ...base, scope: { ...base.scope, signer: arg } }, `Signer ${arg}.`);
     case '':
       return base;
     default:
-      return fail(`Unknown command ":${verb}"; try :ctx NAME, :ctx all, :ns NAME, :signer NAME or :q.`);
+      return fail(`Unknown command ":${verb}"; try :ctx NAME, :ctx all, :ns NAME, :signer NAME, :certs or :q.`);
   }
 }
 
@@ -640,6 +651,12 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return { ...state, quit: true };
     case 'quit-confirmed':
       return { ...state, quit: true };
+    case 'certs-feed':
+      return { ...state, certs: action.feed };
+    case 'open-certs':
+      return openCerts(state);
+    case 'certs':
+      return state.mode.kind === 'certs' ? certsReducer(state, state.mode.view, action.action) : state;
   }
 }
 

@@ -1,5 +1,6 @@
 // The whole frame: header, notice, panes (or tabs on small terminals, or an overlay), footer. Sized to the terminal.
 import { Box } from 'ink';
+import { CertsView } from './certs-view.js';
 import { CsrTable } from './csr-table.js';
 import { DialogView } from './dialog-view.js';
 import { Footer } from './footer.js';
@@ -101,6 +102,8 @@ function Panes({ screen }: { screen: ScreenVm }) {
 
 function Overlay({ overlay, width, height }: { overlay: OverlayVm; width: number; height: number }) {
   switch (overlay.kind) {
+    case 'certs':
+      return <CertsView certs={overlay.certs} width={width} height={height} />;
     case 'inspect':
       return <InspectView inspect={overlay.inspect} width={width} height={height} offset={overlay.offset} />;
     case 'dialog':

@@ -106,7 +106,30 @@ export interface HelpGroupVm {
   keys: KeyHintVm[];
 }
 
+/** One certificate row of the Certificates view. */
+export interface CertRowVm {
+  key: string;
+  context: string;
+  /** `Secret ns/name`, `ValidatingWebhookConfiguration x`. */
+  where: string;
+  field: string;
+  subject: string;
+  /** Time left, `-3d` once expired, `?` when unreadable. */
+  left: string;
+  problems: string;
+  tone: Tone;
+}
+
+export interface CertsVm extends ListWindowVm<CertRowVm> {
+  title: string;
+  /** Sources not read (forbidden), or "reading…". */
+  note?: string;
+  /** The filter being typed. */
+  prompt?: string;
+}
+
 export type OverlayVm =
+  | { kind: 'certs'; certs: CertsVm }
   | { kind: 'inspect'; inspect: InspectVm; offset: number }
   | { kind: 'dialog'; dialog: DialogVm }
   | { kind: 'help'; groups: HelpGroupVm[]; places: SectionVm[]; offset: number }

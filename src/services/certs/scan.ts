@@ -63,21 +63,29 @@ function nsPath(base: string, resource: string, namespace: string | undefined): 
   return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${resource}` : `${base}/${resource}`;
 }
 
-/** Collapses kube-root-ca.crt, which kube-controller-manager copies into every namespace, to one record per CA. */
-function dedupeRootCa(records: CertRecord[]): CertRecord[] {
-  const seen = new Map<string, CertRecord>();
+/**
+ * Collapses kube-root-ca.crt, which kube-controller-manager copies into every namespace, to one record per CA and
+ * context (the first one, with the number of copies). The records given are not changed.
+ */
+export function dedupeRootCa(records: readonly CertRecord[]): CertRecord[] {
+  const copies = new Map<string, number>();
+  const keyOf = (r: CertRecord) =>
+    r.location.kind === 'ConfigMap' && r.location.name === 'kube-root-ca.crt' && r.cert
+      ? `${r.context}|${r.cert.fingerprint}`
+      : undefined;
+  for (const r of records) {
+    const key = keyOf(r);
+    if (key) copies.set(key, (copies.get(key) ?? 0) + 1);
+  }
+  const seen = new Set<string>();
   const out: CertRecord[] = [];
   for (const r of records) {
-    if (r.location.kind !== 'ConfigMap' || r.location.name !== 'kube-root-ca.crt' || !r.cert) {
-      out.push(r);
-      continue;
-    }
-    const key = `${r.context}|${r.cert.fingerprint}`;
-    const first = seen.get(key);
-    if (first) first.copies = (first.copies ?? 1) + 1;
-    else {
-      seen.set(key, r);
-      out.push(r);
+    const key = keyOf(r);
+    if (!key) out.push(r);
+    else if (!seen.has(key)) {
+      seen.add(key);
+      const n = copies.get(key) ?? 1;
+      out.push(n > 1 ? { ...r, copies: n } : r);
     }
   }
   return out;

@@ -3,7 +3,7 @@
 // The kubeconfig has the contexts `certdesk sandbox` writes: `<cluster>` (admin, system:masters) and
 // `<cluster>-viewer` (get/list/watch only).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -18,6 +18,10 @@ export interface RealCluster {
   binDir: string;
   /** kubectl v1.37 built from the same module. */
   kubectl: string;
+  /** The launcher's state directory (`<stateDir>/<cluster>/ca.crt`, `ca.key`, logs). */
+  stateDir: string;
+  /** A client certificate for (user, groups) issued by the cluster's CA (CN = user, O = groups), minted once. */
+  clientCert(cluster: string, user: string, groups?: string[]): { certPem: string; keyPem: string };
   stop(): Promise<void>;
 }
 
@@ -83,7 +87,66 @@ export async function startRealCluster(
   });
   const servers: Record<string, string> = {};
   for (const [, name, url] of ready.matchAll(/(\S+?)=(https:\/\/\S+)/g)) servers[name as string] = url as string;
-  return { kubeconfigPath, servers, binDir, kubectl: join(binDir, 'kubectl'), stop };
+  const stateDir = /\bstate=(\S+)/.exec(ready)?.[1] ?? dir;
+  const certs = new Map<string, { certPem: string; keyPem: string }>();
+  const clientCert = (cluster: string, user: string, groups: string[] = []) => {
+    const key = [cluster, user, ...groups].join('\u0000');
+    let cert = certs.get(key);
+    if (!cert) {
+      cert = issueClientCert(join(stateDir, cluster), user, groups);
+      certs.set(key, cert);
+    }
+    return cert;
+  };
+  return { kubeconfigPath, servers, binDir, kubectl: join(binDir, 'kubectl'), stateDir, clientCert, stop };
+}
+
+/**
+ * Issues a client certificate (CN = user, O = each group, clientAuth, one day) with the CA in `caDir` (ca.crt, ca.key
+ * of a real cluster's state directory), by openssl, which the machine has for the PKI tests anyway.
+ */
+export function issueClientCert(
+  caDir: string,
+  user: string,
+  groups: string[] = [],
+): { certPem: string; keyPem: string } {
+  const work = mkdtempSync(join(tmpdir(), 'certdesk-real-cert-'));
+  try {
+    const esc = (v: string) => v.replace(/[/\\+=,]/g, (c) => `\\${c}`);
+    const subj = `/CN=${esc(user)}${groups.map((g) => `/O=${esc(g)}`).join('')}`;
+    const run = (args: string[]) => {
+      const r = spawnSync('openssl', args, { cwd: work, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.trim()}`);
+    };
+    writeFileSync(join(work, 'ext'), 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+    run(
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem'].concat([
+        '-subj',
+        subj,
+        '-out',
+        'req.pem',
+      ]),
+    );
+    run(
+      ['x509', '-req', '-in', 'req.pem', '-CA', join(caDir, 'ca.crt'), '-CAkey', join(caDir, 'ca.key')].concat([
+        '-CAcreateserial',
+        '-CAserial',
+        join(work, 'serial'),
+        '-days',
+        '1',
+        '-extfile',
+        'ext',
+        '-out',
+        'cert.pem',
+      ]),
+    );
+    return {
+      certPem: readFileSync(join(work, 'cert.pem'), 'utf8'),
+      keyPem: readFileSync(join(work, 'key.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** Whether the real tier can run here (Go present). */

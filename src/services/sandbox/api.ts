@@ -107,6 +107,13 @@ const ACCEPTED_BODY_TYPES = ['application/json', 'application/yaml', 'applicatio
 const PATH_SEGMENT_NAMED = new Set(['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings']);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** A list item as a real server encodes built-in kinds: without kind and apiVersion (custom resources keep them). */
+function listItemJson(def: ResourceDef, json: string): string {
+  if (def.optional) return json;
+  const head = `{"kind":"${def.kind}","apiVersion":"${apiVersionOf(def)}",`;
+  return json.startsWith(head) ? `{${json.slice(head.length)}` : json;
+}
+
 function json(code: number, value: unknown): JsonResponse {
   return { kind: 'json', code, body: JSON.stringify(value) };
 }
@@ -137,6 +144,14 @@ function clone<T>(v: T): T {
 }
 
 /** `?dryRun=All`: run every check, store nothing. */
+/** The write options' fieldValidation value (unknown fields themselves are not detected: no schemas here). */
+function checkFieldValidation(req: ApiRequest, verb: 'create' | 'update' | 'patch'): void {
+  const v = req.query.get('fieldValidation');
+  if (v === null || ['', 'Ignore', 'Strict', 'Warn'].includes(v)) return;
+  const kind = verb === 'create' ? 'CreateOptions' : verb === 'update' ? 'UpdateOptions' : 'PatchOptions';
+  throw invalid(kind, 'meta.k8s.io', '', [field.notSupported('fieldValidation', v, ['', 'Ignore', 'Strict', 'Warn'])]);
+}
+
 function isDryRun(req: ApiRequest): boolean {
   return req.query.getAll('dryRun').includes('All');
 }
@@ -387,6 +402,7 @@ export class ApiCore {
       if ((await hook(served)) === true) this.beforeServe.splice(this.beforeServe.indexOf(hook), 1);
     }
 
+    if (verb === 'create' || verb === 'update' || verb === 'patch') checkFieldValidation(req, verb);
     switch (verb) {
       case 'get':
         return this.get(req, route);
@@ -397,7 +413,7 @@ export class ApiCore {
       case 'create':
         return this.create(req, route);
       case 'update':
-        return this.update(req, route, this.decodeBody(req), true);
+        return this.update(req, route, this.decodeBody(req, route.def.kind), true);
       case 'patch':
         return this.patch(req, route);
       case 'delete':
@@ -433,15 +449,32 @@ export class ApiCore {
   }
 
   // ------------------------------------------------------------------------------------------- body
-  decodeBody(req: ApiRequest): KObject {
+  decodeBody(req: ApiRequest, kind?: string): KObject {
     const ct = (req.contentType.split(';')[0] ?? '').trim().toLowerCase();
     const text = (req.body ?? Buffer.alloc(0)).toString('utf8');
+    // The apiserver's transformDecodeError: the expected kind and the first 30 bytes of the body.
+    const unrecognized = (why: string) => {
+      const data = req.body ?? Buffer.alloc(0);
+      const cut = data.subarray(0, 30);
+      const more = data.length > 30 ? ' ...' : '';
+      const summary =
+        data.length === 0
+          ? '<empty>'
+          : data[0] === 0x7b
+            ? `${cut.toString('utf8')}${more}`
+            : `${cut.toString('hex')}${more}`;
+      return badRequest(
+        kind
+          ? `the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${why} (${summary})`
+          : `couldn't get version/kind; json parse error: ${why}`,
+      );
+    };
     let value: unknown;
     if (ct === '' || ct === 'application/json' || ct === '*/*') {
       try {
         value = JSON.parse(text);
       } catch (err) {
-        throw badRequest(`couldn't get version/kind; json parse error: ${goJsonSyntaxError(text) ?? errText(err)}`);
+        throw unrecognized(goJsonSyntaxError(text) ?? errText(err));
       }
     } else if (ct === 'application/yaml' || ct === 'application/x-yaml') {
       try {
@@ -463,7 +496,10 @@ export class ApiCore {
       throw unsupportedMediaType(ACCEPTED_BODY_TYPES);
     }
     const obj = asRecord(value);
-    if (!obj) throw badRequest("couldn't get version/kind; json parse error: the body is not a JSON object");
+    if (!obj)
+      throw unrecognized(
+        `json: cannot unmarshal ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : 'bool'} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`,
+      );
     const meta = asRecord(obj.metadata);
     if (obj.metadata !== undefined && !meta) throw badRequest('metadata must be an object');
     return { ...obj, metadata: { ...(meta ?? {}) } } as KObject;
@@ -471,13 +507,14 @@ export class ApiCore {
 
   private checkKind(def: ResourceDef, obj: KObject, expectKind = def.kind): void {
     const apiVersion = apiVersionOf(def);
-    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+    // The scheme's answer when the body names another kind or version (transformDecodeError with a GVK).
+    const sentVersion = String(obj.apiVersion ?? '');
+    const sentKind = String(obj.kind ?? expectKind);
+    if ((obj.apiVersion !== undefined && sentVersion !== apiVersion) || sentKind !== expectKind) {
+      const version = sentVersion.includes('/') ? sentVersion.slice(sentVersion.indexOf('/') + 1) : sentVersion;
       throw badRequest(
-        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`,
+        `${sentKind} in version ${JSON.stringify(version)} cannot be handled as a ${expectKind}: no kind ${JSON.stringify(sentKind)} is registered for version ${JSON.stringify(sentVersion || apiVersion)} in scheme "pkg/runtime/scheme.go:111"`,
       );
-    }
-    if (obj.kind !== undefined && obj.kind !== expectKind) {
-      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expectKind})`);
     }
   }
 
@@ -560,7 +597,7 @@ export class ApiCore {
         ),
       );
     }
-    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[${items.map((e) => e.json).join(',')}]}`;
+    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[${items.map((e) => listItemJson(def, e.json)).join(',')}]}`;
     return raw(200, body);
   }
 
@@ -735,7 +772,7 @@ export class ApiCore {
 
   private create(req: ApiRequest, route: Route): ApiResponse {
     const { def } = route;
-    const obj = this.decodeBody(req);
+    const obj = this.decodeBody(req, def.kind);
     this.checkKind(def, obj);
     if (def.virtual && def.resource === 'selfsubjectrulesreviews') return this.selfSubjectRulesReview(req, obj);
     if (def.virtual && def.resource === 'selfsubjectreviews') return this.selfSubjectReview(req);
@@ -753,7 +790,12 @@ export class ApiCore {
     this.fillNewMeta(def, obj);
     const errs: FieldError[] = [];
     if (!meta.name) errs.push(field.required('metadata.name', 'name or generateName is required'));
-    else errs.push(...this.validateName(def, meta.name));
+    else {
+      errs.push(...this.validateName(def, meta.name));
+      // kube 1.37 checks the path-segment rule in ObjectMeta validation (422), not only in the storage key (400).
+      if (!errs.length)
+        for (const why of pathSegmentNameErrors(meta.name)) errs.push(field.invalid('metadata.name', meta.name, why));
+    }
     errs.push(...this.validateLabels(meta.labels));
     if (errs.length === 0) errs.push(...(def.strategy.validateCreate?.(obj) ?? []));
     if (def.optional) meta.generation = 1;
@@ -843,14 +885,8 @@ export class ApiCore {
   private patch(req: ApiRequest, route: Route): ApiResponse {
     const { def } = route;
     const type = patchTypeFromContentType(req.contentType);
-    if (!type) {
-      throw unsupportedMediaType([
-        'application/json-patch+json',
-        'application/merge-patch+json',
-        'application/apply-patch+yaml',
-        'application/strategic-merge-patch+json',
-      ]);
-    }
+    // A real server answers an unknown patch type with its router's bare 415.
+    if (!type) throw new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
     let patchDoc: unknown;
     try {
       patchDoc = JSON.parse((req.body ?? Buffer.alloc(0)).toString('utf8'));
@@ -869,7 +905,12 @@ export class ApiCore {
     } catch (err) {
       if (err instanceof PatchError) {
         const reason = err.status === 415 ? 'UnsupportedMediaType' : err.status === 422 ? 'Invalid' : 'BadRequest';
-        throw new ApiError(err.status, reason, err.message, err.status === 400 ? undefined : {});
+        // A JSON patch that does not apply is a generic 422 on a real server: its own text is not sent.
+        const message =
+          err.status === 422 && type === 'json'
+            ? 'the server rejected our request due to an error in our request'
+            : err.message;
+        throw new ApiError(err.status, reason, message, err.status === 400 ? undefined : {});
       }
       throw err;
     }
@@ -906,18 +947,18 @@ export class ApiCore {
       const pre = asRecord(opts?.preconditions);
       if (pre?.uid && pre.uid !== existing.obj.metadata.uid) {
         throw conflict(
-          def.resource,
+          def.kind,
           def.group,
           name,
-          `Precondition failed: UID in precondition: ${String(pre.uid)}, UID in object meta: ${existing.obj.metadata.uid}`,
+          `the UID in the precondition (${String(pre.uid)}) does not match the UID in record (${existing.obj.metadata.uid}). The object might have been deleted and then recreated`,
         );
       }
       if (pre?.resourceVersion && pre.resourceVersion !== String(existing.rv)) {
         throw conflict(
-          def.resource,
+          def.kind,
           def.group,
           name,
-          `Precondition failed: ResourceVersion in precondition: ${String(pre.resourceVersion)}, ResourceVersion in object meta: ${existing.rv}`,
+          `the ResourceVersion in the precondition (${String(pre.resourceVersion)}) does not match the ResourceVersion in record (${existing.rv}). The object might have been modified`,
         );
       }
     }

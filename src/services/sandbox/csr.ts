@@ -224,7 +224,7 @@ function validateSpec(obj: KObject, allowLegacy: boolean): FieldError[] {
   return errs;
 }
 
-const nilBytes = new GoValue('[]byte(nil)');
+const nilBytes = new GoValue('null');
 
 function certificateError(data: Buffer): string | undefined {
   if (data.length === 0) return undefined;
@@ -272,22 +272,19 @@ function validateConditions(obj: KObject, opts: ValidationOptions): FieldError[]
     const st = typeof c.status === 'string' ? c.status : '';
     if (!st) errs.push(field.required(`${p}.status`));
     else if (!allowed.includes(st)) errs.push(field.notSupported(`${p}.status`, st, allowed));
-    if (!opts.allowBothApprovedAndDenied) {
-      if (type === 'Approved') {
-        hasApproved = true;
-        if (hasDenied)
-          errs.push(field.invalid(`${p}.type`, type, 'Approved and Denied conditions are mutually exclusive'));
-      } else if (type === 'Denied') {
-        hasDenied = true;
-        if (hasApproved)
-          errs.push(field.invalid(`${p}.type`, type, 'Approved and Denied conditions are mutually exclusive'));
-      }
-    }
+    if (type === 'Approved') hasApproved = true;
+    if (type === 'Denied') hasDenied = true;
     if (!opts.allowDuplicateConditionTypes) {
       if (seen.has(type)) errs.push(field.duplicate(`${p}.type`, type));
       seen.add(type);
     }
   });
+  // kube 1.37's declarative validation (+k8s:zeroOrOneOfMember on the conditions list).
+  if (!opts.allowBothApprovedAndDenied && hasApproved && hasDenied) {
+    const a = 'conditions[{"type": "Approved"}]';
+    const d = 'conditions[{"type": "Denied"}]';
+    errs.push(field.invalid('status.conditions', `{${a}, ${d}}`, `must specify at most one of: \`${a}\`, \`${d}\``));
+  }
   return errs;
 }
 

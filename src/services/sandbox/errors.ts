@@ -116,7 +116,6 @@ export function unsupportedMediaType(accepted: string[], why?: string): ApiError
     415,
     'UnsupportedMediaType',
     `${why ? `${why}: ` : ''}the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
-    {},
   );
 }
 
@@ -154,9 +153,8 @@ function render(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null || value === undefined) return 'null';
-  if (value instanceof Uint8Array) {
-    return `[]byte{${Array.from(value, (b) => `0x${b.toString(16)}`).join(', ')}}`;
-  }
+  // kube 1.37 renders a []byte value as its JSON (base64 in quotes).
+  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
   return JSON.stringify(value);
 }
 
@@ -204,7 +202,7 @@ export function invalid(kind: string, group: string, name: string, errors: Field
   const strings = errors.map(fieldErrorString);
   const aggregate = strings.length === 1 ? (strings[0] ?? '') : `[${strings.join(', ')}]`;
   return new ApiError(422, 'Invalid', `${qualified(kind, group)} "${name}" is invalid: ${aggregate}`, {
-    name,
+    ...(name ? { name } : {}),
     group,
     kind,
     causes: errors.map((e) => ({ reason: e.type, message: e.body, field: e.field })),

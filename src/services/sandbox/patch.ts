@@ -245,7 +245,11 @@ function jsonPatch(target: unknown, patch: unknown): unknown {
           box.doc = clone(op.value);
           break;
         }
-        removeAt(box, pointer, path);
+        {
+          // evanphx/json-patch v4 (the apiserver's): replacing a missing key of an object adds it.
+          const parent = parentOf(box.doc, path, pointer);
+          if (Array.isArray(parent) || Object.hasOwn(parent, path[path.length - 1] ?? '')) removeAt(box, pointer, path);
+        }
         addAt(box, pointer, path, clone(op.value));
         break;
       case 'move': {

@@ -1,4 +1,5 @@
 // The HTTPS transport of one simulated cluster: TLS with client-certificate authentication (CN = user, O = groups,
+import { createHash } from 'node:crypto';
 // as a real API server authenticates x509 users), body limits, Status errors for bad input, chunked watch streams.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -25,7 +26,9 @@ function identity(socket: TLSSocket): UserInfo | undefined {
   const o = cert.subject.O;
   const orgs = o === undefined ? [] : Array.isArray(o) ? o : [o];
   const groups = [...orgs.filter((g) => g !== 'system:authenticated'), 'system:authenticated'];
-  return { name, groups };
+  // kube-apiserver ≥ 1.32 names the credential of an x509 user in its extra (the certificate's SHA-256).
+  const credential = `X509SHA256=${createHash('sha256').update(cert.raw).digest('hex')}`;
+  return { name, groups, extra: { 'authentication.kubernetes.io/credential-id': [credential] } };
 }
 
 function send(res: ServerResponse, code: number, body: string, contentType = 'application/json'): void {

@@ -141,7 +141,7 @@ describe('CSR create', () => {
     assert.equal(status.reason, 'Invalid');
     assert.match(
       String(status.message),
-      /^CertificateSigningRequest\.certificates\.k8s\.io "badpem" is invalid: spec\.request: Invalid value: \[\]byte\{0x68, 0x65, 0x6c, 0x6c, 0x6f\}: PEM block type must be CERTIFICATE REQUEST$/,
+      /^CertificateSigningRequest\.certificates\.k8s\.io "badpem" is invalid: spec\.request: Invalid value: "aGVsbG8=": PEM block type must be CERTIFICATE REQUEST$/,
     );
     const details = status.details as { kind: string; causes: { reason: string; field: string }[] };
     assert.equal(details.kind, 'CertificateSigningRequest');
@@ -342,7 +342,7 @@ describe('CSR update, /approval and /status', () => {
     assert.equal(both.code, 422);
     assert.equal(
       both.body.message,
-      'CertificateSigningRequest.certificates.k8s.io "appr" is invalid: status.conditions[1].type: Invalid value: "Denied": Approved and Denied conditions are mutually exclusive',
+      'CertificateSigningRequest.certificates.k8s.io "appr" is invalid: status.conditions: Invalid value: "{conditions[{\\"type\\": \\"Approved\\"}], conditions[{\\"type\\": \\"Denied\\"}]}": must specify at most one of: `conditions[{"type": "Approved"}]`, `conditions[{"type": "Denied"}]`',
     );
 
     const fresh = await admin.readCertificateSigningRequest({ name: 'appr' });

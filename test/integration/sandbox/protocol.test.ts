@@ -105,11 +105,14 @@ describe('bad input', () => {
     const r = await raw('POST', CSRS, { body: '{"kind": ', contentType: 'application/json' });
     assertStatus(r, 400, 'BadRequest');
     // Go's encoding/json message, as kube-apiserver passes it on.
-    assert.equal(r.body.message, "couldn't get version/kind; json parse error: unexpected end of JSON input");
+    assert.equal(
+      r.body.message,
+      'the object provided is unrecognized (must be of type CertificateSigningRequest): couldn\'t get version/kind; json parse error: unexpected end of JSON input ({"kind": )',
+    );
     const key = await raw('POST', CSRS, { body: '{bad', contentType: 'application/json' });
     assert.equal(
       key.body.message,
-      "couldn't get version/kind; json parse error: invalid character 'b' looking for beginning of object key string",
+      "the object provided is unrecognized (must be of type CertificateSigningRequest): couldn't get version/kind; json parse error: invalid character 'b' looking for beginning of object key string ({bad)",
     );
     await stillServing();
   });

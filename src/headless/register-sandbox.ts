@@ -1,5 +1,7 @@
 // Declares the sandbox commands; each action imports its implementation lazily.
 import { type Command, InvalidArgumentError } from 'commander';
+import { withKube } from './register-kube.js';
+import type { ScenarioCommandOptions } from './scenario.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter((v) => v !== '')];
@@ -49,6 +51,39 @@ export function registerSandboxCommands(program: Command): void {
     .action(async (opts: SandboxCommandOptions) => {
       const { runSandbox } = await import('./sandbox.js');
       await runSandbox(opts);
+    });
+
+  const scenario = program
+    .command('scenario')
+    .description("Run the sandbox's scenarios against any cluster (a kind cluster, npm run real-apiserver).");
+  withKube(
+    scenario
+      .command('run')
+      .argument('<name...>', 'calico-rollout, istio-signers, onboarding, hostile, certificates')
+      .description(
+        "Act as the scenarios' components (impersonated from the admin context) until Ctrl-C, then remove what they created.",
+      ),
+  )
+    .option('--set <scenario.key=value>', 'a scenario option, e.g. calico-rollout.nodes=10 (repeatable)', collectRaw)
+    .option('--yes', 'run on a cluster certdesk did not create (it writes namespaces, RBAC, CRDs, nodes, pods, CSRs)')
+    .addHelpText(
+      'after',
+      SET_HELP.replace('certdesk sandbox --scenario calico-rollout', 'certdesk scenario run calico-rollout'),
+    )
+    .action(async (names: string[], opts: ScenarioCommandOptions) => {
+      const { runScenarioCommand } = await import('./scenario.js');
+      await runScenarioCommand(names, opts);
+    });
+  withKube(
+    scenario
+      .command('clean')
+      .argument('<name...>', 'the scenarios whose objects to remove')
+      .description('Remove what scenario runs left (objects labelled certdesk.dev/scenario=NAME), e.g. after kill -9.'),
+  )
+    .option('--yes', 'clean a cluster certdesk did not create')
+    .action(async (names: string[], opts: ScenarioCommandOptions) => {
+      const { cleanScenarioCommand } = await import('./scenario.js');
+      await cleanScenarioCommand(names, opts);
     });
 
   program

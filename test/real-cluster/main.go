@@ -447,7 +447,9 @@ func writeKubeconfig(path string, clusters []*cluster) error {
 	b64 := base64.StdEncoding.EncodeToString
 	var cs, us, xs []named
 	for _, c := range clusters {
-		cs = append(cs, named{"name": c.name, "cluster": named{"server": c.server, "certificate-authority-data": b64(c.ca.certPEM())}})
+		// The extension tells `certdesk scenario run` this cluster is one certdesk created (it writes to it freely).
+		created := []named{{"name": "certdesk.dev/created-by", "extension": named{"by": "npm run real-apiserver"}}}
+		cs = append(cs, named{"name": c.name, "cluster": named{"server": c.server, "certificate-authority-data": b64(c.ca.certPEM()), "extensions": created}})
 		for _, id := range []struct {
 			ctx, user string
 			kp        *keyPair

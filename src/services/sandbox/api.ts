@@ -218,9 +218,13 @@ export class ApiCore {
     this.enabledGroups.add(group);
   }
 
+  /** An optional group is served once enabled or once a CustomResourceDefinition of that group is stored. */
   groupEnabled(group: string): boolean {
     const optional = RESOURCES.some((r) => r.group === group && r.optional);
-    return !optional || this.enabledGroups.has(group);
+    if (!optional || this.enabledGroups.has(group)) return true;
+    return this.store
+      .list('customresourcedefinitions')
+      .some((e) => (e.obj.spec as { group?: unknown } | undefined)?.group === group);
   }
 
   /** Ends every open watch (pause / stop). */

@@ -2,7 +2,7 @@
 // kube-apiserver-client-kubelet and kubelet-serving requests with the cluster CA (issue 8). It acts over HTTPS like
 // the real controller: watches CSRs (list+watch, never polls), writes certificates and Failed conditions through
 // /status, re-reads on 409.
-import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import type { KubeConfig, V1CertificateSigningRequest } from '@kubernetes/client-node';
 import {
   checkSignerRules,
   decodeCsr,
@@ -24,7 +24,6 @@ import {
   listWatch,
   statusCode,
 } from './scenarios/kube.js';
-import type { SandboxClusterHandle } from './scenarios/types.js';
 
 export interface ClusterSignerOptions {
   /** The cluster's client CA (the sandbox's cluster CA), PEM. */
@@ -91,7 +90,10 @@ async function sign(csr: V1CertificateSigningRequest, ca: LoadedCa, durationSeco
 }
 
 /** Starts the signing loop (acting over HTTPS as kube-controller-manager); resolves once it is watching. */
-export async function startClusterSigner(cluster: SandboxClusterHandle, options: ClusterSignerOptions): Promise<void> {
+export async function startClusterSigner(
+  cluster: { name: string; kubeConfigFor(user: string, groups?: string[]): KubeConfig },
+  options: ClusterSignerOptions,
+): Promise<void> {
   // CSR names and server messages come from the cluster: made terminal-safe before anyone prints them.
   const log = (line: string): void => options.log?.(terminalSafe(`cluster-signer ${cluster.name}: ${line}`));
   const ca = await loadCaFromPem(options.caCertPem, options.caKeyPem);

@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import { ApiCore, type ApiResponse, type JsonResponse } from './api.js';
 import type { UserInfo } from './authz.js';
 import { type ClusterCa, createClusterCa, type IssuedCert, issueCert } from './ca.js';
-import type { SandboxClusterHandle } from './scenarios/types.js';
+import { scenarioCluster } from './scenarios/kube.js';
+import type { ScenarioCluster } from './scenarios/types.js';
 import { Transport } from './server.js';
 import type { KObject } from './store.js';
 
@@ -29,7 +30,7 @@ export interface KubeconfigIdentity {
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-export class SandboxCluster implements SandboxClusterHandle {
+export class SandboxCluster {
   readonly name: string;
   readonly api: ApiCore;
   private readonly ca: ClusterCa;
@@ -113,6 +114,11 @@ export class SandboxCluster implements SandboxClusterHandle {
     this.api.store.expireHistory();
   }
 
+  /** What scenarios act through: the admin's kubeconfig, and impersonation for every other identity. */
+  scenarioCluster(): ScenarioCluster {
+    return scenarioCluster(this.name, this.kubeConfigFor('admin', ['system:masters']));
+  }
+
   /** A client certificate for the identity, minted once by the cluster CA (CN = user, O = groups). */
   clientCert(user: string, groups: string[] = []): IssuedCert {
     const key = `${user}\u0000${groups.join('\u0000')}`;
@@ -141,7 +147,12 @@ export class SandboxCluster implements SandboxClusterHandle {
     return {
       cluster: {
         name: this.name,
-        cluster: { server: this.server, 'certificate-authority-data': b64(this.ca.certPem) },
+        cluster: {
+          server: this.server,
+          'certificate-authority-data': b64(this.ca.certPem),
+          // What `certdesk scenario run` checks before writing (as minikube marks its clusters).
+          extensions: [{ name: 'certdesk.dev/created-by', extension: { by: 'certdesk sandbox' } }],
+        },
       },
       users: identities.map((id) => {
         const cert = this.clientCert(id.user, id.groups);

@@ -124,7 +124,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
                   ? { keyOut: janeKeyPath }
                   : {};
             return scenarios[scenario]!.start({
-              cluster,
+              cluster: cluster.scenarioCluster(),
               signal: abort.signal,
               log: (line) => log(`[${clusterName}] ${scenario}: ${line}`),
               options: { ...options, ...extra },

@@ -166,7 +166,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await Promise.all(
         clusters.map((cluster) =>
           scenario.start({
-            cluster,
+            cluster: cluster.scenarioCluster(),
             signal: abort.signal,
             log: (line) => log(`[${cluster.name}] ${name}: ${line}`),
             options: options.scenarioOptions?.[name] ?? {},

@@ -5,7 +5,13 @@
 // identity the real component has: the provisioner as the pod's service account, status writes as the node's
 // kubelet, TigeraStatus as the operator's service account.
 import { randomBytes } from 'node:crypto';
-import type { V1CertificateSigningRequest, V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  type V1CertificateSigningRequest,
+  type V1ContainerStatus,
+  type V1Pod,
+  type V1PodCondition,
+} from '@kubernetes/client-node';
 import {
   KEY_ALGORITHMS,
   type KeyAlgorithmName,
@@ -17,18 +23,19 @@ import { createDemoCaPem, makeKeyAndCsr } from './crypto.js';
 import type { Scenario, ScenarioContext } from './index.js';
 import {
   allowManyListeners,
-  impersonating,
   type Clients,
   clientsFor,
   createIfAbsent,
   delay,
   describeError,
   listWatch,
+  nodeIdentity,
   serviceAccountIdentity,
   statusCode,
   updateWithRetry,
 } from './kube.js';
 import { applyManifests } from './manifests.js';
+import { SCENARIO_LABEL, type ScenarioCluster } from './types.js';
 
 export const CALICO_NAMESPACE = 'calico-system';
 const OPERATOR_GROUP = 'operator.tigera.io';
@@ -171,11 +178,14 @@ function podManifest(plan: PodPlan, options: CalicoRolloutOptions): V1Pod {
       labels: {
         'k8s-app': plan.app,
         'app.kubernetes.io/name': plan.app,
-        'certdesk.dev/scenario': 'calico-rollout',
+        [SCENARIO_LABEL]: 'calico-rollout',
       },
     },
     spec: {
+      // Bound at create, as no scheduler may run; the node's kubelet (played here) reports its status.
       nodeName: plan.nodeName,
+      // Calico's DaemonSet tolerates every taint, so a node the scenario registered is never drained of it.
+      tolerations: [{ operator: 'Exists' }],
       serviceAccountName: plan.serviceAccount,
       hostNetwork: true,
       restartPolicy: 'Always',
@@ -443,12 +453,15 @@ async function runPod(
 ): Promise<void> {
   const { cluster, signal } = ctx;
   const log = (line: string): void => ctx.log(terminalSafe(`${plan.name}: ${line}`));
-  const id = serviceAccountIdentity(CALICO_NAMESPACE, plan.serviceAccount);
-  const sa = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
-  const kubelet = clientsFor(
-    cluster.kubeConfigFor(`system:node:${plan.nodeName}`, ['system:nodes', 'system:authenticated']),
-  );
   const uid = pod.metadata?.uid ?? randomBytes(16).toString('hex');
+  // The provisioner runs with the pod's bound service-account token, which carries the pod's name and uid as extra.
+  const sa = clientsFor(
+    cluster.as({
+      ...serviceAccountIdentity(CALICO_NAMESPACE, plan.serviceAccount),
+      extra: { 'authentication.kubernetes.io/pod-name': [plan.name], 'authentication.kubernetes.io/pod-uid': [uid] },
+    }),
+  );
+  const kubelet = clientsFor(cluster.as(nodeIdentity(plan.nodeName)));
   const csrName = `${CALICO_NAMESPACE}:${plan.name}:${uid.replace(/-/g, '').slice(0, 6)}`;
   const startTime = new Date();
 
@@ -456,8 +469,8 @@ async function runPod(
   let known: V1Pod | undefined = pod;
   const report = async (step: PodStep): Promise<void> => {
     await updateWithRetry(
-      async () =>
-        known ?? (await kubelet.core.readNamespacedPodStatus({ name: plan.name, namespace: CALICO_NAMESPACE })),
+      // A node may get the pods bound to it (Node authorizer), not pods/status.
+      async () => known ?? (await kubelet.core.readNamespacedPod({ name: plan.name, namespace: CALICO_NAMESPACE })),
       (current) => ({ ...current, status: podStatus(current, plan, step, startTime) }),
       async (next) => {
         try {
@@ -514,29 +527,14 @@ async function runPod(
       const body: V1CertificateSigningRequest = {
         apiVersion: 'certificates.k8s.io/v1',
         kind: 'CertificateSigningRequest',
-        metadata: { name: csrName, labels: { 'certdesk.dev/scenario': 'calico-rollout' } },
+        metadata: { name: csrName, labels: { [SCENARIO_LABEL]: 'calico-rollout' } },
         spec: {
           request: Buffer.from(csrPem).toString('base64'),
           signerName: env(pod, 'SIGNER') ?? options.signerName,
           usages: CALICO_USAGES,
         },
       };
-      let created: V1CertificateSigningRequest;
-      try {
-        // A kubelet-bound service-account token carries the pod's name and uid as extra; a client certificate
-        // can't, so the provisioner impersonates itself with them (RBAC in assets/scenarios/calico-rollout.yaml).
-        created = await sa.certs.createCertificateSigningRequest(
-          { body },
-          impersonating(id.user, {
-            'authentication.kubernetes.io/pod-name': [plan.name],
-            'authentication.kubernetes.io/pod-uid': [uid],
-          }),
-        );
-      } catch (err) {
-        if (statusCode(err) !== 403 && statusCode(err) !== 400) throw err;
-        log(`impersonation refused (${describeError(err)}); requesting without spec.extra`);
-        created = await sa.certs.createCertificateSigningRequest({ body });
-      }
+      const created = await sa.certs.createCertificateSigningRequest({ body });
       log(`created CSR ${csrName}`);
       onSettled();
       outcome = await awaitCsr(sa, csrName, created.metadata?.uid, signal, log);
@@ -664,8 +662,7 @@ interface TigeraStatusObject {
 async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typha: number }): Promise<void> {
   const { cluster, signal } = ctx;
   const log = (line: string): void => ctx.log(terminalSafe(`tigera-operator: ${line}`));
-  const id = serviceAccountIdentity('tigera-operator', 'tigera-operator');
-  const op = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
+  const op = clientsFor(cluster.as(serviceAccountIdentity('tigera-operator', 'tigera-operator')));
   const pods = new Map<string, V1Pod>();
   const target = { group: OPERATOR_GROUP, version: OPERATOR_VERSION, plural: 'tigerastatuses', name: 'calico' };
   let running = false;
@@ -680,7 +677,7 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
         body: {
           apiVersion: `${OPERATOR_GROUP}/${OPERATOR_VERSION}`,
           kind: 'TigeraStatus',
-          metadata: { name: 'calico' },
+          metadata: { name: 'calico', labels: { [SCENARIO_LABEL]: 'calico-rollout' } },
           spec: {},
         },
       }),
@@ -766,6 +763,57 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
   schedule();
 }
 
+/** The kubelet registers its Node (NodeRestriction lets a node create its own), Ready, with the pod's host IP. */
+async function registerNode(cluster: ScenarioCluster, nodeName: string): Promise<void> {
+  const kubelet = clientsFor(cluster.as(nodeIdentity(nodeName)));
+  const index = Number(nodeName.replace(/^node-/, '')) || 0;
+  await createIfAbsent(() =>
+    kubelet.core.createNode({
+      body: {
+        metadata: {
+          name: nodeName,
+          labels: {
+            'kubernetes.io/hostname': nodeName,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            [SCENARIO_LABEL]: 'calico-rollout',
+          },
+        },
+        spec: {},
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: `10.0.0.${10 + index}` },
+            { type: 'Hostname', address: nodeName },
+          ],
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'kubelet is posting ready status (played by certdesk scenario calico-rollout)',
+            },
+          ],
+        },
+      },
+    }),
+  );
+}
+
+/** Whether a node may update the status of pods bound to it here (the Node authorizer), asked as that node. */
+async function nodeMayReportPodStatus(cluster: ScenarioCluster, nodeName: string): Promise<boolean> {
+  const review = await cluster
+    .as(nodeIdentity(nodeName))
+    .makeApiClient(AuthorizationV1Api)
+    .createSelfSubjectAccessReview({
+      body: {
+        spec: {
+          resourceAttributes: { namespace: CALICO_NAMESPACE, verb: 'update', resource: 'pods', subresource: 'status' },
+        },
+      },
+    });
+  return review.status?.allowed === true;
+}
+
 export const calicoRollout: Scenario = {
   name: 'calico-rollout',
   description:
@@ -774,9 +822,17 @@ export const calicoRollout: Scenario = {
     const options = parseCalicoOptions(ctx.options);
     allowManyListeners(ctx.signal);
     const { cluster } = ctx;
-    const admin = clientsFor(cluster.kubeConfigFor('admin', ['system:masters']));
-    cluster.enableApiGroup(OPERATOR_GROUP);
+    const admin = clientsFor(cluster.admin);
     await applyManifests(admin, 'calico-rollout');
+    const plans = planPods(options.nodes);
+    const core = await admin.core.getAPIResources();
+    if (core.resources.some((r) => r.name === 'nodes')) {
+      await Promise.all([...new Set(plans.map((p) => p.nodeName))].map((node) => registerNode(cluster, node)));
+    }
+    if (!(await nodeMayReportPodStatus(cluster, plans[0]!.nodeName))) {
+      // No Node authorizer (the sandbox): RBAC grants the kubelets what it would.
+      await applyManifests(admin, 'node-authorizer', 'calico-rollout');
+    }
     let caCert = options.caCertPem;
     if (!caCert) {
       caCert = await createDemoCaPem('calico-rollout demo CA (key discarded)');
@@ -787,7 +843,7 @@ export const calicoRollout: Scenario = {
     const installation = {
       apiVersion: `${OPERATOR_GROUP}/${OPERATOR_VERSION}`,
       kind: 'Installation',
-      metadata: { name: 'default' },
+      metadata: { name: 'default', labels: { [SCENARIO_LABEL]: 'calico-rollout' } },
       spec: {
         variant: 'Calico',
         certificateManagement: {
@@ -814,7 +870,6 @@ export const calicoRollout: Scenario = {
       );
     }
 
-    const plans = planPods(options.nodes);
     await runOperator(ctx, { nodes: options.nodes, typha: 1 });
     // Created as the DaemonSet / Deployment controllers would; the API server resets the status.
     const created = await Promise.all(

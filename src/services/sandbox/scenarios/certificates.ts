@@ -14,11 +14,13 @@ import { type MadeCert, makeCert, window } from './cert-factory.js';
 import type { Scenario } from './index.js';
 import { clientsFor, createIfAbsent } from './kube.js';
 import { applyManifests } from './manifests.js';
+import { SCENARIO_LABEL } from './types.js';
 
 export const CERTS_NAMESPACE = 'certs-demo';
 export const CERTS_SIGNER = 'example.com/certs-demo';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+const labels = { [SCENARIO_LABEL]: 'certificates' };
 const GARBAGE = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
 
 function tlsSecret(name: string, leaf: MadeCert, ca: MadeCert | undefined, extra: Partial<V1Secret> = {}): V1Secret {
@@ -27,7 +29,7 @@ function tlsSecret(name: string, leaf: MadeCert, ca: MadeCert | undefined, extra
     kind: 'Secret',
     type: 'kubernetes.io/tls',
     ...extra,
-    metadata: { name, namespace: CERTS_NAMESPACE, ...extra.metadata },
+    metadata: { name, namespace: CERTS_NAMESPACE, labels, ...extra.metadata },
     data: {
       'tls.crt': b64(leaf.certPem),
       'tls.key': b64(leaf.keyPem),
@@ -41,7 +43,7 @@ export const certificates: Scenario = {
   name: 'certificates',
   description: 'TLS Secrets, CA ConfigMaps and webhook caBundles expiring at a spread of times, some broken.',
   async start(ctx) {
-    const kc = ctx.cluster.kubeConfigFor('admin', ['system:masters']);
+    const kc = ctx.cluster.admin;
     const admin = clientsFor(kc);
     await applyManifests(admin, 'certificates');
     const now = Date.now();
@@ -80,7 +82,7 @@ export const certificates: Scenario = {
       tlsSecret('typha-certs', typha, undefined, {
         metadata: {
           name: 'typha-certs',
-          labels: { 'certificates.operator.tigera.io/signer': 'tigera-operator-signer' },
+          labels: { ...labels, 'certificates.operator.tigera.io/signer': 'tigera-operator-signer' },
           annotations: {
             'certificates.operator.tigera.io/issuer': 'tigera-operator-signer',
             'certificates.operator.tigera.io/expiry': new Date(now + 2 * 86_400_000)
@@ -93,7 +95,7 @@ export const certificates: Scenario = {
         apiVersion: 'v1',
         kind: 'Secret',
         type: 'Opaque',
-        metadata: { name: 'app-certs', namespace: CERTS_NAMESPACE },
+        metadata: { name: 'app-certs', labels, namespace: CERTS_NAMESPACE },
         data: { 'cert.pem': b64(app.certPem), 'key.pem': b64(app.keyPem), 'ca-bundle.pem': b64(ca.certPem) },
       },
     ];
@@ -102,27 +104,28 @@ export const certificates: Scenario = {
       {
         metadata: {
           name: 'certs-demo-ca',
+          labels,
           namespace: CERTS_NAMESPACE,
           annotations: { 'certdesk.dev/signer-name': CERTS_SIGNER },
         },
         data: { 'ca.crt': ca.certPem },
       },
       {
-        metadata: { name: 'legacy-trust', namespace: CERTS_NAMESPACE },
+        metadata: { name: 'legacy-trust', labels, namespace: CERTS_NAMESPACE },
         data: { 'ca.crt': ca.certPem + expiredCa.certPem },
       },
-      { metadata: { name: 'broken-bundle', namespace: CERTS_NAMESPACE }, data: { 'bundle.pem': GARBAGE } },
+      { metadata: { name: 'broken-bundle', labels, namespace: CERTS_NAMESPACE }, data: { 'bundle.pem': GARBAGE } },
       ...(clusterCa
         ? ['default', 'kube-system', CERTS_NAMESPACE].map(
             (namespace): V1ConfigMap => ({
-              metadata: { name: 'kube-root-ca.crt', namespace },
+              metadata: { name: 'kube-root-ca.crt', labels, namespace },
               data: { 'ca.crt': clusterCa },
             }),
           )
         : []),
     ];
     const pod: V1Pod = {
-      metadata: { name: 'web-7d9f8c6b5-x2k4q', namespace: CERTS_NAMESPACE, labels: { app: 'web' } },
+      metadata: { name: 'web-7d9f8c6b5-x2k4q', namespace: CERTS_NAMESPACE, labels: { ...labels, app: 'web' } },
       spec: {
         containers: [{ name: 'web', image: 'nginx:1.27', volumeMounts: [{ name: 'tls', mountPath: '/etc/tls' }] }],
         volumes: [
@@ -148,7 +151,7 @@ export const certificates: Scenario = {
     await createIfAbsent(() =>
       admission.createValidatingWebhookConfiguration({
         body: {
-          metadata: { name: 'certs-demo-policy' },
+          metadata: { name: 'certs-demo-policy', labels },
           webhooks: [
             {
               name: 'policy.certs-demo.example.com',
@@ -163,7 +166,7 @@ export const certificates: Scenario = {
     await createIfAbsent(() =>
       admission.createMutatingWebhookConfiguration({
         body: {
-          metadata: { name: 'certs-demo-injector' },
+          metadata: { name: 'certs-demo-injector', labels },
           webhooks: [
             {
               name: 'inject.certs-demo.example.com',
@@ -178,7 +181,7 @@ export const certificates: Scenario = {
     await createIfAbsent(() =>
       kc.makeApiClient(ApiregistrationV1Api).createAPIService({
         body: {
-          metadata: { name: 'v1beta1.metrics.certs-demo.example.com' },
+          metadata: { name: 'v1beta1.metrics.certs-demo.example.com', labels },
           spec: {
             group: 'metrics.certs-demo.example.com',
             version: 'v1beta1',
@@ -193,7 +196,7 @@ export const certificates: Scenario = {
     await createIfAbsent(() =>
       kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({
         body: {
-          metadata: { name: 'widgets.certs-demo.example.com' },
+          metadata: { name: 'widgets.certs-demo.example.com', labels },
           spec: {
             group: 'certs-demo.example.com',
             names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },

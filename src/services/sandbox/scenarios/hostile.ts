@@ -12,7 +12,7 @@ export const hostile: Scenario = {
   description:
     'Requests to refuse: forged requestor, another node, O=system:masters, RSA-1024, escape sequences, bidi, 500 SANs, ten years.',
   async start(ctx) {
-    const admin = clientsFor(ctx.cluster.kubeConfigFor('admin', ['system:masters']));
+    const admin = clientsFor(ctx.cluster.admin);
     await applyManifests(admin, 'hostile');
     const signerName = typeof ctx.options.signerName === 'string' ? ctx.options.signerName : undefined;
     const requests = await buildHostileRequests(signerName);
@@ -20,13 +20,13 @@ export const hostile: Scenario = {
     const refused: string[] = [];
     await Promise.all(
       requests.map(async (r) => {
-        const client = clientsFor(ctx.cluster.kubeConfigFor(r.requester.user, r.requester.groups));
+        const client = clientsFor(ctx.cluster.as(r.requester));
         try {
           await client.certs.createCertificateSigningRequest({ body: r.body as V1CertificateSigningRequest });
         } catch (err) {
           if (statusCode(err) === 409) return;
           refused.push(r.name);
-          ctx.log(terminalSafe(`the sandbox refused ${r.name} from ${r.requester.user}: ${describeError(err)}`));
+          ctx.log(terminalSafe(`the cluster refused ${r.name} from ${r.requester.user}: ${describeError(err)}`));
         }
       }),
     );

@@ -5,12 +5,12 @@ import { certificates } from './certificates.js';
 import { hostile } from './hostile.js';
 import { istioSigners } from './istio-signers.js';
 import { onboarding } from './onboarding.js';
-import type { SandboxClusterHandle } from './types.js';
+import type { ScenarioCluster } from './types.js';
 
-export type { SandboxClusterHandle } from './types.js';
+export type { Identity, ScenarioCluster } from './types.js';
 
 export interface ScenarioContext {
-  cluster: SandboxClusterHandle;
+  cluster: ScenarioCluster;
   signal: AbortSignal;
   log: (line: string) => void;
   /** Scenario-specific options, e.g. { nodes: 3 } for calico-rollout. */

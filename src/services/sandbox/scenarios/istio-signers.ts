@@ -44,8 +44,7 @@ async function runWorkloads(ctx: ScenarioContext, ttlSeconds: number, deleteAfte
   const { cluster, signal } = ctx;
   // CSR names and conditions come from the cluster: made terminal-safe before anyone prints them.
   const log = (line: string): void => ctx.log(terminalSafe(line));
-  const id = serviceAccountIdentity('istio-system', 'istiod');
-  const istiod = clientsFor(cluster.kubeConfigFor(id.user, id.groups));
+  const istiod = clientsFor(cluster.as(serviceAccountIdentity('istio-system', 'istiod')));
   const finished = new Set<string>();
 
   const onIssued = async (name: string): Promise<void> => {
@@ -110,7 +109,7 @@ export const istioSigners: Scenario = {
   description:
     'istiod requests workload certificates in namespaces foo and bar from signers clusterissuers.cert-manager.io/foo and /bar.',
   async start(ctx) {
-    const admin = clientsFor(ctx.cluster.kubeConfigFor('admin', ['system:masters']));
+    const admin = clientsFor(ctx.cluster.admin);
     allowManyListeners(ctx.signal);
     await applyManifests(admin, 'istio-signers');
     // istiod's default workload certificate TTL is 24h; it deletes each CSR once it has read the certificate.

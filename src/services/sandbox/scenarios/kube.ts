@@ -7,13 +7,13 @@ import {
   CertificatesV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  type ConfigurationOptions,
-  type KubeConfig,
+  KubeConfig,
   type RequestContext,
-  type ResponseContext,
   RbacAuthorizationV1Api,
   Watch,
 } from '@kubernetes/client-node';
+
+import type { Identity, ScenarioCluster } from './types.js';
 
 export interface Clients {
   kc: KubeConfig;
@@ -33,12 +33,64 @@ export function clientsFor(kc: KubeConfig): Clients {
   };
 }
 
-/** The groups a service account authenticates with, as the ServiceAccount token authenticator sets them. */
-export function serviceAccountIdentity(namespace: string, name: string): { user: string; groups: string[] } {
-  return {
-    user: `system:serviceaccount:${namespace}:${name}`,
-    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-  };
+/** A service account's identity; the server derives its groups (system:serviceaccounts, …:<namespace>). */
+export function serviceAccountIdentity(namespace: string, name: string): Identity {
+  return { user: `system:serviceaccount:${namespace}:${name}` };
+}
+
+/** A kubelet's identity: system:node:<name> in system:nodes, as its client certificate says. */
+export function nodeIdentity(nodeName: string): Identity {
+  return { user: `system:node:${nodeName}`, groups: ['system:nodes'] };
+}
+
+/** The Impersonate-* headers for an identity (groups the server adds by itself are left out). */
+export function impersonationHeaders(identity: Identity): Record<string, string> {
+  const headers: Record<string, string> = { 'Impersonate-User': identity.user };
+  const groups = (identity.groups ?? []).filter(
+    (g) => g !== 'system:authenticated' && !g.startsWith('system:serviceaccounts'),
+  );
+  if (groups.length > 1) {
+    throw new Error(`impersonating ${identity.user}: one group at most (${groups.join(', ')} given)`);
+  }
+  if (groups[0]) headers['Impersonate-Group'] = groups[0];
+  for (const [key, values] of Object.entries(identity.extra ?? {})) {
+    if (values.length !== 1) throw new Error(`impersonating ${identity.user}: one value for extra ${key}`);
+    headers[`Impersonate-Extra-${encodeURIComponent(key)}`] = values[0] ?? '';
+  }
+  return headers;
+}
+
+/** The admin's KubeConfig acting as another identity: every request and watch carries Impersonate-* headers. */
+class ImpersonatingKubeConfig extends KubeConfig {
+  constructor(
+    admin: KubeConfig,
+    private readonly headers: Record<string, string>,
+  ) {
+    super();
+    this.loadFromOptions({
+      clusters: admin.getClusters(),
+      users: admin.getUsers(),
+      contexts: admin.getContexts(),
+      currentContext: admin.getCurrentContext(),
+    });
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    for (const [key, value] of Object.entries(this.headers)) context.setHeaderParam(key, value);
+  }
+
+  override async applyToFetchOptions(opts: Parameters<KubeConfig['applyToFetchOptions']>[0]) {
+    const init = await super.applyToFetchOptions(opts);
+    const headers = init.headers as unknown as { set(key: string, value: string): void };
+    for (const [key, value] of Object.entries(this.headers)) headers.set(key, value);
+    return init;
+  }
+}
+
+/** A ScenarioCluster on any cluster, from an admin KubeConfig allowed to impersonate. */
+export function scenarioCluster(name: string, admin: KubeConfig): ScenarioCluster {
+  return { name, admin, as: (identity) => new ImpersonatingKubeConfig(admin, impersonationHeaders(identity)) };
 }
 
 export function statusCode(err: unknown): number | undefined {
@@ -69,29 +121,6 @@ export function describeError(err: unknown): string {
     return `HTTP ${err.code}: ${message ?? 'no message'}`;
   }
   return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Per-call options that add Impersonate-User / Impersonate-Extra-* headers. A requester impersonating itself with
- * extra values gets them recorded in the user info (CSR spec.extra), as a bound service-account token would carry
- * them; a server without impersonation ignores the headers and the request is simply made as the requester.
- */
-export function impersonating(user: string, extra: Record<string, string[]>): ConfigurationOptions {
-  // The object-parameter API hands per-call middleware to its observable layer, which only calls toPromise().
-  const settled = <T>(value: T) => ({ toPromise: () => Promise.resolve(value) });
-  const middleware = {
-    pre(context: RequestContext) {
-      context.setHeaderParam('Impersonate-User', user);
-      for (const [key, values] of Object.entries(extra)) {
-        context.setHeaderParam(`Impersonate-Extra-${encodeURIComponent(key)}`, values.join(','));
-      }
-      return settled(context);
-    },
-    post(context: ResponseContext) {
-      return settled(context);
-    },
-  };
-  return { middleware: [middleware] } as unknown as ConfigurationOptions;
 }
 
 /** Scenarios hang one abort listener per pod, watch and timer on the shared signal: that many is expected. */

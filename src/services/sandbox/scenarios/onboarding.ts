@@ -13,9 +13,9 @@ export const onboarding: Scenario = {
   name: 'onboarding',
   description: 'jane submits a 10-minute kubernetes.io/kube-apiserver-client CSR for CN=jane, to be approved.',
   async start(ctx) {
-    const admin = clientsFor(ctx.cluster.kubeConfigFor('admin', ['system:masters']));
+    const admin = clientsFor(ctx.cluster.admin);
     await applyManifests(admin, 'onboarding');
-    const jane = clientsFor(ctx.cluster.kubeConfigFor(ONBOARDING_USER, []));
+    const jane = clientsFor(ctx.cluster.as({ user: ONBOARDING_USER }));
     const { keyPem, csrPem } = await makeKeyAndCsr({ commonName: ONBOARDING_USER, keyAlgorithm: 'RSAWithSize2048' });
     const keyOut = typeof ctx.options.keyOut === 'string' ? ctx.options.keyOut : undefined;
     if (keyOut) await writeFile(keyOut, keyPem, { mode: 0o600 });

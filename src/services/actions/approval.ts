@@ -70,7 +70,7 @@ async function decide(
   name: string,
   options: ApprovalActionOptions,
 ): Promise<KubeResult<ApprovalActionOutcome>> {
-  const { audit, csr: given, policy, pods, overrides, ...approval } = options;
+  const { audit, csr: given, policy, pods, overrides, checkSignerRules: checkRules, ...approval } = options;
   const write = verb === 'approve' ? approveCsr : denyCsr;
   const reason = approval.reason ?? (verb === 'approve' ? CERTDESK_APPROVE_REASON : CERTDESK_DENY_REASON);
   const sink = auditSink({ ...(audit ? { audit } : {}) });
@@ -107,7 +107,11 @@ async function decide(
     let gate: { overrides?: string[]; warnings?: string[] } = {};
     let seen: Finding[] | undefined;
     if (verb === 'approve' && !hasCondition(csr, 'Denied')) {
-      const { findings } = await findingsFor(csr, { ...(policy ? { policy } : {}), ...(pods ? { pods } : {}) });
+      const { findings } = await findingsFor(csr, {
+        ...(policy ? { policy } : {}),
+        ...(pods ? { pods } : {}),
+        ...(checkRules ? { checkSignerRules: checkRules } : {}),
+      });
       const refusal = findingsRefusal(csr, findings, overrides, 'approved', ctx.name);
       if (refusal) {
         await sink(errorEntry(ids, refusal));

@@ -14,14 +14,14 @@ export interface GateOptions {
   pods?: Iterable<PodLike>;
   /** Failing finding codes the person accepts; every failing code must be named. */
   overrides?: readonly string[];
+  /** The built-in signers' rules. @default pki's checkSignerRules */
+  checkSignerRules?: (signerName: string, csr: DecodedCsr, usages: string[]) => string | undefined;
 }
 
 /** The findings of a CSR; a request that cannot be decoded is one `fail` finding (code `decode`). */
 export async function findingsFor(
   csr: V1CertificateSigningRequest,
-  options: Pick<GateOptions, 'policy' | 'pods'> & {
-    checkSignerRules?: (signerName: string, csr: DecodedCsr, usages: string[]) => string | undefined;
-  } = {},
+  options: Pick<GateOptions, 'policy' | 'pods' | 'checkSignerRules'> = {},
 ): Promise<{ findings: Finding[]; decoded?: DecodedCsr }> {
   let decoded: DecodedCsr;
   try {

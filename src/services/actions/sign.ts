@@ -231,6 +231,7 @@ async function signRound(
   const { findings } = await findingsFor(csr, {
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.pods ? { pods: options.pods } : {}),
+    ...(options.checkSignerRules ? { checkSignerRules: options.checkSignerRules } : {}),
   });
   const gated = findingsRefusal(csr, findings, options.overrides, 'signed', ctx.name);
   if (gated) return fail(gated);
@@ -320,6 +321,7 @@ export async function approveAndSignCsr(
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.pods ? { pods: options.pods } : {}),
       ...(options.overrides ? { overrides: options.overrides } : {}),
+      ...(options.checkSignerRules ? { checkSignerRules: options.checkSignerRules } : {}),
       ...(options.reason ? { reason: options.reason } : {}),
       ...(options.message ? { message: options.message } : {}),
       ...(options.audit ? { audit: options.audit } : {}),

@@ -258,7 +258,12 @@ export function createController(options: ControllerOptions): Controller {
       if (entry.phase === 'intent') throw err;
     }
   };
-  const gate = (pods: Iterable<PodLike>) => ({ policy: settings.policy, pods, audit: auditSinkFor });
+  const gate = (pods: Iterable<PodLike>) => ({
+    policy: settings.policy,
+    pods,
+    ...(settings.checkSignerRules ? { checkSignerRules: settings.checkSignerRules } : {}),
+    audit: auditSinkFor,
+  });
 
   /** Signs through the same action as `certdesk sign` (services/actions): quorum re-read, signer rules, issue, upload. */
   async function sign(csr: V1CertificateSigningRequest, pods: Iterable<PodLike>): Promise<WorkResult> {

@@ -2,8 +2,9 @@
 // controller's settings: approve, deny, leave for a person, sign, or nothing. The same findings a person sees in
 // the TUI decide here, so what a person would approve by hand is what the controller approves.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { type DecodedCsr, decodeCsr } from '../pki/index.js';
-import { evaluateCsr, type Finding, type PodLike, type Policy } from '../policy/index.js';
+import { findingsFor as evaluateFindings } from '../actions/gate.js';
+import type { DecodedCsr } from '../pki/index.js';
+import type { Finding, PodLike, Policy } from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
 
 export const APPROVE_REASON = 'CertdeskPolicyApproved';
@@ -50,30 +51,18 @@ export function requestPem(csr: V1CertificateSigningRequest): string {
   return Buffer.from(csr.spec?.request ?? '', 'base64').toString('utf8');
 }
 
-/** The findings for a CSR; a request that cannot be decoded is one `fail` finding. */
+/** The findings for a CSR (the same evaluation as the findings gate of services/actions); a request that cannot
+ * be decoded is one `fail` finding. */
 export async function findingsFor(
   csr: V1CertificateSigningRequest,
   settings: Pick<DecideSettings, 'policy' | 'checkSignerRules'>,
   pods?: Iterable<PodLike>,
 ): Promise<{ findings: Finding[]; decoded?: DecodedCsr }> {
-  let decoded: DecodedCsr;
-  try {
-    decoded = await decodeCsr(requestPem(csr));
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return { findings: [{ level: 'fail', code: 'decode', message: `The request cannot be decoded: ${why}` }] };
-  }
-  const findings = evaluateCsr({
-    csr: {
-      metadata: { name: csr.metadata?.name ?? '', uid: csr.metadata?.uid ?? '' },
-      spec: { ...csr.spec, signerName: csr.spec?.signerName ?? '' },
-    },
-    decoded,
+  return evaluateFindings(csr, {
     policy: settings.policy,
     ...(pods ? { pods } : {}),
     ...(settings.checkSignerRules ? { checkSignerRules: settings.checkSignerRules } : {}),
   });
-  return { findings, decoded };
 }
 
 /** What to do with one CSR now. `pods` links service-account requestors to their pods. */

@@ -1,6 +1,6 @@
 // Declares the renewal radar's commands, `get certs` and `check certs`; the work is imported lazily.
 import { type Command, CommanderError } from 'commander';
-import { guard, withKube, withOutput } from './register-kube.js';
+import { guard, withGetOutput, withKube } from './register-kube.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter((v) => v !== '')];
@@ -21,7 +21,7 @@ function withSelection(cmd: Command, defaultWindow?: string): Command {
 
 export function registerCertsCommands(program: Command): void {
   const get = program.commands.find((c) => c.name() === 'get') ?? program.command('get');
-  withOutput(
+  withGetOutput(
     withSelection(
       get
         .command('certs')

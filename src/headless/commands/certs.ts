@@ -14,10 +14,10 @@ import type { ClusterContext } from '../../services/kube/api-types.js';
 import { humanDuration, parseDurationSeconds } from '../../services/text/duration.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
-import { formatItems, parseOutputFormat } from '../output/print.js';
+import { type GetOutputOptions, GetPrinter, parseGetFormat } from '../output/get-printer.js';
 import { contextsFrom, type KubeCliOptions, oneSentence, type OutputCliOptions, out, warn } from './common.js';
 
-export interface CertsCliOptions extends KubeCliOptions, OutputCliOptions {
+export interface CertsCliOptions extends KubeCliOptions, OutputCliOptions, GetOutputOptions {
   namespace?: string;
   allNamespaces?: boolean;
   expiringWithin?: string;
@@ -126,7 +126,7 @@ function certJson(r: CertRecord, now: number, windowMs: number): Record<string, 
 }
 
 export async function runGetCerts(opts: CertsCliOptions): Promise<void> {
-  const format = parseOutputFormat(opts.output);
+  const format = parseGetFormat(opts.output);
   const sel = select(opts);
   const result = await scan(sel);
   const now = Date.now();
@@ -135,46 +135,54 @@ export async function runGetCerts(opts: CertsCliOptions): Promise<void> {
     ? result.records.filter((r) => !r.cert || r.cert.notAfter.getTime() - now <= sel.windowMs)
     : result.records;
   const multi = sel.contexts.length > 1;
-  const text = formatItems(items, {
+  const printer = new GetPrinter<CertRecord>(
     format,
-    data: (r) => certJson(r, now, sel.windowMs),
-    name: (r) => `${objectName(r)}:${r.location.field}${r.location.index > 0 ? `#${r.location.index + 1}` : ''}`,
-    table: {
-      headers: [
-        ...(multi ? ['CONTEXT'] : []),
-        'NAMESPACE',
-        'OBJECT',
-        'KEY',
-        'SUBJECT',
-        'NOT-AFTER',
-        'LEFT',
-        'PROBLEMS',
-      ],
-      row: (r) => [
-        ...(multi ? [r.context ?? '<local>'] : []),
-        r.location.namespace ?? '',
-        objectName(r),
-        `${r.location.field}${r.location.index > 0 ? `#${r.location.index + 1}` : ''}`,
-        r.cert ? (r.cert.commonName ?? r.cert.subject) || '<none>' : '<unparseable>',
-        r.cert ? isoSeconds(r.cert.notAfter) : '',
-        leftText(r, now),
-        problemsAt(r, now, sel.windowMs)
-          .map((p) => p.kind)
-          .join(',') || '<none>',
-      ],
-      wideHeaders: ['ISSUER', 'SANS', 'SERIAL', 'KEY-TYPE', 'NOT-BEFORE', 'SIGNER'],
-      wideRow: (r) => [
-        r.cert?.issuer ?? '',
-        r.cert?.sans.join(',') || '<none>',
-        r.cert?.serial ?? '',
-        r.cert?.keyType ?? '',
-        r.cert ? isoSeconds(r.cert.notBefore) : '',
-        r.renewal.signerName ?? (r.renewal.calico ? 'calico' : '<none>'),
-      ],
+    {
+      ...(opts.headers === false ? { headers: false } : {}),
+      ...(opts.sortBy ? { sortBy: opts.sortBy } : {}),
+      data: (r) => certJson(r, now, sel.windowMs),
+      name: (r) => `${objectName(r)}:${r.location.field}${r.location.index > 0 ? `#${r.location.index + 1}` : ''}`,
+      table: {
+        headers: [
+          ...(multi ? ['CONTEXT'] : []),
+          'NAMESPACE',
+          'OBJECT',
+          'KEY',
+          'SUBJECT',
+          'NOT-AFTER',
+          'LEFT',
+          'PROBLEMS',
+        ],
+        row: (r) => [
+          ...(multi ? [r.context ?? '<local>'] : []),
+          r.location.namespace ?? '',
+          objectName(r),
+          `${r.location.field}${r.location.index > 0 ? `#${r.location.index + 1}` : ''}`,
+          r.cert ? (r.cert.commonName ?? r.cert.subject) || '<none>' : '<unparseable>',
+          r.cert ? isoSeconds(r.cert.notAfter) : '',
+          leftText(r, now),
+          problemsAt(r, now, sel.windowMs)
+            .map((p) => p.kind)
+            .join(',') || '<none>',
+        ],
+        wideHeaders: ['ISSUER', 'SANS', 'SERIAL', 'KEY-TYPE', 'NOT-BEFORE', 'SIGNER'],
+        wideRow: (r) => [
+          r.cert?.issuer ?? '',
+          r.cert?.sans.join(',') || '<none>',
+          r.cert?.serial ?? '',
+          r.cert?.keyType ?? '',
+          r.cert ? isoSeconds(r.cert.notBefore) : '',
+          r.renewal.signerName ?? (r.renewal.calico ? 'calico' : '<none>'),
+        ],
+      },
     },
-  });
-  if (items.length === 0 && (format === 'table' || format === 'wide')) process.stderr.write('No certificates found.\n');
-  out(text);
+    out,
+  );
+  printer.add(items);
+  printer.end();
+  if (items.length === 0 && (format.kind === 'table' || format.kind === 'wide')) {
+    process.stderr.write('No certificates found.\n');
+  }
   if (result.failures.length > 0) {
     throw new CliError(`${result.failures.length} of ${sel.contexts.length} contexts could not be read (see above)`);
   }

@@ -36,6 +36,23 @@ test('get certs: a table soonest first, JSON items carrying their context; exit 
     ['expiring'],
   );
   assert.equal(api.subject, 'CN=api');
+  // kubectl's get flags, from the shared printer.
+  const jp = ok(
+    await e.run([
+      'get',
+      'certs',
+      '-n',
+      'certs-demo',
+      '--source',
+      'secret',
+      '-o',
+      'jsonpath={.items[?(@.location.name=="api-tls")].subject}',
+    ]),
+  );
+  assert.equal(jp.stdout, 'CN=api CN=certs-demo CA');
+  const bare = ok(await e.run(['get', 'certs', '-n', 'certs-demo', '--no-headers', '--sort-by', '.location.name']));
+  assert.doesNotMatch(bare.stdout, /^NAMESPACE/);
+  assert.match(bare.stdout.split('\n')[0] ?? '', /secret\/api-tls|secret\/app-certs/);
   const soon = ok(await e.run(['get', 'certs', '-A', '--expiring-within', '7d', '-o', 'name']));
   assert.ok(soon.stdout.includes('secret/api-tls:tls.crt'));
   assert.ok(!soon.stdout.includes('secret/web-tls:tls.crt'));

@@ -229,7 +229,8 @@ export function registerKubeCommands(program: Command): void {
       .requiredOption('--csr <name>', 'the issued CSR')
       .requiredOption('--out-dir <dir>', 'directory to write to')
       .option('--signer <name>', 'registry CA for ca.crt (default: the CSR’s signerName)')
-      .option('--ca-cert <file>', 'CA certificate PEM to copy as ca.crt'),
+      .option('--ca-cert <file>', 'CA certificate PEM to copy as ca.crt')
+      .option('--force', 'replace server.crt / ca.crt if they exist'),
   ).action(async (opts) => {
     const { runExportFiles } = await import('./commands/export.js');
     await guard(() => runExportFiles(opts));
@@ -258,6 +259,7 @@ export function registerKubeCommands(program: Command): void {
         .option('--timeout <duration>', 'how long --wait waits', '5m')
         .option('--out-dir <dir>', 'where to write key, CSR and certificate', '.')
         .option('--file-prefix <prefix>', 'file names <prefix>-key.pem, <prefix>.csr, <prefix>.crt', 'server')
+        .option('--force', 'replace an existing <prefix>.csr / <prefix>.crt (a key is never replaced)')
         .addOption(
           new Option(
             '--dry-run <strategy>',
@@ -281,7 +283,11 @@ export function registerKubeCommands(program: Command): void {
       .requiredOption('--csr <name>', 'the issued CSR')
       .requiredOption('--key <file>', 'the user’s private key (PEM)')
       .option('--user <name>', 'user entry name (default: the certificate’s CN)')
-      .option('--out <file>', 'file to write (0600); default: stdout'),
+      .option(
+        '--out <file>',
+        'merge into this kubeconfig (kept entries of other names; created 0600 if missing); default: stdout',
+      )
+      .option('--force', 'replace entries of the same name in --out that differ'),
   ).action(async (opts) => {
     const { runKubeconfig } = await import('./commands/kubeconfig.js');
     await guard(() => runKubeconfig(opts));

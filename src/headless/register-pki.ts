@@ -89,6 +89,7 @@ export function registerPkiCommands(program: Command): void {
     .option('--passphrase-env <VAR>', 'environment variable holding the CA key passphrase (else a prompt)')
     .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others')
     .option('--out <file>', 'write the certificate here instead of stdout')
+    .option('--force', 'replace --out if it exists')
     .action(async (opts) => {
       const { runIssue } = await import('./pki/issue.js');
       await runIssue(opts);

@@ -92,6 +92,7 @@ export async function runExportCaConfigMap(name: string, opts: ExportCaConfigMap
 export interface ExportFilesCliOptions extends KubeCliOptions {
   csr: string;
   outDir: string;
+  force?: boolean;
   signer?: string;
   caCert?: string;
 }
@@ -119,6 +120,7 @@ export async function runExportFiles(opts: ExportFilesCliOptions): Promise<void>
       csrName: opts.csr,
       outDir: opts.outDir,
       ...(caPem ? { caPem } : {}),
+      ...(opts.force ? { force: true } : {}),
       ...(opts.signer ? { signer: opts.signer } : {}),
     }),
   );

@@ -8,6 +8,7 @@ export interface KubeconfigCliOptions extends KubeCliOptions {
   key: string;
   user?: string;
   out?: string;
+  force?: boolean;
 }
 
 export async function runKubeconfig(opts: KubeconfigCliOptions): Promise<void> {
@@ -19,9 +20,10 @@ export async function runKubeconfig(opts: KubeconfigCliOptions): Promise<void> {
       keyPem,
       ...(opts.user ? { user: opts.user } : {}),
       ...(opts.out ? { out: opts.out } : {}),
+      ...(opts.force ? { force: true } : {}),
     }),
   );
   if (result.file) {
-    out(`kubeconfig for user "${terminalSafe(result.user)}" written to ${terminalSafe(result.file)}\n`);
+    out(`kubeconfig for user "${terminalSafe(result.user)}" merged into ${terminalSafe(result.file)}\n`);
   } else out(result.yaml);
 }

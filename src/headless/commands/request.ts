@@ -29,6 +29,7 @@ export interface RequestCliOptions extends KubeCliOptions, OutputCliOptions {
   wait?: boolean;
   timeout?: string;
   outDir: string;
+  force?: boolean;
   filePrefix?: string;
   dryRun?: string;
 }
@@ -66,6 +67,7 @@ export async function runRequest(opts: RequestCliOptions): Promise<void> {
       ...(expirationSeconds !== undefined ? { expirationSeconds } : {}),
       ...(opts.name ? { name: opts.name } : {}),
       outDir: opts.outDir,
+      ...(opts.force ? { force: true } : {}),
       ...(opts.filePrefix ? { filePrefix: opts.filePrefix } : {}),
       wait: !!opts.wait,
       dryRun: isClientDryRun(opts.dryRun),

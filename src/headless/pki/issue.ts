@@ -1,6 +1,7 @@
 // `certdesk issue --csr FILE --signer NAME`: the offline twin of `cfssl sign`, with kube-controller-manager's
 // rules, printing the certificate PEM.
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { FileExistsError, writeFileSafely } from '../../services/export/write-file.js';
 import { getCa, loadCaForSigner } from '../../services/config/ca-registry.js';
 import { profilesDir } from '../../services/config/paths.js';
 import { decodeCsr } from '../../services/pki/decode.js';
@@ -21,6 +22,8 @@ export interface IssueOptions {
   passphraseEnv?: string;
   allowInsecureKeyFile?: boolean;
   out?: string;
+  /** Replace --out if it exists. */
+  force?: boolean;
 }
 
 const DEFAULT_USAGES = ['digital signature', 'key encipherment', 'server auth', 'client auth'];
@@ -33,6 +36,10 @@ export async function runIssue(opts: IssueOptions): Promise<void> {
         throw new CliError(`unknown usage "${u}"; use the CSR API's names, e.g. "server auth,client auth"`);
     }
     const expirationSeconds = opts.duration !== undefined ? parseDuration(opts.duration) : undefined;
+    // Before signing anything: an existing --out is replaced only with --force.
+    if (opts.out && !opts.force && existsSync(opts.out)) {
+      throw new CliError(terminalSafe(new FileExistsError(opts.out).message));
+    }
     const entry = getCa(opts.signer);
     const profile = await loadProfile(opts.profile ?? entry.profile ?? 'default', [profilesDir()]);
     const csr = await decodeCsr(await readInput(opts.csr, 'CSR'));
@@ -67,8 +74,9 @@ export async function runIssue(opts: IssueOptions): Promise<void> {
     });
     if (opts.out) {
       try {
-        await writeFile(opts.out, pem, { mode: 0o644 });
+        await writeFileSafely(opts.out, pem, 0o644, opts.force);
       } catch (err) {
+        if (err instanceof FileExistsError) throw new CliError(terminalSafe(err.message));
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
         throw new CliError(
           `could not write ${terminalSafe(opts.out)} (${code}); check that its directory exists and is writable`,

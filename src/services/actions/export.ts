@@ -1,10 +1,20 @@
 // Exports of an issued certificate or a CA, each audited: the TLS Secret and CA ConfigMap of the "Manage TLS
 // Certificates in a Cluster" document, server.crt/ca.crt files, and a kubeconfig for a new client user.
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { V1CertificateSigningRequest, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { AuditAction } from '../config/audit.js';
-import { buildCaConfigMap, buildClientKubeconfig, buildTlsSecret, ExportError } from '../export/index.js';
+import {
+  buildCaConfigMap,
+  buildClientKubeconfig,
+  buildTlsSecret,
+  ExportError,
+  FileExistsError,
+  KubeconfigConflictError,
+  mergeKubeconfig,
+  replaceFileAtomically,
+  writeFileSafely,
+} from '../export/index.js';
 import {
   applyConfigMap,
   applySecret,
@@ -226,6 +236,8 @@ export interface ExportFilesOptions extends ActionContextOptions {
   /** CA certificate PEM for ca.crt; omitted → only server.crt. */
   caPem?: string;
   signer?: string;
+  /** Replace server.crt / ca.crt when they exist (otherwise refused). */
+  force?: boolean;
 }
 
 /** Writes server.crt (the issued certificate) and ca.crt; returns the paths written. */
@@ -243,15 +255,18 @@ export async function exportFiles(
   const ids = idsOf(ctx, issued.value.csr, issued.value.certificate);
   const files = [join(options.outDir, 'server.crt')];
   try {
-    await writeFileAtomic(files[0] ?? '', issued.value.pem, 0o644);
+    await writeFileSafely(files[0] ?? '', issued.value.pem, 0o644, options.force);
     if (options.caPem) {
       files.push(join(options.outDir, 'ca.crt'));
-      await writeFileAtomic(files[1] ?? '', options.caPem, 0o644);
+      await writeFileSafely(files[1] ?? '', options.caPem, 0o644, options.force);
     }
   } catch (err) {
     const error: KubeError = {
       kind: 'unknown',
-      message: `Could not write to ${options.outDir}: ${err instanceof Error ? err.message : String(err)}`,
+      message:
+        err instanceof FileExistsError
+          ? err.message
+          : `Could not write to ${options.outDir}: ${err instanceof Error ? err.message : String(err)}`,
       context: ctx.name,
     };
     await sink(errorEntry({ ...ids, action }, error));
@@ -267,8 +282,10 @@ export interface KubeconfigOptions extends ActionContextOptions {
   keyPem: string;
   /** User entry name. @default the certificate's CN */
   user?: string;
-  /** Write to this file (0600); otherwise only returned. */
+  /** Merge into this kubeconfig file (created 0600 if missing), as kubectl's config set-* do; else only returned. */
   out?: string;
+  /** Replace entries of the same names that differ (otherwise refused). */
+  force?: boolean;
 }
 
 /**
@@ -315,11 +332,18 @@ export async function buildKubeconfigForCsr(
   }
   if (options.out) {
     try {
-      await writeFileAtomic(options.out, yaml, 0o600);
+      const existing = await readFile(options.out, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return '';
+        throw e;
+      });
+      await replaceFileAtomically(options.out, mergeKubeconfig(existing, yaml, options.out, options.force), 0o600);
     } catch (err) {
       const error: KubeError = {
         kind: 'unknown',
-        message: `Could not write ${options.out}: ${err instanceof Error ? err.message : String(err)}`,
+        message:
+          err instanceof KubeconfigConflictError
+            ? err.message
+            : `Could not write ${options.out}: ${err instanceof Error ? err.message : String(err)}`,
         context: ctx.name,
       };
       await sink(errorEntry({ ...ids, action }, error));
@@ -330,7 +354,7 @@ export async function buildKubeconfigForCsr(
     ...ids,
     action,
     outcome: 'ok',
-    detail: `kubeconfig for user ${user}${options.out ? ` written to ${options.out}` : ' printed'}`,
+    detail: `kubeconfig for user ${user}${options.out ? ` merged into ${options.out}` : ' printed'}`,
   });
   return { ok: true, value: { yaml, user, ...(options.out ? { file: options.out } : {}) } };
 }

@@ -1,7 +1,7 @@
 // The requester's side of "Manage TLS Certificates in a Cluster" in one call: a key and a CSR (or a CSR made
 // elsewhere, e.g. by cfssl), the CertificateSigningRequest object, then optionally waiting until it is issued
 // (Denied or Failed end it with their reason) and saving the certificate.
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
@@ -16,7 +16,7 @@ import {
   waitForCsr,
 } from '../kube/index.js';
 import { decodeCsr, generateKeyAndCsr, type KeyAlgorithmName } from '../pki/index.js';
-import { writeFileAtomic } from './export.js';
+import { FileExistsError, writeFileSafely } from '../export/index.js';
 
 export interface RequestCertificateOptions {
   /** Subject CN (when generating). */
@@ -46,6 +46,8 @@ export interface RequestCertificateOptions {
   dryRun?: boolean;
   /** Called once the CSR object exists (e.g. to print its name before waiting). */
   onCreated?: (csr: V1CertificateSigningRequest) => void;
+  /** Replace an existing `<prefix>.csr` / `<prefix>.crt` (the key is never replaced). */
+  force?: boolean;
 }
 
 export interface RequestCertificateResult {
@@ -113,6 +115,13 @@ export async function requestCertificate(
   let cn = options.cn;
   const written: { keyFile?: string; csrFile?: string } = {};
 
+  // Refuse before anything is made: an existing file of ours is replaced only with force (never the key).
+  if (!options.force) {
+    for (const file of [...(csrPem ? [] : [csrFile]), ...(options.wait ? [certFile] : [])]) {
+      if (existsSync(file)) return { ok: false, error: localError(new FileExistsError(file).message, ctx.name) };
+    }
+  }
+
   if (csrPem) {
     try {
       const decoded = await decodeCsr(csrPem);
@@ -151,7 +160,7 @@ export async function requestCertificate(
       csrPem = made.csrPem;
       await writeNew(keyFile, made.keyPem, 0o600);
       written.keyFile = keyFile;
-      await writeFileAtomic(csrFile, made.csrPem, 0o644);
+      await writeFileSafely(csrFile, made.csrPem, 0o644, options.force);
       written.csrFile = csrFile;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -219,7 +228,7 @@ export async function requestCertificate(
   }
   const pem = Buffer.from(csr.status?.certificate ?? '', 'base64').toString('utf8');
   try {
-    await writeFileAtomic(certFile, pem, 0o644);
+    await writeFileSafely(certFile, pem, 0o644, options.force);
   } catch (err) {
     return {
       ok: false,

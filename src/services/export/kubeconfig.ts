@@ -1,6 +1,6 @@
 // A kubeconfig for a new client user whose kube-apiserver-client certificate was just issued (the Certificates
 // API onboarding notes): the current context's cluster, the issued certificate and the user's key, embedded.
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 export interface ClientKubeconfigInput {
   /** Cluster entry name (as in the admin's kubeconfig). */
@@ -46,5 +46,74 @@ export function buildClientKubeconfig(input: ClientKubeconfigInput): string {
     'current-context': contextName,
     preferences: {},
   };
+  return stringify(doc, { lineWidth: 0 });
+}
+
+type Named = { name?: string; [k: string]: unknown };
+interface KubeconfigDoc {
+  clusters?: Named[];
+  users?: Named[];
+  contexts?: Named[];
+  'current-context'?: string;
+  [k: string]: unknown;
+}
+
+/** A merge refused: an entry of that name exists with other content and force was not given. */
+export class KubeconfigConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeconfigConflictError';
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Merges the entries of `added` into the kubeconfig text `existing` as kubectl's `config set-cluster`,
+ * `set-credentials` and `set-context` do: entries of other names are kept as they are, an identical entry is left
+ * alone, an entry of the same name with other content is replaced only with `force` (otherwise
+ * KubeconfigConflictError). current-context is set only when the file had none. `file` names it in messages.
+ */
+export function mergeKubeconfig(existing: string, added: string, file: string, force = false): string {
+  const doc = (existing.trim() ? parse(existing) : {}) as KubeconfigDoc | null;
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new KubeconfigConflictError(`${file} is not a kubeconfig (not a YAML mapping); choose another --out`);
+  }
+  const add = parse(added) as KubeconfigDoc;
+  doc.apiVersion ??= 'v1';
+  doc.kind ??= 'Config';
+  for (const [key, word] of [
+    ['clusters', 'cluster'],
+    ['users', 'user'],
+    ['contexts', 'context'],
+  ] as const) {
+    const list: Named[] = Array.isArray(doc[key]) ? (doc[key] as Named[]) : [];
+    for (const entry of add[key] ?? []) {
+      const at = list.findIndex((e: Named) => e?.name === entry.name);
+      if (at < 0) list.push(entry);
+      else if (!same(list[at], entry)) {
+        // A cluster entry that reaches the same server with the same CA is the same cluster (the admin's own entry
+        // may carry more, e.g. extensions or a proxy): keep it.
+        const mine = list[at]?.[word] as Record<string, unknown> | undefined;
+        const theirs = entry[word] as Record<string, unknown>;
+        const sameCluster =
+          word === 'cluster' &&
+          mine?.server === theirs.server &&
+          mine?.['certificate-authority-data'] === theirs['certificate-authority-data'] &&
+          mine?.['certificate-authority'] === theirs['certificate-authority'];
+        if (sameCluster) continue;
+        if (!force) {
+          throw new KubeconfigConflictError(
+            `${file} already has a ${word} named "${entry.name}" with other content; pass --force to replace it, or --user NAME for another name`,
+          );
+        }
+        list[at] = entry;
+      }
+    }
+    doc[key] = list;
+  }
+  if (!doc['current-context']) doc['current-context'] = add['current-context'] ?? '';
   return stringify(doc, { lineWidth: 0 });
 }

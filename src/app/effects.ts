@@ -1,6 +1,6 @@
 // Runs the effects the reducer queues (approve, deny, sign, export, reconnect) through the shared actions in
 // services/actions, which apply the rules and write the audit log; returns one status sentence for the footer.
-import { readFile } from 'node:fs/promises';
+import { PEM_FILE_LIMIT, readBoundedText } from '../services/files/read-bounded.js';
 import { stringify } from 'yaml';
 import {
   approveAndSignCsr,
@@ -143,9 +143,9 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
       if (!ctx) return { text: `Context ${effect.target.context} is not loaded.`, tone: 'bad' };
       let keyPem: string;
       try {
-        keyPem = await readFile(effect.keyFile, 'utf8');
-      } catch {
-        return { text: `The key file ${effect.keyFile} could not be read; check the path.`, tone: 'bad' };
+        keyPem = await readBoundedText(effect.keyFile, { what: 'key', limit: PEM_FILE_LIMIT });
+      } catch (err) {
+        return { text: (err as Error).message, tone: 'bad' };
       }
       const result = await exportTlsSecret(ctx, {
         name: effect.name,

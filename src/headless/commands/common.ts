@@ -1,6 +1,6 @@
 // What every kube command shares: loading contexts from the options, turning typed results into one-line
 // CliErrors, writing output, and reading local files with a useful error.
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, PEM_FILE_LIMIT, readBoundedText } from '../../services/files/read-bounded.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
 import { KubeConfigError, loadContexts } from '../../services/kube/contexts.js';
 import { setRequestTimeout } from '../../services/kube/transport.js';
@@ -69,12 +69,10 @@ export function warn(text: string): void {
 /** Reads a local file (PEM, CSR…) or throws a CliError naming it. */
 export async function readLocalFile(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readBoundedText(path, { what: what.replace(/ file$/, ''), limit: PEM_FILE_LIMIT });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code})`;
-    throw new CliError(`${what} ${terminalSafe(path)} ${why}; check the path`);
+    if (err instanceof BoundedReadError) throw new CliError(oneSentence(err.message));
+    throw err;
   }
 }
 

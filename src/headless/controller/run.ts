@@ -1,6 +1,6 @@
 // `certdesk controller`: turns the command line into a running controller (services/controller), serves
 // /metrics and /healthz, and shuts down gracefully on SIGTERM/SIGINT (finish in-flight writes, release the lease).
-import { readFile } from 'node:fs/promises';
+import { PEM_FILE_LIMIT, readBoundedText } from '../../services/files/read-bounded.js';
 import { auditLogPath } from '../../services/config/audit.js';
 import { checkKeyFilePermissions, hasCa, loadCaForSigner } from '../../services/config/ca-registry.js';
 import { createController, defaultIdentity, type SignerCa } from '../../services/controller/controller.js';
@@ -75,10 +75,9 @@ export function parseSignerCa(spec: string): { signer: string; cert: string; key
 async function readCaFiles(cert: string, key: string, opts: ControllerCliOptions): Promise<SignerCa['ca']> {
   try {
     await checkKeyFilePermissions(key, opts.allowInsecureKeyFile);
-    const [certPem, keyPem] = await Promise.all([readFile(cert, 'utf8'), readFile(key, 'utf8')]).catch((err) => {
-      throw new CliError(
-        `cannot read the CA files ${cert} and ${key} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the paths`,
-      );
+    const read = (path: string, what: string) => readBoundedText(path, { what, limit: PEM_FILE_LIMIT });
+    const [certPem, keyPem] = await Promise.all([read(cert, 'CA certificate'), read(key, 'CA key')]).catch((err) => {
+      throw new CliError(sentence(err));
     });
     const passphrase = opts.caPassphraseEnv ? process.env[opts.caPassphraseEnv] : undefined;
     return await loadCaFromPem(certPem, keyPem, passphrase !== undefined ? { passphrase } : {});

@@ -1,6 +1,6 @@
 // What the offline PKI commands share: PkiError → one-line CliError, reading files or stdin, passphrases, JSON
 // output that cannot act on a terminal.
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, PEM_FILE_LIMIT, readBounded } from '../../services/files/read-bounded.js';
 import { createInterface } from 'node:readline';
 import { PkiError } from '../../services/pki/types.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
@@ -28,34 +28,13 @@ export async function asCli<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const MAX_STDIN = 4 << 20;
-
-/** Reads a file, or stdin for `-`. */
+/** Reads a PEM/DER file, or stdin for `-`, up to 512 KiB (services/files/read-bounded). */
 export async function readInput(path: string, what: string): Promise<Buffer> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of process.stdin) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      size += b.length;
-      if (size > MAX_STDIN) throw new CliError(`the ${what} on stdin is larger than 4 MiB; check what you piped in`);
-      chunks.push(b);
-    }
-    return Buffer.concat(chunks);
-  }
   try {
-    return await readFile(path);
+    return await readBounded(path, { what, limit: PEM_FILE_LIMIT });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES'
-          ? 'is not readable'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : `cannot be read (${code})`;
-    throw new CliError(`the ${what} file ${terminalSafe(path)} ${why}; check the path`);
+    if (err instanceof BoundedReadError) throw new CliError(sentence(err.message));
+    throw err;
   }
 }
 

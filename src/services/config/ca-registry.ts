@@ -1,13 +1,14 @@
 // The CAs held on this workstation, keyed by signerName (several at once: one per tenant in the Istio setup).
 // Stored with conf as paths and metadata only; CA private keys stay in their own 0600 files, never in the registry.
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import Conf from 'conf';
 import { createCa, loadCaFromPem } from '../pki/ca.js';
 import { decodeCertificate } from '../pki/decode.js';
 import { readPrivateKey } from '../pki/keys.js';
 import { type KeyAlgorithmName, type LoadedCa, PkiError } from '../pki/types.js';
+import { BoundedReadError, PEM_FILE_LIMIT, readBoundedText } from '../files/read-bounded.js';
 import { configDir } from './paths.js';
 
 export interface CaRegistryEntry {
@@ -147,9 +148,11 @@ export async function checkKeyFilePermissions(keyPath: string, allowInsecure = f
 
 async function readText(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
-  } catch {
-    throw new PkiError('not-found', `The ${what} file ${path} could not be read; check the path.`);
+    return await readBoundedText(path, { what, limit: PEM_FILE_LIMIT });
+  } catch (err) {
+    if (err instanceof BoundedReadError)
+      throw new PkiError(err.code === 'too-large' ? 'too-large' : 'not-found', err.message);
+    throw err;
   }
 }
 

@@ -2,8 +2,9 @@
 // current-context by default) and gives each context a KubeConfig of its own, so credentials never cross clusters.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { type Cluster, type Context, KubeConfig, type User } from '@kubernetes/client-node';
+import { MiB, readBoundedSync } from '../files/read-bounded.js';
 import type { ClusterContext, LoadContextsOptions } from './api-types.js';
 
 /** A kubeconfig problem the person must fix (missing file, unknown context); the message is one sentence. */
@@ -17,7 +18,9 @@ export class KubeConfigError extends Error {
 function readFile(path: string): KubeConfig {
   const kc = new KubeConfig();
   try {
-    kc.loadFromFile(path);
+    // Read bounded (a device or FIFO given as --kubeconfig ends in a sentence), then as loadFromFile does.
+    kc.loadFromString(readBoundedSync(path, { what: 'kubeconfig', limit: 16 * MiB }).toString('utf8'));
+    kc.makePathsAbsolute(dirname(path));
   } catch (err) {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new KubeConfigError(

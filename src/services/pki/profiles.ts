@@ -2,7 +2,8 @@
 // default and maximum duration, RSA hash, chain appending. Like the profiles of cfssl's signing config.
 import { parseDurationSeconds } from '../text/duration.js';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { BoundedReadError, MiB, readBoundedText } from '../files/read-bounded.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PkiError, type SigningProfile } from './types.js';
@@ -99,9 +100,10 @@ export async function loadProfile(nameOrPath: string, extraDirs: string[] = []):
   for (const file of candidates) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
+      text = await readBoundedText(file, { what: 'profile', limit: MiB });
+    } catch (err) {
+      if (err instanceof BoundedReadError && err.code === 'not-found') continue;
+      throw new PkiError('not-found', (err as Error).message);
     }
     let doc: unknown;
     try {

@@ -1,6 +1,6 @@
 // The approver's policy as data: limits and choices behind the findings. The built-in default equals
 // assets/policy/default.yaml; a user's YAML file overrides any part of it.
-import { readFile } from 'node:fs/promises';
+import { MiB, readBoundedText } from '../files/read-bounded.js';
 import { parse } from 'yaml';
 import type { FindingLevel } from './types.js';
 
@@ -99,10 +99,9 @@ export async function loadPolicy(file?: string): Promise<Policy> {
   if (!file) return structuredClone(DEFAULT_POLICY);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readBoundedText(file, { what: 'policy', limit: MiB });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new PolicyError(`cannot read policy file ${file}${code ? ` (${code})` : ''}`);
+    throw new PolicyError((err as Error).message.replace(/^The /, '').replace(/\.$/, ''));
   }
   let doc: unknown;
   try {

@@ -28,9 +28,18 @@ function mapText(m: Record<string, string> | undefined): string {
   return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(', ') : '<none>';
 }
 
-function time(t: Date | string | undefined): string {
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** kubectl describe's times: Go's RFC1123Z in the local zone, `Mon, 07 Dec 2026 01:31:13 +0000`. */
+export function time(t: Date | string | undefined): string {
   if (!t) return '<unknown>';
-  return (t instanceof Date ? t.toISOString() : t).replace(/\.000Z$/, 'Z');
+  const d = t instanceof Date ? t : new Date(t);
+  if (Number.isNaN(d.getTime())) return '<unknown>';
+  const p = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const zone = `${off < 0 ? '-' : '+'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  return `${DAYS[d.getDay()]}, ${p(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}`;
 }
 
 async function linkedPod(
@@ -60,8 +69,8 @@ function certificateRows(cert: DecodedCertificate): DescribeRow[] {
     { key: 'Subject', value: cert.subject.text, level: 1 },
     { key: 'Issuer', value: cert.issuer.text, level: 1 },
     { key: 'Serial', value: cert.serialNumber, level: 1 },
-    { key: 'Not Before', value: cert.notBefore.toISOString(), level: 1 },
-    { key: 'Not After', value: cert.notAfter.toISOString(), level: 1 },
+    { key: 'Not Before', value: time(cert.notBefore), level: 1 },
+    { key: 'Not After', value: time(cert.notAfter), level: 1 },
     { key: 'Key Usage', value: list(cert.keyUsage), level: 1 },
     { key: 'Extended Key Usage', value: list(cert.extKeyUsage), level: 1 },
     { key: 'SHA-256 Fingerprint', value: cert.sha256Fingerprint, level: 1 },

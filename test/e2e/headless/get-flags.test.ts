@@ -160,3 +160,15 @@ test('-w prints the list, then a row per change, and Ctrl-C ends it with exit 0'
   assert.equal(await code, 0);
   assert.equal(stdout.split('\n').filter((l) => l.startsWith('NAME')).length, 1, stdout);
 });
+
+test('describe prints times as kubectl describe does (RFC 1123 with the local zone)', {
+  skip: !hasKubectl && 'no kubectl',
+}, async () => {
+  for (const TZ of ['UTC', 'Asia/Kolkata', 'America/New_York']) {
+    const line = (text: string) => /CreationTimestamp:\s+(.+)/.exec(text)?.[1]?.trim();
+    const ours = line(ok(await e.run(['describe', 'csr', 'alpha'], { TZ })).stdout);
+    const theirs = line((await exec('kubectl', ['describe', 'csr', 'alpha'], { env: { ...e.env, TZ } })).stdout);
+    assert.ok(theirs, 'kubectl printed a CreationTimestamp');
+    assert.equal(ours, theirs, TZ);
+  }
+});

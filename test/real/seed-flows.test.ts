@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { oneLineError, ok } from '../e2e/headless/helpers.js';
+import { istioMtlsFlow } from '../helpers/istio-flow.js';
 import { type RealEnv, startRealEnv, until } from './helpers.js';
 
 const SIGNER = 'example.com/serving';
@@ -165,4 +166,8 @@ for c in api.list_certificate_signing_request().items:
   const r = spawnSync(PY, ['-c', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^my-svc\.my-namespace example\.com\/serving Approved cert$/m);
+});
+
+test('Istio per-namespace signers on the real server: mTLS within foo succeeds, foo↔bar fails', async () => {
+  await istioMtlsFlow(e);
 });

@@ -37,6 +37,12 @@ export interface AppProps {
 const FEED_MS = 250;
 /** Redraw interval while a context is still listing. */
 const SYNC_FEED_MS = 1000;
+/**
+ * How long a context's rows wait for its first CSR list to complete before they are drawn as they arrive: a list
+ * shown page by page costs a full sort, layout and output per frame (and decodes rows that later pages push off
+ * screen), all on the thread that parses the pages, and its order is not final until the last page.
+ */
+const FIRST_LIST_HOLD_MS = 3000;
 const HEALTH_MS = 1000;
 
 export function App(props: AppProps) {
@@ -79,6 +85,16 @@ export function App(props: AppProps) {
     const phases = new Map<string, ConnectionState['phase']>();
     const listing = () =>
       store.contexts().some((c) => !names.has(c) && (phases.get(c) ?? 'connecting') === 'connecting');
+    // Contexts whose CSRs are listed (the store lists them before pods): when the last of them is in, the table is
+    // whole and is drawn at once, without waiting for the pods or the next slow redraw.
+    const csrsIn = new Set<string>();
+    const listingCsrs = () =>
+      store.contexts().some((c) => !csrsIn.has(c) && (phases.get(c) ?? 'connecting') === 'connecting');
+    const mounted = performance.now();
+    const heldBack = (c: string) =>
+      !csrsIn.has(c) &&
+      (phases.get(c) ?? 'connecting') === 'connecting' &&
+      performance.now() - mounted < FIRST_LIST_HOLD_MS;
     const dirty = new Set<string>();
     const fresh: CsrRef[] = [];
     let clock = false;
@@ -102,10 +118,15 @@ export function App(props: AppProps) {
       }
       if (dirty.size > 0) {
         const snapshots: Record<string, ContextSnapshot> = {};
-        for (const context of dirty) snapshots[context] = store.snapshot(context);
-        dirty.clear();
-        const newCsrs = fresh.splice(0);
-        dispatch({ type: 'snapshots', snapshots, ...(newCsrs.length ? { newCsrs } : {}) });
+        let any = false;
+        for (const context of dirty) {
+          if (heldBack(context)) continue;
+          snapshots[context] = store.snapshot(context);
+          dirty.delete(context);
+          any = true;
+        }
+        const newCsrs = any ? fresh.splice(0) : [];
+        if (any) dispatch({ type: 'snapshots', snapshots, ...(newCsrs.length ? { newCsrs } : {}) });
       }
       if (health) {
         dispatch({ type: 'health', health });
@@ -129,9 +150,14 @@ export function App(props: AppProps) {
     feed.current = flush;
     const onBatch = (batch: StoreBatch) => {
       let justSynced = false;
+      let csrsJustIn = false;
       for (const change of batch.changes) {
         const context = change.context;
         if (change.connection) phases.set(context, change.connection.phase);
+        if (change.csrsListed && !csrsIn.has(context)) {
+          csrsIn.add(context);
+          csrsJustIn = true;
+        }
         let known = names.get(context);
         if (known) {
           for (const name of change.upserted.csrs ?? []) {
@@ -156,6 +182,9 @@ export function App(props: AppProps) {
         // with 20,000 fresh rows costs a full pass over the lists, ~150 ms of a cold start).
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => flush(), stillListing ? FEED_MS : 0);
+      } else if (csrsJustIn && !listingCsrs()) {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => flush(), 0);
       } else {
         // While lists are still arriving page by page, redraw rarely: the pages would only slow the sync down.
         schedule(stillListing ? SYNC_FEED_MS : FEED_MS);
@@ -169,6 +198,7 @@ export function App(props: AppProps) {
     for (const context of store.contexts()) {
       const snap = store.snapshot(context);
       phases.set(context, snap.connection.phase);
+      if (snap.csrsListed) csrsIn.add(context);
       if (snap.synced) names.set(context, new Set(snap.csrs.keys()));
       dirty.add(context);
     }

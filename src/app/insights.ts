@@ -14,6 +14,11 @@ export interface InsightCacheOptions {
   contexts?: ReadonlyMap<string, ClusterContext>;
   /** Pods of a context, for the findings that link a requestor to its pod. */
   pods?: (context: string) => Iterable<PodLike>;
+  /**
+   * Whether a context's pods have been listed (the store lists them after the CSRs). Until then findings are made
+   * without pods and made again once they are in; a dialog that gates a write gets a warning saying so.
+   */
+  podsListed?: (context: string) => boolean;
   onChange: () => void;
   /** How many decodes run at once. @default 8 */
   concurrency?: number;
@@ -54,8 +59,14 @@ export class InsightCache implements CsrInsights {
     }
   }
 
+  /** The cache key of a CSR's findings: they are made again once the context's pods are listed. */
+  private findingsKey(context: string, csr: V1CertificateSigningRequest): string {
+    const early = this.options.podsListed?.(context) === false;
+    return early ? `${versionKey(context, csr)}\u0000before-pods` : versionKey(context, csr);
+  }
+
   insight(context: string, csr: V1CertificateSigningRequest): CsrInsight | undefined {
-    const key = versionKey(context, csr);
+    const key = this.findingsKey(context, csr);
     const hit = this.insights.get(key);
     if (hit) return hit;
     if (this.insights.size > 50_000) this.insights.clear();
@@ -118,12 +129,25 @@ export class InsightCache implements CsrInsights {
 
   /** Decodes now (for dialogs that must know the findings before asking). */
   async insightNow(context: string, csr: V1CertificateSigningRequest): Promise<CsrInsight> {
-    const cached = this.insights.get(versionKey(context, csr));
+    const key = this.findingsKey(context, csr);
+    const early = key !== versionKey(context, csr);
+    const cached = early ? undefined : this.insights.get(key);
     if (cached) return cached;
     const base = await this.decode(csr);
     const insight = this.evaluate(context, csr, base);
-    this.insights.set(versionKey(context, csr), insight);
-    return insight;
+    if (!early || !insight.decoded) {
+      this.insights.set(key, insight);
+      return insight;
+    }
+    const findings = [
+      ...insight.findings,
+      {
+        level: 'warn' as const,
+        code: 'pods-not-listed',
+        message: "This cluster's pods are not listed yet, so the requestor's pod was not checked; wait a moment.",
+      },
+    ];
+    return { ...insight, findings, worst: worstLevel(findings) };
   }
 
   private async decode(csr: V1CertificateSigningRequest): Promise<CsrInsight> {
@@ -143,7 +167,7 @@ export class InsightCache implements CsrInsights {
 
   private evaluate(context: string, csr: V1CertificateSigningRequest, base: CsrInsight): CsrInsight {
     if (!base.decoded) return base;
-    const pods = this.options.pods?.(context);
+    const pods = this.options.podsListed?.(context) === false ? undefined : this.options.pods?.(context);
     try {
       const findings = evaluateCsr({
         csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],

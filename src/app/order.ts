@@ -174,12 +174,16 @@ function sortedEntries(context: string, csrs: ReadonlyMap<string, V1CertificateS
         }
       } else added.push(entryOf(context, name, csr));
     }
-    if (added.length + (previous.list.length - kept) < INCREMENTAL_LIMIT) {
-      const next = previous.list.filter((e) => e.seenInPass === pass);
-      // Every kept entry must come from the previous list; otherwise sort from scratch.
-      if (next.length === kept) {
+    const next = previous.list.filter((e) => e.seenInPass === pass);
+    // Every kept entry must come from the previous list; otherwise sort from scratch.
+    if (next.length === kept) {
+      if (added.length < INCREMENTAL_LIMIT) {
         for (const e of added) insertSorted(next, e);
         list = next;
+      } else {
+        // Many new entries (a first list arriving page by page): sort only them and merge, instead of sorting the
+        // whole list again at every redraw.
+        list = mergeSorted([next, added.sort(compareEntries)]);
       }
     }
   }

@@ -90,6 +90,7 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
     policy,
     contexts: byName,
     pods: (context) => store.snapshot(context).pods.values(),
+    podsListed: (context) => store.snapshot(context).synced,
     onChange: notifyInsights,
   });
 

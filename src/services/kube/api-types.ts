@@ -70,6 +70,8 @@ export interface ContextChange {
   connection?: ConnectionState;
   /** Set when `synced` changed (true once every kind has listed at least once). */
   synced?: boolean;
+  /** Set when the CSRs' first list completed (they are listed before the other kinds; see ContextSnapshot). */
+  csrsListed?: boolean;
   /** Set when TigeraStatus became known to be installed or not installed. */
   tigeraInstalled?: boolean;
 }
@@ -95,6 +97,11 @@ export interface ContextSnapshot {
   connection: ConnectionState;
   /** True once every followed kind has completed its first list (a kind other than CSRs that is Forbidden counts). */
   synced: boolean;
+  /**
+   * True once the CSRs have completed their first list. The CSRs are listed first, the other kinds once that list
+   * is in (or failed), so the CSR table is whole as early as possible.
+   */
+  csrsListed?: boolean;
   /** The current error of each kind that is failing, e.g. pods Forbidden for a user who may only read CSRs. */
   errors: Partial<Record<StoreKind, KubeError>>;
   /** Completed lists (first syncs and relists), watches opened, and 410 Expired answers, summed over kinds. */

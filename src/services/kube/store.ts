@@ -38,6 +38,7 @@ interface PendingChange {
   deleted: Map<StoreKind, Set<string>>;
   connection?: ConnectionState;
   synced?: boolean;
+  csrsListed?: boolean;
   tigeraInstalled?: boolean;
 }
 
@@ -64,6 +65,8 @@ interface ContextState {
   version: number;
   snapshot: ContextSnapshot | undefined;
   abort: AbortController | undefined;
+  /** Starts the kinds other than CSRs (once per start of the context): after the CSRs' first list, or its failure. */
+  startRest: () => void;
 }
 
 function nameKey(raw: Record<string, unknown>): string {
@@ -153,6 +156,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       for (const [kind, keys] of p.deleted) if (keys.size) change.deleted[kind] = [...keys];
       if (p.connection) change.connection = p.connection;
       if (p.synced !== undefined) change.synced = p.synced;
+      if (p.csrsListed) change.csrsListed = true;
       if (p.tigeraInstalled !== undefined) change.tigeraInstalled = p.tigeraInstalled;
       changes.push(change);
     }
@@ -190,6 +194,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         s.status = status;
         if (status.phase === 'error') state.errors[kind] = status.error;
         else if (status.phase === 'live') delete state.errors[kind];
+        if (status.phase === 'error' && kind === 'csrs') state.startRest();
         recompute(state);
       },
       count(what: 'lists' | 'watches' | 'expired') {
@@ -197,8 +202,11 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         touch(state);
       },
       listed() {
-        slot().listed = true;
+        const s = slot();
+        if (kind === 'csrs' && !s.listed) pendingFor(state.ctx.name).csrsListed = true;
+        s.listed = true;
         delete state.errors[kind];
+        if (kind === 'csrs') state.startRest();
         recompute(state);
       },
     };
@@ -283,6 +291,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       version: 0,
       snapshot: undefined,
       abort: undefined,
+      startRest: () => {},
     };
     const addSlot = <T extends AnyObject>(
       kind: StoreKind,
@@ -367,11 +376,19 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
     state.abort?.abort();
     const abort = new AbortController();
     state.abort = abort;
-    for (const slot of state.slots) {
-      slot.status = { phase: 'connecting' };
-      void slot.reflector.start(abort.signal);
-    }
-    if (state.tigeraSlot) void tigeraLoop(state, abort.signal);
+    for (const slot of state.slots) slot.status = { phase: 'connecting' };
+    // CSRs first: the other kinds' lists (pods above all, often larger) would compete with them for the server, the
+    // network and this thread's JSON parsing, and the CSR table is what a person came for.
+    const [csrSlot, ...rest] = state.slots;
+    let restStarted = false;
+    state.startRest = () => {
+      if (restStarted || abort.signal.aborted) return;
+      restStarted = true;
+      for (const slot of rest) void slot.reflector.start(abort.signal);
+      if (state.tigeraSlot) void tigeraLoop(state, abort.signal);
+    };
+    if (csrSlot) void csrSlot.reflector.start(abort.signal);
+    else state.startRest();
     recompute(state);
   }
 
@@ -424,6 +441,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         tigeraStatuses: state.tigeraInstalled === false ? 'not-installed' : state.tigera.snapshot(),
         connection: state.connection,
         synced: state.synced,
+        csrsListed: state.slots[0]?.listed ?? false,
         errors: { ...state.errors },
         counters: { ...state.counters },
       };

@@ -138,6 +138,25 @@ describe('cluster store (two sandbox clusters)', () => {
     assert.ok(store.snapshot('west').counters.lists >= 1);
   });
 
+  it('lists the CSRs first and the other kinds once they are in, so the CSR table is whole early', async () => {
+    for (let i = 0; i < 20; i++) assert.ok((await createCsr(contexts[1]!, csrBody(uniqueName('first')))).ok);
+    // Pages of 2: the CSR list takes a dozen round trips, in which a namespace list started alongside would be in.
+    const store = newStore([contexts[1]!], { pageSize: 2, tigera: false });
+    const seen: string[] = [];
+    store.subscribe((batch) => {
+      for (const change of batch.changes) {
+        if (change.csrsListed) seen.push('csrs listed');
+        for (const kind of ['pods', 'namespaces'] as const) if (change.upserted[kind]?.length) seen.push(kind);
+      }
+    });
+    assert.equal(store.snapshot('west').csrsListed, false);
+    store.start();
+    assert.equal(await store.whenSynced(undefined, 10_000), true);
+    assert.ok(store.snapshot('west').csrsListed);
+    assert.ok(store.snapshot('west').namespaces.has('kube-system'), 'the other kinds are listed after');
+    assert.equal(seen[0], 'csrs listed', `first: ${seen.join(', ')}`);
+  });
+
   it('an unreachable context does not hold up the others', async () => {
     // A port nothing listens on (connection refused) and a non-routable address (connect hangs).
     const closed = await new Promise<number>((resolve) => {

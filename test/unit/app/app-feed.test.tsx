@@ -1,6 +1,7 @@
 // How store batches become frames while contexts list (src/app/app.tsx, the feed): a context that finishes its
 // first list while another is still listing waits briefly so both show in one frame; a context that is unreachable
-// or retrying is not "listing" and holds nobody back. Ordering comes from timers, not from sleeping: each test
+// or retrying is not "listing" and holds nobody back; CSR pages are not drawn one by one while the first list is
+// under way (for up to 3 s), and the whole table is drawn as soon as every context's CSRs are in. Ordering comes from timers, not from sleeping: each test
 // schedules the next store event before the feed's own timer would fire, so the assertions do not depend on speed.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
@@ -32,7 +33,11 @@ function scriptedStore() {
     contexts: () => ['east', 'west'],
     whenSynced: async () => true,
   };
-  const emit = (context: string, names: string[], extra: { synced?: boolean; connection?: ConnectionState }) => {
+  const emit = (
+    context: string,
+    names: string[],
+    extra: { synced?: boolean; csrsListed?: boolean; connection?: ConnectionState },
+  ) => {
     const before = snaps[context] as ContextSnapshot;
     const csrs = [...before.csrs.values(), ...names.map((n, i) => csr(n, { ageSeconds: 10 + i }))];
     snaps[context] = {
@@ -110,5 +115,46 @@ describe('App feed while contexts list', () => {
     } finally {
       clearTimeout(marker);
     }
+  });
+
+  it('pages of a first CSR list are not drawn one by one; the whole table is drawn as soon as the CSRs are in', async () => {
+    const { store, emit } = scriptedStore();
+    const { instance, frames } = startApp(store);
+    cleanup = () => instance.unmount();
+    await waitFor(() => frames.length > 0, 'the first frame');
+    emit('east', ['e-1'], {});
+    emit('west', ['w-1'], {});
+    emit('east', ['e-2'], {});
+    // A negative can only be checked over a while: past the listing redraw interval (1 s) and a clock tick, which
+    // drew the pages before.
+    await new Promise((r) => setTimeout(r, 1300));
+    assert.ok(frames.length > 1, 'frames were drawn meanwhile (the clock)');
+    assert.equal(
+      frames.some((f) => csrCount(f, 'east') + csrCount(f, 'west') > 0),
+      false,
+      'a page was drawn before the list was complete',
+    );
+    emit('east', ['e-3'], { csrsListed: true });
+    emit('west', ['w-2'], { csrsListed: true });
+    // At once: before a 150 ms marker, where the listing redraw would take up to 1 s.
+    let markerFired = false;
+    const marker = setTimeout(() => {
+      markerFired = true;
+    }, 150);
+    try {
+      await waitFor(() => frames.some((f) => csrCount(f, 'east') === 3 && csrCount(f, 'west') === 2), 'the table');
+      assert.equal(markerFired, false, 'the complete table waited for a redraw timer');
+    } finally {
+      clearTimeout(marker);
+    }
+  });
+
+  it('a first CSR list that takes longer than 3 s is drawn as it arrives', async () => {
+    const { store, emit } = scriptedStore();
+    const { instance, frames } = startApp(store);
+    cleanup = () => instance.unmount();
+    await waitFor(() => frames.length > 0, 'the first frame');
+    emit('east', ['e-1'], {});
+    await waitFor(() => frames.some((f) => csrCount(f, 'east') === 1), 'the first page, after the hold', 6000);
   });
 });

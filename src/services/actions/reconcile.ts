@@ -56,7 +56,9 @@ export async function reconcileAudit(
   options: { file?: string; localUser?: string } = {},
 ): Promise<string[]> {
   const file = options.file ?? auditLogPath();
-  const open = openIntents(await readAudit({ file })).filter(abandoned);
+  // An unreadable log has nothing to reconcile here; the next append reports what is wrong with it.
+  const entries = await readAudit({ file }).catch(() => []);
+  const open = openIntents(entries).filter(abandoned);
   const said: string[] = [];
   for (const intent of open) {
     const ctx = contextFor(intent.context);

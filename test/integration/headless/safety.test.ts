@@ -11,7 +11,7 @@ import { runEffect } from '../../../src/app/effects.js';
 import { CliError } from '../../../src/headless/cli-error.js';
 import { runApproval } from '../../../src/headless/commands/approval.js';
 import { runSign } from '../../../src/headless/commands/sign.js';
-import { approveWithAudit } from '../../../src/services/actions/index.js';
+import { approveWithAudit, exportTlsSecret } from '../../../src/services/actions/index.js';
 import type { AuditEntry } from '../../../src/services/config/audit.js';
 import { type ClusterContext, getCsr, hasCondition, loadContexts } from '../../../src/services/kube/index.js';
 import { createCa } from '../../../src/services/pki/index.js';
@@ -226,4 +226,26 @@ test('deny is never gated: a ✗ request is denied', async () => {
   await create(hostile('masters-deny'));
   await runApproval('deny', ['masters-deny'], kube());
   assert.ok(hasCondition(await current('masters-deny'), 'Denied'));
+});
+
+test('the Secret export exports the certificate inspected: a replaced CSR is refused', async () => {
+  const { pem, key } = makeCsrPem({ commonName: 'web.example.com', dnsNames: ['web.example.com'] });
+  await create(csrObject('export-me', pem, SIGNER));
+  await approveAsAdmin('export-me');
+  await runSign(['export-me'], { ...kube(), ...caFiles() });
+  const inspected = await current('export-me');
+  assert.ok(inspected.status?.certificate);
+  // Replaced (and issued again) under the same name after the person inspected it.
+  await cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/export-me`);
+  await create(hostile('export-me'));
+  const keyPem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const r = await exportTlsSecret(ctx, {
+    name: 'web-tls',
+    namespace: 'default',
+    csrName: 'export-me',
+    keyPem,
+    inspected,
+    audit: async () => {},
+  });
+  assert.ok(!r.ok && r.error.reason === 'Replaced', r.ok ? 'exported' : r.error.message);
 });

@@ -99,7 +99,10 @@ export async function runScenarioCommand(names: string[], opts: ScenarioCommandO
       process.stdout.write(
         `certdesk scenario: ${names.join(', ')} running on context ${terminalSafe(ctx.name)} (${terminalSafe(ctx.server)}).\nPress Ctrl-C to stop and remove what the scenarios created.\n`,
       );
+      // Scenarios that only submit (hostile, onboarding) leave nothing pending: hold the process until Ctrl-C.
+      const hold = setInterval(() => {}, 3_600_000);
       await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+      clearInterval(hold);
     }
   } catch (err) {
     abort.abort();

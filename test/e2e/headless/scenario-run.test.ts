@@ -71,6 +71,16 @@ test('runs calico-rollout and onboarding through the API, then Ctrl-C removes on
   assert.equal((await ext.listCustomResourceDefinition()).items.length, 0);
 });
 
+test('a scenario that only submits (hostile) keeps running until Ctrl-C, then removes its CSRs', async () => {
+  const certs = admin.makeApiClient(CertificatesV1Api);
+  const run = await startScenarioRun(['hostile', '--context', 'east'], e.env);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(run.child.exitCode, null, `exited early: ${run.output()}`);
+  assert.ok((await certs.listCertificateSigningRequest()).items.length >= 8);
+  assert.equal(await run.interrupt(), 0);
+  assert.equal((await certs.listCertificateSigningRequest()).items.length, 0);
+});
+
 test('refuses a context certdesk did not create unless --yes, in one line', async () => {
   const doc = parse(readFileSync(e.sandbox.kubeconfigPath, 'utf8'));
   for (const c of doc.clusters) delete c.cluster.extensions;

@@ -14,7 +14,7 @@ import type { ClusterContext } from '../../services/kube/api-types.js';
 import { humanDuration, parseDurationSeconds } from '../../services/text/duration.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
-import { type GetOutputOptions, GetPrinter, parseGetFormat } from '../output/get-printer.js';
+import { type GetOutputOptions, GetPrinter, parseGetFormat, prepareGetFormat } from '../output/get-printer.js';
 import { contextsFrom, type KubeCliOptions, oneSentence, type OutputCliOptions, out, warn } from './common.js';
 
 export interface CertsCliOptions extends KubeCliOptions, OutputCliOptions, GetOutputOptions {
@@ -127,6 +127,7 @@ function certJson(r: CertRecord, now: number, windowMs: number): Record<string, 
 
 export async function runGetCerts(opts: CertsCliOptions): Promise<void> {
   const format = parseGetFormat(opts.output);
+  await prepareGetFormat(format);
   const sel = select(opts);
   const result = await scan(sel);
   const now = Date.now();

@@ -1,7 +1,6 @@
 // `certdesk get csr` and `certdesk get pods-in-init`, kubectl-style, over one or several contexts. Contexts are read
 // at the same time and each one's rows print as it answers (a table, names, custom columns); a context that does not
 // answer gets its one error line when its deadline passes. JSON/YAML/jsonpath and --sort-by print at the end.
-import { computeHealth, podAge } from '../../services/health/index.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
 import { queryCsrs, readCsr, type WireCsr, watchCsrs } from '../../services/kube/csr-query.js';
 import type { KubeError } from '../../services/kube/types.js';
@@ -9,7 +8,7 @@ import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { type CsrInContext, csrPrintOptions } from '../output/csr.js';
 import { humanDuration } from '../output/duration.js';
-import { GetPrinter, type GetOutputOptions, parseGetFormat } from '../output/get-printer.js';
+import { type GetOutputOptions, GetPrinter, parseGetFormat, prepareGetFormat } from '../output/get-printer.js';
 import { withTypeMeta } from '../output/objects.js';
 import { contextsFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
 
@@ -34,6 +33,7 @@ function isPendingCsr(csr: WireCsr): boolean {
 
 export async function runGetCsr(names: string[], opts: GetCsrOptions): Promise<void> {
   const format = parseGetFormat(opts.output);
+  await prepareGetFormat(format);
   const contexts = contextsFrom(opts, true);
   const multi = contexts.length > 1;
   if (names.length > 0 && (opts.selector || opts.fieldSelector)) {
@@ -143,8 +143,10 @@ export interface GetPodsOptions extends KubeCliOptions, GetOutputOptions {
 
 export async function runGetPodsInInit(opts: GetPodsOptions): Promise<void> {
   const format = parseGetFormat(opts.output, ['json', 'yaml', 'wide']);
+  await prepareGetFormat(format);
   const contexts = contextsFrom(opts, true);
   const { snapshotsOf } = await import('./snapshots.js');
+  const { computeHealth, podAge } = await import('../../services/health/index.js');
   const { snapshots, failures } = await snapshotsOf(contexts, {
     ...(opts.namespace && !opts.allNamespaces ? { namespaces: [opts.namespace] } : {}),
     tigera: false,

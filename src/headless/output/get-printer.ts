@@ -6,7 +6,21 @@
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { evaluate, executeTemplate, relaxedPath, valueText } from './jsonpath.js';
-import { asList, type PrintOptions, toJson, toYaml } from './print.js';
+import { asList, toJson } from './list.js';
+import type { PrintOptions } from './print.js';
+
+/** The YAML printer, loaded only for -o yaml (the yaml library is a quarter of a table's start-up otherwise). */
+let toYaml: ((value: unknown) => string) | undefined;
+
+/** Loads what this format needs; call once before printing (parseGetFormat is synchronous). */
+export async function prepareGetFormat(format: GetFormat): Promise<void> {
+  if (format.kind === 'yaml' && !toYaml) toYaml = (await import('./print.js')).toYaml;
+}
+
+function yaml(value: unknown): string {
+  if (!toYaml) throw new Error('internal: prepareGetFormat(format) was not awaited before printing YAML');
+  return toYaml(value);
+}
 
 export type GetFormat =
   | { kind: 'table' | 'wide' | 'json' | 'yaml' | 'name' }
@@ -160,7 +174,7 @@ export class GetPrinter<T> {
     this.printed += items.length;
     const f = this.format;
     if (f.kind === 'json') for (const i of items) this.write(toJson(this.opts.data(i)));
-    else if (f.kind === 'yaml') for (const i of items) this.write(`---\n${toYaml(this.opts.data(i))}`);
+    else if (f.kind === 'yaml') for (const i of items) this.write(`---\n${yaml(this.opts.data(i))}`);
     else if (f.kind === 'jsonpath') for (const i of items) this.write(executeTemplate(f.template, this.opts.data(i)));
     else if (f.kind === 'name') this.write(items.map((i) => `${terminalSafe(this.opts.name(i))}\n`).join(''));
     else if (items.length) this.write(this.table?.render(items.map((i) => this.row(i))) ?? '');
@@ -174,7 +188,7 @@ export class GetPrinter<T> {
     const single = items.length === 1 && this.opts.alwaysList === false;
     const data = () => (single ? this.opts.data(items[0] as T) : asList(items.map(this.opts.data)));
     if (f.kind === 'json') this.write(toJson(data()));
-    else if (f.kind === 'yaml') this.write(toYaml(data()));
+    else if (f.kind === 'yaml') this.write(yaml(data()));
     else if (f.kind === 'jsonpath') {
       this.write(executeTemplate(f.template, data()));
     } else if (f.kind === 'name') this.write(items.map((i) => `${terminalSafe(this.opts.name(i))}\n`).join(''));

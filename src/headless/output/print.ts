@@ -3,7 +3,10 @@
 import { stringify } from 'yaml';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
+import { asList, toJson } from './list.js';
 import { renderTable } from './table.js';
+
+export { asList, toJson };
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 
@@ -21,18 +24,9 @@ export function parseOutputFormat(
   return value as OutputFormat;
 }
 
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 4)}\n`;
-}
-
 export function toYaml(value: unknown): string {
   // YAML 1.1 quoting and unindented sequences, as kubectl (go-yaml) prints them.
   return stringify(value, { lineWidth: 0, indentSeq: false, version: '1.1' });
-}
-
-/** kubectl wraps several objects in a `List`. */
-export function asList(items: readonly unknown[]): unknown {
-  return { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };
 }
 
 export interface TableSpec<T> {

@@ -10,7 +10,12 @@ export interface CsrInContext {
   context: string;
   /** As the server sent it (get reads wire JSON). */
   csr: WireCsr;
+  /** The row as the server printed it (kubectl's server-side Table), in CSR_COLUMNS order: used by the table. */
+  cells?: readonly unknown[];
 }
+
+/** The server's Table columns for CSRs, in the order of csrTable's headers (kubectl get csr's). */
+export const CSR_COLUMNS = ['Name', 'Age', 'SignerName', 'Requestor', 'RequestedDuration', 'Condition'];
 
 /** The context an object came from, in `-o json|yaml` of several contexts: an annotation, so any reader of
  * Kubernetes objects (kubectl, client libraries, jq) still parses the List. */
@@ -40,7 +45,10 @@ export function csrTable(multiContext: boolean, now: number = Date.now()): Table
   const headers = ['NAME', 'AGE', 'SIGNERNAME', 'REQUESTOR', 'REQUESTEDDURATION', 'CONDITION'];
   return {
     headers: multiContext ? ['CONTEXT', ...headers] : headers,
-    row: (i) => (multiContext ? [i.context, ...csrColumns(i.csr, now)] : csrColumns(i.csr, now)),
+    row: (i) => {
+      const cells = i.cells ?? csrColumns(i.csr, now);
+      return multiContext ? [i.context, ...cells] : cells;
+    },
     wideHeaders: ['USAGES', 'UID'],
     wideRow: (i) => [(i.csr.spec?.usages ?? []).join(','), i.csr.metadata?.uid ?? ''],
   };

@@ -67,6 +67,56 @@ export async function queryCsrs(
   );
 }
 
+/** kubectl's request for server-side printing: a Table, else plain JSON from a server that has none. */
+const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+
+export interface CsrTable {
+  /** Column names as the server names them (Name, Age, SignerName, …). */
+  columns: string[];
+  rows: unknown[][];
+}
+
+/**
+ * The list as the server prints it (kubectl get's own request: `as=Table`, no objects). Rows are a fraction of the
+ * objects' size (no spec.request). undefined when the server answered with objects instead of a Table.
+ */
+export async function queryCsrTable(
+  ctx: ClusterContext,
+  query: CsrQuery = {},
+): Promise<KubeResult<CsrTable | undefined>> {
+  return withRetry(
+    async () => {
+      const table: CsrTable = { columns: [], rows: [] };
+      let cont: string | undefined;
+      do {
+        const page = await requestJson<{
+          kind?: string;
+          metadata?: { continue?: string };
+          columnDefinitions?: { name?: string }[];
+          rows?: { cells?: unknown[] }[];
+        }>(ctx, {
+          path: CSR_PATH,
+          accept: TABLE_ACCEPT,
+          query: {
+            limit: 500,
+            continue: cont,
+            includeObject: 'None',
+            labelSelector: query.labelSelector,
+            fieldSelector: query.fieldSelector,
+          },
+          timeoutMs: 60_000,
+        });
+        if (page.kind !== 'Table') return undefined;
+        if (!table.columns.length) table.columns = (page.columnDefinitions ?? []).map((c) => c.name ?? '');
+        for (const row of page.rows ?? []) table.rows.push(row.cells ?? []);
+        cont = page.metadata?.continue || undefined;
+      } while (cont);
+      return table;
+    },
+    { context: ctx.name },
+  );
+}
+
 /** One CSR by name, as the server sent it. */
 export async function readCsr(ctx: ClusterContext, name: string): Promise<KubeResult<WireCsr>> {
   return withRetry(() => requestJson<WireCsr>(ctx, { path: `${CSR_PATH}/${encodeURIComponent(name)}` }), {

@@ -21,6 +21,8 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** Deadline for the TCP connection and TLS handshake. @default 10000 */
   connectTimeoutMs?: number;
+  /** Accept header (e.g. kubectl's server-side Table). @default application/json */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -129,6 +131,7 @@ async function openRequest(
   timeoutMs: number,
   connectMs: number,
   signal: AbortSignal | undefined,
+  accept = 'application/json',
 ): Promise<IncomingMessage> {
   const base = await requestOptions(ctx);
   const headers: Record<string, string> = {};
@@ -136,7 +139,7 @@ async function openRequest(
     const hv = headerValue(v as string | string[] | number | undefined);
     if (hv !== undefined) headers[k] = hv;
   }
-  headers.Accept = 'application/json';
+  headers.Accept = accept;
   if (base.auth) headers.Authorization = `Basic ${Buffer.from(base.auth).toString('base64')}`;
   if (body !== undefined) {
     headers['Content-Type'] = contentType;
@@ -242,6 +245,7 @@ export async function requestJson<T = unknown>(ctx: ClusterContext, options: Htt
       timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0,
       connectMs,
       options.signal,
+      options.accept,
     );
   const res = await resendOnStaleSocket(open);
   const text = await readBody(res, timeoutMs - (Date.now() - started), timeoutMs);

@@ -40,6 +40,7 @@ export function registerPkiCommands(program: Command): void {
     .option('--chain <file>', 'certificates above this CA (intermediate chain, PEM)')
     .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase')
     .option('--allow-insecure-key-file', 'accept a key file readable by group or others')
+    .option('--allow-weak', 'accept a weak CA key (RSA under 2048 bits, ECDSA P-224)')
     .option('--profile <name>', 'signing profile to use for this signer by default')
     .option('--force', 'replace a CA already registered for this signer')
     .action(async (opts) => {

@@ -56,6 +56,7 @@ export interface CaImportOptions {
   chain?: string;
   passphraseEnv?: string;
   allowInsecureKeyFile?: boolean;
+  allowWeak?: boolean;
   profile?: string;
   force?: boolean;
 }
@@ -73,6 +74,7 @@ export async function runCaImport(opts: CaImportOptions): Promise<void> {
         ...(opts.passphraseEnv ? { passphraseEnv: opts.passphraseEnv } : {}),
         ...(opts.profile ? { profile: opts.profile } : {}),
         ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
+        ...(opts.allowWeak ? { allowWeak: true } : {}),
         ...(opts.force ? { force: true } : {}),
       });
     let entry: CaRegistryEntry;

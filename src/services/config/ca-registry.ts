@@ -1,15 +1,15 @@
 // The CAs held on this workstation, keyed by signerName (several at once: one per tenant in the Istio setup).
 // Stored with conf as paths and metadata only; CA private keys stay in their own 0600 files, never in the registry.
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import Conf from 'conf';
 import { createCa, loadCaFromPem } from '../pki/ca.js';
 import { decodeCertificate } from '../pki/decode.js';
-import { readPrivateKey } from '../pki/keys.js';
+import { caKeyWeakness, readPrivateKey } from '../pki/keys.js';
 import { type KeyAlgorithmName, type LoadedCa, PkiError } from '../pki/types.js';
 import { BoundedReadError, PEM_FILE_LIMIT, readBoundedText } from '../files/read-bounded.js';
-import { configDir } from './paths.js';
+import { configDir, makePrivateDir } from './paths.js';
 
 export interface CaRegistryEntry {
   signerName: string;
@@ -37,6 +37,7 @@ export interface RegistryOptions {
 const SCHEMA_VERSION = 1;
 
 function openStore(opts: RegistryOptions): Conf<RegistryDocument> {
+  makePrivateDir(opts.cwd ?? configDir());
   return new Conf<RegistryDocument>({
     projectName: 'certdesk',
     cwd: opts.cwd ?? configDir(),
@@ -227,7 +228,7 @@ export async function initCa(opts: InitCaOptions): Promise<CaRegistryEntry> {
     ...(opts.days !== undefined ? { days: opts.days } : {}),
   });
   const dir = join(registryDir(opts), 'cas', signerDirName(opts.signerName));
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  makePrivateDir(dir);
   const certPath = join(dir, 'ca.pem');
   const keyPath = join(dir, 'ca-key.pem');
   let keyText = keyPem;
@@ -263,6 +264,8 @@ export interface ImportCaOptions extends RegistryOptions {
   passphraseEnv?: string;
   profile?: string;
   allowInsecureKeyFile?: boolean;
+  /** Accept a weak CA key (RSA under 2048 bits, P-224). */
+  allowWeak?: boolean;
   force?: boolean;
 }
 
@@ -283,10 +286,17 @@ export async function importCa(opts: ImportCaOptions): Promise<CaRegistryEntry> 
     chainPath ? readText(chainPath, 'CA chain') : Promise.resolve(undefined),
   ]);
   const passphrase = opts.passphrase ?? (opts.passphraseEnv ? process.env[opts.passphraseEnv] : undefined);
-  await loadCaFromPem(certPem, keyPem, {
+  const ca = await loadCaFromPem(certPem, keyPem, {
     ...(passphrase !== undefined ? { passphrase } : {}),
     ...(chainPem !== undefined ? { chainPem } : {}),
   });
+  const weak = caKeyWeakness(ca.privateKey);
+  if (weak && !opts.allowWeak) {
+    throw new PkiError(
+      'unsupported',
+      `The CA key is weak (${weak}); use RSA 2048+ or ECDSA P-256+, or pass --allow-weak to import it anyway.`,
+    );
+  }
   const entry: CaRegistryEntry = {
     signerName: opts.signerName,
     certPath,

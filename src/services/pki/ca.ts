@@ -1,6 +1,6 @@
 // Certificate authorities held on the workstation: creating a self-signed CA (as `cfssl gencert -initca`)
 // and loading one from PEM with the checks a signer needs before it signs anything.
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import {
   basicConstraintsExtension,
   buildCertificate,
@@ -13,7 +13,15 @@ import {
   akiExtension,
 } from './build.js';
 import { decodeCertificate, decodeCertificates, rawPartsOf } from './decode.js';
-import { defaultSignatureFor, exportKeyPem, generateKey, keySpecFromAlgorithm, readPrivateKey } from './keys.js';
+import { goKeyRefusal } from './go-x509.js';
+import {
+  caKeyRefusal,
+  defaultSignatureFor,
+  exportKeyPem,
+  generateKey,
+  keySpecFromAlgorithm,
+  readPrivateKey,
+} from './keys.js';
 import { toPem } from './pem.js';
 import { type KeyAlgorithmName, type LoadedCa, PkiError } from './types.js';
 
@@ -75,12 +83,6 @@ export interface LoadCaOptions {
   now?: Date;
 }
 
-function samePublicKey(a: ReturnType<typeof createPublicKey>, b: ReturnType<typeof createPublicKey>): boolean {
-  const ja = a.export({ format: 'jwk' });
-  const jb = b.export({ format: 'jwk' });
-  return ja.kty === jb.kty && ja.n === jb.n && ja.e === jb.e && ja.x === jb.x && ja.y === jb.y && ja.crv === jb.crv;
-}
-
 /**
  * Loads a CA for signing. Refuses (PkiError) a key that does not match the certificate ('bad-key'), a certificate
  * that is not a CA or lacks keyCertSign ('not-a-ca'), and one outside its validity ('ca-expired').
@@ -89,7 +91,16 @@ export async function loadCaFromPem(certPem: string, keyPem: string, opts: LoadC
   const certs = await decodeCertificates(certPem);
   const certificate = await decodeCertificate(certPem);
   const privateKey = readPrivateKey(keyPem, opts.passphrase);
+  const refusal = caKeyRefusal(privateKey);
+  if (refusal) throw new PkiError('unsupported', `${refusal}.`);
   const parts = rawPartsOf(certificate)!;
+  const goSays = goKeyRefusal(parts.spki);
+  if (goSays) {
+    throw new PkiError(
+      'unsupported',
+      `Go cannot read the CA certificate's ${certificate.publicKey.description} key (${goSays}); reissue the CA certificate.`,
+    );
+  }
   let certKey: ReturnType<typeof createPublicKey>;
   try {
     certKey = createPublicKey({ key: Buffer.from(parts.spki), format: 'der', type: 'spki' });
@@ -99,15 +110,11 @@ export async function loadCaFromPem(certPem: string, keyPem: string, opts: LoadC
       `The CA certificate's ${certificate.publicKey.description} key cannot be used here.`,
     );
   }
-  if (!samePublicKey(certKey, createPublicKey(privateKey))) {
+  // Both exported by node:crypto, so encoded alike (KeyObject.equals on keys of two types leaves an OpenSSL error
+  // queued that fails the next key read).
+  const der = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  if (!der(certKey).equals(der(createPublicKey(privateKey)))) {
     throw new PkiError('bad-key', 'The private key does not belong to the CA certificate; pass the matching key file.');
-  }
-  const type = privateKey.asymmetricKeyType;
-  if (type !== 'rsa' && type !== 'ec') {
-    throw new PkiError(
-      'unsupported',
-      `${certificate.publicKey.description} CA keys cannot sign here; use an RSA or ECDSA CA.`,
-    );
   }
   if (!certificate.basicConstraints?.ca) {
     throw new PkiError(

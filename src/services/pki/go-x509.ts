@@ -362,6 +362,7 @@ const f = (name: string, kind: Kind, params: Omit<Field, 'name' | 'kind'> = {}):
 const OIDK: Kind = { k: 'oid' };
 const RAW: Kind = { k: 'raw' };
 const ALGORITHM: Kind = { k: 'struct', fields: [f('algorithm', OIDK), f('parameters', RAW, { optional: true })] };
+const SPKI: Kind = { k: 'struct', fields: [f('algorithm', ALGORITHM), f('key', { k: 'bits' })] };
 const CSR: Kind = {
   k: 'struct',
   fields: [
@@ -370,7 +371,7 @@ const CSR: Kind = {
       fields: [
         f('version', { k: 'int' }),
         f('subject', RAW),
-        f('publicKey', { k: 'struct', fields: [f('algorithm', ALGORITHM), f('key', { k: 'bits' })] }),
+        f('publicKey', SPKI),
         f('attributes', { k: 'seqOf', elem: RAW }, { tag: 0 }),
       ],
     }),
@@ -471,6 +472,7 @@ const RSA = '1.2.840.113549.1.1.1';
 const DSA = '1.2.840.10040.4.1';
 const ECDSA = '1.2.840.10045.2.1';
 const ED25519 = '1.3.101.112';
+const GO_KEY_ALGORITHMS = new Set([RSA, DSA, '1.2.840.10045.2.1', ED25519]);
 /** Go's named curves: [name, coordinate bytes]. */
 const CURVES: Record<string, [string, number]> = {
   '1.3.132.0.33': ['P-224', 28],
@@ -825,6 +827,22 @@ function checkSignatureAlgorithm(ai: { algorithm: string; parameters?: RawValue 
     const bits = key.n.toString(2).length;
     if (bits < 1024)
       fail(`crypto/rsa: ${bits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)`);
+  }
+}
+
+/**
+ * Why Go's parsePublicKey refuses this SubjectPublicKeyInfo (or does not know its algorithm, so that nothing it
+ * signs or certifies verifies in Go), or undefined.
+ */
+export function goKeyRefusal(spki: Uint8Array): string | undefined {
+  try {
+    const { value } = unmarshal(SPKI, spki);
+    if (!GO_KEY_ALGORITHMS.has(value.algorithm.algorithm)) return 'x509: unknown public key algorithm';
+    parsePublicKey(value.algorithm.algorithm, value.algorithm.parameters, value.key);
+    return undefined;
+  } catch (err) {
+    if (err instanceof GoError) return err.message;
+    throw err;
   }
 }
 

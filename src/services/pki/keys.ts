@@ -87,6 +87,7 @@ const RSA_SIG_OIDS: Record<string, string> = {
   sha512: OID.sha512WithRSA,
 };
 const EC_SIG: Record<string, { hash: string; oid: string }> = {
+  secp224r1: { hash: 'sha256', oid: OID.ecdsaWithSHA256 },
   prime256v1: { hash: 'sha256', oid: OID.ecdsaWithSHA256 },
   secp384r1: { hash: 'sha384', oid: OID.ecdsaWithSHA384 },
   secp521r1: { hash: 'sha512', oid: OID.ecdsaWithSHA512 },
@@ -108,6 +109,57 @@ export function signatureFor(key: KeyObject, rsaHash: 'SHA-256' | 'SHA-384' | 'S
     return { hash: s.hash, algorithmIdentifier: seq(oid(s.oid)), name: `ecdsa-with-${s.hash.toUpperCase()}` };
   }
   throw new PkiError('unsupported', `${type ?? 'This'} keys cannot sign certificates here; use an RSA or ECDSA key.`);
+}
+
+const CURVE_NAMES: Record<string, string> = {
+  secp224r1: 'P-224',
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+/** The key as a person names it: `RSA 2048`, `ECDSA P-256`, `ECDSA secp256k1`, `Ed25519`, `RSA-PSS 2048`… */
+export function keyDescription(key: KeyObject): string {
+  const d = key.asymmetricKeyDetails;
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return `RSA ${d?.modulusLength ?? '?'}`;
+    case 'rsa-pss':
+      return `RSA-PSS ${d?.modulusLength ?? '?'}`;
+    case 'ec':
+      return `ECDSA ${CURVE_NAMES[d?.namedCurve ?? ''] ?? d?.namedCurve ?? '?'}`;
+    default:
+      return (key.asymmetricKeyType ?? 'unknown').replace(/^ed/, 'Ed').replace(/^x/, 'X').replace(/^dsa$/, 'DSA');
+  }
+}
+
+/**
+ * Why certdesk cannot sign with this CA key, or why Go (kube-controller-manager, the API server, every Go client)
+ * would not accept what it signs; undefined for RSA of 1024 bits or more and ECDSA on P-224, P-256, P-384, P-521.
+ */
+export function caKeyRefusal(key: KeyObject): string | undefined {
+  const head = `The CA key (${keyDescription(key)}) cannot sign`;
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    return bits < 1024 ? `${head}: Go refuses RSA keys under 1024 bits; use RSA 2048 or more` : undefined;
+  }
+  if (type === 'ec') {
+    return EC_SIG[key.asymmetricKeyDetails?.namedCurve ?? '']
+      ? undefined
+      : `${head}: Go accepts ECDSA on P-224, P-256, P-384 and P-521 only; use P-256`;
+  }
+  if (type === 'rsa-pss')
+    return `${head}: Go does not read RSA-PSS (id-RSASSA-PSS) keys; use a plain RSA or an ECDSA key`;
+  return `${head}: certdesk signs with RSA and ECDSA CA keys; use RSA 2048 or ECDSA P-256`;
+}
+
+/** Why this CA key is weak (RSA under 2048 bits, P-224), or undefined. */
+export function caKeyWeakness(key: KeyObject): string | undefined {
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (key.asymmetricKeyType === 'rsa' && bits < 2048) return `${keyDescription(key)}, under 2048 bits`;
+  if (key.asymmetricKeyDetails?.namedCurve === 'secp224r1') return 'ECDSA P-224, 112-bit security';
+  return undefined;
 }
 
 /** cfssl's default signature algorithm for a key (RSA ≥4096 → SHA-512, ≥3072 → SHA-384, else SHA-256). */

@@ -1,0 +1,99 @@
+// `certdesk ca import` and `ca init` with the built binary: an RSA-PSS or secp256k1 CA is refused in one line, an
+// RSA-1024 CA needs --allow-weak, and under umask 000 what certdesk creates is 0700 (directories) and 0600 (keys).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { openssl } from '../../unit/pki/helpers.js';
+import { BIN, oneLineError, type RunResult } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'certdesk-caimport-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const env = (config: string): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: dir,
+  CERTDESK_CONFIG_DIR: config,
+  CERTDESK_STATE_DIR: join(dir, 'state'),
+  NO_COLOR: '1',
+});
+
+/** Runs the binary under umask 000. */
+function run(args: string[], config = join(dir, 'config')): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, BIN, ...args], {
+      env: env(config),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+async function opensslCa(name: string, newkey: string[]): Promise<string[]> {
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}-key.pem`);
+  await openssl([
+    'req',
+    '-x509',
+    ...newkey,
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  return ['--cert', cert, '--key', key];
+}
+
+test('RSA-PSS and secp256k1 CAs are refused in one line', async () => {
+  const pss = await opensslCa('pss', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']);
+  assert.match(
+    oneLineError(await run(['ca', 'import', '--signer', 'example.com/pss', ...pss])),
+    /^error: the CA key \(RSA-PSS 2048\) cannot sign: Go does not read RSA-PSS/,
+  );
+  const k1 = await opensslCa('k1', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1']);
+  assert.match(
+    oneLineError(await run(['ca', 'import', '--signer', 'example.com/k1', ...k1])),
+    /secp256k1\) cannot sign/,
+  );
+  assert.equal((await run(['ca', 'list'])).stdout.includes('example.com/k1'), false);
+});
+
+test('an RSA-1024 CA needs --allow-weak', async () => {
+  const weak = await opensslCa('weak', ['-newkey', 'rsa:1024']);
+  assert.match(
+    oneLineError(await run(['ca', 'import', '--signer', 'example.com/weak', ...weak])),
+    /weak \(RSA 1024, under 2048 bits\).*--allow-weak/,
+  );
+  const r = await run(['ca', 'import', '--signer', 'example.com/weak', ...weak, '--allow-weak']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('under umask 000, ca init makes 0700 directories and a 0600 key', async () => {
+  const config = join(dir, 'fresh', 'config');
+  const r = await run(['ca', 'init', '--signer', 'example.com/umask'], config);
+  assert.equal(r.code, 0, r.stderr);
+  const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+  for (const d of [join(dir, 'fresh'), config, join(config, 'cas'), join(config, 'cas', 'example.com_umask')])
+    assert.equal(mode(d), '700', d);
+  assert.equal(mode(join(config, 'cas', 'example.com_umask', 'ca-key.pem')), '600');
+  assert.equal(mode(join(config, 'ca-registry.json')), '600');
+});

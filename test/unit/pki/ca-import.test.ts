@@ -52,11 +52,7 @@ const REFUSED: Array<[string, string[], RegExp]> = [
     ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:brainpoolP256r1'],
     /\(ECDSA brainpoolP256r1\) cannot sign/,
   ],
-  [
-    'ed25519',
-    ['-newkey', 'ed25519'],
-    /^The CA key \(Ed25519\) cannot sign: certdesk signs with RSA and ECDSA CA keys/,
-  ],
+  ['ed25519', ['-newkey', 'ed25519'], /^The CA key \(Ed25519\) cannot sign: certdesk signs with RSA and ECDSA CA keys/],
   ['ed448', ['-newkey', 'ed448'], /^The CA key \(Ed448\) cannot sign: certdesk/],
   ['rsa512', ['-newkey', 'rsa:512'], /^The CA key \(RSA 512\) cannot sign: Go refuses RSA keys under 1024 bits/],
 ];

@@ -193,7 +193,9 @@ export function App(props: AppProps) {
     const unsubscribe = store.subscribe(onBatch);
     const unsubscribeCerts = certs?.subscribe(() => {
       certsDirty = true;
-      schedule(listing() ? SYNC_FEED_MS : FEED_MS);
+      // While thousands of certificates are still being decoded, each feed re-sorts them all: redraw rarely.
+      const decoding = store.contexts().some((c) => !certs.synced(c));
+      schedule(listing() || decoding ? SYNC_FEED_MS : FEED_MS);
     });
     for (const context of store.contexts()) {
       const snap = store.snapshot(context);

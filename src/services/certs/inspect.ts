@@ -174,10 +174,28 @@ function unparseable(input: PemInput, index: number, message: string): CertRecor
   };
 }
 
+/**
+ * The same CA bundle sits in thousands of objects (a ca.crt beside every cert-manager Secret, kube-root-ca.crt in
+ * every namespace): decoded bundles are kept by their text, a few hundred (public certificates only).
+ */
+const bundleCache = new Map<string, { certs: Decoded[]; errors: string[] }>();
+const BUNDLE_CACHE_SIZE = 512;
+
+function decodeBundle(content: string | Uint8Array, what: string): { certs: Decoded[]; errors: string[] } {
+  if (typeof content !== 'string') return decodeAll(content, what);
+  let hit = bundleCache.get(content);
+  if (!hit) {
+    hit = decodeAll(content, what);
+    if (bundleCache.size >= BUNDLE_CACHE_SIZE) bundleCache.delete(bundleCache.keys().next().value as string);
+    bundleCache.set(content, hit);
+  }
+  return hit;
+}
+
 /** Radar records for one piece of PEM. Never throws. */
 export function inspectPem(input: PemInput): CertRecord[] {
   const what = input.location.field;
-  const { certs, errors } = decodeAll(input.content, what);
+  const { certs, errors } = input.bundle ? decodeBundle(input.content, what) : decodeAll(input.content, what);
   if (certs.length === 0) return [unparseable(input, 0, errors[0] ?? 'no certificate')];
   const anchors = input.anchors ? anchorsOf(input.anchors) : [];
   const entries = input.bundle ? certs : certs.slice(0, 1);
@@ -234,7 +252,6 @@ export function inspectPem(input: PemInput): CertRecord[] {
       chain,
       problems,
       renewal: input.renewal ?? {},
-      pem: entry.decoded.pem,
     };
   });
   // A bundle where some blocks decode and others do not: the broken ones are named too.

@@ -61,8 +61,6 @@ export interface CertRecord {
   /** Problems that do not depend on the time (key, chain, CA lifetime, parse errors). */
   problems: CertProblem[];
   renewal: RenewalHint;
-  /** The certificate's PEM, for inspect (public data only; a private key is never kept). */
-  pem?: string;
   /** The same CA published in this many namespaces (kube-root-ca.crt is copied into each). */
   copies?: number;
 }

@@ -2,6 +2,7 @@
 // webhook configurations, CRDs, APIServices and CSRs, each object decoded once per resourceVersion (the reflector
 // announces only changed ones) in time slices of a few milliseconds so key presses never wait behind 10,000
 // Secrets. An object's data is dropped once decoded; only its records are kept.
+import { setMaxListeners } from 'node:events';
 import type { RegistryOptions } from '../config/ca-registry.js';
 import type { ClusterContext } from '../kube/api-types.js';
 import { getIfPresent, type RawObject } from '../kube/list.js';
@@ -238,6 +239,8 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
       if (abort || stopped) return;
       abort = new AbortController();
       const signal = abort.signal;
+      // Seven reflectors per context wait on this one signal.
+      setMaxListeners(0, signal);
       void Promise.all([scanKubeconfigUsers(contexts), scanRegistry(options)]).then(([users, registry]) => {
         if (signal.aborted) return;
         local.push(...users, ...registry.records);

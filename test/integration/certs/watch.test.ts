@@ -1,0 +1,57 @@
+// The radar's live watch over HTTPS: records arrive for every kind, a changed Secret is decoded again and a deleted
+// one goes, the Secret's data is not kept, and a kind RBAC forbids is named once while the rest is followed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createCertWatch } from '../../../src/services/certs/watch.js';
+import { loadContexts } from '../../../src/services/kube/index.js';
+import { makeCert, window } from '../../../src/services/sandbox/scenarios/cert-factory.js';
+import { clients, type Sandbox, startTestSandbox, waitFor } from '../../helpers/sandbox.js';
+
+describe('certs: the live watch', () => {
+  let sb: Sandbox;
+  before(async () => {
+    sb = await startTestSandbox(undefined, { clusters: ['east'], scenarios: ['certificates'] });
+  });
+  after(() => sb.stop());
+
+  it('follows Secrets, ConfigMaps and webhooks; a change is decoded again, a deletion removed', async (t) => {
+    const [east] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] });
+    const watch = createCertWatch([east!], { backoff: { initialMs: 100, maxMs: 1000 } });
+    t.after(() => watch.stop());
+    watch.start();
+    await waitFor(() => watch.synced('east'), 'the first lists', 20_000);
+    const find = (name: string, field = 'tls.crt') =>
+      watch.records().find((r) => r.location.name === name && r.location.field === field);
+    assert.ok(find('web-tls'));
+    assert.ok(find('certs-demo-policy', 'webhooks[policy.certs-demo.example.com].clientConfig.caBundle'));
+    assert.ok(find('widgets.certs-demo.example.com', 'spec.conversion.webhook.clientConfig.caBundle'));
+    assert.equal(watch.records().filter((r) => r.location.name === 'kube-root-ca.crt').length, 1);
+    assert.ok(!JSON.stringify(watch.records()).includes('PRIVATE KEY'));
+
+    const admin = clients(sb.cluster('east').kubeConfigFor('admin', ['system:masters']));
+    const renewed = await makeCert({ cn: 'web-renewed', ...window(Date.now(), -1, 90) });
+    const secret = await admin.core.readNamespacedSecret({ name: 'web-tls', namespace: 'certs-demo' });
+    secret.data = {
+      ...secret.data,
+      'tls.crt': Buffer.from(renewed.certPem).toString('base64'),
+      'tls.key': Buffer.from(renewed.keyPem).toString('base64'),
+    };
+    await admin.core.replaceNamespacedSecret({ name: 'web-tls', namespace: 'certs-demo', body: secret });
+    await waitFor(() => find('web-tls')?.cert?.commonName === 'web-renewed', 'the renewed certificate', 10_000);
+    await admin.core.deleteNamespacedSecret({ name: 'api-tls', namespace: 'certs-demo' });
+    await waitFor(() => !find('api-tls'), 'the deleted Secret gone', 10_000);
+  });
+
+  it('a user RBAC forbids Secrets: named once, the ConfigMaps still followed', async (t) => {
+    const [viewer] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east-viewer'] });
+    const watch = createCertWatch([viewer!], { backoff: { initialMs: 100, maxMs: 1000 } });
+    t.after(() => watch.stop());
+    watch.start();
+    await waitFor(() => watch.synced('east-viewer'), 'the first lists', 20_000);
+    const secrets = watch.skipped().filter((s) => s.resource === 'secrets');
+    assert.equal(secrets.length, 1);
+    assert.ok(secrets[0]?.forbidden);
+    assert.ok(watch.records().some((r) => r.location.name === 'certs-demo-ca'));
+    assert.ok(!watch.records().some((r) => r.location.kind === 'Secret'));
+  });
+});

@@ -1,11 +1,11 @@
 // The real-server tier's environment for the built binary: a real kube-apiserver 1.37 (+ kube-controller-manager)
 // instead of the sandbox, with temp config and state dirs, as test/e2e/headless/helpers.ts does for the sandbox.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type RunResult, runBinary } from '../e2e/headless/helpers.js';
+import { ensureDist, type RunResult, runBinary } from '../e2e/headless/helpers.js';
 import { type RealCluster, startRealCluster } from '../helpers/real-cluster.js';
 
 export interface RealEnv {
@@ -21,7 +21,7 @@ export interface RealEnv {
 const execFileP = promisify(execFile);
 
 export async function startRealEnv(clusters: string[] = ['east']): Promise<RealEnv> {
-  if (!existsSync(resolve('dist/cli.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  ensureDist();
   const cluster = await startRealCluster(undefined, { clusters });
   const dir = mkdtempSync(join(tmpdir(), 'certdesk-real-e2e-'));
   const env: NodeJS.ProcessEnv = {

@@ -1,7 +1,7 @@
 // Runs the built binary (bin/certdesk.js → dist/) as a user would, against a sandbox, with temp config and state
-// dirs. `npm test` builds first; run `npm run build` before running these files alone.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// dirs. dist/ is rebuilt first when the sources changed (scripts/build.mjs does nothing otherwise).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../../src/services/sandbox/index.js';
@@ -42,8 +42,13 @@ export function runBinary(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60
   });
 }
 
+/** Builds dist/ when the sources changed since it was built (a no-op otherwise), so a lone test run is never stale. */
+export function ensureDist(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 export async function startE2e(options: SandboxOptions = {}): Promise<E2eEnv> {
-  if (!existsSync(resolve('dist/cli.js'))) throw new Error('dist/ is missing: run `npm run build` first.');
+  ensureDist();
   const dir = mkdtempSync(join(tmpdir(), 'certdesk-e2e-'));
   const sandbox = await startSandbox({ clusters: ['east'], ...options });
   const env: NodeJS.ProcessEnv = {

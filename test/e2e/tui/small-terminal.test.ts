@@ -2,7 +2,6 @@
 // panes back, and q leaves cleanly.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
@@ -16,9 +15,8 @@ describe('TUI on a small terminal without colour (built binary in tmux)', { time
   let term: TmuxTerminal;
 
   before(async () => {
-    if (!existsSync(join(root, 'dist', 'cli.js'))) {
-      execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-    }
+    // Builds only when the sources changed since dist/ was built (scripts/build.mjs), so a lone run is never stale.
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
     sandbox = await startTestSandbox(undefined, { clusters: ['east'], scenarios: ['hostile'] });
     term = new TmuxTerminal(80, 24);
     term.start(

@@ -2,7 +2,7 @@
 // calico-rollout and hostile scenarios. Keys go in through tmux, the screen is read back with capture-pane.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,9 +52,8 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   }
 
   before(async () => {
-    if (!existsSync(join(root, 'dist', 'cli.js'))) {
-      execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-    }
+    // Builds only when the sources changed since dist/ was built (scripts/build.mjs), so a lone run is never stale.
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
     dir = mkdtempSync(join(tmpdir(), 'certdesk-tui-e2e-'));
     const configDir = join(dir, 'config');
     await initCa({ signerName: SIGNER, cwd: configDir });

@@ -260,7 +260,7 @@ func (c *cluster) start(binDir string) error {
 		"--controllers=certificatesigningrequest-signing-controller,certificatesigningrequest-approving-controller,"+
 			"certificatesigningrequest-cleaner-controller,podcertificaterequest-cleaner-controller,"+
 			"root-ca-certificate-publisher-controller,serviceaccount-token-controller,serviceaccount-controller,"+
-			"namespace-controller",
+			"namespace-controller,clusterrole-aggregation-controller",
 		"--cluster-signing-cert-file="+p("ca.crt"),
 		"--cluster-signing-key-file="+p("ca.key"),
 		"--root-ca-file="+p("ca.crt"),

@@ -122,6 +122,53 @@ function raw(code: number, body: string): JsonResponse {
   return { kind: 'json', code, body };
 }
 
+/** The rest of a bookmark's object: the Go zero value of the kind as a real server encodes it (checked: CSR). */
+const BOOKMARK_ZERO: Record<string, Json> = {
+  CertificateSigningRequest: { spec: { request: null, signerName: '' }, status: {} },
+};
+
+/** apimachinery's ValidateListOptions: resourceVersionMatch and sendInitialEvents combinations (422 ListOptions). */
+function checkListOptions(req: ApiRequest, watch: boolean): void {
+  const rv = req.query.get('resourceVersion');
+  const match = req.query.get('resourceVersionMatch') ?? '';
+  const initial = req.query.get('sendInitialEvents');
+  const cont = req.query.get('continue');
+  const errs: FieldError[] = [];
+  const forbid = (f: string, why: string) => errs.push(field.forbidden(f, why));
+  if (watch) {
+    if (initial !== null && match !== 'NotOlderThan')
+      forbid('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+    if (match) {
+      if (initial === null)
+        forbid(
+          'resourceVersionMatch',
+          'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+        );
+      if (match !== 'NotOlderThan') errs.push(field.notSupported('resourceVersionMatch', match, ['NotOlderThan']));
+      if (cont) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+    }
+  } else {
+    if (match) {
+      if (!rv) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
+      if (cont) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+      if (match === 'Exact' && rv === '0')
+        forbid('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+      else if (match !== 'Exact' && match !== 'NotOlderThan')
+        errs.push(field.notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
+    }
+    if (initial !== null) forbid('sendInitialEvents', 'sendInitialEvents is forbidden for list');
+  }
+  if (errs.length) throw invalid('ListOptions', 'meta.k8s.io', '', errs);
+}
+
+/** A group nobody serves: the real server's mux answers Go's plain-text 404, not a Status. */
+const PAGE_NOT_FOUND: JsonResponse = {
+  kind: 'json',
+  code: 404,
+  body: '404 page not found\n',
+  contentType: 'text/plain; charset=utf-8',
+};
+
 export function errorResponse(err: ApiError): JsonResponse {
   return json(err.code, err.toStatus());
 }
@@ -321,13 +368,14 @@ export class ApiCore {
       }
       if (!version) {
         this.nonResource(req, 'get');
-        if (!isKnownGroup(group) || !this.groupEnabled(group)) throw notFoundPath();
+        if (!isKnownGroup(group) || !this.groupEnabled(group)) return PAGE_NOT_FOUND;
         return json(200, apiGroupDoc(group));
       }
     }
     if (rest.length === 0) {
       this.nonResource(req, 'get');
-      if ((group && (!isKnownGroup(group) || !this.groupEnabled(group))) || version !== 'v1') throw notFoundPath();
+      if (group && (!isKnownGroup(group) || !this.groupEnabled(group))) return PAGE_NOT_FOUND;
+      if (version !== 'v1') throw notFoundPath();
       return json(200, apiResourceListDoc(group, version));
     }
     let watchPrefix = false;
@@ -385,6 +433,7 @@ export class ApiCore {
     }
     this.authorize(attrs, resource, group, name);
 
+    if (group && (!isKnownGroup(group) || !this.groupEnabled(group))) return PAGE_NOT_FOUND;
     const def = findResource(group, version, resource);
     if (!def || !this.groupEnabled(group) || rest.length > 3) throw notFoundPath();
     if (subresource && !(subresource in def.subresources)) throw notFoundPath();
@@ -551,6 +600,7 @@ export class ApiCore {
 
   private list(req: ApiRequest, route: Route): ApiResponse {
     const { def } = route;
+    checkListOptions(req, false);
     const matches = this.matcher(req, def);
     const selectors = !!(req.query.get('labelSelector') || req.query.get('fieldSelector'));
     const limitParam = Number(req.query.get('limit') ?? '0');
@@ -608,6 +658,7 @@ export class ApiCore {
   // ------------------------------------------------------------------------------------------- watch
   private watch(req: ApiRequest, route: Route, name?: string): WatchResponse {
     const { def } = route;
+    checkListOptions(req, true);
     if (req.query.get('continue')) throw badRequest('continue is not supported for watch');
     const baseMatch = this.matcher(req, def);
     const ns = route.namespace;
@@ -645,7 +696,10 @@ export class ApiCore {
     const bookmark = (annotations?: Record<string, string>): string => {
       const meta: Json = { resourceVersion: String(this.store.resourceVersion) };
       if (annotations) meta.annotations = annotations;
-      return JSON.stringify({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion, metadata: meta } });
+      return JSON.stringify({
+        type: 'BOOKMARK',
+        object: { kind: def.kind, apiVersion, metadata: meta, ...BOOKMARK_ZERO[def.kind] },
+      });
     };
 
     return {
@@ -842,6 +896,11 @@ export class ApiCore {
         `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${existing.obj.metadata.uid}`,
       );
     }
+    if (put && !meta.resourceVersion && def.requireResourceVersion) {
+      throw invalid(def.resource, def.group, name, [
+        field.invalid('metadata.resourceVersion', 0, 'must be specified for an update'),
+      ]);
+    }
     if (meta.resourceVersion && meta.resourceVersion !== String(existing.rv)) {
       throw conflict(def.resource, def.group, name);
     }
@@ -973,7 +1032,7 @@ export class ApiCore {
       apiVersion: 'v1',
       metadata: {},
       status: 'Success',
-      details: { name, group: def.group, kind: def.resource, uid: existing.obj.metadata.uid },
+      details: { name, ...(def.group ? { group: def.group } : {}), kind: def.resource, uid: existing.obj.metadata.uid },
     });
   }
 
@@ -999,7 +1058,7 @@ export class ApiCore {
     return json(201, {
       kind: 'SelfSubjectReview',
       apiVersion: 'authentication.k8s.io/v1',
-      metadata: { creationTimestamp: null },
+      metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
       status: { userInfo },
     });
   }
@@ -1028,7 +1087,8 @@ export class ApiCore {
     const spec = asRecord(obj.spec) ?? {};
     const result = accessReviewStatus(this.authz, req.user, spec as AccessReviewSpec);
     if ('error' in result) {
-      throw invalid('SelfSubjectAccessReview', 'authorization.k8s.io', '', [field.invalid('spec', '', result.error)]);
+      // The real answer names no kind (`.authorization.k8s.io "" is invalid`) and renders the spec as null.
+      throw invalid('', 'authorization.k8s.io', '', [field.invalid('spec', null, result.error)]);
     }
     return json(201, {
       kind: 'SelfSubjectAccessReview',

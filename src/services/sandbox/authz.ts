@@ -498,7 +498,7 @@ export function accessReviewStatus(
   const ra = spec.resourceAttributes;
   const nra = spec.nonResourceAttributes;
   if (ra && nra) return { error: 'spec.resourceAttributes and spec.nonResourceAttributes may not both be set' };
-  if (!ra && !nra) return { error: 'exactly one of spec.resourceAttributes or spec.nonResourceAttributes must be set' };
+  if (!ra && !nra) return { error: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' };
   const attrs: RequestAttributes = ra
     ? {
         user,
@@ -572,7 +572,16 @@ export function resolveImpersonation(
   | { ok: false; status: 400 | 403; message: string; details?: { name?: string; group: string; kind: string } } {
   if (!h.user) {
     if ((h.groups && h.groups.length > 0) || h.uid || h.extra) {
-      return { ok: false, status: 400, message: 'requested impersonation of groups, uid or extra without a user' };
+      // The real message prints the requested user.Info with Go's %#v.
+      const goStrings = (v: string[] | undefined) =>
+        v?.length ? `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}` : '[]string(nil)';
+      const extra = h.extra
+        ? `map[string][]string{${Object.entries(h.extra)
+            .map(([k, v]) => `${JSON.stringify(k)}:${goStrings(v)}`)
+            .join(', ')}}`
+        : 'map[string][]string(nil)';
+      const info = `&user.DefaultInfo{Name:"", UID:${JSON.stringify(h.uid ?? '')}, Groups:${goStrings(h.groups)}, Extra:${extra}}`;
+      return { ok: false, status: 400, message: `requested ${info} without impersonating a user name` };
     }
     return { ok: true, user: requester };
   }

@@ -105,9 +105,11 @@ export const secretStrategy: Strategy = {
     mergeStringData(obj);
   },
   validateUpdate(obj, old) {
-    const errs = validateSecret(obj);
+    // ValidateSecretUpdate checks the type first, then the new secret.
+    const errs: FieldError[] = [];
     if ((obj.type ?? 'Opaque') !== (old.type ?? 'Opaque'))
       errs.push(field.invalid('type', obj.type, 'field is immutable'));
+    errs.push(...validateSecret(obj));
     if (old.immutable === true && (JSON.stringify(obj.data) !== JSON.stringify(old.data) || obj.immutable !== true)) {
       errs.push(field.forbidden('data', 'field is immutable when `immutable` is set'));
     }
@@ -185,3 +187,52 @@ export const statusSplitStrategy: Strategy = {
 };
 
 export const plainStrategy: Strategy = {};
+
+/** coordination/validation ValidateLeaseSpec: durations above 0, transitions not negative. */
+function validateLease(obj: KObject): FieldError[] {
+  const spec = asRecord(obj.spec) ?? {};
+  const errs: FieldError[] = [];
+  const d = spec.leaseDurationSeconds;
+  if (typeof d === 'number' && d <= 0)
+    errs.push(field.invalid('spec.leaseDurationSeconds', d, 'must be greater than 0'));
+  const t = spec.leaseTransitions;
+  if (typeof t === 'number' && t < 0)
+    errs.push(field.invalid('spec.leaseTransitions', t, 'must be greater than or equal to 0'));
+  return errs;
+}
+
+export const leaseStrategy: Strategy = { validateCreate: validateLease, validateUpdate: (obj) => validateLease(obj) };
+
+/** Webhook configurations: generation 1 on create, +1 when the webhooks change; an empty list is omitted. */
+export const webhookConfigStrategy: Strategy = {
+  prepareCreate(obj) {
+    obj.metadata.generation = 1;
+    if (Array.isArray(obj.webhooks) && obj.webhooks.length === 0) delete obj.webhooks;
+  },
+  prepareUpdate(obj, old) {
+    if (Array.isArray(obj.webhooks) && obj.webhooks.length === 0) delete obj.webhooks;
+    const changed = JSON.stringify(obj.webhooks ?? null) !== JSON.stringify(old.webhooks ?? null);
+    obj.metadata.generation = (Number(old.metadata.generation) || 1) + (changed ? 1 : 0);
+  },
+};
+
+/** APIServices: the status split, and a name that must be `version.group` (apiregistration validation). */
+export const apiServiceStrategy: Strategy = {
+  ...statusSplitStrategy,
+  validateCreate(obj) {
+    const spec = asRecord(obj.spec) ?? {};
+    const errs = statusSplitStrategy.validateCreate?.(obj) ?? [];
+    const group = typeof spec.group === 'string' ? spec.group : '';
+    const version = typeof spec.version === 'string' ? spec.version : '';
+    const want = group ? `${version}.${group}` : version;
+    if (obj.metadata.name !== want)
+      errs.push(
+        field.invalid(
+          'metadata.name',
+          obj.metadata.name,
+          `must be \`spec.version+"."+spec.group\`: ${JSON.stringify(want)}`,
+        ),
+      );
+    return errs;
+  },
+};

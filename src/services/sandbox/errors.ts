@@ -45,7 +45,10 @@ export class ApiError extends Error {
     };
     if (!this.details) return body;
     const { code, ...rest } = body;
-    return { ...rest, details: this.details, code };
+    // Go's omitempty: an empty name, group or kind is left out of details.
+    const details = { ...this.details };
+    for (const k of ['name', 'group', 'kind'] as const) if (details[k] === '') delete details[k];
+    return { ...rest, details, code };
   }
 }
 

@@ -39,8 +39,7 @@ function rulesOf(obj: KObject): PolicyRule[] {
 
 function validatePolicyRule(rule: Json, namespaced: boolean, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (strs(rule.verbs).length === 0)
-    errs.push(field.required(`${path}.verbs`, 'verbs must contain at least one value'));
+  if (strs(rule.verbs).length === 0) errs.push(field.required(`${path}.verbs`));
   const urls = strs(rule.nonResourceURLs);
   if (urls.length > 0) {
     if (namespaced) {

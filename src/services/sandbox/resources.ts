@@ -3,6 +3,9 @@
 import {
   configMapStrategy,
   namespaceStrategy,
+  leaseStrategy,
+  apiServiceStrategy,
+  webhookConfigStrategy,
   plainStrategy,
   podStrategy,
   secretStrategy,
@@ -36,6 +39,8 @@ export interface ResourceDef {
   virtual?: boolean;
   /** DELETE answers with the object instead of a Status. */
   returnDeletedObject?: boolean;
+  /** AllowUnconditionalUpdate() == false: a PUT must carry metadata.resourceVersion (leases). */
+  requireResourceVersion?: boolean;
 }
 
 const CRUD = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
@@ -149,7 +154,8 @@ export const RESOURCES: ResourceDef[] = [
     namespaced: true,
     verbs: CRUDC,
     subresources: {},
-    strategy: plainStrategy,
+    strategy: leaseStrategy,
+    requireResourceVersion: true,
     fieldLabels: META_NS,
     deleteCollection: true,
   },
@@ -226,7 +232,7 @@ export const RESOURCES: ResourceDef[] = [
       verbs: CRUDC,
       categories: ['api-extensions'],
       subresources: {},
-      strategy: plainStrategy,
+      strategy: webhookConfigStrategy,
       fieldLabels: ['metadata.name'],
       deleteCollection: true,
     }),
@@ -256,7 +262,7 @@ export const RESOURCES: ResourceDef[] = [
     verbs: CRUDC,
     categories: ['api-extensions'],
     subresources: { status: SUB },
-    strategy: statusSplitStrategy,
+    strategy: apiServiceStrategy,
     fieldLabels: ['metadata.name'],
     deleteCollection: true,
   },

@@ -65,7 +65,12 @@ export function parseFieldSelector(selector: string | null | undefined, supporte
     if (!m) throw badRequest(`invalid selector: '${selector}'; can't understand '${term}'`);
     const key = (m[1] ?? '').trim();
     const value = (m[3] ?? '').trim();
-    if (!supported.includes(key)) throw badRequest(`field label not supported: ${key}`);
+    if (!supported.includes(key)) {
+      // Kinds without their own field label conversion get apimachinery's default one, worded differently (1.37).
+      if (supported.every((l) => l === 'metadata.name' || l === 'metadata.namespace'))
+        throw badRequest(`"${key}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
+      throw badRequest(`field label not supported: ${key}`);
+    }
     if (m[2] === '!=') tests.push((f) => f[key] !== value);
     else tests.push((f) => f[key] === value);
   }

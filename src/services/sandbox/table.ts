@@ -245,32 +245,48 @@ const count = (v: unknown): number => Object.keys(asRecord(v) ?? {}).length;
 
 const SECRET_COLUMNS = [
   NAME_COL,
-  col('Type', 'string', 'Used to facilitate programmatic handling of secret data.'),
-  col('Data', 'string', 'Data contains the secret data.'),
+  col(
+    'Type',
+    'string',
+    'Used to facilitate programmatic handling of secret data. More info: https://kubernetes.io/docs/concepts/configuration/secret/#secret-types',
+  ),
+  col(
+    'Data',
+    'string',
+    "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4",
+  ),
   AGE_COL,
 ];
 function secretRow(obj: KObject, now: number): unknown[] {
   return [obj.metadata.name ?? '', String(obj.type ?? ''), count(obj.data), age(obj.metadata.creationTimestamp, now)];
 }
 
-const CM_COLUMNS = [NAME_COL, col('Data', 'string', 'Data contains the configuration data.'), AGE_COL];
+const CM_COLUMNS = [
+  NAME_COL,
+  col(
+    'Data',
+    'string',
+    "Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The keys stored in Data must not overlap with the keys in the BinaryData field, this is enforced during validation process.",
+  ),
+  AGE_COL,
+];
 function cmRow(obj: KObject, now: number): unknown[] {
   return [obj.metadata.name ?? '', count(obj.data) + count(obj.binaryData), age(obj.metadata.creationTimestamp, now)];
 }
 
-const SA_COLUMNS = [
-  NAME_COL,
-  col('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace.'),
-  AGE_COL,
-];
+// kube 1.37 dropped the SECRETS column (service accounts no longer get token secrets).
+const SA_COLUMNS = [NAME_COL, AGE_COL];
 function saRow(obj: KObject, now: number): unknown[] {
-  const secrets = Array.isArray(obj.secrets) ? obj.secrets.length : 0;
-  return [obj.metadata.name ?? '', secrets, age(obj.metadata.creationTimestamp, now)];
+  return [obj.metadata.name ?? '', age(obj.metadata.creationTimestamp, now)];
 }
 
 const LEASE_COLUMNS = [
   NAME_COL,
-  col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'),
+  col(
+    'Holder',
+    'string',
+    'holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.',
+  ),
   AGE_COL,
 ];
 function leaseRow(obj: KObject, now: number): unknown[] {
@@ -292,6 +308,19 @@ const BINDING_COLUMNS = [
   col('Users', 'string', 'Users in the binding.', 1),
   col('Groups', 'string', 'Groups in the binding.', 1),
   col('ServiceAccounts', 'string', 'ServiceAccounts in the binding.', 1),
+];
+// A ClusterRoleBinding's descriptions as kube-apiserver 1.37 serves them (its roleRef and subjects doc strings).
+const CLUSTER_BINDING_COLUMNS = [
+  NAME_COL,
+  col(
+    'Role',
+    'string',
+    'roleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error.',
+  ),
+  AGE_COL,
+  col('Users', 'string', 'Users in the clusterRoleBinding', 1),
+  col('Groups', 'string', 'Groups in the clusterRoleBinding', 1),
+  col('ServiceAccounts', 'string', 'ServiceAccounts in the clusterRoleBinding', 1),
 ];
 function bindingRow(obj: KObject, now: number): unknown[] {
   const ref = asRecord(obj.roleRef) ?? {};
@@ -411,6 +440,7 @@ export function tableFor(def: ResourceDef): {
     case 'leases':
       return { columns: LEASE_COLUMNS, row: leaseRow };
     case 'clusterrolebindings':
+      return { columns: CLUSTER_BINDING_COLUMNS, row: bindingRow };
     case 'rolebindings':
       return { columns: BINDING_COLUMNS, row: bindingRow };
     case 'tigerastatuses':

@@ -36,9 +36,16 @@ describe('field selectors', () => {
     assert.equal(m({ 'metadata.name': 'b', 'spec.signerName': 'example.com/x' }), true);
     assert.equal(m({ 'metadata.name': 'a', 'spec.signerName': 'example.com/x' }), false);
     assert.throws(
-      () => parseFieldSelector('spec.username=bob', ['metadata.name']),
+      () => parseFieldSelector('spec.username=bob', ['metadata.name', 'spec.signerName']),
       (e: unknown) =>
         e instanceof ApiError && e.code === 400 && e.message === 'field label not supported: spec.username',
+    );
+    // Kinds with only the metadata labels get apimachinery's default conversion and its wording (kube 1.37).
+    assert.throws(
+      () => parseFieldSelector('data.a=1', ['metadata.name', 'metadata.namespace']),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        e.message === '"data.a" is not a known field selector: only "metadata.name", "metadata.namespace"',
     );
   });
 });

@@ -23,7 +23,11 @@ export interface CsrLike {
 
 export interface PodLike {
   metadata?: { name?: string; namespace?: string; uid?: string };
-  spec?: { serviceAccountName?: string; nodeName?: string };
+  spec?: {
+    serviceAccountName?: string;
+    nodeName?: string;
+    initContainers?: { name: string; image?: string; env?: { name: string; value?: string }[] }[];
+  };
 }
 
 export interface EvaluateInput {
@@ -187,11 +191,47 @@ function podLink(
   );
 }
 
+/** Calico's init container that asks for the pod's certificate; its SIGNER is the Installation's signerName. */
+const CALICO_PROVISIONER = 'key-cert-provisioner';
+
+/**
+ * The service accounts whose Calico provisioner asks `signer` for certificates, read from the pods: every pod with
+ * a key-cert-provisioner init container whose SIGNER is `signer` adds its service account. Empty when no Calico
+ * pod uses that signer (it is then not known to be Calico's).
+ */
+export function calicoRequestors(signer: string, pods: Iterable<PodLike>): Set<string> {
+  const accounts = new Set<string>();
+  for (const pod of pods) {
+    for (const c of pod.spec?.initContainers ?? []) {
+      if (c.name !== CALICO_PROVISIONER && !(c.image ?? '').includes(`/${CALICO_PROVISIONER}:`)) continue;
+      if (c.env?.find((e) => e.name === 'SIGNER')?.value !== signer) continue;
+      const ns = pod.metadata?.namespace ?? '';
+      accounts.add(`${SA_PREFIX}${ns}:${pod.spec?.serviceAccountName ?? 'default'}`);
+    }
+  }
+  return accounts;
+}
+
 function requestorSubject(csr: CsrLike, decoded: DecodedCsr, policy: Policy, pods?: Iterable<PodLike>): Finding {
   const user = csr.spec.username ?? '';
   const cn = decoded.subject.commonName ?? '';
   const signer = csr.spec.signerName;
   const usages = csr.spec.usages ?? [];
+  // The Calico signer (the Installation's signerName) issues for Calico's provisioners only: anyone else asking it
+  // for a certificate is not "requested by" someone legitimate, however well-formed the request.
+  if (pods && !signer.startsWith('kubernetes.io/')) {
+    const list = [...pods];
+    pods = list;
+    const calico = calicoRequestors(signer, list);
+    if (calico.size > 0 && !calico.has(user)) {
+      const who = [...calico].map((u) => u.slice(SA_PREFIX.length)).join(', ');
+      return finding(
+        'fail',
+        'requestor-subject',
+        `"${user}" asks Calico's signer ${signer} for a certificate; only the Calico provisioner's service accounts (${who}) request from it.`,
+      );
+    }
+  }
   if (KUBELET_SIGNERS.has(signer)) {
     if (!user.startsWith(NODE_PREFIX))
       return finding(

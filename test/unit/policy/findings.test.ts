@@ -70,6 +70,42 @@ describe('findings', () => {
     );
   });
 
+  test("only the Calico provisioner's service accounts request from the Calico signer (issue 24: mallory)", async () => {
+    // The Installation's signerName is what the key-cert-provisioner init containers carry as SIGNER.
+    const provisioner = (sa: string, name: string): PodLike => ({
+      metadata: { name, namespace: 'calico-system' },
+      spec: {
+        serviceAccountName: sa,
+        initContainers: [
+          {
+            name: 'key-cert-provisioner',
+            image: 'quay.io/tigera/key-cert-provisioner:v1.1.20',
+            env: [{ name: 'SIGNER', value: 'example.com/calico' }],
+          },
+        ],
+      },
+    });
+    const pods = [provisioner('calico-node', 'calico-node-5ckvq'), provisioner('calico-typha', 'calico-typha-x')];
+    const mine = await csrFor({ cn: 'mallory', hosts: ['mallory.example.com'] });
+    const mallory: CsrLike = {
+      metadata: { name: 'mallory-web' },
+      spec: { signerName: 'example.com/calico', usages: ['server auth'], username: 'mallory', groups: [] },
+    };
+    const f = byCode(evaluateCsr({ csr: mallory, decoded: mine, pods }), 'requestor-subject');
+    assert.equal(f.level, 'fail');
+    assert.equal(
+      f.message,
+      `"mallory" asks Calico's signer example.com/calico for a certificate; only the Calico provisioner's service accounts (calico-system:calico-node, calico-system:calico-typha) request from it.`,
+    );
+    // The provisioner itself is judged as before (its pod exists and runs as it).
+    const own = evaluateCsr({ csr: calicoCsr(), decoded: calico, pods: [...pods, calicoPod] });
+    assert.equal(byCode(own, 'requestor-subject').level, 'ok');
+    // Another signer, or no Calico pod using this one: nothing is known about it, "Requested by" as before.
+    const other = { ...mallory, spec: { ...mallory.spec, signerName: 'example.com/other' } };
+    assert.equal(byCode(evaluateCsr({ csr: other, decoded: mine, pods }), 'requestor-subject').level, 'ok');
+    assert.equal(byCode(evaluateCsr({ csr: mallory, decoded: mine, pods: [] }), 'requestor-subject').level, 'ok');
+  });
+
   test('spec.extra pod name and UID must agree with the CSR name and the pod', () => {
     const wrongName = calicoCsr({ extra: { 'authentication.kubernetes.io/pod-name': ['calico-node-other'] } });
     assert.equal(byCode(evaluateCsr({ csr: wrongName, decoded: calico }), 'requestor-subject').level, 'fail');

@@ -5,7 +5,13 @@ import { useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { type ContextHealth, computeHealth } from '../services/health/index.js';
 import type { CertWatch } from '../services/certs/watch.js';
-import type { ClusterStore, ConnectionState, ContextSnapshot, StoreBatch } from '../services/kube/index.js';
+import {
+  type ClusterStore,
+  type ConnectionState,
+  type ContextSnapshot,
+  readPodLog,
+  type StoreBatch,
+} from '../services/kube/index.js';
 import { MainScreen } from '../views/main-screen.js';
 import { ColorContext } from '../views/theme.js';
 import { certsKey } from './certs.js';
@@ -14,7 +20,18 @@ import { type EffectDeps, runEffect } from './effects.js';
 import type { InsightCache } from './insights.js';
 import { dialogSwitchKey, type Intent, type KeyLike, keyIntent, plainChar, splitKeys, takesText } from './keymap.js';
 import { type Places, selectScreen } from './selectors.js';
-import { type Action, type CsrRef, csrKey, initialState, reducer, type Scope, type TuiState } from './store.js';
+import { waitingInitContainer } from './pods.js';
+import {
+  type Action,
+  type CsrRef,
+  csrKey,
+  focusedPodKey,
+  initialState,
+  parseCsrKey,
+  reducer,
+  type Scope,
+  type TuiState,
+} from './store.js';
 
 export interface AppProps {
   store: ClusterStore;
@@ -26,6 +43,8 @@ export interface AppProps {
   color: boolean;
   scope?: Scope;
   registryDir?: string;
+  /** Each context's cluster identity (server and CA): contexts sharing one are grouped. */
+  clusters?: Record<string, string>;
   /** Called on every render with its state, before Ink draws it (benchmarks measure key-to-frame with it). */
   onFrame?: (state: TuiState) => void;
   /** Clock. @default Date.now */
@@ -57,6 +76,15 @@ export function App(props: AppProps) {
       rows: stdout.rows || 24,
       now: now(),
       ...(props.scope ? { scope: props.scope } : {}),
+      ...(props.clusters ? { clusters: props.clusters } : {}),
+      ...(props.places.demo
+        ? {
+            status: {
+              text: `demo: kubeconfig ${props.places.demo.kubeconfig} · jane's key ${props.places.demo.janeKey} · ? shows them again`,
+              tone: 'info' as const,
+            },
+          }
+        : {}),
     }),
   );
   const stateRef = useRef(state);
@@ -267,12 +295,13 @@ export function App(props: AppProps) {
     for (const effect of effects) {
       void runEffect(effect, props.effects)
         .then((status) => {
-          if (status) dispatch({ type: 'effect-done', status });
+          if (status) dispatch({ type: 'effect-done', status, id: effect.id });
         })
         .catch((err: unknown) => {
           dispatch({
             type: 'effect-done',
             status: { text: err instanceof Error ? err.message : String(err), tone: 'bad' },
+            id: effect.id,
           });
         });
     }
@@ -288,8 +317,38 @@ export function App(props: AppProps) {
     stateRef.current = reducer(stateRef.current, action);
     dispatch(action);
   }, []);
+  const demoKey = props.places.demo?.janeKey;
   const opening = useRef(false);
   const heldKeys = useRef<[string, KeyLike][]>([]);
+  // `l`: the logs of the init container the selected pod waits on (Calico's key-cert-provisioner).
+  const showLogs = () => {
+    const s = stateRef.current;
+    const key = focusedPodKey(s);
+    if (!key) {
+      send({
+        type: 'status',
+        text: 'l shows the logs of a pod in Init: select one (Tab to Pods in Init).',
+        tone: 'warn',
+      });
+      return;
+    }
+    const { context, name: podPath } = parseCsrKey(key);
+    const [namespace = '', name = ''] = podPath.split('/');
+    const container = waitingInitContainer(s.snapshots[context]?.pods.get(podPath));
+    const ctx = props.effects.contexts.get(context);
+    if (!container || !ctx) {
+      send({ type: 'status', text: `No init container to show for ${podPath}.`, tone: 'warn' });
+      return;
+    }
+    send({ type: 'open-logs', key, container });
+    void readPodLog(ctx, { namespace, name, container }).then((result) =>
+      send(
+        result.ok
+          ? { type: 'logs-loaded', key, lines: result.value.replace(/\n$/, '').split('\n') }
+          : { type: 'logs-loaded', key, error: result.error.message },
+      ),
+    );
+  };
   const runIntent = (intent: Intent | undefined) => {
     if (!intent) return;
     if (intent.kind === 'action') send(intent.action);
@@ -300,6 +359,8 @@ export function App(props: AppProps) {
         effect: { kind: 'reconnect', ...(s.scope.context ? { context: s.scope.context } : {}) },
         status: 'Reconnecting now…',
       });
+    } else if (intent.kind === 'logs') {
+      showLogs();
     } else {
       if (intent.replacesDialog && stateRef.current.mode.kind === 'dialog') send({ type: 'back' });
       opening.current = true;
@@ -308,6 +369,7 @@ export function App(props: AppProps) {
         insights,
         now: () => new Date(now()),
         ...(props.registryDir ? { registryDir: props.registryDir } : {}),
+        ...(props.places.demo ? { keyFileFor: (name: string) => (name === 'jane' ? demoKey : undefined) } : {}),
       })
         .then((result) => {
           if ('status' in result) send({ type: 'status', text: result.status, tone: 'warn' });

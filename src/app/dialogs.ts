@@ -18,14 +18,23 @@ import type { SectionVm, StyledText } from '../views/models.js';
 import type { InsightCache } from './insights.js';
 import type { Verb } from './keymap.js';
 import { parseCsrKey } from './order.js';
-import { type CsrInsight, safe } from './selectors.js';
-import { actionTargets, type DialogState, type TuiState } from './store.js';
+import { type CsrInsight, KUBE_CLIENT_SIGNER, safe } from './selectors.js';
+import {
+  actionTargets,
+  clusterMembers,
+  DENY_REASON_RULE,
+  type DialogState,
+  inspectReplaced,
+  type TuiState,
+} from './store.js';
 import { caRegistry } from './lazy.js';
 
 export interface DialogDeps {
   insights: InsightCache;
   /** The CA registry's directory (tests: a temp dir). */
   registryDir?: string;
+  /** A key file known for a CSR name (the demo's jane), to fill in the kubeconfig dialog. */
+  keyFileFor?: (csrName: string) => string | undefined;
   now: () => Date;
 }
 
@@ -131,14 +140,56 @@ function base(action: DialogState['action'], title: string, targets: Target[], s
   };
 }
 
-function notAllowed(deps: DialogDeps, targets: Target[], verb: 'approve' | 'sign'): string | undefined {
+/**
+ * The context to act through for each target whose cluster several contexts reach (an admin and a read-only user):
+ * the first that may `verb`, else the first not known yet, else the first. Also a line saying which, and why.
+ */
+function actingContexts(
+  state: TuiState,
+  deps: DialogDeps,
+  targets: Target[],
+  verb: 'approve' | 'sign',
+): { via: Record<string, string>; lines: StyledText[] } {
+  const via: Record<string, string> = {};
+  const lines: StyledText[] = [];
   for (const t of targets) {
-    const cap = deps.insights.capability(t.context, t.csr.spec?.signerName ?? '')?.[verb];
+    const members = clusterMembers(state, t.context);
+    if (members.length < 2) continue;
+    const cap = (c: string) => deps.insights.capability(c, t.csr.spec?.signerName ?? '')?.[verb];
+    const chosen = members.find((c) => cap(c)?.allowed) ?? members.find((c) => cap(c) === undefined) ?? members[0]!;
+    via[t.key] = chosen;
+    const others = members.filter((c) => c !== chosen);
+    const why = others.map((c) => (cap(c)?.allowed === false ? `${c} may not ${verb}` : c)).join(', ');
+    if (lines.length < 3) lines.push({ text: `through context ${safe(chosen)} (same cluster as ${safe(why)})` });
+  }
+  return { via, lines };
+}
+
+function notAllowed(
+  deps: DialogDeps,
+  targets: Target[],
+  verb: 'approve' | 'sign',
+  via: Record<string, string> = {},
+): string | undefined {
+  for (const t of targets) {
+    const context = via[t.key] ?? t.context;
+    const cap = deps.insights.capability(context, t.csr.spec?.signerName ?? '')?.[verb];
     if (cap && !cap.allowed) {
-      return `You may not ${verb} for ${safe(t.csr.spec?.signerName)} in ${safe(t.context)}: missing ${safe(cap.missing.join(', '))}.`;
+      return `You may not ${verb} for ${safe(t.csr.spec?.signerName)} in ${safe(context)}: missing ${safe(cap.missing.join(', '))}.`;
     }
   }
   return undefined;
+}
+
+/** Adds where the verb acts (when a cluster is reached through several contexts) to a dialog. */
+function withVia(d: DialogState, acting: { via: Record<string, string>; lines: StyledText[] }): DialogState {
+  if (acting.lines.length === 0) return d;
+  return { ...d, via: acting.via, details: [...d.details, { label: 'Acts', lines: acting.lines }] };
+}
+
+/** kubernetes.io signers are the cluster's own: kube-controller-manager signs once the request is approved. */
+function clusterSigns(t: Target): boolean {
+  return (t.csr.spec?.signerName ?? '').startsWith('kubernetes.io/');
 }
 
 function plural(n: number, what: string): string {
@@ -219,26 +270,40 @@ export async function openVerb(
   state: TuiState,
   deps: DialogDeps,
 ): Promise<DialogState | { status: string }> {
+  if (inspectReplaced(state)) {
+    return {
+      status:
+        'The request you inspected was deleted and re-created under its name: nothing acts on the new one until you open it (esc, then Enter).',
+    };
+  }
   const all = await resolveTargets(state, deps);
   if (all.length === 0) return { status: 'Select a CSR first (or a pod waiting on one).' };
   switch (verb) {
     case 'approve': {
       const { keep, skipped } = splitBulk(all, (t) => csrState(t.csr) === 'Pending');
-      const d = base('approve', `Approve ${plural(keep.length, 'CSR')}?`, keep, skipped);
-      const blocked = notAllowed(deps, keep, 'approve');
+      const acting = actingContexts(state, deps, keep, 'approve');
+      const d = withVia(base('approve', `Approve ${plural(keep.length, 'CSR')}?`, keep, skipped), acting);
+      if (keep.some(clusterSigns)) {
+        d.details = [
+          ...d.details,
+          { label: 'Signing', lines: [{ text: 'the cluster signs kubernetes.io/* requests itself once approved' }] },
+        ];
+      }
+      const blocked = notAllowed(deps, keep, 'approve', acting.via);
       return blocked ? { ...d, blocked } : d;
     }
     case 'deny': {
       const { keep, skipped } = splitBulk(all, (t) => csrState(t.csr) === 'Pending', true);
       // Denying is the safe direction: no guard, but reason and message are asked.
-      const d = base('deny', `Deny ${plural(keep.length, 'CSR')}?`, keep, skipped);
-      const blocked = notAllowed(deps, keep, 'approve');
+      const acting = actingContexts(state, deps, keep, 'approve');
+      const d = withVia(base('deny', `Deny ${plural(keep.length, 'CSR')}?`, keep, skipped), acting);
+      const blocked = notAllowed(deps, keep, 'approve', acting.via);
       return {
         ...d,
         guard: 'ok',
         confirmName: undefined,
         fields: [
-          { id: 'reason', label: 'reason (CamelCase, empty: CertdeskDeny)', value: '' },
+          { id: 'reason', label: `reason (${DENY_REASON_RULE}; empty: CertdeskDeny)`, value: '' },
           { id: 'message', label: 'message (empty: certdesk default)', value: '' },
         ],
         ...(blocked ? { blocked } : {}),
@@ -248,13 +313,30 @@ export async function openVerb(
     case 'approve-sign': {
       const approveFirst = verb === 'approve-sign';
       const fits = (t: Target) =>
-        approveFirst ? ['Pending', 'Approved'].includes(csrState(t.csr)) : csrState(t.csr) === 'Approved';
+        !clusterSigns(t) &&
+        (approveFirst ? ['Pending', 'Approved'].includes(csrState(t.csr)) : csrState(t.csr) === 'Approved');
       const { keep, skipped } = splitBulk(all, fits);
+      const only = keep.length === 1 ? keep[0] : undefined;
+      if (only && clusterSigns(only)) {
+        // Not ours to sign: say who signs, and offer the verb that helps.
+        const pending = csrState(only.csr) === 'Pending';
+        const d = base(verb, `Approve ${safe(only.name)}? The cluster signs it.`, keep, []);
+        return {
+          ...d,
+          blocked: pending
+            ? `The cluster signs ${safe(only.csr.spec?.signerName)} requests itself once they are approved: press a to approve.`
+            : `The cluster signs ${safe(only.csr.spec?.signerName)} requests itself (this one is ${csrState(only.csr)}); certdesk does not.`,
+          ...(pending ? { switchKeys: { a: 'approve' } } : {}),
+        };
+      }
       const title = approveFirst
         ? `Approve and sign ${plural(keep.length, 'CSR')}?`
         : `Sign ${plural(keep.length, 'CSR')}?`;
-      const d = base(verb, title, keep, skipped);
-      let blocked = notAllowed(deps, keep, 'sign') ?? (approveFirst ? notAllowed(deps, keep, 'approve') : undefined);
+      const acting = actingContexts(state, deps, keep, 'sign');
+      const d = withVia(base(verb, title, keep, skipped), acting);
+      let blocked =
+        notAllowed(deps, keep, 'sign', acting.via) ??
+        (approveFirst ? notAllowed(deps, keep, 'approve', acting.via) : undefined);
       const single = keep.length === 1 ? keep[0] : undefined;
       if (single && !approveFirst && csrState(single.csr) === 'Pending') {
         d.switchKeys = { A: 'approve-sign', a: 'approve' };
@@ -286,11 +368,40 @@ export async function openVerb(
       }
       return blocked ? { ...d, blocked } : d;
     }
+    case 'kubeconfig':
     case 'export-secret': {
       const t = all[0]!;
       if (!t.csr.status?.certificate) {
         return {
-          status: `CSR ${safe(t.name)} has no certificate yet; sign it first (or press E for the CA ConfigMap).`,
+          status: clusterSigns(t)
+            ? `CSR ${safe(t.name)} has no certificate yet; the cluster signs it once approved (a).`
+            : `CSR ${safe(t.name)} has no certificate yet; sign it first (or press E for the CA ConfigMap).`,
+        };
+      }
+      if (verb === 'kubeconfig' || t.csr.spec?.signerName === KUBE_CLIENT_SIGNER) {
+        // A client certificate for a person: what they need is a kubeconfig (as `certdesk kubeconfig`).
+        return {
+          action: 'kubeconfig',
+          targets: [t.key],
+          skipped: [],
+          guard: 'ok',
+          typed: '',
+          field: 0,
+          title: `Write a kubeconfig for the user of CSR ${safe(t.name)}`,
+          details: [
+            {
+              label: 'From',
+              lines: [
+                { text: `${safe(t.name)} · ${safe(t.context)} · ${safe(t.csr.spec?.signerName)}` },
+                { text: "the cluster's server and CA come from this context; the key must match the certificate" },
+              ],
+            },
+          ],
+          fields: [
+            { id: 'keyFile', label: "user's private key file", value: deps.keyFileFor?.(t.name) ?? '' },
+            { id: 'outFile', label: 'write to', value: `${t.name.replace(/[^A-Za-z0-9._-]/g, '-')}.kubeconfig` },
+            { id: 'user', label: "user name (empty: the certificate's CN)", value: '' },
+          ],
         };
       }
       const [ns, pod] = t.name.split(':');

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import {
   approveAndSignCsr,
   approveWithAudit,
+  buildKubeconfigForCsr,
   denyWithAudit,
   exportCaConfigMap,
   exportTlsSecret,
@@ -200,6 +201,24 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
         return { text: `ConfigMap ${effect.namespace}/${effect.name} written to ${effect.outFile}.`, tone: 'ok' };
       }
       return { text: `ConfigMap ${effect.namespace}/${effect.name} ${result.value.action}.`, tone: 'ok' };
+    }
+    case 'kubeconfig': {
+      const ctx = deps.contexts.get(effect.target.context);
+      if (!ctx) return { text: `Context ${effect.target.context} is not loaded.`, tone: 'bad' };
+      let keyPem: string;
+      try {
+        keyPem = await readBoundedText(effect.keyFile, { what: 'key', limit: PEM_FILE_LIMIT });
+      } catch (err) {
+        return { text: message(err), tone: 'bad' };
+      }
+      const result = await buildKubeconfigForCsr(ctx, {
+        csrName: effect.target.name,
+        keyPem,
+        out: effect.outFile,
+        ...(effect.user ? { user: effect.user } : {}),
+      });
+      if (!result.ok) return { text: result.error.message, tone: 'bad' };
+      return { text: `kubeconfig for user "${result.value.user}" written to ${effect.outFile} (0600).`, tone: 'ok' };
     }
     case 'reconnect':
       deps.store.reconnect(effect.context);

@@ -2,26 +2,36 @@
 // keyIntent picks the one owner of a key from the current mode (app.tsx reads the mode as of the previous key,
 // not the previous frame, so fast typing never lands in the wrong handler).
 import type { Key } from 'ink';
-import type { Action, DialogState, Mode } from './store.js';
+import type { Action, DialogAction, DialogState, Mode, SortColumn } from './store.js';
 
 /** Verbs that need I/O before their dialog can open (findings, CA, can-i): app.tsx runs them. */
-export type Verb = 'approve' | 'deny' | 'sign' | 'approve-sign' | 'export-secret' | 'export-configmap';
+export type Verb = DialogAction;
 
 export type Intent =
   | { kind: 'action'; action: Action }
   /** `replacesDialog`: close the open dialog first (back to where it was opened), then open this verb's. */
   | { kind: 'verb'; verb: Verb; replacesDialog?: boolean }
-  | { kind: 'reconnect' };
+  | { kind: 'reconnect' }
+  /** The logs of the selected pod's waiting init container (fetched, then shown). */
+  | { kind: 'logs' };
 
 const act = (action: Action): Intent => ({ kind: 'action', action });
 
 export type KeyLike = Partial<Key>;
 
+/** Ctrl or Alt held: only the keys `?` lists with a modifier (Ctrl-B, Ctrl-F) act; Ctrl-A is not `a`. */
+function modified(key: KeyLike): boolean {
+  return key.ctrl === true || key.meta === true;
+}
+
 function movement(input: string, key: KeyLike): Intent | undefined {
-  if (key.upArrow || input === 'k') return act({ type: 'move', delta: -1 });
-  if (key.downArrow || input === 'j') return act({ type: 'move', delta: 1 });
   if (key.pageUp || (key.ctrl && input === 'b')) return act({ type: 'page', direction: -1 });
   if (key.pageDown || (key.ctrl && input === 'f')) return act({ type: 'page', direction: 1 });
+  if (key.upArrow) return act({ type: 'move', delta: -1 });
+  if (key.downArrow) return act({ type: 'move', delta: 1 });
+  if (modified(key)) return undefined;
+  if (input === 'k') return act({ type: 'move', delta: -1 });
+  if (input === 'j') return act({ type: 'move', delta: 1 });
   if (key.home || input === 'g') return act({ type: 'move-to', where: 'first' });
   if (key.end || input === 'G') return act({ type: 'move-to', where: 'last' });
   return undefined;
@@ -46,6 +56,16 @@ function verbs(input: string): Intent | undefined {
   }
 }
 
+/** Shift plus a letter sorts the CSR list by a column (as k9s); the same key again reverses. `A` and `E` are
+ * verbs and `C` opens Certificates here, so age is `T` (time). */
+export const SORT_KEYS: Record<string, SortColumn> = {
+  P: 'pending',
+  N: 'name',
+  T: 'age',
+  S: 'signer',
+  R: 'requestor',
+};
+
 /** The main screen. */
 export function listKey(input: string, key: KeyLike): Intent | undefined {
   const move = movement(input, key);
@@ -53,8 +73,11 @@ export function listKey(input: string, key: KeyLike): Intent | undefined {
   if (key.tab) return act({ type: 'next-pane', direction: key.shift ? -1 : 1 });
   if (key.return) return act({ type: 'open-inspect' });
   if (key.escape) return act({ type: 'back' });
+  if (modified(key)) return undefined;
   const verb = verbs(input);
   if (verb) return verb;
+  const sort = SORT_KEYS[input];
+  if (sort) return act({ type: 'sort', column: sort });
   switch (input) {
     case ' ':
       return act({ type: 'toggle-mark' });
@@ -64,6 +87,10 @@ export function listKey(input: string, key: KeyLike): Intent | undefined {
       return act({ type: 'start-command' });
     case 'y':
       return act({ type: 'open-yaml' });
+    case 'd':
+      return act({ type: 'open-describe' });
+    case 'l':
+      return { kind: 'logs' };
     case '?':
       return act({ type: 'open-help' });
     case 'C':
@@ -81,10 +108,13 @@ export function listKey(input: string, key: KeyLike): Intent | undefined {
 export function inspectKey(input: string, key: KeyLike): Intent | undefined {
   const move = movement(input, key);
   if (move) return move;
-  if (key.escape || key.leftArrow || input === 'q') return act({ type: 'back' });
+  if (key.escape || key.leftArrow) return act({ type: 'back' });
+  if (modified(key)) return undefined;
+  if (input === 'q') return act({ type: 'back' });
   const verb = verbs(input);
   if (verb) return verb;
   if (input === 'y') return act({ type: 'open-yaml' });
+  if (input === 'l') return { kind: 'logs' };
   if (input === '?') return act({ type: 'open-help' });
   return undefined;
 }
@@ -93,7 +123,18 @@ export function inspectKey(input: string, key: KeyLike): Intent | undefined {
 export function scrollKey(input: string, key: KeyLike): Intent | undefined {
   const move = movement(input, key);
   if (move) return move;
-  if (key.escape || key.leftArrow || input === 'q' || input === '?') return act({ type: 'back' });
+  if (key.escape || key.leftArrow) return act({ type: 'back' });
+  if (modified(key)) return undefined;
+  if (input === 'q' || input === '?') return act({ type: 'back' });
+  return undefined;
+}
+
+/** The context picker (`:ctx` with no name). */
+export function pickerKey(input: string, key: KeyLike): Intent | undefined {
+  if (key.return) return act({ type: 'picker-choose' });
+  if (key.escape) return act({ type: 'back' });
+  if (key.upArrow || (!modified(key) && input === 'k')) return act({ type: 'move', delta: -1 });
+  if (key.downArrow || (!modified(key) && input === 'j')) return act({ type: 'move', delta: 1 });
   return undefined;
 }
 
@@ -107,6 +148,7 @@ export function promptKey(input: string, key: KeyLike): Intent | undefined {
   if (key.return) return act({ type: 'text-submit' });
   if (key.escape) return act({ type: 'back' });
   if (key.backspace || key.delete) return act({ type: 'text-backspace' });
+  if (key.ctrl && input === 'u') return act({ type: 'text-clear' });
   if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow) return undefined;
   const text = printable(input);
   return text ? act({ type: 'text-input', text }) : undefined;
@@ -119,6 +161,7 @@ export function dialogKey(input: string, key: KeyLike): Intent | undefined {
   if (key.tab || key.downArrow) return act({ type: 'dialog-next-field', direction: key.shift ? -1 : 1 });
   if (key.upArrow) return act({ type: 'dialog-next-field', direction: -1 });
   if (key.backspace || key.delete) return act({ type: 'text-backspace' });
+  if (key.ctrl && input === 'u') return act({ type: 'text-clear' });
   if (key.ctrl || key.meta) return undefined;
   const text = printable(input);
   return text ? act({ type: 'text-input', text }) : undefined;
@@ -133,6 +176,7 @@ export function dialogSwitchKey(dialog: DialogState, input: string, key: KeyLike
 
 /** "An action is still running. Quit anyway?" */
 export function quitConfirmKey(input: string, key: KeyLike): Intent | undefined {
+  if (modified(key)) return undefined;
   if (input === 'y' || input === 'Y') return act({ type: 'quit-confirmed' });
   if (key.escape || input === 'n' || input === 'N' || input === 'q') return act({ type: 'back' });
   return undefined;
@@ -147,7 +191,10 @@ export function keyIntent(mode: Mode['kind'], input: string, key: KeyLike): Inte
       return inspectKey(input, key);
     case 'help':
     case 'yaml':
+    case 'pod':
       return scrollKey(input, key);
+    case 'picker':
+      return pickerKey(input, key);
     case 'filter':
     case 'command':
       return promptKey(input, key);
@@ -178,7 +225,8 @@ export function takesText(mode: Mode): boolean {
 /** Splits a burst of plain characters (typing faster than frames, or a paste) into one key each. */
 export function splitKeys(input: string, key: KeyLike): [string, KeyLike][] {
   // Esc followed quickly by a key arrives as one meta key (ESC x): certdesk has no Alt bindings, so it is both.
-  if (key.meta && !key.escape && [...input].length === 1 && input !== '\x1b') {
+  const named = key.tab || key.return || key.backspace || key.delete;
+  if (key.meta && !key.escape && input !== '\x1b' && ([...input].length === 1 || (named && input.length <= 1))) {
     return [
       ['', { escape: true }],
       [input, { ...key, meta: false }],

@@ -40,10 +40,34 @@ export interface CsrEntry {
 /** The inputs the orders read (a TuiState has them all). */
 export interface OrderInput {
   contexts: string[];
+  /** Contexts that reach the same cluster as an earlier one (see TuiState.aliases): not listed twice. */
+  aliases?: Readonly<Record<string, string>>;
   snapshots: Readonly<Record<string, ContextSnapshot>>;
   health: Readonly<Record<string, ContextHealth>>;
   filter: { text: string; invert: boolean };
   scope: { context?: string; namespace?: string; signer?: string };
+  /** Column order (Shift plus a letter); default pending first, then oldest. */
+  sort?: { column: SortColumn; reverse: boolean };
+}
+
+export type SortColumn = 'pending' | 'context' | 'name' | 'age' | 'signer' | 'requestor';
+
+const sortKey: Record<Exclude<SortColumn, 'pending' | 'age'>, (e: CsrEntry) => string> = {
+  context: (e) => e.context,
+  name: (e) => e.name,
+  signer: (e) => e.csr.spec?.signerName ?? '',
+  requestor: (e) => e.csr.spec?.username ?? '',
+};
+
+/** The entries in a column's order (ties: the default order, which `entries` is already in). A new array. */
+function sortedBy(entries: readonly CsrEntry[], sort: { column: SortColumn; reverse: boolean }): CsrEntry[] {
+  const dir = sort.reverse ? -1 : 1;
+  if (sort.column === 'pending') return sort.reverse ? entries.slice().reverse() : entries.slice();
+  if (sort.column === 'age') return entries.slice().sort((a, b) => dir * (b.created - a.created));
+  const key = sortKey[sort.column];
+  const keyed = entries.map((e, i) => ({ e, i, k: key(e) }));
+  keyed.sort((a, b) => (a.k < b.k ? -dir : a.k > b.k ? dir : a.i - b.i));
+  return keyed.map((x) => x.e);
 }
 
 /** Position lookup by key. */
@@ -246,7 +270,9 @@ function sameInputs(a: unknown[], b: unknown[]): boolean {
 
 /** Scoped contexts in display order. */
 export function scopedContexts(input: OrderInput): string[] {
-  return input.scope.context ? input.contexts.filter((c) => c === input.scope.context) : input.contexts;
+  if (input.scope.context) return input.contexts.filter((c) => c === input.scope.context);
+  const aliases = input.aliases ?? {};
+  return input.contexts.filter((c) => aliases[c] === undefined);
 }
 
 /** The CSR list as shown: scope (context, namespace, signer), then the `/` filter; pending first, then oldest. */
@@ -260,6 +286,8 @@ export function csrOrder(input: OrderInput): CsrOrder {
     input.filter.invert,
     input.scope.namespace,
     input.scope.signer,
+    input.sort?.column,
+    input.sort?.reverse,
   ];
   if (sameInputs(inputs, lastCsrInputs)) return lastCsrOrder;
   const lists = contexts.map((c, i) => {
@@ -280,6 +308,7 @@ export function csrOrder(input: OrderInput): CsrOrder {
       return true;
     });
   }
+  if (input.sort && (input.sort.column !== 'pending' || input.sort.reverse)) entries = sortedBy(entries, input.sort);
   for (let i = 0; i < entries.length; i++) entries[i]!.position = i;
   const shown = entries;
   const keys: KeyList = { length: shown.length, at: (i) => shown[i]?.key };
@@ -357,6 +386,9 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
       lines.push({ text: `retrying: ${terminalSafe(connection.lastError)} (r reconnects now)`, tone: 'warn' });
     } else if (connection?.phase === 'unreachable' || connection?.phase === 'forbidden') {
       lines.push({ text: `${connection.phase}: ${terminalSafe(connection.message)} (r reconnects now)`, tone: 'bad' });
+    }
+    for (const [kind, error] of Object.entries(input.snapshots[context]?.errors ?? {})) {
+      if (error) lines.push({ text: `${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
     }
     if (!h) {
       lines.push({ text: 'waiting for the first sync…', tone: 'muted' });

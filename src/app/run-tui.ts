@@ -20,6 +20,8 @@ export interface TuiOptions {
   policyFile?: string;
   /** CA registry directory (tests). */
   registryDir?: string;
+  /** `certdesk demo`: where its kubeconfig and jane's key are (shown in `?` and on the first frame). */
+  demo?: { kubeconfig: string; janeKey: string };
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
@@ -137,7 +139,15 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
           config: configDir(),
           auditLog: auditLogPath(),
           caRegistry: options.registryDir ?? configDir(),
+          ...(options.demo ? { demo: options.demo } : {}),
         },
+        // Contexts that reach the same cluster (same server and CA) are shown as one.
+        clusters: Object.fromEntries(
+          contexts.map((c) => {
+            const cluster = c.kubeConfig.getCurrentCluster();
+            return [c.name, `${cluster?.server ?? c.server}\n${cluster?.caData ?? cluster?.caFile ?? ''}`];
+          }),
+        ),
         color,
         ...(options.namespace ? { scope: { namespace: options.namespace } } : {}),
         ...(options.registryDir ? { registryDir: options.registryDir } : {}),

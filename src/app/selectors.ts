@@ -28,7 +28,21 @@ import type {
 } from '../views/models.js';
 import { certHealthLine, selectCertInspect, selectCertsList } from './certs.js';
 import { type CsrEntry, csrOrder, healthSections, initOrder, parseCsrKey, scopedContexts } from './order.js';
-import { type DialogState, cursorPosition, focusedCsrKey, type TuiState, windowTop } from './store.js';
+import { PANES } from '../views/layout.js';
+import { describePod, podYaml } from './pods.js';
+import {
+  COMMANDS,
+  DENY_REASON_RULE,
+  type DialogState,
+  cursorPosition,
+  focusedCsrKey,
+  inspectReplaced,
+  type TuiState,
+  windowTop,
+} from './store.js';
+
+/** Requests for this signer are client certificates for people: `e` writes their kubeconfig. */
+export const KUBE_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
 
 /** Terminal-safe, single line, optionally cut. */
 export function safe(text: unknown, maxLength?: number): string {
@@ -64,8 +78,11 @@ export interface Places {
   config: string;
   auditLog: string;
   caRegistry: string;
+  /** `certdesk demo`: its kubeconfig and jane's private key (the export and kubeconfig dialogs ask for them). */
+  demo?: { kubeconfig: string; janeKey: string };
 }
 
+/** A context's state in a few words for the header; the whole reason is in the Health pane (healthSections). */
 function connectionBadge(
   name: string,
   connection: ConnectionState | undefined,
@@ -79,18 +96,18 @@ function connectionBadge(
     case 'connecting':
       return badge('connecting…', 'warn');
     case 'live': {
-      const failing = Object.entries(errors ?? {}).map(([kind, e]) => `${kind}: ${safe(e?.message, 60)}`);
-      if (failing.length) return badge(`live, but ${failing.join('; ')}`, 'warn');
+      const failing = Object.keys(errors ?? {}).filter((k) => errors?.[k]);
+      if (failing.length) return badge(`live, ${safe(failing.join(', '))} failing`, 'warn');
       return badge(synced ? 'live' : 'syncing…', synced ? 'ok' : 'warn');
     }
     case 'retrying': {
       const secs = Math.max(0, Math.ceil((connection.nextAttemptAt - now) / 1000));
-      return badge(`retrying ${secs}s (${safe(connection.lastError, 60)})`, 'warn');
+      return badge(`retrying ${secs}s`, 'warn');
     }
     case 'forbidden':
-      return badge(`forbidden: ${safe(connection.message, 80)}`, 'bad');
+      return badge('forbidden', 'bad');
     case 'unreachable':
-      return badge(`unreachable: ${safe(connection.message, 60)} — r retries`, 'bad');
+      return badge('unreachable', 'bad');
   }
 }
 
@@ -98,14 +115,19 @@ export function selectHeader(state: TuiState): HeaderVm {
   let pending = 0;
   let stalled = 0;
   let init = 0;
+  // Counts are shown once every context shown has had a health pass: until then `…`, never a 0 beside rows.
+  let known = true;
   let healthTone: Tone = 'muted';
   const rank: Record<string, number> = { muted: 0, ok: 1, warn: 2, bad: 3 };
   const worse = (t: Tone) => {
     if ((rank[t] ?? 0) > (rank[healthTone] ?? 0)) healthTone = t;
   };
+  const shown = scopedContexts(state);
   const contexts = state.contexts.map((c) => {
     const snap = state.snapshots[c];
-    const h = state.health[c];
+    const h = shown.includes(c) ? state.health[c] : undefined;
+    if (shown.includes(c) && !h && snap?.connection.phase !== 'forbidden' && snap?.connection.phase !== 'unreachable')
+      known = false;
     if (h) {
       pending += h.pendingCount;
       init += h.podsInInit.length;
@@ -117,9 +139,10 @@ export function selectHeader(state: TuiState): HeaderVm {
     }
     const badge = connectionBadge(c, snap?.connection, snap?.synced ?? false, state.now, snap?.errors);
     if (badge.tone === 'bad') worse('bad');
-    return badge;
+    const alias = state.aliases[c];
+    return alias ? { ...badge, name: `${safe(c)}=${safe(alias)}` } : badge;
   });
-  return { contexts, pending, stalled, init, healthTone };
+  return known ? { contexts, pending, stalled, init, healthTone } : { contexts, healthTone };
 }
 
 function shortRequestor(username: string | undefined): string {
@@ -146,14 +169,13 @@ export function csrRow(entry: CsrEntry, state: TuiState, insights: CsrInsights):
     condition: csrCondition(entry.csr),
     badge: badgeOf(entry, insights),
     marked: state.marked.has(entry.key),
+    ...(state.lostAt[entry.context] !== undefined ? { stale: true } : {}),
   };
 }
 
 function initRow(entry: ReturnType<typeof initOrder>['entries'][number], now: number): InitPodRowVm {
   const p = entry.pod;
-  const csr = p.csrName
-    ? `${safe(p.csrName.length > 24 ? `..${p.csrName.slice(-12)}` : p.csrName)} ${p.csrCondition ?? ''}`
-    : '';
+  const csr = p.csrName ? safe(p.csrName) : '';
   const bad = /Error|BackOff|Denied|Failed/.test(`${p.status} ${p.csrCondition ?? ''}`);
   return {
     key: entry.key,
@@ -162,12 +184,31 @@ function initRow(entry: ReturnType<typeof initOrder>['entries'][number], now: nu
     status: safe(p.status),
     age: humanDuration(podAge(p, now)),
     csr,
+    csrCondition: p.csrName ? (p.csrCondition ?? '') : '',
     tone: bad ? 'bad' : 'warn',
   };
 }
 
+const sortLabel: Record<TuiState['sort']['column'], string> = {
+  pending: 'pending first',
+  context: 'by context',
+  name: 'by name',
+  age: 'by age, newest first',
+  signer: 'by signer',
+  requestor: 'by requestor',
+};
+
+function clock(t: number): string {
+  return new Date(t).toISOString().slice(11, 19);
+}
+
 function scopeText(state: TuiState): string {
-  const parts = [state.scope.context ? `ctx ${safe(state.scope.context)}` : 'all contexts', 'pending first'];
+  const sort = `${sortLabel[state.sort.column]}${state.sort.reverse ? ' (reversed)' : ''}`;
+  const parts = [state.scope.context ? `ctx ${safe(state.scope.context)}` : 'all contexts', sort];
+  for (const [context, at] of Object.entries(state.lostAt)) {
+    if (!scopedContexts(state).includes(context)) continue;
+    parts.push(`${safe(context)} stale since ${clock(at)} UTC (${humanDuration(state.now - at)})`);
+  }
   if (state.scope.namespace) parts.push(`ns ${safe(state.scope.namespace)}`);
   if (state.scope.signer) parts.push(`signer ${safe(state.scope.signer)}`);
   if (state.filter.text) parts.push(`filter ${state.filter.invert ? '!' : ''}${safe(state.filter.text)}`);
@@ -190,6 +231,19 @@ const FOOTER_LIST: KeyHintVm[] = [
   { key: 'q', label: 'quit' },
 ];
 const FOOTER_SMALL = new Set(['⏎', 'a', 'x', 's', '/', '?']);
+/** The Pods in Init pane: what a k9s user reaches for on a pod. */
+const FOOTER_PODS: KeyHintVm[] = [
+  { key: '↑↓', label: 'move' },
+  { key: '⏎', label: 'its CSR' },
+  { key: 'l', label: 'init logs' },
+  { key: 'd', label: 'describe' },
+  { key: 'y', label: 'yaml' },
+  { key: 'a', label: 'approve its CSR' },
+  { key: '/', label: 'filter' },
+  { key: 'tab', label: 'pane' },
+  { key: '?', label: 'help' },
+];
+const FOOTER_PODS_SMALL = new Set(['⏎', 'l', 'd', 'y', '?']);
 
 function capabilityHint(
   state: TuiState,
@@ -211,6 +265,7 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
   const m = state.mode;
   switch (m.kind) {
     case 'list': {
+      if (state.pane === 'init') return FOOTER_PODS.filter((k) => !small || FOOTER_PODS_SMALL.has(k.key));
       const caps = capabilityHint(state, insights);
       const keys = FOOTER_LIST.filter((k) => !small || FOOTER_SMALL.has(k.key)).map((k) => {
         if (k.key === 'a' && caps.approve) return { ...k, label: `approve (${caps.approve})`, disabled: true };
@@ -234,20 +289,27 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
         { key: '⏎', label: 'apply' },
         { key: 'esc', label: 'cancel' },
         { key: '!', label: 'first to invert' },
+        { key: '^U', label: 'clear' },
       ];
     case 'command':
       return [
         { key: '⏎', label: 'run' },
         { key: 'esc', label: 'cancel' },
-        { key: 'ctx', label: 'NAME|all' },
-        { key: 'ns', label: 'NAME|all' },
-        { key: 'signer', label: 'NAME|all' },
-        { key: 'q', label: 'quit' },
+        { key: '^U', label: 'clear' },
+        ...Object.values(COMMANDS).map((c) => ({ key: c.help.split(' ')[0] ?? '', label: '' })),
+        ...PANES.map((p) => ({ key: `:${p.commands[0]}`, label: '' })),
       ];
     case 'dialog':
       return [
         { key: '⏎', label: 'confirm' },
         { key: 'tab', label: 'next field' },
+        { key: '^U', label: 'clear field' },
+        { key: 'esc', label: 'cancel' },
+      ];
+    case 'picker':
+      return [
+        { key: '↑↓', label: 'choose' },
+        { key: '⏎', label: 'switch' },
         { key: 'esc', label: 'cancel' },
       ];
     case 'quit-confirm':
@@ -308,8 +370,31 @@ export function selectInspect(state: TuiState, key: string, insights: CsrInsight
   const csr = state.snapshots[context]?.csrs.get(name);
   if (!csr) {
     return {
-      title: `${safe(name)} · ${safe(context)} · gone`,
+      title: safe(name),
+      facts: `· ${safe(context)} · gone`,
       sections: [{ label: 'Gone', lines: [{ text: 'This CSR was deleted from the cluster.', tone: 'warn' }] }],
+      actions: [{ text: 'esc back' }],
+    };
+  }
+  if (inspectReplaced(state)) {
+    return {
+      title: safe(name),
+      facts: `· ${safe(context)} · replaced`,
+      sections: [
+        {
+          label: 'Replaced',
+          lines: [
+            {
+              text: `The request you opened was deleted and a new one was created under the same name (UID ${safe(csr.metadata?.uid)}).`,
+              tone: 'bad',
+            },
+            {
+              text: 'Nothing here acts on the new request: esc, then Enter on its row to check it afresh.',
+              tone: 'warn',
+            },
+          ],
+        },
+      ],
       actions: [{ text: 'esc back' }],
     };
   }
@@ -417,15 +502,32 @@ export function selectInspect(state: TuiState, key: string, insights: CsrInsight
     cap && !cap.allowed
       ? { text: `${key} ${label} (not allowed: ${safe(cap.missing.join(', '), 60)})`, tone: 'muted' }
       : { text: `${key} ${label}` };
+  const signer = spec?.signerName ?? '';
+  const clusterSigns = signer.startsWith('kubernetes.io/');
+  const alias = state.contexts.filter((c) => state.aliases[c] === context);
+  if (alias.length) {
+    sections.push({
+      label: 'Contexts',
+      lines: [
+        { text: `${safe(context)} and ${safe(alias.join(', '))} reach this cluster; verbs use one that may act` },
+      ],
+    });
+  }
+  if (clusterSigns) {
+    sections.push({
+      label: 'Signing',
+      lines: [{ text: `the cluster signs ${safe(signer)} requests itself once they are approved`, tone: 'info' }],
+    });
+  }
   return {
-    title: `${safe(name)} · ${safe(context)} · ${csrCondition(csr)} · ${age}`,
+    title: safe(name),
+    facts: `· ${safe(context)} · ${csrCondition(csr)} · ${age}`,
     sections,
     actions: [
-      verb('a', 'approve', caps?.approve),
+      verb('a', clusterSigns ? 'approve (the cluster signs)' : 'approve', caps?.approve),
       verb('x', 'deny', caps?.approve),
-      verb('s', 'sign', caps?.sign),
-      verb('A', 'approve and sign', caps?.sign),
-      { text: 'e export' },
+      ...(clusterSigns ? [] : [verb('s', 'sign', caps?.sign), verb('A', 'approve and sign', caps?.sign)]),
+      { text: signer === KUBE_CLIENT_SIGNER ? "e write the user's kubeconfig" : 'e export' },
       { text: 'y yaml' },
     ],
   };
@@ -435,9 +537,38 @@ export function selectInspect(state: TuiState, key: string, insights: CsrInsight
 export function selectYaml(state: TuiState, key: string): { title: string; lines: string[] } {
   const { context, name } = parseCsrKey(key);
   const csr = state.snapshots[context]?.csrs.get(name);
-  if (!csr) return { title: `${safe(name)} (gone)`, lines: [] };
+  if (!csr) return { title: `CSRs › ${safe(name)} (gone)`, lines: [] };
   const text = stringify(JSON.parse(JSON.stringify(csr)), { lineWidth: 0 });
-  return { title: `${safe(name)} · ${safe(context)}`, lines: terminalSafe(text, { multiline: true }).split('\n') };
+  return {
+    title: `CSRs › ${safe(name)} › yaml · ${safe(context)}`,
+    lines: terminalSafe(text, { multiline: true }).split('\n'),
+  };
+}
+
+/** `d`, `y` and `l` on a pod: describe, YAML, the waiting init container's logs. Terminal-safe. */
+export function selectPodView(
+  state: TuiState,
+  key: string,
+  view: 'describe' | 'yaml' | 'logs',
+): { title: string; lines: string[] } {
+  const { context, name: path } = parseCsrKey(key);
+  const pod = state.snapshots[context]?.pods.get(path);
+  const crumb = `Pods in Init › ${safe(path)} · ${safe(context)}`;
+  if (!pod) return { title: `${crumb} (gone)`, lines: ['This pod is gone.'] };
+  const multi = (lines: string[]) => lines.map((l) => terminalSafe(l, { multiline: true }));
+  if (view === 'yaml') return { title: `${crumb} › yaml`, lines: multi(podYaml(pod)) };
+  if (view === 'describe') return { title: `${crumb} › describe`, lines: multi(describePod(pod, state.now)) };
+  const logs = state.logs?.key === key ? state.logs : undefined;
+  return {
+    title: `${crumb} › logs ${safe(logs?.container ?? '')}`,
+    lines: logs?.error
+      ? [`The logs could not be read: ${safe(logs.error)}`]
+      : logs?.lines
+        ? logs.lines.length === 1 && logs.lines[0] === ''
+          ? ['(no log lines yet)']
+          : multi(logs.lines)
+        : ['reading the logs…'],
+  };
 }
 
 function exportPreview(dialog: DialogState, state: TuiState): string[] {
@@ -477,6 +608,7 @@ const switchLabels: Record<DialogState['action'], string> = {
   'approve-sign': 'approve and sign',
   'export-secret': 'export the Secret',
   'export-configmap': 'export the CA ConfigMap',
+  kubeconfig: "write the user's kubeconfig",
 };
 
 /** `A approve and sign   a approve first   ` for the keys a dialog hands on to another verb. */
@@ -496,8 +628,8 @@ export function selectDialog(state: TuiState, dialog: DialogState): DialogVm {
   const prompt =
     dialog.fields.length > 0
       ? dialog.action.startsWith('export')
-        ? '⏎ apply (or write the file when one is given)   tab next field   esc cancel'
-        : '⏎ confirm   tab next field   esc cancel'
+        ? '⏎ apply (or write the file when one is given)   tab next field   ^U clear   esc cancel'
+        : '⏎ confirm   tab next field   ^U clear field   esc cancel'
       : dialog.guard === 'fail'
         ? '⏎ confirm once the name is typed   esc cancel'
         : dialog.guard === 'warn'
@@ -520,7 +652,7 @@ export const HELP_GROUPS: HelpGroupVm[] = [
     title: 'Move',
     keys: [
       { key: '↑ ↓  j k', label: 'move the selection' },
-      { key: 'PgUp PgDn', label: 'a page up or down' },
+      { key: 'PgUp PgDn', label: 'a page up or down (also ctrl-b ctrl-f)' },
       { key: 'g G', label: 'first, last' },
       { key: 'tab, shift-tab', label: 'next, previous pane (tabs on small terminals)' },
       { key: '⏎', label: 'inspect the CSR (or the CSR a pod waits on)' },
@@ -531,34 +663,57 @@ export const HELP_GROUPS: HelpGroupVm[] = [
     title: 'Act',
     keys: [
       { key: 'a', label: 'approve (a ✗ finding asks for the name, a ! finding for y)' },
-      { key: 'x', label: 'deny, with a reason and a message' },
+      { key: 'x', label: `deny, with a reason (${DENY_REASON_RULE}) and a message` },
       { key: 's', label: 'sign with the CA registered for the signer (shows the certificate first)' },
-      { key: 'A', label: 'approve and sign' },
-      { key: 'e', label: 'export the issued certificate as a TLS Secret (with the key file)' },
+      { key: 'A', label: 'approve and sign (kubernetes.io/* signers: the cluster signs; approve with a)' },
+      { key: 'e', label: "export the certificate as a TLS Secret; a kube-apiserver-client one: the user's kubeconfig" },
       { key: 'E', label: "export the signer's CA certificate as a ConfigMap" },
-      { key: 'space', label: 'select several for bulk approve or sign' },
+      { key: 'space', label: 'mark for bulk approve, deny or sign, and move to the next row (as k9s)' },
     ],
   },
   {
     title: 'View',
     keys: [
-      { key: '/', label: 'filter (start with ! to invert); empty clears' },
-      { key: 'y', label: "the object's YAML" },
+      { key: '/', label: 'filter, starting from the one in force (! first inverts; empty clears)' },
+      { key: 'P C N T S R', label: 'sort CSRs: pending first, context, name, age (time), signer, requestor' },
+      { key: '', label: 'the same key again reverses' },
+      { key: 'y', label: "the CSR's YAML; on a pod (Pods in Init) the pod's" },
+      { key: 'd', label: 'describe the pod (on a CSR: inspect)' },
+      { key: 'l', label: 'logs of the init container the pod waits on (key-cert-provisioner)' },
       { key: '?', label: 'this help' },
+    ],
+  },
+  {
+    title: 'Typing',
+    keys: [
+      { key: 'ctrl-u', label: 'clear the field (filter, command, dialog field)' },
+      { key: 'ctrl, alt', label: 'never act with a letter: ctrl-a is not a (only the keys listed here act)' },
     ],
   },
   {
     title: 'Contexts and commands',
     keys: [
-      { key: ':ctx NAME', label: 'only this context (:ctx all for every one)' },
-      { key: ':ns NAME', label: 'pods of this namespace and CSRs pointing into it (:ns all)' },
-      { key: ':signer NAME', label: 'only CSRs for this signer (:signer all)' },
-      { key: ':q', label: 'quit' },
+      ...Object.values(COMMANDS).map((c) => ({ key: c.help.split(' ')[0] ?? '', label: c.help })),
+      { key: PANES.map((p) => `:${p.commands[0]}`).join(' '), label: 'switch to that pane' },
       { key: 'r', label: 'reconnect now (skips the backoff wait)' },
       { key: 'q', label: 'quit (asks when an action is running)' },
     ],
   },
 ];
+
+export function placeSections(places: Places): SectionVm[] {
+  return [
+    ...(places.demo
+      ? [
+          { label: 'demo kubeconfig', lines: [{ text: safe(places.demo.kubeconfig) }] },
+          { label: "jane's key", lines: [{ text: safe(places.demo.janeKey) }] },
+        ]
+      : []),
+    { label: 'config', lines: [{ text: safe(places.config) }] },
+    { label: 'audit log', lines: [{ text: safe(places.auditLog) }] },
+    { label: 'CA registry', lines: [{ text: safe(places.caRegistry) }] },
+  ];
+}
 
 function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyHeight: number): OverlayVm | undefined {
   const m = state.mode;
@@ -573,16 +728,26 @@ function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyH
       const y = selectYaml(state, m.key);
       return { kind: 'yaml', title: y.title, lines: y.lines, offset: clamp(m.offset, y.lines.length, bodyHeight - 1) };
     }
+    case 'pod': {
+      const y = selectPodView(state, m.key, m.view);
+      return { kind: 'yaml', title: y.title, lines: y.lines, offset: clamp(m.offset, y.lines.length, bodyHeight - 1) };
+    }
+    case 'picker':
+      return {
+        kind: 'picker',
+        title: 'Switch context — ↑↓ choose, ⏎ switch, esc cancel',
+        items: m.items.map((c) => {
+          const members = state.contexts.filter((x) => state.aliases[x] === c);
+          return safe(c === 'all' ? 'all contexts' : members.length ? `${c} (also ${members.join(', ')})` : c);
+        }),
+        index: m.index,
+      };
     case 'help': {
       const lines = HELP_GROUPS.reduce((n, g) => n + 1 + g.keys.length, 0);
       return {
         kind: 'help',
         groups: HELP_GROUPS,
-        places: [
-          { label: 'config', lines: [{ text: safe(places.config) }] },
-          { label: 'audit log', lines: [{ text: safe(places.auditLog) }] },
-          { label: 'CA registry', lines: [{ text: safe(places.caRegistry) }] },
-        ],
+        places: placeSections(places),
         offset: clamp(m.offset, lines, bodyHeight - 6),
       };
     }
@@ -659,7 +824,7 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
     health,
     healthOffset: state.top.health,
     tabLabels: {
-      csrs: `CSRs ${header.pending}`,
+      csrs: `CSRs ${order.entries.length}`,
       init: `Init ${inits.entries.length}`,
       health: `Health ${healthTone === 'ok' ? '✓' : healthTone === 'muted' ? '–' : '⚠'}`,
     },

@@ -5,10 +5,12 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { ContextSnapshot } from '../services/kube/api-types.js';
 import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
-import { screenLayout, type PaneId } from '../views/layout.js';
+import { PANES, type PaneId, screenLayout } from '../views/layout.js';
 import type { SectionVm, Tone } from '../views/models.js';
 import { type CertFeed, type CertsAction, type CertsView, certsReducer, openCerts } from './certs.js';
-import { csrKey, csrOrder, healthLineCount, initOrder, type KeyList, parseCsrKey } from './order.js';
+import { csrKey, csrOrder, healthLineCount, initOrder, type KeyList, parseCsrKey, type SortColumn } from './order.js';
+
+export type { SortColumn } from './order.js';
 
 export type { PaneId } from '../views/layout.js';
 
@@ -18,7 +20,18 @@ export interface DialogField {
   value: string;
 }
 
-export type DialogAction = 'approve' | 'deny' | 'sign' | 'approve-sign' | 'export-secret' | 'export-configmap';
+export type DialogAction =
+  | 'approve'
+  | 'deny'
+  | 'sign'
+  | 'approve-sign'
+  | 'export-secret'
+  | 'export-configmap'
+  | 'kubeconfig';
+
+/** The one rule for a deny reason, as the dialog states it and checks it (a Kubernetes condition reason). */
+export const DENY_REASON_RULE = 'one CamelCase word: a capital letter, then letters and digits, at most 64';
+const DENY_REASON = /^[A-Z][A-Za-z0-9]{0,63}$/;
 
 /** A confirmation or form. Details and preview are built (and made terminal-safe) by whoever opens it. */
 export interface DialogState {
@@ -48,11 +61,23 @@ export interface DialogState {
   /** Export: the signer whose CA is exported, and its context. */
   signer?: string;
   context?: string;
+  /** Opened from inspect: the UID inspected (the dialog acts only while the CSR under its name still has it). */
+  uid?: string | undefined;
+  /** Targets whose cluster is reached through several contexts → the context to act through (one that may). */
+  via?: Record<string, string>;
 }
+
+/** What the `d`, `y` and `l` keys show for a pod. */
+export type PodView = 'describe' | 'yaml' | 'logs';
 
 export type Mode =
   | { kind: 'list' }
-  | { kind: 'inspect'; key: string; offset: number }
+  /** `uid`: the CSR opened; a re-created CSR of the same name is not silently shown in its place. */
+  | { kind: 'inspect'; key: string; offset: number; uid?: string | undefined }
+  /** A pod of the Pods in Init pane (key as in initOrder). */
+  | { kind: 'pod'; view: PodView; key: string; offset: number }
+  /** `:ctx` with no name: pick a context (or all). */
+  | { kind: 'picker'; items: string[]; index: number }
   | { kind: 'yaml'; key: string; offset: number; from: 'list' | 'inspect' }
   | { kind: 'help'; offset: number }
   | { kind: 'filter'; draft: string }
@@ -93,6 +118,7 @@ export type Effect =
       name: string;
       outFile: string;
     }
+  | { id: number; kind: 'kubeconfig'; target: CsrRef; keyFile: string; outFile: string; user: string }
   | { id: number; kind: 'reconnect'; context?: string };
 
 export type EffectRequest = Effect extends infer E ? (E extends Effect ? Omit<E, 'id'> : never) : never;
@@ -107,6 +133,11 @@ export interface Scope {
 
 export interface TuiState {
   contexts: string[];
+  /** Contexts that reach a cluster an earlier context already reaches (same server and CA) → that context. Their
+   * objects are the same objects: shown once, under the first context; verbs act through whichever may act. */
+  aliases: Readonly<Record<string, string>>;
+  /** When each context stopped being live after it had synced (its rows are stale since then). */
+  lostAt: Readonly<Record<string, number>>;
   snapshots: Readonly<Record<string, ContextSnapshot>>;
   health: Readonly<Record<string, ContextHealth>>;
   now: number;
@@ -129,6 +160,11 @@ export interface TuiState {
   decodedVersion: number;
   /** The renewal radar's records (services/certs), once its watch has something. */
   certs?: CertFeed;
+  sort: { column: SortColumn; reverse: boolean };
+  /** The logs shown by `l` (fetched by app.tsx). */
+  logs?: { key: string; container: string; lines?: string[]; error?: string };
+  /** The dialog behind a running effect, reopened with the error (and what was typed) when the effect fails. */
+  reopen?: { effectId: number; mode: Extract<Mode, { kind: 'dialog' }> };
   running: number;
   outbox: Effect[];
   nextEffectId: number;
@@ -156,6 +192,13 @@ export type Action =
   | { type: 'start-command' }
   | { type: 'text-input'; text: string }
   | { type: 'text-backspace' }
+  /** Ctrl-U: empties the field being typed. */
+  | { type: 'text-clear' }
+  | { type: 'sort'; column: SortColumn }
+  | { type: 'open-describe' }
+  | { type: 'open-logs'; key: string; container: string }
+  | { type: 'logs-loaded'; key: string; lines?: string[]; error?: string }
+  | { type: 'picker-choose' }
   | { type: 'text-submit' }
   | { type: 'open-dialog'; dialog: DialogState }
   | { type: 'dialog-next-field'; direction: 1 | -1 }
@@ -163,7 +206,7 @@ export type Action =
   | { type: 'dialog-error'; error: string }
   | { type: 'request-effect'; effect: EffectRequest; status?: string }
   | { type: 'effects-taken'; upTo: number }
-  | { type: 'effect-done'; status: { text: string; tone: Tone } }
+  | { type: 'effect-done'; status: { text: string; tone: Tone }; id?: number }
   | { type: 'status'; text: string; tone: Tone }
   | { type: 'quit' }
   | { type: 'quit-confirmed' }
@@ -173,15 +216,21 @@ export type Action =
 
 export interface InitialStateOptions {
   contexts: string[];
+  /** Each context's cluster identity (server and CA); contexts with the same one are grouped. */
+  clusters?: Readonly<Record<string, string>>;
   columns: number;
   rows: number;
   now: number;
   scope?: Scope;
+  /** The first status line (the demo says where its kubeconfig and jane's key are). */
+  status?: { text: string; tone: Tone };
 }
 
 export function initialState(options: InitialStateOptions): TuiState {
   return {
     contexts: options.contexts,
+    aliases: clusterAliases(options.contexts, options.clusters ?? {}),
+    lostAt: {},
     snapshots: {},
     health: {},
     now: options.now,
@@ -195,7 +244,9 @@ export function initialState(options: InitialStateOptions): TuiState {
     filter: { text: '', invert: false },
     scope: options.scope ?? {},
     mode: { kind: 'list' },
+    ...(options.status ? { status: options.status } : {}),
     decodedVersion: 0,
+    sort: { column: 'pending', reverse: false },
     running: 0,
     outbox: [],
     nextEffectId: 1,
@@ -204,7 +255,43 @@ export function initialState(options: InitialStateOptions): TuiState {
 }
 
 const NOTICE_MS = 5000;
-const PANES: PaneId[] = ['csrs', 'init', 'health'];
+
+/** Contexts whose cluster identity an earlier context shares → that earlier context. */
+export function clusterAliases(
+  contexts: readonly string[],
+  clusters: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const first = new Map<string, string>();
+  const aliases: Record<string, string> = {};
+  for (const context of contexts) {
+    const id = clusters[context];
+    if (!id) continue;
+    const primary = first.get(id);
+    if (primary) aliases[context] = primary;
+    else first.set(id, context);
+  }
+  return aliases;
+}
+
+/** A context and the contexts that reach the same cluster through it (itself first). */
+export function clusterMembers(state: Pick<TuiState, 'contexts' | 'aliases'>, context: string): string[] {
+  const primary = state.aliases[context] ?? context;
+  return [primary, ...state.contexts.filter((c) => state.aliases[c] === primary)];
+}
+
+function lostAtOf(state: TuiState, snapshots: Record<string, ContextSnapshot>): TuiState['lostAt'] {
+  let lostAt = state.lostAt;
+  for (const [context, snap] of Object.entries(snapshots)) {
+    const live = snap.connection.phase === 'live' || snap.connection.phase === 'connecting';
+    if (live && lostAt[context] !== undefined) {
+      const { [context]: _gone, ...rest } = lostAt;
+      lostAt = rest;
+    } else if (!live && snap.synced && lostAt[context] === undefined) {
+      lostAt = { ...lostAt, [context]: state.now };
+    }
+  }
+  return lostAt;
+}
 
 /** Keys of the rows of a pane, in display order. */
 export function paneKeys(state: TuiState, pane: PaneId): KeyList {
@@ -259,8 +346,11 @@ function moveCursor(state: TuiState, target: (index: number, total: number, visi
 
 function scrollMode(state: TuiState, delta: number): TuiState {
   const m = state.mode;
-  if (m.kind === 'inspect' || m.kind === 'yaml' || m.kind === 'help') {
+  if (m.kind === 'inspect' || m.kind === 'yaml' || m.kind === 'help' || m.kind === 'pod') {
     return { ...state, mode: { ...m, offset: Math.max(0, m.offset + delta) } };
+  }
+  if (m.kind === 'picker') {
+    return { ...state, mode: { ...m, index: Math.max(0, Math.min(m.items.length - 1, m.index + delta)) } };
   }
   return state;
 }
@@ -290,6 +380,15 @@ function pinSelection(state: TuiState): TuiState {
   if (pane === 'health' || state.cursor[pane] !== undefined) return state;
   const key = paneKeys(state, pane).at(cursorPosition(state, pane));
   return key === undefined ? state : { ...state, cursor: { ...state.cursor, [pane]: key } };
+}
+
+/** The selected pod's key (Pods in Init pane), or the pod waiting on the focused CSR. */
+export function focusedPodKey(state: TuiState): string | undefined {
+  if (state.mode.kind === 'pod') return state.mode.key;
+  const order = initOrder(state);
+  if (state.pane === 'init' && state.mode.kind === 'list') return order.keys[cursorPosition(state, 'init')];
+  const csr = focusedCsrKey(state);
+  return csr ? order.entries.find((e) => e.csrKey === csr)?.key : undefined;
 }
 
 /** The CSR the keys act on: the inspected one, else the selected row (or the CSR of the selected pod). */
@@ -330,13 +429,26 @@ function pushEffect(state: TuiState, effect: EffectRequest, status?: string): Tu
 }
 
 function effectOfDialog(d: DialogState): EffectRequest | string {
-  const refs = d.targets.map((k): CsrRef => ({ ...refOf(k), ...d.bound?.[k] }));
+  const refs = d.targets.map((k): CsrRef => {
+    const via = d.via?.[k];
+    return { ...refOf(k), ...d.bound?.[k], ...(via ? { context: via } : {}) };
+  });
   const value = (id: string) => d.fields.find((f) => f.id === id)?.value.trim() ?? '';
   switch (d.action) {
     case 'approve':
       return { kind: 'approve', targets: refs };
     case 'deny':
+      if (value('reason') && !DENY_REASON.test(value('reason'))) {
+        return `The reason must be ${DENY_REASON_RULE} (e.g. NotOurPod), or empty for CertdeskDeny.`;
+      }
       return { kind: 'deny', targets: refs, reason: value('reason'), message: value('message') };
+    case 'kubeconfig': {
+      const target = refs[0];
+      if (!target) return 'Nothing to write: select an issued kube-apiserver-client CSR first.';
+      if (!value('keyFile')) return "Give the path of the user's private key file (the key made with the CSR).";
+      if (!value('outFile')) return 'Give the file to write the kubeconfig to.';
+      return { kind: 'kubeconfig', target, keyFile: value('keyFile'), outFile: value('outFile'), user: value('user') };
+    }
     case 'sign':
       return { kind: 'sign', targets: refs, approveFirst: false };
     case 'approve-sign':
@@ -376,6 +488,7 @@ const verbing: Record<DialogAction, string> = {
   'approve-sign': 'Approving and signing',
   'export-secret': 'Exporting the Secret',
   'export-configmap': 'Exporting the ConfigMap',
+  kubeconfig: 'Writing the kubeconfig',
 };
 
 function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiState {
@@ -383,14 +496,14 @@ function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiS
   const effect = effectOfDialog(d);
   if (typeof effect === 'string') return { ...state, mode: { ...mode, dialog: { ...d, error: effect } } };
   const count = d.targets.length;
-  const what = d.action.startsWith('export') ? '' : ` ${count} CSR${count === 1 ? '' : 's'}`;
+  const what = d.fields.length > 0 && d.action !== 'deny' ? '' : ` ${count} CSR${count === 1 ? '' : 's'}`;
   const next = pushEffect(state, effect, `${verbing[d.action]}${what}…`);
-  const back: Mode =
-    mode.from === 'inspect' && d.targets.length === 1 && d.targets[0]
-      ? { kind: 'inspect', key: d.targets[0], offset: 0 }
-      : { kind: 'list' };
   const bulk = count > 1 && !d.action.startsWith('export');
-  return { ...next, mode: back, marked: bulk ? new Set() : next.marked };
+  return {
+    ...modeBack(next),
+    marked: bulk ? new Set() : next.marked,
+    reopen: { effectId: state.nextEffectId, mode: { ...mode, dialog: { ...d, error: undefined } } },
+  };
 }
 
 function submitDialog(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiState {
@@ -424,6 +537,13 @@ function dialogText(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>, te
   return { ...state, mode: { ...mode, dialog: { ...d, fields, error: undefined } } };
 }
 
+function dialogClear(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiState {
+  const d = mode.dialog;
+  if (d.fields.length === 0) return { ...state, mode: { ...mode, dialog: { ...d, typed: '' } } };
+  const fields = d.fields.map((f, i) => (i === d.field ? { ...f, value: '' } : f));
+  return { ...state, mode: { ...mode, dialog: { ...d, fields } } };
+}
+
 function dialogBackspace(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiState {
   const d = mode.dialog;
   if (d.fields.length === 0) {
@@ -443,56 +563,88 @@ function toFirstRows(state: TuiState): TuiState {
   };
 }
 
+type CommandResult = { state: TuiState; text: string } | { error: string } | TuiState;
+
+/** The `:` commands: one entry each (k9s style). The panes' own commands come from PANES. */
+export const COMMANDS: Record<string, { help: string; run: (state: TuiState, arg: string) => CommandResult }> = {
+  ctx: {
+    help: ':ctx NAME · :ctx all · :ctx (a picker)',
+    run: (state, arg) => {
+      if (!arg) {
+        const items = ['all', ...state.contexts];
+        const index = Math.max(0, items.indexOf(state.scope.context ?? 'all'));
+        return { ...state, mode: { kind: 'picker', items, index } };
+      }
+      if (arg === 'all')
+        return { state: { ...state, scope: { ...state.scope, context: undefined } }, text: 'All contexts.' };
+      if (!state.contexts.includes(arg)) {
+        return { error: `No context "${arg}" is loaded; use one of ${state.contexts.join(', ')} or :ctx all.` };
+      }
+      return { state: { ...state, scope: { ...state.scope, context: arg } }, text: `Context ${arg}.` };
+    },
+  },
+  ns: {
+    help: ':ns NAME · :ns all',
+    run: (state, arg) =>
+      !arg || arg === 'all'
+        ? { state: { ...state, scope: { ...state.scope, namespace: undefined } }, text: 'All namespaces.' }
+        : { state: { ...state, scope: { ...state.scope, namespace: arg } }, text: `Namespace ${arg}.` },
+  },
+  signer: {
+    help: ':signer NAME · :signer all',
+    run: (state, arg) =>
+      !arg || arg === 'all'
+        ? { state: { ...state, scope: { ...state.scope, signer: undefined } }, text: 'All signers.' }
+        : { state: { ...state, scope: { ...state.scope, signer: arg } }, text: `Signer ${arg}.` },
+  },
+  certs: { help: ':certs', run: (state) => openCerts(state) },
+  q: { help: ':q', run: (state) => reducer(state, { type: 'quit' }) },
+};
+const ALIASES: Record<string, string> = {
+  context: 'ctx',
+  namespace: 'ns',
+  cert: 'certs',
+  certificates: 'certs',
+  'q!': 'q',
+  quit: 'q',
+};
+
 /** Parses and runs a `:` command. */
 export function runCommand(state: TuiState, line: string): TuiState {
-  const [verb = '', ...rest] = line.trim().split(/\s+/);
+  const [word = '', ...rest] = line.trim().split(/\s+/);
   const arg = rest.join(' ');
   const base: TuiState = { ...state, mode: { kind: 'list' } };
-  const fail = (text: string): TuiState => ({ ...base, status: { text, tone: 'bad' } });
-  const ok = (next: TuiState, text: string): TuiState => ({ ...toFirstRows(next), status: { text, tone: 'ok' } });
-  switch (verb) {
-    case 'q':
-    case 'q!':
-    case 'quit':
-      return reducer(base, { type: 'quit' });
-    case 'ctx':
-    case 'context': {
-      if (!arg || arg === 'all') return ok({ ...base, scope: { ...base.scope, context: undefined } }, 'All contexts.');
-      if (!state.contexts.includes(arg)) {
-        return fail(`No context "${arg}" is loaded; use one of ${state.contexts.join(', ')} or :ctx all.`);
-      }
-      return ok({ ...base, scope: { ...base.scope, context: arg } }, `Context ${arg}.`);
-    }
-    case 'ns':
-    case 'namespace':
-      if (!arg || arg === 'all')
-        return ok({ ...base, scope: { ...base.scope, namespace: undefined } }, 'All namespaces.');
-      return ok({ ...base, scope: { ...base.scope, namespace: arg } }, `Namespace ${arg}.`);
-    case 'certs':
-    case 'cert':
-    case 'certificates':
-      return openCerts(base);
-    case 'signer':
-      if (!arg || arg === 'all') return ok({ ...base, scope: { ...base.scope, signer: undefined } }, 'All signers.');
-      return ok({ ...base, scope: { ...base.scope, signer: arg } }, `Signer ${arg}.`);
-    case '':
-      return base;
-    default:
-      return fail(`Unknown command ":${verb}"; try :ctx NAME, :ctx all, :ns NAME, :signer NAME, :certs or :q.`);
+  if (!word) return base;
+  const pane = PANES.find((p) => p.commands.includes(word));
+  if (pane) return { ...base, pane: pane.id, status: { text: `${pane.title}.`, tone: 'ok' } };
+  const command = COMMANDS[ALIASES[word] ?? word];
+  if (!command) {
+    const known = [...Object.values(COMMANDS).map((c) => c.help), ...PANES.map((p) => `:${p.commands[0]}`)];
+    return { ...base, status: { text: `Unknown command ":${word}"; try ${known.join(', ')}.`, tone: 'bad' } };
   }
+  const result = command.run(base, arg);
+  if ('error' in result) return { ...base, status: { text: result.error, tone: 'bad' } };
+  if ('text' in result) return { ...toFirstRows(result.state), status: { text: result.text, tone: 'ok' } };
+  return result;
 }
 
 function modeBack(state: TuiState): TuiState {
   const m = state.mode;
   switch (m.kind) {
     case 'yaml':
-      return { ...state, mode: m.from === 'inspect' ? { kind: 'inspect', key: m.key, offset: 0 } : { kind: 'list' } };
+      return {
+        ...state,
+        mode:
+          m.from === 'inspect'
+            ? { kind: 'inspect', key: m.key, offset: 0, uid: uidOf(state, m.key) }
+            : { kind: 'list' },
+      };
     case 'dialog':
       return {
         ...state,
         mode:
           m.from === 'inspect' && m.dialog.targets.length === 1 && m.dialog.targets[0]
-            ? { kind: 'inspect', key: m.dialog.targets[0], offset: 0 }
+            ? { kind: 'inspect', key: m.dialog.targets[0], offset: 0, uid: m.dialog.uid }
             : { kind: 'list' },
       };
     case 'list':
@@ -502,10 +654,30 @@ function modeBack(state: TuiState): TuiState {
   }
 }
 
+function uidOf(state: TuiState, key: string): string | undefined {
+  const { context, name } = parseCsrKey(key);
+  return state.snapshots[context]?.csrs.get(name)?.metadata?.uid;
+}
+
+/** Inspect opened on a CSR that was since deleted and re-created under its name (another UID). */
+export function inspectReplaced(state: TuiState): boolean {
+  const m = state.mode;
+  const key =
+    m.kind === 'inspect' ? m.key : m.kind === 'dialog' && m.from === 'inspect' ? m.dialog.targets[0] : undefined;
+  const uid = m.kind === 'inspect' ? m.uid : m.kind === 'dialog' ? m.dialog.uid : undefined;
+  if (!key || !uid) return false;
+  const now = uidOf(state, key);
+  return now !== undefined && now !== uid;
+}
+
 export function reducer(state: TuiState, action: Action): TuiState {
   switch (action.type) {
     case 'snapshots': {
-      let next: TuiState = { ...state, snapshots: { ...state.snapshots, ...action.snapshots } };
+      let next: TuiState = {
+        ...state,
+        snapshots: { ...state.snapshots, ...action.snapshots },
+        lostAt: lostAtOf(state, action.snapshots),
+      };
       const fresh = action.newCsrs ?? [];
       if (fresh.length > 0) {
         const first = fresh[0]!;
@@ -534,7 +706,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'move-to':
       if (state.mode.kind !== 'list') {
         const m = state.mode;
-        if (m.kind === 'inspect' || m.kind === 'yaml' || m.kind === 'help') {
+        if (m.kind === 'inspect' || m.kind === 'yaml' || m.kind === 'help' || m.kind === 'pod') {
           return { ...state, mode: { ...m, offset: action.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER } };
         }
         return state;
@@ -560,8 +732,8 @@ export function reducer(state: TuiState, action: Action): TuiState {
       };
     }
     case 'next-pane': {
-      const i = PANES.indexOf(state.pane);
-      return { ...state, pane: PANES[(i + action.direction + PANES.length) % PANES.length]! };
+      const i = PANES.findIndex((p) => p.id === state.pane);
+      return { ...state, pane: PANES[(i + action.direction + PANES.length) % PANES.length]!.id };
     }
     case 'toggle-mark': {
       if (state.pane !== 'csrs' || state.mode.kind !== 'list') return state;
@@ -577,9 +749,48 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'open-inspect': {
       const key = selectedCsrKey(state);
       if (!key) return { ...state, status: { text: 'No CSR is selected here.', tone: 'warn' } };
-      return { ...pinSelection(state), mode: { kind: 'inspect', key, offset: 0 } };
+      return { ...pinSelection(state), mode: { kind: 'inspect', key, offset: 0, uid: uidOf(state, key) } };
+    }
+    case 'open-describe': {
+      if (state.pane !== 'init') return reducer(state, { type: 'open-inspect' });
+      const key = focusedPodKey(state);
+      if (!key) return { ...state, status: { text: 'No pod is selected here.', tone: 'warn' } };
+      return { ...pinSelection(state), mode: { kind: 'pod', view: 'describe', key, offset: 0 } };
+    }
+    case 'open-logs':
+      return {
+        ...pinSelection(state),
+        mode: { kind: 'pod', view: 'logs', key: action.key, offset: 0 },
+        logs: { key: action.key, container: action.container },
+      };
+    case 'logs-loaded': {
+      if (state.logs?.key !== action.key) return state;
+      const lines = action.lines;
+      const m = state.mode;
+      // Open at the end, as `kubectl logs` shows the newest lines last.
+      const offset = lines && m.kind === 'pod' && m.view === 'logs' ? Number.MAX_SAFE_INTEGER : undefined;
+      return {
+        ...state,
+        logs: { ...state.logs, ...(lines ? { lines } : {}), ...(action.error ? { error: action.error } : {}) },
+        ...(offset !== undefined && m.kind === 'pod' ? { mode: { ...m, offset } } : {}),
+      };
+    }
+    case 'sort': {
+      const same = state.sort.column === action.column;
+      const sort = { column: action.column, reverse: same ? !state.sort.reverse : false };
+      return { ...state, sort, top: { ...state.top, csrs: 0 } };
+    }
+    case 'picker-choose': {
+      const m = state.mode;
+      if (m.kind !== 'picker') return state;
+      return runCommand(state, `ctx ${m.items[m.index] ?? 'all'}`);
     }
     case 'open-yaml': {
+      if (state.mode.kind === 'list' && state.pane === 'init') {
+        const key = focusedPodKey(state);
+        if (!key) return { ...state, status: { text: 'No pod is selected here.', tone: 'warn' } };
+        return { ...pinSelection(state), mode: { kind: 'pod', view: 'yaml', key, offset: 0 } };
+      }
       const key = focusedCsrKey(state);
       if (!key) return { ...state, status: { text: 'No CSR is selected here.', tone: 'warn' } };
       return {
@@ -592,7 +803,11 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'back':
       return modeBack(state);
     case 'start-filter':
-      return { ...state, mode: { kind: 'filter', draft: '' } };
+      // Starts from the filter in force, so it can be refined (Ctrl-U clears it).
+      return {
+        ...state,
+        mode: { kind: 'filter', draft: `${state.filter.invert ? '!' : ''}${state.filter.text}` },
+      };
     case 'start-command':
       return { ...state, mode: { kind: 'command', draft: '' } };
     case 'text-input': {
@@ -610,6 +825,12 @@ export function reducer(state: TuiState, action: Action): TuiState {
       if (m.kind === 'dialog') return dialogBackspace(state, m);
       return state;
     }
+    case 'text-clear': {
+      const m = state.mode;
+      if (m.kind === 'filter' || m.kind === 'command') return { ...state, mode: { ...m, draft: '' } };
+      if (m.kind === 'dialog') return dialogClear(state, m);
+      return state;
+    }
     case 'text-submit': {
       const m = state.mode;
       if (m.kind === 'filter') {
@@ -621,11 +842,14 @@ export function reducer(state: TuiState, action: Action): TuiState {
       if (m.kind === 'dialog') return submitDialog(state, m);
       return state;
     }
-    case 'open-dialog':
+    case 'open-dialog': {
+      const m = state.mode;
+      const dialog = m.kind === 'inspect' && m.uid ? { ...action.dialog, uid: m.uid } : action.dialog;
       return {
-        ...(state.mode.kind === 'list' ? pinSelection(state) : state),
-        mode: { kind: 'dialog', dialog: action.dialog, from: state.mode.kind === 'inspect' ? 'inspect' : 'list' },
+        ...(m.kind === 'list' ? pinSelection(state) : state),
+        mode: { kind: 'dialog', dialog, from: m.kind === 'inspect' ? 'inspect' : 'list' },
       };
+    }
     case 'dialog-next-field': {
       const m = state.mode;
       if (m.kind !== 'dialog' || m.dialog.fields.length === 0) return state;
@@ -642,8 +866,17 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return pushEffect(state, action.effect, action.status);
     case 'effects-taken':
       return { ...state, outbox: state.outbox.filter((e) => e.id > action.upTo) };
-    case 'effect-done':
-      return { ...state, running: Math.max(0, state.running - 1), status: action.status };
+    case 'effect-done': {
+      const next = { ...state, running: Math.max(0, state.running - 1), status: action.status };
+      const reopen = state.reopen;
+      if (!reopen || action.id === undefined || reopen.effectId !== action.id) return next;
+      const { reopen: _r, ...rest } = next;
+      // A failed action gives its dialog back with the error and everything typed (a wrong key file path …).
+      if (action.status.tone === 'bad' && (state.mode.kind === 'list' || state.mode.kind === 'inspect')) {
+        return { ...rest, mode: { ...reopen.mode, dialog: { ...reopen.mode.dialog, error: action.status.text } } };
+      }
+      return rest;
+    }
     case 'status':
       return { ...state, status: { text: action.text, tone: action.tone } };
     case 'quit':

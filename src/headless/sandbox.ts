@@ -104,6 +104,7 @@ export async function runDemo(opts: { port?: number; kubeconfigOut?: string; tui
     await runTui({
       kubeconfig: demo.sandbox.kubeconfigPath,
       contexts: demo.sandbox.clusters.map((c) => c.contextName),
+      demo: { kubeconfig: demo.sandbox.kubeconfigPath, janeKey: demo.janeKeyPath },
     });
   } finally {
     await demo.stop();

@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import { csrColumns } from './layout.js';
 import type { CsrBadge, CsrRowVm, ListWindowVm } from './models.js';
-import { fit, ToneText } from './theme.js';
+import { sharedPrefixes, fit, fitDistinct, ToneText } from './theme.js';
 
 export interface CsrTableProps {
   list: ListWindowVm<CsrRowVm>;
@@ -36,18 +36,35 @@ function conditionTone(condition: string) {
 }
 
 export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrTableProps) {
-  const cols = csrColumns(width, ctxWidth);
-  const cells = (ctx: string, name: string, age: string, signer: string, requestor: string) =>
+  const visibleRows = Math.max(0, height - 4);
+  const shown = list.rows.slice(0, visibleRows);
+  const widest = (pick: (r: CsrRowVm) => string) => Math.max(0, ...shown.map((r) => [...pick(r)].length));
+  const cols = csrColumns(width, ctxWidth, {
+    name: widest((r) => r.name),
+    signer: widest((r) => r.signer),
+    requestor: widest((r) => r.requestor),
+    condition: widest((r) => r.condition),
+  });
+  // Cuts come out of what the rows on screen share, so the part that tells them apart stays.
+  const common = {
+    name: sharedPrefixes(shown.map((r) => r.name)),
+    signer: sharedPrefixes(shown.map((r) => r.signer)),
+    requestor: sharedPrefixes(shown.map((r) => r.requestor)),
+  };
+  const cells = (ctx: string, name: string, age: string, signer: string, requestor: string, heading = false) =>
     [
       fit(ctx, cols.ctx),
-      fit(name, cols.name),
+      heading ? fit(name, cols.name) : fitDistinct(name, cols.name, common.name),
       fit(age, cols.age, 'right'),
-      cols.signer ? fit(signer, cols.signer) : undefined,
-      cols.requestor ? fit(requestor, cols.requestor) : undefined,
+      cols.signer ? (heading ? fit(signer, cols.signer) : fitDistinct(signer, cols.signer, common.signer)) : undefined,
+      cols.requestor
+        ? heading
+          ? fit(requestor, cols.requestor)
+          : fitDistinct(requestor, cols.requestor, common.requestor)
+        : undefined,
     ]
       .filter((c) => c !== undefined)
       .join(' ');
-  const visibleRows = Math.max(0, height - 4);
   const last = list.offset + list.rows.length;
   const range = list.total === 0 ? 'none' : `${list.offset + 1}–${last} of ${list.total}`;
   const innerWidth = Math.max(0, width - 2);
@@ -70,10 +87,10 @@ export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrT
         <Text> {range}</Text>
       </Box>
       <Text bold wrap="truncate-end">
-        {`  ${cells('CTX', 'NAME', 'AGE', 'SIGNER', 'REQUESTOR')} ${fit('COND', cols.condition)}`}
+        {`  ${cells('CTX', 'NAME', 'AGE', 'SIGNER', 'REQUESTOR', true)} ${fit('COND', cols.condition)}`}
       </Text>
       {list.rows.length === 0 ? <ToneText tone="muted"> no CSRs here</ToneText> : null}
-      {list.rows.slice(0, visibleRows).map((row) => {
+      {shown.map((row) => {
         const selected = row.key === list.selectedKey;
         const marker = `${selected ? '▶' : ' '}${row.marked ? '●' : ' '}`;
         const condition = cols.short ? shortCondition(row.condition) : row.condition;
@@ -84,7 +101,7 @@ export function CsrTable({ list, scope, width, height, focused, ctxWidth }: CsrT
           // through a grapheme segmenter (most of a frame's cost when the row was one node).
           <Box key={row.key} width={innerWidth} height={1}>
             <Text inverse={inverse}>{marker}</Text>
-            <Text inverse={inverse} wrap="truncate-end">
+            <Text inverse={inverse} dimColor={row.stale === true} wrap="truncate-end">
               {`${cells(row.context, row.name, row.age, row.signer, row.requestor)} `}
               <ToneText tone={conditionTone(row.condition)}>{fit(condition, cols.condition)}</ToneText>{' '}
             </Text>

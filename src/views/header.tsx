@@ -28,13 +28,9 @@ export function Header({ header, width }: HeaderProps) {
       </Box>
       <Box flexShrink={0}>
         <Text>
-          <ToneText tone={header.pending > 0 ? 'warn' : 'plain'}>
-            {` ${compact ? 'pend' : 'pending'} ${header.pending}`}
-          </ToneText>
-          <ToneText tone={header.stalled > 0 ? 'bad' : 'plain'}>
-            {` ${compact ? 'stall' : 'stalled'} ${header.stalled}`}
-          </ToneText>
-          <ToneText tone={header.init > 0 ? 'warn' : 'plain'}>{` init ${header.init}`}</ToneText>
+          {count(compact ? 'pend' : 'pending', header.pending, 'warn')}
+          {count(compact ? 'stall' : 'stalled', header.stalled, 'bad')}
+          {count('init', header.init, 'warn')}
           <ToneText tone={header.healthTone}>
             {`${compact ? ' ' : ' health '}${header.healthTone === 'ok' ? '✓' : header.healthTone === 'muted' ? '–' : '⚠'}`}
           </ToneText>
@@ -43,6 +39,11 @@ export function Header({ header, width }: HeaderProps) {
       </Box>
     </Box>
   );
+}
+
+/** `pending 7`, or `pending …` while not every context has been counted. */
+function count(label: string, n: number | undefined, tone: 'warn' | 'bad') {
+  return <ToneText tone={n ? tone : 'plain'}>{` ${label} ${n ?? '…'}`}</ToneText>;
 }
 
 function stateGlyph(tone: string): string {

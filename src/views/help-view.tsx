@@ -25,11 +25,11 @@ export function HelpView({ groups, places, width, height, offset }: HelpViewProp
       <Box flexDirection="column" height={room} overflow="hidden">
         {lines.slice(offset, offset + room).map((l) =>
           l.title ? (
-            <Text key={l.key} bold underline>{` ${l.title}`}</Text>
+            <Text key={l.key} bold underline wrap="truncate-end">{` ${l.title}`}</Text>
           ) : (
-            <Text key={l.key}>
+            <Text key={l.key} wrap="truncate-end">
               {'   '}
-              <Text bold>{fit(l.hint?.key ?? '', 14)}</Text> {l.hint?.label}
+              <Text bold>{fit(l.hint?.key ?? '', 18)}</Text> {l.hint?.label}
             </Text>
           ),
         )}

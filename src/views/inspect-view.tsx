@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import type { InspectVm } from './models.js';
 import { SectionList } from './section-list.js';
-import { ToneText } from './theme.js';
+import { fitDistinct, ToneText } from './theme.js';
 
 export interface InspectViewProps {
   inspect: InspectVm;
@@ -12,13 +12,24 @@ export interface InspectViewProps {
 }
 
 export function InspectView({ inspect, width, height, offset }: InspectViewProps) {
+  // One line at any width: the hint shrinks first, then the name is cut keeping its tail; the facts (context,
+  // state, age) are never cut.
+  const hint = width >= 100 ? ' esc back  y yaml  ↑↓ scroll ' : width >= 70 ? ' esc back ' : '';
+  const facts = inspect.facts ?? '';
+  const crumb = inspect.facts === undefined ? ' ' : ' CSRs › ';
+  const nameRoom = Math.max(8, width - crumb.length - facts.length - 1 - hint.length);
+  const name = [...inspect.title].length > nameRoom ? fitDistinct(inspect.title, nameRoom) : inspect.title;
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Box width={width} height={1}>
         <Box flexGrow={1} overflow="hidden">
-          <Text bold wrap="truncate-end">{` ${inspect.title}`}</Text>
+          <Text bold wrap="truncate-end">{`${crumb}${name}${facts ? ` ${facts}` : ''}`}</Text>
         </Box>
-        <Text> esc back y yaml ↑↓ scroll </Text>
+        {hint ? (
+          <Box flexShrink={0}>
+            <Text>{hint}</Text>
+          </Box>
+        ) : null}
       </Box>
       <SectionList sections={inspect.sections} width={width} height={Math.max(0, height - 2)} offset={offset} />
       <Box width={width} height={1} overflow="hidden">

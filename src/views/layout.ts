@@ -2,6 +2,14 @@
 
 export type PaneId = 'csrs' | 'init' | 'health';
 
+/** The panes in Tab order, with their tab title and the `:` commands that switch to them (k9s style). A new pane
+ * (e.g. certificates, `:certs`) is one entry here plus its view. */
+export const PANES: readonly { id: PaneId; title: string; commands: readonly string[] }[] = [
+  { id: 'csrs', title: 'CSRs', commands: ['csr', 'csrs'] },
+  { id: 'init', title: 'Pods in Init', commands: ['pods', 'pod', 'po', 'init'] },
+  { id: 'health', title: 'Health', commands: ['health'] },
+];
+
 export interface ScreenLayout {
   /** Panes become tabs on small terminals (80×24): one pane at a time, full height. */
   tabs: boolean;
@@ -63,29 +71,60 @@ export interface CsrColumns {
   signer: number;
   requestor: number;
   condition: number;
-  /** Abbreviate conditions (Pend, Appr,Iss) on narrow screens. */
+  /** Abbreviate conditions (Pend, Appr,Iss): only when the terminal is too narrow for them whole (< 60 columns). */
   short: boolean;
 }
 
-/** Column widths for the CSR table inside a pane of `width` cells; columns drop from the right when narrow. */
-export function csrColumns(width: number, ctxWidth: number): CsrColumns {
+/** The widest value of each column among the rows on screen. */
+export interface NaturalWidths {
+  name: number;
+  signer: number;
+  requestor: number;
+  condition: number;
+}
+
+/**
+ * Shares `room` among columns wanting `demands` cells: each gets what it wants when that fits; what is left is
+ * split among those that want more in proportion to their `weights` (the narrow ones are never cut to feed the
+ * wide ones).
+ */
+export function shareWidths(room: number, demands: readonly number[], weights?: readonly number[]): number[] {
+  const weight = (i: number) => weights?.[i] ?? 1;
+  const out = demands.map(() => 0);
+  const order = demands.map((_, i) => i).sort((a, b) => demands[a]! / weight(a) - demands[b]! / weight(b));
+  let left = Math.max(0, room);
+  let weightLeft = order.reduce((n, i) => n + weight(i), 0);
+  for (const i of order) {
+    out[i] = Math.min(demands[i]!, Math.floor((left * weight(i)) / weightLeft));
+    left -= out[i]!;
+    weightLeft -= weight(i);
+  }
+  return out;
+}
+
+const WIDE: NaturalWidths = { name: 60, signer: 40, requestor: 40, condition: 16 };
+
+/** Column widths for the CSR table inside a pane of `width` cells; columns drop from the right when narrow, free
+ * width goes to the columns whose values need it, and the condition is never abbreviated when it fits. */
+export function csrColumns(width: number, ctxWidth: number, natural: NaturalWidths = WIDE): CsrColumns {
   const inner = width - 2 - 2; // borders, then the marker column
-  const short = inner < 130;
-  const condition = short ? 9 : 16;
+  const short = inner < 56;
+  const condition = short ? 9 : Math.max(4, natural.condition);
   const age = 5;
   const badge = 2;
   const ctx = Math.min(Math.max(3, ctxWidth), 12);
-  let rest = inner - ctx - age - condition - badge - 4;
-  let signer = 0;
-  let requestor = 0;
-  if (rest >= 72) {
-    rest -= 2;
-    signer = Math.floor(rest * 0.3);
-    requestor = Math.floor(rest * 0.28);
-  } else if (rest >= 45) {
-    rest -= 1;
-    signer = Math.floor(rest * 0.35);
+  const rest = inner - ctx - age - condition - badge - 4;
+  const name = Math.max(4, natural.name);
+  const signer = Math.max(6, natural.signer);
+  const requestor = Math.max(9, natural.requestor);
+  // Columns drop from the right: requestor first, then signer (each needs a separator).
+  if (rest - 2 >= Math.min(name, 24) + Math.min(signer, 20) + Math.min(requestor, 20)) {
+    const [n, s, r] = shareWidths(rest - 2, [name, signer, requestor], [2, 1, 1]);
+    return { ctx, name: n! + (rest - 2 - n! - s! - r!), age, signer: s!, requestor: r!, condition, short };
   }
-  rest -= signer + requestor;
-  return { ctx, name: Math.max(8, rest), age, signer, requestor, condition, short };
+  if (rest - 1 >= Math.min(name, 24) + Math.min(signer, 18)) {
+    const [n, s] = shareWidths(rest - 1, [name, signer], [2, 1]);
+    return { ctx, name: n! + (rest - 1 - n! - s!), age, signer: s!, requestor: 0, condition, short };
+  }
+  return { ctx, name: Math.max(8, rest), age, signer: 0, requestor: 0, condition, short };
 }

@@ -12,6 +12,7 @@ import { InspectView } from './inspect-view.js';
 import { CHROME_ROWS, screenLayout } from './layout.js';
 import type { OverlayVm, ScreenVm } from './models.js';
 import { Notice } from './notice.js';
+import { PickerView } from './picker-view.js';
 import { Tabs } from './tabs.js';
 import { YamlView } from './yaml-view.js';
 
@@ -121,6 +122,10 @@ function Overlay({ overlay, width, height }: { overlay: OverlayVm; width: number
     case 'yaml':
       return (
         <YamlView title={overlay.title} lines={overlay.lines} width={width} height={height} offset={overlay.offset} />
+      );
+    case 'picker':
+      return (
+        <PickerView title={overlay.title} items={overlay.items} index={overlay.index} width={width} height={height} />
       );
   }
 }

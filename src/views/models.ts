@@ -12,9 +12,10 @@ export interface ContextBadgeVm {
 
 export interface HeaderVm {
   contexts: ContextBadgeVm[];
-  pending: number;
-  stalled: number;
-  init: number;
+  /** Undefined until every context shown has been counted (the header shows `…`, never a 0 beside rows). */
+  pending?: number;
+  stalled?: number;
+  init?: number;
   healthTone: Tone;
 }
 
@@ -33,6 +34,8 @@ export interface CsrRowVm {
   badge: CsrBadge;
   /** Part of the bulk selection. */
   marked: boolean;
+  /** Its context is not live: the row is as of when the connection was lost (drawn dim; the title says since when). */
+  stale?: boolean;
 }
 
 export interface ListWindowVm<Row> {
@@ -52,8 +55,10 @@ export interface InitPodRowVm {
   /** e.g. `Init:0/1`, `Init:CrashLoopBackOff`. */
   status: string;
   age: string;
-  /** The CSR it waits on and that CSR's state, e.g. `…9a3a10 Pending`; empty when none is linked. */
+  /** The CSR it waits on (its name); empty when none is linked. */
   csr: string;
+  /** That CSR's condition, e.g. `Pending` (never cut). */
+  csrCondition: string;
   tone: Tone;
 }
 
@@ -69,7 +74,10 @@ export interface SectionVm {
 }
 
 export interface InspectVm {
+  /** The CSR's name (cut, when it must be, keeping its distinguishing tail). */
   title: string;
+  /** `· east · Pending · 41s`: never cut. With it the header reads `CSRs › TITLE FACTS`. */
+  facts?: string;
   sections: SectionVm[];
   /** Keys that work here, e.g. `a approve  x deny (not allowed: …)`. */
   actions: StyledText[];
@@ -133,7 +141,8 @@ export type OverlayVm =
   | { kind: 'inspect'; inspect: InspectVm; offset: number }
   | { kind: 'dialog'; dialog: DialogVm }
   | { kind: 'help'; groups: HelpGroupVm[]; places: SectionVm[]; offset: number }
-  | { kind: 'yaml'; title: string; lines: string[]; offset: number };
+  | { kind: 'yaml'; title: string; lines: string[]; offset: number }
+  | { kind: 'picker'; title: string; items: string[]; index: number };
 
 /** Everything the main screen draws, for one frame. */
 export interface ScreenVm {

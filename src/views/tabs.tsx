@@ -1,6 +1,6 @@
 // On small terminals the panes become tabs: `CSRs 7 | Init 5 | Health ⚠`.
 import { Box, Text } from 'ink';
-import type { PaneId } from './layout.js';
+import { PANES, type PaneId } from './layout.js';
 
 export interface TabsProps {
   active: PaneId;
@@ -8,12 +8,10 @@ export interface TabsProps {
   width: number;
 }
 
-const order: PaneId[] = ['csrs', 'init', 'health'];
-
 export function Tabs({ active, labels, width }: TabsProps) {
   return (
     <Box width={width} height={1} overflow="hidden">
-      {order.map((id, i) => (
+      {PANES.map(({ id }, i) => (
         <Text key={id}>
           {i > 0 ? ' | ' : ' '}
           <Text bold={id === active} inverse={id === active}>

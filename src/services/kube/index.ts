@@ -39,6 +39,7 @@ export { isRetryable, toKubeError, withRetry } from './errors.js';
 export { createClusterStore } from './store.js';
 // Which objects changed between two snapshots of one kind, without a pass over all of them.
 export { changedKeys } from './snapshot-map.js';
+export { readPodLog } from './logs.js';
 
 /** Writes and reads, each returning Promise<KubeResult<…>>. */
 export {

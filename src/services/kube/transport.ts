@@ -228,8 +228,8 @@ async function resendOnStaleSocket(open: () => Promise<IncomingMessage>): Promis
   }
 }
 
-/** One request; resolves with the parsed JSON of a 2xx answer, throws KubeHttpError otherwise. */
-export async function requestJson<T = unknown>(ctx: ClusterContext, options: HttpOptions): Promise<T> {
+/** One request; resolves with the body of a 2xx answer as text (e.g. pods/log), throws KubeHttpError otherwise. */
+export async function requestText(ctx: ClusterContext, options: HttpOptions): Promise<string> {
   const timeoutMs = requestDeadlineMs(options.timeoutMs);
   const connectMs = connectDeadlineMs(options.connectTimeoutMs, timeoutMs);
   const started = Date.now();
@@ -251,6 +251,12 @@ export async function requestJson<T = unknown>(ctx: ClusterContext, options: Htt
   const text = await readBody(res, timeoutMs - (Date.now() - started), timeoutMs);
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) throw new KubeHttpError(status, statusFrom(text), retryAfterMs(res));
+  return text;
+}
+
+/** One request; resolves with the parsed JSON of a 2xx answer, throws KubeHttpError otherwise. */
+export async function requestJson<T = unknown>(ctx: ClusterContext, options: HttpOptions): Promise<T> {
+  const text = await requestText(ctx, options);
   return (text ? JSON.parse(text) : undefined) as T;
 }
 

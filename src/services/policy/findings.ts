@@ -203,7 +203,7 @@ export function calicoRequestors(signer: string, pods: Iterable<PodLike>): Set<s
   const accounts = new Set<string>();
   for (const pod of pods) {
     for (const c of pod.spec?.initContainers ?? []) {
-      if (c.name !== CALICO_PROVISIONER && !(c.image ?? '').includes(`/${CALICO_PROVISIONER}:`)) continue;
+      if (!c.name.endsWith(CALICO_PROVISIONER) && !(c.image ?? '').includes(`/${CALICO_PROVISIONER}:`)) continue;
       if (c.env?.find((e) => e.name === 'SIGNER')?.value !== signer) continue;
       const ns = pod.metadata?.namespace ?? '';
       accounts.add(`${SA_PREFIX}${ns}:${pod.spec?.serviceAccountName ?? 'default'}`);

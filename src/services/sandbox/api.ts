@@ -265,6 +265,78 @@ export class ApiCore {
     this.enabledGroups.add(group);
   }
 
+  /**
+   * `kubectl logs`: text/plain, `tailLines` honoured, kube-apiserver's errors. The sandbox runs no containers; what
+   * it can tell truthfully is a Calico key-cert-provisioner's part (its container name ends so): the CSR its pod
+   * asked for (named `<ns>:<pod>:…` or carrying the pod's name in spec.extra), when, and what became of it. Other
+   * containers have an empty log.
+   */
+  private podLog(req: ApiRequest, route: Route): ApiResponse {
+    const entry = this.store.get('pods', route.namespace ?? '', route.name ?? '');
+    if (!entry) throw notFound('pods', '', route.name ?? '');
+    const spec = asRecord(entry.obj.spec) ?? {};
+    const names = (key: string) =>
+      ((spec[key] as Array<{ name?: string }> | undefined) ?? []).map((c) => c.name ?? '').filter(Boolean);
+    const containers = names('containers');
+    const inits = names('initContainers');
+    let container = req.query.get('container') ?? '';
+    if (!container) {
+      if (containers.length !== 1) {
+        throw badRequest(
+          `a container name must be specified for pod ${route.name}, choose one of: [${containers.join(' ')}]${inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''}`,
+        );
+      }
+      container = containers[0]!;
+    }
+    if (!containers.includes(container) && !inits.includes(container)) {
+      throw badRequest(`container ${container} is not valid for pod ${route.name}`);
+    }
+    let lines = container.endsWith('key-cert-provisioner')
+      ? this.provisionerLog(route.namespace ?? '', route.name ?? '')
+      : [];
+    const tail = Number(req.query.get('tailLines') ?? '');
+    if (req.query.has('tailLines') && Number.isInteger(tail) && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail);
+    return { kind: 'json', code: 200, body: lines.map((l) => `${l}\n`).join(''), contentType: 'text/plain' };
+  }
+
+  private provisionerLog(namespace: string, pod: string): string[] {
+    const line = (at: unknown, msg: string) =>
+      `${typeof at === 'string' ? at : new Date().toISOString()} level=info msg=${JSON.stringify(msg)}`;
+    const csrs = this.store
+      .list('certificatesigningrequests')
+      .map((e) => e.obj)
+      .filter((o) => {
+        const extra = (asRecord(o.spec)?.extra ?? {}) as Record<string, string[] | undefined>;
+        return (
+          (o.metadata.name ?? '').startsWith(`${namespace}:${pod}:`) ||
+          extra['authentication.kubernetes.io/pod-name']?.[0] === pod
+        );
+      })
+      .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+    const out: string[] = [];
+    for (const csr of csrs) {
+      const name = csr.metadata.name ?? '';
+      const created = csr.metadata.creationTimestamp;
+      out.push(line(created, `created CSR ${name} for signer ${String(asRecord(csr.spec)?.signerName ?? '')}`));
+      out.push(line(created, 'waiting for the CSR to be approved and signed'));
+      const status = asRecord(csr.status) ?? {};
+      const conditions = (status.conditions ?? []) as Array<Record<string, unknown>>;
+      for (const c of conditions) {
+        const at = c.lastUpdateTime ?? c.lastTransitionTime;
+        if (c.type === 'Approved') out.push(line(at, `CSR ${name} approved`));
+        else
+          out.push(
+            line(
+              at,
+              `CSR ${name} ${String(c.type).toLowerCase()}: ${String(c.reason ?? '')} ${String(c.message ?? '')}`.trim(),
+            ),
+          );
+      }
+      if (status.certificate) out.push(line(undefined, 'certificate issued; writing it to the shared volume'));
+    }
+    return out;
+  }
+
   /** An optional group is served once enabled or once a CustomResourceDefinition of that group is stored. */
   groupEnabled(group: string): boolean {
     const optional = RESOURCES.some((r) => r.group === group && r.optional);
@@ -578,6 +650,7 @@ export class ApiCore {
   // ------------------------------------------------------------------------------------------- read
   private get(req: ApiRequest, route: Route): ApiResponse {
     const { def } = route;
+    if (def.resource === 'pods' && route.subresource === 'log') return this.podLog(req, route);
     const entry = this.store.get(def.resource, route.namespace ?? '', route.name ?? '');
     if (!entry) throw notFound(def.resource, def.group, route.name ?? '');
     if (wantsTable(req.accept)) {

@@ -73,7 +73,7 @@ export const RESOURCES: ResourceDef[] = [
     verbs: CRUDC,
     shortNames: ['po'],
     categories: ['all'],
-    subresources: { status: SUB },
+    subresources: { status: SUB, log: ['get'] },
     strategy: podStrategy,
     fieldLabels: [
       ...META_NS,

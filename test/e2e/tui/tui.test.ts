@@ -13,6 +13,8 @@ import { selectedRow, TmuxTerminal } from './tmux.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const SIGNER = 'example.com/calico';
+/** Our own request's signer: only Calico's provisioners request from the Calico signer (a ✗ finding otherwise). */
+const WEB_SIGNER = 'example.com/web';
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -25,6 +27,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   let east: ReturnType<typeof clients>;
   let west: ReturnType<typeof clients>;
   let caPem: string;
+  let webCaPem: string;
   const keyFile = () => join(dir, 'web.key');
 
   const csrsIn = async (c: ReturnType<typeof clients>) =>
@@ -35,6 +38,9 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   /** Filters the CSR list down to one name (the filter matches substrings). */
   async function focus(name: string): Promise<void> {
     term.keys('/');
+    // `/` starts from the filter in force; Ctrl-U clears it.
+    await term.waitForText(/^\s*\/.*$/m, 5000).catch(() => undefined);
+    term.keys('C-u');
     await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
     term.type(name);
     term.keys('Enter');
@@ -58,6 +64,8 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     const configDir = join(dir, 'config');
     await initCa({ signerName: SIGNER, cwd: configDir });
     caPem = await caCertificatePem(SIGNER, { cwd: configDir });
+    await initCa({ signerName: WEB_SIGNER, cwd: configDir });
+    webCaPem = await caCertificatePem(WEB_SIGNER, { cwd: configDir });
     sandbox = await startTestSandbox(undefined, {
       clusters: ['east', 'west'],
       scenarios: ['calico-rollout', 'hostile'],
@@ -69,7 +77,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     const { pem, key } = makeCsrPem({ commonName: 'web.default.svc', dnsNames: ['web.default.svc'] });
     writeFileSync(keyFile(), key.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
     await east.certs.createCertificateSigningRequest({
-      body: csrObject('tui-e2e-web', pem, SIGNER, ['digital signature', 'key encipherment', 'server auth']),
+      body: csrObject('tui-e2e-web', pem, WEB_SIGNER, ['digital signature', 'key encipherment', 'server auth']),
     });
     await waitFor(async () => (await calicoCsrs(east, 'node-')).length >= 2, 'the calico CSRs in east', 20_000);
     await waitFor(async () => (await calicoCsrs(west, 'node-')).length >= 2, 'the calico CSRs in west', 20_000);
@@ -116,12 +124,27 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     assert.equal(term.title(), titleBefore);
   });
 
+  it('Ctrl-A does nothing: a modifier never triggers a verb (issue 18.9)', async () => {
+    await focus('hostile-rsa-1024');
+    term.keys('C-a');
+    term.keys('C-x');
+    // Had Ctrl-A opened "Approve 1 CSR?", this `/` would have gone to that dialog, not to a filter prompt.
+    term.keys('/');
+    await term.waitForText(/^\s*\/hostile-rsa-1024\s*$/m);
+    term.keys('Escape');
+    const screen = await term.waitForText('CTX  NAME');
+    assert.doesNotMatch(screen, /Approve 1 CSR|Deny 1 CSR/);
+    const csr = await east.certs.readCertificateSigningRequest({ name: 'hostile-rsa-1024' });
+    assert.equal((csr.status?.conditions ?? []).length, 0);
+  });
+
   it('reads several keys sent at once as several key presses (jjjjjj, then kk)', async () => {
     // ctx and name of a table row (the age column changes while we look).
     const rowId = (line: string | undefined) => line?.slice(3).trim().split(/\s+/).slice(0, 2).join(' ');
     const tableRows = (screen: string) => screen.split('\n').filter((l) => /^│[▶ ][● ](east|west) +\S/.test(l));
-    // No filter: an empty one clears it.
+    // No filter: an empty one clears it (Ctrl-U empties the one `/` starts from).
     term.keys('/');
+    term.keys('C-u');
     await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
     term.keys('Enter');
     term.keys('g');
@@ -214,8 +237,8 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     assert.equal(denied?.reason, 'NotOurNode');
     assert.equal(denied?.message, 'unexpected node');
     await focus(pod);
-    // A long status narrows the name column; the cut falls in the middle (calico-s~/calico-node-…), keeping the pod name.
-    await term.waitForText(new RegExp(`west +calico-s\\S*/${pod} +Init:(Error|CrashLoopBackOff)`), 30_000);
+    // A long status narrows the name column; a cut keeps the pod's name (its tail).
+    await term.waitForText(new RegExp(`west +\\S*${pod.slice(-5)} +Init:(Error|CrashLoopBackOff)`), 30_000);
   });
 
   it('switches context with :ctx', async () => {
@@ -243,6 +266,12 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     term.keys('e');
     await term.waitForText("requester's private key file");
     term.keys('Tab', 'Tab');
+    // A wrong path: the error shows and the dialog keeps everything typed (issue 24); Ctrl-U clears the field.
+    term.type(join(dir, 'no-such.key'));
+    term.keys('Enter');
+    await term.waitForText(/no-such\.key does not exist; check the path/);
+    await term.waitForText(/› requester's private key file: .*no-such\.key/);
+    term.keys('C-u');
     term.type(keyFile());
     await term.waitForText('kind: Secret');
     term.keys('Enter');
@@ -251,11 +280,11 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     assert.equal(secret.type, 'kubernetes.io/tls');
     assert.match(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64').toString(), /BEGIN CERTIFICATE/);
     term.keys('E');
-    await term.waitForText('Export the CA of example.com/calico as a ConfigMap in east');
+    await term.waitForText('Export the CA of example.com/web as a ConfigMap in east');
     term.keys('Enter');
-    await term.waitForText('ConfigMap default/calico-ca created.');
-    const cm = await east.core.readNamespacedConfigMap({ name: 'calico-ca', namespace: 'default' });
-    assert.equal(cm.data?.['ca.crt']?.trim(), caPem.trim());
+    await term.waitForText('ConfigMap default/web-ca created.');
+    const cm = await east.core.readNamespacedConfigMap({ name: 'web-ca', namespace: 'default' });
+    assert.equal(cm.data?.['ca.crt']?.trim(), webCaPem.trim());
   });
 
   it('shows a notice when a new CSR arrives', async () => {
@@ -273,6 +302,24 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     for (const want of ['east:approve', 'east:sign', 'west:deny', 'east:export-secret', 'east:export-configmap']) {
       assert.ok(done.has(want), `audit has ${want}`);
     }
+  });
+
+  it('on a pod: l shows the waiting init container log, d describes it, y its YAML; :pods and :csr', async () => {
+    await focus('calico-system');
+    await command('pods', 'Pods in Init.');
+    await term.waitForText('l init logs');
+    term.keys('l');
+    await term.waitForText(/Pods in Init › calico-system\/calico-\S+ · (east|west) › logs \S*key-cert-provisioner/);
+    await term.waitForText('level=info msg="created CSR calico-system:');
+    term.keys('Escape');
+    term.keys('d');
+    await term.waitForText('Init Containers:');
+    term.keys('Escape');
+    term.keys('y');
+    await term.waitForText('kind: Pod');
+    term.keys('Escape');
+    await command('csr', 'CSRs.');
+    await term.waitForText('space select');
   });
 
   it('quits with q and leaves the alternate screen', async () => {

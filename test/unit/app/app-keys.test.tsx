@@ -157,3 +157,31 @@ describe('App: the sign dialog of a CSR that is not approved yet', () => {
     }
   });
 });
+
+describe('App: Ctrl plus a letter (issue 18.9)', () => {
+  it('Ctrl-A then Enter opens nothing and approves nothing; a then Enter does', async () => {
+    const app = startApp(cleanInsights);
+    try {
+      await app.ready();
+      // The raw bytes a terminal sends: Ctrl-A is 0x01, Ctrl-X 0x18, Ctrl-E 0x05; then Enter.
+      for (const bytes of ['\x01', '\x18', '\x05', '\x01']) app.instance.stdin.write(bytes);
+      // `j` after them: once it has moved the cursor, the control bytes were all handled.
+      app.instance.stdin.write('j');
+      await until('the j after them', () => app.current().cursorIndex.csrs === 1);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(app.current().mode.kind, 'list');
+      // Enter inspects (it is listed in ?): no "Approve 1 CSR?" to confirm.
+      app.instance.stdin.write('\r');
+      await until('inspect', () => app.current().mode.kind === 'inspect');
+      assert.equal(app.current().nextEffectId, 1, 'no effect was queued');
+      assert.doesNotMatch(app.instance.lastFrame() ?? '', /Approve 1 CSR/);
+      app.instance.stdin.write('\x1b');
+      await until('the list', () => app.current().mode.kind === 'list');
+      app.instance.stdin.write('a');
+      await until('the approve dialog', () => app.current().mode.kind === 'dialog');
+      assert.match(app.instance.lastFrame() ?? '', /Approve 1 CSR\?/);
+    } finally {
+      app.instance.unmount();
+    }
+  });
+});

@@ -142,7 +142,10 @@ describe('store: order and cursor', () => {
       csrOrder(s).entries.map((e) => e.name),
       ['west-pending', 'west-denied'],
     );
+    // `/` starts from the filter in force (to refine it); Ctrl-U clears the field.
     s = run(s, { type: 'start-filter' });
+    assert.deepEqual(s.mode, { kind: 'filter', draft: 'west' });
+    s = run(s, { type: 'text-clear' });
     assert.deepEqual(s.mode, { kind: 'filter', draft: '' });
     s = run(s, { type: 'text-input', text: '!pendinx' }, { type: 'text-backspace' }, { type: 'text-input', text: 'g' });
     s = run(s, { type: 'text-submit' });
@@ -150,7 +153,9 @@ describe('store: order and cursor', () => {
       csrOrder(s).entries.map((e) => e.name),
       ['old-issued', 'west-denied'],
     );
-    s = run(s, { type: 'start-filter' }, { type: 'text-submit' });
+    s = run(s, { type: 'start-filter' });
+    assert.deepEqual(s.mode, { kind: 'filter', draft: '!pending' });
+    s = run(s, { type: 'text-clear' }, { type: 'text-submit' });
     assert.equal(csrOrder(s).entries.length, 5);
   });
 
@@ -309,6 +314,11 @@ describe('keymap', () => {
     assert.deepEqual(splitKeys('/', { meta: true }), [
       ['', { escape: true }],
       ['/', { meta: false }],
+    ]);
+    // Esc then Tab (or Enter) sent together: back, then the key (not a meta key that nothing owns).
+    assert.deepEqual(splitKeys('', { meta: true, tab: true }), [
+      ['', { escape: true }],
+      ['', { meta: false, tab: true }],
     ]);
     assert.deepEqual(keyIntent('list', 'a', {}), { kind: 'verb', verb: 'approve' });
     assert.deepEqual(keyIntent('filter', 'a', {}), { kind: 'action', action: { type: 'text-input', text: 'a' } });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { fit, fitMiddle } from '../../../src/views/theme.js';
+import { describe, it, test } from 'node:test';
+import { fit, fitDistinct, sharedPrefixes } from '../../../src/views/theme.js';
 
 test('fit pads or cuts at the end with ~', () => {
   assert.equal(fit('abc', 5), 'abc  ');
@@ -8,9 +8,23 @@ test('fit pads or cuts at the end with ~', () => {
   assert.equal(fit('7s', 4, 'right'), '  7s');
 });
 
-test('fitMiddle keeps the distinguishing end of a pod name', () => {
-  const cut = fitMiddle('calico-system/calico-node-rsmsk', 27);
-  assert.equal(cut.length, 27);
-  assert.equal(cut, 'calico-s~/calico-node-rsmsk');
-  assert.equal(fitMiddle('short', 10), 'short     ');
+describe('fitDistinct: cuts keep the part that tells rows apart (issue 24)', () => {
+  it('cuts the prefix a value shares with others, else the start; keeps the tail', () => {
+    const names = [
+      'calico-system:calico-typha-688c9d7f4-7cjnm:2b0d82',
+      'calico-system:calico-typha-688c9d7f4-h9c5w:9a3a10',
+      'calico-system:calico-node-5ckvq:4f1c2e',
+      'web',
+    ];
+    const shared = sharedPrefixes(names);
+    assert.equal(shared.get('calico-system:calico-node-5ckvq:4f1c2e'), 'calico-system:calico-'.length);
+    assert.equal(shared.get('web'), 0);
+    assert.equal(fitDistinct(names[2]!, 30, shared), 'calico-syst~-node-5ckvq:4f1c2e');
+    assert.match(fitDistinct(names[0]!, 30, shared), /^calico-system:ca~-7cjnm:2b0d82$/);
+    assert.match(fitDistinct(names[1]!, 30, shared), /~-h9c5w:9a3a10$/);
+    assert.equal(fitDistinct('clusterissuers.cert-manager.io/foo', 20), '~cert-manager.io/foo');
+    assert.equal(fitDistinct('Pending', 7), 'Pending');
+    assert.equal(fitDistinct('web', 6), 'web   ');
+    for (const n of names) assert.equal([...fitDistinct(n, 17, shared)].length, 17);
+  });
 });

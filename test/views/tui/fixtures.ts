@@ -23,7 +23,8 @@ export function initRow(i: number): InitPodRowVm {
     pod: `calico-system/calico-node-${i}`,
     status: 'Init:0/1',
     age: '41s',
-    csr: '…9a3a10 Pending',
+    csr: 'calico-system:calico-node-1:9a3a10',
+    csrCondition: 'Pending',
     tone: 'warn',
   };
 }

@@ -44,9 +44,9 @@ describe('views', () => {
     assert.equal(l.length, 7);
     assert.match(l[1]!, /CSRs · all contexts +11–13 of 214/);
     assert.match(l[2]!, /CTX +NAME +AGE +SIGNER/);
-    assert.match(l[3]!, /^│▶ east +calico-system:calico-node-0.* Pend +✓/);
+    assert.match(l[3]!, /^│▶ east +calico-system:calico-node-0.* Pending +✓/);
     assert.match(l[4]!, /^│ ●west .* ✗/);
-    assert.match(l[5]!, /Appr +◷/);
+    assert.match(l[5]!, /Approved +◷/);
   });
 
   it('CsrTable: drops the requestor, then the signer, on narrow terminals', async () => {
@@ -73,7 +73,7 @@ describe('views', () => {
       />,
     );
     assert.match(frame, /Pods in Init +1–2 of 2/);
-    assert.match(frame, /▶ east calico-system\/calico-node-1 +Init:0\/1 +41s ← csr …9a3a10 Pending/);
+    assert.match(frame, /▶ east calico-system\/calico-node-1 +Init:0\/1 +41s ← csr .*-1:9a3a10 Pending/);
   });
 
   it('HealthPane: a label per context, lines scroll', async () => {
@@ -109,7 +109,8 @@ describe('views', () => {
     const frame = await frameOf(
       <InspectView
         inspect={{
-          title: 'calico-node-x · east · Pending · 41s',
+          title: 'calico-node-x',
+          facts: '· east · Pending · 41s',
           sections: [
             { label: 'Request', lines: [{ text: 'CN=calico-node' }, { text: 'proof of possession ✓', tone: 'ok' }] },
             { label: 'Findings', lines: [{ text: '✗ weak key', tone: 'bad' }] },
@@ -122,7 +123,7 @@ describe('views', () => {
       />,
     );
     const l = lines(frame);
-    assert.match(l[0]!, /calico-node-x · east · Pending · 41s +esc back/);
+    assert.match(l[0]!, /CSRs › calico-node-x · east · Pending · 41s +esc back/);
     assert.match(l[1]!, /^ Request +CN=calico-node$/);
     assert.match(l[2]!, /^ +proof of possession ✓$/);
     assert.match(l[3]!, /^ Findings +✗ weak key$/);

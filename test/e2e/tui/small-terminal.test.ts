@@ -41,6 +41,42 @@ describe('TUI on a small terminal without colour (built binary in tmux)', { time
     await term.waitForText('TigeraStatus not installed');
   });
 
+  /** Every line within 80 columns and 24 rows, the header on the first line and the keys on the last. */
+  const whole = (screen: string) => {
+    const lines = screen.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
+    return (
+      lines.length <= 24 && lines.every((l) => [...l].length <= 80) && /^ certdesk {2}ctx: east/.test(lines[0] ?? '')
+    );
+  };
+
+  it('80×24: G and g leave the frame whole; the inspect header is one line; help lines never wrap (issue 24)', async () => {
+    term.keys('Tab');
+    await term.waitForText('CTX  NAME');
+    term.keys('G');
+    let screen = await term.waitFor((s) => /^│▶ east +\S+/m.test(s) && !/^│▶ east +hostile-500-sans/m.test(s), 'G');
+    assert.ok(whole(screen), screen);
+    assert.match(screen, /│ *\n└─/, 'the pane closes under its last row');
+    term.keys('g');
+    screen = await term.waitFor((s) => /^│▶ east +hostile-500-sans/m.test(s), 'g');
+    assert.ok(whole(screen), screen);
+    term.keys('Enter');
+    screen = await term.waitForText(/^ CSRs › hostile-500-sans · east · Pending · \d+s +esc back$/m);
+    assert.ok(whole(screen), screen);
+    assert.match(screen.split('\n')[3] ?? '', /^ Request /, 'the line under the header is the first section');
+    term.keys('G');
+    screen = await term.waitForText(/^ CSRs › hostile-500-sans · east · Pending/m);
+    assert.ok(whole(screen), screen);
+    term.keys('Escape');
+    await term.waitForText('CTX  NAME');
+    term.keys('?');
+    screen = await term.waitForText('Help — esc or ? to close');
+    assert.ok(whole(screen), screen);
+    const body = screen.split('\n').slice(3, 18);
+    for (const line of body) assert.match(line, /^( {3}\S| \S|$)/, `a help line that wrapped: ${JSON.stringify(line)}`);
+    term.keys('Escape');
+    await term.waitForText('CTX  NAME');
+  });
+
   it('follows a resize to 140×40: the panes come back side by side', async () => {
     term.resize(140, 40);
     await term.waitFor((s) => s.includes('Pods in Init') && s.includes('Health') && s.includes('CTX  NAME'), 'panes');

@@ -237,10 +237,12 @@ export function certsKey(view: CertsView, input: string, key: KeyLike): Intent |
     const text = input.replace(/[\p{Cc}\p{Cf}]/gu, '');
     return text ? act({ kind: 'text', text }) : undefined;
   }
-  if (key.upArrow || input === 'k') return act({ kind: 'move', delta: -1 });
-  if (key.downArrow || input === 'j') return act({ kind: 'move', delta: 1 });
   if (key.pageUp || (key.ctrl && input === 'b')) return act({ kind: 'page', direction: -1 });
   if (key.pageDown || (key.ctrl && input === 'f')) return act({ kind: 'page', direction: 1 });
+  // A modifier never turns a key into an action (docs/safety.md, Keys): Ctrl-C is not c.
+  if ((key.ctrl || key.meta) && !key.escape && !key.upArrow && !key.downArrow) return undefined;
+  if (key.upArrow || input === 'k') return act({ kind: 'move', delta: -1 });
+  if (key.downArrow || input === 'j') return act({ kind: 'move', delta: 1 });
   if (key.home || input === 'g') return act({ kind: 'edge', where: 'first' });
   if (key.end || input === 'G') return act({ kind: 'edge', where: 'last' });
   if (key.escape || input === 'q' || (view.inspect && key.leftArrow)) return act({ kind: 'back' });

@@ -675,11 +675,12 @@ export const HELP_GROUPS: HelpGroupVm[] = [
     title: 'View',
     keys: [
       { key: '/', label: 'filter, starting from the one in force (! first inverts; empty clears)' },
-      { key: 'P C N T S R', label: 'sort CSRs: pending first, context, name, age (time), signer, requestor' },
+      { key: 'P N T S R', label: 'sort CSRs: pending first, name, age (time), signer, requestor' },
       { key: '', label: 'the same key again reverses' },
       { key: 'y', label: "the CSR's YAML; on a pod (Pods in Init) the pod's" },
       { key: 'd', label: 'describe the pod (on a CSR: inspect)' },
       { key: 'l', label: 'logs of the init container the pod waits on (key-cert-provisioner)' },
+      { key: 'C', label: 'Certificates: the renewal radar across contexts (also :certs)' },
       { key: '?', label: 'this help' },
     ],
   },
@@ -705,8 +706,8 @@ export function placeSections(places: Places): SectionVm[] {
   return [
     ...(places.demo
       ? [
-          { label: 'demo kubeconfig', lines: [{ text: safe(places.demo.kubeconfig) }] },
-          { label: "jane's key", lines: [{ text: safe(places.demo.janeKey) }] },
+          { label: 'kubeconfig', lines: [{ text: `${safe(places.demo.kubeconfig)} (the demo's)` }] },
+          { label: "jane's key", lines: [{ text: `${safe(places.demo.janeKey)} (the demo's onboarding)` }] },
         ]
       : []),
     { label: 'config', lines: [{ text: safe(places.config) }] },

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
+import { certsKey } from '../../../src/app/certs.js';
 import { openVerb } from '../../../src/app/dialogs.js';
 import type { InsightCache } from '../../../src/app/insights.js';
 import { keyIntent, listKey } from '../../../src/app/keymap.js';
@@ -78,6 +79,11 @@ describe('keys with a modifier never act (issue 18.9)', () => {
       assert.equal(keyIntent('inspect', input, key), undefined, `inspect ${JSON.stringify([input, key])}`);
     }
     assert.equal(keyIntent('quit-confirm', 'y', { ctrl: true }), undefined);
+    const certs = { filter: { text: '', invert: false }, cursor: 0, top: 0 } as unknown as Parameters<
+      typeof certsKey
+    >[0];
+    for (const letter of ['c', 'n', 'p', 'q', 'j']) assert.equal(certsKey(certs, letter, { ctrl: true }), undefined);
+    assert.ok(certsKey(certs, 'c', {}));
     assert.deepEqual(listKey('a', {}), { kind: 'verb', verb: 'approve' });
     assert.deepEqual(listKey('f', { ctrl: true }), { kind: 'action', action: { type: 'page', direction: 1 } });
     assert.deepEqual(keyIntent('filter', 'u', { ctrl: true }), { kind: 'action', action: { type: 'text-clear' } });

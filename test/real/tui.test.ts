@@ -28,6 +28,8 @@ describe('TUI end to end on the real server (built binary in tmux)', { timeout: 
 
   async function focus(text: string): Promise<void> {
     term.keys('/');
+    // `/` starts from the filter in force; Ctrl-U clears it.
+    term.keys('C-u');
     await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
     term.type(text);
     term.keys('Enter');

@@ -3,7 +3,9 @@
 // structure — is put to Go itself (test/go-oracle) and to certdesk, and the verdicts must be equal. A request Go
 // refuses gets a failing go-parse finding and is never issued; what is issued, Go and openssl read.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
+import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { bits, bool, ctx, nul, oid, seq, set, tlv } from '../../../src/services/pki/der.js';
 import { createCa, decodeCsr, issueCertificate, loadCaFromPem, PkiError } from '../../../src/services/pki/index.js';
@@ -29,6 +31,7 @@ import {
 } from './go-strict.helpers.js';
 import { openssl, put, tempDir } from './helpers.js';
 
+const execFileAsync = promisify(execFile);
 const UTF8 = 0x0c;
 const NUMERIC = 0x12;
 const PRINTABLE = 0x13;
@@ -258,6 +261,11 @@ describe("certificate requests: certdesk's verdict is Go's", () => {
     const request = { usages: ['digital signature', 'client auth'], signerName: 'example.com/test' };
     const issued: Uint8Array[] = [];
     const opensslRefuses: string[] = [];
+    const cfsslRefuses: string[] = [];
+    const cfssl = await execFileAsync('cfssl', ['version']).then(
+      () => true,
+      () => false,
+    );
     for (const [label, der, expected] of corpus()) {
       let decoded: Awaited<ReturnType<typeof decodeCsr>>;
       try {
@@ -284,9 +292,12 @@ describe("certificate requests: certdesk's verdict is Go's", () => {
       const path = await put(dir, 'leaf.pem', pem);
       const verify = await openssl(['verify', '-CAfile', caPath, path]).catch((e: Error) => ({ stdout: e.message }));
       if (!/OK/.test(verify.stdout)) opensslRefuses.push(label);
+      // cfssl (the documents' CSR tool, itself Go) reads it too, where it is installed (CI has it).
+      if (cfssl) await execFileAsync('cfssl', ['certinfo', '-cert', path]).catch(() => cfsslRefuses.push(label));
       issued.push(new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')));
     }
     assert.deepEqual(opensslRefuses, []);
+    assert.deepEqual(cfsslRefuses, []);
     assert.ok(issued.length >= 20);
     const certs = await oracle.check(issued.map((der) => ({ kind: 'cert', der })));
     assert.deepEqual(

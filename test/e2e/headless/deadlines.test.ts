@@ -1,6 +1,7 @@
 // Deadlines that hold (issue 24), with the built binary: a TCP server on loopback that accepts and never answers,
 // and one that completes TLS handshakes but never answers HTTP, next to a healthy sandbox context. On main `get csr`
 // took 4 x 60 s (+ backoff) while saying "no answer within 60s" and printed the healthy context only at the end.
+// The slack above each deadline (5 s) is for node starting the binary on a busy shared machine.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -129,9 +130,9 @@ after(async () => {
 test('get csr: the silent context fails at the 10 s connect deadline; the healthy context is printed first', async () => {
   const r = await runTimed(['get', 'csr', '--context', 'east', '--context', 'silent']);
   assert.equal(r.code, 1, r.stderr);
-  assert.ok(r.ms >= 9_500 && r.ms < 13_000, `took ${r.ms} ms`);
+  assert.ok(r.ms >= 9_500 && r.ms < 15_000, `took ${r.ms} ms`);
   assert.match(r.stdout, /^CONTEXT\s+NAME.*\neast\s+jane\s/);
-  assert.ok((r.firstStdoutMs ?? Infinity) < 5_000, `east's rows came after ${r.firstStdoutMs} ms`);
+  assert.ok((r.firstStdoutMs ?? Infinity) < 8_000, `east's rows came after ${r.firstStdoutMs} ms`);
   const lines = r.stderr.trim().split('\n');
   assert.match(lines[0] ?? '', /^error: context silent: .*could not be connected to within 10s/);
   assert.ok((r.firstStderrMs ?? 0) >= 9_500, 'the error line comes when the deadline passes');
@@ -141,7 +142,7 @@ test('get csr: the silent context fails at the 10 s connect deadline; the health
 test('get csr: TLS answered but HTTP never: --request-timeout is the deadline and the message says it', async () => {
   const r = await runTimed(['get', 'csr', '--context', 'tlsonly', '--context', 'east', '--request-timeout', '3s']);
   assert.equal(r.code, 1, r.stderr);
-  assert.ok(r.ms >= 2_800 && r.ms < 6_000, `took ${r.ms} ms`);
+  assert.ok(r.ms >= 2_800 && r.ms < 8_000, `took ${r.ms} ms`);
   assert.match(r.stderr, /^error: context tlsonly: .*gave no answer within 3s/);
   assert.match(r.stdout, /east\s+jane/);
   assert.ok((r.firstStdoutMs ?? Infinity) < (r.firstStderrMs ?? 0), 'east first');
@@ -155,7 +156,7 @@ test('describe and approve end at their deadline with one error line', async () 
     const r = await runTimed(args);
     const limit = args.includes('2s') ? 2_000 : 10_000;
     assert.equal(r.code, 1, args.join(' '));
-    assert.ok(r.ms >= limit - 200 && r.ms < limit + 3_000, `${args.join(' ')} took ${r.ms} ms`);
+    assert.ok(r.ms >= limit - 200 && r.ms < limit + 5_000, `${args.join(' ')} took ${r.ms} ms`);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(

@@ -23,6 +23,7 @@ import {
   apiResourceListDoc,
   apiVersionsDoc,
   isKnownGroup,
+  KUBE_VERSION,
   openApiGroupVersionDoc,
   openApiRootDoc,
   versionDoc,
@@ -159,6 +160,22 @@ function checkListOptions(req: ApiRequest, watch: boolean): void {
     if (initial !== null) forbid('sendInitialEvents', 'sendInitialEvents is forbidden for list');
   }
   if (errs.length) throw invalid('ListOptions', 'meta.k8s.io', '', errs);
+}
+
+/**
+ * /openapi/v2 without definitions: kubectl ≤ 1.26 fetches it (as protobuf) to validate `create -f`/`apply -f` and skips
+ * kinds it does not describe; a 404 there made kubectl 1.20's `create -f` fail ("the server could not find the
+ * requested resource"). The protobuf is gnostic's openapi_v2.Document {swagger = 1, info = 2 {title = 1, version = 2}},
+ * every byte below 0x80.
+ */
+function openApiV2(accept: string): JsonResponse {
+  const version = `v${KUBE_VERSION.major}.${KUBE_VERSION.minor}`;
+  if (/protobuf/.test(accept)) {
+    const field = (n: number, text: string) => `${String.fromCharCode((n << 3) | 2, text.length)}${text}`;
+    const body = field(1, '2.0') + field(2, field(1, 'Kubernetes') + field(2, version));
+    return { kind: 'json', code: 200, body, contentType: 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' };
+  }
+  return json(200, { swagger: '2.0', info: { title: 'Kubernetes', version }, paths: {}, definitions: {} });
 }
 
 /** A group nobody serves: the real server's mux answers Go's plain-text 404, not a Status. */
@@ -558,6 +575,7 @@ export class ApiCore {
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
       return { kind: 'json', code: 200, body: 'ok', contentType: 'text/plain; charset=utf-8' };
     }
+    if (path === '/openapi/v2') return openApiV2(req.accept);
     if (path === '/openapi/v3')
       return json(
         200,

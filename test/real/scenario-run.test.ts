@@ -81,3 +81,20 @@ test('calico-rollout + hostile on the real server: sign --approve runs the pods,
   assert.equal(ok(await e.kubectl(['get', 'nodes', '-o', 'name'])).stdout.trim(), '');
   assert.doesNotMatch(ok(await e.kubectl(['get', 'clusterroles', '-o', 'name'])).stdout, /calico|tigera|sandbox/);
 });
+
+test('scale through the API on the real server: CSRs by their kubelets, approvals, pod status by the nodes', async () => {
+  const run = await startScenarioRun(['scale', '--set', 'scale.csrs=40', '--set', 'scale.pods=20'], e.env);
+  try {
+    assert.doesNotMatch(run.output(), /writes failed/, run.output());
+    const csrs = ok(await e.kubectl(['get', 'csr', '--no-headers']))
+      .stdout.trim()
+      .split('\n');
+    assert.equal(csrs.length, 40);
+    assert.equal(csrs.filter((l) => /\sDenied\s*$/.test(l)).length, 8);
+    const pods = ok(await e.kubectl(['get', 'pods', '-A', '-l', 'certdesk.dev/scenario=scale', '--no-headers'])).stdout;
+    assert.equal((pods.match(/\sRunning\s/g) ?? []).length, 15, pods);
+  } finally {
+    assert.equal(await run.interrupt(), 0);
+  }
+  assert.equal(ok(await e.kubectl(['get', 'csr', '-o', 'name'])).stdout.trim(), '');
+});

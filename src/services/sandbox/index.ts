@@ -74,7 +74,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const wanted = options.scenarios ?? [];
   for (const s of wanted) {
     if (s !== 'scale' && !scenarioRegistry[s]) {
-      const known = ['scale', ...Object.keys(scenarioRegistry)].sort().join(', ');
+      const known = Object.keys(scenarioRegistry).sort().join(', ');
       throw new Error(`Unknown scenario "${s}"; choose one of: ${known}.`);
     }
   }

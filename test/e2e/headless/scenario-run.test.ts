@@ -71,6 +71,26 @@ test('runs calico-rollout and onboarding through the API, then Ctrl-C removes on
   assert.equal((await ext.listCustomResourceDefinition()).items.length, 0);
 });
 
+test('scale through the API: CSRs by their kubelets, approvals by the admin, pod status by the nodes', async () => {
+  const certs = admin.makeApiClient(CertificatesV1Api);
+  const core = admin.makeApiClient(CoreV1Api);
+  const run = await startScenarioRun(
+    ['scale', '--context', 'east', '--set', 'scale.csrs=40', '--set', 'scale.pods=20'],
+    e.env,
+  );
+  const csrs = (await certs.listCertificateSigningRequest()).items;
+  assert.equal(csrs.length, 40);
+  assert.equal(csrs.find((c) => c.metadata?.name === 'scale-csr-000001')?.spec.username, 'system:node:scale-node-1');
+  const states = csrs.map((c) => c.status?.conditions?.[0]?.type ?? 'Pending');
+  assert.equal(states.filter((s) => s === 'Denied').length, 8);
+  assert.ok(states.filter((s) => s === 'Approved').length >= 16);
+  const pods = (await core.listPodForAllNamespaces({ labelSelector: 'certdesk.dev/scenario=scale' })).items;
+  assert.equal(pods.length, 20);
+  assert.equal(pods.filter((p) => p.status?.phase === 'Running').length, 15);
+  assert.equal(await run.interrupt(), 0);
+  assert.equal((await certs.listCertificateSigningRequest()).items.length, 0);
+});
+
 test('a scenario that only submits (hostile) keeps running until Ctrl-C, then removes its CSRs', async () => {
   const certs = admin.makeApiClient(CertificatesV1Api);
   const run = await startScenarioRun(['hostile', '--context', 'east'], e.env);
@@ -88,7 +108,7 @@ test('refuses a context certdesk did not create unless --yes, in one line', asyn
   writeFileSync(foreign, stringify(doc), { mode: 0o600 });
   const line = oneLineError(await e.run(['scenario', 'run', 'hostile', '--kubeconfig', foreign]));
   assert.match(line, /context "east" is not a cluster certdesk created .*pass --yes/);
-  assert.match(oneLineError(await e.run(['scenario', 'run', 'scale', '--context', 'east'])), /preloads the sandbox/);
+  assert.match(oneLineError(await e.run(['scenario', 'run', 'nope', '--context', 'east'])), /unknown scenario "nope"/);
   assert.match(
     oneLineError(await e.run(['scenario', 'run', 'hostile', '--set', 'calico-rollout.nodes=2'])),
     /calico-rollout is not run/,

@@ -800,14 +800,18 @@ async function registerNode(cluster: ScenarioCluster, nodeName: string): Promise
 }
 
 /** Whether a node may update the status of pods bound to it here (the Node authorizer), asked as that node. */
-async function nodeMayReportPodStatus(cluster: ScenarioCluster, nodeName: string): Promise<boolean> {
+export async function nodeMayReportPodStatus(
+  cluster: ScenarioCluster,
+  nodeName: string,
+  namespace = CALICO_NAMESPACE,
+): Promise<boolean> {
   const review = await cluster
     .as(nodeIdentity(nodeName))
     .makeApiClient(AuthorizationV1Api)
     .createSelfSubjectAccessReview({
       body: {
         spec: {
-          resourceAttributes: { namespace: CALICO_NAMESPACE, verb: 'update', resource: 'pods', subresource: 'status' },
+          resourceAttributes: { namespace, verb: 'update', resource: 'pods', subresource: 'status' },
         },
       },
     });

@@ -5,6 +5,7 @@ import { certificates } from './certificates.js';
 import { hostile } from './hostile.js';
 import { istioSigners } from './istio-signers.js';
 import { onboarding } from './onboarding.js';
+import { scale } from './scale.js';
 import type { ScenarioCluster } from './types.js';
 
 export type { Identity, ScenarioCluster } from './types.js';
@@ -30,4 +31,5 @@ export const scenarios: Record<string, Scenario> = {
   [onboarding.name]: onboarding,
   [hostile.name]: hostile,
   [certificates.name]: certificates,
+  [scale.name]: scale,
 };

@@ -41,9 +41,7 @@ export interface RunScenariosOptions {
 export function unknownScenario(name: string): string | undefined {
   if (scenarios[name]) return undefined;
   const known = Object.keys(scenarios).sort().join(', ');
-  return name === 'scale'
-    ? `the scale scenario preloads the sandbox's own store and does not run against a cluster; choose from ${known}.`
-    : `unknown scenario "${name}"; choose from ${known}.`;
+  return `unknown scenario "${name}"; choose from ${known}.`;
 }
 
 /** Starts each scenario in turn; resolves once their initial objects exist. They act until `signal` aborts. */

@@ -2,12 +2,11 @@
 // annotated CA ConfigMaps, the local CA registry), then every source that holds certificates, page by page so no
 // Secret's data outlives its page. A source the user may not read (403) is named once and skipped; an API the
 // server does not serve (404) is skipped silently; a context that cannot be reached fails alone.
-import { readFile, stat } from 'node:fs/promises';
 import { listCas, type RegistryOptions } from '../config/ca-registry.js';
 import type { ClusterContext } from '../kube/api-types.js';
 import { getIfPresent, listEach, type RawObject, servedVersion } from '../kube/list.js';
 import type { KubeError, KubeResult } from '../kube/types.js';
-import { MAX_INPUT_BYTES } from '../pki/pem.js';
+import { PEM_FILE_LIMIT, readBounded } from '../files/read-bounded.js';
 import { inspectPem, type PemInput } from './inspect.js';
 import {
   addAnchors,
@@ -91,11 +90,9 @@ export function dedupeRootCa(records: readonly CertRecord[]): CertRecord[] {
   return out;
 }
 
-/** Reads a local PEM file with a size limit. */
+/** Reads a local PEM file up to the limit every named file has (services/files). */
 async function readPemFile(path: string): Promise<string> {
-  const s = await stat(path);
-  if (s.size > MAX_INPUT_BYTES) throw new Error(`${path} is ${s.size} bytes, larger than a certificate file can be`);
-  return readFile(path, 'utf8');
+  return (await readBounded(path, { what: 'certificate', limit: PEM_FILE_LIMIT })).toString('utf8');
 }
 
 /** The local CA registry's certificates (one record each) and the anchors they are for their signers. */
@@ -137,8 +134,8 @@ export async function scanRegistry(
 }
 
 function withReadError(r: CertRecord, err: unknown): CertRecord {
-  const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-  return { ...r, problems: [{ kind: 'unparseable', message: `${r.location.field} cannot be read (${why})` }] };
+  const why = err instanceof Error ? err.message.replace(/\.$/, '') : String(err);
+  return { ...r, problems: [{ kind: 'unparseable', message: why }] };
 }
 
 /** The client certificate each context's kubeconfig user authenticates with (one record per user). */

@@ -7,6 +7,7 @@ import { registerCertsCommands } from './headless/register-certs.js';
 import { registerControllerCommands } from './headless/register-controller.js';
 import { registerKubeCommands } from './headless/register-kube.js';
 import { registerPkiCommands } from './headless/register-pki.js';
+import { registerPodCertificateCommands } from './headless/register-pod-certificates.js';
 import { registerSandboxCommands } from './headless/register-sandbox.js';
 import { registerTui } from './headless/register-tui.js';
 
@@ -24,6 +25,7 @@ function buildProgram(): Command {
   registerTui(program);
   registerKubeCommands(program);
   registerCertsCommands(program);
+  registerPodCertificateCommands(program);
   registerPkiCommands(program);
   registerControllerCommands(program);
   registerSandboxCommands(program);

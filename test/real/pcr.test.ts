@@ -1,0 +1,207 @@
+// PodCertificateRequests and ClusterTrustBundles on the real kube-apiserver 1.37 (issue 20, first steps): a Node and a
+// Pod bound to it (spec.nodeName; no scheduler, no kubelet) created as admin, a PCR created as that node
+// (impersonating system:node:<name> in system:nodes, so the Node authorizer and NodeRestriction judge it) with a real
+// P-256 key whose stubPKCS10Request proves possession; then `get pcr`, `describe pcr`, `-o json`, and trust bundles
+// with and without a signerName, through the built binary.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ok } from '../e2e/headless/helpers.js';
+import { type RealEnv, startRealEnv, until } from './helpers.js';
+
+const NODE = 'pcr-node-1';
+const SIGNER = 'example.com/pod-identity';
+let env: RealEnv;
+
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: env.dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+}
+
+async function apply(name: string, doc: unknown, as: string[] = []): Promise<string> {
+  const file = join(env.dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(doc));
+  const r = await env.kubectl(['create', '-f', file, '-o', 'json', ...as]);
+  if (r.code !== 0) throw new Error(`kubectl create ${name}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { metadata: { uid: string } }).metadata.uid;
+}
+
+before(async () => {
+  env = await startRealEnv(['east']);
+});
+after(async () => {
+  await env?.stop();
+});
+
+test('a PCR created as its node lists, describes and prints as JSON; trust bundles list and describe', async () => {
+  // Before anything exists: empty, no complaint.
+  const empty = ok(await env.run(['get', 'pcr', '-A']));
+  assert.equal(empty.stdout, '');
+  assert.match(empty.stderr, /^No resources found\.\n$/);
+
+  const nodeUid = await apply('node', { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
+  const saUid = await until('the default service account', async () => {
+    const r = await env.kubectl([
+      'get',
+      'serviceaccount',
+      'default',
+      '-n',
+      'default',
+      '-o',
+      'jsonpath={.metadata.uid}',
+    ]);
+    return r.code === 0 && r.stdout;
+  });
+  const podUid = await apply('pod', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-0', namespace: 'default' },
+    spec: {
+      nodeName: NODE,
+      serviceAccountName: 'default',
+      containers: [{ name: 'c', image: 'example.invalid/x' }],
+      // NodeRestriction lets the node ask only for a signer the pod mounts (or one RBAC grants the node).
+      volumes: [
+        {
+          name: 'identity',
+          projected: {
+            sources: [
+              { podCertificate: { signerName: SIGNER, keyType: 'ECDSAP256', credentialBundlePath: 'bundle.pem' } },
+            ],
+          },
+        },
+      ],
+    },
+  });
+
+  openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'pod.key']);
+  openssl(['req', '-new', '-key', 'pod.key', '-subj', '/', '-outform', 'DER', '-out', 'stub.der']);
+  const pcr = (name: string, nodeName: string) => ({
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'PodCertificateRequest',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      signerName: SIGNER,
+      podName: 'web-0',
+      podUID: podUid,
+      serviceAccountName: 'default',
+      serviceAccountUID: saUid,
+      nodeName,
+      nodeUID: nodeUid,
+      maxExpirationSeconds: 86400,
+      stubPKCS10Request: readFileSync(join(env.dir, 'stub.der')).toString('base64'),
+      unverifiedUserAnnotations: { 'example.com/tenant': 'blue\u001b[31mred' },
+    },
+  });
+  const asNode = ['--as', `system:node:${NODE}`, '--as-group', 'system:nodes'];
+  await apply('pcr', pcr('web-0-cert', NODE), asNode);
+
+  // NodeRestriction: another node may not ask for this pod's certificate.
+  const other = await env.kubectl([
+    'create',
+    '-f',
+    join(env.dir, 'pcr.json'),
+    '--as',
+    'system:node:elsewhere',
+    '--as-group',
+    'system:nodes',
+  ]);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /which is not the requesting node "system:node:elsewhere"|not the requesting node/);
+
+  const table = ok(await env.run(['get', 'pcr', '-A']));
+  const lines = table.stdout.trimEnd().split('\n');
+  assert.deepEqual(lines[0]?.split(/\s+/), [
+    'NAMESPACE',
+    'NAME',
+    'AGE',
+    'SIGNERNAME',
+    'POD',
+    'SERVICEACCOUNT',
+    'NODE',
+    'STATE',
+  ]);
+  assert.match(
+    lines[1] ?? '',
+    new RegExp(`^default\\s+web-0-cert\\s+\\S+\\s+${SIGNER}\\s+web-0\\s+default\\s+${NODE}\\s+Pending$`),
+  );
+
+  const inNs = ok(await env.run(['get', 'pcrs', '-n', 'default', '-o', 'name']));
+  assert.equal(inNs.stdout, 'podcertificaterequest.certificates.k8s.io/web-0-cert\n');
+  const cols = ok(await env.run(['get', 'pcr', '-n', 'default', '-o', 'custom-columns=POD:.spec.podUID']));
+  assert.equal(cols.stdout, `POD\n${podUid}\n`);
+  const none = ok(await env.run(['get', 'pcr', '-n', 'kube-system']));
+  assert.match(none.stderr, /No resources found in kube-system namespace/);
+
+  const json = JSON.parse(ok(await env.run(['get', 'pcr', '-A', '-o', 'json'])).stdout) as {
+    kind: string;
+    items: { apiVersion: string; kind: string; spec: Record<string, unknown> }[];
+  };
+  assert.equal(json.kind, 'List');
+  assert.equal(json.items[0]?.apiVersion, 'certificates.k8s.io/v1');
+  assert.equal(json.items[0]?.kind, 'PodCertificateRequest');
+  assert.equal(json.items[0]?.spec.nodeUID, nodeUid);
+  assert.equal(json.items[0]?.spec.pkixPublicKey, undefined, 'v1 has no pkixPublicKey');
+
+  const described = ok(await env.run(['describe', 'pcr', 'web-0-cert', '-n', 'default'])).stdout;
+  assert.match(described, new RegExp(`Signer:\\s+${SIGNER}`));
+  assert.match(described, new RegExp(`Pod:\\s+web-0 \\(uid ${podUid}\\)`));
+  assert.match(described, new RegExp(`Service Account:\\s+default \\(uid ${saUid}\\)`));
+  assert.match(described, new RegExp(`Node:\\s+${NODE} \\(uid ${nodeUid}\\)`));
+  assert.match(described, /Max Expiration:\s+24h \(86400s\)/);
+  assert.match(described, /Public Key:\s+ECDSA P-256/);
+  assert.match(described, /Proof of Possession:\s+verified/);
+  assert.match(described, /example\.com\/tenant:\s+blue\\x1b\[31mred|example\.com\/tenant:\s+blue.*red/);
+  assert.doesNotMatch(described, /\u001b/, 'the annotation value is terminal-safe');
+  assert.match(described, /State:\s+Pending/);
+
+  const missing = await env.run(['describe', 'pcr', 'nope', '-n', 'default']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: podcertificaterequests\.certificates\.k8s\.io "nope" not found\n$/);
+
+  // Trust bundles: one for the signer (its name is the signer's with ':' for '/', then a suffix), one without.
+  openssl(
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'root.key'].concat([
+      '-subj',
+      '/CN=certdesk-test-root',
+      '-days',
+      '2',
+      '-out',
+      'root.crt',
+    ]),
+  );
+  const clusterCa = readFileSync(join(env.cluster.stateDir, 'east', 'ca.crt'), 'utf8');
+  const root = readFileSync(join(env.dir, 'root.crt'), 'utf8');
+  await apply('ctb1', {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'ClusterTrustBundle',
+    metadata: { name: 'example.com:pod-identity:roots' },
+    spec: { signerName: SIGNER, trustBundle: clusterCa + root },
+  });
+  await apply('ctb2', {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'ClusterTrustBundle',
+    metadata: { name: 'plain-roots' },
+    spec: { trustBundle: root },
+  });
+  const bundles = ok(await env.run(['get', 'trustbundles']))
+    .stdout.trimEnd()
+    .split('\n');
+  assert.deepEqual(bundles[0]?.split(/\s+/), ['NAME', 'SIGNERNAME', 'CERTIFICATES', 'AGE']);
+  assert.match(
+    bundles.find((l) => l.startsWith('example.com:')) ?? '',
+    new RegExp(`^example.com:pod-identity:roots\\s+${SIGNER}\\s+2\\s+`),
+  );
+  assert.match(bundles.find((l) => l.startsWith('plain-roots')) ?? '', /^plain-roots\s+<none>\s+1\s+/);
+  const one = ok(await env.run(['describe', 'trustbundle', 'example.com:pod-identity:roots'])).stdout;
+  assert.match(one, /Certificates:\s+2 certificate\(s\)/);
+  assert.match(one, /CN=certdesk-test-root:\s+expires /);
+  const ctbJson = JSON.parse(ok(await env.run(['get', 'ctb', 'plain-roots', '-o', 'json'])).stdout) as {
+    kind: string;
+    spec: { signerName?: string };
+  };
+  assert.equal(ctbJson.kind, 'ClusterTrustBundle');
+  assert.equal(ctbJson.spec.signerName, undefined);
+});

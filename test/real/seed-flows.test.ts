@@ -7,10 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { oneLineError, ok } from '../e2e/headless/helpers.js';
 import { istioMtlsFlow } from '../helpers/istio-flow.js';
-import { type RealEnv, startRealEnv, until } from './helpers.js';
+import { coreApi, initServingCa, requestJaneAndApprove } from '../helpers/seed-steps.js';
+import { type RealEnv, startRealEnv } from './helpers.js';
 
 const SIGNER = 'example.com/serving';
 // Debian's python3 (python3-kubernetes is a Debian package; a pyenv python3 earlier on PATH does not see it).
@@ -19,20 +19,11 @@ let e: RealEnv;
 
 before(async () => {
   e = await startRealEnv(['east']);
-  ok(
-    await e.run(['ca', 'init', '--signer', SIGNER, '--cn', 'My Example Signer', '--key-algorithm', 'RSAWithSize2048']),
-  );
+  await initServingCa(e, SIGNER);
 });
 after(async () => {
   await e?.stop();
 });
-
-function core(): CoreV1Api {
-  const kc = new KubeConfig();
-  kc.loadFromFile(e.cluster.kubeconfigPath);
-  kc.setCurrentContext('east');
-  return kc.makeApiClient(CoreV1Api);
-}
 
 test('Manage TLS Certificates: request → approve → sign → export → openssl verify, on the real server', async () => {
   const out = join(e.dir, 'svc');
@@ -69,7 +60,7 @@ test('Manage TLS Certificates: request → approve → sign → export → opens
   ok(await e.run(['export', 'secret', 'server', '--csr', name, '--key', join(out, 'server-key.pem')]));
   ok(await e.run(['export', 'ca-configmap', 'example-serving-ca', '--signer', SIGNER]));
   ok(await e.run(['export', 'files', '--csr', name, '--out-dir', out]));
-  const api = core();
+  const api = coreApi(e.cluster.kubeconfigPath);
   const secret = await api.readNamespacedSecret({ name: 'server', namespace: 'default' });
   assert.equal(secret.type, 'kubernetes.io/tls');
   assert.equal(
@@ -83,31 +74,7 @@ test('Manage TLS Certificates: request → approve → sign → export → opens
 });
 
 test('onboarding: jane signed by kube-controller-manager, then authenticated by the real server', async () => {
-  const out = join(e.dir, 'jane');
-  const waiting = e.run(
-    [
-      'request',
-      '--cn',
-      'jane',
-      '--signer',
-      'kubernetes.io/kube-apiserver-client',
-      '--expiration',
-      '10m',
-      '--name',
-      'jane',
-      '--file-prefix',
-      'jane',
-      '--out-dir',
-      out,
-      '--wait',
-      '--timeout',
-      '90s',
-    ],
-    {},
-    120_000,
-  );
-  await until('jane approved', async () => (await e.run(['approve', 'jane'])).code === 0, 60_000);
-  const requested = ok(await waiting);
+  const { requested, out } = await requestJaneAndApprove(e, 90);
   assert.match(requested.stdout, /certificate: .*jane\.crt/);
   // The issuer is the real cluster's CA (kube-controller-manager's csrsigning), not a certdesk CA.
   const issuer = execFileSync('openssl', ['x509', '-in', join(out, 'jane.crt'), '-noout', '-issuer'], {

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { requestJaneAndApprove } from '../../helpers/seed-steps.js';
 import { type E2eEnv, ok, runBinary, startE2e } from './helpers.js';
 
 let e: E2eEnv;
@@ -17,34 +18,7 @@ after(async () => {
 });
 
 test('jane: request --wait, approve, kubeconfig, and a request as User "jane"', async () => {
-  const out = join(e.dir, 'jane');
-  const waiting = e.run([
-    'request',
-    '--cn',
-    'jane',
-    '--signer',
-    'kubernetes.io/kube-apiserver-client',
-    '--expiration',
-    '10m',
-    '--name',
-    'jane',
-    '--file-prefix',
-    'jane',
-    '--out-dir',
-    out,
-    '--wait',
-    '--timeout',
-    '60s',
-  ]);
-  // Approve as soon as the CSR exists (poll with a deadline).
-  const deadline = Date.now() + 30_000;
-  let approved = false;
-  while (!approved && Date.now() < deadline) {
-    const r = await e.run(['approve', 'jane']);
-    approved = r.code === 0;
-  }
-  assert.ok(approved, 'jane was approved');
-  const requested = ok(await waiting);
+  const { requested, out } = await requestJaneAndApprove(e, 60);
   assert.match(requested.stdout, /certificate: .*jane\.crt/);
 
   const listed = ok(await e.run(['get', 'csr', 'jane']));

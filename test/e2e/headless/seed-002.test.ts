@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { coreApi, initServingCa } from '../../helpers/seed-steps.js';
 import { type E2eEnv, ok, startE2e } from './helpers.js';
 
 const SIGNER = 'example.com/serving';
@@ -14,20 +14,11 @@ let e: E2eEnv;
 
 before(async () => {
   e = await startE2e();
-  ok(
-    await e.run(['ca', 'init', '--signer', SIGNER, '--cn', 'My Example Signer', '--key-algorithm', 'RSAWithSize2048']),
-  );
+  await initServingCa(e, SIGNER);
 });
 after(async () => {
   await e?.stop();
 });
-
-function core(): CoreV1Api {
-  const kc = new KubeConfig();
-  kc.loadFromFile(e.sandbox.kubeconfigPath);
-  kc.setCurrentContext('east');
-  return kc.makeApiClient(CoreV1Api);
-}
 
 test('request → approve → sign → export secret and ca-configmap → openssl verify', async () => {
   const out = join(e.dir, 'svc');
@@ -63,7 +54,7 @@ test('request → approve → sign → export secret and ca-configmap → openss
   ok(await e.run(['export', 'ca-configmap', 'example-serving-ca', '--signer', SIGNER]));
   ok(await e.run(['export', 'files', '--csr', 'my-svc.my-namespace', '--out-dir', out]));
 
-  const api = core();
+  const api = coreApi(e.sandbox.kubeconfigPath);
   const secret = await api.readNamespacedSecret({ name: 'server', namespace: 'default' });
   assert.equal(secret.type, 'kubernetes.io/tls');
   const serverCrt = readFileSync(join(out, 'server.crt'), 'utf8');
@@ -140,7 +131,10 @@ test('a CSR made by cfssl genkey from the document’s JSON', async () => {
     encoding: 'utf8',
   });
   assert.match(verified, /OK/);
-  const secret = await core().readNamespacedSecret({ name: 'cfssl-server', namespace: 'default' });
+  const secret = await coreApi(e.sandbox.kubeconfigPath).readNamespacedSecret({
+    name: 'cfssl-server',
+    namespace: 'default',
+  });
   assert.equal(
     Buffer.from(secret.data?.['tls.key'] ?? '', 'base64').toString(),
     readFileSync(join(out, 'server-key.pem'), 'utf8'),

@@ -3,7 +3,7 @@
 // in this process into an in-memory 140×40 terminal: first frame, time until every certificate is decoded,
 // key-to-frame in the Certificates view while they are being decoded and after, peak memory. The built binary in
 // tmux gives its first frame and peak RSS; `certdesk get certs` over the same objects is the reference.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { TuiState } from '../src/app/store.js';
 import { createCertWatch } from '../src/services/certs/watch.js';
 import { createClusterStore, loadContexts } from '../src/services/kube/index.js';
+import { startTuiInTmux } from './tmux.js';
 
 const SECRETS = 10_000;
 const CONFIGMAPS = 2_000;
@@ -95,43 +96,27 @@ async function binaryRun(
   kubeconfig: string,
 ): Promise<{ firstFrameMs: number; allMs: number; peakRssMiB: number } | undefined> {
   if (!existsSync(`${ROOT}dist/cli.js`)) return undefined;
-  const socket = `certdesk-bench-certs-${process.pid}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
   const start = performance.now();
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    'b',
-    '-x',
-    '140',
-    '-y',
-    '40',
-    `exec ${q(process.execPath)} ${q(`${ROOT}bin/certdesk.js`)} --kubeconfig ${q(kubeconfig)} --context east --context west`,
-  );
+  const term = startTuiInTmux('certs', kubeconfig);
   try {
-    const pid = Number(tmux('display', '-p', '-t', 'b', '#{pane_pid}').trim());
     const until = async (test: (s: string) => boolean) => {
       const deadline = Date.now() + 180_000;
       while (Date.now() < deadline) {
-        if (test(tmux('capture-pane', '-p', '-t', 'b'))) return performance.now() - start;
+        if (test(term.screen())) return performance.now() - start;
         await new Promise((r) => setTimeout(r, 20));
       }
       return Number.NaN;
     };
     const firstFrameMs = await until((s) => /east ● live/.test(s) && /west ● live/.test(s));
-    tmux('send-keys', '-t', 'b', 'C');
+    term.keys('C');
     const allMs = await until((s) => s.includes(`of ${TOTAL}`));
     for (let k = 0; k < 20; k++) {
-      tmux('send-keys', '-t', 'b', k % 2 ? 'k' : 'j');
+      term.keys(k % 2 ? 'k' : 'j');
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { firstFrameMs, allMs, peakRssMiB: hwm(pid) };
+    return { firstFrameMs, allMs, peakRssMiB: term.peakRssMiB() };
   } finally {
-    try {
-      tmux('kill-server');
-    } catch {}
+    term.kill();
   }
 }
 

@@ -7,12 +7,13 @@
 //    headless listing of the same CSRs by the same binary.
 // Needs Go (the real server's build, cached), tmux and `npm run build` (npm run bench does it).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CertificatesV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startRealCluster } from '../test/helpers/real-cluster.js';
+import { startTuiInTmux } from './tmux.js';
 import { createController } from '../src/services/controller/controller.js';
 import { loadContexts } from '../src/services/kube/contexts.js';
 import { createCa, generateKeyAndCsr, issueCertificate, loadCaFromPem } from '../src/services/pki/index.js';
@@ -223,46 +224,34 @@ async function tuiRuns(
   total: number,
 ): Promise<{ first: number[]; keys: number[]; rss: number[]; floor: number[] }> {
   const out = { first: [] as number[], keys: [] as number[], rss: [] as number[], floor: [] as number[] };
-  const socket = `certdesk-bench-real-${process.pid}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
   for (let r = 0; r < REPEAT; r++) {
     const start = performance.now();
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      'b',
-      '-x',
-      '140',
-      '-y',
-      '40',
-      `exec ${q(process.execPath)} ${q(join(ROOT, 'bin/certdesk.js'))} --kubeconfig ${q(kubeconfig)} --context east --context west`,
-    );
+    const term = startTuiInTmux('real', kubeconfig);
     try {
-      const pid = Number(tmux('display', '-p', '-t', 'b', '#{pane_pid}').trim());
       const deadline = Date.now() + 120_000;
-      let screen = '';
       while (Date.now() < deadline) {
-        screen = tmux('capture-pane', '-p', '-t', 'b');
+        const screen = term.screen();
         if (screen.includes(`of ${total.toLocaleString('en')}`) || screen.includes(`of ${total}`)) break;
         await new Promise((res) => setTimeout(res, 10));
       }
       out.first.push(performance.now() - start);
-      await keyToChange(out.keys);
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      out.rss.push(Number(hwm?.[1] ?? Number.NaN) / 1024);
+      await keyToChange(term, out.keys);
+      out.rss.push(term.peakRssMiB());
     } finally {
-      try {
-        tmux('kill-server');
-      } catch {}
+      term.kill();
     }
   }
-  // The harness's own floor: the same key → changed-screen loop on `less` paging a long file in the same tmux.
-  tmux('new-session', '-d', '-s', 'b', '-x', '140', '-y', '40', `seq 1 100000 | less`);
+  // The harness's own floor: the same key → changed-screen loop on `less` paging a long file in tmux.
+  const socket = `certdesk-bench-floor-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  tmux('new-session', '-d', '-s', 'b', '-x', '140', '-y', '40', 'seq 1 100000 | less');
   try {
     await new Promise((res) => setTimeout(res, 300));
-    await keyToChange(out.floor);
+    const floor = {
+      screen: () => tmux('capture-pane', '-p', '-t', 'b'),
+      keys: (k: string) => void tmux('send-keys', '-t', 'b', k),
+    };
+    await keyToChange(floor, out.floor);
   } finally {
     try {
       tmux('kill-server');
@@ -270,14 +259,13 @@ async function tuiRuns(
   }
   return out;
 
-  async function keyToChange(into: number[]): Promise<void> {
+  async function keyToChange(term: { screen(): string; keys(k: string): void }, into: number[]): Promise<void> {
     for (let k = 0; k < 20; k++) {
-      const before = tmux('capture-pane', '-p', '-t', 'b');
+      const before = term.screen();
       const t = performance.now();
-      tmux('send-keys', '-t', 'b', 'j');
+      term.keys('j');
       const until = Date.now() + 2000;
-      while (Date.now() < until && tmux('capture-pane', '-p', '-t', 'b') === before)
-        await new Promise((res) => setTimeout(res, 2));
+      while (Date.now() < until && term.screen() === before) await new Promise((res) => setTimeout(res, 2));
       into.push(performance.now() - t);
     }
   }

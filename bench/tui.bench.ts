@@ -13,6 +13,7 @@ import { runInNewContext } from 'node:vm';
 import type { TuiState } from '../src/app/store.js';
 import { createClusterStore, loadContexts } from '../src/services/kube/index.js';
 import { DEFAULT_POLICY } from '../src/services/policy/index.js';
+import { startTuiInTmux } from './tmux.js';
 
 const CSRS = 10_000;
 const PODS = 5_000;
@@ -146,46 +147,29 @@ async function binaryRun(
   during: (keys: (k: string) => void) => Promise<void>,
 ): Promise<{ firstFrameMs: number; peakRssMiB: number } | undefined> {
   const { execFileSync } = await import('node:child_process');
-  const { existsSync, readFileSync } = await import('node:fs');
+  const { existsSync } = await import('node:fs');
   if (!existsSync(`${ROOT}dist/cli.js`)) return undefined;
-  const socket = `certdesk-bench-${process.pid}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   try {
-    tmux('-V');
+    execFileSync('tmux', ['-V']);
   } catch {
     return undefined;
   }
-  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
   const start = performance.now();
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    'b',
-    '-x',
-    '140',
-    '-y',
-    '40',
-    `exec ${q(process.execPath)} ${q(`${ROOT}bin/certdesk.js`)} --kubeconfig ${q(kubeconfig)} --context east --context west`,
-  );
+  const term = startTuiInTmux('tui', kubeconfig);
   try {
-    const pid = Number(tmux('display', '-p', '-t', 'b', '#{pane_pid}').trim());
     let firstFrameMs = Number.NaN;
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      if (tmux('capture-pane', '-p', '-t', 'b').includes(`of ${total}`)) {
+      if (term.screen().includes(`of ${total}`)) {
         firstFrameMs = performance.now() - start;
         break;
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    await during((k) => tmux('send-keys', '-t', 'b', k));
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { firstFrameMs, peakRssMiB: Number(hwm?.[1] ?? Number.NaN) / 1024 };
+    await during(term.keys);
+    return { firstFrameMs, peakRssMiB: term.peakRssMiB() };
   } finally {
-    try {
-      tmux('kill-server');
-    } catch {}
+    term.kill();
   }
 }
 /** The headless listing of the same CSRs (same startup, same lists, no UI): wall time and peak RSS. */

@@ -156,7 +156,7 @@ const cases: Case[] = [
     path: '/openapi/v3/apis/certificates.k8s.io/v1',
     known: 'the sandbox serves a minimal document (operations with fieldValidation), no schemas',
     pick: (a) => {
-      const schemas = ((body(a).components as { schemas?: Record<string, Record<string, unknown>> })?.schemas ?? {})[
+      const schemas = (body(a).components as { schemas?: Record<string, Record<string, unknown>> })?.schemas?.[
         'io.k8s.api.certificates.v1.CertificateSigningRequest'
       ];
       return {

@@ -154,6 +154,9 @@ describe('cluster store (two sandbox clusters)', () => {
     assert.equal(await store.whenSynced(undefined, 10_000), true);
     assert.ok(store.snapshot('west').csrsListed);
     assert.ok(store.snapshot('west').namespaces.has('kube-system'), 'the other kinds are listed after');
+    // Change batches reach subscribers asynchronously: wait (with a deadline) until the namespaces' batch is in.
+    const deadline = Date.now() + 10_000;
+    while (!seen.includes('namespaces') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(seen[0], 'csrs listed', `first: ${seen.join(', ')}`);
   });
 

@@ -38,12 +38,15 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
 )
+
+var clusterName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] != "up" {
@@ -61,6 +64,15 @@ func main() {
 		os.Exit(2)
 	}
 	names := strings.Split(*clusters, ",")
+	seen := map[string]bool{}
+	for _, n := range names {
+		// The names become kubeconfig entries and directory names, as in `certdesk sandbox`.
+		if !clusterName.MatchString(n) || seen[n] {
+			fmt.Fprintf(os.Stderr, "realcluster: cluster name %q is not valid or repeated; use unique lower-case names of letters, digits and '-'\n", n)
+			os.Exit(2)
+		}
+		seen[n] = true
+	}
 	if err := run(names, *kubeconfigOut, *stateDir, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "realcluster: "+err.Error())
 		os.Exit(1)

@@ -88,3 +88,18 @@ test('without Go: one line saying so, exit 1', () => {
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0] as string, /Go is not installed.*install Go 1\.26/);
 });
+
+test('a bad or repeated cluster name: one line saying so, exit 2, nothing started', () => {
+  for (const clusters of ['Bad Name', 'east,east']) {
+    const r = spawnSync(process.execPath, [SCRIPT, '--clusters', clusters, '--kubeconfig-out', '/tmp/never-written'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(
+      r.stderr.trim(),
+      /^realcluster: cluster name ".*" is not valid or repeated; use unique lower-case names/,
+    );
+    assert.equal(existsSync('/tmp/never-written'), false);
+  }
+});

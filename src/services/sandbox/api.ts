@@ -44,6 +44,7 @@ import {
   unsupportedMediaType,
 } from './errors.js';
 import { goJsonSyntaxError } from './go-json.js';
+import { type Admission, admitNodeRequest, authorizeNode, nodeIdentity, type ObjectSource } from './node-authz.js';
 import { decodeProtobufObject, ProtoError } from './proto.js';
 import { applyPatch, PatchError, patchTypeFromContentType, strategicMergeKeysFor } from './patch.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
@@ -269,13 +270,42 @@ export class ApiCore {
    * re-create an object between a client's check and its write. A hook that resolves to true is removed.
    */
   readonly beforeServe: Array<(request: ServedRequest) => unknown> = [];
+  /** What the authorizer and admission plugins read: the stored objects of a resource. */
+  readonly objects: ObjectSource = (resource, namespace) => this.store.list(resource, namespace).map((e) => e.obj);
 
   constructor(private readonly options: ApiOptions) {
     this.store = new Store(options.watchHistorySize ?? 1000);
     this.rbac = {
       list: (resource, namespace) => this.store.list(resource, namespace).map((e) => e.obj),
     };
-    this.authz = createRbacAuthorizer(this.rbac);
+    this.authz = this.nodeAndRbacAuthorizer();
+  }
+
+  /**
+   * `--authorization-mode=Node,RBAC` behind the privileged-group authorizer, as the union authorizer combines them:
+   * the first allow wins; a refusal carries each authorizer's reason as `<name>: <reason>`, one per line.
+   */
+  private nodeAndRbacAuthorizer(): Authorizer {
+    const rbac = createRbacAuthorizer(this.rbac);
+    const objects = this.objects;
+    return {
+      authorize: (a) => {
+        const node = a.user.groups.includes('system:masters') ? undefined : authorizeNode(a, objects);
+        if (node?.allowed) return node;
+        const d = rbac.authorize(a);
+        if (d.allowed || !node?.reason) return d;
+        return {
+          allowed: false,
+          reason: [`node: ${node.reason}`, ...(d.reason ? [`rbac: ${d.reason}`] : [])].join('\n'),
+        };
+      },
+      ...(rbac.roleRules ? { roleRules: rbac.roleRules } : {}),
+    };
+  }
+
+  /** NodeRestriction (a mutating admission plugin: it runs before the strategy and validation). */
+  private admitNode(req: ApiRequest, a: Admission): void {
+    admitNodeRequest(req.user, a);
   }
 
   enableApiGroup(group: string): void {
@@ -409,7 +439,11 @@ export class ApiCore {
 
   private authorize(attrs: RequestAttributes, resource?: string, group = '', name?: string): void {
     const decision = this.authz.authorize(attrs);
-    if (!decision.allowed) throw forbidden(resource, group, name, forbiddenDetail(attrs));
+    if (!decision.allowed) {
+      // The Node authorizer's reason is part of the message (responsewriters.ForbiddenStatusError).
+      const why = nodeIdentity(attrs.user) !== undefined && decision.reason ? `: ${decision.reason}` : '';
+      throw forbidden(resource, group, name, `${forbiddenDetail(attrs)}${why}`);
+    }
   }
 
   private nonResource(req: ApiRequest, verb: string): void {
@@ -519,6 +553,8 @@ export class ApiCore {
       // A list or watch of one object by field selector carries its name, so resourceNames rules apply.
       const byName = nameFromFieldSelector(req.query.get('fieldSelector') ?? '');
       if (byName) attrs.name = byName;
+      const selector = req.query.get('fieldSelector');
+      if (selector) attrs.fieldSelector = selector;
     }
     this.authorize(attrs, resource, group, name);
 
@@ -934,6 +970,14 @@ export class ApiCore {
       meta.namespace = route.namespace;
     }
     if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    this.admitNode(req, {
+      operation: 'create',
+      resource: def.resource,
+      group: def.group,
+      ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),
+      name: meta.name || meta.generateName || '',
+      obj,
+    });
     const ctx = this.ctx(req);
     def.strategy.prepareCreate?.(obj, ctx);
     this.fillNewMeta(def, obj);
@@ -996,6 +1040,16 @@ export class ApiCore {
       throw conflict(def.resource, def.group, name);
     }
     const old = clone(existing.obj);
+    this.admitNode(req, {
+      operation: 'update',
+      resource: def.resource,
+      group: def.group,
+      ...(route.subresource ? { subresource: route.subresource } : {}),
+      ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),
+      name,
+      obj,
+      old,
+    });
     obj.apiVersion = old.apiVersion;
     obj.kind = old.kind;
     def.strategy.prepareUpdate?.(obj, old, route.subresource);
@@ -1116,6 +1170,14 @@ export class ApiCore {
         );
       }
     }
+    this.admitNode(req, {
+      operation: 'delete',
+      resource: def.resource,
+      group: def.group,
+      ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),
+      name,
+      old: existing.obj,
+    });
     const deleted = isDryRun(req) ? existing : (this.deleteEntry(def, existing) ?? existing);
     if (def.returnDeletedObject) return raw(200, deleted.json);
     return json(200, {

@@ -22,6 +22,8 @@ export interface RequestAttributes {
   name?: string;
   /** The URL path, for non-resource requests (/version, /apis, …). */
   path: string;
+  /** The raw field selector of a list or watch (the Node authorizer reads `spec.nodeName=` from it). */
+  fieldSelector?: string;
 }
 
 export interface Decision {

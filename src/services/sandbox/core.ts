@@ -236,3 +236,59 @@ export const apiServiceStrategy: Strategy = {
     return errs;
   },
 };
+
+/** NodeSystemInfo as the real server writes it when none is given: every field an empty string (no omitempty). */
+const EMPTY_NODE_INFO = {
+  machineID: '',
+  systemUUID: '',
+  bootID: '',
+  kernelVersion: '',
+  osImage: '',
+  containerRuntimeVersion: '',
+  kubeletVersion: '',
+  kubeProxyVersion: '',
+  operatingSystem: '',
+  architecture: '',
+};
+
+/** The Go zero values of NodeStatus's struct fields, and allocatable defaulted from capacity (SetDefaults_NodeStatus). */
+function defaultNodeStatus(status: Json): Json {
+  const out: Json = { ...status };
+  if (out.allocatable === undefined && out.capacity !== undefined) out.allocatable = out.capacity;
+  const endpoints = asRecord(out.daemonEndpoints) ?? {};
+  out.daemonEndpoints = { ...endpoints, kubeletEndpoint: { Port: 0, ...(asRecord(endpoints.kubeletEndpoint) ?? {}) } };
+  out.nodeInfo = { ...EMPTY_NODE_INFO, ...(asRecord(out.nodeInfo) ?? {}) };
+  // metav1.Time is a struct: omitempty does not drop it, a zero time is written as null.
+  if (Array.isArray(out.conditions))
+    out.conditions = out.conditions.map((c) => ({ lastHeartbeatTime: null, lastTransitionTime: null, ...asRecord(c) }));
+  delete out.config;
+  return out;
+}
+
+/**
+ * Nodes (pkg/registry/core/node): every field, status included, may be set on create; an update of the main resource
+ * keeps the status, an update of /status keeps the spec (metadata may change through either).
+ */
+export const nodeStrategy: Strategy = {
+  prepareCreate(obj) {
+    const spec = { ...(asRecord(obj.spec) ?? {}) };
+    delete spec.configSource;
+    obj.spec = spec;
+    obj.status = defaultNodeStatus(asRecord(obj.status) ?? {});
+  },
+  prepareUpdate(obj, old, subresource) {
+    if (subresource === 'status') {
+      obj.spec = old.spec;
+      obj.status = defaultNodeStatus(asRecord(obj.status) ?? {});
+    } else {
+      obj.status = old.status;
+      obj.spec = asRecord(obj.spec) ?? {};
+    }
+  },
+  fields(obj) {
+    return {
+      'metadata.name': obj.metadata.name ?? '',
+      'spec.unschedulable': asRecord(obj.spec)?.unschedulable === true ? 'true' : 'false',
+    };
+  },
+};

@@ -166,7 +166,11 @@ function conditions(obj: KObject): Condition[] {
 }
 
 /** Parses the request like certificates.ParseCSR + CheckSignature; returns the Go error text on failure. */
-export function checkRequest(requestBytes: Buffer | undefined): { error?: string; organizations: string[] } {
+export function checkRequest(requestBytes: Buffer | undefined): {
+  error?: string;
+  organizations: string[];
+  commonName?: string;
+} {
   const text = (requestBytes ?? Buffer.alloc(0)).toString('latin1');
   const block = pemDecodeAll(text)[0];
   if (block?.type !== 'CERTIFICATE REQUEST') {
@@ -174,7 +178,7 @@ export function checkRequest(requestBytes: Buffer | undefined): { error?: string
   }
   try {
     const parsed = parseAndVerifyCsr(block.bytes);
-    return { organizations: parsed.subject.organization };
+    return { organizations: parsed.subject.organization, commonName: parsed.subject.commonName.at(-1) ?? '' };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err), organizations: [] };
   }

@@ -413,6 +413,71 @@ function crdDefaultRow(obj: KObject, now: number): unknown[] {
   return [obj.metadata.name ?? '', crdDateCell(obj.metadata.creationTimestamp, now)];
 }
 
+// ------------------------------------------------------------------------------------------------ Nodes
+const ADDRESSES_DOC =
+  "List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).";
+const NODE_COLUMNS = [
+  NAME_COL,
+  col('Status', 'string', 'The status of the node'),
+  col('Roles', 'string', 'The roles of the node'),
+  AGE_COL,
+  col('Version', 'string', 'Kubelet Version reported by the node.'),
+  col('Internal-IP', 'string', ADDRESSES_DOC, 1),
+  col('External-IP', 'string', ADDRESSES_DOC, 1),
+  col(
+    'OS-Image',
+    'string',
+    'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).',
+    1,
+  ),
+  col(
+    'Kernel-Version',
+    'string',
+    "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+    1,
+  ),
+  col(
+    'Container-Runtime',
+    'string',
+    'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).',
+    1,
+  ),
+];
+
+/** printNode: Ready / NotReady / Unknown (+ SchedulingDisabled), roles from node-role.kubernetes.io/* labels. */
+function nodeRow(obj: KObject, now: number): unknown[] {
+  const spec = asRecord(obj.spec) ?? {};
+  const status = asRecord(obj.status) ?? {};
+  const conds = Array.isArray(status.conditions) ? (status.conditions as Json[]) : [];
+  const ready = conds.filter((c) => c.type === 'Ready').at(-1);
+  const states = ready ? [ready.status === 'True' ? 'Ready' : 'NotReady'] : ['Unknown'];
+  if (spec.unschedulable === true) states.push('SchedulingDisabled');
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+    if (k.startsWith('node-role.kubernetes.io/') && k.length > 'node-role.kubernetes.io/'.length)
+      roles.add(k.slice('node-role.kubernetes.io/'.length));
+    else if (k === 'kubernetes.io/role' && v) roles.add(String(v));
+  }
+  const info = asRecord(status.nodeInfo) ?? {};
+  const addresses = Array.isArray(status.addresses) ? (status.addresses as Json[]) : [];
+  const address = (type: string) => String(addresses.find((a) => a.type === type)?.address ?? '<none>');
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : '<unknown>');
+  let kernel = text(info.kernelVersion);
+  if (typeof info.architecture === 'string' && info.architecture) kernel += ` (${info.architecture})`;
+  return [
+    obj.metadata.name ?? '',
+    states.join(','),
+    [...roles].sort().join(',') || '<none>',
+    age(obj.metadata.creationTimestamp, now),
+    String(info.kubeletVersion ?? ''),
+    address('InternalIP'),
+    address('ExternalIP'),
+    text(info.osImage),
+    kernel,
+    text(info.containerRuntimeVersion),
+  ];
+}
+
 // ------------------------------------------------------------------------------------------------ default
 // rest.DefaultTableConvertor (RBAC roles): the creation time as RFC 3339 under "Created At", as kubectl shows it.
 const DEFAULT_COLUMNS = [NAME_COL, col('Created At', 'date', AGE_COL.description)];
@@ -431,6 +496,8 @@ export function tableFor(def: ResourceDef): {
       return { columns: POD_COLUMNS, row: podRow };
     case 'namespaces':
       return { columns: NS_COLUMNS, row: nsRow };
+    case 'nodes':
+      return { columns: NODE_COLUMNS, row: nodeRow };
     case 'secrets':
       return { columns: SECRET_COLUMNS, row: secretRow };
     case 'configmaps':

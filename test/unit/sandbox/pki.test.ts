@@ -61,7 +61,7 @@ describe('checkRequest', () => {
 
   it('accepts openssl requests (EC, RSA, Ed25519) and reads O', () => {
     const ec = opensslCsr(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'], '/O=system:masters/CN=a');
-    assert.deepEqual(checkRequest(ec), { organizations: ['system:masters'] });
+    assert.deepEqual(checkRequest(ec), { organizations: ['system:masters'], commonName: 'a' });
     assert.equal(checkRequest(opensslCsr(['-newkey', 'rsa:2048'], '/CN=b')).error, undefined);
     assert.equal(checkRequest(opensslCsr(['-newkey', 'ed25519'], '/CN=c')).error, undefined);
     const withText = Buffer.concat([Buffer.from('leading text\n'), ec]);

@@ -5,13 +5,7 @@
 // identity the real component has: the provisioner as the pod's service account, status writes as the node's
 // kubelet, TigeraStatus as the operator's service account.
 import { randomBytes } from 'node:crypto';
-import {
-  AuthorizationV1Api,
-  type V1CertificateSigningRequest,
-  type V1ContainerStatus,
-  type V1Pod,
-  type V1PodCondition,
-} from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest, V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import {
   KEY_ALGORITHMS,
   type KeyAlgorithmName,
@@ -29,13 +23,15 @@ import {
   delay,
   describeError,
   listWatch,
+  nodeAddress,
   nodeIdentity,
+  registerNode,
   serviceAccountIdentity,
   statusCode,
   updateWithRetry,
 } from './kube.js';
 import { applyManifests } from './manifests.js';
-import { SCENARIO_LABEL, type ScenarioCluster } from './types.js';
+import { SCENARIO_LABEL } from './types.js';
 
 export const CALICO_NAMESPACE = 'calico-system';
 const OPERATOR_GROUP = 'operator.tigera.io';
@@ -134,7 +130,7 @@ function planPods(nodes: number): PodPlan[] {
     plans.push({
       name: `calico-node-${podSuffix(5)}`,
       nodeName: `node-${i}`,
-      hostIP: `10.0.0.${10 + i}`,
+      hostIP: nodeAddress(`node-${i}`),
       serviceAccount: 'calico-node',
       secretName: 'node-certs',
       app: 'calico-node',
@@ -146,7 +142,7 @@ function planPods(nodes: number): PodPlan[] {
   plans.push({
     name: `calico-typha-${podSuffix(10)}-${podSuffix(5)}`,
     nodeName: 'node-1',
-    hostIP: '10.0.0.11',
+    hostIP: nodeAddress('node-1'),
     serviceAccount: 'calico-typha',
     secretName: 'typha-certs',
     app: 'calico-typha',
@@ -763,61 +759,6 @@ async function runOperator(ctx: ScenarioContext, expected: { nodes: number; typh
   schedule();
 }
 
-/** The kubelet registers its Node (NodeRestriction lets a node create its own), Ready, with the pod's host IP. */
-async function registerNode(cluster: ScenarioCluster, nodeName: string): Promise<void> {
-  const kubelet = clientsFor(cluster.as(nodeIdentity(nodeName)));
-  const index = Number(nodeName.replace(/^node-/, '')) || 0;
-  await createIfAbsent(() =>
-    kubelet.core.createNode({
-      body: {
-        metadata: {
-          name: nodeName,
-          labels: {
-            'kubernetes.io/hostname': nodeName,
-            'kubernetes.io/os': 'linux',
-            'kubernetes.io/arch': 'amd64',
-            [SCENARIO_LABEL]: 'calico-rollout',
-          },
-        },
-        spec: {},
-        status: {
-          addresses: [
-            { type: 'InternalIP', address: `10.0.0.${10 + index}` },
-            { type: 'Hostname', address: nodeName },
-          ],
-          conditions: [
-            {
-              type: 'Ready',
-              status: 'True',
-              reason: 'KubeletReady',
-              message: 'kubelet is posting ready status (played by certdesk scenario calico-rollout)',
-            },
-          ],
-        },
-      },
-    }),
-  );
-}
-
-/** Whether a node may update the status of pods bound to it here (the Node authorizer), asked as that node. */
-export async function nodeMayReportPodStatus(
-  cluster: ScenarioCluster,
-  nodeName: string,
-  namespace = CALICO_NAMESPACE,
-): Promise<boolean> {
-  const review = await cluster
-    .as(nodeIdentity(nodeName))
-    .makeApiClient(AuthorizationV1Api)
-    .createSelfSubjectAccessReview({
-      body: {
-        spec: {
-          resourceAttributes: { namespace, verb: 'update', resource: 'pods', subresource: 'status' },
-        },
-      },
-    });
-  return review.status?.allowed === true;
-}
-
 export const calicoRollout: Scenario = {
   name: 'calico-rollout',
   description:
@@ -829,14 +770,9 @@ export const calicoRollout: Scenario = {
     const admin = clientsFor(cluster.admin);
     await applyManifests(admin, 'calico-rollout');
     const plans = planPods(options.nodes);
-    const core = await admin.core.getAPIResources();
-    if (core.resources.some((r) => r.name === 'nodes')) {
-      await Promise.all([...new Set(plans.map((p) => p.nodeName))].map((node) => registerNode(cluster, node)));
-    }
-    if (!(await nodeMayReportPodStatus(cluster, plans[0]!.nodeName))) {
-      // No Node authorizer (the sandbox): RBAC grants the kubelets what it would.
-      await applyManifests(admin, 'node-authorizer', 'calico-rollout');
-    }
+    await Promise.all(
+      [...new Set(plans.map((p) => p.nodeName))].map((node) => registerNode(cluster, node, 'calico-rollout')),
+    );
     let caCert = options.caCertPem;
     if (!caCert) {
       caCert = await createDemoCaPem('calico-rollout demo CA (key discarded)');

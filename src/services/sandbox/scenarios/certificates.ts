@@ -12,12 +12,13 @@ import {
 } from '@kubernetes/client-node';
 import { type MadeCert, makeCert, window } from './cert-factory.js';
 import type { Scenario } from './index.js';
-import { clientsFor, createIfAbsent } from './kube.js';
+import { clientsFor, createIfAbsent, nodeAddress, nodeIdentity, registerNode } from './kube.js';
 import { applyManifests } from './manifests.js';
 import { SCENARIO_LABEL } from './types.js';
 
 export const CERTS_NAMESPACE = 'certs-demo';
 export const CERTS_SIGNER = 'example.com/certs-demo';
+const CERTS_NODE = 'certs-node-1';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const labels = { [SCENARIO_LABEL]: 'certificates' };
@@ -127,6 +128,8 @@ export const certificates: Scenario = {
     const pod: V1Pod = {
       metadata: { name: 'web-7d9f8c6b5-x2k4q', namespace: CERTS_NAMESPACE, labels: { ...labels, app: 'web' } },
       spec: {
+        nodeName: CERTS_NODE,
+        tolerations: [{ operator: 'Exists' }],
         containers: [{ name: 'web', image: 'nginx:1.27', volumeMounts: [{ name: 'tls', mountPath: '/etc/tls' }] }],
         volumes: [
           { name: 'tls', secret: { secretName: 'web-tls' } },
@@ -144,7 +147,23 @@ export const certificates: Scenario = {
         ),
       ),
       createIfAbsent(() => admin.core.createNamespacedPod({ namespace: CERTS_NAMESPACE, body: pod })),
+      registerNode(ctx.cluster, CERTS_NODE, 'certificates'),
     ]);
+    // Its kubelet reports it Running, with the node's host IP and a pod IP.
+    const kubelet = clientsFor(ctx.cluster.as(nodeIdentity(CERTS_NODE)));
+    const name = pod.metadata?.name ?? '';
+    const current = await kubelet.core.readNamespacedPod({ name, namespace: CERTS_NAMESPACE });
+    const hostIP = nodeAddress(CERTS_NODE);
+    current.status = {
+      ...current.status,
+      phase: 'Running',
+      hostIP,
+      hostIPs: [{ ip: hostIP }],
+      podIP: '10.244.1.7',
+      podIPs: [{ ip: '10.244.1.7' }],
+      startTime: new Date(),
+    };
+    await kubelet.core.replaceNamespacedPodStatus({ name, namespace: CERTS_NAMESPACE, body: current });
 
     const admission = kc.makeApiClient(AdmissionregistrationV1Api);
     const service = { namespace: CERTS_NAMESPACE, name: 'policy', path: '/validate', port: 443 };

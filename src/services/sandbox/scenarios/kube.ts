@@ -13,7 +13,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 
-import type { Identity, ScenarioCluster } from './types.js';
+import { type Identity, SCENARIO_LABEL, type ScenarioCluster } from './types.js';
 
 export interface Clients {
   kc: KubeConfig;
@@ -41,6 +41,64 @@ export function serviceAccountIdentity(namespace: string, name: string): Identit
 /** A kubelet's identity: system:node:<name> in system:nodes, as its client certificate says. */
 export function nodeIdentity(nodeName: string): Identity {
   return { user: `system:node:${nodeName}`, groups: ['system:nodes'] };
+}
+
+/** A scenario node's InternalIP: 10.0.0.(10 + n) for a name ending in the number n (`node-1`, `scale-node-3`). */
+export function nodeAddress(nodeName: string): string {
+  const n = Number(/(\d+)$/.exec(nodeName)?.[1] ?? 0);
+  return `10.0.${Math.floor((10 + n) / 250)}.${(10 + n) % 250}`;
+}
+
+/**
+ * The kubelet registers its Node (the Node authorizer and NodeRestriction let a node create its own), Ready, with
+ * the addresses a kubelet reports: InternalIP (`nodeAddress`), ExternalIP in 203.0.113.0/24 and its Hostname.
+ */
+export async function registerNode(cluster: ScenarioCluster, nodeName: string, scenario: string): Promise<void> {
+  const kubelet = clientsFor(cluster.as(nodeIdentity(nodeName)));
+  const internal = nodeAddress(nodeName);
+  await createIfAbsent(() =>
+    kubelet.core.createNode({
+      body: {
+        metadata: {
+          name: nodeName,
+          labels: {
+            'kubernetes.io/hostname': nodeName,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            [SCENARIO_LABEL]: scenario,
+          },
+        },
+        spec: {},
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: internal },
+            { type: 'ExternalIP', address: `203.0.113.${internal.split('.').at(-1)}` },
+            { type: 'Hostname', address: nodeName },
+          ],
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: `kubelet is posting ready status (played by certdesk scenario ${scenario})`,
+            },
+          ],
+          nodeInfo: {
+            machineID: '',
+            systemUUID: '',
+            bootID: '',
+            kernelVersion: '6.1.0-certdesk',
+            osImage: 'certdesk scenario node',
+            containerRuntimeVersion: 'containerd://2.1.0',
+            kubeletVersion: 'v1.37.2',
+            kubeProxyVersion: '',
+            operatingSystem: 'linux',
+            architecture: 'amd64',
+          },
+        },
+      },
+    }),
+  );
 }
 
 /** The Impersonate-* headers for an identity (groups the server adds by itself are left out). */

@@ -8,8 +8,7 @@ import type { SandboxCluster } from '../cluster.js';
 import { bitString, explicit, integer, name, OID, oid, seq } from '../der.js';
 import type { KObject } from '../store.js';
 import type { Scenario } from './index.js';
-import { nodeMayReportPodStatus } from './calico-rollout.js';
-import { clientsFor, createIfAbsent, describeError, nodeIdentity } from './kube.js';
+import { clientsFor, createIfAbsent, describeError, nodeAddress, nodeIdentity, registerNode } from './kube.js';
 import { applyManifests } from './manifests.js';
 import { SCENARIO_LABEL } from './types.js';
 
@@ -39,6 +38,7 @@ function stamp(msAgo: number): string {
 }
 
 const NAMESPACES = Array.from({ length: 10 }, (_, i) => `scale-${i}`);
+const SCALE_NODES = [0, 1, 2, 3].map((i) => `scale-node-${i}`);
 
 /** Inserts `csrs` CSRs and `pods` pods (in namespaces scale-0…scale-9) into the cluster's store. */
 export function preloadScale(cluster: SandboxCluster, options: ScaleOptions): void {
@@ -51,6 +51,20 @@ export function preloadScale(cluster: SandboxCluster, options: ScaleOptions): vo
         status: { phase: 'Active' },
       });
     }
+  }
+  for (const node of SCALE_NODES) {
+    if (store.get('nodes', '', node)) continue;
+    cluster.api.insert('nodes', {
+      metadata: { name: node, labels: { 'kubernetes.io/hostname': node } },
+      spec: {},
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: nodeAddress(node) },
+          { type: 'Hostname', address: node },
+        ],
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
+      },
+    });
   }
   const objects = scaleObjects(options);
   store.preload('certificatesigningrequests', objects.csrs);
@@ -142,7 +156,10 @@ export function scaleObjects(options: ScaleOptions): { csrs: KObject[]; pods: KO
       status: running
         ? {
             phase: 'Running',
-            podIP: `10.0.${Math.floor(i / 250) % 256}.${i % 250}`,
+            hostIP: nodeAddress(`scale-node-${i % 4}`),
+            hostIPs: [{ ip: nodeAddress(`scale-node-${i % 4}`) }],
+            podIP: `10.244.${Math.floor(i / 250) % 256}.${i % 250}`,
+            podIPs: [{ ip: `10.244.${Math.floor(i / 250) % 256}.${i % 250}` }],
             conditions: [
               { type: 'Initialized', status: 'True' },
               { type: 'Ready', status: 'True' },
@@ -205,9 +222,7 @@ export const scale: Scenario = {
       ),
     );
     await applyManifests(admin, 'scale');
-    if (!(await nodeMayReportPodStatus(ctx.cluster, 'scale-node-0', 'scale-0'))) {
-      await applyManifests(admin, 'node-authorizer', 'scale');
-    }
+    await Promise.all(SCALE_NODES.map((node) => registerNode(ctx.cluster, node, 'scale')));
     let failures = 0;
     const failed = (what: string, err: unknown): void => {
       if (failures++ === 0) ctx.log(`${what}: ${describeError(err)} (later failures are counted, not logged)`);

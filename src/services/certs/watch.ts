@@ -98,6 +98,26 @@ const KINDS: KindSpec[] = [
   },
 ];
 
+/** kube-root-ca.crt is copied into every namespace: its records are grouped by CA and context. */
+function rootKey(r: CertRecord): string | undefined {
+  return r.location.kind === 'ConfigMap' && r.location.name === 'kube-root-ca.crt' && r.cert
+    ? `${r.context}|${r.cert.fingerprint}`
+    : undefined;
+}
+
+/** Two arrays sorted by bySoonestExpiry, merged into a new one. */
+function mergeSorted(a: readonly CertRecord[], b: readonly CertRecord[]): CertRecord[] {
+  if (b.length === 0) return a as CertRecord[];
+  const out = new Array<CertRecord>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = bySoonestExpiry(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
 function keyOf(raw: RawObject): string {
   const m = (raw.metadata ?? {}) as { name?: string; namespace?: string };
   return `${m.namespace ?? ''}/${m.name ?? ''}`;
@@ -108,13 +128,22 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
   const listeners = new Set<() => void>();
   /** `${context}|${resource}|${ns/name}` → the object's records. */
   const byObject = new Map<string, CertRecord[]>();
-  const local: CertRecord[] = [];
   const skipped: SkippedSource[] = [];
   const anchorsOf = new Map<string, Map<string, Anchors>>();
   const calicoSignerOf = new Map<string, string>();
   const pendingLists = new Map<string, number>();
   const queue: { context: string; kind: KindSpec; key: string; raw?: RawObject }[] = [];
+  const queued = new Map<string, number>();
   let version = 0;
+  // The order is kept incrementally: records in `main` stay sorted; a feed merges in what was added (sorted) and
+  // leaves out what was removed, instead of sorting 44,000 records for every redraw. kube-root-ca.crt copies are
+  // grouped apart (one record per CA and context is shown).
+  let main: CertRecord[] = [];
+  let added: CertRecord[] = [];
+  const removed = new Set<CertRecord>();
+  const roots = new Map<string, Map<string, CertRecord>>();
+  let rootsDirty = false;
+  let reps: CertRecord[] = [];
   let sorted: CertRecord[] | undefined;
   let draining: NodeJS.Immediate | undefined;
   let abort: AbortController | undefined;
@@ -123,6 +152,30 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
   const changed = () => {
     version++;
     sorted = undefined;
+  };
+  const place = (records: readonly CertRecord[], add: boolean) => {
+    for (const r of records) {
+      const root = rootKey(r);
+      if (root === undefined) {
+        if (add) added.push(r);
+        else removed.add(r);
+        continue;
+      }
+      const group = roots.get(root) ?? new Map<string, CertRecord>();
+      roots.set(root, group);
+      if (add) group.set(r.id, r);
+      else if (group.get(r.id) === r) group.delete(r.id);
+      if (group.size === 0) roots.delete(root);
+      rootsDirty = true;
+    }
+  };
+  const setRecords = (id: string, records: CertRecord[] | undefined) => {
+    const old = byObject.get(id);
+    if (old) place(old, false);
+    if (records?.length) {
+      byObject.set(id, records);
+      place(records, true);
+    } else byObject.delete(id);
   };
   const notify = () => {
     for (const l of listeners) {
@@ -140,10 +193,11 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
     let any = false;
     while (queue.length > 0 && performance.now() < until) {
       const item = queue.shift()!;
+      queued.set(item.context, (queued.get(item.context) ?? 1) - 1);
       const id = `${item.context}|${item.kind.resource}|${item.key}`;
       any = true;
       if (!item.raw) {
-        byObject.delete(id);
+        setRecords(id, undefined);
         continue;
       }
       const anchors = anchorsOf.get(item.context) ?? new Map();
@@ -156,8 +210,7 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
         .flatMap((i) => inspectPem(i));
       // The object (a Secret's data included) is not referenced past this point.
       item.raw = undefined;
-      if (records.length > 0) byObject.set(id, records);
-      else byObject.delete(id);
+      setRecords(id, records);
     }
     if (any) {
       changed();
@@ -167,6 +220,7 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
   };
   const enqueue = (context: string, kind: KindSpec, key: string, raw?: RawObject) => {
     queue.push({ context, kind, key, ...(raw ? { raw } : {}) });
+    queued.set(context, (queued.get(context) ?? 0) + 1);
     draining ??= setImmediate(drain);
   };
 
@@ -243,7 +297,7 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
       setMaxListeners(0, signal);
       void Promise.all([scanKubeconfigUsers(contexts), scanRegistry(options)]).then(([users, registry]) => {
         if (signal.aborted) return;
-        local.push(...users, ...registry.records);
+        place([...users, ...registry.records], true);
         changed();
         notify();
       });
@@ -255,6 +309,7 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
       if (draining) clearImmediate(draining);
       draining = undefined;
       queue.length = 0;
+      queued.clear();
       listeners.clear();
     },
     subscribe(listener) {
@@ -263,14 +318,23 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
     },
     records() {
       if (!sorted) {
-        sorted = [...local];
-        for (const rs of byObject.values()) for (const r of rs) sorted.push(r);
-        sorted = dedupeRootCa(sorted.sort(bySoonestExpiry));
+        if (added.length > 0 || removed.size > 0) {
+          const kept = removed.size > 0 ? main.filter((r) => !removed.has(r)) : main;
+          const fresh = added.filter((r) => !removed.has(r)).sort(bySoonestExpiry);
+          main = mergeSorted(kept, fresh);
+          added = [];
+          removed.clear();
+        }
+        if (rootsDirty) {
+          rootsDirty = false;
+          reps = dedupeRootCa([...roots.values()].flatMap((g) => [...g.values()])).sort(bySoonestExpiry);
+        }
+        sorted = reps.length > 0 ? mergeSorted(main, reps) : main;
       }
       return sorted;
     },
     version: () => version,
     skipped: () => skipped,
-    synced: (context) => pendingLists.get(context) === 0 && queue.every((q) => q.context !== context),
+    synced: (context) => pendingLists.get(context) === 0 && !queued.get(context),
   };
 }

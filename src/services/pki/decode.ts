@@ -1,6 +1,6 @@
 // Decoding of CSRs and certificates into the shapes of types.ts, with our own bounded DER reader so that
 // any input ends either in a value or in a PkiError. Raw pieces needed to issue are kept aside in a WeakMap.
-import { createHash, createPublicKey, type KeyObject, verify as verifyCb } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import {
   children,
   content,
@@ -58,6 +58,8 @@ export interface RawParts {
   sanRun: Uint8Array | undefined;
   /** Certificates only: the subjectKeyIdentifier value. */
   ski?: Uint8Array;
+  /** Certificates only: what a signature check needs (the signed TBS bytes, the signature, its algorithm). */
+  signed?: { tbs: Uint8Array; signature: Uint8Array; algorithm: SignatureAlgorithm };
 }
 
 const rawParts = new WeakMap<object, RawParts>();
@@ -469,11 +471,36 @@ function verifyAsync(
   sig: Uint8Array,
 ): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    verifyCb(alg, data, key, sig, (err, ok) => (err ? reject(err) : resolve(ok)));
+    verify(alg, data, key, sig, (err, ok) => (err ? reject(err) : resolve(ok)));
   });
 }
 
 const RSA_PKCS1_PSS_PADDING = 6;
+
+/** The verify call a signature algorithm needs with this key: its hash and key options, or why it cannot be made. */
+function verifyArgs(
+  key: KeyObject,
+  sigAlg: SignatureAlgorithm,
+):
+  | { hash: string | null; key: KeyObject | { key: KeyObject; padding: number; saltLength: number } }
+  | { error: string } {
+  if (sigAlg.pss) {
+    if (sigAlg.pss.hash === 'unknown') return { error: 'unsupported RSA-PSS hash' };
+    return { hash: sigAlg.pss.hash, key: { key, padding: RSA_PKCS1_PSS_PADDING, saltLength: sigAlg.pss.saltLength } };
+  }
+  const hash = SIGNATURE_HASH[sigAlg.oid];
+  if (hash === undefined) return { error: `unsupported signature algorithm ${sigAlg.name}` };
+  const type = key.asymmetricKeyType;
+  const family = sigAlg.oid.startsWith('1.2.840.10045.4')
+    ? 'ec'
+    : sigAlg.oid.startsWith('1.2.840.113549')
+      ? 'rsa'
+      : sigAlg.oid === OID.ed25519
+        ? 'ed25519'
+        : 'ed448';
+  if (type !== family) return { error: `signature algorithm ${sigAlg.name} does not fit a ${type} key` };
+  return { hash, key };
+}
 
 async function checkSignature(
   spki: Uint8Array,
@@ -488,34 +515,27 @@ async function checkSignature(
     return { verified: false, error: 'the public key could not be read' };
   }
   try {
-    let ok: boolean;
-    if (sigAlg.pss) {
-      if (sigAlg.pss.hash === 'unknown') return { verified: false, error: 'unsupported RSA-PSS hash' };
-      ok = await verifyAsync(
-        sigAlg.pss.hash,
-        tbs,
-        { key, padding: RSA_PKCS1_PSS_PADDING, saltLength: sigAlg.pss.saltLength },
-        signature,
-      );
-    } else {
-      const hash = SIGNATURE_HASH[sigAlg.oid];
-      if (hash === undefined) return { verified: false, error: `unsupported signature algorithm ${sigAlg.name}` };
-      const type = key.asymmetricKeyType;
-      const family = sigAlg.oid.startsWith('1.2.840.10045.4')
-        ? 'ec'
-        : sigAlg.oid.startsWith('1.2.840.113549')
-          ? 'rsa'
-          : sigAlg.oid === OID.ed25519
-            ? 'ed25519'
-            : 'ed448';
-      if (type !== family) {
-        return { verified: false, error: `signature algorithm ${sigAlg.name} does not fit a ${type} key` };
-      }
-      ok = await verifyAsync(hash, tbs, key, signature);
-    }
+    const args = verifyArgs(key, sigAlg);
+    if ('error' in args) return { verified: false, error: args.error };
+    const ok = await verifyAsync(args.hash, tbs, args.key, signature);
     return ok ? { verified: true } : { verified: false, error: 'the signature does not match the public key' };
   } catch {
     return { verified: false, error: 'the signature could not be checked' };
+  }
+}
+
+/**
+ * Whether `issuerKey` made the signature of `cert` (synchronous: the renewal radar checks thousands of chains in
+ * time slices). False when the signature does not verify or cannot be checked.
+ */
+export function certificateSignedBy(cert: DecodedCertificate, issuerKey: KeyObject): boolean {
+  const signed = rawParts.get(cert)?.signed;
+  if (!signed) return false;
+  try {
+    const args = verifyArgs(issuerKey, signed.algorithm);
+    return !('error' in args) && verify(args.hash, signed.tbs, args.key, signed.signature);
+  } catch {
+    return false;
   }
 }
 
@@ -629,9 +649,16 @@ async function decodeCsrDer(der: Uint8Array, knownProof?: DecodedCsr['proofOfPos
   return csr;
 }
 
+function signedParts(tbsT: Tlv, algorithm: SignatureAlgorithm, sigT: Tlv): NonNullable<RawParts['signed']> {
+  const bits = readBitString(sigT);
+  // As for a CSR: the signature as Go reads it (padding bits moved to the front).
+  const signature = rightAlign({ bytes: bits.bytes, bitLength: bits.bytes.length * 8 - bits.unused });
+  return { tbs: raw(tbsT), signature, algorithm };
+}
+
 function decodeCertificateDer(der: Uint8Array): DecodedCertificate {
   const root = readRoot(der);
-  const [tbsT, sigAlgT] = children(expectTag(root, TAG.SEQUENCE, 'certificate'));
+  const [tbsT, sigAlgT, sigT] = children(expectTag(root, TAG.SEQUENCE, 'certificate'));
   const tbs = children(expectTag(tbsT, TAG.SEQUENCE, 'tbsCertificate'));
   let i = 0;
   if (tbs[0]?.tag === 0xa0) i++;
@@ -693,6 +720,7 @@ function decodeCertificateDer(der: Uint8Array): DecodedCertificate {
     sanElements: ext.sanElements,
     sanRun: ext.sanRun,
     ...(ext.ski ? { ski: ext.ski } : {}),
+    ...(sigT?.tag === TAG.BIT_STRING ? { signed: signedParts(tbsT!, sigAlg, sigT) } : {}),
   });
   return cert;
 }

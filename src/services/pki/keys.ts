@@ -2,8 +2,9 @@
 // choosing the signature algorithm for a key, and signing on libuv's threadpool so the event loop stays free.
 import { createPrivateKey, generateKeyPair, type KeyObject, sign as signCb } from 'node:crypto';
 import { promisify } from 'node:util';
-import { nul, oid, seq } from './der.js';
+import { children, content, expectTag, leading, nul, oid, readBitString, readOid, readRoot, seq, TAG } from './der.js';
 import { OID } from './oids.js';
+import { type PemBlock, parsePemBlocks } from './pem.js';
 import { type KeyAlgorithmName, PkiError } from './types.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -178,4 +179,59 @@ export function signAsync(hash: string | null, data: Uint8Array, key: KeyObject)
       err ? reject(new PkiError('bad-key', 'The CA key failed to sign; check that it is intact.')) : resolve(sig),
     );
   });
+}
+
+/** The public half stored inside a private key's DER: an RSA modulus + exponent, or an EC point. */
+type PublicHalf = { rsa: [Uint8Array, Uint8Array] } | { point: Uint8Array };
+
+function rsaHalf(pkcs1: Uint8Array): PublicHalf {
+  const [, n, e] = leading(expectTag(readRoot(pkcs1), TAG.SEQUENCE, 'RSA key'), 3);
+  return { rsa: [content(expectTag(n, TAG.INTEGER, 'modulus')), content(expectTag(e, TAG.INTEGER, 'exponent'))] };
+}
+
+function ecHalf(sec1: Uint8Array): PublicHalf | undefined {
+  const pub = children(expectTag(readRoot(sec1), TAG.SEQUENCE, 'EC key')).find((t) => t.tag === 0xa1);
+  const [bitsT] = pub ? children(pub) : [];
+  return bitsT ? { point: readBitString(expectTag(bitsT, TAG.BIT_STRING, 'EC public key')).bytes } : undefined;
+}
+
+function publicHalf(block: PemBlock): PublicHalf | undefined {
+  if (block.label === 'RSA PRIVATE KEY') return rsaHalf(block.der);
+  if (block.label === 'EC PRIVATE KEY') return ecHalf(block.der);
+  if (block.label !== 'PRIVATE KEY') return undefined;
+  const [, algT, keyT] = leading(expectTag(readRoot(block.der), TAG.SEQUENCE, 'PKCS#8 key'), 3);
+  const [oidT] = children(expectTag(algT, TAG.SEQUENCE, 'key algorithm'));
+  const inner = content(expectTag(keyT, TAG.OCTET_STRING, 'private key'));
+  const oid = readOid(expectTag(oidT, TAG.OID, 'key algorithm'));
+  if (oid === OID.rsaEncryption) return rsaHalf(inner);
+  return oid === OID.ecPublicKey ? ecHalf(inner) : undefined;
+}
+
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
+/**
+ * Whether the private key in `pem` is the key of the certificate whose SubjectPublicKeyInfo is `spki`, read from
+ * the public half the key's DER stores (PKCS#1, SEC1 with its public key, PKCS#8 of either), as
+ * `openssl rsa -modulus` comparisons do: no key object is made (OpenSSL 3's decoders took ~1 ms a key, most of the
+ * renewal radar's time). Undefined when the key is in another form (Ed25519, EC without its public key, encrypted,
+ * malformed): the caller then asks node:crypto.
+ */
+export function privateKeyMatchesSpki(pem: string, spki: Uint8Array): boolean | undefined {
+  try {
+    const blocks = parsePemBlocks(pem).filter((b) => b.label.endsWith('PRIVATE KEY'));
+    const half = blocks.length === 1 ? publicHalf(blocks[0]!) : undefined;
+    if (!half) return undefined;
+    const [algT, bitsT] = leading(expectTag(readRoot(spki), TAG.SEQUENCE, 'public key info'), 2);
+    const keyOid = readOid(expectTag(children(expectTag(algT, TAG.SEQUENCE, 'algorithm'))[0], TAG.OID, 'algorithm'));
+    const bits = readBitString(expectTag(bitsT, TAG.BIT_STRING, 'public key')).bytes;
+    if ('point' in half) return keyOid === OID.ecPublicKey && same(half.point, bits);
+    if (keyOid !== OID.rsaEncryption) return false;
+    const [n, e] = leading(expectTag(readRoot(bits), TAG.SEQUENCE, 'RSA public key'), 2);
+    return (
+      same(content(expectTag(n, TAG.INTEGER, 'modulus')), half.rsa[0]) &&
+      same(content(expectTag(e, TAG.INTEGER, 'exponent')), half.rsa[1])
+    );
+  } catch {
+    return undefined;
+  }
 }

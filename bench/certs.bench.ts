@@ -195,7 +195,7 @@ export async function run(): Promise<string> {
     let latest: TuiState | undefined;
     const start = performance.now();
     const store = createClusterStore(contexts);
-    const certs = createCertWatch(contexts);
+    const certs = createCertWatch(contexts, { store });
     const insights = new InsightCache({
       policy: DEFAULT_POLICY,
       pods: (c) => store.snapshot(c).pods.values(),

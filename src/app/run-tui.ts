@@ -62,6 +62,8 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   // frame; it decodes in slices of a few milliseconds, so keys stay quick while 10,000 Secrets arrive.
   const { createCertWatch } = await import('../services/certs/watch.js');
   const certs = createCertWatch(contexts, {
+    // The CSRs come from the store's watch (one per context, shared).
+    store,
     ...(options.namespace ? { namespaces: [options.namespace] } : {}),
     ...(options.registryDir ? { registry: { cwd: options.registryDir } } : {}),
   });

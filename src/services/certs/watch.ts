@@ -4,7 +4,7 @@
 // Secrets. An object's data is dropped once decoded; only its records are kept.
 import { setMaxListeners } from 'node:events';
 import type { RegistryOptions } from '../config/ca-registry.js';
-import type { ClusterContext } from '../kube/api-types.js';
+import type { ClusterContext, ClusterStore, StoreBatch } from '../kube/api-types.js';
 import { getIfPresent, type RawObject } from '../kube/list.js';
 import { Reflector, type ReflectorStatus } from '../kube/reflector.js';
 import { bySoonestExpiry, inspectPem, type PemInput } from './inspect.js';
@@ -35,6 +35,11 @@ export interface CertWatchOptions {
   sliceMs?: number;
   /** Follow only these namespaces' Secrets and ConfigMaps (one watch per namespace); default: all. */
   namespaces?: string[];
+  /**
+   * The desk's own store: the CSRs it already follows are read from it (its batches name what changed) instead of
+   * being listed and watched a second time. Without it the watch has its own CSR reflector (tests, tools).
+   */
+  store?: Pick<ClusterStore, 'subscribe' | 'snapshot'>;
 }
 
 export interface CertWatch {
@@ -56,6 +61,8 @@ interface KindSpec {
   path: string;
   namespaced: boolean;
   inputs(ctx: string, raw: RawObject, anchors: ReadonlyMap<string, Anchors>, calicoSigner?: string): PemInput[];
+  /** The store's kind for the same objects, when the desk's store follows them. */
+  storeKind?: 'csrs';
 }
 
 const KINDS: KindSpec[] = [
@@ -95,6 +102,7 @@ const KINDS: KindSpec[] = [
     path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
     namespaced: false,
     inputs: (c, r, a) => csrInputs(c, r, a),
+    storeKind: 'csrs',
   },
 ];
 
@@ -224,6 +232,38 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
     draining ??= setImmediate(drain);
   };
 
+  /** Kinds read from the desk's store, per context, once that context's anchors are known. */
+  const storeFed = new Map<string, { kind: KindSpec; listed: boolean }[]>();
+  const storeObjects = (context: string, kind: KindSpec): ReadonlyMap<string, unknown> | undefined =>
+    kind.storeKind ? options.store?.snapshot(context)[kind.storeKind] : undefined;
+  const followStore = (context: string, kind: KindSpec) => {
+    const snap = options.store?.snapshot(context);
+    const entry = { kind, listed: snap?.csrsListed === true };
+    storeFed.set(context, [...(storeFed.get(context) ?? []), entry]);
+    for (const [name, obj] of storeObjects(context, kind) ?? []) enqueue(context, kind, `/${name}`, obj as RawObject);
+    if (entry.listed) pendingLists.set(context, (pendingLists.get(context) ?? 1) - 1);
+  };
+  const onStoreBatch = (batch: StoreBatch) => {
+    for (const change of batch.changes) {
+      for (const entry of storeFed.get(change.context) ?? []) {
+        const kind = entry.kind;
+        const objects = storeObjects(change.context, kind);
+        for (const name of change.upserted[kind.storeKind!] ?? []) {
+          const obj = objects?.get(name);
+          if (obj) enqueue(change.context, kind, `/${name}`, obj as RawObject);
+        }
+        for (const name of change.deleted[kind.storeKind!] ?? []) enqueue(change.context, kind, `/${name}`);
+        if (!entry.listed && change.csrsListed) {
+          entry.listed = true;
+          pendingLists.set(change.context, (pendingLists.get(change.context) ?? 1) - 1);
+          changed();
+          notify();
+        }
+      }
+    }
+  };
+  let offStore: (() => void) | undefined;
+
   const startContext = async (ctx: ClusterContext, signal: AbortSignal) => {
     const anchors = new Map<string, Anchors>();
     anchorsOf.set(ctx.name, anchors);
@@ -242,8 +282,12 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
       kind.namespaced && options.namespaces?.length
         ? options.namespaces.map((ns) => kind.path.replace(/\/([a-z]+)$/, `/namespaces/${encodeURIComponent(ns)}/$1`))
         : [kind.path];
-    const work = KINDS.flatMap((kind) => paths(kind).map((path) => ({ kind, path })));
-    pendingLists.set(ctx.name, work.length);
+    const fromStore = KINDS.filter((kind) => options.store && kind.storeKind);
+    const work = KINDS.filter((kind) => !fromStore.includes(kind)).flatMap((kind) =>
+      paths(kind).map((path) => ({ kind, path })),
+    );
+    pendingLists.set(ctx.name, work.length + fromStore.length);
+    for (const kind of fromStore) followStore(ctx.name, kind);
     for (const { kind, path } of work) {
       let listed = false;
       const done = () => {
@@ -301,10 +345,12 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
         changed();
         notify();
       });
+      offStore = options.store?.subscribe(onStoreBatch);
       for (const ctx of contexts) void startContext(ctx, signal);
     },
     stop() {
       stopped = true;
+      offStore?.();
       abort?.abort();
       if (draining) clearImmediate(draining);
       draining = undefined;

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createCertWatch } from '../../../src/services/certs/watch.js';
-import { loadContexts } from '../../../src/services/kube/index.js';
+import { createClusterStore, loadContexts } from '../../../src/services/kube/index.js';
 import { makeCert, window } from '../../../src/services/sandbox/scenarios/cert-factory.js';
-import { clients, type Sandbox, startTestSandbox, waitFor } from '../../helpers/sandbox.js';
+import { clients, csrObject, makeCsrPem, type Sandbox, startTestSandbox, waitFor } from '../../helpers/sandbox.js';
 
 describe('certs: the live watch', () => {
   let sb: Sandbox;
@@ -53,5 +53,53 @@ describe('certs: the live watch', () => {
     assert.ok(secrets[0]?.forbidden);
     assert.ok(watch.records().some((r) => r.location.name === 'certs-demo-ca'));
     assert.ok(!watch.records().some((r) => r.location.kind === 'Secret'));
+  });
+
+  it("with the desk's store, issued CSRs come from the store's own watch, not a second one", async (t) => {
+    const [east] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] });
+    const store = createClusterStore([east!], { pods: false, tigera: false, backoff: { initialMs: 100, maxMs: 1000 } });
+    const watch = createCertWatch([east!], { store, backoff: { initialMs: 100, maxMs: 1000 } });
+    t.after(() => {
+      watch.stop();
+      store.stop();
+    });
+    store.start();
+    await store.whenSynced('east', 20_000);
+    watch.start();
+    await waitFor(() => watch.synced('east'), 'the first lists', 20_000);
+    const admin = clients(sb.cluster('east').kubeConfigFor('admin', ['system:masters']));
+    const issue = async (name: string) => {
+      const { pem } = makeCsrPem({ commonName: name });
+      await admin.certs.createCertificateSigningRequest({ body: csrObject(name, pem, 'example.com/shared') });
+      const csr = await admin.certs.readCertificateSigningRequest({ name });
+      csr.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'ok' }] };
+      await admin.certs.replaceCertificateSigningRequestApproval({ name, body: csr });
+      const leaf = await makeCert({ cn: name, ...window(Date.now(), -1, 10) });
+      const approved = await admin.certs.readCertificateSigningRequest({ name });
+      approved.status = { ...approved.status, certificate: Buffer.from(leaf.certPem).toString('base64') };
+      await admin.certs.replaceCertificateSigningRequestStatus({ name, body: approved });
+    };
+    const csrRecord = (name: string) =>
+      watch.records().find((r) => r.location.kind === 'CertificateSigningRequest' && r.location.name === name);
+    await issue('shared-one');
+    await waitFor(() => csrRecord('shared-one')?.cert?.commonName === 'shared-one', 'the issued CSR', 10_000);
+    assert.equal(csrRecord('shared-one')?.renewal.csrName, 'shared-one');
+    // With the store stopped, a CSR issued now never reaches the radar (it has no CSR watch of its own), while a
+    // Secret, which the radar follows itself, still does.
+    store.stop();
+    await issue('shared-two');
+    const later = await makeCert({ cn: 'after-store', ...window(Date.now(), -1, 10) });
+    await admin.core.createNamespacedSecret({
+      namespace: 'certs-demo',
+      body: {
+        metadata: { name: 'after-store' },
+        type: 'Opaque',
+        data: { 'cert.pem': Buffer.from(later.certPem).toString('base64') },
+      },
+    });
+    await waitFor(() => watch.records().some((r) => r.location.name === 'after-store'), 'the new Secret', 10_000);
+    assert.equal(csrRecord('shared-two'), undefined);
+    await admin.certs.deleteCertificateSigningRequest({ name: 'shared-one' });
+    await admin.certs.deleteCertificateSigningRequest({ name: 'shared-two' });
   });
 });

@@ -743,6 +743,154 @@ const cases: Case[] = [
     },
     pick: statusOf,
   },
+  // What the renewal radar reads (docs/certs.md): caBundle of each webhook, of a CRD's conversion webhook, of an
+  // APIService, and the watches over them.
+  {
+    name: 'watch validating webhook configurations from the start (radar)',
+    path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations?watch=true&labelSelector=radar%3Dyes',
+    watch: { untilEvents: 1, ms: 3000 },
+    before: async (s) => {
+      const hook = {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'radar-watched', labels: { radar: 'yes', diff: 'yes' } },
+        webhooks: [],
+      };
+      for (const target of ['sandbox', 'real'] as const) {
+        await s.send(target, {
+          name: 'seed',
+          method: 'POST',
+          path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+          body: hook,
+        });
+      }
+    },
+  },
+  {
+    name: 'a validating webhook with a caBundle (radar)',
+    method: 'POST',
+    path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+    body: {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'radar-validating', labels: { diff: 'yes' } },
+      webhooks: [
+        {
+          name: 'policy.radar.example.com',
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          clientConfig: { url: 'https://radar.example.com/validate', caBundle: b64(PEM) },
+        },
+      ],
+    },
+    pick: (a) => ({ code: a.code, webhooks: body(a).webhooks }),
+  },
+  {
+    name: 'a mutating webhook with a caBundle and a service (radar)',
+    method: 'POST',
+    path: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+    body: {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'radar-mutating', labels: { diff: 'yes' } },
+      webhooks: [
+        {
+          name: 'inject.radar.example.com',
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          clientConfig: { service: { namespace: 'diff', name: 'radar', path: '/mutate' }, caBundle: b64(PEM) },
+        },
+      ],
+    },
+    pick: (a) => ({ code: a.code, webhooks: body(a).webhooks }),
+  },
+  {
+    name: 'list mutating webhook configurations by label (radar)',
+    path: `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations${LABELLED}`,
+    omit: ['metadata.resourceVersion'],
+    pick: (a) => ({
+      code: a.code,
+      names: ((body(a).items ?? []) as { metadata: { name: string } }[]).map((i) => i.metadata.name),
+    }),
+  },
+  {
+    name: 'a webhook caBundle that is not PEM (radar: shown as unparseable)',
+    method: 'POST',
+    path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+    body: {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'radar-garbage', labels: { diff: 'yes' } },
+      webhooks: [
+        {
+          name: 'garbage.radar.example.com',
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          clientConfig: { url: 'https://radar.example.com/x', caBundle: b64('not a certificate') },
+        },
+      ],
+    },
+    pick: (a) => ({
+      code: a.code,
+      caBundle: (body(a).webhooks as { clientConfig: { caBundle?: string } }[] | undefined)?.[0]?.clientConfig.caBundle,
+    }),
+  },
+  {
+    name: 'a CRD with a conversion webhook caBundle (radar)',
+    method: 'POST',
+    path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+    body: {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'gadgets.radar.example.com', labels: { diff: 'yes' } },
+      spec: {
+        group: 'radar.example.com',
+        scope: 'Namespaced',
+        names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', listKind: 'GadgetList' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+          {
+            name: 'v2',
+            served: true,
+            storage: false,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
+        conversion: {
+          strategy: 'Webhook',
+          webhook: {
+            conversionReviewVersions: ['v1'],
+            clientConfig: { service: { namespace: 'diff', name: 'radar', path: '/convert' }, caBundle: b64(PEM) },
+          },
+        },
+      },
+    },
+    pick: (a) => ({ code: a.code, conversion: (body(a).spec as { conversion?: unknown } | undefined)?.conversion }),
+  },
+  {
+    name: 'an APIService with a caBundle (radar)',
+    method: 'POST',
+    path: '/apis/apiregistration.k8s.io/v1/apiservices',
+    body: {
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
+      metadata: { name: 'v1.radar.example.com', labels: { diff: 'yes' } },
+      spec: {
+        group: 'radar.example.com',
+        version: 'v1',
+        groupPriorityMinimum: 100,
+        versionPriority: 10,
+        caBundle: b64(PEM),
+        service: { namespace: 'diff', name: 'radar', port: 443 },
+      },
+    },
+    pick: (a) => ({ code: a.code, spec: body(a).spec }),
+  },
   {
     name: 'list CRDs by label',
     path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions${LABELLED}`,

@@ -8,6 +8,7 @@ import { CliError } from '../cli-error.js';
 import { withTypeMeta } from '../output/objects.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
 import { pkiToCli } from './ca-source.js';
+import { reconcileOnStart } from './safety.js';
 import {
   contextFrom,
   isClientDryRun,
@@ -43,6 +44,7 @@ export async function runExportSecret(name: string, opts: ExportSecretCliOptions
   const format = parseOutputFormat(opts.output, ['json', 'yaml', 'name']);
   const ctx = contextFrom(opts);
   const keyPem = await readLocalFile(opts.key, 'key file');
+  if (!isClientDryRun(opts.dryRun)) await reconcileOnStart(ctx);
   const result = unwrap(
     await exportTlsSecret(ctx, {
       name,
@@ -75,6 +77,7 @@ export async function runExportCaConfigMap(name: string, opts: ExportCaConfigMap
   } catch (err) {
     return pkiToCli(err);
   }
+  if (!isClientDryRun(opts.dryRun)) await reconcileOnStart(ctx);
   const result = unwrap(
     await exportCaConfigMap(ctx, {
       name,

@@ -15,6 +15,7 @@ import {
   readLocalFile,
   unwrap,
 } from './common.js';
+import { reconcileOnStart } from './safety.js';
 
 export interface RequestCliOptions extends KubeCliOptions, OutputCliOptions {
   cn?: string;
@@ -55,6 +56,7 @@ export async function runRequest(opts: RequestCliOptions): Promise<void> {
   const ctx = contextFrom(opts);
   const csrPem = opts.csr ? await readLocalFile(opts.csr, 'CSR file') : undefined;
   const table = format === 'table';
+  if (!isClientDryRun(opts.dryRun)) await reconcileOnStart(ctx);
   const result = unwrap(
     await requestCertificate(ctx, {
       ...(opts.cn ? { cn: opts.cn } : {}),

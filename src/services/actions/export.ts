@@ -25,7 +25,11 @@ import {
   type KubeResult,
 } from '../kube/index.js';
 import { type DecodedCertificate, decodeCertificate } from '../pki/index.js';
-import { type ActionContextOptions, auditSink, errorEntry } from './audit-helpers.js';
+import { type ActionContextOptions, auditedWrites, auditSink, errorEntry } from './audit-helpers.js';
+
+/** What an export writes, read back by the reconciliation (docs/safety.md). */
+const SECRET_FIELDS = ['type', 'data'];
+const CONFIGMAP_FIELDS = ['data', 'binaryData'];
 
 function refusal(message: string, reason: string, context: string): KubeError {
   return { kind: 'refused', message, reason, context };
@@ -146,17 +150,15 @@ export async function exportTlsSecret(
     return { ok: false, error };
   }
   if (options.dryRun) return { ok: true, value: { object: secret, action: 'dry-run' } };
-  const applied = await applySecret(ctx, options.namespace, secret, { overwrite: options.overwrite ?? false });
+  const writes = auditedWrites(sink, { ...ids, action }, secret, SECRET_FIELDS);
+  const applied = await applySecret(ctx, options.namespace, secret, {
+    overwrite: options.overwrite ?? false,
+    onWrite: writes.onWrite,
+  });
   if (!applied.ok) {
-    await sink(errorEntry({ ...ids, action }, applied.error));
+    if (!writes.sent) await sink(errorEntry({ ...ids, action }, applied.error));
     return applied;
   }
-  await sink({
-    ...ids,
-    action,
-    outcome: 'ok',
-    detail: `secret ${options.namespace}/${options.name} ${applied.value.action}`,
-  });
   return { ok: true, value: { object: applied.value.object, action: applied.value.action } };
 }
 
@@ -201,23 +203,21 @@ export async function exportCaConfigMap(
     return { ok: false, error };
   }
   if (options.dryRun) return { ok: true, value: { object: configMap, action: 'dry-run' } };
-  const applied = await applyConfigMap(ctx, options.namespace, configMap, { overwrite: options.overwrite ?? false });
+  const writes = auditedWrites(sink, { ...ids(), action }, configMap, CONFIGMAP_FIELDS);
+  const applied = await applyConfigMap(ctx, options.namespace, configMap, {
+    overwrite: options.overwrite ?? false,
+    onWrite: writes.onWrite,
+  });
   if (!applied.ok) {
-    await sink(errorEntry({ ...ids(), action }, applied.error));
+    if (!writes.sent) await sink(errorEntry({ ...ids(), action }, applied.error));
     return applied;
   }
-  await sink({
-    ...ids(),
-    action,
-    outcome: 'ok',
-    detail: `configmap ${options.namespace}/${options.name} ${applied.value.action}`,
-  });
   return { ok: true, value: { object: applied.value.object, action: applied.value.action } };
 }
 
 /** Writes `data` to `path` atomically (temp file + rename) with `mode`. */
 export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   const fh = await open(tmp, 'wx', mode);
   try {

@@ -2,9 +2,17 @@
 // between the two lines — is checked against the cluster and recorded as done or not done (docs/safety.md).
 import { hostname } from 'node:os';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { type AuditEntry, type AuditInput, appendAudit, auditLogPath, readAudit } from '../config/audit.js';
-import { type ClusterContext, getCsr, hasCondition } from '../kube/index.js';
+import {
+  type AuditEntry,
+  type AuditInput,
+  type AuditTarget,
+  appendAudit,
+  auditLogPath,
+  readAudit,
+} from '../config/audit.js';
+import { type ClusterContext, getCsr, getIfPresent, hasCondition, listEach, type RawObject } from '../kube/index.js';
 import { decodeCertificate } from '../pki/index.js';
+import { fieldsSha256 } from './audit-helpers.js';
 
 /** Intents that have no outcome line, oldest first. */
 export function openIntents(entries: readonly AuditEntry[]): AuditEntry[] {
@@ -47,6 +55,54 @@ async function carries(entry: AuditEntry, csr: V1CertificateSigningRequest): Pro
   }
 }
 
+interface Settled {
+  done: boolean;
+  /** Why, when not done. */
+  why?: string;
+}
+
+/** An approval, denial, Failed or signature: does the object with that UID now carry it? */
+async function settleCsrWrite(ctx: ClusterContext, intent: AuditEntry): Promise<Settled | undefined> {
+  const read = await getCsr(ctx, intent.csrName ?? '');
+  if (!read.ok)
+    return read.error.kind === 'not-found' ? { done: false, why: 'that object no longer exists' } : undefined;
+  if (read.value.metadata?.uid !== intent.csrUid) return { done: false, why: 'that object no longer exists' };
+  return { done: await carries(intent, read.value) };
+}
+
+/** An export or a request (any object written whole): does the object hold the fields it was to be written with? An
+ * update must also still be the object it replaced (same UID); a name the server picked is looked for in the list. */
+async function settleObjectWrite(ctx: ClusterContext, target: AuditTarget): Promise<Settled | undefined> {
+  const holds = (o: RawObject) => {
+    const meta = (o.metadata ?? {}) as { uid?: string; generateName?: string };
+    return (
+      fieldsSha256(o, target.fields) === target.sha256 &&
+      (!target.uid || meta.uid === target.uid) &&
+      (target.name !== undefined || meta.generateName === target.generateName)
+    );
+  };
+  let found = false;
+  if (target.name !== undefined) {
+    const read = await getIfPresent(ctx, target.path);
+    if (!read.ok) return undefined;
+    found = !!read.value && holds(read.value);
+  } else {
+    const list = await listEach(ctx, target.path, (items) => {
+      found ||= items.some(holds);
+    });
+    if (!list.ok) return undefined;
+  }
+  return found ? { done: true } : { done: false, why: 'it does not hold what was to be written' };
+}
+
+function describeIntent(intent: AuditEntry): string {
+  const t = intent.target;
+  const object = t
+    ? `${t.kind} ${[t.namespace, t.name ?? `${t.generateName}…`].filter(Boolean).join('/')}`
+    : `CSR "${intent.csrName}" (UID ${intent.csrUid ?? '?'})`;
+  return `${intent.action} of ${object} in ${intent.context} from ${intent.time}`;
+}
+
 /**
  * Appends an outcome (reconciled: true) for each open intent whose context is given by `contextFor` and whose
  * cluster answers; returns one sentence per settled intent. Intents of other contexts stay open.
@@ -62,23 +118,21 @@ export async function reconcileAudit(
   const said: string[] = [];
   for (const intent of open) {
     const ctx = contextFor(intent.context);
-    if (!ctx || !intent.csrName) continue;
-    const read = await getCsr(ctx, intent.csrName);
-    if (!read.ok && read.error.kind !== 'not-found') continue; // unreachable now: try again next start
-    const what = `${intent.action} of CSR "${intent.csrName}" (UID ${intent.csrUid ?? '?'}) in ${intent.context} from ${intent.time}`;
-    let done = false;
-    let detail: string;
-    if (!read.ok || read.value.metadata?.uid !== intent.csrUid) {
-      detail = `reconciled on start: ${what} was not done (that object no longer exists)`;
-    } else {
-      done = await carries(intent, read.value);
-      detail = `reconciled on start: ${what} was ${done ? 'done' : 'not done'}`;
-    }
+    if (!ctx) continue;
+    const settled = intent.target
+      ? await settleObjectWrite(ctx, intent.target)
+      : intent.csrName
+        ? await settleCsrWrite(ctx, intent)
+        : undefined;
+    if (!settled) continue; // unreachable now (or nothing to read): try again next start
+    const detail = `reconciled on start: ${describeIntent(intent)} was ${settled.done ? 'done' : 'not done'}${
+      settled.why ? ` (${settled.why})` : ''
+    }`;
     const { time: _t, localUser: _u, phase: _p, outcome: _o, detail: _d, pid: _i, host: _h, ...rest } = intent;
     const entry: AuditInput = {
       ...rest,
       phase: 'outcome',
-      outcome: done ? 'ok' : 'error',
+      outcome: settled.done ? 'ok' : 'error',
       reconciled: true,
       detail,
       ...(options.localUser ? { localUser: options.localUser } : {}),

@@ -2,7 +2,7 @@
 // elsewhere, e.g. by cfssl), the CertificateSigningRequest object, then optionally waiting until it is issued
 // (Denied or Failed end it with their reason) and saving the certificate.
 import { constants, existsSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import {
@@ -16,9 +16,14 @@ import {
   waitForCsr,
 } from '../kube/index.js';
 import { decodeCsr, generateKeyAndCsr, type KeyAlgorithmName } from '../pki/index.js';
+import { makePrivateDir } from '../config/paths.js';
 import { FileExistsError, writeFileSafely } from '../export/index.js';
+import { type ActionContextOptions, auditedWrites, auditSink } from './audit-helpers.js';
 
-export interface RequestCertificateOptions {
+/** What a request writes, read back by the reconciliation: the CSR with that request for that signer. */
+const CSR_FIELDS = ['spec.request', 'spec.signerName'];
+
+export interface RequestCertificateOptions extends ActionContextOptions {
   /** Subject CN (when generating). */
   cn?: string;
   /** DNS names and IPs (when generating). */
@@ -150,7 +155,7 @@ export async function requestCertificate(
       };
     }
     try {
-      await mkdir(options.outDir, { recursive: true });
+      makePrivateDir(options.outDir); // it holds the key: 0700 whatever the umask
       const made = await generateKeyAndCsr({
         cn: options.cn ?? '',
         hosts: options.hosts ?? [],
@@ -184,7 +189,14 @@ export async function requestCertificate(
     },
   };
   if (options.dryRun) return { ok: true, value: { csr: body, name: options.name ?? '', ...written } };
-  const created = await createCsr(ctx, body);
+  const entry = { context: ctx.name, action: 'request' as const, signer: options.signerName };
+  const { onWrite } = auditedWrites(
+    auditSink(options),
+    { ...entry, ...(options.name ? { csrName: options.name } : {}) },
+    body,
+    CSR_FIELDS,
+  );
+  const created = await createCsr(ctx, body, { onWrite });
   if (!created.ok) return created;
   const name = created.value.metadata?.name ?? options.name ?? '';
   options.onCreated?.(created.value);

@@ -14,9 +14,29 @@ export type AuditAction =
   | 'export-secret'
   | 'export-configmap'
   | 'export-files'
-  | 'kubeconfig';
+  | 'kubeconfig'
+  | 'request';
 
 export type AuditOutcome = 'ok' | 'error' | 'refused';
+
+/** The Kubernetes object an export or a request writes, named in its intent line; reconciled by reading it back and
+ * comparing the SHA-256 of the fields written (docs/safety.md). */
+export interface AuditTarget {
+  /** `Secret`, `ConfigMap`, `CertificateSigningRequest`, … */
+  kind: string;
+  namespace?: string;
+  /** The object's name; a create whose name the server picks has `generateName` instead. */
+  name?: string;
+  generateName?: string;
+  /** API path of the object, or of its collection when the server picks the name. */
+  path: string;
+  /** An update: the uid and resourceVersion of the object it replaces (the PUT's preconditions). */
+  uid?: string;
+  resourceVersion?: string;
+  /** The fields written (dotted paths: `data`, `spec.request`) and the SHA-256 of their values (fieldsSha256). */
+  fields: string[];
+  sha256: string;
+}
 
 /** `intent`: written (fsync'd) before the API write; `outcome`: after it, with the intent's id. A line without a
  * phase is a single record (a refusal before any write, an export). */
@@ -48,6 +68,8 @@ export interface AuditEntry {
   /** An outcome recorded on start for an intent left without one (the process died in between). */
   reconciled?: boolean;
   reason?: string;
+  /** An export's or a request's object: what the intent will write where. */
+  target?: AuditTarget;
   /** Certificate serial, hex. */
   serial?: string;
   /** SHA-256 of the certificate DER, uppercase hex with colons. */

@@ -8,7 +8,7 @@ import type {
   V1Pod,
   V1Secret,
 } from '@kubernetes/client-node';
-import type { ConnectionState, KubeError } from './types.js';
+import type { ConnectionState, KubeError, KubeResult } from './types.js';
 
 /** One kubeconfig context, with a KubeConfig of its own whose current context is this one (credentials never cross). */
 export interface ClusterContext {
@@ -179,7 +179,21 @@ export interface UploadOptions {
 export interface ApplyOptions {
   /** Replace the object when it exists already; otherwise the result is kind 'already-exists'. @default false */
   overwrite?: boolean;
+  /** Called before each POST or PUT (the audit intent), and with its result after (the outcome). */
+  onWrite?: WriteHook;
 }
+
+/** One POST or PUT about to be sent: a new object, or an update of the object read, whose uid and resourceVersion are
+ * the PUT's preconditions (docs/safety.md). `path` is the object's (its collection's when the server picks the name). */
+export interface PendingWrite {
+  op: 'create' | 'update';
+  path: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+/** Runs before a write is sent; the function it resolves to is called with that write's result. */
+export type WriteHook = (step: PendingWrite) => Promise<(result: KubeResult<Record<string, unknown>>) => Promise<void>>;
 
 export interface ApplyOutcome<T> {
   object: T;

@@ -23,6 +23,8 @@ export type {
   StoreKind,
   TigeraStatus,
   UploadOptions,
+  WriteHook,
+  PendingWrite,
 } from './api-types.js';
 export type { ConnectionState, KubeError, KubeErrorKind, KubeResult } from './types.js';
 

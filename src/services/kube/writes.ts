@@ -12,10 +12,13 @@ import type {
   CsrBinding,
   CsrWriteOutcome,
   UploadOptions,
+  PendingWrite,
+  WriteHook,
 } from './api-types.js';
 import { deserialize, type ModelSet } from './deserialize.js';
 import { configMapType, csrType, secretType } from './models-csr.js';
 import { fail, KubeHttpError, ok, refused, toKubeError, withRetry } from './errors.js';
+import { getIfPresent, type RawObject } from './list.js';
 import { requestJson, watchStream } from './transport.js';
 import type { KubeError, KubeResult } from './types.js';
 
@@ -328,13 +331,17 @@ export async function markFailed(
 export async function createCsr(
   ctx: ClusterContext,
   body: V1CertificateSigningRequest,
+  options: Pick<ApplyOptions, 'onWrite'> = {},
 ): Promise<KubeResult<V1CertificateSigningRequest>> {
   const payload = { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', ...body };
-  const r = await withRetry(() => requestJson<RawCsr>(ctx, { method: 'POST', path: CSR_PATH, body: payload }), {
-    context: ctx.name,
-    retryable: (e) => e.kind === 'too-many-requests',
-  });
-  return r.ok ? ok(toCsr(r.value)) : r;
+  const name = body.metadata?.name;
+  const r = await hooked(options.onWrite, { op: 'create', path: name ? csrPath(name) : CSR_PATH }, () =>
+    withRetry(() => requestJson<RawObject>(ctx, { method: 'POST', path: CSR_PATH, body: payload }), {
+      context: ctx.name,
+      retryable: (e) => e.kind === 'too-many-requests',
+    }),
+  );
+  return r.ok ? ok(toCsr(r.value as unknown as RawCsr)) : r;
 }
 
 /** Deletes a CSR. */
@@ -447,6 +454,18 @@ export async function waitForCsr(
   }
 }
 
+/** Sends one write with the caller's hook around it (the audit intent before, the outcome after). */
+async function hooked(
+  hook: WriteHook | undefined,
+  step: PendingWrite,
+  send: () => Promise<KubeResult<RawObject>>,
+): Promise<KubeResult<RawObject>> {
+  const after = await hook?.(step);
+  const result = await send();
+  await after?.(result);
+  return result;
+}
+
 async function applyObject<T extends { metadata?: { name?: string; namespace?: string; resourceVersion?: string } }>(
   ctx: ClusterContext,
   namespace: string,
@@ -458,31 +477,43 @@ async function applyObject<T extends { metadata?: { name?: string; namespace?: s
 ): Promise<KubeResult<{ object: T; action: 'created' | 'updated' }>> {
   const name = object.metadata?.name ?? '';
   const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+  const path = `${collection}/${encodeURIComponent(name)}`;
+  const where = `${quoted(`${namespace}/${name}`)} in context ${terminalSafe(ctx.name)}`;
   const body = {
     apiVersion: 'v1',
     kind,
     ...object,
     metadata: { ...object.metadata, namespace },
   };
-  const created = await withRetry(() => requestJson(ctx, { method: 'POST', path: collection, body }), {
-    context: ctx.name,
-    retryable: (e) => e.kind === 'too-many-requests',
-  });
-  if (created.ok) return ok({ object: deserialize<T>(created.value, typeName), action: 'created' });
-  if (created.error.kind !== 'already-exists') return created;
-  const where = `${quoted(`${namespace}/${name}`)} in context ${terminalSafe(ctx.name)}`;
-  if (!options.overwrite) {
-    return fail({
-      ...created.error,
-      message: `${kind} ${where} already exists; allow overwriting (--overwrite) to replace it.`,
-    });
-  }
-  const path = `${collection}/${encodeURIComponent(name)}`;
-  let last: KubeError = created.error;
+  let last: KubeError | undefined;
+  // Overwriting reads first, so that the PUT names the object it replaces (its uid and resourceVersion); a create
+  // or update that loses a race is decided again on a fresh read.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const existing = await withRetry(() => requestJson<Record<string, unknown>>(ctx, { path }), { context: ctx.name });
-    if (!existing.ok) return existing;
-    const existingType = (existing.value as { type?: string }).type;
+    let existing: RawObject | undefined;
+    if (options.overwrite) {
+      const read = await getIfPresent(ctx, path);
+      if (!read.ok) return read;
+      existing = read.value;
+    }
+    if (!existing) {
+      const created = await hooked(options.onWrite, { op: 'create', path }, () =>
+        withRetry(() => requestJson<RawObject>(ctx, { method: 'POST', path: collection, body }), {
+          context: ctx.name,
+          retryable: (e) => e.kind === 'too-many-requests',
+        }),
+      );
+      if (created.ok) return ok({ object: deserialize<T>(created.value, typeName), action: 'created' });
+      if (created.error.kind !== 'already-exists') return created;
+      if (!options.overwrite) {
+        return fail({
+          ...created.error,
+          message: `${kind} ${where} already exists; allow overwriting (--overwrite) to replace it.`,
+        });
+      }
+      last = created.error;
+      continue;
+    }
+    const existingType = (existing as { type?: string }).type;
     const wantedType = (object as { type?: string }).type;
     if (kind === 'Secret' && existingType && wantedType && existingType !== wantedType) {
       return fail(
@@ -493,16 +524,17 @@ async function applyObject<T extends { metadata?: { name?: string; namespace?: s
         ),
       );
     }
-    const rv = (existing.value.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
-    const update = { ...body, metadata: { ...body.metadata, resourceVersion: rv } };
-    const written = await withRetry(() => requestJson(ctx, { method: 'PUT', path, body: update }), {
-      context: ctx.name,
-    });
+    const { uid, resourceVersion } = (existing.metadata ?? {}) as { uid?: string; resourceVersion?: string };
+    const update = { ...body, metadata: { ...body.metadata, uid, resourceVersion } };
+    const written = await hooked(options.onWrite, { op: 'update', path, uid, resourceVersion }, () =>
+      withRetry(() => requestJson<RawObject>(ctx, { method: 'PUT', path, body: update }), { context: ctx.name }),
+    );
     if (written.ok) return ok({ object: deserialize<T>(written.value, typeName), action: 'updated' });
     last = written.error;
-    if (!isConflict(written.error)) return written;
+    // Changed or replaced since the read (409), or deleted (404): read again and decide again.
+    if (!isConflict(written.error) && written.error.kind !== 'not-found') return written;
   }
-  return fail(last);
+  return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
 }
 
 /** Creates the Secret, or replaces it when it exists and overwrite is set; else kind 'already-exists'. */

@@ -1,13 +1,12 @@
 // `certdesk ca import` and `ca init` with the built binary: an RSA-PSS or secp256k1 CA is refused in one line, an
 // RSA-1024 CA needs --allow-weak, and under umask 000 what certdesk creates is 0700 (directories) and 0600 (keys).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openssl } from '../../unit/pki/helpers.js';
-import { BIN, oneLineError, type RunResult } from './helpers.js';
+import { oneLineError, type RunResult, runBinary } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certdesk-caimport-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,22 +20,7 @@ const env = (config: string): NodeJS.ProcessEnv => ({
 
 /** Runs the binary under umask 000. */
 function run(args: string[], config = join(dir, 'config')): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, BIN, ...args], {
-      env: env(config),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+  return runBinary(args, env(config), 60_000, { umask: '000' });
 }
 
 async function opensslCa(name: string, newkey: string[]): Promise<string[]> {

@@ -79,3 +79,47 @@ test('a kill between intent and write, and between write and outcome, is reconci
   assert.match(table, /crash-before-write\s.*error \(reconciled\)/);
   assert.match(table, /crash-after-write\s.*ok \(reconciled\)/);
 });
+
+test('a kill during export secret and request is reconciled by reading the object back', async () => {
+  const signer = 'example.com/serving';
+  const out = join(e.dir, 'web');
+  ok(await e.run(['ca', 'init', '--signer', signer]));
+  ok(await e.run(['request', '--cn', 'web.example.com', '--signer', signer, '--name', 'web', '--out-dir', out]));
+  ok(await e.run(['sign', '--approve', 'web']));
+  const exportArgs = (name: string) => ['export', 'secret', name, '--csr', 'web', '--key', join(out, 'server-key.pem')];
+  const secret = async (name: string) =>
+    (await cluster().requestAs(ADMIN, 'GET', `/api/v1/namespaces/default/secrets/${name}`)).code;
+  const exports = (phase: 'intent' | 'outcome') =>
+    audit().filter((x) => x.action === 'export-secret' && x.phase === phase);
+
+  // Killed after the POST of the Secret, before its outcome line; then killed right after the intent.
+  const late = await e.run(exportArgs('web-tls'), { CERTDESK_TEST_CRASH_AT: 'write' });
+  assert.notEqual(late.code, 0);
+  assert.equal(await secret('web-tls'), 200);
+  const early = await e.run(exportArgs('web-tls-early'), { CERTDESK_TEST_CRASH_AT: 'intent' });
+  assert.notEqual(early.code, 0);
+  assert.equal(await secret('web-tls-early'), 404);
+  assert.equal(exports('intent').length, 2);
+  assert.equal(exports('outcome').filter((o) => !o.reconciled).length, 0, 'both killed before their outcome');
+  const killedRequest = await e.run(
+    ['request', '--cn', 'api.example.com', '--signer', signer, '--name', 'api', '--out-dir', join(e.dir, 'api')],
+    { CERTDESK_TEST_CRASH_AT: 'write' },
+  );
+  assert.notEqual(killedRequest.code, 0);
+
+  // The next command that writes settles what is left, and says so.
+  const next = ok(await e.run(['export', 'ca-configmap', 'serving-ca', '--signer', signer]));
+  const said = `${early.stderr}${killedRequest.stderr}${next.stderr}`;
+  assert.match(
+    said,
+    /audit: reconciled on start: export-secret of Secret default\/web-tls in east from \S+ was done\n/,
+  );
+  assert.match(said, /audit: reconciled on start: export-secret of Secret default\/web-tls-early .* was not done/);
+  assert.match(next.stderr, /audit: reconciled on start: request of CertificateSigningRequest api .* was done/);
+  const settled = exports('outcome');
+  assert.equal(settled.length, 2);
+  assert.ok(settled.every((o) => o.reconciled));
+  assert.deepEqual(settled.map((o) => o.outcome).sort(), ['error', 'ok']);
+  const table = ok(await e.run(['audit'])).stdout;
+  assert.doesNotMatch(table, /in-flight/);
+});

@@ -22,9 +22,24 @@ export interface E2eEnv {
   stop(): Promise<void>;
 }
 
-export function runBinary(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
+export interface RunOptions {
+  /** Run under this umask (e.g. '000'), through `sh -c 'umask …; exec node bin/certdesk.js …'`. */
+  umask?: string;
+}
+
+export function runBinary(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+  options: RunOptions = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = options.umask
+      ? spawn('sh', ['-c', `umask ${options.umask}; exec "$@"`, 'sh', process.execPath, BIN, ...args], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -106,6 +106,10 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   it('shows a hostile CSR as visible escapes: the title and the screen stay intact', async () => {
     const titleBefore = term.title();
     await focus('hostile-escape-sequences');
+    // Both clusters hold one; which is older (listed first) depends on timing: select east's.
+    const onEast = (s: string) => selectedRow(s)?.slice(3).startsWith('east ') === true;
+    if (!onEast(await term.waitFor((s) => selectedRow(s) !== undefined, 'a selected row'))) term.keys('j');
+    await term.waitFor(onEast, "east's hostile-escape-sequences selected");
     term.keys('Enter');
     const screen = await term.waitForText('hostile-escape-sequences · east');
     assert.equal(term.title(), titleBefore, 'the pane title did not change');

@@ -1,7 +1,7 @@
 // The TUI's root component: wires the cluster store, the clock, the keys and the effect runner to the reducer,
 // and hands one ScreenVm per frame to the pure views. Layout lives in src/views/main-screen.tsx.
 import { appendFileSync } from 'node:fs';
-import { useApp, useInput, useStdout } from 'ink';
+import { useApp, useInput, useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
 import { type ContextHealth, computeHealth } from '../services/health/index.js';
 import type { CertWatch } from '../services/certs/watch.js';
@@ -404,12 +404,27 @@ export function App(props: AppProps) {
   // Ink hands a burst of typed or pasted characters over as one string (Ink itself splits off escape sequences):
   // each character is its own key press, except that a run of plain characters typed into a text field is one
   // piece of text. The owner is read before each key, so `/abc⏎` opens the filter, types `abc`, submits.
+  // The raw text of each input event, kept before useInput's handler runs (prepended, so it is called first): Ink
+  // reads ESC ESC or ESC ESC [B as one key with meta set, and only the raw text says an Esc came first.
+  const { internal_eventEmitter: inputEvents } = useStdin();
+  const rawInput = useRef('');
+  useEffect(() => {
+    const remember = (raw: string) => {
+      rawInput.current = raw;
+    };
+    inputEvents.prependListener('input', remember);
+    return () => {
+      inputEvents.removeListener('input', remember);
+    };
+  }, [inputEvents]);
   useInput((input, key) => {
     if (keyLog)
-      keyLog(`${JSON.stringify({ input, key, mode: stateRef.current.mode.kind, opening: opening.current })}\n`);
+      keyLog(
+        `${JSON.stringify({ raw: rawInput.current, input, key, mode: stateRef.current.mode.kind, opening: opening.current })}\n`,
+      );
     // Pending data rides along with this key's frame (React renders both in one pass).
     feed.current(true);
-    const keys = splitKeys(input, key);
+    const keys = splitKeys(input, key, rawInput.current);
     for (let i = 0; i < keys.length; i++) {
       const [ch, k] = keys[i]!;
       if (!opening.current && plainChar(ch, k) && takesText(stateRef.current.mode)) {

@@ -222,8 +222,17 @@ export function takesText(mode: Mode): boolean {
   return d.fields.length > 0 || (d.guard === 'fail' && d.confirmName !== undefined);
 }
 
-/** Splits a burst of plain characters (typing faster than frames, or a paste) into one key each. */
-export function splitKeys(input: string, key: KeyLike): [string, KeyLike][] {
+/**
+ * Splits one input event into its key presses: a burst of plain characters (typing faster than frames, or a paste)
+ * into one key each, and an Esc pressed just before another key into Esc, then that key. Ink already cuts a chunk
+ * at each escape sequence (so `↓↓↓` arrives as three events), except that it reads ESC ESC, and ESC before an
+ * arrow or another sequence, as one key with meta set; `raw` is the event's text, which tells them apart.
+ */
+export function splitKeys(input: string, key: KeyLike, raw = ''): [string, KeyLike][] {
+  if (raw.startsWith('\x1b\x1b')) {
+    const esc: [string, KeyLike] = ['', { escape: true }];
+    return raw === '\x1b\x1b' ? [esc, esc] : [esc, [input, { ...key, meta: false }]];
+  }
   // Esc followed quickly by a key arrives as one meta key (ESC x): certdesk has no Alt bindings, so it is both.
   const named = key.tab || key.return || key.backspace || key.delete;
   if (key.meta && !key.escape && input !== '\x1b' && ([...input].length === 1 || (named && input.length <= 1))) {

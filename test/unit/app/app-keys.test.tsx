@@ -107,6 +107,37 @@ describe('App keys: several keystrokes in one stdin chunk', () => {
     await until('three rows down', () => app.current().cursorIndex.csrs === 3);
   });
 
+  it('arrow keys in one chunk each move a row (CSI and SS3 forms)', async () => {
+    const app = startApp();
+    cleanup = () => app.instance.unmount();
+    await app.ready();
+    app.instance.stdin.write('\x1b[B\x1b[B\x1b[B');
+    await until('three rows down', () => app.current().cursorIndex.csrs === 3);
+    app.instance.stdin.write('\x1bOA\x1bOA');
+    await until('two rows up', () => app.current().cursorIndex.csrs === 1);
+    app.instance.stdin.write('\x1b[F\x1b[A');
+    await until('End, then one up', () => app.current().cursorIndex.csrs === 4);
+  });
+
+  it('Esc Esc in one chunk goes back twice (YAML → inspect → list); Esc then ↓ clears the marks, then moves', async () => {
+    const app = startApp();
+    cleanup = () => app.instance.unmount();
+    await app.ready();
+    app.instance.stdin.write('\r');
+    await until('inspect', () => app.current().mode.kind === 'inspect');
+    app.instance.stdin.write('y');
+    await until('yaml', () => app.current().mode.kind === 'yaml');
+    app.instance.stdin.write('\x1b\x1b');
+    await until('the list', () => app.current().mode.kind === 'list');
+    app.instance.stdin.write(' ');
+    await until('one mark', () => app.current().marked.size === 1 && app.current().cursorIndex.csrs === 1);
+    app.instance.stdin.write('\x1b\x1b[B');
+    await until(
+      'marks cleared and one row down',
+      () => app.current().marked.size === 0 && app.current().cursorIndex.csrs === 2,
+    );
+  });
+
   it('a chunk typed into the filter prompt is text, and Enter at its end submits it', async () => {
     const app = startApp();
     cleanup = () => app.instance.unmount();

@@ -57,13 +57,14 @@ function verbs(input: string): Intent | undefined {
 }
 
 /** Shift plus a letter sorts the CSR list by a column (as k9s); the same key again reverses. `A` and `E` are
- * verbs and `C` opens Certificates here, so age is `T` (time). */
+ * verbs and `C` opens Certificates here, so age is `T` (time) and the context is `X` (the CTX column). */
 export const SORT_KEYS: Record<string, SortColumn> = {
   P: 'pending',
   N: 'name',
   T: 'age',
   S: 'signer',
   R: 'requestor',
+  X: 'context',
 };
 
 /** The main screen. */

@@ -675,7 +675,7 @@ export const HELP_GROUPS: HelpGroupVm[] = [
     title: 'View',
     keys: [
       { key: '/', label: 'filter, starting from the one in force (! first inverts; empty clears)' },
-      { key: 'P N T S R', label: 'sort CSRs: pending first, name, age (time), signer, requestor' },
+      { key: 'P N T S R X', label: 'sort CSRs: pending first, name, age (time), signer, requestor, context (CTX)' },
       { key: '', label: 'the same key again reverses' },
       { key: 'y', label: "the CSR's YAML; on a pod (Pods in Init) the pod's" },
       { key: 'd', label: 'describe the pod (on a CSR: inspect)' },

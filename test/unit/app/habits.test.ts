@@ -104,6 +104,25 @@ describe('keys with a modifier never act (issue 18.9)', () => {
     s = run(s, { type: 'sort', column: 'age' });
     assert.deepEqual(names(), ['only-east', 'alpha', 'zeta']);
   });
+
+  it('X sorts by context (the CTX column; C opens Certificates); X again reverses; ? lists it', () => {
+    let s = loaded(['east', 'west']);
+    const contexts = () => csrOrder(s).entries.map((e) => e.context);
+    assert.deepEqual(listKey('C', { shift: true }), { kind: 'action', action: { type: 'open-certs' } });
+    const sort = listKey('X', { shift: true });
+    assert.deepEqual(sort, { kind: 'action', action: { type: 'sort', column: 'context' } });
+    assert.ok(sort?.kind === 'action');
+    assert.notDeepEqual(contexts(), [...contexts()].sort(), 'pending first mixes the contexts');
+    s = run(s, sort.action);
+    assert.deepEqual(contexts(), ['east', 'east', 'east', 'west', 'west', 'west']);
+    assert.match(selectScreen(s, noInsights, places).csrScope, /by context/);
+    s = run(s, sort.action);
+    assert.deepEqual(contexts(), ['west', 'west', 'west', 'east', 'east', 'east']);
+    assert.equal(listKey('X', { ctrl: true }), undefined, 'a modifier never sorts');
+    assert.deepEqual(listKey('x', {}), { kind: 'verb', verb: 'deny' }, 'x still denies');
+    const help = selectScreen(run(s, { type: 'open-help' }), noInsights, places);
+    assert.match(JSON.stringify(help), /P N T S R X/);
+  });
 });
 
 describe('contexts that reach the same cluster (issue 24)', () => {

@@ -1,7 +1,9 @@
 // The Go oracle of certdesk's tests: what crypto/x509 (kube-controller-manager, the API server, Calico, Istio) makes
 // of DER certificate requests and certificates. Standard library only.
 //
-// Input on stdin, one item a line: "csr <base64 DER>" or "cert <base64 DER>". Output: one JSON object a line, in order.
+// Input on stdin, one item a line: "csr <base64 DER>", "cert <base64 DER>", or "verify <base64 DER>" (certificates
+// one after the other: the leaf, any intermediates, the root; Verify for any usage). Output: one JSON object a line,
+// in order.
 package main
 
 import (
@@ -68,6 +70,29 @@ func main() {
 				v.IPs = append(v.IPs, ip.String())
 			}
 			for _, u := range cert.URIs {
+				v.URIs = append(v.URIs, u.String())
+			}
+		case kind == "verify":
+			certs, err := x509.ParseCertificates(der)
+			if err != nil || len(certs) < 2 {
+				v.ParseError = "want a leaf and a root"
+				if err != nil {
+					v.ParseError = err.Error()
+				}
+				break
+			}
+			v.Parsed = true
+			roots, inter := x509.NewCertPool(), x509.NewCertPool()
+			roots.AddCert(certs[len(certs)-1])
+			for _, c := range certs[1 : len(certs)-1] {
+				inter.AddCert(c)
+			}
+			leaf := certs[0]
+			if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+				v.SigError = err.Error()
+			}
+			v.Subject, v.KeyAlg = leaf.Subject.String(), leaf.PublicKeyAlgorithm.String()
+			for _, u := range leaf.URIs {
 				v.URIs = append(v.URIs, u.String())
 			}
 		default:

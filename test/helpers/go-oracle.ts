@@ -23,9 +23,13 @@ export interface GoVerdict {
   keyAlgorithm?: string;
 }
 
+/** `verify`: DER certificates one after the other (leaf, intermediates, root): Go's Verify for any usage; its error
+ * is `sigError`. */
+export type OracleKind = 'csr' | 'cert' | 'verify';
+
 export interface GoOracle {
   /** One verdict per item, in order (one Go process per call). */
-  check(items: Array<{ kind: 'csr' | 'cert'; der: Uint8Array }>): Promise<GoVerdict[]>;
+  check(items: Array<{ kind: OracleKind; der: Uint8Array }>): Promise<GoVerdict[]>;
 }
 
 /** Go takes the request: ParseCertificateRequest and CheckSignature both pass. */
@@ -62,7 +66,7 @@ async function build(): Promise<GoOracle | string> {
   return { check: (items) => run(bin, items) };
 }
 
-function run(bin: string, items: Array<{ kind: 'csr' | 'cert'; der: Uint8Array }>): Promise<GoVerdict[]> {
+function run(bin: string, items: Array<{ kind: OracleKind; der: Uint8Array }>): Promise<GoVerdict[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];

@@ -5,6 +5,19 @@ export { chainOrder, decodeCertificate, decodeCertificates, decodeCsr } from './
 export { type GenerateKeyAndCsrOptions, generateKeyAndCsr } from './generate.js';
 export { certificateTtlSeconds, issueCertificate, validityWindow } from './issue.js';
 export { readPrivateKey } from './keys.js';
+export {
+  DEFAULT_TRUST_DOMAIN,
+  type IssuedPodCertificate,
+  issuePodCertificate,
+  KUBERNETES_SIGNER_MAX_SECONDS,
+  POD_CERTIFICATE_KEY_TYPES,
+  POD_CERTIFICATE_MIN_SECONDS,
+  type PodCertificateIssue,
+  type PodCertificateKey,
+  type PodCertificateKeySpec,
+  podCertificateKey,
+  podCertificateLifetimeSeconds,
+} from './pod-certificate.js';
 export { DEFAULT_PROFILE, listProfiles, loadProfile, parseDuration, profileFromJson } from './profiles.js';
 export {
   checkSignerRules,

@@ -427,10 +427,16 @@ export async function issueCertificate(
   return new Issued(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids);
 }
 
+/** The issuer Name and the authorityKeyIdentifier extension of every certificate `ca` signs. */
+export function issuerOf(ca: LoadedCa): { issuer: Uint8Array; akiExtension: Uint8Array } {
+  const c = cacheOfCa(ca);
+  return { issuer: c.issuer, akiExtension: c.akiExtension };
+}
+
 const selfSigned = (c: DecodedCertificate) => c.issuer.text === c.subject.text;
 
 /** The intermediates to append after a leaf: the CA when it is not a root, then its chain without the root. */
-function chainPem(ca: LoadedCa): string {
+export function chainPem(ca: LoadedCa): string {
   if (selfSigned(ca.certificate)) return '';
   return [ca.certificate, ...ca.chain.filter((c) => !selfSigned(c))].map((c) => c.pem).join('');
 }

@@ -2,3 +2,12 @@
 export { type CsrLike, type EvaluateInput, evaluateCsr, type PodLike } from './findings.js';
 export { DEFAULT_POLICY, loadPolicy, type Policy, PolicyError, policyFromObject } from './policy.js';
 export { type Finding, type FindingLevel, worstLevel } from './types.js';
+export {
+  type EvaluatePcrInput,
+  evaluatePcr,
+  type Looked,
+  type PcrLike,
+  type PcrPodFacts,
+  POD_CERTIFICATE_MAX_SECONDS,
+  signerMaxSeconds,
+} from './pcr-findings.js';

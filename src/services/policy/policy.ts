@@ -30,6 +30,15 @@ export interface Policy {
   forbiddenUsages: string[];
   /** Level when the requestor cannot be linked to the subject (no pod, no matching name). */
   unlinkedRequestor: FindingLevel;
+  /** PodCertificateRequests (issue 20; docs/policy.md). */
+  podCertificates: {
+    /** Longest pod certificate issued; a request's maxExpirationSeconds caps it further. */
+    maxDurationSeconds: number;
+    /** unverifiedUserAnnotations keys the signer understands. */
+    knownAnnotations: string[];
+    /** Level for any other key (a signer should deny keys it does not know, KEP-4317). */
+    unknownAnnotation: FindingLevel;
+  };
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -41,6 +50,7 @@ export const DEFAULT_POLICY: Policy = {
   forbiddenGroups: ['system:masters'],
   forbiddenUsages: ['cert sign', 'crl sign', 'any'],
   unlinkedRequestor: 'warn',
+  podCertificates: { maxDurationSeconds: 86_400, knownAnnotations: [], unknownAnnotation: 'fail' },
 };
 
 export class PolicyError extends Error {
@@ -85,10 +95,13 @@ export function policyFromObject(doc: unknown): Policy {
     ['keys.offList', p.keys.offList],
     ['sans.wildcards', p.sans.wildcards],
     ['unlinkedRequestor', p.unlinkedRequestor],
+    ['podCertificates.unknownAnnotation', p.podCertificates.unknownAnnotation],
   ] as const) {
     if (!LEVELS.has(level)) throw new PolicyError(`policy field "${field}" must be ok, warn or fail`);
   }
   if (!(p.maxDurationSeconds >= 600)) throw new PolicyError('policy field "maxDurationSeconds" must be at least 600');
+  if (!(p.podCertificates.maxDurationSeconds >= 3600))
+    throw new PolicyError('policy field "podCertificates.maxDurationSeconds" must be at least 3600 (1h)');
   if (!(p.sans.maxCount >= 1)) throw new PolicyError('policy field "sans.maxCount" must be at least 1');
   for (const cidr of p.sans.allowedIpRanges) parseCidr(cidr);
   return p;

@@ -1,7 +1,8 @@
-// Declares `get pcr`, `describe pcr`, `get trustbundles` and `describe trustbundle` (issue 20, first steps) under the
-// `get` and `describe` groups of register-kube.ts; each action imports its implementation lazily.
+// Declares `get pcr`, `describe pcr`, `get trustbundles`, `describe trustbundle`, `sign pcr`, `deny pcr`, `fail pcr`
+// and `export trust-bundle` (issue 20) under the groups of register-kube.ts (`sign pcr` and `deny pcr` are
+// subcommands of the CSR verbs: commander dispatches on the first word); each action imports its implementation lazily.
 import type { Command } from 'commander';
-import { guard, withGetOutput, withKube } from './register-kube.js';
+import { guard, withGetOutput, withKube, withOutput } from './register-kube.js';
 
 export function registerPodCertificateCommands(program: Command): void {
   const get = program.commands.find((c) => c.name() === 'get') ?? program.command('get');
@@ -56,4 +57,57 @@ export function registerPodCertificateCommands(program: Command): void {
     const { runDescribeTrustBundle } = await lazy();
     await guard(() => runDescribeTrustBundle(names, opts));
   });
+
+  const find = (name: string) => program.commands.find((c) => c.name() === name) ?? program.command(name);
+  const actions = () => import('./commands/pcr-actions.js');
+  withOutput(
+    withKube(
+      find('sign')
+        .command('pcr')
+        .aliases(['pcrs', 'podcertificaterequest'])
+        .argument('<names...>', 'PodCertificateRequest names')
+        .description(
+          'Issue PodCertificateRequests with a local CA (the registry entry for each signer): findings gate, chain and times through /status.',
+        )
+        .option('-n, --namespace <ns>', "namespace (default: the context's, else default)")
+        .option('--signer <name>', "CA from the registry for this signerName (default: each request's own signerName)")
+        .option('--ca-cert <file>', 'CA certificate PEM (instead of the registry)')
+        .option('--ca-key <file>', 'CA private key PEM (with --ca-cert)')
+        .option('--passphrase-env <var>', 'environment variable holding the CA key passphrase')
+        .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others')
+        .option('--duration <d>', "shorter lifetime than the request's maxExpirationSeconds (at least 1h)")
+        .option('--override <codes>', 'accept these failing findings (every failing code, comma-separated)')
+        .option('--policy <file>', 'policy YAML for the findings (default: built-in)'),
+    ),
+    ['json', 'yaml', 'name'],
+  ).action(async (names: string[], opts) => {
+    const { runSignPcr } = await actions();
+    await guard(() => runSignPcr(names, opts));
+  });
+  const failGroup = find('fail').description('Mark requests Failed: the signer cannot issue them.');
+  for (const [group, type] of [
+    [find('deny'), 'Denied'],
+    [failGroup, 'Failed'],
+  ] as const) {
+    withOutput(
+      withKube(
+        group
+          .command('pcr')
+          .aliases(['pcrs', 'podcertificaterequest'])
+          .argument('<names...>', 'PodCertificateRequest names')
+          .description(
+            type === 'Denied'
+              ? 'Deny PodCertificateRequests through /status (the kubelet asks again after a back-off).'
+              : 'Mark PodCertificateRequests Failed through /status (the signer cannot issue them).',
+          )
+          .option('-n, --namespace <ns>', "namespace (default: the context's, else default)")
+          .requiredOption('--reason <Reason>', 'condition reason, one CamelCase word (e.g. UnsupportedKeyType)')
+          .option('--message <text>', 'condition message'),
+      ),
+      ['json', 'yaml', 'name'],
+    ).action(async (names: string[], opts) => {
+      const { runDecidePcr } = await actions();
+      await guard(() => runDecidePcr(type, names, opts));
+    });
+  }
 }

@@ -28,10 +28,10 @@ export async function policyFor(file: string | undefined): Promise<Policy> {
 }
 
 /** Prints the warnings (and accepted failures) a decision was made with. */
-export function printFindings(name: string, findings: readonly Finding[] | undefined): void {
+export function printFindings(name: string, findings: readonly Finding[] | undefined, kind = 'CSR'): void {
   for (const f of findings ?? []) {
-    if (f.level === 'warn') warn(`warning: CSR "${name}": ${f.code}: ${f.message}`);
-    if (f.level === 'fail') warn(`warning: CSR "${name}": ${f.code} accepted by --override: ${f.message}`);
+    if (f.level === 'warn') warn(`warning: ${kind} "${name}": ${f.code}: ${f.message}`);
+    if (f.level === 'fail') warn(`warning: ${kind} "${name}": ${f.code} accepted by --override: ${f.message}`);
   }
 }
 

@@ -10,7 +10,17 @@ import {
   auditLogPath,
   readAudit,
 } from '../config/audit.js';
-import { type ClusterContext, getCsr, getIfPresent, hasCondition, listEach, type RawObject } from '../kube/index.js';
+import {
+  type ClusterContext,
+  getCsr,
+  getIfPresent,
+  hasCondition,
+  listEach,
+  pcrState,
+  podCertificateApis,
+  type RawObject,
+  readPcr,
+} from '../kube/index.js';
 import { decodeCertificate } from '../pki/index.js';
 import { fieldsSha256 } from './audit-helpers.js';
 
@@ -32,6 +42,16 @@ function abandoned(intent: AuditEntry): boolean {
   }
 }
 
+/** Is `pem`'s first certificate the one with this fingerprint? */
+async function leafIs(pem: string | undefined, fingerprint: string | undefined): Promise<boolean> {
+  if (!pem || !fingerprint) return false;
+  try {
+    return (await decodeCertificate(pem)).sha256Fingerprint === fingerprint;
+  } catch {
+    return false;
+  }
+}
+
 async function carries(entry: AuditEntry, csr: V1CertificateSigningRequest): Promise<boolean> {
   switch (entry.action) {
     case 'approve':
@@ -42,13 +62,7 @@ async function carries(entry: AuditEntry, csr: V1CertificateSigningRequest): Pro
       return hasCondition(csr, 'Failed');
     case 'sign': {
       const b64 = csr.status?.certificate;
-      if (!b64 || !entry.sha256Fingerprint) return false;
-      try {
-        const cert = await decodeCertificate(Buffer.from(b64, 'base64').toString('utf8'));
-        return cert.sha256Fingerprint === entry.sha256Fingerprint;
-      } catch {
-        return false;
-      }
+      return leafIs(b64 ? Buffer.from(b64, 'base64').toString('utf8') : undefined, entry.sha256Fingerprint);
     }
     default:
       return false;
@@ -68,6 +82,23 @@ async function settleCsrWrite(ctx: ClusterContext, intent: AuditEntry): Promise<
     return read.error.kind === 'not-found' ? { done: false, why: 'that object no longer exists' } : undefined;
   if (read.value.metadata?.uid !== intent.csrUid) return { done: false, why: 'that object no longer exists' };
   return { done: await carries(intent, read.value) };
+}
+
+/** A PodCertificateRequest issued (with that leaf), denied or failed: does the object with that UID now say so? */
+async function settlePcrWrite(ctx: ClusterContext, intent: AuditEntry): Promise<Settled | undefined> {
+  const gone = { done: false, why: 'that object no longer exists' };
+  const apis = await podCertificateApis(ctx);
+  if (!apis.ok) return undefined;
+  const version = apis.value.podCertificateRequests;
+  if (!version) return gone;
+  const read = await readPcr(ctx, version, intent.namespace ?? '', intent.csrName ?? '');
+  if (!read.ok) return read.error.kind === 'not-found' ? gone : undefined;
+  const pcr = read.value;
+  if (pcr.metadata?.uid !== intent.csrUid) return gone;
+  const state = pcrState(pcr);
+  if (intent.action === 'deny') return { done: state === 'Denied' };
+  if (intent.action === 'mark-failed') return { done: state === 'Failed' };
+  return { done: state === 'Issued' && (await leafIs(pcr.status?.certificateChain, intent.sha256Fingerprint)) };
 }
 
 /** An export or a request (any object written whole): does the object hold the fields it was to be written with? An
@@ -99,7 +130,9 @@ function describeIntent(intent: AuditEntry): string {
   const t = intent.target;
   const object = t
     ? `${t.kind} ${[t.namespace, t.name ?? `${t.generateName}…`].filter(Boolean).join('/')}`
-    : `CSR "${intent.csrName}" (UID ${intent.csrUid ?? '?'})`;
+    : intent.kind
+      ? `${intent.kind} "${intent.namespace}/${intent.csrName}" (UID ${intent.csrUid ?? '?'})`
+      : `CSR "${intent.csrName}" (UID ${intent.csrUid ?? '?'})`;
   return `${intent.action} of ${object} in ${intent.context} from ${intent.time}`;
 }
 
@@ -121,9 +154,11 @@ export async function reconcileAudit(
     if (!ctx) continue;
     const settled = intent.target
       ? await settleObjectWrite(ctx, intent.target)
-      : intent.csrName
-        ? await settleCsrWrite(ctx, intent)
-        : undefined;
+      : intent.kind === 'PodCertificateRequest'
+        ? await settlePcrWrite(ctx, intent)
+        : intent.csrName
+          ? await settleCsrWrite(ctx, intent)
+          : undefined;
     if (!settled) continue; // unreachable now (or nothing to read): try again next start
     const detail = `reconciled on start: ${describeIntent(intent)} was ${settled.done ? 'done' : 'not done'}${
       settled.why ? ` (${settled.why})` : ''

@@ -14,6 +14,7 @@ export type AuditAction =
   | 'export-secret'
   | 'export-configmap'
   | 'export-files'
+  | 'export-trust-bundle'
   | 'kubeconfig'
   | 'request';
 
@@ -49,8 +50,12 @@ export interface AuditEntry {
   localUser: string;
   /** Kubeconfig context name. */
   context: string;
+  /** The object's name and UID (a PodCertificateRequest's too: see `kind`). */
   csrName?: string;
   csrUid?: string;
+  /** Set when a status write went to a PodCertificateRequest (in `namespace`) rather than a CSR. */
+  kind?: 'PodCertificateRequest';
+  namespace?: string;
   signer?: string;
   action: AuditAction;
   phase?: AuditPhase;

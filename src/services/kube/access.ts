@@ -57,8 +57,8 @@ export async function canI(ctx: ClusterContext, question: AccessQuestion): Promi
 async function signerCapability(
   ctx: ClusterContext,
   signerName: string,
-  verb: 'approve' | 'sign',
-  subresource: 'approval' | 'status',
+  verb: 'approve' | 'sign' | 'attest',
+  update: AccessQuestion,
 ): Promise<KubeResult<SignerCapability>> {
   const domain = signerName.split('/')[0] ?? signerName;
   const signers = (name: string): AccessQuestion => ({
@@ -67,12 +67,6 @@ async function signerCapability(
     resource: 'signers',
     name,
   });
-  const update: AccessQuestion = {
-    verb: 'update',
-    group: 'certificates.k8s.io',
-    resource: 'certificatesigningrequests',
-    subresource,
-  };
   const [exact, wildcard, write] = await Promise.all([
     canI(ctx, signers(signerName)),
     canI(ctx, signers(`${domain}/*`)),
@@ -93,10 +87,46 @@ async function signerCapability(
 
 /** approve on signers `<signerName>` (or `<domain>/*`) and update on certificatesigningrequests/approval. */
 export async function canApprove(ctx: ClusterContext, signerName: string): Promise<KubeResult<SignerCapability>> {
-  return signerCapability(ctx, signerName, 'approve', 'approval');
+  return signerCapability(ctx, signerName, 'approve', csrUpdate('approval'));
 }
 
 /** sign on signers `<signerName>` (or `<domain>/*`) and update on certificatesigningrequests/status. */
 export async function canSign(ctx: ClusterContext, signerName: string): Promise<KubeResult<SignerCapability>> {
-  return signerCapability(ctx, signerName, 'sign', 'status');
+  return signerCapability(ctx, signerName, 'sign', csrUpdate('status'));
+}
+
+const csrUpdate = (subresource: 'approval' | 'status'): AccessQuestion => ({
+  verb: 'update',
+  group: 'certificates.k8s.io',
+  resource: 'certificatesigningrequests',
+  subresource,
+});
+
+/** sign on signers `<signerName>` (or `<domain>/*`) and update on podcertificaterequests/status (in `namespace`). */
+export async function canSignPcr(
+  ctx: ClusterContext,
+  signerName: string,
+  namespace?: string,
+): Promise<KubeResult<SignerCapability>> {
+  return signerCapability(ctx, signerName, 'sign', {
+    verb: 'update',
+    group: 'certificates.k8s.io',
+    resource: 'podcertificaterequests',
+    subresource: 'status',
+    ...(namespace ? { namespace } : {}),
+  });
+}
+
+/** attest on signers `<signerName>` (or `<domain>/*`), which a ClusterTrustBundle naming the signer needs, and
+ * `verb` (create or update) on clustertrustbundles. */
+export async function canAttest(
+  ctx: ClusterContext,
+  signerName: string,
+  verb: 'create' | 'update' = 'create',
+): Promise<KubeResult<SignerCapability>> {
+  return signerCapability(ctx, signerName, 'attest', {
+    verb,
+    group: 'certificates.k8s.io',
+    resource: 'clustertrustbundles',
+  });
 }

@@ -59,16 +59,38 @@ export {
   listCsrs,
   csrReplaced,
   markFailed,
+  objectReplaced,
   uploadCertificate,
   waitForCsr,
 } from './writes.js';
 
 /** canI(ctx, question) via SelfSubjectAccessReview; canApprove / canSign(ctx, signerName) add the `<domain>/*`
  * fallback and `update` on the subresource. */
-export { canApprove, canI, canSign } from './access.js';
+export { canApprove, canAttest, canI, canSign, canSignPcr } from './access.js';
 
 /** Pure helpers over CSR conditions (no I/O). */
 export { csrCondition, csrState, hasCondition, type CsrState } from './csr-state.js';
 
 /** Page-by-page reads of any collection, one object, and which version of a group serves a resource. */
 export { getIfPresent, listEach, type RawObject, servedVersion } from './list.js';
+
+/** PodCertificateRequests and ClusterTrustBundles (issue 20): discovery, reads, the bound /status write, bundles. */
+export {
+  type Lookup,
+  listCtbs,
+  listPcrs,
+  type PcrClusterFacts,
+  type PcrState,
+  type PcrStatusChange,
+  type PodCertificateApis,
+  pcrClusterFacts,
+  pcrState,
+  podCertificateApis,
+  readCtb,
+  readPcr,
+  setPcrStatus,
+  trustBundleName,
+  type WireCtb,
+  type WirePcr,
+  writeTrustBundle,
+} from './pod-certificates.js';

@@ -111,27 +111,54 @@ export async function listCsrs(
   );
 }
 
-type WriteStep<T> = { put: RawCsr } | { result: KubeResult<T> };
+export type WriteStep<R, T> = { put: R } | { result: KubeResult<T> };
+
+/** An object a bound write reads and PUTs: its metadata is all boundWrite looks at. */
+export interface BoundObject {
+  metadata: { uid?: string; resourceVersion?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+/** Where a bound write reads and writes, and how it names the object in its sentences. */
+export interface WriteTarget<R extends BoundObject> {
+  read(): Promise<KubeResult<R>>;
+  /** The PUT's path (a subresource: /approval, /status). */
+  putPath: string;
+  /** e.g. `Certificate signing request "x"`, `PodCertificateRequest "ns/x"` (terminal-safe). */
+  what: string;
+}
 
 /** The object was deleted, or deleted and re-created under its name, after it was checked: never acted on. */
-export function csrReplaced(ctx: ClusterContext, name: string, uid: string, now: string | undefined): KubeError {
+export function objectReplaced(ctx: ClusterContext, what: string, uid: string, now: string | undefined): KubeError {
   return refused(
     now
-      ? `Certificate signing request ${quoted(name)} was replaced after it was checked (UID ${uid} is gone, ${terminalSafe(now)} is there now); nothing was written: check the new request before acting on it.`
-      : `Certificate signing request ${quoted(name)} was deleted after it was checked (UID ${uid}); nothing was written.`,
+      ? `${what} was replaced after it was checked (UID ${uid} is gone, ${terminalSafe(now)} is there now); nothing was written: check the new request before acting on it.`
+      : `${what} was deleted after it was checked (UID ${uid}); nothing was written.`,
     'Replaced',
     ctx.name,
   );
 }
 
+export function csrReplaced(ctx: ClusterContext, name: string, uid: string, now: string | undefined): KubeError {
+  return objectReplaced(ctx, `Certificate signing request ${quoted(name)}`, uid, now);
+}
+
 /** Same object, newer resourceVersion: the caller evaluates it again before deciding again. */
-function changed(ctx: ClusterContext, name: string): KubeError {
+function changed(ctx: ClusterContext, what: string): KubeError {
   return {
     kind: 'conflict',
     status: 409,
     reason: 'Changed',
-    message: `Certificate signing request ${quoted(name)} changed after it was checked; check it again before acting on it.`,
+    message: `${what} changed after it was checked; check it again before acting on it.`,
     context: ctx.name,
+  };
+}
+
+function csrTarget(ctx: ClusterContext, name: string, sub: 'approval' | 'status'): WriteTarget<RawCsr> {
+  return {
+    read: () => readRaw(ctx, name),
+    putPath: csrPath(name, sub),
+    what: `Certificate signing request ${quoted(name)}`,
   };
 }
 
@@ -142,28 +169,29 @@ function changed(ctx: ClusterContext, name: string): KubeError {
  * newer version: the caller re-evaluates). Unbound: bound to the first read; a 409 re-reads and re-applies the
  * state rules to the same UID only (up to kubectl's 10 attempts).
  */
-async function boundWrite<T>(
+export async function boundWrite<R extends BoundObject, T>(
   ctx: ClusterContext,
-  name: string,
-  sub: 'approval' | 'status',
+  target: WriteTarget<R>,
   bind: CsrBinding | undefined,
-  step: (csr: RawCsr) => WriteStep<T>,
-  done: (written: RawCsr) => T,
+  step: (object: R) => WriteStep<R, T>,
+  done: (written: R) => T,
 ): Promise<KubeResult<T>> {
+  const { what } = target;
   let uid = bind?.uid;
   let last: KubeError | undefined;
   for (let attempt = 0; attempt < (bind ? 1 : CONFLICT_ATTEMPTS); attempt++) {
-    const read = await readRaw(ctx, name);
-    if (!read.ok) return uid && read.error.kind === 'not-found' ? fail(csrReplaced(ctx, name, uid, undefined)) : read;
-    const csr = read.value;
-    const readUid = typeof csr.metadata.uid === 'string' ? csr.metadata.uid : '';
-    if (uid && readUid !== uid) return fail(csrReplaced(ctx, name, uid, readUid));
+    const read = await target.read();
+    if (!read.ok)
+      return uid && read.error.kind === 'not-found' ? fail(objectReplaced(ctx, what, uid, undefined)) : read;
+    const object = read.value;
+    const readUid = typeof object.metadata.uid === 'string' ? object.metadata.uid : '';
+    if (uid && readUid !== uid) return fail(objectReplaced(ctx, what, uid, readUid));
     uid = readUid;
-    if (bind && csr.metadata.resourceVersion !== bind.resourceVersion) return fail(changed(ctx, name));
-    const next = step(csr);
+    if (bind && object.metadata.resourceVersion !== bind.resourceVersion) return fail(changed(ctx, what));
+    const next = step(object);
     if ('result' in next) return next.result;
     const written = await withRetry(
-      () => requestJson<RawCsr>(ctx, { method: 'PUT', path: csrPath(name, sub), body: next.put }),
+      () => requestJson<R>(ctx, { method: 'PUT', path: target.putPath, body: next.put }),
       { context: ctx.name },
     );
     if (written.ok) return ok(done(written.value));
@@ -171,10 +199,10 @@ async function boundWrite<T>(
     if (!isConflict(written.error)) return fail(written.error);
   }
   if (bind && uid) {
-    const again = await readRaw(ctx, name);
+    const again = await target.read();
     if (!again.ok && again.error.kind !== 'not-found') return again;
     const now = again.ok && typeof again.value.metadata.uid === 'string' ? again.value.metadata.uid : undefined;
-    return fail(now === uid ? changed(ctx, name) : csrReplaced(ctx, name, uid, now));
+    return fail(now === uid ? changed(ctx, what) : objectReplaced(ctx, what, uid, now));
   }
   return fail(last ?? toKubeError(new Error('conflict'), ctx.name));
 }
@@ -188,10 +216,9 @@ async function setApproval(
   const opposite = type === 'Approved' ? 'Denied' : 'Approved';
   const reason = options.reason ?? (type === 'Approved' ? CERTDESK_APPROVE_REASON : CERTDESK_DENY_REASON);
   const message = options.message ?? (type === 'Approved' ? CERTDESK_APPROVE_MESSAGE : CERTDESK_DENY_MESSAGE);
-  return boundWrite<CsrWriteOutcome>(
+  return boundWrite<RawCsr, CsrWriteOutcome>(
     ctx,
-    name,
-    'approval',
+    csrTarget(ctx, name, 'approval'),
     options.bind,
     (csr) => {
       if (rawHas(csr, opposite)) {
@@ -277,10 +304,9 @@ export async function uploadCertificate(
   options: UploadOptions = {},
 ): Promise<KubeResult<V1CertificateSigningRequest>> {
   const certificate = Buffer.from(certificatePem, 'utf8').toString('base64');
-  return boundWrite<V1CertificateSigningRequest>(
+  return boundWrite<RawCsr, V1CertificateSigningRequest>(
     ctx,
-    name,
-    'status',
+    csrTarget(ctx, name, 'status'),
     options.bind,
     (csr) => {
       const refusal = signingRefusal(ctx, name, csr, options.allowUnapproved ?? false);
@@ -299,10 +325,9 @@ export async function markFailed(
   message: string,
   options: { bind?: CsrBinding } = {},
 ): Promise<KubeResult<CsrWriteOutcome>> {
-  return boundWrite<CsrWriteOutcome>(
+  return boundWrite<RawCsr, CsrWriteOutcome>(
     ctx,
-    name,
-    'status',
+    csrTarget(ctx, name, 'status'),
     options.bind,
     (csr) => {
       if (rawHas(csr, 'Failed')) return { result: ok({ csr: toCsr(csr), changed: false }) };

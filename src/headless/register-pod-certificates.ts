@@ -110,4 +110,22 @@ export function registerPodCertificateCommands(program: Command): void {
       await guard(() => runDecidePcr(type, names, opts));
     });
   }
+
+  withOutput(
+    withKube(
+      find('export')
+        .command('trust-bundle')
+        .description(
+          "Publish a signer's CA from the registry as the ClusterTrustBundle <signer with : for />:<name>; a new CA is added beside the old ones until --remove-old.",
+        )
+        .requiredOption('--signer <name>', 'signerName of a CA in the registry')
+        .option('--name <suffix>', 'bundle name after the signer', 'live')
+        .option('--ca-cert <file>', 'CA certificate PEM (instead of the registry)')
+        .option('--remove-old', 'keep only this CA in the bundle (after a rotation)'),
+    ),
+    ['json', 'yaml', 'name'],
+  ).action(async (opts) => {
+    const { runExportTrustBundle } = await actions();
+    await guard(() => runExportTrustBundle(opts));
+  });
 }

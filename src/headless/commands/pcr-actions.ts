@@ -2,13 +2,15 @@
 // CA, deny it, or mark it Failed, through /status at the version the cluster serves (v1, else v1beta1), with the
 // CSR actions' safety (findings gate with --override, writes bound to the object checked, audit intent and outcome).
 import { CONDITION_REASON, denyPcr, failPcr, signPcr } from '../../services/actions/pcr.js';
+import { exportTrustBundle } from '../../services/actions/trust-bundle.js';
+import { caCertificatePem } from '../../services/config/ca-registry.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
 import { podCertificateApis, readPcr, type WirePcr } from '../../services/kube/pod-certificates.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { parseDurationSeconds } from '../output/duration.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
-import { type CaCliOptions, caLoader } from './ca-source.js';
+import { type CaCliOptions, caLoader, pkiToCli } from './ca-source.js';
 import {
   contextFrom,
   type KubeCliOptions,
@@ -16,6 +18,7 @@ import {
   oneSentence,
   type OutputCliOptions,
   out,
+  readLocalFile,
   unwrap,
   warn,
 } from './common.js';
@@ -172,4 +175,53 @@ export async function runDecidePcr(
     },
     format,
   );
+}
+
+export interface ExportTrustBundleCliOptions extends KubeCliOptions, OutputCliOptions {
+  signer: string;
+  name?: string;
+  caCert?: string;
+  removeOld?: boolean;
+}
+
+/** `certdesk export trust-bundle --signer S [--name live] [--remove-old]`: the registry's CA as a ClusterTrustBundle. */
+export async function runExportTrustBundle(opts: ExportTrustBundleCliOptions): Promise<void> {
+  const format = parseOutputFormat(opts.output, ['json', 'yaml', 'name']);
+  if (opts.name !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(opts.name)) {
+    throw new CliError(
+      `--name "${terminalSafe(opts.name)}" is not a name suffix; use lowercase letters, digits, - and . (e.g. live)`,
+    );
+  }
+  const caPem = opts.caCert
+    ? await readLocalFile(opts.caCert, 'CA certificate')
+    : await caCertificatePem(opts.signer).catch(pkiToCli);
+  const ctx = contextFrom(opts);
+  const version = unwrap(await podCertificateApis(ctx)).clusterTrustBundles;
+  if (!version) {
+    throw new CliError(
+      `context ${terminalSafe(ctx.name)} does not serve ClusterTrustBundles (certificates.k8s.io v1 or v1beta1); enable the API on the cluster`,
+    );
+  }
+  await reconcileOnStart(ctx);
+  const r = unwrap(
+    await exportTrustBundle(ctx, {
+      version,
+      signerName: opts.signer,
+      caPem,
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.removeOld ? { removeOld: true } : {}),
+    }),
+  );
+  const name = r.ctb.metadata?.name ?? '';
+  if (format === 'json' || format === 'yaml') out(format === 'json' ? toJson(r.ctb) : toYaml(r.ctb));
+  else if (format === 'name') out(`clustertrustbundle.certificates.k8s.io/${terminalSafe(name)}\n`);
+  else {
+    out(`clustertrustbundle.certificates.k8s.io/${terminalSafe(name)} ${r.action} (${r.kept.length} CA(s))\n`);
+    for (const s of r.removed) warn(`removed CA ${s}`);
+    if (r.kept.length > 1) {
+      warn(
+        `the bundle holds ${r.kept.length} CAs; once no certificate of the old one lives, run again with --remove-old`,
+      );
+    }
+  }
 }

@@ -31,6 +31,7 @@ export function registerControllerCommands(program: Command): void {
     .option('--profile <name-or-file>', 'signing profile (durations, allowed usages)')
     .option('--approve', 'approve or deny pending CSRs under the policy', false)
     .option('--sign', 'issue certificates for approved CSRs', false)
+    .option('--pcr', "issue, deny or fail the signers' PodCertificateRequests under the policy", false)
     .option('--on-warn <action>', 'what to do when findings only warn: leave | approve | deny', 'leave')
     .option(
       '--lease-namespace <ns>',

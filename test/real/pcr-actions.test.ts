@@ -4,9 +4,9 @@
 // then judges what certdesk writes (the leaf's key is the requested one, notBefore within 5 minutes of its clock and
 // equal to the leaf's, lifetime ≤ maxExpirationSeconds, beginRefreshAt inside [notBefore+10m, notAfter−10m]).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ok } from '../e2e/headless/helpers.js';
 import { type RealEnv, startRealEnv, until } from './helpers.js';
@@ -329,4 +329,85 @@ test('export trust-bundle: created, unchanged, rotated beside the old CA, then -
   assert.equal(forbidden.code, 1);
   assert.match(forbidden.stderr, /not permitted to attest for signerName "example\.com\/other"/);
   assert.match(forbidden.stderr, /needs the attest verb on signers\.certificates\.k8s\.io "example\.com\/other"/);
+});
+
+test('controller --pcr: leader-elected, issues a good request, denies an unknown annotation; the API refuses a weak key', async (t) => {
+  const caDir = join(env.dir, 'config', 'cas', 'example.com_pod-identity');
+  let log = '';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      resolve('bin/certdesk.js'),
+      'controller',
+      '--signer',
+      SIGNER,
+      '--pcr',
+      '--ca-cert',
+      join(caDir, 'ca.pem'),
+      '--ca-key',
+      join(caDir, 'ca-key.pem'),
+      '--lease-namespace',
+      'default',
+      '--identity',
+      'pcr-replica',
+      '--metrics-port',
+      '0',
+      '--metrics-address',
+      '127.0.0.1',
+    ],
+    { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
+  t.after(() => {
+    child.kill('SIGTERM');
+  });
+  await until('the Lease held', async () => {
+    const r = await env.kubectl([
+      '-n',
+      'default',
+      'get',
+      'lease',
+      'certdesk-controller',
+      '-o',
+      'jsonpath={.spec.holderIdentity}',
+    ]);
+    return r.stdout.trim() === 'pcr-replica';
+  });
+  const good = await podWithPcr('api-0');
+  const annotated = await podWithPcr('api-1', { annotations: { 'example.com/tenant': 'blue' } });
+  const weak = await podWithPcr('api-2', { key: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'] }).catch(
+    (err: Error) => err,
+  );
+  const conditionOf = async (name: string) => (await getPcr(name)).status?.conditions?.[0];
+  const issued = await until(
+    'the good request issued',
+    async () => {
+      const c = await conditionOf(good.pcr);
+      return c?.type === 'Issued' && c;
+    },
+    60_000,
+  );
+  assert.equal(issued.reason, 'CertdeskIssued');
+  const denied = await until(
+    'the annotated request denied',
+    async () => {
+      const c = await conditionOf(annotated.pcr);
+      return c?.type === 'Denied' && c;
+    },
+    60_000,
+  );
+  assert.equal(denied.reason, 'CertdeskPolicy');
+  assert.match(
+    denied.message,
+    /annotations: unverifiedUserAnnotations has keys the signer does not know: example\.com\/tenant/,
+  );
+  // kube-apiserver refuses an RSA 2048 stub itself; the signer never sees it.
+  assert.ok(weak instanceof Error && /RSA keys must have modulus size 3072 or 4096/.test(weak.message), String(weak));
+  assert.match(log, /issued pcr=default\/api-0-cert signer=example\.com\/pod-identity serial=/);
+  assert.match(log, /denied pcr=default\/api-1-cert/);
 });

@@ -23,6 +23,7 @@ export interface ControllerCliOptions {
   profile?: string;
   approve: boolean;
   sign: boolean;
+  pcr: boolean;
   onWarn: string;
   leaseNamespace?: string;
   leaseName: string;
@@ -154,8 +155,10 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
     throw new CliError(`--on-warn must be leave, approve or deny, not "${terminalSafe(opts.onWarn)}"`, 2);
   if (opts.logFormat !== 'text' && opts.logFormat !== 'json')
     throw new CliError(`--log-format must be text or json, not "${terminalSafe(opts.logFormat)}"`, 2);
-  if (!opts.approve && !opts.sign)
-    process.stderr.write('warning: neither --approve nor --sign given: the controller only watches and reports.\n');
+  if (!opts.approve && !opts.sign && !opts.pcr)
+    process.stderr.write(
+      'warning: neither --approve, --sign nor --pcr given: the controller only watches and reports.\n',
+    );
   const timings = {
     leaseDurationMs: seconds(opts.leaseDuration, '--lease-duration'),
     renewDeadlineMs: seconds(opts.renewDeadline, '--renew-deadline'),
@@ -184,7 +187,7 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
       throw err;
     }
   }
-  const cas = opts.sign && !opts.dryRun ? await loadCas(opts, profile) : new Map<string, SignerCa>();
+  const cas = (opts.sign || opts.pcr) && !opts.dryRun ? await loadCas(opts, profile) : new Map<string, SignerCa>();
   const context = pickContext(opts);
   const leaseNamespace = opts.leaseNamespace || process.env.POD_NAMESPACE || context.namespace || 'default';
   const metrics = new ControllerMetrics();
@@ -196,6 +199,7 @@ export async function runController(raw: Record<string, unknown>): Promise<void>
     policy,
     approve: opts.approve,
     sign: opts.sign,
+    pcr: opts.pcr,
     onWarn: opts.onWarn as WarnAction,
     cas,
     dryRun: opts.dryRun,

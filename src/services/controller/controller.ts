@@ -11,6 +11,7 @@ import {
   createClusterStore,
   type KubeError,
   type KubeResult,
+  podCertificateApis,
 } from '../kube/index.js';
 import { checkSignerRules, type LoadedCa, type SigningProfile } from '../pki/index.js';
 import type { PodLike, Policy } from '../policy/index.js';
@@ -22,6 +23,7 @@ import { terminalSafe } from '../text/sanitize.js';
 import { type DecideSettings, type Decision, decide, type WarnAction } from './decide.js';
 import { createLeaderElector, type LeaderElectionTimings, type LeaderElector } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
+import { createPcrWorker, type PcrStats, type PcrWorker } from './pcr.js';
 import { createWorkQueue, type WorkQueue, type WorkResult } from './work-queue.js';
 
 /** The CA a signer name signs with, and the profile (durations, allowed usages) it applies. */
@@ -38,6 +40,8 @@ export interface ControllerOptions {
   policy: Policy;
   approve: boolean;
   sign: boolean;
+  /** Issue, deny or fail the PodCertificateRequests of the signers too (controller --pcr; needs a CA per signer). */
+  pcr?: boolean;
   /** What to do when the findings have warnings and no failure. @default 'leave' */
   onWarn?: WarnAction;
   /** One CA per signer name (needed for each signer when sign is set). */
@@ -89,6 +93,8 @@ export interface Controller {
   stats(): ControllerStats;
   /** Names of CSRs whose certificate this replica uploaded. */
   issuedNames(): readonly string[];
+  /** Counts of this replica's PodCertificateRequest writes (with --pcr). */
+  pcrStats(): PcrStats;
   /** Resolves when no CSR work is queued or waiting for a retry. */
   whenIdle(): Promise<void>;
   /** Health for /healthz: fails only while shutting down. */
@@ -157,7 +163,7 @@ export function createController(options: ControllerOptions): Controller {
     checkSignerRules: options.checkSignerRules ?? checkSignerRules,
   };
   const cas = options.cas ?? new Map<string, SignerCa>();
-  if (options.sign && !dryRun) {
+  if ((options.sign || options.pcr) && !dryRun) {
     const missing = options.signers.filter((s) => !cas.has(s));
     if (missing.length)
       throw new Error(`No CA for signer ${missing.join(', ')}: pass --ca-cert/--ca-key or --signer-ca for it.`);
@@ -181,7 +187,9 @@ export function createController(options: ControllerOptions): Controller {
   let waitingForCache = false;
   let stopped: Promise<void> | undefined;
   let unsubscribe: (() => void) | undefined;
-  const queueBusy = () => queue.size() > 0;
+  const queueBusy = () => queue.size() > 0 || (pcrWorker?.queue.size() ?? 0) > 0;
+  let pcrWorker: PcrWorker | undefined;
+  const pcrAbort = new AbortController();
 
   const elector: LeaderElector | undefined =
     options.leaderElection && !dryRun
@@ -193,6 +201,7 @@ export function createController(options: ControllerOptions): Controller {
           onStartedLeading: () => {
             metrics.leader.set(1);
             enqueueAll();
+            pcrWorker?.enqueueAll();
           },
           onStoppedLeading: () => metrics.leader.set(0),
         })
@@ -430,6 +439,35 @@ export function createController(options: ControllerOptions): Controller {
     return 'done';
   }
 
+  /** `--pcr`: the PodCertificateRequests of the signers, at the version the cluster serves. */
+  async function startPcr(): Promise<void> {
+    const apis = await podCertificateApis(ctx);
+    const version = apis.ok ? apis.value.podCertificateRequests : undefined;
+    if (!version) {
+      say('pcr-not-served', {
+        context: ctx.name,
+        note: apis.ok ? 'the cluster serves no PodCertificateRequests' : apis.error.message,
+      });
+      return;
+    }
+    pcrWorker = createPcrWorker({
+      context: ctx,
+      version,
+      signers,
+      cas,
+      policy: settings.policy,
+      onWarn: settings.onWarn ?? 'leave',
+      dryRun,
+      audit: auditSinkFor,
+      isLeader,
+      say,
+      concurrency: options.concurrency ?? 8,
+      backoff: { initialMs: options.backoff?.initialMs ?? 200, maxMs: options.backoff?.maxMs ?? 30_000 },
+    });
+    pcrWorker.start(pcrAbort.signal);
+    say('pcr-following', { context: ctx.name, version });
+  }
+
   const queue: WorkQueue = createWorkQueue(reconcile, {
     concurrency: options.concurrency ?? 8,
     backoffInitialMs: options.backoff?.initialMs ?? 200,
@@ -442,7 +480,11 @@ export function createController(options: ControllerOptions): Controller {
     isLeader,
     stats: () => ({ ...stats }),
     issuedNames: () => [...issuedHere.values()],
-    whenIdle: () => queue.whenIdle(),
+    pcrStats: () => ({ ...(pcrWorker?.stats ?? { issued: 0, denied: 0, failed: 0 }) }),
+    whenIdle: async () => {
+      await queue.whenIdle();
+      await pcrWorker?.queue.whenIdle();
+    },
     health() {
       if (stopping) return { ok: false, reason: 'shutting down' };
       return { ok: true };
@@ -461,6 +503,7 @@ export function createController(options: ControllerOptions): Controller {
         policy: options.policy.name,
         approve: String(options.approve),
         sign: String(options.sign),
+        pcr: String(options.pcr ?? false),
         dryRun: String(dryRun),
       });
       unsubscribe = store.subscribe((batch) => {
@@ -494,6 +537,7 @@ export function createController(options: ControllerOptions): Controller {
         for (const line of settled) say('audit-reconciled', { message: line });
       }
       if (ownStore) store.start();
+      if (options.pcr) await startPcr();
       elector?.start();
       const synced = await store.whenSynced(ctx.name, 30_000);
       if (!synced)
@@ -507,7 +551,8 @@ export function createController(options: ControllerOptions): Controller {
           stopping = true;
           say('stopping', { identity });
           unsubscribe?.();
-          await queue.shutDown(); // in-flight writes finish first
+          pcrAbort.abort();
+          await Promise.all([queue.shutDown(), pcrWorker?.queue.shutDown()]); // in-flight writes finish first
           await elector?.stop({ release: stopOptions.releaseLease !== false });
           metrics.leader.set(0);
           if (ownStore) store.stop();

@@ -7,6 +7,7 @@ import type { ClusterContext, CsrBinding, KubeError, KubeResult } from '../kube/
 import {
   objectReplaced,
   type PcrClusterFacts,
+  type PcrStatusChange,
   pcrClusterFacts,
   pcrState,
   readPcr,
@@ -22,7 +23,15 @@ import {
 } from '../pki/index.js';
 import { evaluatePcr, type Finding, type Policy } from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
-import { type ActionContextOptions, auditIntent, auditSink, errorEntry, outcomeOf } from './audit-helpers.js';
+import type { AuditInput } from '../config/audit.js';
+import {
+  type ActionContextOptions,
+  type AuditSink,
+  auditIntent,
+  auditSink,
+  errorEntry,
+  outcomeOf,
+} from './audit-helpers.js';
 import { DECIDE_ROUNDS } from './approval.js';
 import { codesAt } from './gate.js';
 
@@ -163,6 +172,75 @@ export type SignPcrOutcome = {
   findings: Finding[];
 };
 
+type AuditBase = Omit<AuditInput, 'outcome' | 'phase' | 'id' | 'csrName' | 'csrUid'>;
+
+/**
+ * Runs `step` on the object to decide on, then (when the write found it changed, same UID) on a fresh read, up to
+ * DECIDE_ROUNDS times; a read that fails (deleted, replaced) is audited and returned.
+ */
+async function inRounds<T>(
+  ctx: ClusterContext,
+  version: string,
+  namespace: string,
+  name: string,
+  options: PcrActionOptions,
+  base: AuditBase,
+  step: (pcr: WirePcr, round: number) => Promise<KubeResult<T> | 'changed'>,
+): Promise<KubeResult<T>> {
+  const sink = auditSink(options);
+  let uid = options.pcr?.metadata?.uid;
+  let next = options.pcr;
+  for (let round = 0; round < DECIDE_ROUNDS; round++) {
+    const read = await currentPcr(ctx, version, namespace, name, next, uid);
+    next = undefined;
+    if (!read.ok) {
+      await sink(errorEntry({ ...base, csrName: name, ...(uid ? { csrUid: uid } : {}) }, read.error));
+      return read;
+    }
+    uid = read.value.metadata?.uid ?? '';
+    const result = await step(read.value, round);
+    if (result !== 'changed') return result;
+  }
+  return { ok: false, error: changedTooOften(ctx, namespace, name) };
+}
+
+/** The audit fields naming the object decided on. */
+const idsOf = (base: AuditBase, pcr: WirePcr) => ({
+  ...base,
+  csrName: pcr.metadata?.name ?? '',
+  csrUid: pcr.metadata?.uid ?? '',
+  resourceVersion: pcr.metadata?.resourceVersion ?? '',
+  ...(pcr.spec?.signerName ? { signer: pcr.spec.signerName } : {}),
+});
+
+/** The intent, the /status write bound to `pcr`, the outcome; 'changed' when the object moved on (same UID). */
+async function writeStatus(
+  ctx: ClusterContext,
+  version: string,
+  pcr: WirePcr,
+  change: PcrStatusChange,
+  sink: AuditSink,
+  intentEntry: Omit<AuditInput, 'outcome' | 'phase' | 'id'>,
+  detail: string,
+): Promise<KubeResult<{ pcr: WirePcr; changed: boolean }> | 'changed'> {
+  const intent = await auditIntent(sink, intentEntry);
+  const written = await setPcrStatus(ctx, version, pcr.metadata?.namespace ?? '', pcr.metadata?.name ?? '', change, {
+    bind: bindingOf(pcr),
+  });
+  if (!written.ok) {
+    await intent.outcome({ outcome: outcomeOf(written.error), detail: written.error.message });
+    return written.error.reason === 'Changed' ? 'changed' : written;
+  }
+  const meta = written.value.pcr.metadata;
+  await intent.outcome({
+    outcome: 'ok',
+    ...(meta?.uid ? { csrUid: meta.uid } : {}),
+    ...(meta?.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+    detail,
+  });
+  return written;
+}
+
 /**
  * Issues a PodCertificateRequest's certificate with `ca` when it is Pending, for this signer, and its findings pass
  * (or every failing one is overridden); the chain and its times go up through /status bound to the object checked.
@@ -177,26 +255,10 @@ export async function signPcr(
   options: SignPcrOptions,
 ): Promise<KubeResult<SignPcrOutcome>> {
   const sink = auditSink(options);
-  const base = { context: ctx.name, action: 'sign' as const, kind: 'PodCertificateRequest' as const, namespace };
-  let uid = options.pcr?.metadata?.uid;
-  let next = options.pcr;
-  for (let round = 0; round < DECIDE_ROUNDS; round++) {
-    const read = await currentPcr(ctx, version, namespace, name, next, uid);
-    next = undefined;
-    if (!read.ok) {
-      await sink(errorEntry({ ...base, csrName: name, ...(uid ? { csrUid: uid } : {}) }, read.error));
-      return read;
-    }
-    const pcr = read.value;
-    uid = pcr.metadata?.uid ?? '';
+  const base: AuditBase = { context: ctx.name, action: 'sign', kind: 'PodCertificateRequest', namespace };
+  return inRounds(ctx, version, namespace, name, options, base, async (pcr, round) => {
     const signer = pcr.spec?.signerName ?? '';
-    const ids = {
-      ...base,
-      csrName: name,
-      csrUid: uid,
-      resourceVersion: pcr.metadata?.resourceVersion ?? '',
-      signer,
-    };
+    const ids = idsOf(base, pcr);
     const refuse = async (error: KubeError) => {
       await sink(errorEntry(ids, error));
       return { ok: false as const, error };
@@ -227,8 +289,9 @@ export async function signPcr(
     const gated = pcrFindingsRefusal(pcr, findings, options.overrides, ctx.name);
     if (gated) return refuse(gated);
     if (!key) return refuse(refusal(`The key of ${label(pcr)} cannot be read.`, 'BadRequest', ctx.name));
-    const policyMax = options.policy?.podCertificates.maxDurationSeconds;
-    const durations = [options.durationSeconds, policyMax].filter((d): d is number => d !== undefined);
+    const durations = [options.durationSeconds, options.policy?.podCertificates.maxDurationSeconds].filter(
+      (d): d is number => d !== undefined,
+    );
     let issued: Awaited<ReturnType<typeof issuePodCertificate>>;
     try {
       issued = await issuePodCertificate(
@@ -239,7 +302,7 @@ export async function signPcr(
           namespace,
           serviceAccountName: pcr.spec?.serviceAccountName ?? '',
           maxExpirationSeconds: pcr.spec?.maxExpirationSeconds ?? 86_400,
-          durationSeconds: Math.min(...durations, 7_862_400),
+          ...(durations.length ? { durationSeconds: Math.min(...durations) } : {}),
           ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}),
         },
         options.now ?? new Date(),
@@ -253,19 +316,10 @@ export async function signPcr(
     const cert = issued.certificate;
     const accepted = codesAt(findings, 'fail');
     const warnings = codesAt(findings, 'warn');
-    const intent = await auditIntent(sink, {
-      ...ids,
-      reason: CERTDESK_ISSUE_REASON,
-      serial: cert.serialNumber,
-      sha256Fingerprint: cert.sha256Fingerprint,
-      ...(accepted.length ? { overrides: accepted } : {}),
-      ...(warnings.length ? { warnings } : {}),
-    });
-    const written = await setPcrStatus(
+    const written = await writeStatus(
       ctx,
       version,
-      namespace,
-      name,
+      pcr,
       {
         type: 'Issued',
         reason: CERTDESK_ISSUE_REASON,
@@ -275,21 +329,18 @@ export async function signPcr(
         beginRefreshAt: issued.beginRefreshAt,
         notAfter: issued.notAfter,
       },
-      { bind: bindingOf(pcr) },
+      sink,
+      {
+        ...ids,
+        reason: CERTDESK_ISSUE_REASON,
+        serial: cert.serialNumber,
+        sha256Fingerprint: cert.sha256Fingerprint,
+        ...(accepted.length ? { overrides: accepted } : {}),
+        ...(warnings.length ? { warnings } : {}),
+      },
+      `issued by ${cert.issuer.text}, valid until ${issued.notAfter.toISOString()}, refresh from ${issued.beginRefreshAt.toISOString()}`,
     );
-    if (!written.ok) {
-      await intent.outcome({ outcome: outcomeOf(written.error), detail: written.error.message });
-      if (written.error.reason === 'Changed') continue;
-      return written;
-    }
-    await intent.outcome({
-      outcome: 'ok',
-      csrUid: written.value.pcr.metadata?.uid ?? uid,
-      ...(written.value.pcr.metadata?.resourceVersion
-        ? { resourceVersion: written.value.pcr.metadata.resourceVersion }
-        : {}),
-      detail: `issued by ${cert.issuer.text}, valid until ${issued.notAfter.toISOString()}, refresh from ${issued.beginRefreshAt.toISOString()}`,
-    });
+    if (written === 'changed' || !written.ok) return written;
     return {
       ok: true,
       value: {
@@ -303,14 +354,13 @@ export async function signPcr(
         findings,
       },
     };
-  }
-  return { ok: false, error: changedTooOften(ctx, namespace, name) };
+  });
 }
 
 /** kubectl-style condition reasons (metav1.Condition): CamelCase, at most 1024 characters. */
 export const CONDITION_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
 
-async function decidePcr(
+function decidePcr(
   type: 'Denied' | 'Failed',
   ctx: ClusterContext,
   version: string,
@@ -319,27 +369,16 @@ async function decidePcr(
   options: DecidePcrOptions,
 ): Promise<KubeResult<{ pcr: WirePcr; changed: boolean }>> {
   const sink = auditSink(options);
-  const action = type === 'Denied' ? ('deny' as const) : ('mark-failed' as const);
   const message = options.message ?? `This request was ${type === 'Denied' ? 'denied' : 'marked Failed'} by certdesk.`;
-  const base = { context: ctx.name, action, kind: 'PodCertificateRequest' as const, namespace, reason: options.reason };
-  let uid = options.pcr?.metadata?.uid;
-  let next = options.pcr;
-  for (let round = 0; round < DECIDE_ROUNDS; round++) {
-    const read = await currentPcr(ctx, version, namespace, name, next, uid);
-    next = undefined;
-    if (!read.ok) {
-      await sink(errorEntry({ ...base, csrName: name, ...(uid ? { csrUid: uid } : {}) }, read.error));
-      return read;
-    }
-    const pcr = read.value;
-    uid = pcr.metadata?.uid ?? '';
-    const ids = {
-      ...base,
-      csrName: name,
-      csrUid: uid,
-      resourceVersion: pcr.metadata?.resourceVersion ?? '',
-      ...(pcr.spec?.signerName ? { signer: pcr.spec.signerName } : {}),
-    };
+  const base: AuditBase = {
+    context: ctx.name,
+    action: type === 'Denied' ? 'deny' : 'mark-failed',
+    kind: 'PodCertificateRequest',
+    namespace,
+    reason: options.reason,
+  };
+  return inRounds(ctx, version, namespace, name, options, base, async (pcr) => {
+    const ids = idsOf(base, pcr);
     const state = pcrState(pcr);
     if (state === type) {
       await sink({ ...ids, outcome: 'ok', detail: `already ${type}; nothing written` });
@@ -354,31 +393,8 @@ async function decidePcr(
       await sink(errorEntry(ids, error));
       return { ok: false, error };
     }
-    const intent = await auditIntent(sink, ids);
-    const written = await setPcrStatus(
-      ctx,
-      version,
-      namespace,
-      name,
-      { type, reason: options.reason, message },
-      { bind: bindingOf(pcr) },
-    );
-    if (!written.ok) {
-      await intent.outcome({ outcome: outcomeOf(written.error), detail: written.error.message });
-      if (written.error.reason === 'Changed') continue;
-      return written;
-    }
-    await intent.outcome({
-      outcome: 'ok',
-      csrUid: written.value.pcr.metadata?.uid ?? uid,
-      ...(written.value.pcr.metadata?.resourceVersion
-        ? { resourceVersion: written.value.pcr.metadata.resourceVersion }
-        : {}),
-      detail: message,
-    });
-    return written;
-  }
-  return { ok: false, error: changedTooOften(ctx, namespace, name) };
+    return writeStatus(ctx, version, pcr, { type, reason: options.reason, message }, sink, ids, message);
+  });
 }
 
 /** Denies through /status (Denied, with the reason and message): always allowed, bound to the object decided on. */

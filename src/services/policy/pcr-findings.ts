@@ -7,6 +7,7 @@ import {
   POD_CERTIFICATE_KEY_TYPES,
   type PodCertificateKey,
 } from '../pki/pod-certificate.js';
+import type { WirePcr } from '../kube/pod-certificates.js';
 import { humanDurationSeconds } from '../text/duration.js';
 import { DEFAULT_POLICY, type Policy } from './policy.js';
 import type { Finding, FindingLevel } from './types.js';
@@ -15,20 +16,7 @@ import type { Finding, FindingLevel } from './types.js';
 export const POD_CERTIFICATE_MAX_SECONDS = 91 * 86_400;
 
 /** The parts of a PodCertificateRequest the findings read (wire JSON). */
-export interface PcrLike {
-  metadata?: { name?: string; namespace?: string; uid?: string };
-  spec?: {
-    signerName?: string;
-    podName?: string;
-    podUID?: string;
-    serviceAccountName?: string;
-    serviceAccountUID?: string;
-    nodeName?: string;
-    nodeUID?: string;
-    maxExpirationSeconds?: number;
-    unverifiedUserAnnotations?: Record<string, string>;
-  };
-}
+export type PcrLike = Pick<WirePcr, 'metadata' | 'spec'>;
 
 /** An object the cluster answered with: its UID (and for a pod, where and as whom it runs). */
 export interface PcrPodFacts {

@@ -28,8 +28,11 @@ export function registerPodCertificateCommands(program: Command): void {
       .command('pcr')
       .aliases(['pcrs', 'podcertificaterequest'])
       .argument('<names...>', 'PodCertificateRequest names')
-      .description('Signer, pod/service account/node identity, key and proof of possession, conditions, issued chain.')
-      .option('-n, --namespace <ns>', "namespace (default: the context's, else default)"),
+      .description(
+        'Signer, pod/service account/node identity, key and proof of possession, findings, conditions, issued chain.',
+      )
+      .option('-n, --namespace <ns>', "namespace (default: the context's, else default)")
+      .option('--policy <file>', 'policy YAML for the findings (default: built-in)'),
   ).action(async (names: string[], opts) => {
     const { runDescribePcr } = await lazy();
     await guard(() => runDescribePcr(names, opts));

@@ -14,7 +14,9 @@ import {
   type WirePcr,
 } from '../../services/kube/pod-certificates.js';
 import type { KubeResult } from '../../services/kube/types.js';
-import { decodeCertificates, decodeCsr } from '../../services/pki/index.js';
+import { pcrFindings } from '../../services/actions/pcr.js';
+import { decodeCertificates } from '../../services/pki/index.js';
+import type { Policy } from '../../services/policy/index.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { age, humanDuration } from '../output/duration.js';
@@ -22,6 +24,7 @@ import { type GetOutputOptions, GetPrinter, parseGetFormat, prepareGetFormat } f
 import { type DescribeRow, renderDescribe } from '../output/table.js';
 import { contextFrom, type KubeCliOptions, namespaceFor, out, unwrap } from './common.js';
 import { time } from './describe.js';
+import { policyFor } from './safety.js';
 
 export interface GetPcrOptions extends KubeCliOptions, GetOutputOptions {
   namespace?: string;
@@ -109,41 +112,25 @@ export async function runGetPcr(names: string[], opts: GetPcrOptions): Promise<v
   noneFound(printer.end(), format.kind, namespace);
 }
 
-/** The subject key and whether its holder signed the stub request (v1), or the v1beta1 pkixPublicKey. */
-async function keyRows(p: WirePcr): Promise<DescribeRow[]> {
-  const stub = p.spec?.stubPKCS10Request;
-  if (stub) {
-    try {
-      const d = await decodeCsr(new Uint8Array(Buffer.from(stub, 'base64')));
-      return [
-        { key: 'Public Key', value: d.publicKey.description },
-        { key: 'Stub Request Signature', value: d.signatureAlgorithm },
+/** The requested key, its proof of possession, and the findings (the pod, node and service account read now). */
+async function keyAndFindingRows(ctx: ClusterContext, p: WirePcr, policy: Policy): Promise<DescribeRow[]> {
+  const { findings, key } = await pcrFindings(ctx, p, { policy });
+  const rows: DescribeRow[] = key
+    ? [
+        { key: 'Public Key', value: `${key.description} (${key.source})` },
         {
           key: 'Proof of Possession',
-          value: d.proofOfPossession.verified
-            ? 'verified (stubPKCS10Request is signed by the subject key)'
-            : `NOT verified (${d.proofOfPossession.error ?? 'unknown'})`,
+          value: key.proofOfPossession.verified
+            ? key.source === 'stubPKCS10Request'
+              ? 'verified (stubPKCS10Request is signed by the subject key)'
+              : 'verified (proofOfPossession signs the pod UID)'
+            : `NOT verified (${key.proofOfPossession.error ?? 'unknown'})`,
         },
-      ];
-    } catch (err) {
-      return [{ key: 'Public Key', value: `unreadable stubPKCS10Request (${(err as Error).message})` }];
-    }
-  }
-  if (p.spec?.pkixPublicKey) {
-    const { createPublicKey } = await import('node:crypto');
-    try {
-      const k = createPublicKey({ key: Buffer.from(p.spec.pkixPublicKey, 'base64'), format: 'der', type: 'spki' });
-      const d = k.asymmetricKeyDetails ?? {};
-      const detail = d.modulusLength ? ` ${d.modulusLength}` : d.namedCurve ? ` ${d.namedCurve}` : '';
-      return [
-        { key: 'Public Key', value: `${k.asymmetricKeyType?.toUpperCase()}${detail} (pkixPublicKey)` },
-        { key: 'Proof of Possession', value: 'not checked by certdesk (v1beta1 proofOfPossession)' },
-      ];
-    } catch (err) {
-      return [{ key: 'Public Key', value: `unreadable pkixPublicKey (${(err as Error).message})` }];
-    }
-  }
-  return [{ key: 'Public Key', value: '<none>' }];
+      ]
+    : [{ key: 'Public Key', value: '<unreadable>' }];
+  rows.push({ key: 'Findings' });
+  for (const f of findings) rows.push({ key: `${f.level.padEnd(4)} ${f.code}`, value: f.message, level: 1 });
+  return rows;
 }
 
 async function chainRows(pem: string, key: string): Promise<DescribeRow[]> {
@@ -159,7 +146,7 @@ async function chainRows(pem: string, key: string): Promise<DescribeRow[]> {
   }
 }
 
-export async function describePcr(p: WirePcr): Promise<string> {
+export async function describePcr(ctx: ClusterContext, p: WirePcr, policy: Policy): Promise<string> {
   const s = p.spec ?? {};
   const annotations = Object.entries(s.unverifiedUserAnnotations ?? {});
   const rows: DescribeRow[] = [
@@ -178,7 +165,7 @@ export async function describePcr(p: WirePcr): Promise<string> {
         ? `${humanDuration(s.maxExpirationSeconds)} (${s.maxExpirationSeconds}s)`
         : '<none>',
     },
-    ...(await keyRows(p)),
+    ...(await keyAndFindingRows(ctx, p, policy)),
     { key: 'Unverified User Annotations', value: annotations.length ? undefined : '<none>' },
     ...annotations.map(([k, v]) => ({ key: k, value: v, level: 1 })),
   ];
@@ -200,14 +187,19 @@ export async function describePcr(p: WirePcr): Promise<string> {
   return renderDescribe(rows);
 }
 
-export async function runDescribePcr(names: string[], opts: KubeCliOptions & { namespace?: string }): Promise<void> {
+export async function runDescribePcr(
+  names: string[],
+  opts: KubeCliOptions & { namespace?: string; policy?: string },
+): Promise<void> {
   const ctx = contextFrom(opts);
+  const policy = await policyFor(opts.policy);
   const version = (await apisOf(ctx)).podCertificateRequests;
   if (!version) throw notServed('PodCertificateRequests', ctx);
   const namespace = namespaceFor(ctx, opts.namespace);
   const parts: string[] = [];
   for (const name of names) {
-    parts.push(await describePcr(found(await readPcr(ctx, version, namespace, name), 'podcertificaterequests', name)));
+    const pcr = found(await readPcr(ctx, version, namespace, name), 'podcertificaterequests', name);
+    parts.push(await describePcr(ctx, pcr, policy));
   }
   out(parts.join('\n\n'));
 }

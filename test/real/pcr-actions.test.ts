@@ -245,6 +245,20 @@ test('export trust-bundle: created, unchanged, rotated beside the old CA, then -
   const name = 'example.com:pod-identity:live';
   const first = ok(await env.run(['export', 'trust-bundle', '--signer', SIGNER]));
   assert.equal(first.stdout, `clustertrustbundle.certificates.k8s.io/${name} created (1 CA(s))\n`);
+  const audit = JSON.parse(ok(await env.run(['audit', '-o', 'json'])).stdout) as {
+    action: string;
+    phase?: string;
+    outcome?: string;
+    target?: { kind: string; name: string; fields: string[] };
+  }[];
+  const exported = audit.filter((e) => e.action === 'export-trust-bundle');
+  assert.deepEqual(
+    exported.map((e) => [e.phase, e.outcome, e.target?.kind, e.target?.name]),
+    [
+      ['intent', undefined, 'ClusterTrustBundle', name],
+      ['outcome', 'ok', 'ClusterTrustBundle', name],
+    ],
+  );
   const same = ok(await env.run(['export', 'trust-bundle', '--signer', SIGNER]));
   assert.match(same.stdout, / unchanged \(1 CA\(s\)\)\n$/);
 

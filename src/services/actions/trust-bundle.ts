@@ -1,7 +1,8 @@
 // `export trust-bundle` (issue 20): publish a signer's CA as the ClusterTrustBundle `<signer with : for />:<name>`,
 // which pods read through clusterTrustBundle projected volumes. Rotation keeps the bundle's other CAs beside the new
 // one until `removeOld`, so pods trust both while certificates of the old CA still live. The write is bound to the
-// bundle read (uid + resourceVersion), and audited: intent before, outcome after (docs/safety.md).
+// bundle read (uid + resourceVersion), and audited as exports are (auditedWrites: an intent naming the object and the
+// SHA-256 of the spec before the write, the outcome after; docs/safety.md).
 import type { AuditAction } from '../config/audit.js';
 import {
   type ClusterContext,
@@ -13,7 +14,7 @@ import {
   writeTrustBundle,
 } from '../kube/index.js';
 import { type DecodedCertificate, decodeCertificates } from '../pki/index.js';
-import { type ActionContextOptions, auditIntent, auditSink, errorEntry, outcomeOf } from './audit-helpers.js';
+import { type ActionContextOptions, auditedWrites, auditSink, errorEntry } from './audit-helpers.js';
 
 export interface ExportTrustBundleOptions extends ActionContextOptions {
   /** The served ClusterTrustBundle version (v1, v1beta1). */
@@ -49,13 +50,7 @@ export async function exportTrustBundle(
   const sink = auditSink(options);
   const action: AuditAction = 'export-trust-bundle';
   const name = trustBundleName(options.signerName, options.name ?? 'live');
-  const base = {
-    context: ctx.name,
-    action,
-    kind: 'ClusterTrustBundle' as const,
-    csrName: name,
-    signer: options.signerName,
-  };
+  const base = { context: ctx.name, action, signer: options.signerName };
   const refuse = async (error: KubeError) => {
     await sink(errorEntry(base, error));
     return { ok: false as const, error };
@@ -95,30 +90,26 @@ export async function exportTrustBundle(
   const others = current.filter((c) => c.sha256Fingerprint !== ca.sha256Fingerprint);
   const kept = options.removeOld ? [ca] : [...others, ca];
   const removed = options.removeOld ? others : [];
-  const ids = {
-    ...base,
-    ...(existing?.metadata?.uid ? { csrUid: existing.metadata.uid } : {}),
-    ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}),
-    serial: ca.serialNumber,
-    sha256Fingerprint: ca.sha256Fingerprint,
-  };
   const wanted = bundleOf(kept);
+  const spec = { signerName: options.signerName, trustBundle: wanted };
+  const ids = { ...base, serial: ca.serialNumber, sha256Fingerprint: ca.sha256Fingerprint };
   const summary = { kept: kept.map((c) => c.subject.text), removed: removed.map((c) => c.subject.text) };
   if (existing && existing.spec?.trustBundle === wanted && existing.spec?.signerName === options.signerName) {
     await sink({ ...ids, outcome: 'ok', detail: `clustertrustbundle ${name} unchanged` });
     return { ok: true, value: { ctb: existing, action: 'unchanged', ...summary } };
   }
-  const intent = await auditIntent(sink, {
-    ...ids,
-    detail: `clustertrustbundle ${name}: ${kept.length} CA(s)${removed.length ? `, removing ${removed.length}` : ''}`,
-  });
+  // Audited as exports are: an intent naming the object and the SHA-256 of the spec before the write, the outcome
+  // after it; reconciliation reads the bundle back.
+  const object = { kind: 'ClusterTrustBundle', metadata: { name }, spec };
+  const writes = auditedWrites(sink, ids, object, ['spec']);
   const written = await writeTrustBundle(
     ctx,
     options.version,
-    { name, signerName: options.signerName, trustBundle: wanted },
+    { name, ...spec },
     existing
       ? { uid: existing.metadata?.uid ?? '', resourceVersion: existing.metadata?.resourceVersion ?? '' }
       : undefined,
+    writes.onWrite,
   );
   if (!written.ok) {
     const error =
@@ -128,16 +119,8 @@ export async function exportTrustBundle(
             message: `${written.error.message.replace(/\.?$/, '')}; publishing a bundle for ${options.signerName} needs the attest verb on signers.certificates.k8s.io "${options.signerName}" and create/update on clustertrustbundles.`,
           }
         : written.error;
-    await intent.outcome({ outcome: outcomeOf(error), detail: error.message });
+    if (!writes.sent) await sink(errorEntry(ids, error));
     return { ok: false, error };
   }
-  await intent.outcome({
-    outcome: 'ok',
-    ...(written.value.ctb.metadata?.uid ? { csrUid: written.value.ctb.metadata.uid } : {}),
-    ...(written.value.ctb.metadata?.resourceVersion
-      ? { resourceVersion: written.value.ctb.metadata.resourceVersion }
-      : {}),
-    detail: `clustertrustbundle ${name} ${written.value.action}`,
-  });
   return { ok: true, value: { ctb: written.value.ctb, action: written.value.action, ...summary } };
 }

@@ -8,7 +8,8 @@ import { fail, ok, refused, withRetry } from './errors.js';
 import { getIfPresent, listEach } from './list.js';
 import { requestJson } from './transport.js';
 import type { KubeResult } from './types.js';
-import { type BoundObject, boundWrite, type WriteTarget } from './writes.js';
+import type { WriteHook } from './api-types.js';
+import { type BoundObject, boundWrite, hooked, type WriteTarget } from './writes.js';
 
 const GROUP = 'certificates.k8s.io';
 
@@ -275,32 +276,37 @@ export async function writeTrustBundle(
   version: string,
   bundle: { name: string; signerName: string; trustBundle: string },
   bind: CsrBinding | undefined,
+  onWrite?: WriteHook,
 ): Promise<KubeResult<{ ctb: WireCtb; action: 'created' | 'updated' | 'unchanged' }>> {
   const spec = { signerName: bundle.signerName, trustBundle: bundle.trustBundle };
-  if (!bind) {
-    const created = await withRetry(
-      () =>
-        requestJson<WireCtb>(ctx, {
-          method: 'POST',
-          path: `/apis/${GROUP}/${version}/clustertrustbundles`,
-          body: {
-            apiVersion: `${GROUP}/${version}`,
-            kind: 'ClusterTrustBundle',
-            metadata: { name: bundle.name },
-            spec,
-          },
-        }),
-      { context: ctx.name, retryable: (e) => e.kind === 'too-many-requests' },
-    );
-    return created.ok ? ok({ ctb: created.value, action: 'created' }) : created;
-  }
   const path = ctbPath(version, bundle.name);
+  if (!bind) {
+    const body = {
+      apiVersion: `${GROUP}/${version}`,
+      kind: 'ClusterTrustBundle',
+      metadata: { name: bundle.name },
+      spec,
+    };
+    const created = await hooked(onWrite, { op: 'create', path }, () =>
+      withRetry(
+        () =>
+          requestJson<Record<string, unknown>>(ctx, {
+            method: 'POST',
+            path: `/apis/${GROUP}/${version}/clustertrustbundles`,
+            body,
+          }),
+        { context: ctx.name, retryable: (e) => e.kind === 'too-many-requests' },
+      ),
+    );
+    return created.ok ? ok({ ctb: created.value as WireCtb, action: 'created' }) : created;
+  }
   return boundWrite<BoundObject, { ctb: WireCtb; action: 'created' | 'updated' | 'unchanged' }>(
     ctx,
     {
       read: () => readOne<BoundObject>(ctx, path),
       putPath: path,
       what: `ClusterTrustBundle "${terminalSafe(bundle.name, { maxLength: 200 })}"`,
+      ...(onWrite ? { onWrite } : {}),
     },
     bind,
     (object) => {

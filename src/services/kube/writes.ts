@@ -126,6 +126,8 @@ export interface WriteTarget<R extends BoundObject> {
   putPath: string;
   /** e.g. `Certificate signing request "x"`, `PodCertificateRequest "ns/x"` (terminal-safe). */
   what: string;
+  /** Runs around the PUT (an export's audit: auditedWrites). */
+  onWrite?: WriteHook;
 }
 
 /** The object was deleted, or deleted and re-created under its name, after it was checked: never acted on. */
@@ -190,10 +192,17 @@ export async function boundWrite<R extends BoundObject, T>(
     if (bind && object.metadata.resourceVersion !== bind.resourceVersion) return fail(changed(ctx, what));
     const next = step(object);
     if ('result' in next) return next.result;
-    const written = await withRetry(
-      () => requestJson<R>(ctx, { method: 'PUT', path: target.putPath, body: next.put }),
-      { context: ctx.name },
-    );
+    const put = () =>
+      withRetry(() => requestJson<R>(ctx, { method: 'PUT', path: target.putPath, body: next.put }), {
+        context: ctx.name,
+      });
+    const written = target.onWrite
+      ? ((await hooked(
+          target.onWrite,
+          { op: 'update', path: target.putPath, uid: readUid, resourceVersion: object.metadata.resourceVersion ?? '' },
+          put as () => Promise<KubeResult<RawObject>>,
+        )) as KubeResult<R>)
+      : await put();
     if (written.ok) return ok(done(written.value));
     last = written.error;
     if (!isConflict(written.error)) return fail(written.error);
@@ -480,7 +489,8 @@ export async function waitForCsr(
 }
 
 /** Sends one write with the caller's hook around it (the audit intent before, the outcome after). */
-async function hooked(
+/** Sends a write with the audit hook around it (the intent before, the outcome after). */
+export async function hooked(
   hook: WriteHook | undefined,
   step: PendingWrite,
   send: () => Promise<KubeResult<RawObject>>,

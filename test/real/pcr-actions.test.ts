@@ -8,6 +8,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { signPcr } from '../../src/services/actions/pcr.js';
+import { loadCaForSigner } from '../../src/services/config/ca-registry.js';
+import { loadContexts } from '../../src/services/kube/contexts.js';
+import { readPcr } from '../../src/services/kube/pod-certificates.js';
 import { ok } from '../e2e/headless/helpers.js';
 import { type RealEnv, startRealEnv, until } from './helpers.js';
 
@@ -424,4 +428,73 @@ test('controller --pcr: leader-elected, issues a good request, denies an unknown
   assert.ok(weak instanceof Error && /RSA keys must have modulus size 3072 or 4096/.test(weak.message), String(weak));
   assert.match(log, /issued pcr=default\/api-0-cert signer=example\.com\/pod-identity serial=/);
   assert.match(log, /denied pcr=default\/api-1-cert/);
+});
+
+test('killed after the /status write: the next command reconciles the PCR intent as done (and one killed before as not done)', async () => {
+  const { pcr: late } = await podWithPcr('crash-1');
+  const { pcr: early } = await podWithPcr('crash-2');
+  const killedLate = await env.run(['sign', 'pcr', late, '-n', 'default'], { CERTDESK_TEST_CRASH_AT: 'write' });
+  assert.notEqual(killedLate.code, 0);
+  assert.equal((await getPcr(late)).status?.conditions?.[0]?.type, 'Issued');
+  const killedEarly = await env.run(['deny', 'pcr', early, '-n', 'default', '--reason', 'X'], {
+    CERTDESK_TEST_CRASH_AT: 'intent',
+  });
+  assert.notEqual(killedEarly.code, 0);
+  assert.equal((await getPcr(early)).status?.conditions, undefined);
+  const next = ok(await env.run(['fail', 'pcr', early, '-n', 'default', '--reason', 'Gone']));
+  const said = `${killedEarly.stderr}${next.stderr}`;
+  assert.match(
+    said,
+    new RegExp(
+      `reconciled on start: sign of PodCertificateRequest "default/${late}" \\(UID [^)]+\\) in east from \\S+ was done`,
+    ),
+  );
+  assert.match(
+    said,
+    new RegExp(`reconciled on start: deny of PodCertificateRequest "default/${early}" .* was not done`),
+  );
+});
+
+test('a request deleted and re-created after it was checked is never written; a newer version of it is checked again', async () => {
+  const [ctx] = loadContexts({ kubeconfig: env.cluster.kubeconfigPath, contexts: ['east'] });
+  assert.ok(ctx);
+  const ca = await loadCaForSigner(SIGNER, { cwd: join(env.dir, 'config') });
+  const { pcr } = await podWithPcr('swap-0');
+  const checked = await readPcr(ctx, 'v1', 'default', pcr);
+  assert.ok(checked.ok);
+  const lines: Record<string, unknown>[] = [];
+  const audit = async (e: Record<string, unknown>) => {
+    lines.push(e);
+  };
+  // Same UID, newer resourceVersion (a label): checked again on the new version, then issued, bound to it.
+  assert.equal((await env.kubectl(['label', 'podcertificaterequest', pcr, '-n', 'default', 'x=y'])).code, 0);
+  const again = await signPcr(ctx, 'v1', 'default', pcr, { pcr: checked.value, ca, audit });
+  assert.ok(again.ok, again.ok ? '' : again.error.message);
+  assert.notEqual(again.value.pcr.metadata?.resourceVersion, checked.value.metadata?.resourceVersion);
+  assert.deepEqual(
+    lines.map((l) => [l.phase, l.outcome]),
+    [
+      ['intent', undefined],
+      ['outcome', 'error'],
+      ['intent', undefined],
+      ['outcome', 'ok'],
+    ],
+  );
+  assert.match(String(lines[1]?.detail), /changed after it was checked; check it again before acting on it/);
+  assert.match(String(lines[3]?.detail), /^issued by CN=pod identity CA, valid until /);
+  // Deleted and re-created under the same name (another pod, same name): the old check writes nothing.
+  const { pcr: name } = await podWithPcr('swap-1');
+  const old = await readPcr(ctx, 'v1', 'default', name);
+  assert.ok(old.ok);
+  assert.equal((await env.kubectl(['delete', 'podcertificaterequest', name, '-n', 'default'])).code, 0);
+  writeFileSync(join(env.dir, 'again.json'), readFileSync(join(env.dir, 'pcr-swap-1.json')));
+  const recreated = await env.kubectl(['create', '-f', join(env.dir, 'again.json'), ...asNode]);
+  assert.equal(recreated.code, 0, recreated.stderr);
+  const swapped = await signPcr(ctx, 'v1', 'default', name, { pcr: old.value, ca, audit });
+  assert.equal(swapped.ok, false);
+  assert.match(
+    swapped.ok ? '' : swapped.error.message,
+    /was replaced after it was checked \(UID \S+ is gone, \S+ is there now\); nothing was written/,
+  );
+  assert.equal((await getPcr(name)).status?.conditions, undefined);
 });

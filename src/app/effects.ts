@@ -10,9 +10,9 @@ import {
   exportCaConfigMap,
   exportTlsSecret,
   signCsr,
-  writeFileAtomic,
 } from '../services/actions/index.js';
 import { appendAudit } from '../services/config/audit.js';
+import { FileExistsError, writeFileSafely } from '../services/export/write-file.js';
 import { profilesDir } from '../services/config/paths.js';
 import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/index.js';
 import { DEFAULT_PROFILE, type LoadedCa, loadProfile, type SigningProfile } from '../services/pki/index.js';
@@ -159,7 +159,8 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
       if (!result.ok) return { text: result.error.message, tone: 'bad' };
       if (effect.outFile) {
         // The Secret holds a private key: the file is 0600.
-        await writeFileAtomic(effect.outFile, stringify(result.value.object), 0o600);
+        const refused = await writeNewFile(effect.outFile, stringify(result.value.object), 0o600);
+        if (refused) return refused;
         await appendAudit({
           context: ctx.name,
           action: 'export-secret',
@@ -190,7 +191,8 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
       });
       if (!result.ok) return { text: result.error.message, tone: 'bad' };
       if (effect.outFile) {
-        await writeFileAtomic(effect.outFile, stringify(result.value.object), 0o644);
+        const refused = await writeNewFile(effect.outFile, stringify(result.value.object), 0o644);
+        if (refused) return refused;
         await appendAudit({
           context: ctx.name,
           action: 'export-configmap',
@@ -223,5 +225,18 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
     case 'reconnect':
       deps.store.reconnect(effect.context);
       return undefined;
+  }
+}
+
+/** Writes a file the person named in a dialog; an existing file is never replaced (nothing is lost). */
+async function writeNewFile(path: string, data: string, mode: number): Promise<EffectStatus | undefined> {
+  try {
+    await writeFileSafely(path, data, mode);
+    return undefined;
+  } catch (err) {
+    if (err instanceof FileExistsError) {
+      return { text: `${path} already exists; certdesk does not replace it: choose another file name.`, tone: 'bad' };
+    }
+    return { text: message(err), tone: 'bad' };
   }
 }

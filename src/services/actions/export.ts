@@ -1,7 +1,7 @@
 // Exports of an issued certificate or a CA, each audited: the TLS Secret and CA ConfigMap of the "Manage TLS
 // Certificates in a Cluster" document, server.crt/ca.crt files, and a kubeconfig for a new client user.
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { V1CertificateSigningRequest, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { AuditAction } from '../config/audit.js';
 import {
@@ -213,21 +213,6 @@ export async function exportCaConfigMap(
     return applied;
   }
   return { ok: true, value: { object: applied.value.object, action: applied.value.action } };
-}
-
-/** Writes `data` to `path` atomically (temp file + rename) with `mode`. */
-export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 export interface ExportFilesOptions extends ActionContextOptions {

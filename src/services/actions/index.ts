@@ -12,7 +12,6 @@ export {
   exportTlsSecret,
   issuedCertificate,
   type KubeconfigOptions,
-  writeFileAtomic,
 } from './export.js';
 export {
   defaultUsages,

@@ -249,3 +249,33 @@ test('the Secret export exports the certificate inspected: a replaced CSR is ref
   });
   assert.ok(!r.ok && r.error.reason === 'Replaced', r.ok ? 'exported' : r.error.message);
 });
+
+test('TUI export to a file: an existing file is never replaced; a new one is written', async () => {
+  const { initCa } = await import('../../../src/services/config/ca-registry.js');
+  const registry = join(dir, 'registry');
+  await initCa({ signerName: SIGNER, cwd: registry });
+  const deps = {
+    contexts: new Map([['east', ctx]]),
+    store: { reconnect: () => {}, snapshot: () => ({ pods: new Map() }) as never },
+    registryDir: registry,
+  };
+  const existing = join(dir, 'kept.yaml');
+  writeFileSync(existing, 'precious\n');
+  const effect = {
+    id: 2,
+    kind: 'export-configmap',
+    context: 'east',
+    signer: SIGNER,
+    namespace: 'web',
+    name: 'ca',
+  } as const;
+  const refused = await runEffect({ ...effect, outFile: existing }, deps);
+  assert.equal(refused?.tone, 'bad');
+  assert.match(refused?.text ?? '', /kept\.yaml already exists; certdesk does not replace it/);
+  assert.equal(readFileSync(existing, 'utf8'), 'precious\n');
+
+  const fresh = join(dir, 'fresh.yaml');
+  const written = await runEffect({ ...effect, outFile: fresh }, deps);
+  assert.equal(written?.tone, 'ok', written?.text);
+  assert.match(readFileSync(fresh, 'utf8'), /kind: ConfigMap/);
+});

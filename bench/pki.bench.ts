@@ -2,6 +2,7 @@
 // same run (`openssl speed` for the same key, one core and both cores) and against `openssl x509 -req` per certificate.
 // The machine is shared: wall-clock rates move with the load, so rates per CPU-second are reported too.
 import { execFile } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,7 @@ import {
   type KeyAlgorithmName,
   loadCaFromPem,
 } from '../src/services/pki/index.js';
-import { signAsync, signatureFor } from '../src/services/pki/keys.js';
-import type { LoadedCa } from '../src/services/pki/types.js';
+import { readPrivateKey, signAsync, signatureFor } from '../src/services/pki/keys.js';
 
 const execFileAsync = promisify(execFile);
 const SECONDS = Number(process.env.PKI_BENCH_SECONDS ?? 3);
@@ -66,8 +66,8 @@ async function opensslSpeed(
  * The ceiling for any issuer built on node:crypto using every core: `threads` worker threads each running the
  * synchronous one-shot crypto.sign on a TBS-sized buffer in a tight loop, nothing else.
  */
-async function syncSignCeiling(ca: LoadedCa, threads: number): Promise<OurRun> {
-  const sig = signatureFor(ca.privateKey);
+async function syncSignCeiling(privateKey: KeyObject, threads: number): Promise<OurRun> {
+  const sig = signatureFor(privateKey);
   const code = `const { parentPort, workerData } = require('node:worker_threads');
 const { sign } = require('node:crypto');
 const data = Buffer.alloc(700, 0x5a);
@@ -82,7 +82,7 @@ parentPort.once('message', (ms) => {
 });`;
   const workers = Array.from(
     { length: threads },
-    () => new Worker(code, { eval: true, workerData: { key: ca.privateKey, hash: sig.hash } }),
+    () => new Worker(code, { eval: true, workerData: { key: privateKey, hash: sig.hash } }),
   );
   await Promise.all(workers.map((w) => new Promise((resolve) => w.once('online', resolve))));
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -131,6 +131,8 @@ interface OurRun {
 
 interface Setup {
   loaded: Awaited<ReturnType<typeof loadCaFromPem>>;
+  /** The CA's key itself, for the bare crypto.sign references. */
+  privateKey: KeyObject;
   csrPem: string;
   csr: Awaited<ReturnType<typeof decodeCsr>>;
   files: { ca: string; key: string; csr: string };
@@ -155,7 +157,7 @@ async function setup(c: CaCase): Promise<Setup> {
   await writeFile(files.ca, ca.certPem);
   await writeFile(files.key, ca.keyPem, { mode: 0o600 });
   await writeFile(files.csr, csrPem);
-  return { loaded, csrPem, csr, files };
+  return { loaded, privateKey: readPrivateKey(ca.keyPem), csrPem, csr, files };
 }
 
 /** Issues with `issue` from CONCURRENCY callers for SECONDS; rates, cores and event-loop figures. */
@@ -263,7 +265,7 @@ export async function run(): Promise<string> {
     // Without -elapsed, -multi sums each process's signatures per its own user-CPU-second.
     const twoCoresCpuPerProcess = (await opensslSpeed(c.speedArg, { elapsed: false, multi: cores })) / cores;
     const env = await setup(c);
-    const sig = signatureFor(env.loaded.privateKey);
+    const sig = signatureFor(env.privateKey);
     const tbsSized = Buffer.alloc(700, 0x5a);
     const ways: Array<{ how: string; measure: () => Promise<OurRun>; runs: OurRun[] }> = [
       {
@@ -279,12 +281,12 @@ export async function run(): Promise<string> {
       },
       {
         how: `*sync crypto.sign only, ${cores} threads (ceiling)*`,
-        measure: () => syncSignCeiling(env.loaded, cores),
+        measure: () => syncSignCeiling(env.privateKey, cores),
         runs: [],
       },
       {
         how: '*async crypto.sign only (threadpool)*',
-        measure: () => measure(() => signAsync(sig.hash, tbsSized, env.loaded.privateKey)),
+        measure: () => measure(() => signAsync(sig.hash, tbsSized, env.privateKey)),
         runs: [],
       },
     ];

@@ -237,7 +237,7 @@ async function signPreview(target: Target, deps: DialogDeps): Promise<{ lines: S
   const ttl = certificateTtlSeconds(target.csr.spec?.expirationSeconds, profile);
   const now = deps.now();
   const window = validityWindow(now, ttl, ca.certificate.notAfter);
-  const sig = signatureFor(ca.privateKey, profile.rsaHash);
+  const sig = signatureFor(ca.key.publicKey, profile.rsaHash);
   const sans = d
     ? [...d.sans.dns.map((x) => `DNS ${x}`), ...d.sans.ip.map((x) => `IP ${x}`), ...d.sans.uri.map((x) => `URI ${x}`)]
     : [];

@@ -24,9 +24,17 @@ export function registerControllerCommands(program: Command): void {
     .requiredOption('--signer <name>', 'signer name to serve (repeatable)', collect)
     .option('--policy <file>', 'policy YAML (default: the built-in certdesk-default policy)')
     .option('--ca-cert <file>', 'CA certificate (PEM) for every --signer')
-    .option('--ca-key <file>', 'CA private key (PEM) for every --signer')
-    .option('--signer-ca <signer=cert,key>', 'CA files for one signer (repeatable)', collectRaw)
+    .option('--ca-key <file|uri>', 'CA private key (PEM), or pkcs11: URI of a key in a token, for every --signer')
+    .option(
+      '--signer-ca <signer=cert,key>',
+      'CA files (or cert file and pkcs11: URI) for one signer (repeatable)',
+      collectRaw,
+    )
     .option('--ca-passphrase-env <var>', 'environment variable holding the CA key passphrase')
+    .option('--ca-passphrase-file <file>', 'file holding the CA key passphrase (e.g. a mounted Secret)')
+    .option('--ca-pin-env <var>', "environment variable holding the CA token's PIN")
+    .option('--ca-pin-file <file>', "file holding the CA token's PIN (e.g. a mounted Secret)")
+    .option('--pkcs11-module <path>', 'PKCS#11 module for token keys (default: $CERTDESK_PKCS11_MODULE)')
     .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others', false)
     .option('--profile <name-or-file>', 'signing profile (durations, allowed usages)')
     .option('--approve', 'approve or deny pending CSRs under the policy', false)

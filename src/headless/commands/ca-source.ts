@@ -1,16 +1,16 @@
 // Which CA signs: files given on the command line, the registry entry for --signer, or the registry entry for
 // each CSR's own signerName. Also the signing profile. Problems become one-line CliErrors.
-import { checkKeyFilePermissions, getCa, loadCaForSigner } from '../../services/config/ca-registry.js';
+import { getCa, loadCaForSigner, loadCaFromFiles } from '../../services/config/ca-registry.js';
 import { profilesDir } from '../../services/config/paths.js';
-import { type LoadedCa, loadCaFromPem, loadProfile, PkiError, type SigningProfile } from '../../services/pki/index.js';
+import { type LoadedCa, loadProfile, PkiError, type SigningProfile } from '../../services/pki/index.js';
+import { type KeySecretFlags, keySecrets } from '../pki/common.js';
 import { CliError } from '../cli-error.js';
-import { oneSentence, readLocalFile } from './common.js';
+import { oneSentence } from './common.js';
 
-export interface CaCliOptions {
+export interface CaCliOptions extends KeySecretFlags {
   signer?: string;
   caCert?: string;
   caKey?: string;
-  passphraseEnv?: string;
   allowInsecureKeyFile?: boolean;
   profile?: string;
 }
@@ -18,15 +18,6 @@ export interface CaCliOptions {
 export function pkiToCli(err: unknown): never {
   if (err instanceof PkiError) throw new CliError(oneSentence(err.message));
   throw err;
-}
-
-function passphraseFrom(opts: CaCliOptions): string | undefined {
-  if (!opts.passphraseEnv) return undefined;
-  const value = process.env[opts.passphraseEnv];
-  if (value === undefined) {
-    throw new CliError(`the environment variable ${opts.passphraseEnv} (from --passphrase-env) is not set`);
-  }
-  return value;
 }
 
 export interface CaChoice {
@@ -46,22 +37,14 @@ export function caLoader(opts: CaCliOptions): (csrSigner: string) => Promise<CaC
     throw new CliError('pass either --signer (a registered CA) or --ca-cert/--ca-key, not both');
   }
   const cache = new Map<string, Promise<CaChoice>>();
-  const passphrase = passphraseFrom(opts);
+  const secrets = { ...keySecrets(opts), ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}) };
   const load = async (signer: string): Promise<CaChoice> => {
     try {
       if (opts.caCert && opts.caKey) {
-        await checkKeyFilePermissions(opts.caKey, opts.allowInsecureKeyFile);
-        const [certPem, keyPem] = await Promise.all([
-          readLocalFile(opts.caCert, 'CA certificate'),
-          readLocalFile(opts.caKey, 'CA key'),
-        ]);
-        return { ca: await loadCaFromPem(certPem, keyPem, passphrase !== undefined ? { passphrase } : {}) };
+        return { ca: await loadCaFromFiles({ ...secrets, certPath: opts.caCert, key: opts.caKey }) };
       }
       const entry = getCa(signer);
-      const ca = await loadCaForSigner(signer, {
-        ...(passphrase !== undefined ? { passphrase } : {}),
-        ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
-      });
+      const ca = await loadCaForSigner(signer, secrets);
       return { ca, signerName: signer, ...(entry.profile ? { profileName: entry.profile } : {}) };
     } catch (err) {
       return pkiToCli(err);

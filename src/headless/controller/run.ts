@@ -1,13 +1,17 @@
 // `certdesk controller`: turns the command line into a running controller (services/controller), serves
 // /metrics and /healthz, and shuts down gracefully on SIGTERM/SIGINT (finish in-flight writes, release the lease).
-import { PEM_FILE_LIMIT, readBoundedText } from '../../services/files/read-bounded.js';
 import { auditLogPath } from '../../services/config/audit.js';
-import { checkKeyFilePermissions, hasCa, loadCaForSigner } from '../../services/config/ca-registry.js';
+import {
+  hasCa,
+  type LoadForSignerOptions,
+  loadCaForSigner,
+  loadCaFromFiles,
+} from '../../services/config/ca-registry.js';
 import { createController, defaultIdentity, type SignerCa } from '../../services/controller/controller.js';
 import type { WarnAction } from '../../services/controller/decide.js';
 import { ControllerMetrics, startMetricsServer } from '../../services/controller/metrics.js';
 import { type ClusterContext, KubeConfigError, loadContexts, loadInClusterContext } from '../../services/kube/index.js';
-import { loadCaFromPem, loadProfile, PkiError, type SigningProfile } from '../../services/pki/index.js';
+import { loadProfile, PkiError, type SigningProfile } from '../../services/pki/index.js';
 import { loadPolicy, PolicyError } from '../../services/policy/index.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
@@ -19,6 +23,10 @@ export interface ControllerCliOptions {
   caKey?: string;
   signerCa?: string[];
   caPassphraseEnv?: string;
+  caPassphraseFile?: string;
+  caPinEnv?: string;
+  caPinFile?: string;
+  pkcs11Module?: string;
   allowInsecureKeyFile?: boolean;
   profile?: string;
   approve: boolean;
@@ -73,18 +81,25 @@ export function parseSignerCa(spec: string): { signer: string; cert: string; key
   return { signer, cert, key };
 }
 
+/** Where the controller reads the CA key's secrets: variables and files only (it asks nobody). */
+function caSecrets(opts: ControllerCliOptions): LoadForSignerOptions {
+  const source = (env?: string, file?: string) =>
+    env || file ? { ...(env ? { env } : {}), ...(file ? { file } : {}) } : undefined;
+  const passphraseFrom = source(opts.caPassphraseEnv, opts.caPassphraseFile);
+  const pinFrom = source(opts.caPinEnv, opts.caPinFile);
+  return {
+    ...(passphraseFrom ? { passphraseFrom } : {}),
+    ...(pinFrom ? { pinFrom } : {}),
+    ...(opts.pkcs11Module ? { pkcs11Module: opts.pkcs11Module } : {}),
+    ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
+  };
+}
+
 async function readCaFiles(cert: string, key: string, opts: ControllerCliOptions): Promise<SignerCa['ca']> {
   try {
-    await checkKeyFilePermissions(key, opts.allowInsecureKeyFile);
-    const read = (path: string, what: string) => readBoundedText(path, { what, limit: PEM_FILE_LIMIT });
-    const [certPem, keyPem] = await Promise.all([read(cert, 'CA certificate'), read(key, 'CA key')]).catch((err) => {
-      throw new CliError(sentence(err));
-    });
-    const passphrase = opts.caPassphraseEnv ? process.env[opts.caPassphraseEnv] : undefined;
-    return await loadCaFromPem(certPem, keyPem, passphrase !== undefined ? { passphrase } : {});
+    return await loadCaFromFiles({ ...caSecrets(opts), certPath: cert, key });
   } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`the CA in ${cert} cannot sign: ${sentence(err)}`);
+    throw new CliError(`the CA in ${terminalSafe(cert)} cannot sign: ${sentence(err)}`);
   }
 }
 
@@ -108,7 +123,7 @@ async function loadCas(opts: ControllerCliOptions, profile?: SigningProfile): Pr
       ca = await readCaFiles(files.cert, files.key, opts);
     } else if (hasCa(signer)) {
       try {
-        ca = await loadCaForSigner(signer, { ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}) });
+        ca = await loadCaForSigner(signer, caSecrets(opts));
       } catch (err) {
         throw new CliError(`the registered CA for ${terminalSafe(signer)} cannot sign: ${sentence(err)}`);
       }

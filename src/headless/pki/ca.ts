@@ -1,18 +1,39 @@
 // `certdesk ca init|import|list|show|remove`: the CAs held on this workstation, keyed by signerName.
-import { type CaRegistryEntry, getCa, importCa, initCa, listCas, removeCa } from '../../services/config/ca-registry.js';
+import {
+  type CaKeySecrets,
+  type CaRegistryEntry,
+  getCa,
+  importCa,
+  initCa,
+  listCas,
+  readSecret,
+  removeCa,
+} from '../../services/config/ca-registry.js';
 import { decodeCertificate, decodeCertificates } from '../../services/pki/decode.js';
-import { KEY_ALGORITHMS, type KeyAlgorithmName, PkiError } from '../../services/pki/types.js';
+import { KEY_ALGORITHMS, type KeyAlgorithmName } from '../../services/pki/types.js';
 import { CliError } from '../cli-error.js';
 import { renderTable } from '../output/table.js';
-import { asCli, out, outSafe, passphraseFromEnv, promptPassphrase, readInput, safeJson } from './common.js';
+import {
+  asCli,
+  type KeySecretFlags,
+  keySecrets,
+  out,
+  outSafe,
+  promptPassphrase,
+  readInput,
+  safeJson,
+} from './common.js';
 import { describeCertificate } from './format.js';
 
-export interface CaInitOptions {
+export interface CaInitOptions extends KeySecretFlags {
   signer: string;
   keyAlgorithm?: string;
   cn?: string;
   days?: string;
-  passphraseEnv?: string;
+  /** Encrypt the key file; the passphrase from --passphrase-env/--passphrase-file, else asked twice. */
+  encrypt?: boolean;
+  keyUri?: string;
+  useExistingKey?: boolean;
   profile?: string;
   force?: boolean;
 }
@@ -25,13 +46,38 @@ function parseDays(text: string | undefined): number | undefined {
   return n;
 }
 
+/** The new key file's passphrase: from --passphrase-env/--passphrase-file, else typed twice on the terminal. */
+async function newPassphrase(secrets: CaKeySecrets): Promise<string> {
+  const given = await readSecret(secrets.passphraseFrom ?? {}, 'passphrase');
+  if (given !== undefined) {
+    if (given === '') throw new CliError('the passphrase is empty; give a non-empty one');
+    return given;
+  }
+  const first = await promptPassphrase('Passphrase for the new CA key: ');
+  if (first === undefined)
+    throw new CliError(
+      '--encrypt needs a passphrase: pass --passphrase-env VAR or --passphrase-file FILE, or run on a terminal',
+    );
+  if (first === '') throw new CliError('the passphrase is empty; give a non-empty one');
+  if ((await promptPassphrase('Again: ')) !== first)
+    throw new CliError('the two passphrases differ; run the command again');
+  return first;
+}
+
 export async function runCaInit(opts: CaInitOptions): Promise<void> {
   await asCli(async () => {
     if (opts.keyAlgorithm && !KEY_ALGORITHMS.includes(opts.keyAlgorithm as KeyAlgorithmName)) {
       throw new CliError(`unknown --key-algorithm "${opts.keyAlgorithm}"; use one of ${KEY_ALGORITHMS.join(', ')}`);
     }
     const days = parseDays(opts.days);
-    const passphrase = passphraseFromEnv(opts.passphraseEnv);
+    const secrets = keySecrets(opts);
+    if (opts.keyUri && (opts.encrypt || secrets.passphraseFrom))
+      throw new CliError('a key in a token is not a file: --encrypt and --passphrase-* do not go with --key-uri');
+    if (!opts.keyUri && (opts.useExistingKey || secrets.pinFrom || opts.pkcs11Module))
+      throw new CliError('--use-existing-key, --pin-* and --pkcs11-module need --key-uri pkcs11:…');
+    // --passphrase-env alone encrypts, as before --encrypt existed.
+    const encrypt = !opts.keyUri && (opts.encrypt || secrets.passphraseFrom !== undefined);
+    const passphrase = encrypt ? await newPassphrase(secrets) : undefined;
     const entry = await initCa({
       signerName: opts.signer,
       ...(opts.cn ? { cn: opts.cn } : {}),
@@ -39,22 +85,28 @@ export async function runCaInit(opts: CaInitOptions): Promise<void> {
       ...(days !== undefined ? { days } : {}),
       ...(passphrase ? { passphrase } : {}),
       ...(opts.passphraseEnv ? { passphraseEnv: opts.passphraseEnv } : {}),
+      ...(opts.passphraseFile ? { passphraseFile: opts.passphraseFile } : {}),
+      ...(opts.keyUri ? { keyUri: opts.keyUri } : {}),
+      ...(opts.useExistingKey ? { useExistingKey: true } : {}),
+      ...(secrets.pkcs11Module ? { pkcs11Module: secrets.pkcs11Module } : {}),
+      ...(secrets.pinFrom ? { pinFrom: secrets.pinFrom } : {}),
+      ...(secrets.ask ? { ask: secrets.ask } : {}),
       ...(opts.profile ? { profile: opts.profile } : {}),
       ...(opts.force ? { force: true } : {}),
     });
     const cert = await decodeCertificate(await readInput(entry.certPath, 'CA certificate'));
     outSafe(`Created a CA for ${entry.signerName}\n`);
     out(describeCertificate(cert));
-    outSafe(`Certificate: ${entry.certPath}\nKey (0600):  ${entry.keyPath}${passphrase ? ' (encrypted)' : ''}\n`);
+    outSafe(`Certificate: ${entry.certPath}\nKey:         ${await keyWhere(entry)}\n`);
   });
 }
 
-export interface CaImportOptions {
+export interface CaImportOptions extends KeySecretFlags {
   signer: string;
   cert: string;
-  key: string;
+  key?: string;
+  keyUri?: string;
   chain?: string;
-  passphraseEnv?: string;
   allowInsecureKeyFile?: boolean;
   allowWeak?: boolean;
   profile?: string;
@@ -63,62 +115,65 @@ export interface CaImportOptions {
 
 export async function runCaImport(opts: CaImportOptions): Promise<void> {
   await asCli(async () => {
-    let passphrase = passphraseFromEnv(opts.passphraseEnv);
-    const attempt = () =>
-      importCa({
-        signerName: opts.signer,
-        certPath: opts.cert,
-        keyPath: opts.key,
-        ...(opts.chain ? { chainPath: opts.chain } : {}),
-        ...(passphrase !== undefined ? { passphrase } : {}),
-        ...(opts.passphraseEnv ? { passphraseEnv: opts.passphraseEnv } : {}),
-        ...(opts.profile ? { profile: opts.profile } : {}),
-        ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
-        ...(opts.allowWeak ? { allowWeak: true } : {}),
-        ...(opts.force ? { force: true } : {}),
-      });
-    let entry: CaRegistryEntry;
-    try {
-      entry = await attempt();
-    } catch (err) {
-      // An encrypted key without --passphrase-env: ask on the terminal (checked now; later signing needs it again).
-      if (
-        !(
-          err instanceof PkiError &&
-          err.code === 'bad-key' &&
-          passphrase === undefined &&
-          /encrypted/.test(err.message)
-        )
-      ) {
-        throw err;
-      }
-      passphrase = await promptPassphrase(`Passphrase for ${opts.key}: `);
-      if (passphrase === undefined) throw err;
-      entry = await attempt();
-    }
-    outSafe(`Imported the CA for ${entry.signerName} (${entry.certPath})\n`);
+    if (!opts.key === !opts.keyUri) throw new CliError('pass --key FILE or --key-uri pkcs11:…, one of them');
+    const entry = await importCa({
+      signerName: opts.signer,
+      certPath: opts.cert,
+      keyPath: (opts.keyUri ?? opts.key)!,
+      ...keySecrets(opts),
+      ...(opts.chain ? { chainPath: opts.chain } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
+      ...(opts.allowWeak ? { allowWeak: true } : {}),
+      ...(opts.force ? { force: true } : {}),
+    });
+    outSafe(`Imported the CA for ${entry.signerName} (${entry.certPath}; key: ${await keyWhere(entry)})\n`);
   });
+}
+
+/** Where the entry's key lives, as a person reads it: `file P`, `encrypted file P`, or the token URI. */
+async function keyWhere(entry: CaRegistryEntry): Promise<string> {
+  if (entry.keyUri) return `token ${entry.keyUri}`;
+  const path = entry.keyPath ?? '';
+  let head = '';
+  try {
+    head = (await readInput(path, 'CA key')).subarray(0, 64).toString('latin1');
+  } catch {
+    return `file ${path} (missing)`;
+  }
+  return `${/ENCRYPTED/.test(head) ? 'encrypted file' : 'file'} ${path}`;
 }
 
 interface CaSummary {
   entry: CaRegistryEntry;
   subject: string;
   key: string;
+  /** Where the key lives: `file P`, `encrypted file P`, `token pkcs11:…`. */
+  keyIn: string;
   notAfter: string;
   problem?: string;
 }
 
 async function summarise(entry: CaRegistryEntry): Promise<CaSummary> {
+  const keyIn = await keyWhere(entry);
   try {
     const cert = await decodeCertificate(await readInput(entry.certPath, 'CA certificate'));
     return {
       entry,
       subject: cert.subject.text,
       key: cert.publicKey.description,
+      keyIn,
       notAfter: cert.notAfter.toISOString(),
     };
   } catch (err) {
-    return { entry, subject: '', key: '', notAfter: '', problem: err instanceof Error ? err.message : String(err) };
+    return {
+      entry,
+      subject: '',
+      key: '',
+      keyIn,
+      notAfter: '',
+      problem: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
@@ -132,6 +187,7 @@ export async function runCaList(opts: { output?: string }): Promise<void> {
             ...s.entry,
             subject: s.subject,
             key: s.key,
+            keyIn: s.keyIn,
             notAfter: s.notAfter,
             ...(s.problem ? { problem: s.problem } : {}),
           })),
@@ -145,11 +201,12 @@ export async function runCaList(opts: { output?: string }): Promise<void> {
     }
     out(
       renderTable(
-        ['SIGNER', 'SUBJECT', 'KEY', 'NOT AFTER', 'SOURCE'],
+        ['SIGNER', 'SUBJECT', 'KEY', 'KEY IN', 'NOT AFTER', 'SOURCE'],
         summaries.map((s) => [
           s.entry.signerName,
           s.problem ? `<unreadable: ${s.problem}>` : s.subject,
           s.key,
+          s.keyIn,
           s.notAfter,
           s.entry.source,
         ]),
@@ -169,15 +226,19 @@ export async function runCaShow(signer: string, opts: { output?: string }): Prom
     const cert = await decodeCertificate(certText);
     const chain = entry.chainPath ? await decodeCertificates(await readInput(entry.chainPath, 'CA chain')) : [];
     if (opts.output === 'json') {
-      out(safeJson({ ...entry, certificate: cert, chain }));
+      out(safeJson({ ...entry, keyIn: await keyWhere(entry), certificate: cert, chain }));
       return;
     }
     outSafe(
-      `Signer:      ${entry.signerName}\nSource:      ${entry.source} (${entry.addedAt})\nCertificate: ${entry.certPath}\nKey:         ${entry.keyPath}\n`,
+      `Signer:      ${entry.signerName}\nSource:      ${entry.source} (${entry.addedAt})\nCertificate: ${entry.certPath}\nKey:         ${await keyWhere(entry)}\n`,
     );
     if (entry.chainPath)
       outSafe(`Chain:       ${entry.chainPath} (${chain.length} certificate${chain.length === 1 ? '' : 's'})\n`);
+    if (entry.pkcs11Module) outSafe(`Module:      ${entry.pkcs11Module}\n`);
     if (entry.passphraseEnv) outSafe(`Passphrase:  from $${entry.passphraseEnv}\n`);
+    if (entry.passphraseFile) outSafe(`Passphrase:  from ${entry.passphraseFile}\n`);
+    if (entry.pinEnv) outSafe(`PIN:         from $${entry.pinEnv}\n`);
+    if (entry.pinFile) outSafe(`PIN:         from ${entry.pinFile}\n`);
     if (entry.profile) outSafe(`Profile:     ${entry.profile}\n`);
     out('\n');
     out(describeCertificate(cert));
@@ -189,7 +250,7 @@ export async function runCaRemove(signer: string): Promise<void> {
     const entry = getCa(signer);
     removeCa(signer);
     outSafe(
-      `Removed ${entry.signerName} from the registry; its files stay where they are (${entry.certPath}, ${entry.keyPath}).\n`,
+      `Removed ${entry.signerName} from the registry; its files stay where they are (${entry.certPath}, ${entry.keyUri ? `key in the token: ${entry.keyUri}` : entry.keyPath}).\n`,
     );
   });
 }

@@ -2,6 +2,7 @@
 // output that cannot act on a terminal.
 import { BoundedReadError, PEM_FILE_LIMIT, readBounded } from '../../services/files/read-bounded.js';
 import { createInterface } from 'node:readline';
+import type { CaKeySecrets } from '../../services/config/ca-registry.js';
 import { PkiError } from '../../services/pki/types.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
@@ -38,12 +39,33 @@ export async function readInput(path: string, what: string): Promise<Buffer> {
   }
 }
 
-/** The passphrase named by --passphrase-env (unset variable → error). */
-export function passphraseFromEnv(envName: string | undefined): string | undefined {
-  if (!envName) return undefined;
-  const value = process.env[envName];
-  if (value === undefined) throw new CliError(`the environment variable ${envName} (from --passphrase-env) is not set`);
-  return value;
+/** What the commands that sign take for a CA key's secrets and module (the flags' values, never a secret). */
+export interface KeySecretFlags {
+  passphraseEnv?: string;
+  passphraseFile?: string;
+  pinEnv?: string;
+  pinFile?: string;
+  pkcs11Module?: string;
+}
+
+/**
+ * The flags as the registry's loaders take them: where to read the passphrase and the PIN, the module, and a masked
+ * terminal prompt for a secret none of them gives. Two sources of one secret are refused.
+ */
+export function keySecrets(flags: KeySecretFlags): CaKeySecrets & { pkcs11Module?: string } {
+  if (flags.passphraseEnv && flags.passphraseFile)
+    throw new CliError('pass --passphrase-env or --passphrase-file, not both');
+  if (flags.pinEnv && flags.pinFile) throw new CliError('pass --pin-env or --pin-file, not both');
+  const source = (env?: string, file?: string) =>
+    env || file ? { ...(env ? { env } : {}), ...(file ? { file } : {}) } : undefined;
+  const passphraseFrom = source(flags.passphraseEnv, flags.passphraseFile);
+  const pinFrom = source(flags.pinEnv, flags.pinFile);
+  return {
+    ...(passphraseFrom ? { passphraseFrom } : {}),
+    ...(pinFrom ? { pinFrom } : {}),
+    ...(flags.pkcs11Module ? { pkcs11Module: flags.pkcs11Module } : {}),
+    ask: promptPassphrase,
+  };
 }
 
 /** Asks for a passphrase on the terminal without echoing it; undefined when there is no terminal. */
@@ -51,7 +73,7 @@ export async function promptPassphrase(question: string): Promise<string | undef
   if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   const output = rl as unknown as { _writeToOutput?: (s: string) => void };
-  process.stderr.write(question);
+  process.stderr.write(terminalSafe(question));
   output._writeToOutput = () => {};
   try {
     return await new Promise<string>((resolve) => rl.question('', resolve));

@@ -7,19 +7,17 @@ import { profilesDir } from '../../services/config/paths.js';
 import { decodeCsr } from '../../services/pki/decode.js';
 import { issueCertificate } from '../../services/pki/issue.js';
 import { loadProfile, parseDuration } from '../../services/pki/profiles.js';
-import { PkiError } from '../../services/pki/types.js';
 import { KNOWN_USAGES } from '../../services/pki/usages.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
-import { asCli, out, passphraseFromEnv, promptPassphrase, readInput } from './common.js';
+import { asCli, type KeySecretFlags, keySecrets, out, readInput } from './common.js';
 
-export interface IssueOptions {
+export interface IssueOptions extends KeySecretFlags {
   csr: string;
   signer: string;
   usages?: string[];
   duration?: string;
   profile?: string;
-  passphraseEnv?: string;
   allowInsecureKeyFile?: boolean;
   out?: string;
   /** Replace --out if it exists. */
@@ -43,29 +41,10 @@ export async function runIssue(opts: IssueOptions): Promise<void> {
     const entry = getCa(opts.signer);
     const profile = await loadProfile(opts.profile ?? entry.profile ?? 'default', [profilesDir()]);
     const csr = await decodeCsr(await readInput(opts.csr, 'CSR'));
-    let passphrase = passphraseFromEnv(opts.passphraseEnv);
-    const load = () =>
-      loadCaForSigner(opts.signer, {
-        ...(passphrase !== undefined ? { passphrase } : {}),
-        ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
-      });
-    let ca: Awaited<ReturnType<typeof loadCaForSigner>>;
-    try {
-      ca = await load();
-    } catch (err) {
-      if (
-        !(
-          err instanceof PkiError &&
-          err.code === 'bad-key' &&
-          passphrase === undefined &&
-          /encrypted/.test(err.message)
-        )
-      )
-        throw err;
-      passphrase = await promptPassphrase(`Passphrase for the ${opts.signer} CA key: `);
-      if (passphrase === undefined) throw err;
-      ca = await load();
-    }
+    const ca = await loadCaForSigner(opts.signer, {
+      ...keySecrets(opts),
+      ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
+    });
     const { pem, certificate } = await issueCertificate(csr, ca, {
       usages: usages?.length ? usages : profile.allowedUsages.length ? profile.allowedUsages : DEFAULT_USAGES,
       signerName: opts.signer,

@@ -3,6 +3,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { bits, bool, ctx, dirString, ia5, namedBits, octets, oid, seq, set, smallInt, time, uint } from './der.js';
 import { KEY_USAGE_BITS, type KeyUsageBitName, OID } from './oids.js';
+import type { CaKey } from './ca-key.js';
 import { type SignatureChoice, signAsync } from './keys.js';
 
 export interface NameFields {
@@ -66,7 +67,7 @@ export function keyIdentifier(publicKeyBits: Uint8Array): Uint8Array {
 }
 
 export function spkiOf(key: KeyObject): Uint8Array {
-  return createPublicKey(key).export({ type: 'spki', format: 'der' });
+  return (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
 }
 
 /** The subjectPublicKey bits inside an SPKI built by node (BIT STRING is the last element). */
@@ -137,7 +138,7 @@ export interface CertificateFields {
 
 export async function buildCertificate(
   f: CertificateFields,
-  key: KeyObject,
+  key: KeyObject | CaKey,
   sig: SignatureChoice,
 ): Promise<Uint8Array> {
   const tbs = seq(
@@ -150,7 +151,7 @@ export async function buildCertificate(
     f.spki,
     ...(f.extensions.length ? [ctx(3, true, seq(...f.extensions))] : []),
   );
-  const signature = await signAsync(sig.hash, tbs, key);
+  const signature = await ('sign' in key ? key.sign(sig.hash, tbs) : signAsync(sig.hash, tbs, key));
   return seq(tbs, sig.algorithmIdentifier, bits(signature));
 }
 

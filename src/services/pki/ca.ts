@@ -12,6 +12,7 @@ import {
   spkiOf,
   akiExtension,
 } from './build.js';
+import { type CaKey, memoryCaKey } from './ca-key.js';
 import { decodeCertificate, decodeCertificates, rawPartsOf } from './decode.js';
 import { goKeyRefusal } from './go-x509.js';
 import {
@@ -44,13 +45,26 @@ export function randomSerial(): Uint8Array {
 
 /** Creates a self-signed CA: CA=true (critical), keyCertSign + cRLSign (critical), SKI and AKI. */
 export async function createCa(opts: CreateCaOptions): Promise<{ certPem: string; keyPem: string }> {
+  checkCaOptions(opts);
+  const key = await generateKey(keySpecFromAlgorithm(opts.keyAlgorithm ?? 'ECDSAWithCurve256'));
+  return { certPem: await createCaWithKey(opts, memoryCaKey(key)), keyPem: exportKeyPem(key) };
+}
+
+function checkCaOptions(opts: CreateCaOptions): void {
   if (!opts.cn) throw new PkiError('unsupported', 'A CA needs a common name (--cn).');
   const days = opts.days ?? 1825;
   if (!Number.isFinite(days) || days < 1 || days > 36500) {
     throw new PkiError('unsupported', `A CA lifetime of ${days} days is out of range; use 1 to 36500.`);
   }
-  const key = await generateKey(keySpecFromAlgorithm(opts.keyAlgorithm ?? 'ECDSAWithCurve256'));
-  const spki = spkiOf(key);
+}
+
+/** The self-signed CA certificate (PEM) for a key that is already there (a token's); the options as createCa's. */
+export async function createCaWithKey(opts: CreateCaOptions, key: CaKey): Promise<string> {
+  checkCaOptions(opts);
+  const days = opts.days ?? 1825;
+  const refusal = caKeyRefusal(key.publicKey);
+  if (refusal) throw new PkiError('unsupported', `${refusal}.`);
+  const spki = spkiOf(key.publicKey);
   const ski = keyIdentifier(publicKeyBitsOf(spki));
   const name = encodeName(opts.names ?? [], opts.cn);
   const now = opts.now ?? new Date();
@@ -70,13 +84,15 @@ export async function createCa(opts: CreateCaOptions): Promise<{ certPem: string
       ],
     },
     key,
-    defaultSignatureFor(key),
+    defaultSignatureFor(key.publicKey),
   );
-  return { certPem: toPem('CERTIFICATE', der), keyPem: exportKeyPem(key) };
+  return toPem('CERTIFICATE', der);
 }
 
 export interface LoadCaOptions {
   passphrase?: string;
+  /** Where the key was read from (for `ca show` and error messages). */
+  keyPath?: string;
   /** PEM of the certificates above this CA (intermediates, optionally the root). */
   chainPem?: string;
   /** @default new Date() */
@@ -84,14 +100,35 @@ export interface LoadCaOptions {
 }
 
 /**
- * Loads a CA for signing. Refuses (PkiError) a key that does not match the certificate ('bad-key'), a certificate
- * that is not a CA or lacks keyCertSign ('not-a-ca'), and one outside its validity ('ca-expired').
+ * Loads a CA for signing from PEM files. Refuses (PkiError) a key that does not match the certificate ('bad-key'), a
+ * certificate that is not a CA or lacks keyCertSign ('not-a-ca'), and one outside its validity ('ca-expired').
  */
 export async function loadCaFromPem(certPem: string, keyPem: string, opts: LoadCaOptions = {}): Promise<LoadedCa> {
+  const privateKey = readPrivateKey(keyPem, opts.passphrase);
+  const encrypted = keyPem.includes('ENCRYPTED');
+  const where = opts.keyPath !== undefined ? { path: opts.keyPath } : {};
+  return loadCaWithKey(
+    certPem,
+    memoryCaKey(privateKey, { kind: encrypted ? 'encrypted-file' : 'file', ...where }),
+    opts,
+  );
+}
+
+/** The CA certificate's public key (a token key is opened against it). */
+export async function caCertificateKey(certPem: string): Promise<KeyObject> {
+  const parts = rawPartsOf(await decodeCertificate(certPem))!;
+  try {
+    return createPublicKey({ key: Buffer.from(parts.spki), format: 'der', type: 'spki' });
+  } catch {
+    throw new PkiError('unsupported', "The CA certificate's key cannot be used here.");
+  }
+}
+
+/** As loadCaFromPem, with the key already open (a file's, or a token's). */
+export async function loadCaWithKey(certPem: string, key: CaKey, opts: LoadCaOptions = {}): Promise<LoadedCa> {
   const certs = await decodeCertificates(certPem);
   const certificate = await decodeCertificate(certPem);
-  const privateKey = readPrivateKey(keyPem, opts.passphrase);
-  const refusal = caKeyRefusal(privateKey);
+  const refusal = caKeyRefusal(key.publicKey);
   if (refusal) throw new PkiError('unsupported', `${refusal}.`);
   const parts = rawPartsOf(certificate)!;
   const goSays = goKeyRefusal(parts.spki);
@@ -113,7 +150,7 @@ export async function loadCaFromPem(certPem: string, keyPem: string, opts: LoadC
   // Both exported by node:crypto, so encoded alike (KeyObject.equals on keys of two types leaves an OpenSSL error
   // queued that fails the next key read).
   const der = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
-  if (!der(certKey).equals(der(createPublicKey(privateKey)))) {
+  if (!der(certKey).equals(der(key.publicKey))) {
     throw new PkiError('bad-key', 'The private key does not belong to the CA certificate; pass the matching key file.');
   }
   if (!certificate.basicConstraints?.ca) {
@@ -146,5 +183,5 @@ export async function loadCaFromPem(certPem: string, keyPem: string, opts: LoadC
   const chainCerts = opts.chainPem ? [...extra, ...(await decodeCertificates(opts.chainPem))] : extra;
   const seen = new Set<string>();
   const chain = chainCerts.filter((c) => !seen.has(c.sha256Fingerprint) && seen.add(c.sha256Fingerprint));
-  return { certificate, certPem: certificate.pem, chain, privateKey };
+  return { certificate, certPem: certificate.pem, chain, key };
 }

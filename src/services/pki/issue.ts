@@ -27,7 +27,7 @@ import {
   writeLeafTbs,
 } from './cert-writer.js';
 import { decodeCertificateSync, decodeCsr, type RawParts, rawPartsOf } from './decode.js';
-import { type SignatureChoice, signAsync, signatureFor } from './keys.js';
+import { type SignatureChoice, signatureFor } from './keys.js';
 import { EKU_NAMES, KEY_USAGE_BITS, OID } from './oids.js';
 import { DEFAULT_PROFILE } from './profiles.js';
 import { checkSignerRules } from './signer-rules.js';
@@ -111,7 +111,7 @@ function signatureOf(ca: LoadedCa, cache: CaCache, rsaHash: SigningProfile['rsaH
   const key = rsaHash ?? 'SHA-256';
   let sig = cache.signatures.get(key);
   if (!sig) {
-    sig = { ...signatureFor(ca.privateKey, rsaHash), issuer: cache.issuer, akiExtension: cache.akiExtension };
+    sig = { ...signatureFor(ca.key.publicKey, rsaHash), issuer: cache.issuer, akiExtension: cache.akiExtension };
     cache.signatures.set(key, sig);
   }
   return sig;
@@ -422,7 +422,7 @@ export async function issueCertificate(
   const leaf = newLeafBuffer();
   const ids = new Uint8Array(IDS_BYTES);
   const tbsEnd = writeLeafTbs(leaf, plan.sig, plan.usage.extensions, plan, ids, 0);
-  const signature = await signAsync(plan.sig.hash, leaf.buf.subarray(TBS_AT, tbsEnd), ca.privateKey);
+  const signature = await ca.key.sign(plan.sig.hash, leaf.buf.subarray(TBS_AT, tbsEnd));
   const end = finishLeaf(leaf, tbsEnd, plan.sig.algorithmIdentifier, signature);
   return new Issued(plan, pemOf('CERTIFICATE', leaf.buf.subarray(certificateStart(end), end)), ids);
 }

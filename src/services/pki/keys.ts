@@ -1,10 +1,32 @@
 // Private keys: reading PKCS#1, PKCS#8, SEC1 and encrypted PKCS#8 (through node:crypto), generating key pairs,
 // choosing the signature algorithm for a key, and signing on libuv's threadpool so the event loop stays free.
-import { createPrivateKey, generateKeyPair, type KeyObject, sign as signCb } from 'node:crypto';
+import {
+  createCipheriv,
+  createPrivateKey,
+  generateKeyPair,
+  type KeyObject,
+  randomBytes,
+  scryptSync,
+  sign as signCb,
+} from 'node:crypto';
 import { promisify } from 'node:util';
-import { children, content, expectTag, leading, nul, oid, readBitString, readOid, readRoot, seq, TAG } from './der.js';
+import {
+  children,
+  content,
+  expectTag,
+  leading,
+  nul,
+  octets,
+  oid,
+  readBitString,
+  readOid,
+  readRoot,
+  seq,
+  smallInt,
+  TAG,
+} from './der.js';
 import { OID } from './oids.js';
-import { type PemBlock, parsePemBlocks } from './pem.js';
+import { type PemBlock, parsePemBlocks, toPem } from './pem.js';
 import { type KeyAlgorithmName, PkiError } from './types.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -234,4 +256,34 @@ export function privateKeyMatchesSpki(pem: string, spki: Uint8Array): boolean | 
   } catch {
     return undefined;
   }
+}
+
+/** scrypt's cost for encrypted CA key files: openssl's own default for `pkcs8 -scrypt` (16 MiB, ~50 ms). */
+const SCRYPT = { N: 1 << 14, r: 8, p: 1 };
+
+/**
+ * The key as an encrypted PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`): PBES2 with scrypt (RFC 7914 §7) and AES-256-CBC,
+ * as `openssl pkcs8 -topk8 -scrypt` writes it; openssl and node:crypto read it with the passphrase.
+ */
+export function encryptKeyPem(key: KeyObject, passphrase: string): string {
+  const salt = randomBytes(16);
+  const iv = randomBytes(16);
+  const derived = scryptSync(passphrase, salt, 32, { ...SCRYPT, maxmem: 64 * 1024 * 1024 });
+  const cipher = createCipheriv('aes-256-cbc', derived, iv);
+  const plain = key.export({ type: 'pkcs8', format: 'der' });
+  const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
+  const der = seq(
+    seq(
+      oid(OID.pbes2),
+      seq(
+        seq(
+          oid(OID.scrypt),
+          seq(octets(salt), smallInt(SCRYPT.N), smallInt(SCRYPT.r), smallInt(SCRYPT.p), smallInt(32)),
+        ),
+        seq(oid(OID.aes256Cbc), octets(iv)),
+      ),
+    ),
+    octets(encrypted),
+  );
+  return toPem('ENCRYPTED PRIVATE KEY', der);
 }

@@ -1,6 +1,9 @@
 // Object identifiers certdesk names: attribute types, extensions, key and signature algorithms.
 
 export const OID = {
+  pbes2: '1.2.840.113549.1.5.13',
+  scrypt: '1.3.6.1.4.1.11591.4.11',
+  aes256Cbc: '2.16.840.1.101.3.4.1.42',
   rsaEncryption: '1.2.840.113549.1.1.1',
   rsassaPss: '1.2.840.113549.1.1.10',
   sha1WithRSA: '1.2.840.113549.1.1.5',

@@ -1,6 +1,6 @@
 // Shared shapes of the PKI core (decode, CAs, issue, generate). Other layers import only these types
 // and the functions in services/pki/index.ts.
-import type { KeyObject } from 'node:crypto';
+import type { CaKey } from './ca-key.js';
 
 export type PkiErrorCode =
   | 'not-pem' // input is neither PEM, DER nor base64 of PEM
@@ -175,8 +175,8 @@ export interface LoadedCa {
   certPem: string;
   /** Certificates above this CA (its issuer first), from the chain file; empty for a root. */
   chain: DecodedCertificate[];
-  /** The private key (node:crypto; prints as `KeyObject`, never its contents). Never log or send it anywhere. */
-  readonly privateKey: KeyObject;
+  /** The CA key: signs (CaKey.sign) wherever it lives, a file's or a token's. Never log or send it anywhere. */
+  readonly key: CaKey;
 }
 
 /** What issueCertificate needs besides the CSR and the CA (from the CSR object's spec, or the command line). */

@@ -75,7 +75,7 @@ describe('certdesk ca / issue / inspect', () => {
     );
     assert.equal(init.code, 0, init.stderr);
     assert.match(init.stdout, /Created a CA for example\.com\/calico/);
-    const keyPath = /Key \(0600\):\s+(\S+)/.exec(init.stdout)?.[1];
+    const keyPath = /Key:\s+file (\S+)/.exec(init.stdout)?.[1];
     assert.ok(keyPath);
     assert.equal((await stat(keyPath)).mode & 0o777, 0o600);
 
@@ -83,8 +83,8 @@ describe('certdesk ca / issue / inspect', () => {
     assertOneLineError(again, /already registered.*--force/);
 
     const list = await certdesk(['ca', 'list'], env);
-    assert.match(list.stdout, /^SIGNER\s+SUBJECT\s+KEY\s+NOT AFTER\s+SOURCE/);
-    assert.match(list.stdout, /example\.com\/calico\s+CN=Calico CA\s+ECDSA P-256/);
+    assert.match(list.stdout, /^SIGNER\s+SUBJECT\s+KEY\s+KEY IN\s+NOT AFTER\s+SOURCE/);
+    assert.match(list.stdout, /example\.com\/calico\s+CN=Calico CA\s+ECDSA P-256\s+file \//);
 
     const showJson = await certdesk(['ca', 'show', 'example.com/calico', '-o', 'json'], env);
     const shown = JSON.parse(showJson.stdout) as {

@@ -138,10 +138,10 @@ describe('under umask 000', () => {
     assert.equal(await mode(cwd), '700');
     assert.equal(await mode(join(cwd, 'cas')), '700');
     assert.equal(await mode(join(cwd, 'cas', 'example.com_umask')), '700');
-    assert.equal(await mode(entry.keyPath), '600');
+    assert.equal(await mode(entry.keyPath!), '600');
     assert.equal(await mode(join(cwd, 'ca-registry.json')), '600');
     const other = join(dir, 'other');
-    await importCa({ cwd: other, signerName: 'example.com/again', certPath: entry.certPath, keyPath: entry.keyPath });
+    await importCa({ cwd: other, signerName: 'example.com/again', certPath: entry.certPath, keyPath: entry.keyPath! });
     assert.equal(await mode(other), '700');
     assert.equal(await mode(join(other, 'ca-registry.json')), '600');
   });

@@ -32,8 +32,8 @@ describe('CA registry', () => {
       [...signers].sort(),
     );
     const foo = getCa(signers[0]!, { cwd });
-    assert.equal((await stat(foo.keyPath)).mode & 0o777, 0o600);
-    assert.ok(foo.keyPath.includes(signerDirName(signers[0]!)));
+    assert.equal((await stat(foo.keyPath!)).mode & 0o777, 0o600);
+    assert.ok(foo.keyPath!.includes(signerDirName(signers[0]!)));
     const registryText = await readFile(join(cwd, 'ca-registry.json'), 'utf8');
     assert.doesNotMatch(registryText, /PRIVATE KEY/);
     assert.equal((await stat(join(cwd, 'ca-registry.json'))).mode & 0o777, 0o600);
@@ -87,7 +87,7 @@ describe('CA registry', () => {
       passphrase: 'pass phrase',
       passphraseEnv: 'CERTDESK_TEST_PASSPHRASE',
     });
-    assert.match(await readFile(entry.keyPath, 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
+    assert.match(await readFile(entry.keyPath!, 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
     await loadCaForSigner('example.com/encrypted', { cwd });
     delete process.env.CERTDESK_TEST_PASSPHRASE;
     await assert.rejects(loadCaForSigner('example.com/encrypted', { cwd }), isPki('bad-key'));

@@ -245,7 +245,10 @@ function moduleAt(path: string): P11 {
   } catch (err) {
     if (ckr(err) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
       p11.close();
-      throw new PkiError('unsupported', `The PKCS#11 module ${path} failed to start (${ckr(err) ?? 'error'}).`);
+      throw new PkiError(
+        'unsupported',
+        `The PKCS#11 module ${path} failed to start (${ckr(err) ?? 'error'}); check its configuration (SoftHSM: SOFTHSM2_CONF and its directories.tokendir).`,
+      );
     }
   }
   modules.set(path, p11);

@@ -132,7 +132,7 @@ interface TokenInfo {
 interface P11 {
   load(path: string): void;
   close(): void;
-  C_Initialize(): void;
+  C_Initialize(options?: { flags: number }): void;
   C_Finalize(): void;
   C_GetInfo(): { manufacturerID: string; libraryDescription: string };
   C_GetSlotList(tokenPresent?: boolean): Handle[];
@@ -157,6 +157,7 @@ interface P11 {
 }
 
 // PKCS#11 2.40 constants (pkcs11t.h).
+const CKF_OS_LOCKING_OK = 0x2;
 const CKF_RW_SESSION = 0x2;
 const CKF_SERIAL_SESSION = 0x4;
 const CKF_LOGIN_REQUIRED = 0x4;
@@ -241,7 +242,8 @@ function moduleAt(path: string): P11 {
     );
   }
   try {
-    p11.C_Initialize();
+    // Signing runs on libuv's threadpool: the module must lock for itself (with no arguments it may assume one thread).
+    p11.C_Initialize({ flags: CKF_OS_LOCKING_OK });
   } catch (err) {
     if (ckr(err) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
       p11.close();

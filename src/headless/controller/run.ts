@@ -15,6 +15,7 @@ import { loadProfile, PkiError, type SigningProfile } from '../../services/pki/i
 import { loadPolicy, PolicyError } from '../../services/policy/index.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
+import { keySecrets } from '../pki/common.js';
 
 export interface ControllerCliOptions {
   signer: string[];
@@ -83,16 +84,17 @@ export function parseSignerCa(spec: string): { signer: string; cert: string; key
 
 /** Where the controller reads the CA key's secrets: variables and files only (it asks nobody). */
 function caSecrets(opts: ControllerCliOptions): LoadForSignerOptions {
-  const source = (env?: string, file?: string) =>
-    env || file ? { ...(env ? { env } : {}), ...(file ? { file } : {}) } : undefined;
-  const passphraseFrom = source(opts.caPassphraseEnv, opts.caPassphraseFile);
-  const pinFrom = source(opts.caPinEnv, opts.caPinFile);
-  return {
-    ...(passphraseFrom ? { passphraseFrom } : {}),
-    ...(pinFrom ? { pinFrom } : {}),
-    ...(opts.pkcs11Module ? { pkcs11Module: opts.pkcs11Module } : {}),
-    ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}),
-  };
+  const secrets = keySecrets(
+    {
+      ...(opts.caPassphraseEnv ? { passphraseEnv: opts.caPassphraseEnv } : {}),
+      ...(opts.caPassphraseFile ? { passphraseFile: opts.caPassphraseFile } : {}),
+      ...(opts.caPinEnv ? { pinEnv: opts.caPinEnv } : {}),
+      ...(opts.caPinFile ? { pinFile: opts.caPinFile } : {}),
+      ...(opts.pkcs11Module ? { pkcs11Module: opts.pkcs11Module } : {}),
+    },
+    false,
+  );
+  return { ...secrets, ...(opts.allowInsecureKeyFile ? { allowInsecureKeyFile: true } : {}) };
 }
 
 async function readCaFiles(cert: string, key: string, opts: ControllerCliOptions): Promise<SignerCa['ca']> {

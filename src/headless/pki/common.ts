@@ -50,9 +50,10 @@ export interface KeySecretFlags {
 
 /**
  * The flags as the registry's loaders take them: where to read the passphrase and the PIN, the module, and a masked
- * terminal prompt for a secret none of them gives. Two sources of one secret are refused.
+ * terminal prompt for a secret none of them gives (unless `prompt` is false: the controller asks nobody). Two
+ * sources of one secret are refused.
  */
-export function keySecrets(flags: KeySecretFlags): CaKeySecrets & { pkcs11Module?: string } {
+export function keySecrets(flags: KeySecretFlags, prompt = true): CaKeySecrets & { pkcs11Module?: string } {
   if (flags.passphraseEnv && flags.passphraseFile)
     throw new CliError('pass --passphrase-env or --passphrase-file, not both');
   if (flags.pinEnv && flags.pinFile) throw new CliError('pass --pin-env or --pin-file, not both');
@@ -64,7 +65,7 @@ export function keySecrets(flags: KeySecretFlags): CaKeySecrets & { pkcs11Module
     ...(passphraseFrom ? { passphraseFrom } : {}),
     ...(pinFrom ? { pinFrom } : {}),
     ...(flags.pkcs11Module ? { pkcs11Module: flags.pkcs11Module } : {}),
-    ask: promptPassphrase,
+    ...(prompt ? { ask: promptPassphrase } : {}),
   };
 }
 

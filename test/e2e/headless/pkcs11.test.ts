@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { makeCsrPem } from '../../helpers/sandbox.js';
 import { makeSoftHsm, type SoftHsm, softhsmMissing } from '../../helpers/softhsm.js';
 import { type E2eEnv, oneLineError, ok, startE2e } from './helpers.js';
 
@@ -27,24 +28,29 @@ function openssl(args: string[]): string {
 }
 
 function csrFile(name: string): string {
-  const key = join(e.dir, `${name}.key`);
   const csr = join(e.dir, `${name}.csr`);
-  openssl([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-subj',
-    `/CN=${name}`,
-    '-out',
-    csr,
-  ]);
+  writeFileSync(csr, makeCsrPem({ commonName: name }).pem);
   return csr;
+}
+
+/** `request` a CSR for the token's signer in the sandbox and approve it. */
+async function requestApproved(name: string): Promise<void> {
+  ok(
+    await run([
+      'request',
+      '--cn',
+      name,
+      '--host',
+      `${name}.default.svc`,
+      '--signer',
+      SIGNER,
+      '--name',
+      name,
+      '--out-dir',
+      join(e.dir, name),
+    ]),
+  );
+  ok(await run(['approve', name]));
 }
 
 function verify(ca: string, certPem: string): void {
@@ -189,42 +195,12 @@ describe('CA keys in a PKCS#11 token and in encrypted files', { skip: missing },
   });
 
   test('sign on the sandbox, and the controller on the sandbox, sign with the token key', async () => {
-    ok(
-      await run([
-        'request',
-        '--cn',
-        'svc-a',
-        '--host',
-        'svc-a.default.svc',
-        '--signer',
-        SIGNER,
-        '--name',
-        'svc-a',
-        '--out-dir',
-        join(e.dir, 'a'),
-      ]),
-    );
-    ok(await run(['approve', 'svc-a']));
+    await requestApproved('svc-a');
     assert.match(ok(await run(['sign', 'svc-a', '--pin-env', 'CA_PIN'])).stdout, /signed \(serial [0-9A-F]+/i);
-    ok(await run(['export', 'files', '--csr', 'svc-a', '--out-dir', join(e.dir, 'a')]));
-    verify(caPem, readFileSync(join(e.dir, 'a', 'server.crt'), 'utf8'));
+    ok(await run(['export', 'files', '--csr', 'svc-a', '--out-dir', join(e.dir, 'svc-a')]));
+    verify(caPem, readFileSync(join(e.dir, 'svc-a', 'server.crt'), 'utf8'));
 
-    ok(
-      await run([
-        'request',
-        '--cn',
-        'svc-b',
-        '--host',
-        'svc-b.default.svc',
-        '--signer',
-        SIGNER,
-        '--name',
-        'svc-b',
-        '--out-dir',
-        join(e.dir, 'b'),
-      ]),
-    );
-    ok(await run(['approve', 'svc-b']));
+    await requestApproved('svc-b');
     const pinFile = join(e.dir, 'controller-pin');
     writeFileSync(pinFile, PIN, { mode: 0o600 });
     const child = spawn(
@@ -262,8 +238,8 @@ describe('CA keys in a PKCS#11 token and in encrypted files', { skip: missing },
     child.kill('SIGTERM');
     assert.ok(issued, `the controller did not issue svc-b: ${log}`);
     assert.doesNotMatch(log, new RegExp(PIN));
-    ok(await run(['export', 'files', '--csr', 'svc-b', '--out-dir', join(e.dir, 'b')]));
-    verify(caPem, readFileSync(join(e.dir, 'b', 'server.crt'), 'utf8'));
+    ok(await run(['export', 'files', '--csr', 'svc-b', '--out-dir', join(e.dir, 'svc-b')]));
+    verify(caPem, readFileSync(join(e.dir, 'svc-b', 'server.crt'), 'utf8'));
   });
 
   test('ca init --encrypt: openssl reads the key with the passphrase; issue takes it from a file; a wrong one is one line', async () => {

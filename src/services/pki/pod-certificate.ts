@@ -241,8 +241,8 @@ export async function issuePodCertificate(
         sanExtension([ia5(uri, 0x86)], true),
       ],
     },
-    ca.privateKey,
-    signatureFor(ca.privateKey),
+    ca.key,
+    signatureFor(ca.key.publicKey),
   );
   const leafPem = pemOf('CERTIFICATE', der);
   return {

@@ -16,7 +16,7 @@ import { FileExistsError, writeFileSafely } from '../services/export/write-file.
 import { profilesDir } from '../services/config/paths.js';
 import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/index.js';
 import { DEFAULT_PROFILE, type LoadedCa, loadProfile, type SigningProfile } from '../services/pki/index.js';
-import type { Policy } from '../services/policy/index.js';
+import type { ClusterFacts, Policy } from '../services/policy/index.js';
 import type { Tone } from '../views/models.js';
 import type { CsrRef, Effect } from './store.js';
 import { caRegistry } from './lazy.js';
@@ -28,6 +28,8 @@ export interface EffectDeps {
   registryDir?: string;
   /** Called after a write so findings are re-evaluated. */
   invalidate?: (context: string, name: string) => void;
+  /** What else the findings gate knows of a context (the same facts as inspect's). */
+  cluster?: (context: string) => ClusterFacts;
 }
 
 export interface EffectStatus {
@@ -92,6 +94,7 @@ function bound(ref: CsrRef, deps: EffectDeps) {
     ...(ref.overrides ? { overrides: ref.overrides } : {}),
     ...(deps.policy ? { policy: deps.policy } : {}),
     pods: deps.store.snapshot(ref.context).pods.values(),
+    ...(deps.cluster ? { cluster: deps.cluster(ref.context) } : {}),
   };
 }
 

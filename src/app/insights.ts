@@ -5,7 +5,14 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { ClusterContext, SignerCapability } from '../services/kube/index.js';
 import { canApprove, canSign } from '../services/kube/index.js';
 import { checkSignerRules, type DecodedCertificate, decodeCertificate, decodeCsr } from '../services/pki/index.js';
-import { DEFAULT_POLICY, evaluateCsr, type Policy, type PodLike, worstLevel } from '../services/policy/index.js';
+import {
+  type ClusterFacts,
+  DEFAULT_POLICY,
+  evaluateCsr,
+  type Policy,
+  type PodLike,
+  worstLevel,
+} from '../services/policy/index.js';
 import type { CsrInsight, CsrInsights } from './selectors.js';
 
 export interface InsightCacheOptions {
@@ -19,6 +26,9 @@ export interface InsightCacheOptions {
    * without pods and made again once they are in; a dialog that gates a write gets a warning saying so.
    */
   podsListed?: (context: string) => boolean;
+  /** What else the findings know of a context's cluster (services/actions facts.ts), and a key that changes with it. */
+  cluster?: (context: string) => ClusterFacts;
+  clusterKey?: (context: string) => string;
   onChange: () => void;
   /** How many decodes run at once. @default 8 */
   concurrency?: number;
@@ -37,6 +47,8 @@ function requestKey(context: string, csr: V1CertificateSigningRequest): string {
 
 export class InsightCache implements CsrInsights {
   private readonly insights = new Map<string, CsrInsight>();
+  /** The newest insight of each CSR version, shown while findings are made again for new facts (no flicker). */
+  private readonly latest = new Map<string, CsrInsight>();
   private readonly decoded = new Map<string, Promise<CsrInsight>>();
   private readonly certificates = new Map<string, DecodedCertificate | 'pending' | 'error'>();
   private readonly capabilities = new Map<string, Capability | 'pending'>();
@@ -62,14 +74,18 @@ export class InsightCache implements CsrInsights {
   /** The cache key of a CSR's findings: they are made again once the context's pods are listed. */
   private findingsKey(context: string, csr: V1CertificateSigningRequest): string {
     const early = this.options.podsListed?.(context) === false;
-    return early ? `${versionKey(context, csr)}\u0000before-pods` : versionKey(context, csr);
+    const facts = this.options.clusterKey ? `\u0000${this.options.clusterKey(context)}` : '';
+    return early ? `${versionKey(context, csr)}\u0000before-pods` : `${versionKey(context, csr)}${facts}`;
   }
 
   insight(context: string, csr: V1CertificateSigningRequest): CsrInsight | undefined {
     const key = this.findingsKey(context, csr);
     const hit = this.insights.get(key);
     if (hit) return hit;
-    if (this.insights.size > 50_000) this.insights.clear();
+    if (this.insights.size > 50_000) {
+      this.insights.clear();
+      this.latest.clear();
+    }
     const rkey = requestKey(context, csr);
     let decode = this.decoded.get(rkey);
     if (!decode) {
@@ -80,12 +96,16 @@ export class InsightCache implements CsrInsights {
       });
       this.decoded.set(rkey, decode);
     }
+    const vkey = versionKey(context, csr);
     void decode.then((base) => {
       if (this.insights.has(key) || this.stopped) return;
-      this.insights.set(key, this.evaluate(context, csr, base));
+      const made = this.evaluate(context, csr, base);
+      this.insights.set(key, made);
+      // Findings made before the pods were listed are not shown once they are (the test of insights says why).
+      if (!key.endsWith('\u0000before-pods')) this.latest.set(vkey, made);
       this.changed();
     });
-    return undefined;
+    return this.options.podsListed?.(context) === false ? undefined : this.latest.get(vkey);
   }
 
   certificate(context: string, csr: V1CertificateSigningRequest): DecodedCertificate | undefined {
@@ -130,7 +150,7 @@ export class InsightCache implements CsrInsights {
   /** Decodes now (for dialogs that must know the findings before asking). */
   async insightNow(context: string, csr: V1CertificateSigningRequest): Promise<CsrInsight> {
     const key = this.findingsKey(context, csr);
-    const early = key !== versionKey(context, csr);
+    const early = key.endsWith('\u0000before-pods');
     const cached = early ? undefined : this.insights.get(key);
     if (cached) return cached;
     const base = await this.decode(csr);
@@ -167,13 +187,16 @@ export class InsightCache implements CsrInsights {
 
   private evaluate(context: string, csr: V1CertificateSigningRequest, base: CsrInsight): CsrInsight {
     if (!base.decoded) return base;
-    const pods = this.options.podsListed?.(context) === false ? undefined : this.options.pods?.(context);
+    const listed = this.options.podsListed?.(context) !== false;
+    const pods = listed ? this.options.pods?.(context) : undefined;
+    const cluster = listed ? this.options.cluster?.(context) : undefined;
     try {
       const findings = evaluateCsr({
         csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
         decoded: base.decoded,
         policy: this.options.policy ?? DEFAULT_POLICY,
         ...(pods ? { pods } : {}),
+        ...(cluster ? { cluster } : {}),
         checkSignerRules,
       });
       return { decoded: base.decoded, findings, worst: worstLevel(findings) };

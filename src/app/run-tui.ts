@@ -1,9 +1,10 @@
 // Starts the TUI on a terminal: loads the contexts, starts the live store, enters the alternate screen, renders,
 // and restores the terminal on every way out (quit, Ctrl-C, an error, SIGTERM/SIGHUP).
-import { auditLogPath } from '../services/config/audit.js';
+import { auditLogPath, readAudit } from '../services/config/audit.js';
 import { configDir } from '../services/config/paths.js';
 import { createClusterStore, loadContexts } from '../services/kube/index.js';
-import { loadPolicy, type Policy } from '../services/policy/index.js';
+import { type FactsSource, factsKey, factsOf, needsNodes } from '../services/actions/facts.js';
+import { auditedRequests, loadPolicy, type Policy, RequestIndexCache } from '../services/policy/index.js';
 import { InsightCache } from './insights.js';
 
 export interface TuiOptions {
@@ -56,7 +57,12 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   });
   const policy: Policy = await loadPolicy(options.policyFile);
   // The lists start now, so the first pages are on their way while React, Ink and the views load.
-  const store = createClusterStore(contexts, options.namespace ? { namespaces: [options.namespace] } : {});
+  // Nodes only when the policy's node-addresses finding is on (a Node is kept as its name and addresses).
+  const nodes = needsNodes(policy);
+  const store = createClusterStore(contexts, {
+    ...(options.namespace ? { namespaces: [options.namespace] } : {}),
+    nodes,
+  });
   store.start();
   // The renewal radar starts once the CSRs and pods are in (or after a few seconds), so it never slows the first
   // frame; it decodes in slices of a few milliseconds, so keys stay quick while 10,000 Secrets arrive.
@@ -90,11 +96,20 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   void import('../services/actions/reconcile.js')
     .then((m) => m.reconcileAudit((name) => byName.get(name)))
     .catch(() => undefined);
+  // The same facts as the controller's (services/actions facts.ts); the audit log's decided keys arrive later.
+  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes };
+  void readAudit()
+    .then((entries) => {
+      facts.audited = auditedRequests(entries);
+    })
+    .catch(() => undefined);
   const insights = new InsightCache({
     policy,
     contexts: byName,
     pods: (context) => store.snapshot(context).pods.values(),
     podsListed: (context) => store.snapshot(context).synced,
+    cluster: (context) => factsOf(facts, context).cluster,
+    clusterKey: (context) => `${factsKey(facts, context)}/${facts.audited ? 'a' : ''}`,
     onChange: notifyInsights,
   });
 
@@ -135,6 +150,7 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
           store,
           policy,
           invalidate: (context, name) => insights.invalidate(context, name),
+          cluster: (context) => factsOf(facts, context).cluster,
           ...(options.registryDir ? { registryDir: options.registryDir } : {}),
         },
         places: {

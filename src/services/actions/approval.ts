@@ -18,7 +18,7 @@ import {
 } from '../kube/index.js';
 import type { Finding } from '../policy/index.js';
 import { type ActionContextOptions, auditIntent, auditSink, errorEntry, outcomeOf } from './audit-helpers.js';
-import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions } from './gate.js';
+import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions, keyFacts } from './gate.js';
 
 /** How often a write whose object changed (same UID) is evaluated again before giving up. */
 export const DECIDE_ROUNDS = 5;
@@ -70,7 +70,7 @@ async function decide(
   name: string,
   options: ApprovalActionOptions,
 ): Promise<KubeResult<ApprovalActionOutcome>> {
-  const { audit, csr: given, policy, pods, overrides, checkSignerRules: checkRules, ...approval } = options;
+  const { audit, csr: given, policy, pods, cluster, overrides, checkSignerRules: checkRules, ...approval } = options;
   const write = verb === 'approve' ? approveCsr : denyCsr;
   const reason = approval.reason ?? (verb === 'approve' ? CERTDESK_APPROVE_REASON : CERTDESK_DENY_REASON);
   const sink = auditSink({ ...(audit ? { audit } : {}) });
@@ -104,12 +104,13 @@ async function decide(
       await sink({ ...ids, outcome: 'ok', detail: `already ${condition}; nothing written` });
       return { ok: true, value: { csr, changed: false } };
     }
-    let gate: { overrides?: string[]; warnings?: string[] } = {};
+    let gate: { overrides?: string[]; warnings?: string[]; requester?: string; keySha256?: string } = {};
     let seen: Finding[] | undefined;
     if (verb === 'approve' && !hasCondition(csr, 'Denied')) {
-      const { findings } = await findingsFor(csr, {
+      const { findings, decoded } = await findingsFor(csr, {
         ...(policy ? { policy } : {}),
         ...(pods ? { pods } : {}),
+        ...(cluster ? { cluster } : {}),
         ...(checkRules ? { checkSignerRules: checkRules } : {}),
       });
       const refusal = findingsRefusal(csr, findings, overrides, 'approved', ctx.name);
@@ -120,7 +121,11 @@ async function decide(
       seen = findings;
       const accepted = codesAt(findings, 'fail');
       const warnings = codesAt(findings, 'warn');
-      gate = { ...(accepted.length ? { overrides: accepted } : {}), ...(warnings.length ? { warnings } : {}) };
+      gate = {
+        ...(accepted.length ? { overrides: accepted } : {}),
+        ...(warnings.length ? { warnings } : {}),
+        ...keyFacts(csr, decoded),
+      };
     }
     const intent = await auditIntent(sink, { ...ids, ...gate });
     const result = await write(ctx, name, { ...approval, bind: bindingOf(csr) });

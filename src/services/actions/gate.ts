@@ -3,8 +3,8 @@
 // (--override, or the name typed in the TUI). Deny and mark-Failed never pass through here (docs/safety.md).
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CsrBinding, KubeError } from '../kube/index.js';
-import { checkSignerRules, type DecodedCsr, decodeCsr } from '../pki/index.js';
-import { evaluateCsr, type Finding, type PodLike, type Policy } from '../policy/index.js';
+import { checkSignerRules, type DecodedCsr, decodeCsr, digestsOf } from '../pki/index.js';
+import { type ClusterFacts, evaluateCsr, type Finding, type PodLike, type Policy } from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
 
 export interface GateOptions {
@@ -12,6 +12,8 @@ export interface GateOptions {
   policy?: Policy;
   /** The cluster's pods, to link requestors to their pods. */
   pods?: Iterable<PodLike>;
+  /** The cluster around the request (nodes, the other requests the desk has seen): the same facts as every face. */
+  cluster?: ClusterFacts;
   /** Failing finding codes the person accepts; every failing code must be named. */
   overrides?: readonly string[];
   /** The built-in signers' rules. @default pki's checkSignerRules */
@@ -21,7 +23,7 @@ export interface GateOptions {
 /** The findings of a CSR; a request that cannot be decoded is one `fail` finding (code `decode`). */
 export async function findingsFor(
   csr: V1CertificateSigningRequest,
-  options: Pick<GateOptions, 'policy' | 'pods' | 'checkSignerRules'> = {},
+  options: Pick<GateOptions, 'policy' | 'pods' | 'cluster' | 'checkSignerRules'> = {},
 ): Promise<{ findings: Finding[]; decoded?: DecodedCsr }> {
   let decoded: DecodedCsr;
   try {
@@ -32,12 +34,17 @@ export async function findingsFor(
   }
   const findings = evaluateCsr({
     csr: {
-      metadata: { name: csr.metadata?.name ?? '', uid: csr.metadata?.uid ?? '' },
+      metadata: {
+        name: csr.metadata?.name ?? '',
+        uid: csr.metadata?.uid ?? '',
+        ...(csr.metadata?.creationTimestamp ? { creationTimestamp: csr.metadata.creationTimestamp } : {}),
+      },
       spec: { ...csr.spec, signerName: csr.spec?.signerName ?? '' },
     },
     decoded,
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.pods ? { pods: options.pods } : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
     checkSignerRules: options.checkSignerRules ?? checkSignerRules,
   });
   return { findings, decoded };
@@ -78,4 +85,16 @@ export function findingsRefusal(
 /** The binding of a write to the object it was decided on. */
 export function bindingOf(csr: V1CertificateSigningRequest): CsrBinding {
   return { uid: csr.metadata?.uid ?? '', resourceVersion: csr.metadata?.resourceVersion ?? '' };
+}
+
+/** What the audit log keeps of a decided request for key-reuse: who asked and the digest of its public key. */
+export function keyFacts(
+  csr: V1CertificateSigningRequest,
+  decoded: DecodedCsr | undefined,
+): { requester?: string; keySha256?: string } {
+  const key = decoded ? digestsOf(decoded)?.key : undefined;
+  return {
+    ...(csr.spec?.username ? { requester: csr.spec.username } : {}),
+    ...(key ? { keySha256: key } : {}),
+  };
 }

@@ -31,7 +31,7 @@ import {
   outcomeOf,
 } from './audit-helpers.js';
 import { approveWithAudit, changedTooOften, currentCsr, DECIDE_ROUNDS } from './approval.js';
-import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions } from './gate.js';
+import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions, keyFacts } from './gate.js';
 
 export const SIGNER_VALIDATION_FAILURE = 'SignerValidationFailure';
 
@@ -231,6 +231,7 @@ async function signRound(
   const { findings } = await findingsFor(csr, {
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.pods ? { pods: options.pods } : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.checkSignerRules ? { checkSignerRules: options.checkSignerRules } : {}),
   });
   const gated = findingsRefusal(csr, findings, options.overrides, 'signed', ctx.name);
@@ -264,6 +265,7 @@ async function signRound(
     sha256Fingerprint: cert.sha256Fingerprint,
     ...(accepted.length ? { overrides: accepted } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...keyFacts(csr, decoded.value),
   });
   const uploaded = await uploadCertificate(ctx, name, issued.pem, { bind });
   if (!uploaded.ok) {
@@ -320,6 +322,7 @@ export async function approveAndSignCsr(
       csr,
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.pods ? { pods: options.pods } : {}),
+      ...(options.cluster ? { cluster: options.cluster } : {}),
       ...(options.overrides ? { overrides: options.overrides } : {}),
       ...(options.checkSignerRules ? { checkSignerRules: options.checkSignerRules } : {}),
       ...(options.reason ? { reason: options.reason } : {}),

@@ -67,6 +67,10 @@ export interface AuditEntry {
   overrides?: string[];
   /** Warning finding codes present when the decision was made. */
   warnings?: string[];
+  /** Approvals and signatures: who asked (spec.username) and the SHA-256 of the request's public key, so that
+   * key-reuse sees keys of requests long gone. */
+  requester?: string;
+  keySha256?: string;
   /** The process (and host) that wrote an intent: an intent of a process still running is not reconciled. */
   pid?: number;
   host?: string;

@@ -14,13 +14,15 @@ import {
   podCertificateApis,
 } from '../kube/index.js';
 import { checkSignerRules, type LoadedCa, type SigningProfile } from '../pki/index.js';
-import type { PodLike, Policy } from '../policy/index.js';
+import { auditedRequests, type Policy, RequestIndexCache } from '../policy/index.js';
+import { readAudit } from '../config/audit.js';
+import { type FactsSource, factsOf, needsNodes } from '../actions/facts.js';
 import type { AuditSink } from '../actions/audit-helpers.js';
 import { approveWithAudit, denyWithAudit } from '../actions/approval.js';
 import { signCsr } from '../actions/sign.js';
 import { reconcileAudit } from '../actions/reconcile.js';
 import { terminalSafe } from '../text/sanitize.js';
-import { type DecideSettings, type Decision, decide, type WarnAction } from './decide.js';
+import { type DecideFacts, type DecideSettings, type Decision, decide, type WarnAction } from './decide.js';
 import { createLeaderElector, type LeaderElectionTimings, type LeaderElector } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
 import { createPcrWorker, type PcrStats, type PcrWorker } from './pcr.js';
@@ -168,16 +170,20 @@ export function createController(options: ControllerOptions): Controller {
     if (missing.length)
       throw new Error(`No CA for signer ${missing.join(', ')}: pass --ca-cert/--ca-key or --signer-ca for it.`);
   }
+  // Nodes are followed only when the policy's node-addresses finding concerns a signer served here.
+  const followNodes = needsNodes(options.policy, options.signers);
   const identity = (options.leaderElection ? options.leaderElection.identity : undefined) ?? defaultIdentity();
   const store: ClusterStore =
     options.store ??
     createClusterStore([ctx], {
       pods: true,
       tigera: false,
+      nodes: followNodes,
       backoff: options.backoff ?? {},
       ...(options.podNamespaces?.length ? { namespaces: options.podNamespaces } : {}),
     });
   const ownStore = !options.store;
+  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes: followNodes };
 
   const stats: ControllerStats = { approved: 0, denied: 0, issued: 0, failed: 0, leftPending: 0 };
   const issuedHere = new Map<string, string>(); // uid → name
@@ -267,15 +273,15 @@ export function createController(options: ControllerOptions): Controller {
       if (entry.phase === 'intent') throw err;
     }
   };
-  const gate = (pods: Iterable<PodLike>) => ({
+  const gate = (known: DecideFacts) => ({
     policy: settings.policy,
-    pods,
+    ...known,
     ...(settings.checkSignerRules ? { checkSignerRules: settings.checkSignerRules } : {}),
     audit: auditSinkFor,
   });
 
   /** Signs through the same action as `certdesk sign` (services/actions): quorum re-read, signer rules, issue, upload. */
-  async function sign(csr: V1CertificateSigningRequest, pods: Iterable<PodLike>): Promise<WorkResult> {
+  async function sign(csr: V1CertificateSigningRequest, known: DecideFacts): Promise<WorkResult> {
     const name = csr.metadata?.name ?? '';
     const uid = csr.metadata?.uid ?? '';
     const signer = csr.spec?.signerName ?? '';
@@ -292,7 +298,7 @@ export function createController(options: ControllerOptions): Controller {
       ca: signerCa.ca,
       signerName: signer,
       ...(signerCa.profile ? { profile: signerCa.profile } : {}),
-      ...gate(pods),
+      ...gate(known),
     });
     if (!r.ok) {
       // Replaced under the same name: the new object is judged from scratch.
@@ -345,7 +351,7 @@ export function createController(options: ControllerOptions): Controller {
   async function act(
     csr: V1CertificateSigningRequest,
     decision: Decision,
-    pods: Iterable<PodLike>,
+    known: DecideFacts,
   ): Promise<WorkResult | V1CertificateSigningRequest> {
     const name = csr.metadata?.name ?? '';
     const uid = csr.metadata?.uid ?? '';
@@ -370,7 +376,7 @@ export function createController(options: ControllerOptions): Controller {
         }
         // The same findings gate as every face, without overrides, bound to the object decided on.
         const r = await write(() =>
-          approveWithAudit(ctx, name, { csr, reason: decision.reason, message: decision.message, ...gate(pods) }),
+          approveWithAudit(ctx, name, { csr, reason: decision.reason, message: decision.message, ...gate(known) }),
         );
         if (!r) return 'done';
         if (!r.ok) {
@@ -409,7 +415,7 @@ export function createController(options: ControllerOptions): Controller {
         return 'done';
       }
       case 'sign':
-        return sign(csr, pods);
+        return sign(csr, known);
     }
   }
 
@@ -431,8 +437,9 @@ export function createController(options: ControllerOptions): Controller {
     }
     // Approve then sign in one go: the approve write returns the approved CSR.
     for (let step = 0; step < 3 && csr && ours(csr); step++) {
-      const decision = await decide(csr, settings, snapshot.pods.values());
-      const next = await act(csr, decision, snapshot.pods.values());
+      const known = factsOf(facts, ctx.name);
+      const decision = await decide(csr, settings, known);
+      const next = await act(csr, decision, known);
       if (typeof next === 'string') return next;
       csr = next;
     }
@@ -518,10 +525,10 @@ export function createController(options: ControllerOptions): Controller {
             // Forget what this replica issued once the CSR is gone (bounded memory in long runs).
             for (const [uid, issuedName] of issuedHere) if (issuedName === name) issuedHere.delete(uid);
           }
-          if (change.upserted.pods?.length) podsChanged = true;
+          if (change.upserted.pods?.length || change.upserted.nodes?.length) podsChanged = true;
           if (change.synced) enqueueAll();
         }
-        // A CSR left pending because its pod was not known yet gets another look when pods change.
+        // A CSR left pending because its pod (or Node) was not known yet gets another look when they change.
         if (podsChanged) for (const name of leftFor.keys()) queue.add(name);
         updatePending();
       });
@@ -535,6 +542,10 @@ export function createController(options: ControllerOptions): Controller {
           return [];
         });
         for (const line of settled) say('audit-reconciled', { message: line });
+      }
+      if (options.auditFile) {
+        // Keys of requests decided earlier (the CSRs may be gone): key-reuse compares with them too.
+        facts.audited = auditedRequests(await readAudit({ file: options.auditFile }).catch(() => []));
       }
       if (ownStore) store.start();
       if (options.pcr) await startPcr();

@@ -2,9 +2,9 @@
 // controller's settings: approve, deny, leave for a person, sign, or nothing. The same findings a person sees in
 // the TUI decide here, so what a person would approve by hand is what the controller approves.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { findingsFor as evaluateFindings } from '../actions/gate.js';
+import { findingsFor as evaluateFindings, type GateOptions } from '../actions/gate.js';
 import type { DecodedCsr } from '../pki/index.js';
-import type { Finding, PodLike, Policy } from '../policy/index.js';
+import type { Finding, Policy } from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
 
 export const APPROVE_REASON = 'CertdeskPolicyApproved';
@@ -51,25 +51,28 @@ export function requestPem(csr: V1CertificateSigningRequest): string {
   return Buffer.from(csr.spec?.request ?? '', 'base64').toString('utf8');
 }
 
+/** What the findings know of the cluster: its pods (to link requestors to them) and the rest (ClusterFacts). */
+export type DecideFacts = Pick<GateOptions, 'pods' | 'cluster'>;
+
 /** The findings for a CSR (the same evaluation as the findings gate of services/actions); a request that cannot
  * be decoded is one `fail` finding. */
 export async function findingsFor(
   csr: V1CertificateSigningRequest,
   settings: Pick<DecideSettings, 'policy' | 'checkSignerRules'>,
-  pods?: Iterable<PodLike>,
+  facts: DecideFacts = {},
 ): Promise<{ findings: Finding[]; decoded?: DecodedCsr }> {
   return evaluateFindings(csr, {
     policy: settings.policy,
-    ...(pods ? { pods } : {}),
+    ...facts,
     ...(settings.checkSignerRules ? { checkSignerRules: settings.checkSignerRules } : {}),
   });
 }
 
-/** What to do with one CSR now. `pods` links service-account requestors to their pods. */
+/** What to do with one CSR now, with what is known of its cluster. */
 export async function decide(
   csr: V1CertificateSigningRequest,
   settings: DecideSettings,
-  pods?: Iterable<PodLike>,
+  facts: DecideFacts = {},
 ): Promise<Decision> {
   const signer = csr.spec?.signerName ?? '';
   if (!settings.signers.has(signer)) return { kind: 'ignore', why: `signer ${signer} is not served here` };
@@ -79,7 +82,7 @@ export async function decide(
   if (has(csr, 'Approved')) return settings.sign ? { kind: 'sign' } : { kind: 'ignore', why: 'approved; not signing' };
   if (!settings.approve) return { kind: 'ignore', why: 'pending; not approving' };
 
-  const { findings } = await findingsFor(csr, settings, pods);
+  const { findings } = await findingsFor(csr, settings, facts);
   const policyName = settings.policy.name;
   const fails = findings.filter((f) => f.level === 'fail');
   const warns = findings.filter((f) => f.level === 'warn');

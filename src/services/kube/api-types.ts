@@ -56,8 +56,14 @@ export interface TigeraStatus {
   };
 }
 
-/** The kinds the store follows. Keys: CSRs, namespaces and TigeraStatuses by name; pods by `namespace/name`. */
-export type StoreKind = 'csrs' | 'pods' | 'namespaces' | 'tigeraStatuses';
+/** The kinds the store follows. Keys: CSRs, namespaces, nodes and TigeraStatuses by name; pods by `namespace/name`. */
+export type StoreKind = 'csrs' | 'pods' | 'namespaces' | 'nodes' | 'tigeraStatuses';
+
+/** A Node as the store keeps it: its name and addresses only (a Node's status also lists every image it holds). */
+export interface NodeAddresses {
+  metadata: { name: string; uid?: string; resourceVersion?: string };
+  status: { addresses: { type: string; address: string }[] };
+}
 
 /** What changed in one context since the previous batch. Keys only, never the objects: read them from snapshot(). */
 export interface ContextChange {
@@ -92,6 +98,8 @@ export interface ContextSnapshot {
   /** Keyed `namespace/name`. */
   pods: ReadonlyMap<string, V1Pod>;
   namespaces: ReadonlyMap<string, V1Namespace>;
+  /** Nodes with their addresses, when followed (`nodes: true`); empty otherwise. */
+  nodes: ReadonlyMap<string, NodeAddresses>;
   /** 'not-installed' when discovery shows no operator.tigera.io/v1 tigerastatuses. Empty until discovery has run. */
   tigeraStatuses: ReadonlyMap<string, TigeraStatus> | 'not-installed';
   connection: ConnectionState;
@@ -117,6 +125,8 @@ export interface ClusterStoreOptions {
   pods?: boolean;
   /** Follow TigeraStatus when installed. @default true */
   tigera?: boolean;
+  /** Follow Nodes' addresses (the node-addresses finding). @default false */
+  nodes?: boolean;
   /** Page size for lists. @default 500 */
   pageSize?: number;
   /** Backoff for restarting a failed list/watch. @default { initialMs: 500, maxMs: 30000 } */

@@ -8,6 +8,7 @@ import type {
   ClusterStoreOptions,
   ContextChange,
   ContextSnapshot,
+  NodeAddresses,
   StoreBatch,
   StoreKind,
   TigeraStatus,
@@ -25,7 +26,7 @@ const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const TIGERA_GROUP_PATH = '/apis/operator.tigera.io/v1';
 const TIGERA_PATH = `${TIGERA_GROUP_PATH}/tigerastatuses`;
 
-type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatus;
+type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatus | NodeAddresses;
 
 type KindState<T> = SnapshotKind<T>;
 
@@ -54,6 +55,7 @@ interface ContextState {
   csrs: KindState<V1CertificateSigningRequest>;
   pods: KindState<V1Pod>;
   namespaces: KindState<V1Namespace>;
+  nodes: KindState<NodeAddresses>;
   tigera: KindState<TigeraStatus>;
   tigeraInstalled: boolean | undefined;
   slots: ReflectorSlot[];
@@ -76,6 +78,23 @@ function nameKey(raw: Record<string, unknown>): string {
 function namespacedKey(raw: Record<string, unknown>): string {
   const m = (raw.metadata ?? {}) as { name?: string; namespace?: string };
   return `${m.namespace ?? ''}/${m.name ?? ''}`;
+}
+
+/** Keeps a Node's name and addresses: the rest of its status (images, conditions) is large and unused here. */
+function nodeAddresses(raw: Record<string, unknown>): NodeAddresses {
+  const m = (raw.metadata ?? {}) as { name?: string; uid?: string; resourceVersion?: string };
+  const addresses = ((raw.status as { addresses?: unknown[] } | undefined)?.addresses ?? []).flatMap((a) => {
+    const { type, address } = (a ?? {}) as { type?: unknown; address?: unknown };
+    return typeof type === 'string' && typeof address === 'string' ? [{ type, address }] : [];
+  });
+  return {
+    metadata: {
+      name: m.name ?? '',
+      ...(m.uid ? { uid: m.uid } : {}),
+      ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+    },
+    status: { addresses },
+  };
 }
 
 function sameConnection(a: ConnectionState, b: ConnectionState): boolean {
@@ -175,12 +194,13 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
     state: ContextState,
     kind: StoreKind,
     target: KindState<T>,
-    typeName: ModelSet | undefined,
+    typeName: ModelSet | ((raw: Record<string, unknown>) => T) | undefined,
     slot: () => ReflectorSlot,
   ) {
     return {
       upsert(key: string, raw: Record<string, unknown>) {
-        target.set(key, (typeName ? deserialize<T>(raw, typeName) : raw) as T);
+        const value = typeof typeName === 'function' ? typeName(raw) : typeName ? deserialize<T>(raw, typeName) : raw;
+        target.set(key, value as T);
         touch(state);
         noteKey(state, kind, key, 'upsert');
       },
@@ -218,7 +238,11 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       (s): s is ReflectorSlot & { status: Extract<ReflectorStatus, { phase: 'error' }> } => s.status.phase === 'error',
     );
     const csrSlot = slots.find((s) => s.kind === 'csrs');
-    const relevant = failing.filter((s) => s.status.error.kind !== 'forbidden' || s.kind === 'csrs');
+    const relevant = failing.filter(
+      (s) =>
+        (s.status.error.kind !== 'forbidden' || s.kind === 'csrs') &&
+        !(s.kind === 'nodes' && s.status.error.kind === 'not-found'),
+    );
     const worst = relevant.find((s) => s.kind === 'csrs') ?? relevant[0];
     if (worst) {
       const { error, nextAttemptAt, attempt } = worst.status;
@@ -236,8 +260,12 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
   }
 
   function syncedOf(state: ContextState): boolean {
+    // A kind the user may not read does not hold the rest back; nor do Nodes on a server that serves none.
     const settled = (s: ReflectorSlot) =>
-      s.listed || (s.status.phase === 'error' && s.status.error.kind === 'forbidden' && s.kind !== 'csrs');
+      s.listed ||
+      (s.status.phase === 'error' &&
+        ((s.status.error.kind === 'forbidden' && s.kind !== 'csrs') ||
+          (s.status.error.kind === 'not-found' && s.kind === 'nodes')));
     if (!state.slots.every(settled)) return false;
     if (!followTigera) return true;
     if (state.tigeraInstalled === undefined) return false;
@@ -280,6 +308,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       csrs: kindState(),
       pods: kindState(),
       namespaces: kindState(),
+      nodes: kindState(),
       tigera: kindState(),
       tigeraInstalled: undefined,
       slots: [],
@@ -297,7 +326,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       kind: StoreKind,
       path: string,
       target: KindState<T>,
-      typeName: ModelSet | undefined,
+      typeName: ModelSet | ((raw: Record<string, unknown>) => T) | undefined,
       keyOf: (raw: Record<string, unknown>) => string,
       extra: { stopOnNotFound?: boolean } = {},
     ): ReflectorSlot => {
@@ -325,6 +354,9 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         state.slots.push(addSlot('pods', '/api/v1/pods', state.pods, podType, namespacedKey));
       }
       state.slots.push(addSlot('namespaces', '/api/v1/namespaces', state.namespaces, namespaceType, nameKey));
+    }
+    if (options.nodes) {
+      state.slots.push(addSlot('nodes', '/api/v1/nodes', state.nodes, nodeAddresses, nameKey));
     }
     if (followTigera) {
       state.tigeraSlot = addSlot('tigeraStatuses', TIGERA_PATH, state.tigera, undefined, nameKey, {
@@ -438,6 +470,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         csrs: state.csrs.snapshot(),
         pods: state.pods.snapshot(),
         namespaces: state.namespaces.snapshot(),
+        nodes: state.nodes.snapshot(),
         tigeraStatuses: state.tigeraInstalled === false ? 'not-installed' : state.tigera.snapshot(),
         connection: state.connection,
         synced: state.synced,

@@ -543,6 +543,36 @@ export function fingerprint(der: Uint8Array): string {
   return hex(createHash('sha256').update(der).digest(), ':');
 }
 
+/** Digests of a request's public key and subject: what identifies the key and whom it is for. */
+export interface RequestDigests {
+  /** SHA-256 of the SubjectPublicKeyInfo, hex with colons (as certificate fingerprints). */
+  key: string;
+  /** SHA-256 of the subject's DER. */
+  subject: string;
+}
+
+/**
+ * RequestDigests from spec.request's base64 of PEM, PEM or DER, without decoding the rest (cheap enough for every
+ * request of a large cluster); undefined when it cannot be read.
+ */
+export function requestDigests(input: string | Uint8Array): RequestDigests | undefined {
+  try {
+    const der = inputBlocks(input, 'certificate request')[0]?.der;
+    if (!der) return undefined;
+    const [infoT] = leading(readRoot(der), 1);
+    const [, subjectT, spkiT] = infoT ? leading(infoT, 3) : [];
+    return subjectT && spkiT ? { key: fingerprint(raw(spkiT)), subject: fingerprint(raw(subjectT)) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** requestDigests of a decoded request. */
+export function digestsOf(decoded: DecodedCsr): RequestDigests | undefined {
+  const parts = rawPartsOf(decoded);
+  return parts ? { key: fingerprint(parts.spki), subject: fingerprint(parts.subject) } : undefined;
+}
+
 function pickBlock(blocks: PemBlock[], wanted: string, what: string): PemBlock {
   const good = blocks.find(
     (b) =>

@@ -1,7 +1,15 @@
 // The PKI core's public face: decode and verify, hold CAs, issue, generate. Other layers import only from here
 // (and types.ts). Every function throws only PkiError.
 export { createCa, type CreateCaOptions, type LoadCaOptions, loadCaFromPem } from './ca.js';
-export { chainOrder, decodeCertificate, decodeCertificates, decodeCsr } from './decode.js';
+export {
+  chainOrder,
+  decodeCertificate,
+  decodeCertificates,
+  decodeCsr,
+  digestsOf,
+  type RequestDigests,
+  requestDigests,
+} from './decode.js';
 export { type GenerateKeyAndCsrOptions, generateKeyAndCsr } from './generate.js';
 export { certificateTtlSeconds, issueCertificate, validityWindow } from './issue.js';
 export { readPrivateKey } from './keys.js';

@@ -1,7 +1,8 @@
 // The approver's two questions (signing-and-approval.md) as findings: does the subject hold the key, and may
 // this requestor have these names from this signer? Pure: a CSR object, its decoded request, the policy and
-// (optionally) the pods of its cluster in; findings out.
+// (optionally) the pods of its cluster and what else the desk knows of it (cluster-findings.ts) in; findings out.
 import { checkSignerRules as builtinSignerRules } from '../pki/signer-rules.js';
+import { type ClusterFacts, clusterFindings } from './cluster-findings.js';
 import type { DecodedCsr } from '../pki/types.js';
 import { hasUnsafeCharacters } from '../text/sanitize.js';
 import { DEFAULT_POLICY, ipInCidr, type Policy } from './policy.js';
@@ -9,7 +10,7 @@ import type { Finding, FindingLevel } from './types.js';
 
 /** The parts of a CertificateSigningRequest the findings read (client-node model or plain JSON). */
 export interface CsrLike {
-  metadata?: { name?: string; uid?: string };
+  metadata?: { name?: string; uid?: string; creationTimestamp?: Date | string };
   spec: {
     signerName: string;
     usages?: string[];
@@ -28,6 +29,7 @@ export interface PodLike {
     nodeName?: string;
     initContainers?: { name: string; image?: string; env?: { name: string; value?: string }[] }[];
   };
+  status?: { podIP?: string; podIPs?: { ip?: string }[] };
 }
 
 export interface EvaluateInput {
@@ -36,6 +38,8 @@ export interface EvaluateInput {
   policy?: Policy;
   /** Pods of the CSR's cluster, to link a service-account requestor to the pod waiting on the CSR. */
   pods?: Iterable<PodLike>;
+  /** The cluster around the request: nodes, every other request the desk has seen (cluster-findings.ts). */
+  cluster?: ClusterFacts;
   /** The built-in signers' rules. @default services/pki checkSignerRules */
   checkSignerRules?: (signerName: string, csr: DecodedCsr, usages: string[]) => string | undefined;
 }
@@ -386,11 +390,13 @@ function invisibleCharacters(decoded: DecodedCsr): Finding {
 export function evaluateCsr(input: EvaluateInput): Finding[] {
   const policy = input.policy ?? DEFAULT_POLICY;
   const { csr, decoded } = input;
+  // Read once: a store's pods come as a one-pass iterator, and several findings look at them.
+  const pods = input.pods ? [...input.pods] : undefined;
   const findings: Finding[] = [
     proofOfPossession(decoded),
     goParse(decoded),
     nameEncoding(decoded),
-    requestorSubject(csr, decoded, policy, input.pods),
+    requestorSubject(csr, decoded, policy, pods),
     invisibleCharacters(decoded),
     privilegedGroups(decoded, policy),
     keyStrength(decoded, policy),
@@ -398,6 +404,10 @@ export function evaluateCsr(input: EvaluateInput): Finding[] {
   ];
   const rules = signerRules(csr, decoded, input);
   if (rules) findings.push(rules);
-  findings.push(duration(csr, policy), ...sanFindings(decoded, policy));
+  findings.push(
+    duration(csr, policy),
+    ...sanFindings(decoded, policy),
+    ...clusterFindings(csr, decoded, policy, pods, input.cluster),
+  );
   return findings;
 }

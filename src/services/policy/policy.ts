@@ -39,6 +39,31 @@ export interface Policy {
     /** Level for any other key (a signer should deny keys it does not know, KEP-4317). */
     unknownAnnotation: FindingLevel;
   };
+  /**
+   * Signers whose certificates serve a node (`node-addresses`): every DNS and IP SAN must be one of the Node's
+   * status.addresses. Empty turns the check off (and the TUI and controller stop following Nodes).
+   */
+  nodeServingSigners: string[];
+  /** In-cluster names a node or a pod may not have (`reserved-names`). */
+  reservedNames: {
+    level: FindingLevel;
+    /** The cluster's DNS domain (`<service>.<namespace>.svc.<clusterDomain>`). */
+    clusterDomain: string;
+    /** The service CIDR(s): IP SANs inside are a Service's address, not a node's or a pod's. Empty: not checked. */
+    serviceCidrs: string[];
+  };
+  /** URI SANs `spiffe://TRUST-DOMAIN/ns/NS/sa/SA` must name the requesting service account (`spiffe-identity`). */
+  spiffe: {
+    level: FindingLevel;
+    /** Trust domains a SPIFFE ID may use; empty allows any. */
+    trustDomains: string[];
+  };
+  /** Level when a newer request for the same pod, node or identity exists, or the requesting pod is gone. */
+  superseded: FindingLevel;
+  /** Level when the request's public key is already in a request of another identity (`key-reuse`). */
+  keyReuse: FindingLevel;
+  /** One requester with more than `maxRequests` requests within `windowMinutes` (`request-storm`). */
+  requestStorm: { level: FindingLevel; maxRequests: number; windowMinutes: number };
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -51,6 +76,12 @@ export const DEFAULT_POLICY: Policy = {
   forbiddenUsages: ['cert sign', 'crl sign', 'any'],
   unlinkedRequestor: 'warn',
   podCertificates: { maxDurationSeconds: 86_400, knownAnnotations: [], unknownAnnotation: 'fail' },
+  nodeServingSigners: ['kubernetes.io/kubelet-serving'],
+  reservedNames: { level: 'fail', clusterDomain: 'cluster.local', serviceCidrs: [] },
+  spiffe: { level: 'fail', trustDomains: [] },
+  superseded: 'warn',
+  keyReuse: 'fail',
+  requestStorm: { level: 'warn', maxRequests: 20, windowMinutes: 10 },
 };
 
 export class PolicyError extends Error {
@@ -96,6 +127,11 @@ export function policyFromObject(doc: unknown): Policy {
     ['sans.wildcards', p.sans.wildcards],
     ['unlinkedRequestor', p.unlinkedRequestor],
     ['podCertificates.unknownAnnotation', p.podCertificates.unknownAnnotation],
+    ['reservedNames.level', p.reservedNames.level],
+    ['spiffe.level', p.spiffe.level],
+    ['superseded', p.superseded],
+    ['keyReuse', p.keyReuse],
+    ['requestStorm.level', p.requestStorm.level],
   ] as const) {
     if (!LEVELS.has(level)) throw new PolicyError(`policy field "${field}" must be ok, warn or fail`);
   }
@@ -103,7 +139,11 @@ export function policyFromObject(doc: unknown): Policy {
   if (!(p.podCertificates.maxDurationSeconds >= 3600))
     throw new PolicyError('policy field "podCertificates.maxDurationSeconds" must be at least 3600 (1h)');
   if (!(p.sans.maxCount >= 1)) throw new PolicyError('policy field "sans.maxCount" must be at least 1');
-  for (const cidr of p.sans.allowedIpRanges) parseCidr(cidr);
+  if (!(p.requestStorm.maxRequests >= 1))
+    throw new PolicyError('policy field "requestStorm.maxRequests" must be at least 1');
+  if (!(p.requestStorm.windowMinutes > 0))
+    throw new PolicyError('policy field "requestStorm.windowMinutes" must be more than 0');
+  for (const cidr of [...p.sans.allowedIpRanges, ...p.reservedNames.serviceCidrs]) parseCidr(cidr);
   return p;
 }
 

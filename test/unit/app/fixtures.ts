@@ -48,6 +48,7 @@ export function snapshot(context: string, csrs: V1CertificateSigningRequest[], v
     csrs: new Map(csrs.map((c) => [c.metadata!.name!, c])),
     pods: new Map<string, V1Pod>(),
     namespaces: new Map(),
+    nodes: new Map(),
     tigeraStatuses: 'not-installed',
     connection: { phase: 'live', since: NOW },
     synced: true,

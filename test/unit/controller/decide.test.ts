@@ -5,6 +5,7 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { APPROVE_REASON, DENY_REASON, type DecideSettings, decide } from '../../../src/services/controller/decide.js';
 import { DEFAULT_POLICY, type PodLike } from '../../../src/services/policy/index.js';
 import { buildHostileRequests, type HostileRequest } from '../../../src/services/sandbox/scenarios/hostile-requests.js';
+import { hostileCsr, hostileFacts, hostilePods } from '../../helpers/hostile-world.js';
 
 const SIGNER = 'example.com/calico';
 const USAGES = ['server auth', 'client auth', 'digital signature', 'key agreement'];
@@ -67,7 +68,7 @@ before(async () => {
 
 describe('controller decisions', () => {
   it('approves a clean calico request whose pod exists, naming the policy', async () => {
-    const d = await decide(calicoCsr(), settings, [pod]);
+    const d = await decide(calicoCsr(), settings, { pods: [pod] });
     assert.equal(d.kind, 'approve', JSON.stringify(d));
     if (d.kind !== 'approve') return;
     assert.equal(d.reason, APPROVE_REASON);
@@ -77,33 +78,33 @@ describe('controller decisions', () => {
   it('ignores CSRs of other signers, whatever their state', async () => {
     const csr = calicoCsr();
     csr.spec.signerName = 'kubernetes.io/kube-apiserver-client';
-    assert.equal((await decide(csr, settings, [pod])).kind, 'ignore');
+    assert.equal((await decide(csr, settings, { pods: [pod] })).kind, 'ignore');
   });
 
   it('leaves a request with warnings for a person, or follows onWarn', async () => {
-    const d = await decide(calicoCsr(), settings, []); // the pod does not exist: a warning by default
+    const d = await decide(calicoCsr(), settings, { pods: [] }); // the pod does not exist: a warning by default
     assert.equal(d.kind, 'leave', JSON.stringify(d));
-    assert.equal((await decide(calicoCsr(), { ...settings, onWarn: 'deny' }, [])).kind, 'deny');
-    assert.equal((await decide(calicoCsr(), { ...settings, onWarn: 'approve' }, [])).kind, 'approve');
+    assert.equal((await decide(calicoCsr(), { ...settings, onWarn: 'deny' }, { pods: [] })).kind, 'deny');
+    assert.equal((await decide(calicoCsr(), { ...settings, onWarn: 'approve' }, { pods: [] })).kind, 'approve');
   });
 
-  it('denies every hostile request with the failing findings in a terminal-safe message', async () => {
+  it('denies every hostile request with the failing findings in a terminal-safe message (warnings: left for a person)', async () => {
     assert.ok(hostile.length > 3);
-    for (const h of hostile) {
-      const csr: V1CertificateSigningRequest = {
-        metadata: { name: h.name, uid: h.name },
-        spec: { ...h.body.spec, username: h.requester.user, groups: h.requester.groups },
-        status: {},
-      };
+    const csrs = hostile.map((h) => hostileCsr(h));
+    const cluster = hostileFacts(csrs);
+    for (const [i, h] of hostile.entries()) {
+      const csr = csrs[i]!;
       const all = { ...settings, signers: new Set(hostile.map((x) => x.body.spec.signerName)) };
-      const d = await decide(csr, all, [pod]);
-      assert.equal(d.kind, 'deny', `${h.name} (${h.description}): ${JSON.stringify(d)}`);
-      if (d.kind !== 'deny') continue;
-      assert.equal(d.reason, DENY_REASON);
+      const d = await decide(csr, all, { pods: hostilePods, cluster });
+      const expected = h.caughtAt === 'warn' ? 'leave' : 'deny';
+      assert.equal(d.kind, expected, `${h.name} (${h.description}): ${JSON.stringify(d)}`);
+      if (d.kind !== 'deny' && d.kind !== 'leave') continue;
       assert.ok(
-        d.findings.some((f) => f.code === h.caughtBy && f.level === 'fail'),
+        d.findings.some((f) => f.code === h.caughtBy && f.level === (h.caughtAt ?? 'fail')),
         `${h.name} caught by ${h.caughtBy}`,
       );
+      if (d.kind !== 'deny') continue;
+      assert.equal(d.reason, DENY_REASON);
       assert.doesNotMatch(d.message, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u, h.name);
     }
   });
@@ -124,13 +125,13 @@ describe('controller decisions', () => {
   });
 
   it('does not approve without --approve', async () => {
-    assert.equal((await decide(calicoCsr(), { ...settings, approve: false }, [pod])).kind, 'ignore');
+    assert.equal((await decide(calicoCsr(), { ...settings, approve: false }, { pods: [pod] })).kind, 'ignore');
   });
 
   it('denies a request that cannot be decoded', async () => {
     const csr = calicoCsr();
     csr.spec.request = Buffer.from('not a csr').toString('base64');
-    const d = await decide(csr, settings, [pod]);
+    const d = await decide(csr, settings, { pods: [pod] });
     assert.equal(d.kind, 'deny');
   });
 });

@@ -98,6 +98,7 @@ function snapshot(
     csrs: new Map(csrs.map((c) => [c.metadata?.name ?? '', c])),
     pods: new Map(pods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p])),
     namespaces: new Map(),
+    nodes: new Map(),
     tigeraStatuses: tigera,
     connection: { phase: 'live', since: NOW },
     synced: true,

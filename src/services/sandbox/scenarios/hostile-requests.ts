@@ -12,10 +12,16 @@ export interface HostileRequest {
   name: string;
   /** What is wrong with it, for a person. */
   description: string;
-  /** The finding code (services/policy) that must flag it as `fail`. */
+  /** The finding code (services/policy) that must flag it, at `caughtAt` (`fail` unless said). */
   caughtBy: string;
+  /** The level the default policy gives it: `warn` for what a person should look at, not refuse outright. */
+  caughtAt?: 'warn' | 'fail';
   /** Who submits it (the sandbox fills spec.username/groups from this identity). */
   requester: { user: string; groups: string[] };
+  /** Asked from this pod (HOSTILE_WORLD's pods): the requester's token carries its name and UID as spec.extra. */
+  fromPod?: string;
+  /** Submitted before the others, at least a second earlier (creationTimestamp has one-second steps). */
+  first?: boolean;
   body: {
     apiVersion: 'certificates.k8s.io/v1';
     kind: 'CertificateSigningRequest';
@@ -27,9 +33,19 @@ export interface HostileRequest {
 const EC: EcKeyGenParams & EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const OID = { CN: '2.5.4.3', O: '2.5.4.10', OU: '2.5.4.11' } as const;
 
-type Subject = Partial<Record<keyof typeof OID, string[]>>;
+export type Subject = Partial<Record<keyof typeof OID, string[]>>;
 
-async function makeCsr(subject: Subject, opts: { dns?: string[]; rsaBits?: number } = {}): Promise<string> {
+export interface CsrOptions {
+  dns?: string[];
+  ips?: string[];
+  uris?: string[];
+  rsaBits?: number;
+  /** Sign with this key pair instead of a fresh one (a stolen or copied key). */
+  keys?: CryptoKeyPair;
+}
+
+/** A CSR as base64 of PEM (spec.request), signed with a fresh key unless `keys` is given. */
+export async function makeCsr(subject: Subject, opts: CsrOptions = {}): Promise<string> {
   const alg = opts.rsaBits
     ? {
         name: 'RSASSA-PKCS1-v1_5',
@@ -38,18 +54,19 @@ async function makeCsr(subject: Subject, opts: { dns?: string[]; rsaBits?: numbe
         hash: 'SHA-256',
       }
     : EC;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = opts.keys ?? ((await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair);
   // UTF8String values keep control and format characters byte for byte, as a hostile requester would send them.
   const name: x509.JsonNameParams = [];
   for (const [k, values] of Object.entries(subject) as [keyof typeof OID, string[]][]) {
     for (const v of values) name.push({ [OID[k]]: [{ utf8String: v }] });
   }
   const extensions: x509.Extension[] = [];
-  if (opts.dns?.length) {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension(opts.dns.map((value) => ({ type: 'dns' as const, value }))),
-    );
-  }
+  const names = [
+    ...(opts.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(opts.uris ?? []).map((value) => ({ type: 'url' as const, value })),
+  ];
+  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: new x509.Name(name),
     keys,
@@ -62,6 +79,27 @@ async function makeCsr(subject: Subject, opts: { dns?: string[]; rsaBits?: numbe
 const CLIENT = ['digital signature', 'key encipherment', 'client auth'];
 const SERVER = ['digital signature', 'key encipherment', 'server auth'];
 const MALLORY = { user: 'mallory', groups: ['system:authenticated'] };
+const NODES = ['system:nodes', 'system:authenticated'];
+const WEB = {
+  user: 'system:serviceaccount:hostile:web',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:hostile', 'system:authenticated'],
+};
+/** The requester of the request storm, and how many it sends (the default policy allows 20 in 10 minutes). */
+export const STORM_USER = 'storm-bot';
+export const STORM_SIZE = 21;
+
+/**
+ * The cluster the hostile requests are judged in: Nodes with their addresses and the pod `web-0` with its IP. The
+ * scenario creates them (a real cluster has them); the policy tests use them as they are.
+ */
+export const HOSTILE_WORLD = {
+  namespace: 'hostile',
+  nodes: [
+    { name: 'hostile-node-1', addresses: { InternalIP: '10.0.0.11', Hostname: 'hostile-node-1' } },
+    { name: 'hostile-node-2', addresses: { InternalIP: '10.0.0.12', Hostname: 'hostile-node-2' } },
+  ],
+  pods: [{ name: 'web-0', serviceAccount: 'web', nodeName: 'hostile-node-1', ip: '10.244.1.5' }],
+} as const;
 
 /** Builds the hostile requests (fresh keys each call). `signerName` is the custom signer to aim at. */
 export async function buildHostileRequests(signerName = 'example.com/calico'): Promise<HostileRequest[]> {
@@ -163,5 +201,104 @@ export async function buildHostileRequests(signerName = 'example.com/calico'): P
         expirationSeconds: 10 * 365 * 24 * 3600,
       }),
     ),
-  ]);
+    makeCsr(
+      { CN: ['system:node:hostile-node-1'], O: ['system:nodes'] },
+      { dns: ['hostile-node-1'], ips: ['10.0.0.11'] },
+    ).then((request) => ({
+      ...req(
+        'hostile-superseded',
+        'a kubelet serving request with a newer one from the same node (hostile-node-address) after it',
+        'superseded',
+        { user: 'system:node:hostile-node-1', groups: NODES },
+        { request, signerName: 'kubernetes.io/kubelet-serving', usages: SERVER },
+      ),
+      caughtAt: 'warn' as const,
+      first: true,
+    })),
+    makeCsr(
+      { CN: ['system:node:hostile-node-1'], O: ['system:nodes'] },
+      { dns: ['hostile-node-1'], ips: ['10.0.0.11', '203.0.113.7'] },
+    ).then((request) =>
+      req(
+        'hostile-node-address',
+        "hostile-node-1 asks for an IP address that is not one of its Node's addresses",
+        'node-addresses',
+        { user: 'system:node:hostile-node-1', groups: NODES },
+        { request, signerName: 'kubernetes.io/kubelet-serving', usages: SERVER },
+      ),
+    ),
+    makeCsr(
+      { CN: ['system:node:hostile-node-2'], O: ['system:nodes'] },
+      { dns: ['hostile-node-2', 'kubernetes.default.svc.cluster.local'], ips: ['10.0.0.12'] },
+    ).then((request) =>
+      req(
+        'hostile-reserved-name',
+        "hostile-node-2 asks for the API server's in-cluster name kubernetes.default.svc.cluster.local",
+        'reserved-names',
+        { user: 'system:node:hostile-node-2', groups: NODES },
+        { request, signerName: 'kubernetes.io/kubelet-serving', usages: SERVER },
+      ),
+    ),
+    makeCsr({ CN: ['web'] }, { ips: ['10.244.9.99'] }).then((request) => ({
+      ...req('hostile-pod-ip', "pod hostile/web-0 asks for an IP address that is not the pod's", 'pod-ip', WEB, {
+        request,
+        signerName,
+        usages: SERVER,
+      }),
+      fromPod: 'web-0',
+    })),
+    makeCsr({}, { uris: ['spiffe://cluster.local/ns/istio-system/sa/istiod'] }).then((request) =>
+      req(
+        'hostile-spiffe-identity',
+        "service account hostile:web asks for istiod's SPIFFE identity",
+        'spiffe-identity',
+        WEB,
+        { request, signerName, usages: [...CLIENT, 'server auth'] },
+      ),
+    ),
+    ...stormRequests(signerName, req),
+  ]).then(async (list) => {
+    // mallory asks with node-1's key, taken from its request (hostile-kubelet-other-node): one key, two identities.
+    const stolen = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+    const [victim, copy] = await Promise.all([
+      makeCsr({ CN: ['system:node:node-2'], O: ['system:nodes'] }, { dns: ['node-2'], keys: stolen }),
+      makeCsr({ CN: ['mallory'] }, { keys: stolen }),
+    ]);
+    const other = list.find((r) => r.name === 'hostile-kubelet-other-node');
+    if (other) other.body.spec.request = victim;
+    list.push(
+      req(
+        'hostile-key-reuse',
+        "mallory asks with the key of node-1's request (hostile-kubelet-other-node)",
+        'key-reuse',
+        MALLORY,
+        { request: copy, signerName, usages: CLIENT },
+      ),
+    );
+    return list;
+  });
+}
+
+function stormRequests(
+  signerName: string,
+  req: (
+    name: string,
+    description: string,
+    caughtBy: string,
+    requester: { user: string; groups: string[] },
+    spec: HostileRequest['body']['spec'],
+  ) => HostileRequest,
+): Promise<HostileRequest>[] {
+  return Array.from({ length: STORM_SIZE }, (_, i) =>
+    makeCsr({ CN: [STORM_USER] }).then((request) => ({
+      ...req(
+        `hostile-storm-${String(i).padStart(2, '0')}`,
+        `${STORM_USER} asks for ${STORM_SIZE} certificates at once`,
+        'request-storm',
+        { user: STORM_USER, groups: ['system:authenticated'] },
+        { request, signerName, usages: CLIENT },
+      ),
+      caughtAt: 'warn' as const,
+    })),
+  );
 }

@@ -1,0 +1,63 @@
+// What the findings know of a request's cluster, read from the live store the same way for every face (the TUI's
+// inspect and gate, the controller): the context's pods, its Nodes when followed and served, and an index of every
+// CSR of the store's contexts plus the audit log's decided keys (services/policy cluster-findings.ts).
+import type { ClusterStore } from '../kube/index.js';
+import type { ClusterFacts, PodLike, RequestIndexCache, SeenRequest } from '../policy/index.js';
+
+export interface FactsSource {
+  store: Pick<ClusterStore, 'snapshot' | 'contexts'>;
+  /** One per face: keeps the index while the CSRs are unchanged. */
+  index: RequestIndexCache;
+  /** Requests decided earlier, from the audit log (auditedRequests). */
+  audited?: readonly SeenRequest[];
+  /** Whether the store follows Nodes (ClusterStoreOptions.nodes). */
+  nodes?: boolean;
+}
+
+/** A map's values, readable more than once (a store snapshot's maps are immutable). */
+function values<T>(map: ReadonlyMap<string, T>): Iterable<T> {
+  return { [Symbol.iterator]: () => map.values() };
+}
+
+/** The pods and ClusterFacts of one context, for findingsFor / decide / the gate. */
+export function factsOf(source: FactsSource, context: string): { pods: Iterable<PodLike>; cluster: ClusterFacts } {
+  const snapshot = source.store.snapshot(context);
+  const nodesKnown = source.nodes && !snapshot.errors.nodes && snapshot.synced;
+  return {
+    pods: values(snapshot.pods),
+    cluster: {
+      context,
+      ...(nodesKnown ? { nodes: values(snapshot.nodes) } : {}),
+      requests: source.index.of(
+        source.store.contexts().map((c) => ({ context: c, csrs: source.store.snapshot(c).csrs })),
+        source.audited,
+      ),
+    },
+  };
+}
+
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+function idOf(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) {
+    id = ++nextId;
+    ids.set(o, id);
+  }
+  return id;
+}
+
+/**
+ * Changes when the facts of a context may have changed (a CSR of any context, its Nodes), so that cached findings
+ * are made again; pods are left out (they change all the time; the TUI evaluates again after a write).
+ */
+export function factsKey(source: FactsSource, context: string): string {
+  const csrs = source.store.contexts().map((c) => idOf(source.store.snapshot(c).csrs));
+  const snapshot = source.store.snapshot(context);
+  return `${csrs.join(',')}/${source.nodes && !snapshot.errors.nodes && snapshot.synced ? idOf(snapshot.nodes) : '-'}`;
+}
+
+/** Whether a policy's node-addresses finding concerns any of these signers (then Nodes are worth following). */
+export function needsNodes(policy: { nodeServingSigners: readonly string[] }, signers?: readonly string[]): boolean {
+  return signers ? signers.some((s) => policy.nodeServingSigners.includes(s)) : policy.nodeServingSigners.length > 0;
+}

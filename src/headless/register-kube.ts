@@ -123,10 +123,27 @@ export function registerKubeCommands(program: Command): void {
       .aliases(['csrs', 'certificatesigningrequest'])
       .argument('<names...>', 'CSR names')
       .description('Decoded request, requestor, findings, linked pod, and the issued certificate.')
-      .option('--policy <file>', 'policy YAML for the findings (default: built-in)'),
+      .option('--policy <file>', 'policy YAML for the findings (default: built-in)')
+      .addOption(new Option('-o, --output <format>', 'json|yaml: the CSR with its findings').choices(['json', 'yaml'])),
   ).action(async (names: string[], opts) => {
     const { runDescribeCsr } = await import('./commands/describe.js');
     await guard(() => runDescribeCsr(names, opts));
+  });
+
+  // policy test
+  const policyCmd = program.command('policy').description('Try an approval policy before the controller gets it.');
+  withKube(
+    policyCmd
+      .command('test')
+      .description(
+        'Judge every live CSR and every decision in the audit log under a policy (and the default); print where the decision would differ. Writes nothing.',
+      )
+      .option('--policy <file>', 'policy YAML to try (default: built-in)')
+      .addOption(new Option('-o, --output <format>', 'json|yaml').choices(['json', 'yaml'])),
+    true,
+  ).action(async (opts) => {
+    const { runPolicyTest } = await import('./commands/policy-test.js');
+    await guard(() => runPolicyTest(opts));
   });
 
   // approve / deny

@@ -3,13 +3,14 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { type ClusterFacts, indexRequests, type NodeLike, type PodLike } from '../../src/services/policy/index.js';
 import { HOSTILE_WORLD, type HostileRequest } from '../../src/services/sandbox/scenarios/hostile-requests.js';
+import { nodeAddresses } from '../../src/services/sandbox/scenarios/kube.js';
 
 export const WEB_UID = '5f0c6a3e-0000-4000-8000-00000000c0de';
 const BASE = Date.parse('2026-12-07T04:00:00Z');
 
-export const hostileNodes: NodeLike[] = HOSTILE_WORLD.nodes.map((n) => ({
-  metadata: { name: n.name },
-  status: { addresses: Object.entries(n.addresses).map(([type, address]) => ({ type, address })) },
+export const hostileNodes: NodeLike[] = HOSTILE_WORLD.nodes.map((name) => ({
+  metadata: { name },
+  status: { addresses: nodeAddresses(name) },
 }));
 
 export const hostilePods: PodLike[] = HOSTILE_WORLD.pods.map((p) => ({

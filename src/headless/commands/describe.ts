@@ -1,20 +1,37 @@
 // `certdesk describe csr NAME…`: kubectl's describe, plus the decoded request, the approver's findings, the pod
-// waiting on it (service-account requestors) and the issued certificate. Every value is terminal-safe.
+// waiting on it (service-account requestors) and the issued certificate. Every value is terminal-safe. The findings
+// are made with the same facts as the TUI's and the controller's (services/actions facts.ts): the requester's
+// namespace's pods, the Nodes when a node-serving signer asks, every CSR of the context and the audit log's keys.
+// `-o json|yaml`: the CSR as kubectl prints it, with `findings: [{level, code, message}]`.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { decodeCsrOf } from '../../services/actions/index.js';
+import { factsOf, needsNodes } from '../../services/actions/facts.js';
+import { readAudit } from '../../services/config/audit.js';
 import { computeHealth } from '../../services/health/index.js';
-import type { ClusterContext } from '../../services/kube/api-types.js';
+import type { ClusterContext, ContextSnapshot } from '../../services/kube/api-types.js';
 import { csrCondition } from '../../services/kube/csr-state.js';
 import { getCsr } from '../../services/kube/writes.js';
 import { checkSignerRules, type DecodedCertificate, decodeCertificate } from '../../services/pki/index.js';
-import { evaluateCsr, loadPolicy, type Policy, PolicyError } from '../../services/policy/index.js';
+import {
+  auditedRequests,
+  DEFAULT_POLICY,
+  evaluateCsr,
+  type Finding,
+  loadPolicy,
+  type Policy,
+  PolicyError,
+  RequestIndexCache,
+} from '../../services/policy/index.js';
 import { CliError } from '../cli-error.js';
 import { humanDuration } from '../output/duration.js';
+import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
+import { withTypeMeta } from '../output/objects.js';
 import { type DescribeRow, renderDescribe } from '../output/table.js';
 import { contextFrom, type KubeCliOptions, oneSentence, out, unwrap } from './common.js';
 
 export interface DescribeCliOptions extends KubeCliOptions {
   policy?: string;
+  output?: string;
 }
 
 const SA_PREFIX = 'system:serviceaccount:';
@@ -42,25 +59,69 @@ export function time(t: Date | string | undefined): string {
   return `${DAYS[d.getDay()]}, ${p(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}`;
 }
 
-async function linkedPod(
+/**
+ * The cluster around one CSR, listed once: the requester's namespace's pods (service accounts), the Nodes when its
+ * signer serves a node under the policy, every CSR of the context. Undefined when the context cannot be listed in
+ * 5 s (the findings are then made without these facts, as before).
+ */
+async function clusterOf(
   ctx: ClusterContext,
   csr: V1CertificateSigningRequest,
-): Promise<{ pod: string; status: string } | undefined> {
+  policy: Policy,
+): Promise<ContextSnapshot | undefined> {
   const user = csr.spec?.username ?? '';
-  if (!user.startsWith(SA_PREFIX)) return undefined;
-  const namespace = user.slice(SA_PREFIX.length).split(':')[0];
-  if (!namespace) return undefined;
+  const namespace = user.startsWith(SA_PREFIX) ? user.slice(SA_PREFIX.length).split(':')[0] : undefined;
   const { snapshotsOf } = await import('./snapshots.js');
   try {
-    const { snapshots } = await snapshotsOf([ctx], { namespaces: [namespace], tigera: false, timeoutMs: 5000 });
-    const snap = snapshots[0];
-    if (!snap) return undefined;
-    const hit = computeHealth(snap, Date.now()).podsInInit.find((p) => p.csrName === csr.metadata?.name);
-    if (hit) return { pod: `${hit.namespace}/${hit.name}`, status: hit.status };
-    return undefined;
+    const { snapshots } = await snapshotsOf([ctx], {
+      tigera: false,
+      pods: !!namespace,
+      ...(namespace ? { namespaces: [namespace] } : {}),
+      nodes: needsNodes(policy, [csr.spec?.signerName ?? '']),
+      timeoutMs: 5000,
+    });
+    return snapshots[0];
   } catch {
     return undefined;
   }
+}
+
+function linkedPod(
+  snap: ContextSnapshot | undefined,
+  csr: V1CertificateSigningRequest,
+): { pod: string; status: string } | undefined {
+  if (!snap || !(csr.spec?.username ?? '').startsWith(SA_PREFIX)) return undefined;
+  const hit = computeHealth(snap, Date.now()).podsInInit.find((p) => p.csrName === csr.metadata?.name);
+  return hit ? { pod: `${hit.namespace}/${hit.name}`, status: hit.status } : undefined;
+}
+
+/** The findings of a CSR with what is known of its cluster (`snap`) and the audit log's decided keys. */
+async function findingsOf(
+  ctx: ClusterContext,
+  csr: V1CertificateSigningRequest,
+  decoded: Parameters<typeof evaluateCsr>[0]['decoded'],
+  policy: Policy,
+  snap: ContextSnapshot | undefined,
+): Promise<Finding[]> {
+  const facts = snap
+    ? factsOf(
+        {
+          store: { snapshot: () => snap, contexts: () => [ctx.name] },
+          index: new RequestIndexCache(),
+          audited: auditedRequests(await readAudit().catch(() => [])),
+          nodes: needsNodes(policy, [csr.spec?.signerName ?? '']),
+        },
+        ctx.name,
+      )
+    : undefined;
+  return evaluateCsr({
+    csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
+    decoded,
+    policy,
+    ...(facts && (csr.spec?.username ?? '').startsWith(SA_PREFIX) ? { pods: facts.pods } : {}),
+    ...(facts ? { cluster: facts.cluster } : {}),
+    checkSignerRules,
+  });
 }
 
 function certificateRows(cert: DecodedCertificate): DescribeRow[] {
@@ -77,7 +138,20 @@ function certificateRows(cert: DecodedCertificate): DescribeRow[] {
   ];
 }
 
-async function describeOne(ctx: ClusterContext, name: string, policy: Policy | undefined): Promise<string> {
+/** One CSR as data: the object as kubectl prints it, with its findings. */
+async function describeData(ctx: ClusterContext, name: string, policy: Policy): Promise<Record<string, unknown>> {
+  const csr = unwrap(await getCsr(ctx, name));
+  const decoded = await decodeCsrOf(csr, ctx.name);
+  const findings: Finding[] = decoded.ok
+    ? await findingsOf(ctx, csr, decoded.value, policy, await clusterOf(ctx, csr, policy))
+    : [{ level: 'fail', code: 'decode', message: decoded.error.message }];
+  return {
+    ...withTypeMeta(csr, 'certificates.k8s.io/v1', 'CertificateSigningRequest'),
+    findings: findings.map((f) => ({ level: f.level, code: f.code, message: f.message })),
+  };
+}
+
+async function describeOne(ctx: ClusterContext, name: string, policy: Policy): Promise<string> {
   const csr = unwrap(await getCsr(ctx, name));
   const spec = csr.spec;
   const rows: DescribeRow[] = [
@@ -110,6 +184,7 @@ async function describeOne(ctx: ClusterContext, name: string, policy: Policy | u
     }
   }
   const decoded = await decodeCsrOf(csr, ctx.name);
+  const snap = decoded.ok ? await clusterOf(ctx, csr, policy) : undefined;
   if (!decoded.ok) {
     rows.push({ key: 'Request', value: decoded.error.message });
   } else {
@@ -133,16 +208,11 @@ async function describeOne(ctx: ClusterContext, name: string, policy: Policy | u
         value: d.proofOfPossession.verified ? 'verified' : `NOT verified (${d.proofOfPossession.error ?? 'unknown'})`,
       },
     );
-    const findings = evaluateCsr({
-      csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
-      decoded: d,
-      ...(policy ? { policy } : {}),
-      checkSignerRules,
-    });
+    const findings = await findingsOf(ctx, csr, d, policy, snap);
     rows.push({ key: 'Findings' });
     for (const f of findings) rows.push({ key: `${f.level.padEnd(4)} ${f.code}`, value: f.message, level: 1 });
   }
-  const pod = await linkedPod(ctx, csr);
+  const pod = linkedPod(snap, csr);
   if (pod) rows.push({ key: 'Waiting Pod', value: `${pod.pod} (${pod.status})` });
   if (csr.status?.certificate) {
     try {
@@ -158,7 +228,8 @@ async function describeOne(ctx: ClusterContext, name: string, policy: Policy | u
 
 export async function runDescribeCsr(names: string[], opts: DescribeCliOptions): Promise<void> {
   const ctx = contextFrom(opts);
-  let policy: Policy | undefined;
+  const format = parseOutputFormat(opts.output, ['json', 'yaml']);
+  let policy: Policy = DEFAULT_POLICY;
   if (opts.policy) {
     try {
       policy = await loadPolicy(opts.policy);
@@ -166,6 +237,13 @@ export async function runDescribeCsr(names: string[], opts: DescribeCliOptions):
       if (err instanceof PolicyError) throw new CliError(oneSentence(err.message));
       throw err;
     }
+  }
+  if (format === 'json' || format === 'yaml') {
+    const items: Record<string, unknown>[] = [];
+    for (const name of names) items.push(await describeData(ctx, name, policy));
+    const value = items.length === 1 ? items[0] : { apiVersion: 'v1', kind: 'List', items, metadata: {} };
+    out(format === 'json' ? toJson(value) : toYaml(value));
+    return;
   }
   const parts: string[] = [];
   for (const name of names) parts.push(await describeOne(ctx, name, policy));

@@ -72,7 +72,7 @@ describe('TUI inspect: findings that need the cluster', () => {
     assert.ok(older);
 
     const expected: [string, string, string][] = [
-      ['hostile-node-address', '✗', "203.0.113.7 is not among Node hostile-node-1's addresses"],
+      ['hostile-node-address', '✗', "198.51.100.7 is not among Node hostile-node-1's addresses"],
       [
         'hostile-reserved-name',
         '✗',
@@ -80,11 +80,7 @@ describe('TUI inspect: findings that need the cluster', () => {
       ],
       ['hostile-pod-ip', '✗', "10.244.9.99 is not pod hostile/web-0's IP (10.244.1.5)"],
       ['hostile-spiffe-identity', '✗', 'spiffe://cluster.local/ns/istio-system/sa/istiod names service account'],
-      [
-        'hostile-key-reuse',
-        '✗',
-        'The same public key is in another request for another identity: hostile-kubelet-other-node',
-      ],
+      ['hostile-key-reuse', '✗', 'The same public key is in another request for another identity: hostile-superseded'],
       ['hostile-storm-00', '!', '"storm-bot" asked for 21 certificates within 10 minutes'],
     ];
     for (const [name, glyph, text] of expected) {
@@ -106,6 +102,9 @@ describe('TUI inspect: findings that need the cluster', () => {
         offset={0}
       />,
     );
-    assert.match(frame, /203\.0\.113\.7 is not among Node hostile-node-1's addresses \(10\.0\.0\.11, hostile-node-1\)/);
+    assert.match(
+      frame,
+      /198\.51\.100\.7 is not among Node hostile-node-1's addresses \(10\.0\.0\.11, 203\.0\.113\.11, hostile-node-1\)/,
+    );
   });
 });

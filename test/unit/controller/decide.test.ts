@@ -96,8 +96,9 @@ describe('controller decisions', () => {
       const csr = csrs[i]!;
       const all = { ...settings, signers: new Set(hostile.map((x) => x.body.spec.signerName)) };
       const d = await decide(csr, all, { pods: hostilePods, cluster });
-      const expected = h.caughtAt === 'warn' ? 'leave' : 'deny';
-      assert.equal(d.kind, expected, `${h.name} (${h.description}): ${JSON.stringify(d)}`);
+      // What is only a warning is left for a person, unless another finding refuses it (a key that is also mallory's).
+      const expected = h.caughtAt === 'warn' ? ['leave', 'deny'] : ['deny'];
+      assert.ok(expected.includes(d.kind), `${h.name} (${h.description}): ${JSON.stringify(d)}`);
       if (d.kind !== 'deny' && d.kind !== 'leave') continue;
       assert.ok(
         d.findings.some((f) => f.code === h.caughtBy && f.level === (h.caughtAt ?? 'fail')),

@@ -98,7 +98,7 @@ describe('node-addresses (postfinance/kubelet-csr-approver resolves names to the
     });
     const found = await findingsOf(csr, { facts: facts([csr]) });
     assert.equal(level(found, 'node-addresses'), 'ok');
-    assert.match(code(found, 'node-addresses')?.message ?? '', /10\.0\.0\.11, hostile-node-1/);
+    assert.match(code(found, 'node-addresses')?.message ?? '', /10\.0\.0\.11, 203\.0\.113\.11, hostile-node-1/);
   });
 
   test("fails for an address that is not the Node's, listing the Node's addresses", async () => {
@@ -112,7 +112,7 @@ describe('node-addresses (postfinance/kubelet-csr-approver resolves names to the
     assert.equal(f?.level, 'fail');
     assert.match(
       f?.message ?? '',
-      /203\.0\.113\.7 is not among Node hostile-node-1's addresses \(10\.0\.0\.11, hostile-node-1\)/,
+      /203\.0\.113\.7 is not among Node hostile-node-1's addresses \(10\.0\.0\.11, 203\.0\.113\.11, hostile-node-1\)/,
     );
   });
 

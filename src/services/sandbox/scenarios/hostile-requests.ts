@@ -89,15 +89,13 @@ export const STORM_USER = 'storm-bot';
 export const STORM_SIZE = 21;
 
 /**
- * The cluster the hostile requests are judged in: Nodes with their addresses and the pod `web-0` with its IP. The
- * scenario creates them (a real cluster has them); the policy tests use them as they are.
+ * The cluster the hostile requests are judged in: the Nodes (registered by their kubelets with the addresses of
+ * kube.ts nodeAddresses: hostile-node-1 is 10.0.0.11, 203.0.113.11, hostile-node-1) and the pod `web-0` with its
+ * IP. The scenario creates them (a real cluster has them); the policy tests use them as they are.
  */
 export const HOSTILE_WORLD = {
   namespace: 'hostile',
-  nodes: [
-    { name: 'hostile-node-1', addresses: { InternalIP: '10.0.0.11', Hostname: 'hostile-node-1' } },
-    { name: 'hostile-node-2', addresses: { InternalIP: '10.0.0.12', Hostname: 'hostile-node-2' } },
-  ],
+  nodes: ['hostile-node-1', 'hostile-node-2'],
   pods: [{ name: 'web-0', serviceAccount: 'web', nodeName: 'hostile-node-1', ip: '10.244.1.5' }],
 } as const;
 
@@ -217,7 +215,7 @@ export async function buildHostileRequests(signerName = 'example.com/calico'): P
     })),
     makeCsr(
       { CN: ['system:node:hostile-node-1'], O: ['system:nodes'] },
-      { dns: ['hostile-node-1'], ips: ['10.0.0.11', '203.0.113.7'] },
+      { dns: ['hostile-node-1'], ips: ['10.0.0.11', '198.51.100.7'] },
     ).then((request) =>
       req(
         'hostile-node-address',
@@ -258,18 +256,21 @@ export async function buildHostileRequests(signerName = 'example.com/calico'): P
     ),
     ...stormRequests(signerName, req),
   ]).then(async (list) => {
-    // mallory asks with node-1's key, taken from its request (hostile-kubelet-other-node): one key, two identities.
-    const stolen = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+    // mallory asks with hostile-node-1's key, taken from its request (hostile-superseded): one key, two identities.
+    const stolen = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
     const [victim, copy] = await Promise.all([
-      makeCsr({ CN: ['system:node:node-2'], O: ['system:nodes'] }, { dns: ['node-2'], keys: stolen }),
+      makeCsr(
+        { CN: ['system:node:hostile-node-1'], O: ['system:nodes'] },
+        { dns: ['hostile-node-1'], ips: ['10.0.0.11'], keys: stolen },
+      ),
       makeCsr({ CN: ['mallory'] }, { keys: stolen }),
     ]);
-    const other = list.find((r) => r.name === 'hostile-kubelet-other-node');
-    if (other) other.body.spec.request = victim;
+    const original = list.find((r) => r.name === 'hostile-superseded');
+    if (original) original.body.spec.request = victim;
     list.push(
       req(
         'hostile-key-reuse',
-        "mallory asks with the key of node-1's request (hostile-kubelet-other-node)",
+        "mallory asks with the key of hostile-node-1's request (hostile-superseded)",
         'key-reuse',
         MALLORY,
         { request: copy, signerName, usages: CLIENT },

@@ -5,27 +5,28 @@ import type { V1CertificateSigningRequest, V1Pod } from '@kubernetes/client-node
 import { terminalSafe } from '../../text/sanitize.js';
 import { buildHostileRequests, HOSTILE_WORLD, type HostileRequest } from './hostile-requests.js';
 import type { Scenario, ScenarioContext } from './index.js';
-import { type Clients, clientsFor, createIfAbsent, delay, describeError, statusCode } from './kube.js';
+import {
+  type Clients,
+  clientsFor,
+  createIfAbsent,
+  delay,
+  describeError,
+  nodeAddress,
+  nodeIdentity,
+  registerNode,
+  statusCode,
+} from './kube.js';
 import { applyManifests } from './manifests.js';
+import { SCENARIO_LABEL } from './types.js';
 
-const LABELS = { 'certdesk.dev/scenario': 'hostile' };
+const LABELS = { [SCENARIO_LABEL]: 'hostile' };
 
-/** The Nodes and the pod of HOSTILE_WORLD, with their status (addresses, pod IP) as a kubelet would report it. */
+/** The Nodes (registered by their kubelets) and the pod of HOSTILE_WORLD, Running with its IP as its kubelet says. */
 async function buildWorld(admin: Clients, ctx: ScenarioContext): Promise<Map<string, V1Pod>> {
-  await Promise.all(
-    HOSTILE_WORLD.nodes.map(async (n) => {
-      await createIfAbsent(() => admin.core.createNode({ body: { metadata: { name: n.name, labels: LABELS } } }));
-      const node = await admin.core.readNode({ name: n.name });
-      const addresses = Object.entries(n.addresses).map(([type, address]) => ({ type, address }));
-      await admin.core.replaceNodeStatus({ name: n.name, body: { ...node, status: { ...node.status, addresses } } });
-    }),
-  ).catch((err: unknown) => {
-    // A server without Nodes (an old sandbox) still gets the requests; node-addresses then has nothing to compare.
-    ctx.log(terminalSafe(`the Nodes of the hostile scenario were not created: ${describeError(err)}`));
-  });
+  await Promise.all(HOSTILE_WORLD.nodes.map((name) => registerNode(ctx.cluster, name, 'hostile')));
   const pods = new Map<string, V1Pod>();
+  const namespace = HOSTILE_WORLD.namespace;
   for (const p of HOSTILE_WORLD.pods) {
-    const namespace = HOSTILE_WORLD.namespace;
     await createIfAbsent(() =>
       admin.core.createNamespacedPod({
         namespace,
@@ -39,17 +40,19 @@ async function buildWorld(admin: Clients, ctx: ScenarioContext): Promise<Map<str
         },
       }),
     );
-    const pod = await admin.core.readNamespacedPod({ name: p.name, namespace });
-    const status = { ...pod.status, phase: 'Running', podIP: p.ip, podIPs: [{ ip: p.ip }] };
-    try {
-      pods.set(
-        p.name,
-        await admin.core.replaceNamespacedPodStatus({ name: p.name, namespace, body: { ...pod, status } }),
-      );
-    } catch (err) {
-      ctx.log(terminalSafe(`pod ${namespace}/${p.name} has no IP: ${describeError(err)}`));
-      pods.set(p.name, pod);
-    }
+    const kubelet = clientsFor(ctx.cluster.as(nodeIdentity(p.nodeName)));
+    const pod = await kubelet.core.readNamespacedPod({ name: p.name, namespace });
+    const hostIP = nodeAddress(p.nodeName);
+    pod.status = {
+      ...pod.status,
+      phase: 'Running',
+      hostIP,
+      hostIPs: [{ ip: hostIP }],
+      podIP: p.ip,
+      podIPs: [{ ip: p.ip }],
+      startTime: new Date(),
+    };
+    pods.set(p.name, await kubelet.core.replaceNamespacedPodStatus({ name: p.name, namespace, body: pod }));
   }
   return pods;
 }

@@ -49,13 +49,22 @@ export function nodeAddress(nodeName: string): string {
   return `10.0.${Math.floor((10 + n) / 250)}.${(10 + n) % 250}`;
 }
 
+/** The addresses a scenario node's kubelet reports: InternalIP (`nodeAddress`), ExternalIP in 203.0.113.0/24, Hostname. */
+export function nodeAddresses(nodeName: string): { type: string; address: string }[] {
+  const internal = nodeAddress(nodeName);
+  return [
+    { type: 'InternalIP', address: internal },
+    { type: 'ExternalIP', address: `203.0.113.${internal.split('.').at(-1)}` },
+    { type: 'Hostname', address: nodeName },
+  ];
+}
+
 /**
  * The kubelet registers its Node (the Node authorizer and NodeRestriction let a node create its own), Ready, with
- * the addresses a kubelet reports: InternalIP (`nodeAddress`), ExternalIP in 203.0.113.0/24 and its Hostname.
+ * the addresses a kubelet reports (`nodeAddresses`).
  */
 export async function registerNode(cluster: ScenarioCluster, nodeName: string, scenario: string): Promise<void> {
   const kubelet = clientsFor(cluster.as(nodeIdentity(nodeName)));
-  const internal = nodeAddress(nodeName);
   await createIfAbsent(() =>
     kubelet.core.createNode({
       body: {
@@ -70,11 +79,7 @@ export async function registerNode(cluster: ScenarioCluster, nodeName: string, s
         },
         spec: {},
         status: {
-          addresses: [
-            { type: 'InternalIP', address: internal },
-            { type: 'ExternalIP', address: `203.0.113.${internal.split('.').at(-1)}` },
-            { type: 'Hostname', address: nodeName },
-          ],
+          addresses: nodeAddresses(nodeName),
           conditions: [
             {
               type: 'Ready',

@@ -17,6 +17,7 @@ import type { FindingLevel } from '../services/policy/types.js';
 import type { SectionVm, StyledText } from '../views/models.js';
 import type { InsightCache } from './insights.js';
 import type { Verb } from './keymap.js';
+import { DENY_IS_FINAL } from '../services/actions/approval.js';
 import { parseCsrKey } from './order.js';
 import { type CsrInsight, KUBE_CLIENT_SIGNER, safe } from './selectors.js';
 import {
@@ -297,6 +298,7 @@ export async function openVerb(
       // Denying is the safe direction: no guard, but reason and message are asked.
       const acting = actingContexts(state, deps, keep, 'approve');
       const d = withVia(base('deny', `Deny ${plural(keep.length, 'CSR')}?`, keep, skipped), acting);
+      d.details = [...d.details, { label: 'Final', lines: [{ text: DENY_IS_FINAL, tone: 'warn' }] }];
       const blocked = notAllowed(deps, keep, 'approve', acting.via);
       return {
         ...d,

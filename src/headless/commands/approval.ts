@@ -1,10 +1,10 @@
 // `certdesk approve|deny NAME…`: kubectl's rules and output (`certificatesigningrequest…/NAME approved`), with
 // every decision in the audit log.
-import { approveWithAudit, denyWithAudit } from '../../services/actions/approval.js';
+import { approveWithAudit, DENY_IS_FINAL, denyWithAudit } from '../../services/actions/approval.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { contextFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
-import { parseOverrides, policyFor, printFindings, reconcileOnStart } from './safety.js';
+import { parseOverrides, policyFor, printFindings, reconcileOnStart, gateFacts } from './safety.js';
 
 export interface ApprovalCliOptions extends KubeCliOptions {
   reason?: string;
@@ -21,13 +21,14 @@ export async function runApproval(verb: 'approve' | 'deny', names: string[], opt
   const overrides = parseOverrides(opts.override);
   const policy = verb === 'approve' ? await policyFor(opts.policy) : undefined;
   await reconcileOnStart(ctx);
+  const facts = policy ? await gateFacts(ctx, policy) : {};
   const errors: string[] = [];
   for (const name of names) {
     const result = await action(ctx, name, {
       ...(opts.reason ? { reason: opts.reason } : {}),
       ...(opts.message ? { message: opts.message } : {}),
       ...(opts.force ? { force: true } : {}),
-      ...(policy ? { policy } : {}),
+      ...(policy ? { policy, ...facts } : {}),
       ...(overrides ? { overrides } : {}),
     });
     if (result.ok) printFindings(name, result.value.findings);
@@ -40,6 +41,7 @@ export async function runApproval(verb: 'approve' | 'deny', names: string[], opt
       if (names.length > 1) warn(`error: ${oneSentence(result.error.message)}`);
     }
   }
+  if (verb === 'deny' && errors.length < names.length) warn(`note: ${DENY_IS_FINAL}`);
   if (errors.length === 1 && names.length === 1) throw new CliError(errors[0] ?? '');
   if (errors.length > 0)
     throw new CliError(

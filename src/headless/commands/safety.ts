@@ -2,7 +2,17 @@
 // and the reconciliation of audit intents a killed run left open.
 import { reconcileAudit } from '../../services/actions/reconcile.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
-import { type Finding, loadPolicy, type Policy, PolicyError } from '../../services/policy/index.js';
+import { factsOf, needsNodes } from '../../services/actions/facts.js';
+import type { GateOptions } from '../../services/actions/gate.js';
+import { readAudit } from '../../services/config/audit.js';
+import {
+  auditedRequests,
+  type Finding,
+  loadPolicy,
+  type Policy,
+  PolicyError,
+  RequestIndexCache,
+} from '../../services/policy/index.js';
 import { CliError } from '../cli-error.js';
 import { oneSentence, warn } from './common.js';
 
@@ -24,6 +34,32 @@ export async function policyFor(file: string | undefined): Promise<Policy> {
   } catch (err) {
     if (err instanceof PolicyError) throw new CliError(oneSentence(err.message));
     throw err;
+  }
+}
+
+/**
+ * What the findings gate of `approve` and `sign` knows of the context, listed once per command: its pods, its Nodes
+ * when the policy's node-addresses is on, every CSR (superseded, key-reuse, request-storm) and the audit log's
+ * keys; the same facts as the TUI's and the controller's (services/actions facts.ts). A context that cannot be
+ * listed in 15 s gives none (the findings that need them are then not made) and a warning says so.
+ */
+export async function gateFacts(ctx: ClusterContext, policy: Policy): Promise<Pick<GateOptions, 'pods' | 'cluster'>> {
+  const { snapshotsOf } = await import('./snapshots.js');
+  const nodes = needsNodes(policy);
+  try {
+    const [{ snapshots }, audit] = await Promise.all([
+      snapshotsOf([ctx], { tigera: false, pods: true, nodes }),
+      readAudit().catch(() => []),
+    ]);
+    const snap = snapshots[0];
+    if (!snap) return {};
+    const store = { snapshot: () => snap, contexts: () => [ctx.name] };
+    return factsOf({ store, index: new RequestIndexCache(), audited: auditedRequests(audit), nodes }, ctx.name);
+  } catch (err) {
+    warn(
+      `warning: the cluster around the requests was not read (${oneSentence(err instanceof Error ? err.message : String(err))}); findings that need it were not made`,
+    );
+    return {};
   }
 }
 

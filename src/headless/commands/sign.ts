@@ -9,7 +9,7 @@ import { csrWire } from '../output/csr.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
 import { type CaCliOptions, caLoader, profileFor } from './ca-source.js';
 import { contextFrom, type KubeCliOptions, oneSentence, type OutputCliOptions, out, unwrap, warn } from './common.js';
-import { parseOverrides, policyFor, printFindings, reconcileOnStart } from './safety.js';
+import { gateFacts, parseOverrides, policyFor, printFindings, reconcileOnStart } from './safety.js';
 
 export interface SignCliOptions extends KubeCliOptions, OutputCliOptions, CaCliOptions {
   approve?: boolean;
@@ -26,6 +26,7 @@ export async function runSign(names: string[], opts: SignCliOptions): Promise<vo
   const policy = await policyFor(opts.policy);
   const overrides = parseOverrides(opts.override);
   await reconcileOnStart(ctx);
+  const facts = await gateFacts(ctx, policy);
   const signed: V1CertificateSigningRequest[] = [];
   const errors: string[] = [];
   for (const name of names) {
@@ -38,6 +39,7 @@ export async function runSign(names: string[], opts: SignCliOptions): Promise<vo
       const common = {
         csr,
         policy,
+        ...facts,
         ...(overrides ? { overrides } : {}),
         ca: choice.ca,
         ...(choice.signerName ? { signerName: choice.signerName } : {}),

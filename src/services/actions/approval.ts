@@ -20,6 +20,10 @@ import type { Finding } from '../policy/index.js';
 import { type ActionContextOptions, auditIntent, auditSink, errorEntry, outcomeOf } from './audit-helpers.js';
 import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions, keyFacts } from './gate.js';
 
+/** Said before every deny (TUI dialog, `certdesk deny`): a Denied request is final; deleting lets the requester ask again. */
+export const DENY_IS_FINAL =
+  'A Denied request can never be approved: the requester has to ask again with a new one. If it should simply ask again, delete the request instead (kubectl delete csr NAME); Calico and kubelets then ask anew.';
+
 /** How often a write whose object changed (same UID) is evaluated again before giving up. */
 export const DECIDE_ROUNDS = 5;
 

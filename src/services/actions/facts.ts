@@ -23,11 +23,15 @@ function values<T>(map: ReadonlyMap<string, T>): Iterable<T> {
 export function factsOf(source: FactsSource, context: string): { pods: Iterable<PodLike>; cluster: ClusterFacts } {
   const snapshot = source.store.snapshot(context);
   const nodesKnown = source.nodes && !snapshot.errors.nodes && snapshot.synced;
+  const nodesError = source.nodes ? snapshot.errors.nodes : undefined;
   return {
     pods: values(snapshot.pods),
     cluster: {
       context,
       ...(nodesKnown ? { nodes: values(snapshot.nodes) } : {}),
+      ...(nodesError
+        ? { nodesUnknown: `the Nodes could not be listed (${nodesError.message.replace(/\.$/, '')})` }
+        : {}),
       requests: source.index.of(
         source.store.contexts().map((c) => ({ context: c, csrs: source.store.snapshot(c).csrs })),
         source.audited,

@@ -19,6 +19,8 @@ export interface ClusterFacts {
   context?: string;
   /** The cluster's Nodes (node-addresses); undefined when not followed or not listed yet. */
   nodes?: Iterable<NodeLike>;
+  /** Why the Nodes are not known although followed (e.g. listing them is forbidden): node-addresses then warns. */
+  nodesUnknown?: string;
   /** Every request the desk has seen, all contexts and the audit log (superseded, key-reuse, request-storm). */
   requests?: RequestIndex;
 }
@@ -63,8 +65,11 @@ function minutes(ms: number): string {
 /** node-addresses: a node's serving certificate names only that Node's addresses (status.addresses). */
 export function nodeAddresses(csr: ClusterCsr, decoded: DecodedCsr, policy: Policy, facts?: ClusterFacts) {
   const user = csr.spec.username ?? '';
-  if (!policy.nodeServingSigners.includes(csr.spec.signerName) || !facts?.nodes || !user.startsWith(NODE_PREFIX))
-    return undefined;
+  if (!policy.nodeServingSigners.includes(csr.spec.signerName) || !user.startsWith(NODE_PREFIX)) return undefined;
+  if (!facts?.nodes)
+    return facts?.nodesUnknown
+      ? f('warn', 'node-addresses', `The names were not checked against the Node: ${facts.nodesUnknown}.`)
+      : undefined;
   const nodeName = user.slice(NODE_PREFIX.length);
   let node: NodeLike | undefined;
   for (const n of facts.nodes) if (n.metadata?.name === nodeName) node = n;

@@ -33,6 +33,9 @@ describe('TUI bulk actions and ✗ rows', () => {
     assert.ok('targets' in deny);
     assert.deepEqual([...deny.targets].sort(), [csrKey('east', 'good'), csrKey('east', 'masters')]);
     assert.deepEqual(deny.skipped, []);
+    // Before a deny: a Denied request is final; deleting it lets the requester ask again (issue 22).
+    const final = deny.details.find((d) => d.label === 'Final');
+    assert.match(final?.lines[0]?.text ?? '', /can never be approved.*delete the request instead/);
     const approve = await openVerb('approve', state, deps);
     assert.ok('targets' in approve);
     assert.deepEqual(approve.targets, [csrKey('east', 'good')]);

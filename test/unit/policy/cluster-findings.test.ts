@@ -125,6 +125,11 @@ describe('node-addresses (postfinance/kubelet-csr-approver resolves names to the
     });
     assert.equal(level(await findingsOf(csr, { facts: facts([csr]) }), 'node-addresses'), 'fail');
     assert.equal(level(await findingsOf(csr, { facts: { context: 'hostile' } }), 'node-addresses'), 'absent');
+    // Followed but not readable (listing Nodes forbidden): a warning, so nothing approves it unchecked.
+    const unknown = { context: 'hostile', nodesUnknown: 'the Nodes could not be listed (forbidden)' };
+    const warned = code(await findingsOf(csr, { facts: unknown }), 'node-addresses');
+    assert.equal(warned?.level, 'warn');
+    assert.match(warned?.message ?? '', /not checked against the Node: the Nodes could not be listed \(forbidden\)/);
     const off = policyFromObject({ nodeServingSigners: [] });
     assert.equal(level(await findingsOf(csr, { facts: facts([csr]), policy: off }), 'node-addresses'), 'absent');
     const custom = policyFromObject({ nodeServingSigners: ['example.com/node-serving'] });

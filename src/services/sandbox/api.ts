@@ -45,6 +45,7 @@ import {
 } from './errors.js';
 import { goJsonSyntaxError } from './go-json.js';
 import { type Admission, admitNodeRequest, authorizeNode, nodeIdentity, type ObjectSource } from './node-authz.js';
+import { admitPcrCreate } from './pcr.js';
 import { decodeProtobufObject, ProtoError } from './proto.js';
 import { applyPatch, PatchError, patchTypeFromContentType, strategicMergeKeysFor } from './patch.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
@@ -116,6 +117,11 @@ function listItemJson(def: ResourceDef, json: string): string {
   return json.startsWith(head) ? `{${json.slice(head.length)}` : json;
 }
 
+/** A stored object as the requested version encodes it (resources served at several versions convert). */
+function wire(def: ResourceDef, e: { obj: KObject; json: string }): string {
+  return def.atVersion ? JSON.stringify(canonical(def.atVersion(e.obj, def.version))) : e.json;
+}
+
 function json(code: number, value: unknown): JsonResponse {
   return { kind: 'json', code, body: JSON.stringify(value) };
 }
@@ -128,6 +134,12 @@ function raw(code: number, body: string): JsonResponse {
 const BOOKMARK_ZERO: Record<string, Json> = {
   CertificateSigningRequest: { spec: { request: null, signerName: '' }, status: {} },
 };
+
+function bookmarkZero(def: ResourceDef): Json | undefined {
+  if (!def.atVersion) return BOOKMARK_ZERO[def.kind];
+  const { kind: _k, apiVersion: _a, metadata: _m, ...rest } = def.atVersion({ metadata: {} }, def.version);
+  return rest;
+}
 
 /** apimachinery's ValidateListOptions: resourceVersionMatch and sendInitialEvents combinations (422 ListOptions). */
 function checkListOptions(req: ApiRequest, watch: boolean): void {
@@ -305,7 +317,7 @@ export class ApiCore {
 
   /** NodeRestriction (a mutating admission plugin: it runs before the strategy and validation). */
   private admitNode(req: ApiRequest, a: Admission): void {
-    admitNodeRequest(req.user, a);
+    admitNodeRequest(req.user, a, (node, pcr) => admitPcrCreate(node, pcr, this.objects, this.authz, req.user));
   }
 
   enableApiGroup(group: string): void {
@@ -408,7 +420,7 @@ export class ApiCore {
 
   /** FillObjectMetaSystemFields: uid and creationTimestamp are the server's (a preload may keep its own time). */
   fillNewMeta(def: ResourceDef, obj: KObject, keepCreationTimestamp = false): void {
-    obj.apiVersion = apiVersionOf(def);
+    obj.apiVersion = def.storageVersion ? `${def.group}/${def.storageVersion}` : apiVersionOf(def);
     obj.kind = def.kind;
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
@@ -498,7 +510,7 @@ export class ApiCore {
     if (rest.length === 0) {
       this.nonResource(req, 'get');
       if (group && (!isKnownGroup(group) || !this.groupEnabled(group))) return PAGE_NOT_FOUND;
-      if (version !== 'v1') throw notFoundPath();
+      if (!RESOURCES.some((r) => r.group === group && r.version === version)) throw notFoundPath();
       return json(200, apiResourceListDoc(group, version));
     }
     let watchPrefix = false;
@@ -709,10 +721,10 @@ export class ApiCore {
     if (!entry) throw notFound(def.resource, def.group, route.name ?? '');
     if (wantsTable(req.accept)) {
       const include = (req.query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
-      const row = tableRow(def, entry.obj, entry.json, include, Date.now());
+      const row = tableRow(def, entry.obj, wire(def, entry), include, Date.now());
       return raw(200, tableJson(def, [row], { resourceVersion: String(entry.rv) }));
     }
-    return raw(200, entry.json);
+    return raw(200, wire(def, entry));
   }
 
   private matcher(req: ApiRequest, def: ResourceDef): (obj: KObject) => boolean {
@@ -773,12 +785,12 @@ export class ApiCore {
         200,
         tableJson(
           def,
-          items.map((e) => tableRow(def, e.obj, e.json, include, now)),
+          items.map((e) => tableRow(def, e.obj, wire(def, e), include, now)),
           meta,
         ),
       );
     }
-    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[${items.map((e) => listItemJson(def, e.json)).join(',')}]}`;
+    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":${JSON.stringify(meta)},"items":[${items.map((e) => listItemJson(def, wire(def, e))).join(',')}]}`;
     return raw(200, body);
   }
 
@@ -811,21 +823,21 @@ export class ApiCore {
       if (asTable) {
         const table = tableJson(
           def,
-          [tableRow(def, e.obj, e.json, include, Date.now())],
+          [tableRow(def, e.obj, wire(def, e), include, Date.now())],
           { resourceVersion: String(e.rv) },
           headersSent,
         );
         headersSent = true;
         return `{"type":"${type}","object":${table}}`;
       }
-      return `{"type":"${type}","object":${e.json}}`;
+      return `{"type":"${type}","object":${wire(def, e)}}`;
     };
     const bookmark = (annotations?: Record<string, string>): string => {
       const meta: Json = { resourceVersion: String(this.store.resourceVersion) };
       if (annotations) meta.annotations = annotations;
       return JSON.stringify({
         type: 'BOOKMARK',
-        object: { kind: def.kind, apiVersion, metadata: meta, ...BOOKMARK_ZERO[def.kind] },
+        object: { kind: def.kind, apiVersion, metadata: meta, ...bookmarkZero(def) },
       });
     };
 
@@ -900,6 +912,8 @@ export class ApiCore {
     // ValidateCertificateRequestName: "We don't care what you call your certificate requests." The storage key
     // function refuses non-path-segment names later, with a 400 (see create).
     if (def.resource === 'certificatesigningrequests') return [];
+    // ValidateClusterTrustBundleName depends on spec.signerName: the strategy checks it.
+    if (def.resource === 'clustertrustbundles') return [];
     const errs = PATH_SEGMENT_NAMED.has(def.resource)
       ? pathSegmentNameErrors(name)
       : def.resource === 'namespaces'
@@ -1001,9 +1015,9 @@ export class ApiCore {
     if (this.store.get(def.resource, meta.namespace ?? '', meta.name ?? '')) {
       throw alreadyExists(def.resource, def.group, meta.name ?? '');
     }
-    if (isDryRun(req)) return raw(201, JSON.stringify(canonical(obj)));
+    if (isDryRun(req)) return raw(201, wire(def, { obj, json: JSON.stringify(canonical(obj)) }));
     const entry = this.store.put(def.resource, obj, 'ADDED');
-    return raw(201, entry.json);
+    return raw(201, wire(def, entry));
   }
 
   /** The update pipeline shared by PUT and PATCH. */
@@ -1084,10 +1098,10 @@ export class ApiCore {
       m.generation = JSON.stringify(obj.spec) === JSON.stringify(old.spec) ? gen : gen + 1;
     }
     // A write that changes nothing keeps the resourceVersion and sends no event (etcd3 GuaranteedUpdate).
-    if (JSON.stringify(canonical(obj)) === existing.json) return raw(200, existing.json);
-    if (isDryRun(req)) return raw(200, JSON.stringify(canonical(obj)));
+    if (JSON.stringify(canonical(obj)) === existing.json) return raw(200, wire(def, existing));
+    if (isDryRun(req)) return raw(200, wire(def, { obj, json: JSON.stringify(canonical(obj)) }));
     const entry = this.store.put(def.resource, obj, 'MODIFIED');
-    return raw(200, entry.json);
+    return raw(200, wire(def, entry));
   }
 
   private patch(req: ApiRequest, route: Route): ApiResponse {
@@ -1195,7 +1209,7 @@ export class ApiCore {
     const matches = this.matcher(req, def);
     const victims = this.store.list(def.resource, route.namespace).filter((e) => matches(e.obj));
     const deleted = isDryRun(req) ? victims : victims.map((e) => this.deleteEntry(def, e) ?? e);
-    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${this.store.resourceVersion}"},"items":[${deleted.map((e) => e.json).join(',')}]}`;
+    const body = `{"kind":"${def.kind}List","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${this.store.resourceVersion}"},"items":[${deleted.map((e) => wire(def, e)).join(',')}]}`;
     return raw(200, body);
   }
 

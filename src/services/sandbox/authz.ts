@@ -457,7 +457,7 @@ export function forbiddenDetail(a: RequestAttributes): string {
 export function isAuthorizedForSigner(
   authz: Authorizer,
   user: UserInfo,
-  verb: 'approve' | 'sign',
+  verb: 'approve' | 'sign' | 'attest',
   signerName: string,
 ): boolean {
   const attrs = (name: string): RequestAttributes => ({

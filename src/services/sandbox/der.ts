@@ -189,8 +189,14 @@ const SIG_ALGS: Record<string, string | null> = {
   '1.3.101.112': null,
 };
 
-/** Parses a DER PKCS#10 request and checks its self-signature, with Go's error texts. */
-export function parseAndVerifyCsr(der: Buffer): ParsedCsr {
+interface UnverifiedCsr extends ParsedCsr {
+  info: Buffer;
+  algOid: string;
+  signature: Buffer;
+}
+
+/** Parses a DER PKCS#10 request without checking its signature (x509.ParseCertificateRequest), Go's error texts. */
+export function parseCsr(der: Buffer): UnverifiedCsr {
   let info: Node;
   let algOid: string;
   let signature: Buffer;
@@ -228,6 +234,12 @@ export function parseAndVerifyCsr(der: Buffer): ParsedCsr {
   } catch {
     throw new DerError('x509: unsupported public key algorithm or malformed public key');
   }
+  return { subject, publicKey, info: info.raw, algOid, signature };
+}
+
+/** CheckSignature of a parsed request; throws Go's error text. */
+export function verifyCsr(csr: UnverifiedCsr): void {
+  const { algOid, info, signature, publicKey } = csr;
   if (!(algOid in SIG_ALGS)) throw new DerError('x509: cannot verify signature: algorithm unimplemented');
   const hash = SIG_ALGS[algOid] ?? null;
   let ok = false;
@@ -235,12 +247,12 @@ export function parseAndVerifyCsr(der: Buffer): ParsedCsr {
     if (hash === 'pss') {
       ok = cryptoVerify(
         'sha256',
-        info.raw,
+        info,
         { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
         signature,
       );
     } else {
-      ok = cryptoVerify(hash, info.raw, publicKey, signature);
+      ok = cryptoVerify(hash, info, publicKey, signature);
     }
   } catch {
     ok = false;
@@ -255,7 +267,13 @@ export function parseAndVerifyCsr(der: Buffer): ParsedCsr {
           : 'crypto/rsa: verification error',
     );
   }
-  return { subject, publicKey };
+}
+
+/** Parses a DER PKCS#10 request and checks its self-signature, with Go's error texts. */
+export function parseAndVerifyCsr(der: Buffer): ParsedCsr {
+  const csr = parseCsr(der);
+  verifyCsr(csr);
+  return { subject: csr.subject, publicKey: csr.publicKey };
 }
 
 /** Checks that a DER blob is one or more X.509 certificates (Go's x509.ParseCertificates, loosely). */

@@ -1,5 +1,5 @@
 // Discovery documents: /version, /api, /apis, /apis/GROUP, /api/v1 and /apis/GROUP/VERSION (APIResourceList).
-import { apiVersionOf, GROUP_ORDER, RESOURCES, type ResourceDef } from './resources.js';
+import { apiVersionOf, GROUP_ORDER, groupVersions, RESOURCES, type ResourceDef } from './resources.js';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-certdesk-sandbox' };
 
@@ -26,8 +26,8 @@ export function apiVersionsDoc(serverAddress: string): unknown {
 }
 
 function groupDoc(group: string): unknown {
-  const gv = { groupVersion: `${group}/v1`, version: 'v1' };
-  return { name: group, versions: [gv], preferredVersion: gv };
+  const versions = groupVersions(group).map((version) => ({ groupVersion: `${group}/${version}`, version }));
+  return { name: group, versions, preferredVersion: versions[0] };
 }
 
 export function apiGroupListDoc(enabled: (group: string) => boolean): unknown {
@@ -90,8 +90,10 @@ export function openApiRootDoc(enabled: (group: string) => boolean): unknown {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const group of GROUP_ORDER) {
     if (group && !enabled(group)) continue;
-    const p = gvPath(group, 'v1');
-    paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=certdesk-sandbox-1` };
+    for (const version of groupVersions(group)) {
+      const p = gvPath(group, version);
+      paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=certdesk-sandbox-1` };
+    }
   }
   return { paths };
 }

@@ -14,6 +14,8 @@ import {
 } from './core.js';
 import { csrStrategy } from './csr.js';
 import { bindingStrategy, roleStrategy } from './rbac-strategy.js';
+import { CTB_RESOURCE, ctbAtVersion, ctbStrategy, PCR_RESOURCE, pcrAtVersion, pcrStrategy } from './pcr.js';
+import type { KObject } from './store.js';
 import type { Strategy } from './strategy.js';
 
 export interface ResourceDef {
@@ -42,6 +44,12 @@ export interface ResourceDef {
   returnDeletedObject?: boolean;
   /** AllowUnconditionalUpdate() == false: a PUT must carry metadata.resourceVersion (leases). */
   requireResourceVersion?: boolean;
+  /**
+   * Served at several versions from one storage: objects are stored at `storageVersion` (whatever version wrote
+   * them, as the real server converts) and `atVersion` renders a stored object at a served version.
+   */
+  storageVersion?: string;
+  atVersion?: (obj: KObject, version: string) => KObject;
 }
 
 const CRUD = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
@@ -160,6 +168,41 @@ export const RESOURCES: ResourceDef[] = [
     fieldLabels: ['metadata.name', 'spec.signerName'],
     deleteCollection: true,
   },
+  // PodCertificateRequests and ClusterTrustBundles: GA in 1.37 (v1), v1beta1 served too, one storage.
+  ...['v1', 'v1beta1'].flatMap((version): ResourceDef[] => [
+    {
+      group: 'certificates.k8s.io',
+      version,
+      resource: CTB_RESOURCE,
+      singular: 'clustertrustbundle',
+      kind: 'ClusterTrustBundle',
+      namespaced: false,
+      verbs: CRUDC,
+      subresources: {},
+      strategy: ctbStrategy,
+      fieldLabels: ['metadata.name', 'spec.signerName'],
+      deleteCollection: true,
+      requireResourceVersion: true,
+      storageVersion: 'v1',
+      atVersion: ctbAtVersion,
+    },
+    {
+      group: 'certificates.k8s.io',
+      version,
+      resource: PCR_RESOURCE,
+      singular: 'podcertificaterequest',
+      kind: 'PodCertificateRequest',
+      namespaced: true,
+      verbs: CRUDC,
+      subresources: { status: SUB },
+      strategy: pcrStrategy(version),
+      fieldLabels: ['metadata.name', 'spec.signerName', 'spec.podName', 'spec.nodeName'],
+      deleteCollection: true,
+      requireResourceVersion: true,
+      storageVersion: 'v1',
+      atVersion: pcrAtVersion,
+    },
+  ]),
   {
     group: 'coordination.k8s.io',
     version: 'v1',
@@ -326,6 +369,12 @@ export const GROUP_ORDER = [
 
 export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+/** The versions a group serves, the preferred (v1) first. */
+export function groupVersions(group: string): string[] {
+  const versions = [...new Set(RESOURCES.filter((r) => r.group === group).map((r) => r.version))];
+  return versions.sort((a, b) => (a === 'v1' ? -1 : b === 'v1' ? 1 : a.localeCompare(b)));
 }
 
 /** `certificates.k8s.io/v1`, or `v1` for the core group. */

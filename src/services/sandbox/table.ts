@@ -413,6 +413,60 @@ function crdDefaultRow(obj: KObject, now: number): unknown[] {
   return [obj.metadata.name ?? '', crdDateCell(obj.metadata.creationTimestamp, now)];
 }
 
+// ------------------------------------------------------------------------------------------------ PCRs and CTBs
+// printPodCertificateRequest has no Age column; the last column is filled on wide output (server Tables are wide).
+const PCR_COLUMNS = [
+  NAME_COL,
+  col('PodName', 'string', 'podName is the name of the pod into which the certificate will be mounted.'),
+  col('ServiceAccountName', 'string', 'serviceAccountName is the name of the service account the pod is running as.'),
+  col('NodeName', 'string', 'nodeName is the name of the node the pod is assigned to.'),
+  col(
+    'SignerName',
+    'string',
+    'signerName indicates the requested signer.\n\nAll signer names beginning with `kubernetes.io` are reserved for use by the Kubernetes project.  There is currently one well-known signer documented by the Kubernetes project, `kubernetes.io/kube-apiserver-client-pod`, which will issue client certificates understood by kube-apiserver.  It is currently unimplemented.',
+  ),
+  col('State', 'string', 'Is the request Pending, Issued, Denied, or Failed?'),
+  col(
+    'UnverifiedUserAnnotations',
+    'string',
+    'unverifiedUserAnnotations allow pod authors to pass additional information to the signer implementation.  Kubernetes does not restrict or validate this metadata in any way.\n\nEntries are subject to the same validation as object metadata annotations, with the addition that all keys must be domain-prefixed. No restrictions are placed on values, except an overall size limitation on the entire field.\n\nSigners should document the keys and values they support.  Signers should deny requests that contain keys they do not recognize.',
+  ),
+];
+
+/** printPodCertificateRequest: the state is the last Issued / Denied / Failed condition's type, else Pending. */
+function pcrRow(obj: KObject): unknown[] {
+  const spec = asRecord(obj.spec) ?? {};
+  const conds = Array.isArray(asRecord(obj.status)?.conditions) ? (asRecord(obj.status)?.conditions as Json[]) : [];
+  let state = 'Pending';
+  for (const c of conds) if (c.type === 'Issued' || c.type === 'Denied' || c.type === 'Failed') state = String(c.type);
+  const annotations = Object.entries(asRecord(spec.unverifiedUserAnnotations) ?? {})
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort();
+  return [
+    obj.metadata.name ?? '',
+    String(spec.podName ?? ''),
+    String(spec.serviceAccountName ?? ''),
+    String(spec.nodeName ?? ''),
+    String(spec.signerName ?? ''),
+    state,
+    annotations.join(',') || '<none>',
+  ];
+}
+
+const CTB_COLUMNS = [
+  NAME_COL,
+  col(
+    'SignerName',
+    'string',
+    "signerName indicates the associated signer, if any.\n\nIn order to create or update a ClusterTrustBundle that sets signerName, you must have the following cluster-scoped permission: group=certificates.k8s.io resource=signers resourceName=<the signer name> verb=attest.\n\nIf signerName is not empty, then the ClusterTrustBundle object must be named with the signer name as a prefix (translating slashes to colons). For example, for the signer name `example.com/foo`, valid ClusterTrustBundle object names include `example.com:foo:abc` and `example.com:foo:v1`.\n\nIf signerName is empty, then the ClusterTrustBundle object's name must not have such a prefix.\n\nList/watch requests for ClusterTrustBundles can filter on this field using a `spec.signerName=NAME` field selector.",
+  ),
+];
+
+function ctbRow(obj: KObject): unknown[] {
+  const signer = asRecord(obj.spec)?.signerName;
+  return [obj.metadata.name ?? '', typeof signer === 'string' && signer ? signer : '<none>'];
+}
+
 // ------------------------------------------------------------------------------------------------ Nodes
 const ADDRESSES_DOC =
   "List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).";
@@ -498,6 +552,10 @@ export function tableFor(def: ResourceDef): {
       return { columns: NS_COLUMNS, row: nsRow };
     case 'nodes':
       return { columns: NODE_COLUMNS, row: nodeRow };
+    case 'podcertificaterequests':
+      return { columns: PCR_COLUMNS, row: pcrRow };
+    case 'clustertrustbundles':
+      return { columns: CTB_COLUMNS, row: ctbRow };
     case 'secrets':
       return { columns: SECRET_COLUMNS, row: secretRow };
     case 'configmaps':

@@ -31,8 +31,11 @@ export interface Case {
   path: string;
   as?: Identity;
   headers?: Record<string, string>;
-  /** An object is sent as JSON (content type application/json unless headers say otherwise); a string as is. */
-  body?: unknown;
+  /**
+   * An object is sent as JSON (content type application/json unless headers say otherwise); a string as is. A
+   * function gives each server its own body (e.g. with the UIDs that server gave a pod and its node).
+   */
+  body?: unknown | ((target: 'sandbox' | 'real') => unknown);
   /** Dotted paths removed from the normalised body before comparison (e.g. 'metadata.labels'). */
   omit?: string[];
   /** Text replacements applied to every string in the body (e.g. resourceVersion numbers in messages). */
@@ -77,8 +80,9 @@ export async function startBoth(): Promise<Servers> {
     const where = target === 'sandbox' ? { host: '127.0.0.1', port: sbCluster.port } : addr(real.servers.east ?? '');
     let payload: Buffer | undefined;
     const headers: Record<string, string> = { accept: 'application/json', ...c.headers };
-    if (c.body !== undefined) {
-      payload = Buffer.from(typeof c.body === 'string' ? c.body : JSON.stringify(c.body));
+    const body = typeof c.body === 'function' ? (c.body as (t: typeof target) => unknown)(target) : c.body;
+    if (body !== undefined) {
+      payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
       if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
         headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);

@@ -273,6 +273,11 @@ export const nodeStrategy: Strategy = {
   prepareCreate(obj) {
     const spec = { ...(asRecord(obj.spec) ?? {}) };
     delete spec.configSource;
+    // The TaintNodesByCondition admission plugin: every new Node gets the not-ready NoSchedule taint (the node
+    // lifecycle controller, which does not run here, would lift it once the node is Ready).
+    const taints = Array.isArray(spec.taints) ? (spec.taints as Json[]) : [];
+    if (!taints.some((t) => t.key === 'node.kubernetes.io/not-ready' && t.effect === 'NoSchedule'))
+      spec.taints = [...taints, { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }];
     obj.spec = spec;
     obj.status = defaultNodeStatus(asRecord(obj.status) ?? {});
   },

@@ -10,9 +10,10 @@ import { type Sandbox, startSandbox } from './index.js';
 import { scenarios } from './scenarios/index.js';
 import { allowManyListeners } from './scenarios/kube.js';
 import { istioSignerFor } from './scenarios/istio-signers.js';
+import { PC_SIGNER } from './scenarios/pod-certificates.js';
 
 export const DEMO_CALICO_SIGNER = 'example.com/calico';
-export const DEMO_SIGNERS = [DEMO_CALICO_SIGNER, istioSignerFor('foo'), istioSignerFor('bar')];
+export const DEMO_SIGNERS = [DEMO_CALICO_SIGNER, istioSignerFor('foo'), istioSignerFor('bar'), PC_SIGNER];
 
 /** Which scenarios run where (all but scale, split so each cluster tells its own story). */
 export const DEMO_LAYOUT: Record<string, Array<{ scenario: string; options?: Record<string, unknown> }>> = {
@@ -26,6 +27,7 @@ export const DEMO_LAYOUT: Record<string, Array<{ scenario: string; options?: Rec
     { scenario: 'calico-rollout', options: { nodes: 2 } },
     { scenario: 'onboarding' },
     { scenario: 'certificates' },
+    { scenario: 'pod-certificates' },
   ],
 };
 
@@ -166,6 +168,7 @@ export function describeDemo(demo: Demo): string {
     '  kubectl get csr',
     '  kubectl get pods -n calico-system',
     '  kubectl get tigerastatus',
+    '  kubectl get pcr -n workloads --context west',
     '  kubectl certificate approve jane --context west',
     '  certdesk check certs -A --all-contexts',
     '',

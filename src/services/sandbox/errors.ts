@@ -43,6 +43,8 @@ export class ApiError extends Error {
       reason: this.reason,
       code: this.code,
     };
+    // A plain Go error from an admission plugin becomes a Status without a reason (StatusReasonUnknown is "").
+    if (!this.reason) delete (body as Partial<StatusBody>).reason;
     if (!this.details) return body;
     const { code, ...rest } = body;
     // Go's omitempty: an empty name, group or kind is left out of details.

@@ -246,7 +246,20 @@ function forbiddenLabels(next: Record<string, string>, prev: Record<string, stri
 
 const labelsOf = (o: KObject | undefined): Record<string, string> =>
   (o?.metadata.labels ?? {}) as Record<string, string>;
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** apiequality.Semantic.DeepEqual on JSON: key order does not matter, absent equals null. */
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined && x !== null)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, x]) => [k, sorted(x)]),
+    );
+  return v;
+}
+const same = (a: unknown, b: unknown): boolean =>
+  JSON.stringify(sorted(a ?? null)) === JSON.stringify(sorted(b ?? null));
 
 export interface Admission {
   operation: 'create' | 'update' | 'delete';

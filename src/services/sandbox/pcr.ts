@@ -172,7 +172,7 @@ function userAnnotationErrors(annotations: Json): FieldError[] {
     const k = key.toLowerCase();
     const slash = k.indexOf('/');
     if (slash < 0 || !k.slice(0, slash))
-      errs.push(field.invalid(path, k, 'must be a domain-prefixed path (such as "acme.io/foo")'));
+      errs.push(field.invalid(path, k, 'must be a domain-prefixed key (such as "acme.io/foo")'));
     else
       for (const e of dns1123SubdomainErrors(k.slice(0, slash))) errs.push(field.invalid(path, k, `prefix part ${e}`));
   }
@@ -404,19 +404,20 @@ function validateIssued(obj: KObject, old: KObject, now: number): FieldError[] {
 function validatePcrStatus(obj: KObject, old: KObject, now = Date.now()): FieldError[] {
   const errs: FieldError[] = [];
   let known = 0;
+  // The real paths are built with NewPath("status", "conditions", "[i]", …): a dot before the index.
   conditionsOf(obj).forEach((c, i) => {
     if (TERMINAL.includes(String(c.type))) {
       if (++known > 1)
         errs.push(
           field.invalid(
-            `status.conditions[${i}].type`,
+            `status.conditions.[${i}].type`,
             c.type,
             'There may be at most one condition with type "Issued", "Denied", or "Failed"',
           ),
         );
       if (c.status !== 'True')
-        errs.push(field.notSupported(`status.conditions[${i}].status`, c.status ?? '', ['True']));
-    } else errs.push(field.notSupported(`status.conditions[${i}].type`, c.type ?? '', TERMINAL));
+        errs.push(field.notSupported(`status.conditions.[${i}].status`, c.status ?? '', ['True']));
+    } else errs.push(field.notSupported(`status.conditions.[${i}].type`, c.type ?? '', TERMINAL));
   });
   errs.push(...conditionErrors(conditionsOf(obj)));
   if (errs.length) return errs;

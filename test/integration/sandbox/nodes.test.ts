@@ -102,7 +102,7 @@ describe('nodes', () => {
 
     const mine = await n1.readNode({ name: 'n1' });
     mine.status = { ...mine.status, conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }] };
-    mine.spec = { unschedulable: true };
+    mine.spec = { ...mine.spec, unschedulable: true };
     const updated = await n1.replaceNodeStatus({ name: 'n1', body: mine });
     assert.equal(updated.status?.conditions?.[0]?.status, 'False');
     assert.equal(updated.spec?.unschedulable, undefined, '/status keeps the spec');

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
-import { createCa, loadCaFromPem } from '../../../src/services/pki/ca.js';
-import { issueCertificate } from '../../../src/services/pki/issue.js';
 import type { LoadedCa } from '../../../src/services/pki/types.js';
+import { issuedStatus, pcrCondition, podIdentityCa } from '../../helpers/pcr.js';
 import { getTable, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
 
 const SIGNER = 'example.com/pod-identity';
@@ -54,42 +53,17 @@ function pcr(name: string, over: Record<string, unknown> = {}, stubPem = makeCsr
   };
 }
 
-/** Issues for a PCR's stub request with the test CA; notBefore `backdateMs` before now. */
-async function issued(p: { spec: { stubPKCS10Request: string } }, seconds = 3600, backdateMs = 60_000) {
-  const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${p.spec.stubPKCS10Request}\n-----END CERTIFICATE REQUEST-----\n`;
-  // issueCertificate back-dates by 5 minutes; a PCR's notBefore must be within 5 minutes of the server's clock.
-  const now = new Date(Date.now() + 5 * 60_000 - backdateMs);
-  const { pem: leaf, certificate } = await issueCertificate(
-    pem,
-    ca,
-    { usages: ['client auth'], signerName: SIGNER, expirationSeconds: seconds },
-    now,
-  );
-  const t = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const nb = certificate.notBefore.getTime();
-  const na = certificate.notAfter.getTime();
-  return {
-    certificateChain: leaf + caPem,
-    notBefore: t(certificate.notBefore),
-    beginRefreshAt: t(new Date(nb + (na - nb) / 2)),
-    notAfter: t(certificate.notAfter),
-  };
-}
+/** Issues for a PCR's stub request with the test CA. */
+const issued = (p: { spec: { stubPKCS10Request: string } }, seconds = 3600) =>
+  issuedStatus(ca, p.spec.stubPKCS10Request, { signerName: SIGNER, seconds });
 
-const cond = (type: string, reason = 'Because', status = 'True') => ({
-  type,
-  status,
-  reason,
-  message: 'by the test',
-  lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-});
+const cond = (type: string, reason = 'Because') => pcrCondition(type, reason);
 
 before(async () => {
   sb = await startTestSandbox(undefined);
   east = sb.cluster('east');
-  const made = await createCa({ cn: 'pod-identity test CA' });
-  ca = await loadCaFromPem(made.certPem, made.keyPem);
-  caPem = made.certPem;
+  ca = await podIdentityCa();
+  caPem = ca.certPem;
   await call(ADMIN, 'POST', '/api/v1/namespaces', { metadata: { name: NS } });
   uids.app = String(
     (

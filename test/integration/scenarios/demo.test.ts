@@ -47,6 +47,17 @@ test('startDemo serves east and west with their scenarios and signable demo CAs'
     const pods = (await client('west').makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'calico-system' }))
       .items;
     assert.equal(pods.length, 3);
+    // pod-certificates on west: each pod's kubelet has a PodCertificateRequest out for the demo signer.
+    const pcrs = await demo.sandbox
+      .cluster('west')
+      .requestAs(
+        { name: 'admin', groups: ['system:masters'] },
+        'GET',
+        '/apis/certificates.k8s.io/v1/podcertificaterequests',
+      );
+    const pcrItems = (JSON.parse(pcrs.body) as { items: { spec: { signerName: string } }[] }).items;
+    assert.equal(pcrItems.length, 3);
+    assert.ok(pcrItems.every((p) => p.spec.signerName === 'example.com/pod-identity'));
 
     // The registered CA signs a calico request on west, and its pod goes on.
     const westCerts = client('west').makeApiClient(CertificatesV1Api);

@@ -1,8 +1,7 @@
 // PodCertificateRequests and ClusterTrustBundles (certificates.k8s.io v1 and v1beta1): the sandbox against a real
 // kube-apiserver 1.37, row by row. Each server gets the UIDs it gave the node, pod and service account.
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { createCa, loadCaFromPem } from '../../../src/services/pki/ca.js';
-import { issueCertificate } from '../../../src/services/pki/issue.js';
+import { issuedStatus, pcrCondition, podIdentityCa } from '../../helpers/pcr.js';
 import { makeCsrPem } from '../../helpers/sandbox.js';
 import { TABLE } from './fixtures.js';
 import { type Answer, type Case, differential, type Servers, statusOf } from './harness.js';
@@ -82,35 +81,13 @@ const pod = (name: string, volumes: unknown[]) => ({
 // The test CA and an issued chain for STUB, made when the status rows run (notBefore must be near the server's now).
 let caPem = '';
 let issued: Record<string, string> = {};
-async function issue(seconds: number, backdateMs = 60_000): Promise<Record<string, string>> {
-  const made = await createCa({ cn: 'diff pod-identity CA' });
-  caPem = made.certPem;
-  const ca = await loadCaFromPem(made.certPem, made.keyPem);
-  const csr = `-----BEGIN CERTIFICATE REQUEST-----\n${STUB}\n-----END CERTIFICATE REQUEST-----\n`;
-  const { pem, certificate } = await issueCertificate(
-    csr,
-    ca,
-    { usages: ['client auth'], signerName: SIGNER, expirationSeconds: seconds },
-    new Date(Date.now() + 5 * 60_000 - backdateMs),
-  );
-  const t = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const nb = certificate.notBefore.getTime();
-  const na = certificate.notAfter.getTime();
-  return {
-    certificateChain: pem + caPem,
-    notBefore: t(certificate.notBefore),
-    beginRefreshAt: t(new Date(nb + (na - nb) / 2)),
-    notAfter: t(certificate.notAfter),
-  };
+async function issue(seconds: number): Promise<Record<string, string>> {
+  const ca = await podIdentityCa('diff pod-identity CA');
+  caPem = ca.certPem;
+  return issuedStatus(ca, STUB, { signerName: SIGNER, seconds });
 }
 
-const cond = (type: string, reason = 'Because', status = 'True') => ({
-  type,
-  status,
-  reason,
-  message: 'by the differential test',
-  lastTransitionTime: '2026-12-07T00:00:00Z',
-});
+const cond = (type: string, reason = 'Because', status = 'True') => pcrCondition(type, reason, 'by the test', status);
 /** A status PUT for a PCR as read from that server (resourceVersion included). */
 const withStatus = (name: string, status: (t: Target) => unknown) => (t: Target) => ({
   ...current[t][name],
@@ -236,6 +213,8 @@ const cases: Case[] = [
       'v1beta1',
     ),
     ...normal,
+    // The proof is a signature over each server's own pod UID.
+    omit: ['spec.proofOfPossession'],
   },
   { name: 'the pkix PCR read at v1', path: `${V1}/p-pkix`, ...normal },
   {
@@ -323,6 +302,7 @@ const cases: Case[] = [
     as: NODE,
     body: pcr('p-uid', { podUID: 'not-the-pod' }),
     pick: statusOf,
+    ...normal,
   },
   {
     name: 'a wrong node UID',
@@ -331,6 +311,7 @@ const cases: Case[] = [
     as: NODE,
     body: pcr('p-nuid', { nodeUID: 'not-the-node' }),
     pick: statusOf,
+    ...normal,
   },
   {
     name: 'another service account',

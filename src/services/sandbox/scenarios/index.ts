@@ -5,6 +5,7 @@ import { certificates } from './certificates.js';
 import { hostile } from './hostile.js';
 import { istioSigners } from './istio-signers.js';
 import { onboarding } from './onboarding.js';
+import { podCertificates } from './pod-certificates.js';
 import { scale } from './scale.js';
 import type { ScenarioCluster } from './types.js';
 
@@ -31,5 +32,6 @@ export const scenarios: Record<string, Scenario> = {
   [onboarding.name]: onboarding,
   [hostile.name]: hostile,
   [certificates.name]: certificates,
+  [podCertificates.name]: podCertificates,
   [scale.name]: scale,
 };

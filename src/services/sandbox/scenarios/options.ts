@@ -43,6 +43,16 @@ export const SCENARIO_OPTIONS: Record<string, Record<string, OptionSpec>> = {
   hostile: {
     signerName: { type: 'string', help: 'signer of the hostile requests that are not kubernetes.io ones' },
   },
+  'pod-certificates': {
+    signerName: { type: 'string', help: 'signer of the podCertificate volumes (default example.com/pod-identity)' },
+    pods: { type: 'int', min: 0, max: 200, help: 'pods with a podCertificate volume (default 3)' },
+    backoffMs: {
+      type: 'int',
+      min: 0,
+      max: 3_600_000,
+      help: 'first back-off after a Denied or Failed request, ms (default 2000)',
+    },
+  },
   scale: {
     csrs: { type: 'int', min: 0, help: 'CSRs to preload (default 10000)' },
     pods: { type: 'int', min: 0, help: 'pods to preload (default 5000)' },

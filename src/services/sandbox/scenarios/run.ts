@@ -9,6 +9,7 @@ import { SCENARIO_LABEL } from './types.js';
 /** What scenarios create, in the order it is removed: dependants first, namespaces (and what is left in them) last. */
 const CLEANUP_KINDS: [apiVersion: string, kind: string][] = [
   ['certificates.k8s.io/v1', 'CertificateSigningRequest'],
+  ['certificates.k8s.io/v1', 'PodCertificateRequest'],
   ['v1', 'Pod'],
   ['v1', 'Secret'],
   ['v1', 'ConfigMap'],
@@ -76,7 +77,7 @@ export async function cleanupScenarios(
     try {
       items = (await api.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, selector)).items;
     } catch (err) {
-      // A kind the cluster does not serve (no Nodes in the sandbox, the operator CRDs already gone).
+      // A kind the cluster does not serve (the operator CRDs already gone, no PodCertificateRequests before 1.34).
       if (statusCode(err) === 404 || /unknown|not found|Unrecognized/i.test(String(err))) continue;
       throw err;
     }

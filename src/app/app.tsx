@@ -15,6 +15,7 @@ import {
 import { MainScreen } from '../views/main-screen.js';
 import { ColorContext } from '../views/theme.js';
 import { certsKey } from './certs.js';
+import { pcrsKey } from './pcrs.js';
 import { openVerb } from './dialogs.js';
 import { type EffectDeps, runEffect } from './effects.js';
 import type { InsightCache } from './insights.js';
@@ -397,7 +398,9 @@ export function App(props: AppProps) {
     runIntent(
       mode.kind === 'certs'
         ? certsKey(mode.view, input, key)
-        : ((mode.kind === 'dialog' ? dialogSwitchKey(mode.dialog, input, key) : undefined) ??
+        : mode.kind === 'pcrs'
+          ? pcrsKey(mode.view, input, key)
+          : ((mode.kind === 'dialog' ? dialogSwitchKey(mode.dialog, input, key) : undefined) ??
             keyIntent(mode.kind, input, key)),
     );
   };

@@ -96,6 +96,8 @@ export function listKey(input: string, key: KeyLike): Intent | undefined {
       return act({ type: 'open-help' });
     case 'C':
       return act({ type: 'open-certs' });
+    case 'p':
+      return act({ type: 'open-pcrs' });
     case 'r':
       return { kind: 'reconnect' };
     case 'q':
@@ -204,7 +206,8 @@ export function keyIntent(mode: Mode['kind'], input: string, key: KeyLike): Inte
     case 'quit-confirm':
       return quitConfirmKey(input, key);
     case 'certs':
-      return undefined; // certsKey (app/certs.ts) owns these keys: app.tsx routes them there with the view state
+    case 'pcrs':
+      return undefined; // certsKey / pcrsKey (app/certs.ts) owns these keys: app.tsx routes them there with the view state
   }
 }
 

@@ -27,6 +27,7 @@ import type {
   Tone,
 } from '../views/models.js';
 import { certHealthLine, selectCertInspect, selectCertsList } from './certs.js';
+import { pcrHealthLines, selectPcrInspect, selectPcrsList } from './pcrs.js';
 import { type CsrEntry, csrOrder, healthSections, initOrder, parseCsrKey, scopedContexts } from './order.js';
 import { PANES } from '../views/layout.js';
 import { describePod, podYaml } from './pods.js';
@@ -317,6 +318,8 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
         { key: 'y', label: 'quit anyway' },
         { key: 'esc', label: 'stay' },
       ];
+    case 'pcrs':
+      return [{ key: 'esc', label: 'back' }, ...(m.view.inspect ? [] : [{ key: '⏎', label: 'inspect' }])];
     case 'certs':
       return m.view.draft !== undefined
         ? [
@@ -681,6 +684,7 @@ export const HELP_GROUPS: HelpGroupVm[] = [
       { key: 'd', label: 'describe the pod (on a CSR: inspect)' },
       { key: 'l', label: 'logs of the init container the pod waits on (key-cert-provisioner)' },
       { key: 'C', label: 'Certificates: the renewal radar across contexts (also :certs)' },
+      { key: 'p', label: 'PodCertificateRequests beside the CSRs, with the pod waiting on each (also :pcr)' },
       { key: '?', label: 'this help' },
     ],
   },
@@ -754,6 +758,12 @@ function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyH
     }
     case 'dialog':
       return { kind: 'dialog', dialog: selectDialog(state, m.dialog) };
+    case 'pcrs': {
+      if (!m.view.inspect) return { kind: 'certs', certs: selectPcrsList(state, m.view) };
+      const inspect = selectPcrInspect(state, m.view);
+      const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
+      return { kind: 'inspect', inspect, offset: clamp(m.view.inspect.offset, total, bodyHeight - 2) };
+    }
     case 'certs': {
       if (!m.view.inspect) return { kind: 'certs', certs: selectCertsList(state, m.view) };
       const inspect = selectCertInspect(state, m.view.inspect.id);
@@ -789,8 +799,10 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
   const initTop = windowTop(initIndex, state.top.init, layout.initRows, inits.entries.length);
   const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e, state.now));
   const health = healthSections(state).map((s, i) => {
-    const line = certHealthLine(state, scopedContexts(state)[i] ?? '');
-    return line ? { ...s, lines: [...s.lines, line] } : s;
+    const context = scopedContexts(state)[i] ?? '';
+    const line = certHealthLine(state, context);
+    const pcrLines = pcrHealthLines(state, context);
+    return line || pcrLines.length ? { ...s, lines: [...s.lines, ...(line ? [line] : []), ...pcrLines] } : s;
   });
   const ctxWidth = Math.max(3, ...scopedContexts(state).map((c) => safe(c).length));
   const m = state.mode;

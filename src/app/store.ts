@@ -8,6 +8,7 @@ import type { FindingLevel } from '../services/policy/types.js';
 import { PANES, type PaneId, screenLayout } from '../views/layout.js';
 import type { SectionVm, Tone } from '../views/models.js';
 import { type CertFeed, type CertsAction, type CertsView, certsReducer, openCerts } from './certs.js';
+import { openPcrs, type PcrsAction, type PcrsView, pcrsReducer } from './pcrs.js';
 import { csrKey, csrOrder, healthLineCount, initOrder, type KeyList, parseCsrKey, type SortColumn } from './order.js';
 
 export type { SortColumn } from './order.js';
@@ -84,7 +85,8 @@ export type Mode =
   | { kind: 'command'; draft: string }
   | { kind: 'dialog'; dialog: DialogState; from: 'list' | 'inspect' }
   | { kind: 'quit-confirm' }
-  | { kind: 'certs'; view: CertsView };
+  | { kind: 'certs'; view: CertsView }
+  | { kind: 'pcrs'; view: PcrsView };
 
 export interface CsrRef {
   key: string;
@@ -212,7 +214,9 @@ export type Action =
   | { type: 'quit-confirmed' }
   | { type: 'certs-feed'; feed: CertFeed }
   | { type: 'open-certs' }
-  | { type: 'certs'; action: CertsAction };
+  | { type: 'certs'; action: CertsAction }
+  | { type: 'open-pcrs' }
+  | { type: 'pcrs'; action: PcrsAction };
 
 export interface InitialStateOptions {
   contexts: string[];
@@ -598,6 +602,7 @@ export const COMMANDS: Record<string, { help: string; run: (state: TuiState, arg
         : { state: { ...state, scope: { ...state.scope, signer: arg } }, text: `Signer ${arg}.` },
   },
   certs: { help: ':certs', run: (state) => openCerts(state) },
+  pcr: { help: ':pcr', run: (state) => openPcrs(state) },
   q: { help: ':q', run: (state) => reducer(state, { type: 'quit' }) },
 };
 const ALIASES: Record<string, string> = {
@@ -605,6 +610,8 @@ const ALIASES: Record<string, string> = {
   namespace: 'ns',
   cert: 'certs',
   certificates: 'certs',
+  pcrs: 'pcr',
+  podcertificaterequests: 'pcr',
   'q!': 'q',
   quit: 'q',
 };
@@ -890,6 +897,10 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return openCerts(state);
     case 'certs':
       return state.mode.kind === 'certs' ? certsReducer(state, state.mode.view, action.action) : state;
+    case 'open-pcrs':
+      return openPcrs(state);
+    case 'pcrs':
+      return state.mode.kind === 'pcrs' ? pcrsReducer(state, state.mode.view, action.action) : state;
   }
 }
 

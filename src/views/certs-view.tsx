@@ -20,6 +20,7 @@ export function CertsView({ certs, width, height }: CertsViewProps) {
   const field = Math.floor(rest * 0.2);
   const subject = Math.max(0, rest - where - field);
   const visible = Math.max(0, height - 4 - (certs.prompt !== undefined ? 1 : 0));
+  const h = certs.headings ?? { where: 'WHERE', field: 'KEY', subject: 'SUBJECT', left: 'LEFT', problems: 'PROBLEMS' };
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="single" borderColor="cyan">
       <Box width={inner} height={1}>
@@ -33,10 +34,12 @@ export function CertsView({ certs, width, height }: CertsViewProps) {
         </Text>
       </Box>
       <Text bold wrap="truncate-end">
-        {`  ${fit('CTX', ctx)} ${fit('WHERE', where)} ${fit('KEY', field)} ${fit('SUBJECT', subject)} ${fit('LEFT', left, 'right')} ${fit('PROBLEMS', problems)}`}
+        {`  ${fit('CTX', ctx)} ${fit(h.where, where)} ${fit(h.field, field)} ${fit(h.subject, subject)} ${fit(h.left, left, 'right')} ${fit(h.problems, problems)}`}
       </Text>
       {certs.note ? <ToneText tone="muted">{fit(` ${certs.note}`, inner)}</ToneText> : null}
-      {certs.rows.length === 0 && !certs.note ? <ToneText tone="muted"> no certificates</ToneText> : null}
+      {certs.rows.length === 0 && !certs.note ? (
+        <ToneText tone="muted"> {certs.empty ?? 'no certificates'}</ToneText>
+      ) : null}
       {certs.rows.slice(0, certs.note ? Math.max(0, visible - 1) : visible).map((row) => {
         const selected = row.key === certs.selectedKey;
         return (

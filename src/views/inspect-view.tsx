@@ -14,9 +14,10 @@ export interface InspectViewProps {
 export function InspectView({ inspect, width, height, offset }: InspectViewProps) {
   // One line at any width: the hint shrinks first, then the name is cut keeping its tail; the facts (context,
   // state, age) are never cut.
-  const hint = width >= 100 ? ' esc back  y yaml  ↑↓ scroll ' : width >= 70 ? ' esc back ' : '';
+  const wide = inspect.crumb ? ' esc back  ↑↓ scroll ' : ' esc back  y yaml  ↑↓ scroll ';
+  const hint = width >= 100 ? wide : width >= 70 ? ' esc back ' : '';
   const facts = inspect.facts ?? '';
-  const crumb = inspect.facts === undefined ? ' ' : ' CSRs › ';
+  const crumb = inspect.facts === undefined ? ' ' : ` ${inspect.crumb ?? 'CSRs'} › `;
   const nameRoom = Math.max(8, width - crumb.length - facts.length - 1 - hint.length);
   const name = [...inspect.title].length > nameRoom ? fitDistinct(inspect.title, nameRoom) : inspect.title;
   return (

@@ -76,6 +76,8 @@ export interface SectionVm {
 export interface InspectVm {
   /** The CSR's name (cut, when it must be, keeping its distinguishing tail). */
   title: string;
+  /** Where this is, before the title (with facts). @default 'CSRs' */
+  crumb?: string;
   /** `· east · Pending · 41s`: never cut. With it the header reads `CSRs › TITLE FACTS`. */
   facts?: string;
   sections: SectionVm[];
@@ -134,6 +136,10 @@ export interface CertsVm extends ListWindowVm<CertRowVm> {
   note?: string;
   /** The filter being typed. */
   prompt?: string;
+  /** Column headings when the list is not certificates (the PodCertificateRequests view reuses this one). */
+  headings?: { where: string; field: string; subject: string; left: string; problems: string };
+  /** What an empty list says. @default 'no certificates' */
+  empty?: string;
 }
 
 export type OverlayVm =

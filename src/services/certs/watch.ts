@@ -16,7 +16,10 @@ import {
   crdInputs,
   csrInputs,
   installationAnchor,
+  pcrInputs,
   secretInputs,
+  trustBundleAnchor,
+  trustBundleInputs,
   webhookInputs,
 } from './objects.js';
 import { dedupeRootCa, type SkippedSource, scanKubeconfigUsers, scanRegistry } from './scan.js';
@@ -62,7 +65,9 @@ interface KindSpec {
   namespaced: boolean;
   inputs(ctx: string, raw: RawObject, anchors: ReadonlyMap<string, Anchors>, calicoSigner?: string): PemInput[];
   /** The store's kind for the same objects, when the desk's store follows them. */
-  storeKind?: 'csrs';
+  storeKind?: 'csrs' | 'pcrs' | 'trustBundles';
+  /** Only from the desk's store (its version is found by discovery there); skipped without one. */
+  storeOnly?: boolean;
 }
 
 const KINDS: KindSpec[] = [
@@ -103,6 +108,22 @@ const KINDS: KindSpec[] = [
     namespaced: false,
     inputs: (c, r, a) => csrInputs(c, r, a),
     storeKind: 'csrs',
+  },
+  {
+    resource: 'clustertrustbundles.certificates.k8s.io',
+    path: '',
+    namespaced: false,
+    inputs: (c, r) => trustBundleInputs(c, r),
+    storeKind: 'trustBundles',
+    storeOnly: true,
+  },
+  {
+    resource: 'podcertificaterequests.certificates.k8s.io',
+    path: '',
+    namespaced: true,
+    inputs: (c, r, a) => pcrInputs(c, r, a),
+    storeKind: 'pcrs',
+    storeOnly: true,
   },
 ];
 
@@ -209,8 +230,8 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
         continue;
       }
       const anchors = anchorsOf.get(item.context) ?? new Map();
-      if (item.kind.resource === 'configmaps') {
-        const found = configMapAnchor(item.raw);
+      if (item.kind.resource === 'configmaps' || item.kind.storeKind === 'trustBundles') {
+        const found = item.kind.storeKind ? trustBundleAnchor(item.raw) : configMapAnchor(item.raw);
         if (found) addAnchors(anchors, found.signerName, found.anchors);
       }
       const records = item.kind
@@ -236,9 +257,13 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
   const storeFed = new Map<string, { kind: KindSpec; listed: boolean }[]>();
   const storeObjects = (context: string, kind: KindSpec): ReadonlyMap<string, unknown> | undefined =>
     kind.storeKind ? options.store?.snapshot(context)[kind.storeKind] : undefined;
-  const followStore = (context: string, kind: KindSpec) => {
+  const storeListed = (context: string, kind: KindSpec): boolean => {
     const snap = options.store?.snapshot(context);
-    const entry = { kind, listed: snap?.csrsListed === true };
+    // A store that does not follow pod certificates says nothing of them (undefined): nothing to wait for.
+    return kind.storeKind === 'csrs' ? snap?.csrsListed === true : snap?.podCertificatesListed !== false;
+  };
+  const followStore = (context: string, kind: KindSpec) => {
+    const entry = { kind, listed: storeListed(context, kind) };
     storeFed.set(context, [...(storeFed.get(context) ?? []), entry]);
     for (const [name, obj] of storeObjects(context, kind) ?? []) enqueue(context, kind, `/${name}`, obj as RawObject);
     if (entry.listed) pendingLists.set(context, (pendingLists.get(context) ?? 1) - 1);
@@ -253,7 +278,7 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
           if (obj) enqueue(change.context, kind, `/${name}`, obj as RawObject);
         }
         for (const name of change.deleted[kind.storeKind!] ?? []) enqueue(change.context, kind, `/${name}`);
-        if (!entry.listed && change.csrsListed) {
+        if (!entry.listed && storeListed(change.context, kind)) {
           entry.listed = true;
           pendingLists.set(change.context, (pendingLists.get(change.context) ?? 1) - 1);
           changed();
@@ -283,7 +308,7 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
         ? options.namespaces.map((ns) => kind.path.replace(/\/([a-z]+)$/, `/namespaces/${encodeURIComponent(ns)}/$1`))
         : [kind.path];
     const fromStore = KINDS.filter((kind) => options.store && kind.storeKind);
-    const work = KINDS.filter((kind) => !fromStore.includes(kind)).flatMap((kind) =>
+    const work = KINDS.filter((kind) => !fromStore.includes(kind) && !kind.storeOnly).flatMap((kind) =>
       paths(kind).map((path) => ({ kind, path })),
     );
     pendingLists.set(ctx.name, work.length + fromStore.length);

@@ -8,6 +8,7 @@ import type {
   V1Pod,
   V1Secret,
 } from '@kubernetes/client-node';
+import type { PodCertificateApis, WireCtb, WirePcr } from './pod-certificates.js';
 import type { ConnectionState, KubeError, KubeResult } from './types.js';
 
 /** One kubeconfig context, with a KubeConfig of its own whose current context is this one (credentials never cross). */
@@ -57,7 +58,7 @@ export interface TigeraStatus {
 }
 
 /** The kinds the store follows. Keys: CSRs, namespaces, nodes and TigeraStatuses by name; pods by `namespace/name`. */
-export type StoreKind = 'csrs' | 'pods' | 'namespaces' | 'nodes' | 'tigeraStatuses';
+export type StoreKind = 'csrs' | 'pods' | 'namespaces' | 'nodes' | 'tigeraStatuses' | 'pcrs' | 'trustBundles';
 
 /** A Node as the store keeps it: its name and addresses only (a Node's status also lists every image it holds). */
 export interface NodeAddresses {
@@ -102,6 +103,14 @@ export interface ContextSnapshot {
   nodes: ReadonlyMap<string, NodeAddresses>;
   /** 'not-installed' when discovery shows no operator.tigera.io/v1 tigerastatuses. Empty until discovery has run. */
   tigeraStatuses: ReadonlyMap<string, TigeraStatus> | 'not-installed';
+  /** PodCertificateRequests keyed `namespace/name` (wire JSON), where the cluster serves them. */
+  pcrs?: ReadonlyMap<string, WirePcr>;
+  /** ClusterTrustBundles by name (wire JSON), where the cluster serves them. */
+  trustBundles?: ReadonlyMap<string, WireCtb>;
+  /** The versions discovery found (undefined until it has run; an empty object: neither is served). */
+  podCertificateApis?: PodCertificateApis;
+  /** True once the PCRs (and trust bundles) that are served have completed their first list, or none are served. */
+  podCertificatesListed?: boolean;
   connection: ConnectionState;
   /** True once every followed kind has completed its first list (a kind other than CSRs that is Forbidden counts). */
   synced: boolean;
@@ -137,6 +146,8 @@ export interface ClusterStoreOptions {
   connectTimeoutMs?: number;
   /** While TigeraStatus is not served, ask discovery again this often, ms. @default 60000 */
   discoveryIntervalMs?: number;
+  /** Follow PodCertificateRequests and ClusterTrustBundles where served (issue 20). @default true */
+  podCertificates?: boolean;
 }
 
 export interface ClusterStore {

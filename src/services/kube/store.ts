@@ -19,6 +19,7 @@ import { csrType } from './models-csr.js';
 import { namespaceType, podType } from './models-pod.js';
 import { Reflector, type ReflectorStatus } from './reflector.js';
 import { SnapshotKind } from './snapshot-map.js';
+import { type PodCertificateApis, podCertificateApis, type WireCtb, type WirePcr } from './pod-certificates.js';
 import { requestJson } from './transport.js';
 import type { ConnectionState, KubeError } from './types.js';
 
@@ -26,7 +27,7 @@ const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const TIGERA_GROUP_PATH = '/apis/operator.tigera.io/v1';
 const TIGERA_PATH = `${TIGERA_GROUP_PATH}/tigerastatuses`;
 
-type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatus | NodeAddresses;
+type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatus | NodeAddresses | WirePcr | WireCtb;
 
 type KindState<T> = SnapshotKind<T>;
 
@@ -58,6 +59,11 @@ interface ContextState {
   nodes: KindState<NodeAddresses>;
   tigera: KindState<TigeraStatus>;
   tigeraInstalled: boolean | undefined;
+  pcrs: KindState<WirePcr>;
+  trustBundles: KindState<WireCtb>;
+  podCertificateApis: PodCertificateApis | undefined;
+  /** The PCR and trust-bundle reflectors of the versions served (made once discovery has answered). */
+  podCertSlots: ReflectorSlot[];
   slots: ReflectorSlot[];
   tigeraSlot: ReflectorSlot | undefined;
   connection: ConnectionState;
@@ -69,6 +75,14 @@ interface ContextState {
   abort: AbortController | undefined;
   /** Starts the kinds other than CSRs (once per start of the context): after the CSRs' first list, or its failure. */
   startRest: () => void;
+  addSlot: <T extends AnyObject>(
+    kind: StoreKind,
+    path: string,
+    target: KindState<T>,
+    typeName: ModelSet | undefined,
+    keyOf: (raw: Record<string, unknown>) => string,
+    extra?: { stopOnNotFound?: boolean },
+  ) => ReflectorSlot;
 }
 
 function nameKey(raw: Record<string, unknown>): string {
@@ -121,6 +135,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
   const discoveryIntervalMs = options.discoveryIntervalMs ?? 60_000;
   const followPods = options.pods ?? true;
   const followTigera = options.tigera ?? true;
+  const followPodCertificates = options.podCertificates ?? true;
   const backoff = { initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000 };
   const reflectorBase = {
     pageSize: options.pageSize ?? 500,
@@ -224,6 +239,11 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       listed() {
         const s = slot();
         if (kind === 'csrs' && !s.listed) pendingFor(state.ctx.name).csrsListed = true;
+        if (!s.listed && (kind === 'pcrs' || kind === 'trustBundles')) {
+          // podCertificatesListed is read from the slots: a new snapshot, and a batch that says so.
+          touch(state);
+          pendingFor(state.ctx.name);
+        }
         s.listed = true;
         delete state.errors[kind];
         if (kind === 'csrs') state.startRest();
@@ -311,6 +331,10 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       nodes: kindState(),
       tigera: kindState(),
       tigeraInstalled: undefined,
+      pcrs: kindState(),
+      trustBundles: kindState(),
+      podCertificateApis: undefined,
+      podCertSlots: [],
       slots: [],
       tigeraSlot: undefined,
       connection: { phase: 'connecting' },
@@ -321,6 +345,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       snapshot: undefined,
       abort: undefined,
       startRest: () => {},
+      addSlot: undefined as unknown as ContextState['addSlot'],
     };
     const addSlot = <T extends AnyObject>(
       kind: StoreKind,
@@ -358,6 +383,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
     if (options.nodes) {
       state.slots.push(addSlot('nodes', '/api/v1/nodes', state.nodes, nodeAddresses, nameKey));
     }
+    state.addSlot = addSlot;
     if (followTigera) {
       state.tigeraSlot = addSlot('tigeraStatuses', TIGERA_PATH, state.tigera, undefined, nameKey, {
         stopOnNotFound: true,
@@ -404,6 +430,72 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
     }
   }
 
+  function setPodCertificateApis(state: ContextState, apis: PodCertificateApis) {
+    const same = JSON.stringify(apis) === JSON.stringify(state.podCertificateApis);
+    if (same) return;
+    state.podCertificateApis = apis;
+    for (const [kind, target] of [
+      ['pcrs', state.pcrs],
+      ['trustBundles', state.trustBundles],
+    ] as const) {
+      for (const key of target.working.keys()) noteKey(state, kind, key, 'delete');
+      target.clear();
+    }
+    state.podCertSlots = [];
+    touch(state);
+  }
+
+  /**
+   * PodCertificateRequests and ClusterTrustBundles at the version discovery names (v1, v1beta1, …): followed with the
+   * same reflector as CSRs where served; where not, discovery is asked again now and then. Never fatal: a cluster
+   * without them shows none, and their errors are kept per kind like any other.
+   */
+  async function podCertLoop(state: ContextState, signal: AbortSignal) {
+    let attempt = 0;
+    while (!signal.aborted) {
+      const found = await podCertificateApis(state.ctx);
+      if (signal.aborted) return;
+      if (!found.ok && found.error.kind !== 'forbidden' && found.error.kind !== 'not-found') {
+        await sleep(backoffDelay(attempt++, backoff.initialMs, backoff.maxMs), signal);
+        continue;
+      }
+      attempt = 0;
+      const apis = found.ok ? found.value : {};
+      setPodCertificateApis(state, apis);
+      const group = '/apis/certificates.k8s.io';
+      const slots: ReflectorSlot[] = [];
+      if (apis.podCertificateRequests) {
+        const base = `${group}/${apis.podCertificateRequests}`;
+        const paths = options.namespaces?.length
+          ? [...new Set(options.namespaces)].map(
+              (ns) => `${base}/namespaces/${encodeURIComponent(ns)}/podcertificaterequests`,
+            )
+          : [`${base}/podcertificaterequests`];
+        for (const path of paths) {
+          slots.push(state.addSlot('pcrs', path, state.pcrs, undefined, namespacedKey, { stopOnNotFound: true }));
+        }
+      }
+      if (apis.clusterTrustBundles) {
+        const path = `${group}/${apis.clusterTrustBundles}/clustertrustbundles`;
+        slots.push(
+          state.addSlot('trustBundles', path, state.trustBundles, undefined, nameKey, { stopOnNotFound: true }),
+        );
+      }
+      state.podCertSlots = slots;
+      touch(state);
+      pendingFor(state.ctx.name);
+      if (slots.length === 0) {
+        await sleep(discoveryIntervalMs, signal);
+        continue;
+      }
+      // Until one of them stops (the API went away: 404) or the context is stopped.
+      await Promise.race(slots.map((slot) => slot.reflector.start(signal)));
+      if (signal.aborted) return;
+      // Ask discovery again (a served version may have changed); what was held is replaced.
+      state.podCertificateApis = undefined;
+    }
+  }
+
   function startContext(state: ContextState) {
     state.abort?.abort();
     const abort = new AbortController();
@@ -418,6 +510,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       restStarted = true;
       for (const slot of rest) void slot.reflector.start(abort.signal);
       if (state.tigeraSlot) void tigeraLoop(state, abort.signal);
+      if (followPodCertificates) void podCertLoop(state, abort.signal);
     };
     if (csrSlot) void csrSlot.reflector.start(abort.signal);
     else state.startRest();
@@ -472,6 +565,15 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         namespaces: state.namespaces.snapshot(),
         nodes: state.nodes.snapshot(),
         tigeraStatuses: state.tigeraInstalled === false ? 'not-installed' : state.tigera.snapshot(),
+        ...(followPodCertificates
+          ? {
+              pcrs: state.pcrs.snapshot(),
+              trustBundles: state.trustBundles.snapshot(),
+              ...(state.podCertificateApis ? { podCertificateApis: state.podCertificateApis } : {}),
+              podCertificatesListed:
+                state.podCertificateApis !== undefined && state.podCertSlots.every((s) => s.listed),
+            }
+          : {}),
         connection: state.connection,
         synced: state.synced,
         csrsListed: state.slots[0]?.listed ?? false,

@@ -525,6 +525,28 @@ async function checkSignature(
 }
 
 /**
+ * The public key of a PKCS#10 request and whether its self-signature verifies, synchronously (a PodCertificateRequest's
+ * stubPKCS10Request shown in the TUI). Throws a PkiError when the DER is not a request.
+ */
+export function csrKeyAndProof(der: Uint8Array): { key: KeyObject; verified: boolean } {
+  const [infoT, sigAlgT, sigT] = leading(expectTag(readRoot(der), TAG.SEQUENCE, 'certificate request'), 3);
+  const [, , spkiT] = leading(expectTag(infoT, TAG.SEQUENCE, 'certificationRequestInfo'), 3);
+  const key = createPublicKey({
+    key: Buffer.from(raw(expectTag(spkiT, TAG.SEQUENCE, 'public key info'))),
+    format: 'der',
+    type: 'spki',
+  });
+  const bits = readBitString(expectTag(sigT, TAG.BIT_STRING, 'signature'));
+  const signature = rightAlign({ bytes: bits.bytes, bitLength: bits.bytes.length * 8 - bits.unused });
+  const args = verifyArgs(key, decodeSigAlg(expectTag(sigAlgT, TAG.SEQUENCE, 'signature algorithm')));
+  try {
+    return { key, verified: !('error' in args) && verify(args.hash, raw(infoT!), args.key, signature) };
+  } catch {
+    return { key, verified: false };
+  }
+}
+
+/**
  * Whether `issuerKey` made the signature of `cert` (synchronous: the renewal radar checks thousands of chains in
  * time slices). False when the signature does not verify or cannot be checked.
  */

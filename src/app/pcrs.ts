@@ -1,0 +1,448 @@
+// The PodCertificateRequests view (`:pcr`, or p): every PCR of the loaded contexts beside the CSRs, Pending first,
+// each linked to the pod that waits on it (ContainerCreating until its podCertificate volume is issued); inspect
+// shows the signer, the pod / service account / node identity, the requested key, maxExpirationSeconds, the
+// unverified annotations and, once issued, the chain and its refresh times. Health: PCRs waiting per signer, issued
+// ones overdue for refresh, and each signer's ClusterTrustBundle. A pure reducer and selectors over TuiState (no
+// I/O): the PCRs and trust bundles come from the store's snapshots (one reflector per context, shared with the
+// renewal radar). Every string from the cluster goes through terminalSafe here.
+import type { V1Pod } from '@kubernetes/client-node';
+import { isoSeconds } from '../services/certs/index.js';
+import { type PcrState, pcrState, type WireCtb, type WirePcr } from '../services/kube/pod-certificates.js';
+import { createPublicKey } from 'node:crypto';
+import { certificateSignedBy, csrKeyAndProof, decodeCertificateSync, rawPartsOf } from '../services/pki/decode.js';
+import { keyDescription } from '../services/pki/keys.js';
+import { inputBlocks } from '../services/pki/pem.js';
+import { age, humanDuration, humanDurationSeconds } from '../services/text/duration.js';
+import { terminalSafe } from '../services/text/sanitize.js';
+import { CHROME_ROWS } from '../views/layout.js';
+import type { CertRowVm, CertsVm, InspectVm, SectionVm, StyledText, Tone } from '../views/models.js';
+import type { Intent, KeyLike } from './keymap.js';
+import type { TuiState } from './store.js';
+
+/** Issued PCRs whose beginRefreshAt passed longer ago than this are overdue (the kubelet should have re-requested). */
+export const REFRESH_OVERDUE_MS = 10 * 60_000;
+
+export interface PcrsView {
+  index: number;
+  top: number;
+  /** The PCR being inspected: context, `namespace/name` and the UID it had when opened. */
+  inspect?: { context: string; key: string; uid: string | undefined; offset: number };
+}
+
+export type PcrsAction =
+  | { kind: 'move'; delta: number }
+  | { kind: 'edge'; where: 'first' | 'last' }
+  | { kind: 'page'; direction: 1 | -1 }
+  | { kind: 'inspect' }
+  | { kind: 'back' };
+
+export interface PcrRef {
+  context: string;
+  key: string;
+  pcr: WirePcr;
+}
+
+const safe = (t: unknown) => terminalSafe(t);
+const act = (action: PcrsAction): Intent => ({ kind: 'action', action: { type: 'pcrs', action } });
+
+export function openPcrs(state: TuiState): TuiState {
+  return { ...state, mode: { kind: 'pcrs', view: { index: 0, top: 0 } } };
+}
+
+// ------------------------------------------------------------------------------------------------ selection
+const STATE_RANK: Record<PcrState, number> = { Pending: 0, Failed: 1, Denied: 2, Issued: 3 };
+let memo: { snapshots: TuiState['snapshots']; scope: string; out: PcrRef[] } | undefined;
+
+/** PCRs in scope (context, namespace): Pending first, then oldest first. */
+export function visiblePcrs(state: TuiState): PcrRef[] {
+  const { context, namespace } = state.scope;
+  const scope = `${context ?? ''}|${namespace ?? ''}`;
+  if (memo && memo.snapshots === state.snapshots && memo.scope === scope) return memo.out;
+  const out: PcrRef[] = [];
+  for (const [ctx, snap] of Object.entries(state.snapshots)) {
+    if (context && ctx !== context) continue;
+    for (const [key, pcr] of snap.pcrs ?? []) {
+      if (namespace && pcr.metadata?.namespace !== namespace) continue;
+      out.push({ context: ctx, key, pcr });
+    }
+  }
+  const created = (p: WirePcr) => p.metadata?.creationTimestamp ?? '';
+  out.sort(
+    (a, b) =>
+      STATE_RANK[pcrState(a.pcr)] - STATE_RANK[pcrState(b.pcr)] ||
+      created(a.pcr).localeCompare(created(b.pcr)) ||
+      a.context.localeCompare(b.context) ||
+      a.key.localeCompare(b.key),
+  );
+  memo = { snapshots: state.snapshots, scope, out };
+  return out;
+}
+
+function listRows(state: TuiState): number {
+  return Math.max(1, state.rows - CHROME_ROWS - 4);
+}
+
+function withView(state: TuiState, view: PcrsView): TuiState {
+  return { ...state, mode: { kind: 'pcrs', view } };
+}
+
+function moveTo(state: TuiState, view: PcrsView, index: number): TuiState {
+  const total = visiblePcrs(state).length;
+  const i = Math.max(0, Math.min(total - 1, index));
+  const rows = listRows(state);
+  let top = view.top;
+  if (i < top) top = i;
+  if (i >= top + rows) top = i - rows + 1;
+  return withView(state, { ...view, index: Math.max(0, i), top: Math.max(0, top) });
+}
+
+/** The PCR the view acts on: the inspected one (if it is still the same object), else the selected row. */
+export function focusedPcr(state: TuiState, view: PcrsView): PcrRef | undefined {
+  if (view.inspect) {
+    const pcr = state.snapshots[view.inspect.context]?.pcrs?.get(view.inspect.key);
+    if (!pcr || pcr.metadata?.uid !== view.inspect.uid) return undefined;
+    return { context: view.inspect.context, key: view.inspect.key, pcr };
+  }
+  return visiblePcrs(state)[view.index];
+}
+
+export function pcrsReducer(state: TuiState, view: PcrsView, action: PcrsAction): TuiState {
+  const page = Math.max(1, listRows(state) - 1);
+  if (view.inspect) {
+    const inspect = view.inspect;
+    const scroll = (o: number) => withView(state, { ...view, inspect: { ...inspect, offset: Math.max(0, o) } });
+    switch (action.kind) {
+      case 'move':
+        return scroll(inspect.offset + action.delta);
+      case 'page':
+        return scroll(inspect.offset + action.direction * page);
+      case 'edge':
+        return scroll(action.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER);
+      case 'back': {
+        const { inspect: _i, ...rest } = view;
+        return withView(state, rest);
+      }
+      default:
+        return state;
+    }
+  }
+  switch (action.kind) {
+    case 'move':
+      return moveTo(state, view, view.index + action.delta);
+    case 'page':
+      return moveTo(state, view, view.index + action.direction * page);
+    case 'edge':
+      return moveTo(state, view, action.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER);
+    case 'inspect': {
+      const r = visiblePcrs(state)[view.index];
+      if (!r) return state;
+      return withView(state, {
+        ...view,
+        inspect: { context: r.context, key: r.key, uid: r.pcr.metadata?.uid, offset: 0 },
+      });
+    }
+    case 'back':
+      return { ...state, mode: { kind: 'list' } };
+    default:
+      return state;
+  }
+}
+
+/** Keys in the PCR view. */
+export function pcrsKey(view: PcrsView, input: string, key: KeyLike): Intent | undefined {
+  if (key.pageUp || (key.ctrl && input === 'b')) return act({ kind: 'page', direction: -1 });
+  if (key.pageDown || (key.ctrl && input === 'f')) return act({ kind: 'page', direction: 1 });
+  // A modifier never turns a key into an action (docs/safety.md, Keys).
+  if ((key.ctrl || key.meta) && !key.escape && !key.upArrow && !key.downArrow) return undefined;
+  if (key.upArrow || input === 'k') return act({ kind: 'move', delta: -1 });
+  if (key.downArrow || input === 'j') return act({ kind: 'move', delta: 1 });
+  if (key.home || input === 'g') return act({ kind: 'edge', where: 'first' });
+  if (key.end || input === 'G') return act({ kind: 'edge', where: 'last' });
+  if (key.escape || input === 'q' || (view.inspect && key.leftArrow)) return act({ kind: 'back' });
+  if (key.return && !view.inspect) return act({ kind: 'inspect' });
+  if (input === ':') return { kind: 'action', action: { type: 'start-command' } };
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------------ the pod
+/** The pod a PCR is for, when this desk follows it and it is the same pod (UID). */
+export function podOf(state: TuiState, r: PcrRef): V1Pod | undefined {
+  const spec = r.pcr.spec ?? {};
+  const pod = state.snapshots[r.context]?.pods.get(`${r.pcr.metadata?.namespace ?? ''}/${spec.podName ?? ''}`);
+  return pod && (!spec.podUID || pod.metadata?.uid === spec.podUID) ? pod : undefined;
+}
+
+/** `ContainerCreating`, `Running`, `gone`: what the pod is doing, in a word or two. */
+export function podWaiting(pod: V1Pod | undefined): string {
+  if (!pod) return 'gone';
+  for (const s of pod.status?.containerStatuses ?? []) {
+    const reason = s.state?.waiting?.reason;
+    if (reason) return reason;
+  }
+  if (pod.status?.phase === 'Pending' && !(pod.status?.containerStatuses ?? []).length) return 'ContainerCreating';
+  return pod.status?.phase ?? '?';
+}
+
+// ------------------------------------------------------------------------------------------------ view models
+function toneOfState(s: PcrState): Tone {
+  return s === 'Pending' ? 'warn' : s === 'Issued' ? 'ok' : 'bad';
+}
+
+function row(state: TuiState, r: PcrRef): CertRowVm {
+  const s = pcrState(r.pcr);
+  const spec = r.pcr.spec ?? {};
+  const pod = podOf(state, r);
+  return {
+    key: `${r.context}|${r.key}`,
+    context: safe(r.context),
+    where: safe(r.key),
+    field: safe(spec.signerName ?? ''),
+    subject: `${safe(spec.podName ?? '?')} ${s === 'Pending' ? `← ${safe(podWaiting(pod))}` : `(${safe(podWaiting(pod))})`}`,
+    left: age(r.pcr.metadata?.creationTimestamp, state.now),
+    problems: s,
+    tone: toneOfState(s),
+  };
+}
+
+export function selectPcrsList(state: TuiState, view: PcrsView): CertsVm {
+  const all = visiblePcrs(state);
+  const rows = listRows(state);
+  const top = Math.max(0, Math.min(view.top, Math.max(0, all.length - rows)));
+  const notes: string[] = [];
+  for (const [ctx, snap] of Object.entries(state.snapshots)) {
+    if (state.scope.context && ctx !== state.scope.context) continue;
+    const error = snap.errors.pcrs;
+    if (error) notes.push(`${safe(ctx)}: PodCertificateRequests not readable (${safe(error.message)})`);
+    else if (snap.podCertificateApis && !snap.podCertificateApis.podCertificateRequests)
+      notes.push(`${safe(ctx)}: PodCertificateRequests not served`);
+    else if (!snap.podCertificatesListed) notes.push(`${safe(ctx)}: listing…`);
+  }
+  const scope = [state.scope.context ?? 'all contexts', state.scope.namespace ? `ns ${state.scope.namespace}` : '']
+    .filter(Boolean)
+    .join(' · ');
+  return {
+    title: `PodCertificateRequests  ${safe(scope)} · pending first`,
+    headings: { where: 'NAMESPACE/NAME', field: 'SIGNER', subject: 'POD', left: 'AGE', problems: 'STATE' },
+    rows: all.slice(top, top + rows).map((r) => row(state, r)),
+    offset: top,
+    total: all.length,
+    ...(all[view.index] ? { selectedKey: `${all[view.index]!.context}|${all[view.index]!.key}` } : {}),
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+    empty: 'no PodCertificateRequests',
+  };
+}
+
+/** The requested key, from the stub PKCS#10 request (v1) or pkixPublicKey (v1beta1). */
+function requestedKey(pcr: WirePcr): StyledText[] {
+  const spec = pcr.spec ?? {};
+  if (spec.stubPKCS10Request) {
+    try {
+      const facts = csrKeyAndProof(Buffer.from(spec.stubPKCS10Request, 'base64'));
+      return [
+        { text: `key ${safe(keyDescription(facts.key))} (from stubPKCS10Request)` },
+        facts.verified
+          ? { text: '✓ proof of possession: the stub request’s self-signature verifies', tone: 'ok' }
+          : { text: '✗ proof of possession: the stub request’s self-signature does not verify', tone: 'bad' },
+      ];
+    } catch (err) {
+      return [{ text: `✗ stubPKCS10Request cannot be read: ${safe((err as Error).message)}`, tone: 'bad' }];
+    }
+  }
+  if (spec.pkixPublicKey) {
+    return [
+      { text: 'key from pkixPublicKey (v1beta1) with proofOfPossession over the pod UID' },
+      { text: 'proof of possession is checked by the findings when signing', tone: 'muted' },
+    ];
+  }
+  return [{ text: '✗ no requested key (neither stubPKCS10Request nor pkixPublicKey)', tone: 'bad' }];
+}
+
+function chainLines(state: TuiState, pcr: WirePcr): StyledText[] {
+  const st = pcr.status ?? {};
+  const out: StyledText[] = [];
+  if (st.notBefore || st.notAfter) {
+    out.push({ text: `valid ${safe(st.notBefore ?? '?')} → ${safe(st.notAfter ?? '?')}` });
+  }
+  if (st.beginRefreshAt) {
+    const at = Date.parse(st.beginRefreshAt);
+    const overdue = Number.isFinite(at) && state.now - at > REFRESH_OVERDUE_MS;
+    out.push({
+      text: `refresh from ${safe(st.beginRefreshAt)}${overdue ? ` — overdue by ${humanDuration(state.now - at)} (the kubelet has not re-requested)` : ''}`,
+      tone: overdue ? 'warn' : 'plain',
+    });
+  }
+  if (st.certificateChain) {
+    try {
+      const blocks = inputBlocks(st.certificateChain, 'certificateChain').filter((b) => b.label === 'CERTIFICATE');
+      blocks.forEach((b, i) => {
+        const c = decodeCertificateSync(b.der);
+        out.push({
+          text: `${i === 0 ? 'leaf' : '  ↑ '} ${safe(c.subject.text) || '(empty subject)'}  ${c.sans.uri.length ? `URI ${safe(c.sans.uri.join(', '))}  ` : ''}issuer ${safe(c.issuer.text)}  until ${isoSeconds(c.notAfter)}`,
+        });
+      });
+    } catch (err) {
+      out.push({ text: `✗ the chain cannot be read: ${safe((err as Error).message)}`, tone: 'bad' });
+    }
+  }
+  return out;
+}
+
+export function selectPcrInspect(state: TuiState, view: PcrsView): InspectVm {
+  const r = focusedPcr(state, view);
+  if (!r || !view.inspect) {
+    return {
+      title: `${safe(view.inspect?.key ?? 'PodCertificateRequest')} · gone`,
+      sections: [
+        {
+          label: 'Gone',
+          lines: [
+            {
+              text: 'The PodCertificateRequest you opened was deleted or replaced (its UID is gone); esc, then inspect the row again.',
+              tone: 'warn',
+            },
+          ],
+        },
+      ],
+      actions: [{ text: 'esc back' }],
+    };
+  }
+  const spec = r.pcr.spec ?? {};
+  const s = pcrState(r.pcr);
+  const pod = podOf(state, r);
+  const annotations = Object.entries(spec.unverifiedUserAnnotations ?? {});
+  const conditions = (r.pcr.status?.conditions ?? []).map((c) => ({
+    text: `${safe(c.type)}=${safe(c.status)}  ${safe(c.reason ?? '')}  ${safe(c.message ?? '')}  ${safe(c.lastTransitionTime ?? '')}`,
+    tone: (c.type === 'Issued' ? 'ok' : 'bad') as Tone,
+  }));
+  const sections: SectionVm[] = [
+    {
+      label: 'Asks for',
+      lines: [
+        { text: `signer ${safe(spec.signerName ?? '?')}` },
+        {
+          text: `maxExpirationSeconds ${spec.maxExpirationSeconds ?? '(default 86400)'}${spec.maxExpirationSeconds ? ` (${humanDurationSeconds(spec.maxExpirationSeconds)})` : ''}`,
+        },
+        ...requestedKey(r.pcr),
+      ],
+    },
+    {
+      label: 'Identity',
+      lines: [
+        {
+          text: `pod ${safe(r.pcr.metadata?.namespace)}/${safe(spec.podName ?? '?')}  uid ${safe(spec.podUID ?? '?')}`,
+        },
+        {
+          text: `service account ${safe(spec.serviceAccountName ?? '?')}  uid ${safe(spec.serviceAccountUID ?? '?')}`,
+        },
+        { text: `node ${safe(spec.nodeName ?? '?')}  uid ${safe(spec.nodeUID ?? '?')}` },
+        pod
+          ? {
+              text: `the pod is ${safe(podWaiting(pod))} on ${safe(pod.spec?.nodeName ?? '?')} as ${safe(pod.spec?.serviceAccountName ?? 'default')}`,
+              tone: pod.spec?.nodeName === spec.nodeName ? 'plain' : 'bad',
+            }
+          : { text: 'no pod with that name and UID is followed by this desk', tone: 'warn' },
+      ],
+    },
+    {
+      label: 'Annotations',
+      lines: annotations.length
+        ? annotations.map(([k, v]) => ({ text: `${safe(k)}=${safe(v)} (unverified: set by the pod's author)` }))
+        : [{ text: '(none)', tone: 'muted' }],
+    },
+    { label: 'State', lines: conditions.length ? conditions : [{ text: 'Pending: no signer has answered yet' }] },
+  ];
+  if (s === 'Issued') sections.push({ label: 'Issued', lines: chainLines(state, r.pcr) });
+  return {
+    title: safe(r.key),
+    crumb: 'PCRs',
+    facts: `· ${safe(r.context)} · ${s} · ${age(r.pcr.metadata?.creationTimestamp, state.now)}`,
+    sections,
+    actions: [{ text: 'esc back' }],
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ health
+function bundleHoldsIssuer(bundles: WireCtb[], pcr: WirePcr | undefined): boolean | undefined {
+  const chain = pcr?.status?.certificateChain;
+  if (!chain) return undefined;
+  try {
+    const certs = inputBlocks(chain, 'certificateChain')
+      .filter((b) => b.label === 'CERTIFICATE')
+      .map((b) => decodeCertificateSync(b.der));
+    const top = certs.at(-1);
+    if (!top) return undefined;
+    for (const bundle of bundles) {
+      for (const b of inputBlocks(bundle.spec?.trustBundle ?? '', 'trustBundle')) {
+        const ca = decodeCertificateSync(b.der);
+        if (ca.sha256Fingerprint === top.sha256Fingerprint) return true;
+        const spki = rawPartsOf(ca)?.spki;
+        if (!spki || ca.subject.text !== top.issuer.text) continue;
+        const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+        if (certificateSignedBy(top, key)) return true;
+      }
+    }
+    return false;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a signer's bundles hold the CA of its newest issued chain, by PCR UID and bundle content. */
+const bundleMemo = new Map<string, boolean | undefined>();
+
+/**
+ * Health lines for PCRs in one context: how many wait per signer (and the oldest), issued ones overdue for refresh
+ * (beginRefreshAt passed by more than 10 minutes), and per signer whether its ClusterTrustBundle exists and holds
+ * the CA that signed its newest issued chain.
+ */
+export function pcrHealthLines(state: TuiState, context: string): StyledText[] {
+  const snap = state.snapshots[context];
+  if (!snap?.pcrs || !snap.podCertificateApis?.podCertificateRequests) return [];
+  const bySigner = new Map<string, { waiting: number; oldest: string; overdue: number; newestIssued?: WirePcr }>();
+  for (const pcr of snap.pcrs.values()) {
+    const signer = pcr.spec?.signerName ?? '?';
+    const e = bySigner.get(signer) ?? { waiting: 0, oldest: '', overdue: 0 };
+    bySigner.set(signer, e);
+    const s = pcrState(pcr);
+    const created = pcr.metadata?.creationTimestamp ?? '';
+    if (s === 'Pending') {
+      e.waiting++;
+      if (!e.oldest || created < e.oldest) e.oldest = created;
+    } else if (s === 'Issued') {
+      const at = Date.parse(pcr.status?.beginRefreshAt ?? '');
+      if (Number.isFinite(at) && state.now - at > REFRESH_OVERDUE_MS) e.overdue++;
+      if (!e.newestIssued || created > (e.newestIssued.metadata?.creationTimestamp ?? '')) e.newestIssued = pcr;
+    }
+  }
+  const bundles = [...(snap.trustBundles?.values() ?? [])];
+  const out: StyledText[] = [];
+  for (const [signer, e] of [...bySigner].sort(([a], [b]) => a.localeCompare(b))) {
+    const parts: string[] = [];
+    if (e.waiting)
+      parts.push(`${e.waiting} PCR${e.waiting === 1 ? '' : 's'} waiting (oldest ${age(e.oldest, state.now)})`);
+    if (e.overdue) parts.push(`${e.overdue} overdue for refresh`);
+    const own = bundles.filter((b) => b.spec?.signerName === signer);
+    let bundle: string;
+    if (!snap.podCertificateApis.clusterTrustBundles) bundle = 'trust bundles not served';
+    else if (own.length === 0) bundle = 'no trust bundle';
+    else {
+      const key = `${e.newestIssued?.metadata?.uid ?? ''}|${own.map((b) => b.spec?.trustBundle ?? '').join('|')}`;
+      let holds = bundleMemo.get(key);
+      if (!bundleMemo.has(key)) {
+        holds = bundleHoldsIssuer(own, e.newestIssued);
+        if (bundleMemo.size >= 64) bundleMemo.delete(bundleMemo.keys().next().value as string);
+        bundleMemo.set(key, holds);
+      }
+      bundle =
+        holds === undefined
+          ? `trust bundle ${own.map((b) => b.metadata?.name ?? '?').join(', ')}`
+          : holds
+            ? 'trust bundle holds the signing CA'
+            : 'trust bundle does not hold the CA that signs';
+    }
+    parts.push(bundle);
+    const bad = e.overdue > 0 || bundle.startsWith('no ') || bundle.includes('does not');
+    out.push({ text: `pcr ${safe(signer)}: ${safe(parts.join(', '))}`, tone: bad || e.waiting ? 'warn' : 'muted' });
+  }
+  return out;
+}

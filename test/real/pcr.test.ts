@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createCertWatch } from '../../src/services/certs/watch.js';
+import { createClusterStore, loadContexts } from '../../src/services/kube/index.js';
 import { ok } from '../e2e/headless/helpers.js';
 import { type RealEnv, startRealEnv, until } from './helpers.js';
 
@@ -204,4 +206,36 @@ test('a PCR created as its node lists, describes and prints as JSON; trust bundl
   };
   assert.equal(ctbJson.kind, 'ClusterTrustBundle');
   assert.equal(ctbJson.spec.signerName, undefined);
+});
+
+test("the desk's store follows them at v1 (one reflector each), and the radar reads the trust bundles from it", async (t) => {
+  const contexts = loadContexts({ kubeconfig: env.cluster.kubeconfigPath, contexts: ['east'] });
+  const store = createClusterStore(contexts, { tigera: false, backoff: { initialMs: 100, maxMs: 1000 } });
+  const certs = createCertWatch(contexts, { store, backoff: { initialMs: 100, maxMs: 1000 } });
+  t.after(() => {
+    certs.stop();
+    store.stop();
+  });
+  store.start();
+  const snap = await until('the PCRs and trust bundles listed', async () => {
+    const s = store.snapshot('east');
+    return s.podCertificatesListed && s;
+  });
+  assert.deepEqual(snap.podCertificateApis, { podCertificateRequests: 'v1', clusterTrustBundles: 'v1' });
+  assert.equal(snap.pcrs?.get('default/web-0-cert')?.spec?.podName, 'web-0');
+  assert.deepEqual([...(snap.trustBundles?.keys() ?? [])].sort(), ['example.com:pod-identity:roots', 'plain-roots']);
+  certs.start();
+  await until('the radar synced', async () => certs.synced('east'));
+  const fromBundles = certs.records().filter((r) => r.location.kind === 'ClusterTrustBundle');
+  assert.deepEqual(
+    fromBundles
+      .map((r) => `${r.location.name} ${r.cert?.subject}`)
+      .filter((x) => x.includes('certdesk-test-root'))
+      .sort(),
+    ['example.com:pod-identity:roots CN=certdesk-test-root', 'plain-roots CN=certdesk-test-root'],
+  );
+  // A bundle deleted is gone from the store (the watch), and from the radar after it.
+  ok(await env.kubectl(['delete', 'clustertrustbundle', 'plain-roots']));
+  await until('the bundle gone', async () => !store.snapshot('east').trustBundles?.has('plain-roots'));
+  await until('and from the radar', async () => !certs.records().some((r) => r.location.name === 'plain-roots'));
 });

@@ -204,13 +204,59 @@ function validateLease(obj: KObject): FieldError[] {
 export const leaseStrategy: Strategy = { validateCreate: validateLease, validateUpdate: (obj) => validateLease(obj) };
 
 /** Webhook configurations: generation 1 on create, +1 when the webhooks change; an empty list is omitted. */
+/** A service reference's port defaults to 443 (SetDefaults_ServiceReference, admissionregistration and apiextensions). */
+function defaultServicePort(clientConfig: unknown): void {
+  const service = asRecord(asRecord(clientConfig)?.service);
+  if (service && service.port === undefined) service.port = 443;
+}
+
+/**
+ * The defaults admissionregistration/v1 gives each webhook (SetDefaults_ValidatingWebhook / _MutatingWebhook and
+ * SetDefaults_Rule, 1.37), as the real server returns them (test/real/differential/api.test.ts).
+ */
+function defaultWebhooks(obj: KObject): void {
+  if (!Array.isArray(obj.webhooks)) return;
+  const mutating = obj.kind === 'MutatingWebhookConfiguration';
+  for (const w of obj.webhooks) {
+    const hook = asRecord(w);
+    if (!hook) continue;
+    hook.failurePolicy ??= 'Fail';
+    hook.matchPolicy ??= 'Equivalent';
+    hook.namespaceSelector ??= {};
+    hook.objectSelector ??= {};
+    hook.timeoutSeconds ??= 10;
+    if (mutating) hook.reinvocationPolicy ??= 'Never';
+    for (const rule of Array.isArray(hook.rules) ? hook.rules : []) {
+      const r = asRecord(rule);
+      if (r) r.scope ??= '*';
+    }
+    defaultServicePort(hook.clientConfig);
+  }
+}
+
+/** CRDs: the status split, and a conversion webhook's service port defaulted. */
+export const crdStrategy: Strategy = {
+  ...statusSplitStrategy,
+  prepareCreate(obj, ctx) {
+    statusSplitStrategy.prepareCreate?.(obj, ctx);
+    defaultServicePort(asRecord(asRecord(asRecord(obj.spec)?.conversion)?.webhook)?.clientConfig);
+  },
+  prepareUpdate(obj, old, subresource) {
+    statusSplitStrategy.prepareUpdate?.(obj, old, subresource);
+    if (subresource === undefined)
+      defaultServicePort(asRecord(asRecord(asRecord(obj.spec)?.conversion)?.webhook)?.clientConfig);
+  },
+};
+
 export const webhookConfigStrategy: Strategy = {
   prepareCreate(obj) {
     obj.metadata.generation = 1;
     if (Array.isArray(obj.webhooks) && obj.webhooks.length === 0) delete obj.webhooks;
+    defaultWebhooks(obj);
   },
   prepareUpdate(obj, old) {
     if (Array.isArray(obj.webhooks) && obj.webhooks.length === 0) delete obj.webhooks;
+    defaultWebhooks(obj);
     const changed = JSON.stringify(obj.webhooks ?? null) !== JSON.stringify(old.webhooks ?? null);
     obj.metadata.generation = (Number(old.metadata.generation) || 1) + (changed ? 1 : 0);
   },

@@ -842,7 +842,8 @@ const cases: Case[] = [
     body: {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
-      metadata: { name: 'gadgets.radar.example.com', labels: { diff: 'yes' } },
+      // Not labelled diff=yes: the row that lists CRDs by that label stays as it was (the real server adds a status).
+      metadata: { name: 'gadgets.radar.example.com', labels: { radar: 'yes' } },
       spec: {
         group: 'radar.example.com',
         scope: 'Namespaced',
@@ -879,9 +880,10 @@ const cases: Case[] = [
     body: {
       apiVersion: 'apiregistration.k8s.io/v1',
       kind: 'APIService',
-      metadata: { name: 'v1.radar.example.com', labels: { diff: 'yes' } },
+      // Not radar.example.com: kube-apiserver registers v1.radar.example.com itself for the CRD above (409).
+      metadata: { name: 'v1.radar-aggregated.example.com', labels: { diff: 'yes' } },
       spec: {
-        group: 'radar.example.com',
+        group: 'radar-aggregated.example.com',
         version: 'v1',
         groupPriorityMinimum: 100,
         versionPriority: 10,

@@ -37,9 +37,7 @@ export interface CertsView {
 }
 
 export type CertsAction =
-  | { kind: 'move'; delta: number }
-  | { kind: 'edge'; where: 'first' | 'last' }
-  | { kind: 'page'; direction: 1 | -1 }
+  | MoveAction
   | { kind: 'inspect' }
   | { kind: 'back' }
   | { kind: 'start-filter' }
@@ -47,6 +45,20 @@ export type CertsAction =
   | { kind: 'backspace' }
   | { kind: 'submit' }
   | { kind: 'jump'; to: 'csr' | 'signer' | 'pod' };
+
+export type MoveAction =
+  | { kind: 'move'; delta: number }
+  | { kind: 'edge'; where: 'first' | 'last' }
+  | { kind: 'page'; direction: 1 | -1 };
+
+/** Where a move, a page or an edge takes a list index or a scroll offset; undefined for other actions. */
+export function movedTo(action: { kind: string }, from: number, page: number): number | undefined {
+  const a = action as MoveAction;
+  if (a.kind === 'move') return from + a.delta;
+  if (a.kind === 'page') return from + a.direction * page;
+  if (a.kind === 'edge') return a.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER;
+  return undefined;
+}
 
 const safe = (t: unknown, max?: number) => terminalSafe(t, max === undefined ? {} : { maxLength: max });
 const act = (action: CertsAction): Intent => ({ kind: 'action', action: { type: 'certs', action } });
@@ -92,7 +104,8 @@ export function visibleCerts(state: TuiState, filter: string): CertRecord[] {
   return out;
 }
 
-function listRows(state: TuiState): number {
+/** Rows of a full-screen list (Certificates, PodCertificateRequests). */
+export function listRows(state: TuiState): number {
   // Title line, column headings, borders.
   return Math.max(1, state.rows - CHROME_ROWS - 4);
 }
@@ -197,13 +210,9 @@ export function certsReducer(state: TuiState, view: CertsView, action: CertsActi
     const offset = view.inspect.offset;
     const scroll = (o: number) =>
       withView(state, { ...view, inspect: { id: view.inspect!.id, offset: Math.max(0, o) } });
+    const to = movedTo(action, offset, page);
+    if (to !== undefined) return scroll(to);
     switch (action.kind) {
-      case 'move':
-        return scroll(offset + action.delta);
-      case 'page':
-        return scroll(offset + action.direction * page);
-      case 'edge':
-        return scroll(action.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER);
       case 'back': {
         const { inspect: _i, ...rest } = view;
         return withView(state, rest);
@@ -214,13 +223,9 @@ export function certsReducer(state: TuiState, view: CertsView, action: CertsActi
         return state;
     }
   }
+  const to = movedTo(action, view.index, page);
+  if (to !== undefined) return moveTo(state, view, to);
   switch (action.kind) {
-    case 'move':
-      return moveTo(state, view, view.index + action.delta);
-    case 'page':
-      return moveTo(state, view, view.index + action.direction * page);
-    case 'edge':
-      return moveTo(state, view, action.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER);
     case 'inspect': {
       const r = selected(state, view);
       return r ? withView(state, { ...view, inspect: { id: r.id, offset: 0 } }) : state;
@@ -236,6 +241,27 @@ export function certsReducer(state: TuiState, view: CertsView, action: CertsActi
   }
 }
 
+/**
+ * The keys every full-screen list (Certificates, PodCertificateRequests) shares: pages, moves, back and inspect;
+ * 'none' for a key with Ctrl or Alt (a modifier never turns a key into an action, docs/safety.md: Ctrl-C is not c).
+ */
+export function listViewKey(
+  input: string,
+  key: KeyLike,
+  inspecting: boolean,
+): MoveAction | { kind: 'back' } | { kind: 'inspect' } | 'none' | undefined {
+  if (key.pageUp || (key.ctrl && input === 'b')) return { kind: 'page', direction: -1 };
+  if (key.pageDown || (key.ctrl && input === 'f')) return { kind: 'page', direction: 1 };
+  if ((key.ctrl || key.meta) && !key.escape && !key.upArrow && !key.downArrow) return 'none';
+  if (key.upArrow || input === 'k') return { kind: 'move', delta: -1 };
+  if (key.downArrow || input === 'j') return { kind: 'move', delta: 1 };
+  if (key.home || input === 'g') return { kind: 'edge', where: 'first' };
+  if (key.end || input === 'G') return { kind: 'edge', where: 'last' };
+  if (key.escape || input === 'q' || (inspecting && key.leftArrow)) return { kind: 'back' };
+  if (key.return && !inspecting) return { kind: 'inspect' };
+  return undefined;
+}
+
 /** Keys in the Certificates view (the filter prompt takes text while it is open). */
 export function certsKey(view: CertsView, input: string, key: KeyLike): Intent | undefined {
   if (view.draft !== undefined) {
@@ -246,16 +272,8 @@ export function certsKey(view: CertsView, input: string, key: KeyLike): Intent |
     const text = input.replace(/[\p{Cc}\p{Cf}]/gu, '');
     return text ? act({ kind: 'text', text }) : undefined;
   }
-  if (key.pageUp || (key.ctrl && input === 'b')) return act({ kind: 'page', direction: -1 });
-  if (key.pageDown || (key.ctrl && input === 'f')) return act({ kind: 'page', direction: 1 });
-  // A modifier never turns a key into an action (docs/safety.md, Keys): Ctrl-C is not c.
-  if ((key.ctrl || key.meta) && !key.escape && !key.upArrow && !key.downArrow) return undefined;
-  if (key.upArrow || input === 'k') return act({ kind: 'move', delta: -1 });
-  if (key.downArrow || input === 'j') return act({ kind: 'move', delta: 1 });
-  if (key.home || input === 'g') return act({ kind: 'edge', where: 'first' });
-  if (key.end || input === 'G') return act({ kind: 'edge', where: 'last' });
-  if (key.escape || input === 'q' || (view.inspect && key.leftArrow)) return act({ kind: 'back' });
-  if (key.return && !view.inspect) return act({ kind: 'inspect' });
+  const common = listViewKey(input, key, view.inspect !== undefined);
+  if (common !== undefined) return common === 'none' ? undefined : act(common);
   if (input === '/' && !view.inspect) return act({ kind: 'start-filter' });
   if (input === 'c') return act({ kind: 'jump', to: 'csr' });
   if (input === 'n') return act({ kind: 'jump', to: 'signer' });

@@ -14,10 +14,10 @@ import { keyDescription } from '../services/pki/keys.js';
 import { inputBlocks } from '../services/pki/pem.js';
 import { age, humanDuration, humanDurationSeconds } from '../services/text/duration.js';
 import { terminalSafe } from '../services/text/sanitize.js';
-import { CHROME_ROWS } from '../views/layout.js';
 import type { CertRowVm, CertsVm, InspectVm, SectionVm, StyledText, Tone } from '../views/models.js';
 import type { Intent, KeyLike } from './keymap.js';
-import type { TuiState } from './store.js';
+import { listRows, listViewKey, type MoveAction, movedTo } from './certs.js';
+import { type TuiState, windowTop } from './store.js';
 
 /** Issued PCRs whose beginRefreshAt passed longer ago than this are overdue (the kubelet should have re-requested). */
 export const REFRESH_OVERDUE_MS = 10 * 60_000;
@@ -29,12 +29,7 @@ export interface PcrsView {
   inspect?: { context: string; key: string; uid: string | undefined; offset: number };
 }
 
-export type PcrsAction =
-  | { kind: 'move'; delta: number }
-  | { kind: 'edge'; where: 'first' | 'last' }
-  | { kind: 'page'; direction: 1 | -1 }
-  | { kind: 'inspect' }
-  | { kind: 'back' };
+export type PcrsAction = MoveAction | { kind: 'inspect' } | { kind: 'back' };
 
 export interface PcrRef {
   context: string;
@@ -78,10 +73,6 @@ export function visiblePcrs(state: TuiState): PcrRef[] {
   return out;
 }
 
-function listRows(state: TuiState): number {
-  return Math.max(1, state.rows - CHROME_ROWS - 4);
-}
-
 function withView(state: TuiState, view: PcrsView): TuiState {
   return { ...state, mode: { kind: 'pcrs', view } };
 }
@@ -89,11 +80,7 @@ function withView(state: TuiState, view: PcrsView): TuiState {
 function moveTo(state: TuiState, view: PcrsView, index: number): TuiState {
   const total = visiblePcrs(state).length;
   const i = Math.max(0, Math.min(total - 1, index));
-  const rows = listRows(state);
-  let top = view.top;
-  if (i < top) top = i;
-  if (i >= top + rows) top = i - rows + 1;
-  return withView(state, { ...view, index: Math.max(0, i), top: Math.max(0, top) });
+  return withView(state, { ...view, index: i, top: windowTop(i, view.top, listRows(state), total) });
 }
 
 /** The PCR the view acts on: the inspected one (if it is still the same object), else the selected row. */
@@ -111,13 +98,9 @@ export function pcrsReducer(state: TuiState, view: PcrsView, action: PcrsAction)
   if (view.inspect) {
     const inspect = view.inspect;
     const scroll = (o: number) => withView(state, { ...view, inspect: { ...inspect, offset: Math.max(0, o) } });
+    const to = movedTo(action, inspect.offset, page);
+    if (to !== undefined) return scroll(to);
     switch (action.kind) {
-      case 'move':
-        return scroll(inspect.offset + action.delta);
-      case 'page':
-        return scroll(inspect.offset + action.direction * page);
-      case 'edge':
-        return scroll(action.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER);
       case 'back': {
         const { inspect: _i, ...rest } = view;
         return withView(state, rest);
@@ -126,13 +109,9 @@ export function pcrsReducer(state: TuiState, view: PcrsView, action: PcrsAction)
         return state;
     }
   }
+  const to = movedTo(action, view.index, page);
+  if (to !== undefined) return moveTo(state, view, to);
   switch (action.kind) {
-    case 'move':
-      return moveTo(state, view, view.index + action.delta);
-    case 'page':
-      return moveTo(state, view, view.index + action.direction * page);
-    case 'edge':
-      return moveTo(state, view, action.where === 'first' ? 0 : Number.MAX_SAFE_INTEGER);
     case 'inspect': {
       const r = visiblePcrs(state)[view.index];
       if (!r) return state;
@@ -150,16 +129,8 @@ export function pcrsReducer(state: TuiState, view: PcrsView, action: PcrsAction)
 
 /** Keys in the PCR view. */
 export function pcrsKey(view: PcrsView, input: string, key: KeyLike): Intent | undefined {
-  if (key.pageUp || (key.ctrl && input === 'b')) return act({ kind: 'page', direction: -1 });
-  if (key.pageDown || (key.ctrl && input === 'f')) return act({ kind: 'page', direction: 1 });
-  // A modifier never turns a key into an action (docs/safety.md, Keys).
-  if ((key.ctrl || key.meta) && !key.escape && !key.upArrow && !key.downArrow) return undefined;
-  if (key.upArrow || input === 'k') return act({ kind: 'move', delta: -1 });
-  if (key.downArrow || input === 'j') return act({ kind: 'move', delta: 1 });
-  if (key.home || input === 'g') return act({ kind: 'edge', where: 'first' });
-  if (key.end || input === 'G') return act({ kind: 'edge', where: 'last' });
-  if (key.escape || input === 'q' || (view.inspect && key.leftArrow)) return act({ kind: 'back' });
-  if (key.return && !view.inspect) return act({ kind: 'inspect' });
+  const common = listViewKey(input, key, view.inspect !== undefined);
+  if (common !== undefined) return common === 'none' ? undefined : act(common);
   if (input === ':') return { kind: 'action', action: { type: 'start-command' } };
   return undefined;
 }

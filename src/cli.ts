@@ -43,6 +43,17 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// A command whose work waits on something that can never answer (a PKCS#11 module that drops a callback, say) would
+// otherwise end with Node's bare exit code 13 and no word: say what happened, and never exit 0.
+let settled = false;
+// (Node 20 passes 0 to the listener and has set process.exitCode to 13; newer Nodes pass 13.)
+process.on('exit', (code) => {
+  if (settled || (code !== 13 && process.exitCode !== 13)) return;
+  process.stderr.write(
+    'error: certdesk stopped before the command finished: an operation it was waiting for never completed (nothing after it was done; check the audit log with `certdesk audit`)\n',
+  );
+});
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {
@@ -59,3 +70,4 @@ try {
     process.exitCode = 1;
   }
 }
+settled = true;

@@ -41,7 +41,8 @@ export async function policyFor(file: string | undefined): Promise<Policy> {
  * What the findings gate of `approve` and `sign` knows of the context, listed once per command: its pods, its Nodes
  * when the policy's node-addresses is on, every CSR (superseded, key-reuse, request-storm) and the audit log's
  * keys; the same facts as the TUI's and the controller's (services/actions facts.ts). A context that cannot be
- * listed in 15 s gives none (the findings that need them are then not made) and a warning says so.
+ * listed at all in 15 s ends the command (nothing is decided unchecked); any other failure gives no facts (the
+ * findings that need them are then not made) and a warning says so.
  */
 export async function gateFacts(ctx: ClusterContext, policy: Policy): Promise<Pick<GateOptions, 'pods' | 'cluster'>> {
   const { snapshotsOf } = await import('./snapshots.js');
@@ -56,6 +57,9 @@ export async function gateFacts(ctx: ClusterContext, policy: Policy): Promise<Pi
     const store = { snapshot: () => snap, contexts: () => [ctx.name] };
     return factsOf({ store, index: new RequestIndexCache(), audited: auditedRequests(audit), nodes }, ctx.name);
   } catch (err) {
+    // The context could not be listed at all (unreachable, no credentials, nothing in 15 s): nothing can be checked,
+    // so nothing is decided; the command ends with that one sentence.
+    if (err instanceof CliError) throw err;
     warn(
       `warning: the cluster around the requests was not read (${oneSentence(err instanceof Error ? err.message : String(err))}); findings that need it were not made`,
     );

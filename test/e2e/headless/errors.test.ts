@@ -115,3 +115,19 @@ test('a failed audit write is an error, not a warning', async () => {
   const line = oneLineError(await e.run(['approve', 'au1'], { CERTDESK_STATE_DIR: blocker }));
   assert.match(line, /could not write the audit log/);
 });
+
+test('an operation that never completes ends with a sentence and a non-zero exit, never a silent 0', async () => {
+  // Every file open in the command never answers and nothing else keeps Node's event loop alive: what a PKCS#11
+  // module that drops its callback does to a signing command.
+  const preload = join(e.dir, 'never-open.mjs');
+  writeFileSync(
+    preload,
+    "import fs from 'node:fs/promises'; import { syncBuiltinESMExports } from 'node:module';\n" +
+      'fs.open = () => new Promise(() => {}); syncBuiltinESMExports();\n',
+  );
+  const pem = join(e.dir, 'some.pem');
+  writeFileSync(pem, (await createCa({ cn: 'x' })).certPem);
+  const r = await e.run(['inspect', pem], { NODE_OPTIONS: `--import ${preload}` });
+  assert.notEqual(r.code, 0);
+  assert.match(oneLineError(r), /stopped before the command finished/);
+});

@@ -11,6 +11,9 @@ import {
   exportTlsSecret,
   signCsr,
 } from '../services/actions/index.js';
+import { denyPcr, failPcr, signPcr } from '../services/actions/pcr.js';
+import { podCertificateApis } from '../services/kube/pod-certificates.js';
+import { terminalSafe } from '../services/text/sanitize.js';
 import { appendAudit } from '../services/config/audit.js';
 import { FileExistsError, writeFileSafely } from '../services/export/write-file.js';
 import { profilesDir } from '../services/config/paths.js';
@@ -18,7 +21,7 @@ import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/
 import { DEFAULT_PROFILE, type LoadedCa, loadProfile, type SigningProfile } from '../services/pki/index.js';
 import type { ClusterFacts, Policy } from '../services/policy/index.js';
 import type { Tone } from '../views/models.js';
-import type { CsrRef, Effect } from './store.js';
+import type { CsrRef, Effect, PcrVerb } from './store.js';
 import { caRegistry } from './lazy.js';
 
 export interface EffectDeps {
@@ -228,6 +231,50 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
     case 'reconnect':
       deps.store.reconnect(effect.context);
       return undefined;
+    case 'pcr':
+      return runPcrEffect(effect, deps);
+  }
+}
+
+const PCR_DONE: Record<PcrVerb, string> = { issue: 'Issued', deny: 'Denied', fail: 'Marked Failed' };
+
+/** `s`, `x`, `f` in the PCR view: the same gated, audited actions as `certdesk sign|deny|fail pcr`, bound to the
+ * object the dialog showed (its uid + resourceVersion). */
+async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: EffectDeps): Promise<EffectStatus> {
+  const { context, namespace, name, pcr, overrides } = effect.target;
+  const ctx = deps.contexts.get(context);
+  if (!ctx) return { text: `Context ${context} is not loaded.`, tone: 'bad' };
+  const what = `PodCertificateRequest ${terminalSafe(`${namespace}/${name}`, { maxLength: 200 })}`;
+  try {
+    const apis = await podCertificateApis(ctx);
+    if (!apis.ok) return { text: apis.error.message, tone: 'bad' };
+    const version = apis.value.podCertificateRequests;
+    if (!version) return { text: `Context ${context} does not serve PodCertificateRequests.`, tone: 'bad' };
+    const bound = pcr ? { pcr } : {};
+    let result: KubeResult<unknown>;
+    if (effect.verb === 'issue') {
+      const signer = pcr?.spec?.signerName ?? '';
+      const { ca } = await caFor(signer, deps, new Map());
+      result = await signPcr(ctx, version, namespace, name, {
+        ca,
+        signerName: signer,
+        ...bound,
+        ...(overrides ? { overrides } : {}),
+        ...(deps.policy ? { policy: deps.policy } : {}),
+      });
+    } else {
+      const decide = effect.verb === 'deny' ? denyPcr : failPcr;
+      const reason = effect.reason || (effect.verb === 'deny' ? 'CertdeskDeny' : 'CertdeskFailed');
+      result = await decide(ctx, version, namespace, name, {
+        ...bound,
+        reason,
+        ...(effect.message ? { message: effect.message } : {}),
+      });
+    }
+    if (!result.ok) return { text: result.error.message, tone: 'bad' };
+    return { text: `${PCR_DONE[effect.verb]} ${what}.`, tone: 'ok' };
+  } catch (err) {
+    return { text: `${what}: ${message(err)}`, tone: 'bad' };
   }
 }
 

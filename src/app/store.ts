@@ -3,6 +3,7 @@
 // No I/O and no clock here: time arrives in actions.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { ContextSnapshot } from '../services/kube/api-types.js';
+import type { WirePcr } from '../services/kube/pod-certificates.js';
 import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
 import { PANES, type PaneId, screenLayout } from '../views/layout.js';
@@ -121,7 +122,21 @@ export type Effect =
       outFile: string;
     }
   | { id: number; kind: 'kubeconfig'; target: CsrRef; keyFile: string; outFile: string; user: string }
-  | { id: number; kind: 'reconnect'; context?: string };
+  | { id: number; kind: 'reconnect'; context?: string }
+  /** Issue, deny or mark Failed one PodCertificateRequest (the PCR view's `s`, `x`, `f`). */
+  | { id: number; kind: 'pcr'; verb: PcrVerb; target: PcrTarget; reason: string; message: string };
+
+export type PcrVerb = 'issue' | 'deny' | 'fail';
+
+export interface PcrTarget {
+  context: string;
+  namespace: string;
+  name: string;
+  /** The object the person looked at when confirming: the write is bound to it (uid + resourceVersion). */
+  pcr?: WirePcr;
+  /** Failing finding codes accepted by typing the PCR's name. */
+  overrides?: string[];
+}
 
 export type EffectRequest = Effect extends infer E ? (E extends Effect ? Omit<E, 'id'> : never) : never;
 

@@ -1,0 +1,144 @@
+// The PCR view's verbs as the TUI runs them (runEffect 'pcr': `s` issue, `x` deny, `f` mark Failed) over HTTPS
+// against the sandbox's pod-certificates scenario: each writes through the same gated, audited actions as
+// `certdesk sign|deny|fail pcr`, bound to the object the dialog showed; a PCR deleted and re-created under its name
+// between inspect and the write (another UID) is refused and left as it is.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runEffect } from '../../../src/app/effects.js';
+import type { PcrVerb } from '../../../src/app/store.js';
+import { initCa } from '../../../src/services/config/ca-registry.js';
+import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
+import { pcrState, readPcr, type WirePcr } from '../../../src/services/kube/pod-certificates.js';
+import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
+import { type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+
+const ADMIN = { name: 'admin', groups: ['system:masters'] };
+const PCRS = '/apis/certificates.k8s.io/v1/namespaces/workloads/podcertificaterequests';
+const SIGNER = 'example.com/pod-identity';
+let sb: Sandbox;
+let east: SandboxCluster;
+let ctx: ClusterContext;
+let dir = '';
+const savedStateDir = process.env.CERTDESK_STATE_DIR;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'certdesk-tui-pcr-'));
+  process.env.CERTDESK_STATE_DIR = join(dir, 'state');
+  sb = await startTestSandbox(undefined, {
+    scenarios: ['pod-certificates'],
+    scenarioOptions: { 'pod-certificates': { pods: 6, backoffMs: 60_000 } },
+  });
+  east = sb.cluster('east');
+  [ctx] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
+  await initCa({ signerName: SIGNER, cwd: dir });
+});
+after(async () => {
+  await sb?.stop();
+  if (savedStateDir === undefined) delete process.env.CERTDESK_STATE_DIR;
+  else process.env.CERTDESK_STATE_DIR = savedStateDir;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The pending PCR of a pod, as inspect shows it. */
+async function inspected(pod: string): Promise<WirePcr> {
+  const r = await east.requestAs(ADMIN, 'GET', `${PCRS}?fieldSelector=spec.podName%3D${pod}`);
+  const items = (JSON.parse(r.body) as { items: WirePcr[] }).items;
+  assert.equal(items.length, 1, r.body);
+  return items[0]!;
+}
+
+const run = (verb: PcrVerb, pcr: WirePcr, extra: { reason?: string; message?: string; overrides?: string[] } = {}) =>
+  runEffect(
+    {
+      id: 1,
+      kind: 'pcr',
+      verb,
+      target: {
+        context: 'east',
+        namespace: 'workloads',
+        name: pcr.metadata?.name ?? '',
+        pcr,
+        ...(extra.overrides ? { overrides: extra.overrides } : {}),
+      },
+      reason: extra.reason ?? '',
+      message: extra.message ?? '',
+    },
+    {
+      contexts: new Map([['east', ctx]]),
+      store: { reconnect: () => {}, snapshot: () => ({ pods: new Map(), csrs: new Map() }) as never },
+      registryDir: dir,
+    },
+  );
+
+async function now(pcr: WirePcr): Promise<WirePcr | undefined> {
+  const r = await readPcr(ctx, 'v1', 'workloads', pcr.metadata?.name ?? '');
+  return r.ok ? r.value : undefined;
+}
+
+const audit = () =>
+  readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('the PCR view verbs (runEffect)', () => {
+  it('s issues with the registered CA: the chain is on the PCR, audited intent then outcome', async () => {
+    const pcr = await inspected('web-0');
+    const status = await run('issue', pcr);
+    assert.equal(status?.tone, 'ok', status?.text);
+    assert.match(status?.text ?? '', /^Issued PodCertificateRequest workloads\/web-0/);
+    const after = await now(pcr);
+    assert.equal(after && pcrState(after), 'Issued');
+    assert.match(after?.status?.certificateChain ?? '', /BEGIN CERTIFICATE/);
+    const mine = audit().filter((e) => e.name === pcr.metadata?.name || e.csrName === pcr.metadata?.name);
+    assert.ok(mine.length >= 2, JSON.stringify(audit()));
+  });
+
+  it('x denies with the reason and message typed', async () => {
+    const pcr = await inspected('api-1');
+    const status = await run('deny', pcr, { reason: 'NotOurPod', message: 'by the desk' });
+    assert.equal(status?.tone, 'ok', status?.text);
+    const cond = (await now(pcr))?.status?.conditions?.find((c) => c.type === 'Denied');
+    assert.equal(cond?.reason, 'NotOurPod');
+    assert.equal(cond?.message, 'by the desk');
+  });
+
+  it('f marks Failed (an empty reason is CertdeskFailed)', async () => {
+    const pcr = await inspected('web-2');
+    const status = await run('fail', pcr);
+    assert.equal(status?.tone, 'ok', status?.text);
+    const cond = (await now(pcr))?.status?.conditions?.find((c) => c.type === 'Failed');
+    assert.equal(cond?.reason, 'CertdeskFailed');
+  });
+
+  for (const verb of ['issue', 'deny', 'fail'] as const) {
+    it(`${verb}: a PCR replaced between inspect and the write is refused and left Pending`, async () => {
+      const pod = { issue: 'api-3', deny: 'web-4', fail: 'api-5' }[verb];
+      const pcr = await inspected(pod);
+      const name = pcr.metadata?.name ?? '';
+      const del = await east.requestAs(ADMIN, 'DELETE', `${PCRS}/${name}`);
+      assert.equal(del.code, 200, del.body);
+      // The kubelet's way: the PCR's node creates it (the Node authorizer allows no one else).
+      const node = {
+        name: `system:node:${pcr.spec?.nodeName ?? ''}`,
+        groups: ['system:nodes', 'system:authenticated'],
+      };
+      const made = await east.requestAs(node, 'POST', PCRS, {
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'PodCertificateRequest',
+        metadata: { name, namespace: 'workloads' },
+        spec: pcr.spec,
+      });
+      assert.equal(made.code, 201, made.body);
+      const status = await run(verb, pcr, { reason: 'NotOurPod' });
+      assert.equal(status?.tone, 'bad', status?.text);
+      assert.match(status?.text ?? '', /replaced|UID|uid/);
+      const replacement = await now(pcr);
+      assert.notEqual(replacement?.metadata?.uid, pcr.metadata?.uid);
+      assert.equal(replacement && pcrState(replacement), 'Pending');
+    });
+  }
+});

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiextensionsV1Api, CertificatesV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
+import { waitFor } from '../../helpers/sandbox.js';
 import { startScenarioRun } from '../../helpers/scenario-run.js';
 import { type E2eEnv, oneLineError, startE2e } from './helpers.js';
 
@@ -94,9 +95,14 @@ test('scale through the API: CSRs by their kubelets, approvals by the admin, pod
 test('a scenario that only submits (hostile) keeps running until Ctrl-C, then removes its CSRs', async () => {
   const certs = admin.makeApiClient(CertificatesV1Api);
   const run = await startScenarioRun(['hostile', '--context', 'east'], e.env);
-  await new Promise((r) => setTimeout(r, 500));
+  // Its requests go out over a few seconds (one is sent early so that a later one supersedes it).
+  await waitFor(
+    async () => (await certs.listCertificateSigningRequest()).items.length >= 8,
+    'the hostile requests',
+    30_000,
+    100,
+  );
   assert.equal(run.child.exitCode, null, `exited early: ${run.output()}`);
-  assert.ok((await certs.listCertificateSigningRequest()).items.length >= 8);
   assert.equal(await run.interrupt(), 0);
   assert.equal((await certs.listCertificateSigningRequest()).items.length, 0);
 });

@@ -368,6 +368,8 @@ export function App(props: AppProps) {
       send({ type: 'status', text: 'Checking…', tone: 'info' });
       void openVerb(intent.verb, stateRef.current, {
         insights,
+        contexts: props.effects.contexts,
+        ...(props.effects.policy ? { policy: props.effects.policy } : {}),
         now: () => new Date(now()),
         ...(props.registryDir ? { registryDir: props.registryDir } : {}),
         ...(props.places.demo ? { keyFileFor: (name: string) => (name === 'jane' ? demoKey : undefined) } : {}),

@@ -29,9 +29,18 @@ import {
   type TuiState,
 } from './store.js';
 import { caRegistry } from './lazy.js';
+import { focusedPcr } from './pcrs.js';
+import { pcrFindings } from '../services/actions/pcr.js';
+import type { ClusterContext } from '../services/kube/index.js';
+import { pcrState } from '../services/kube/pod-certificates.js';
+import type { Policy } from '../services/policy/index.js';
+import { humanDurationSeconds } from '../services/text/duration.js';
 
 export interface DialogDeps {
   insights: InsightCache;
+  /** The contexts and policy the PCR findings are evaluated with (the same as the action's gate). */
+  contexts?: ReadonlyMap<string, ClusterContext>;
+  policy?: Policy;
   /** The CA registry's directory (tests: a temp dir). */
   registryDir?: string;
   /** A key file known for a CSR name (the demo's jane), to fill in the kubeconfig dialog. */
@@ -271,6 +280,7 @@ export async function openVerb(
   state: TuiState,
   deps: DialogDeps,
 ): Promise<DialogState | { status: string }> {
+  if (verb === 'pcr-issue' || verb === 'pcr-deny' || verb === 'pcr-fail') return openPcrVerb(verb, state, deps);
   if (inspectReplaced(state)) {
     return {
       status:
@@ -468,4 +478,95 @@ export async function openVerb(
       };
     }
   }
+}
+
+/** `s`, `x`, `f` in the PCR view: the dialog for the PCR selected (or inspected, while it is the same object).
+ * Issue shows the findings (a ✗ asks for the PCR's name, which accepts the failing codes shown, as for CSRs) and
+ * the certificate about to be issued; deny and Failed ask a reason (the CSR deny rule) and a message. */
+async function openPcrVerb(
+  verb: 'pcr-issue' | 'pcr-deny' | 'pcr-fail',
+  state: TuiState,
+  deps: DialogDeps,
+): Promise<DialogState | { status: string }> {
+  const m = state.mode;
+  if (m.kind !== 'pcrs') return { status: 'Open the PodCertificateRequests view (p) first.' };
+  const r = focusedPcr(state, m.view);
+  if (!r) {
+    return {
+      status: m.view.inspect
+        ? 'The PodCertificateRequest you opened was deleted or replaced: esc, then inspect the row again.'
+        : 'Select a PodCertificateRequest first.',
+    };
+  }
+  const now = pcrState(r.pcr);
+  if (now !== 'Pending') {
+    return { status: `PodCertificateRequest ${safe(r.key)} is already ${now}; its status never changes after that.` };
+  }
+  const name = r.pcr.metadata?.name ?? '';
+  const signer = r.pcr.spec?.signerName ?? '';
+  const target = { context: r.context, namespace: r.pcr.metadata?.namespace ?? '', name, pcr: r.pcr };
+  const dialog: DialogState = {
+    action: verb,
+    targets: [],
+    skipped: [],
+    guard: 'ok',
+    typed: '',
+    fields: [],
+    field: 0,
+    title: '',
+    details: [{ label: 'PCR', lines: [{ text: `${safe(r.key, 120)} · ${safe(r.context)} · ${safe(signer)}` }] }],
+    pcr: { target, view: m.view },
+  };
+  if (verb !== 'pcr-issue') {
+    const deny = verb === 'pcr-deny';
+    return {
+      ...dialog,
+      title: deny ? `Deny ${safe(name, 80)}?` : `Mark ${safe(name, 80)} Failed?`,
+      fields: [
+        {
+          id: 'reason',
+          label: `reason (${DENY_REASON_RULE}; empty: ${deny ? 'CertdeskDeny' : 'CertdeskFailed'})`,
+          value: '',
+        },
+        { id: 'message', label: 'message (empty: certdesk default)', value: '' },
+      ],
+    };
+  }
+  const ctx = deps.contexts?.get(r.context);
+  if (!ctx) return { status: `Context ${safe(r.context)} is not loaded.` };
+  const { findings } = await pcrFindings(ctx, r.pcr, deps.policy ? { policy: deps.policy } : {});
+  const failing = findings.filter((f) => f.level === 'fail').map((f) => f.code);
+  const guard: FindingLevel = failing.length ? 'fail' : findings.some((f) => f.level === 'warn') ? 'warn' : 'ok';
+  const loaded = await caFor(signer, deps);
+  const max = r.pcr.spec?.maxExpirationSeconds;
+  const certificate: StyledText[] =
+    typeof loaded === 'string'
+      ? []
+      : [
+          {
+            text: `lifetime  at most ${max ? humanDurationSeconds(max) : '?'} (maxExpirationSeconds; the policy may cut it), beginRefreshAt half-way`,
+          },
+          { text: `key       the requested key (the stub request's)` },
+          {
+            text: `CA        ${safe(loaded.ca.certificate.subject.text)}, valid until ${date(loaded.ca.certificate.notAfter)}`,
+          },
+        ];
+  return {
+    ...dialog,
+    title: `Issue ${safe(name, 80)}?`,
+    guard,
+    ...(guard === 'fail' ? { confirmName: name } : {}),
+    pcr: { target: { ...target, ...(guard === 'fail' ? { overrides: failing } : {}) }, view: m.view },
+    details: [
+      ...dialog.details,
+      {
+        label: 'Findings',
+        lines: findings.length
+          ? findings.map((f) => ({ text: `${glyph[f.level]} ${safe(f.message, 200)}`, tone: tone[f.level] }))
+          : [{ text: '✓ no warnings', tone: 'ok' }],
+      },
+      ...(certificate.length ? [{ label: 'Certificate', lines: certificate }] : []),
+    ],
+    ...(typeof loaded === 'string' ? { blocked: loaded } : {}),
+  };
 }

@@ -132,6 +132,10 @@ export function pcrsKey(view: PcrsView, input: string, key: KeyLike): Intent | u
   const common = listViewKey(input, key, view.inspect !== undefined);
   if (common !== undefined) return common === 'none' ? undefined : act(common);
   if (input === ':') return { kind: 'action', action: { type: 'start-command' } };
+  if (key.ctrl || key.meta) return undefined;
+  if (input === 's') return { kind: 'verb', verb: 'pcr-issue' };
+  if (input === 'x') return { kind: 'verb', verb: 'pcr-deny' };
+  if (input === 'f') return { kind: 'verb', verb: 'pcr-fail' };
   return undefined;
 }
 

@@ -612,6 +612,9 @@ const switchLabels: Record<DialogState['action'], string> = {
   'export-secret': 'export the Secret',
   'export-configmap': 'export the CA ConfigMap',
   kubeconfig: "write the user's kubeconfig",
+  'pcr-issue': 'issue',
+  'pcr-deny': 'deny',
+  'pcr-fail': 'mark Failed',
 };
 
 /** `A approve and sign   a approve first   ` for the keys a dialog hands on to another verb. */
@@ -672,6 +675,14 @@ export const HELP_GROUPS: HelpGroupVm[] = [
       { key: 'e', label: "export the certificate as a TLS Secret; a kube-apiserver-client one: the user's kubeconfig" },
       { key: 'E', label: "export the signer's CA certificate as a ConfigMap" },
       { key: 'space', label: 'mark for bulk approve, deny or sign, and move to the next row (as k9s)' },
+    ],
+  },
+  {
+    title: 'In PodCertificateRequests (p)',
+    keys: [
+      { key: 's', label: 'issue with the CA registered for the signer (findings first; a ✗ asks for the name)' },
+      { key: 'x', label: 'deny, with a reason (the rule above; empty: CertdeskDeny) and a message' },
+      { key: 'f', label: 'mark Failed, with a reason (empty: CertdeskFailed) and a message' },
     ],
   },
   {

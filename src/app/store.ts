@@ -29,7 +29,10 @@ export type DialogAction =
   | 'approve-sign'
   | 'export-secret'
   | 'export-configmap'
-  | 'kubeconfig';
+  | 'kubeconfig'
+  | 'pcr-issue'
+  | 'pcr-deny'
+  | 'pcr-fail';
 
 /** The one rule for a deny reason, as the dialog states it and checks it (a Kubernetes condition reason). */
 export const DENY_REASON_RULE = 'one CamelCase word: a capital letter, then letters and digits, at most 64';
@@ -65,6 +68,8 @@ export interface DialogState {
   context?: string;
   /** Opened from inspect: the UID inspected (the dialog acts only while the CSR under its name still has it). */
   uid?: string | undefined;
+  /** A PCR view verb: the PCR shown (writes are bound to it, overrides as for CSRs) and the view to go back to. */
+  pcr?: { target: PcrTarget; view: PcrsView };
   /** Targets whose cluster is reached through several contexts → the context to act through (one that may). */
   via?: Record<string, string>;
 }
@@ -486,6 +491,18 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
         outFile: value('outFile'),
       };
     }
+    case 'pcr-issue':
+    case 'pcr-deny':
+    case 'pcr-fail': {
+      const target = d.pcr?.target;
+      if (!target) return 'Nothing to act on: select a PodCertificateRequest first.';
+      if (d.action === 'pcr-issue') return { kind: 'pcr', verb: 'issue', target, reason: '', message: '' };
+      if (value('reason') && !DENY_REASON.test(value('reason'))) {
+        return `The reason must be ${DENY_REASON_RULE} (e.g. NotOurPod), or empty for the default.`;
+      }
+      const verb = d.action === 'pcr-deny' ? 'deny' : 'fail';
+      return { kind: 'pcr', verb, target, reason: value('reason'), message: value('message') };
+    }
     case 'export-configmap':
       if (!value('namespace') || !value('name')) return 'Give a namespace and a name for the ConfigMap.';
       if (!d.signer || !d.context) return 'Nothing to export: select a CSR whose signer has a CA in the registry.';
@@ -508,6 +525,9 @@ const verbing: Record<DialogAction, string> = {
   'export-secret': 'Exporting the Secret',
   'export-configmap': 'Exporting the ConfigMap',
   kubeconfig: 'Writing the kubeconfig',
+  'pcr-issue': 'Issuing',
+  'pcr-deny': 'Denying',
+  'pcr-fail': 'Marking Failed',
 };
 
 function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiState {
@@ -515,7 +535,11 @@ function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiS
   const effect = effectOfDialog(d);
   if (typeof effect === 'string') return { ...state, mode: { ...mode, dialog: { ...d, error: effect } } };
   const count = d.targets.length;
-  const what = d.fields.length > 0 && d.action !== 'deny' ? '' : ` ${count} CSR${count === 1 ? '' : 's'}`;
+  const what = d.pcr
+    ? ` ${d.pcr.target.namespace}/${d.pcr.target.name}`
+    : d.fields.length > 0 && d.action !== 'deny'
+      ? ''
+      : ` ${count} CSR${count === 1 ? '' : 's'}`;
   const next = pushEffect(state, effect, `${verbing[d.action]}${what}…`);
   const bulk = count > 1 && !d.action.startsWith('export');
   return {
@@ -529,9 +553,14 @@ function submitDialog(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>):
   const d = mode.dialog;
   const withError = (error: string): TuiState => ({ ...state, mode: { ...mode, dialog: { ...d, error } } });
   if (d.blocked) return withError(d.blocked);
-  if (d.targets.length === 0 && !d.action.startsWith('export')) return withError('Nothing left to act on; esc closes.');
+  if (d.targets.length === 0 && !d.pcr && !d.action.startsWith('export'))
+    return withError('Nothing left to act on; esc closes.');
   if (d.guard === 'fail' && d.confirmName !== undefined) {
-    if (d.typed !== d.confirmName) return withError("Type the CSR's name exactly to go ahead despite the ✗ finding.");
+    if (d.typed !== d.confirmName) {
+      return withError(
+        `Type the ${d.pcr ? 'PodCertificateRequest' : 'CSR'}'s name exactly to go ahead despite the ✗ finding.`,
+      );
+    }
     return proceed(state, mode);
   }
   if (d.guard === 'warn' && d.fields.length === 0) {
@@ -664,8 +693,9 @@ function modeBack(state: TuiState): TuiState {
     case 'dialog':
       return {
         ...state,
-        mode:
-          m.from === 'inspect' && m.dialog.targets.length === 1 && m.dialog.targets[0]
+        mode: m.dialog.pcr
+          ? { kind: 'pcrs', view: m.dialog.pcr.view }
+          : m.from === 'inspect' && m.dialog.targets.length === 1 && m.dialog.targets[0]
             ? { kind: 'inspect', key: m.dialog.targets[0], offset: 0, uid: m.dialog.uid }
             : { kind: 'list' },
       };

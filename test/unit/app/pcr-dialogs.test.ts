@@ -1,0 +1,157 @@
+// The PCR view's verbs through the reducer: `s`, `x`, `f` ask for their dialogs (pcrsKey), deny and Failed ask a
+// reason checked by the CSR deny rule and a message, a ✗ finding on issue needs the PCR's name typed (which accepts
+// the failing codes shown), and each effect carries the object shown (uid + resourceVersion); esc goes back to the
+// PCR view where the dialog was opened.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openVerb } from '../../../src/app/dialogs.js';
+import { pcrsKey } from '../../../src/app/pcrs.js';
+import {
+  type Action,
+  type DialogState,
+  type Effect,
+  initialState,
+  reducer,
+  type TuiState,
+} from '../../../src/app/store.js';
+import type { WirePcr } from '../../../src/services/kube/pod-certificates.js';
+import { NOW, snapshot } from './fixtures.js';
+
+const pending: WirePcr = {
+  metadata: { name: 'web-0-abc', namespace: 'workloads', uid: 'uid-web-0', resourceVersion: '41' },
+  spec: { signerName: 'example.com/pod-identity', podName: 'web-0', nodeName: 'node-1', maxExpirationSeconds: 86400 },
+};
+const issued: WirePcr = {
+  metadata: { name: 'api-0-def', namespace: 'workloads', uid: 'uid-api-0', resourceVersion: '7' },
+  spec: { signerName: 'example.com/pod-identity', podName: 'api-0', nodeName: 'node-1' },
+  status: { conditions: [{ type: 'Issued', status: 'True', reason: 'CertdeskIssued', message: 'issued' }] },
+};
+
+const run = (state: TuiState, ...actions: Action[]) => actions.reduce(reducer, state);
+const typed = (text: string): Action => ({ type: 'text-input', text });
+
+function inPcrView(): TuiState {
+  const east = {
+    ...snapshot('east', []),
+    pcrs: new Map([
+      ['workloads/web-0-abc', pending],
+      ['workloads/api-0-def', issued],
+    ]),
+  };
+  return run(
+    initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }),
+    {
+      type: 'snapshots',
+      snapshots: { east },
+    },
+    { type: 'open-pcrs' },
+  );
+}
+
+async function dialogFor(state: TuiState, input: string): Promise<DialogState | { status: string }> {
+  assert.equal(state.mode.kind, 'pcrs');
+  const intent = state.mode.kind === 'pcrs' ? pcrsKey(state.mode.view, input, {}) : undefined;
+  assert.equal(intent?.kind, 'verb', `${input} asks for a verb`);
+  if (intent?.kind !== 'verb') throw new Error('no verb');
+  return openVerb(intent.verb, state, { insights: {} as never, now: () => new Date(NOW) });
+}
+
+const pcrEffect = (s: TuiState) => s.outbox.find((e): e is Extract<Effect, { kind: 'pcr' }> => e.kind === 'pcr');
+
+describe('PCR view verbs: dialogs and effect requests', () => {
+  for (const [input, verb, fallback] of [
+    ['x', 'deny', 'CertdeskDeny'],
+    ['f', 'fail', 'CertdeskFailed'],
+  ] as const) {
+    it(`${input} asks a reason (the deny rule) and a message, then requests ${verb} bound to the PCR shown`, async () => {
+      const state = inPcrView();
+      const d = await dialogFor(state, input);
+      assert.ok(!('status' in d), JSON.stringify(d));
+      assert.match(d.fields[0]?.label ?? '', new RegExp(`CamelCase.*empty: ${fallback}`));
+      let s = run(state, { type: 'open-dialog', dialog: d }, typed('not a word'), { type: 'dialog-submit' });
+      assert.equal(s.mode.kind, 'dialog');
+      assert.match(s.mode.kind === 'dialog' ? (s.mode.dialog.error ?? '') : '', /one CamelCase word/);
+      assert.equal(pcrEffect(s), undefined);
+      s = run(
+        s,
+        { type: 'text-clear' },
+        typed('NotOurPod'),
+        { type: 'dialog-next-field', direction: 1 },
+        typed('wrong node'),
+        { type: 'dialog-submit' },
+      );
+      const effect = pcrEffect(s);
+      assert.equal(effect?.verb, verb);
+      assert.equal(effect?.reason, 'NotOurPod');
+      assert.equal(effect?.message, 'wrong node');
+      assert.deepEqual(
+        [
+          effect?.target.namespace,
+          effect?.target.name,
+          effect?.target.pcr?.metadata?.uid,
+          effect?.target.pcr?.metadata?.resourceVersion,
+        ],
+        ['workloads', 'web-0-abc', 'uid-web-0', '41'],
+      );
+      assert.equal(s.mode.kind, 'pcrs', 'back in the PCR view');
+    });
+  }
+
+  it('a PCR that is no longer Pending gets a sentence, not a dialog', async () => {
+    const state = run(inPcrView(), { type: 'pcrs', action: { kind: 'move', delta: 1 } } as Action);
+    const d = await dialogFor(state, 'x');
+    assert.deepEqual(d, {
+      status: 'PodCertificateRequest workloads/api-0-def is already Issued; its status never changes after that.',
+    });
+  });
+
+  it('issue with a ✗ finding: the name must be typed; the effect accepts exactly the failing codes shown', () => {
+    const state = inPcrView();
+    if (state.mode.kind !== 'pcrs') throw new Error('not in the PCR view');
+    const dialog: DialogState = {
+      action: 'pcr-issue',
+      targets: [],
+      skipped: [],
+      guard: 'fail',
+      confirmName: 'web-0-abc',
+      typed: '',
+      fields: [],
+      field: 0,
+      title: 'Issue web-0-abc?',
+      details: [],
+      pcr: {
+        target: {
+          context: 'east',
+          namespace: 'workloads',
+          name: 'web-0-abc',
+          pcr: pending,
+          overrides: ['PodNotFound'],
+        },
+        view: state.mode.view,
+      },
+    };
+    let s = run(state, { type: 'open-dialog', dialog }, typed('web-0'), { type: 'dialog-submit' });
+    assert.match(s.mode.kind === 'dialog' ? (s.mode.dialog.error ?? '') : '', /Type the PodCertificateRequest's name/);
+    assert.equal(pcrEffect(s), undefined);
+    s = run(s, typed('-abc'), { type: 'dialog-submit' });
+    const effect = pcrEffect(s);
+    assert.equal(effect?.verb, 'issue');
+    assert.deepEqual(effect?.target.overrides, ['PodNotFound']);
+    assert.equal(effect?.target.pcr?.metadata?.resourceVersion, '41');
+  });
+
+  it('esc from a PCR dialog goes back to the PCR view', async () => {
+    const state = inPcrView();
+    const d = await dialogFor(state, 'f');
+    assert.ok(!('status' in d));
+    const s = run(state, { type: 'open-dialog', dialog: d }, { type: 'back' });
+    assert.equal(s.mode.kind, 'pcrs');
+    assert.equal(s.outbox.length, 0);
+  });
+
+  it('Ctrl-F in the PCR view is a page, never mark Failed', () => {
+    const state = inPcrView();
+    const intent = state.mode.kind === 'pcrs' ? pcrsKey(state.mode.view, 'f', { ctrl: true }) : undefined;
+    assert.notEqual(intent?.kind, 'verb');
+  });
+});

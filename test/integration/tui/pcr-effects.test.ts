@@ -7,13 +7,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { openVerb } from '../../../src/app/dialogs.js';
 import { runEffect } from '../../../src/app/effects.js';
-import type { PcrVerb } from '../../../src/app/store.js';
+import { initialState, type PcrVerb, reducer } from '../../../src/app/store.js';
 import { initCa } from '../../../src/services/config/ca-registry.js';
 import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
 import { pcrState, readPcr, type WirePcr } from '../../../src/services/kube/pod-certificates.js';
 import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
 import { type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+import { snapshot } from '../../unit/app/fixtures.js';
 
 const ADMIN = { name: 'admin', groups: ['system:masters'] };
 const PCRS = '/apis/certificates.k8s.io/v1/namespaces/workloads/podcertificaterequests';
@@ -29,7 +31,7 @@ before(async () => {
   process.env.CERTDESK_STATE_DIR = join(dir, 'state');
   sb = await startTestSandbox(undefined, {
     scenarios: ['pod-certificates'],
-    scenarioOptions: { 'pod-certificates': { pods: 6, backoffMs: 60_000 } },
+    scenarioOptions: { 'pod-certificates': { pods: 7, backoffMs: 60_000 } },
   });
   east = sb.cluster('east');
   [ctx] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
@@ -112,6 +114,38 @@ describe('the PCR view verbs (runEffect)', () => {
     assert.equal(status?.tone, 'ok', status?.text);
     const cond = (await now(pcr))?.status?.conditions?.find((c) => c.type === 'Failed');
     assert.equal(cond?.reason, 'CertdeskFailed');
+  });
+
+  it('s on a PCR with a ✗ finding (its pod deleted): the dialog asks for the name; only the codes it shows issue', async () => {
+    const pcr = await inspected('web-6');
+    const del = await east.requestAs(ADMIN, 'DELETE', '/api/v1/namespaces/workloads/pods/web-6');
+    assert.equal(del.code, 200, del.body);
+    const east0 = { ...snapshot('east', []), pcrs: new Map([[`workloads/${pcr.metadata?.name}`, pcr]]) };
+    const state = reducer(
+      reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: Date.now() }), {
+        type: 'snapshots',
+        snapshots: { east: east0 },
+      }),
+      { type: 'open-pcrs' },
+    );
+    const d = await openVerb('pcr-issue', state, {
+      insights: {} as never,
+      now: () => new Date(),
+      registryDir: dir,
+      contexts: new Map([['east', ctx]]),
+    });
+    assert.ok(!('status' in d), JSON.stringify(d));
+    assert.equal(d.guard, 'fail', JSON.stringify(d.details));
+    assert.equal(d.confirmName, pcr.metadata?.name);
+    const codes = d.pcr?.target.overrides ?? [];
+    assert.ok(codes.length > 0);
+    const refused = await run('issue', pcr);
+    assert.equal(refused?.tone, 'bad', refused?.text);
+    assert.match(refused?.text ?? '', /failing findings/);
+    assert.equal(pcrState((await now(pcr))!), 'Pending');
+    const status = await run('issue', pcr, { overrides: codes });
+    assert.equal(status?.tone, 'ok', status?.text);
+    assert.equal(pcrState((await now(pcr))!), 'Issued');
   });
 
   for (const verb of ['issue', 'deny', 'fail'] as const) {

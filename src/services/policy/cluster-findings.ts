@@ -141,6 +141,9 @@ export function spiffeIdentity(csr: ClusterCsr, decoded: DecodedCsr, policy: Pol
   const user = csr.spec.username ?? '';
   const [namespace, account] = user.startsWith(SA_PREFIX) ? user.slice(SA_PREFIX.length).split(':') : [];
   const problems: string[] = [];
+  // A person or a broker (istiod, istio-csr) asking for a workload's identity is what the Istio walkthroughs do: a
+  // warning (a person decides; the controller leaves it), not a failure as a workload posing as another is.
+  const onBehalf: string[] = [];
   for (const id of ids) {
     const m = /^spiffe:\/\/([^/]+)(\/.*)?$/i.exec(id);
     const domain = m?.[1] ?? '';
@@ -148,11 +151,21 @@ export function spiffeIdentity(csr: ClusterCsr, decoded: DecodedCsr, policy: Pol
     if (policy.spiffe.trustDomains.length && !policy.spiffe.trustDomains.includes(domain))
       problems.push(`${id} is in trust domain "${domain}", not ${policy.spiffe.trustDomains.join(', ')}`);
     else if (!path) problems.push(`${id} is not of the form spiffe://TRUST-DOMAIN/ns/NAMESPACE/sa/ACCOUNT`);
-    else if (namespace === undefined) problems.push(`${id} is asked for by "${user}", not by a service account`);
+    else if (namespace === undefined && user.startsWith('system:node:'))
+      problems.push(`${id} is asked for by node "${user}", which speaks for no workload identity`);
+    else if (namespace === undefined) onBehalf.push(id);
     else if (path[1] !== namespace || path[2] !== account)
       problems.push(`${id} names service account ${path[1]}:${path[2]}, but ${namespace}:${account} asks`);
   }
   if (problems.length) return f(policy.spiffe.level, 'spiffe-identity', `${some(problems, 2)}.`);
+  if (onBehalf.length) {
+    const level = policy.spiffe.level === 'fail' ? 'warn' : policy.spiffe.level;
+    return f(
+      level,
+      'spiffe-identity',
+      `${some(onBehalf, 2)} is asked for by "${user}", not by that service account: check that it may speak for the workload.`,
+    );
+  }
   return f('ok', 'spiffe-identity', `The SPIFFE ID names the service account that asks (${some(ids, 2)}).`);
 }
 

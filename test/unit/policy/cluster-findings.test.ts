@@ -208,7 +208,7 @@ describe('pod-ip (the Tigera operator checks the IP SAN against the pod)', () =>
 
 describe('spiffe-identity (istio-csr: URI SANs equal the caller identity)', () => {
   const spiffe = (uri: string) => makeCsr({}, { uris: [uri] });
-  test('the service account that asks passes; another one, another trust domain or a person fails', async () => {
+  test('the service account that asks passes; another one, another trust domain or a node fails; a person warns', async () => {
     const own = csrOf({ name: 's', request: await spiffe('spiffe://cluster.local/ns/hostile/sa/web'), requester: WEB });
     assert.equal(level(await findingsOf(own), 'spiffe-identity'), 'ok');
     const other = csrOf({
@@ -227,7 +227,15 @@ describe('spiffe-identity (istio-csr: URI SANs equal the caller identity)', () =
       request: await spiffe('spiffe://cluster.local/ns/hostile/sa/web'),
       requester: { user: 'jane', groups: [] },
     });
-    assert.equal(level(await findingsOf(person), 'spiffe-identity'), 'fail');
+    // A person (or istiod) asking on a workload's behalf, as the Istio walkthroughs do: a person decides.
+    assert.equal(level(await findingsOf(person), 'spiffe-identity'), 'warn');
+    assert.match(code(await findingsOf(person), 'spiffe-identity')?.message ?? '', /asked for by "jane"/);
+    const node = csrOf({
+      name: 'v',
+      request: await spiffe('spiffe://cluster.local/ns/hostile/sa/web'),
+      requester: { user: 'system:node:n1', groups: ['system:nodes'] },
+    });
+    assert.equal(level(await findingsOf(node), 'spiffe-identity'), 'fail');
   });
 });
 

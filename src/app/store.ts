@@ -306,11 +306,12 @@ export function clusterMembers(state: Pick<TuiState, 'contexts' | 'aliases'>, co
 function lostAtOf(state: TuiState, snapshots: Record<string, ContextSnapshot>): TuiState['lostAt'] {
   let lostAt = state.lostAt;
   for (const [context, snap] of Object.entries(snapshots)) {
-    const live = snap.connection.phase === 'live' || snap.connection.phase === 'connecting';
-    if (live && lostAt[context] !== undefined) {
+    // A retry's 'connecting' is neither back nor lost: the rows stay stale, and "since" keeps the first loss.
+    const phase = snap.connection.phase;
+    if (phase === 'live' && lostAt[context] !== undefined) {
       const { [context]: _gone, ...rest } = lostAt;
       lostAt = rest;
-    } else if (!live && snap.synced && lostAt[context] === undefined) {
+    } else if (phase !== 'live' && phase !== 'connecting' && snap.synced && lostAt[context] === undefined) {
       lostAt = { ...lostAt, [context]: state.now };
     }
   }

@@ -224,6 +224,10 @@ describe('counts agree with what is shown (issue 24)', () => {
     assert.match(screen.csrScope, /west stale since 15:00:05 UTC \(60s\)/);
     assert.ok(screen.csrs.rows.filter((r) => r.context === 'west').every((r) => r.stale));
     assert.ok(screen.csrs.rows.filter((r) => r.context === 'east').every((r) => !r.stale));
+    // A retry connecting again is not back yet: still stale, since the first loss (it flickered and reset "since").
+    s = run(s, { type: 'snapshots', snapshots: { west: { ...snap, connection: { phase: 'connecting' } } } });
+    s = run(s, { type: 'tick', now: NOW + 70_000 });
+    assert.match(selectScreen(s, noInsights, places).csrScope, /west stale since 15:00:05 UTC \(65s\)/);
     s = run(s, { type: 'snapshots', snapshots: { west: { ...snap, connection: { phase: 'live', since: NOW } } } });
     assert.deepEqual(s.lostAt, {});
   });

@@ -139,6 +139,8 @@ export function spiffeIdentity(csr: ClusterCsr, decoded: DecodedCsr, policy: Pol
   const ids = decoded.sans.uri.filter((u) => /^spiffe:\/\//i.test(u));
   if (!ids.length) return undefined;
   const user = csr.spec.username ?? '';
+  if (policy.spiffe.brokers.includes(user))
+    return f('ok', 'spiffe-identity', `${some(ids, 2)} asked for by "${user}", a broker of workload identities.`);
   const [namespace, account] = user.startsWith(SA_PREFIX) ? user.slice(SA_PREFIX.length).split(':') : [];
   const problems: string[] = [];
   // A person or a broker (istiod, istio-csr) asking for a workload's identity is what the Istio walkthroughs do: a

@@ -57,6 +57,8 @@ export interface Policy {
     level: FindingLevel;
     /** Trust domains a SPIFFE ID may use; empty allows any. */
     trustDomains: string[];
+    /** Requesters that ask for workloads' identities by design (istiod): their requests pass this finding. */
+    brokers: string[];
   };
   /** Level when a newer request for the same pod, node or identity exists, or the requesting pod is gone. */
   superseded: FindingLevel;
@@ -78,7 +80,7 @@ export const DEFAULT_POLICY: Policy = {
   podCertificates: { maxDurationSeconds: 86_400, knownAnnotations: [], unknownAnnotation: 'fail' },
   nodeServingSigners: ['kubernetes.io/kubelet-serving'],
   reservedNames: { level: 'fail', clusterDomain: 'cluster.local', serviceCidrs: [] },
-  spiffe: { level: 'fail', trustDomains: [] },
+  spiffe: { level: 'fail', trustDomains: [], brokers: ['system:serviceaccount:istio-system:istiod'] },
   superseded: 'warn',
   keyReuse: 'fail',
   requestStorm: { level: 'warn', maxRequests: 20, windowMinutes: 10 },

@@ -236,6 +236,14 @@ describe('spiffe-identity (istio-csr: URI SANs equal the caller identity)', () =
       requester: { user: 'system:node:n1', groups: ['system:nodes'] },
     });
     assert.equal(level(await findingsOf(node), 'spiffe-identity'), 'fail');
+    const istiod = csrOf({
+      name: 'w',
+      request: await spiffe('spiffe://cluster.local/ns/hostile/sa/web'),
+      requester: { user: 'system:serviceaccount:istio-system:istiod', groups: [] },
+    });
+    assert.equal(level(await findingsOf(istiod), 'spiffe-identity'), 'ok');
+    const noBrokers = policyFromObject({ spiffe: { brokers: [] } });
+    assert.equal(level(await findingsOf(istiod, { policy: noBrokers }), 'spiffe-identity'), 'fail');
   });
 });
 

@@ -71,11 +71,12 @@ test('calico-rollout + hostile on the real server: sign --approve runs the pods,
   assert.equal(await run.interrupt(), 0);
   assert.match(
     run.output(),
-    /removed \d+ CertificateSigningRequest, .*2 Node, 2 CustomResourceDefinition, 2 Namespace/,
+    // calico-rollout's two Nodes and namespaces, and hostile's two Nodes and its namespace (for its pod-ip request).
+    /removed \d+ CertificateSigningRequest, .*4 Node, 2 CustomResourceDefinition, 3 Namespace/,
   );
   await until('the namespaces gone', async () => {
     const ns = ok(await e.kubectl(['get', 'ns', '-o', 'name'])).stdout;
-    return !/calico-system|tigera-operator/.test(ns);
+    return !/calico-system|tigera-operator|namespace\/hostile\b/.test(ns);
   });
   assert.equal(ok(await e.kubectl(['get', 'csr', '-o', 'name'])).stdout.trim(), '');
   assert.equal(ok(await e.kubectl(['get', 'nodes', '-o', 'name'])).stdout.trim(), '');

@@ -17,7 +17,10 @@ export class TmuxTerminal {
 
   /** Starts `command` (a shell line) in a detached session sized columns × rows. */
   start(command: string): void {
-    this.tmux('new-session', '-d', '-s', 'tui', '-x', String(this.columns), '-y', String(this.rows), command);
+    // Without CI in its environment: under CI=true, chalk's supports-color gives an interactive terminal no colour
+    // and no dim at all (a person's terminal has them; the styled checks would see a plain screen).
+    const line = `env -u CI ${command}`;
+    this.tmux('new-session', '-d', '-s', 'tui', '-x', String(this.columns), '-y', String(this.rows), line);
     this.started = true;
     // Keep the pane after the program ends, so a crash stays readable in the failure message.
     this.tmux('set-option', '-t', 'tui', 'remain-on-exit', 'on');

@@ -17,9 +17,10 @@ export class TmuxTerminal {
 
   /** Starts `command` (a shell line) in a detached session sized columns × rows. */
   start(command: string): void {
-    // Without CI in its environment: under CI=true, chalk's supports-color gives an interactive terminal no colour
-    // and no dim at all (a person's terminal has them; the styled checks would see a plain screen).
-    const line = `env -u CI ${command}`;
+    // Without CI, FORCE_COLOR and NO_COLOR in its environment (scripts/test.mjs sets FORCE_COLOR=0 for the runner's
+    // own output; .ci/run sets CI=true): with any of them chalk gives an interactive terminal no colour and no dim
+    // at all, while a person's terminal has them, and the styled checks would see a plain screen.
+    const line = `env -u CI -u FORCE_COLOR -u NO_COLOR ${command}`;
     this.tmux('new-session', '-d', '-s', 'tui', '-x', String(this.columns), '-y', String(this.rows), line);
     this.started = true;
     // Keep the pane after the program ends, so a crash stays readable in the failure message.

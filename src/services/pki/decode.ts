@@ -561,6 +561,49 @@ export function certificateSignedBy(cert: DecodedCertificate, issuerKey: KeyObje
   }
 }
 
+/** The Extensions SEQUENCEs of a CSR's extensionRequest attributes (`attrsT`: the [0] attributes, if any). */
+function extensionRequests(attrsT: Tlv | undefined): Tlv[] {
+  if (!attrsT) return [];
+  if (attrsT.tag !== 0xa0) throw new PkiError('bad-der', 'The ASN.1 structure is malformed (attributes).');
+  const out: Tlv[] = [];
+  for (const attr of children(attrsT)) {
+    // As Go: an attribute that does not parse is ignored; the extensions of every extensionRequest count.
+    try {
+      const [typeT, valuesT] = leading(expectTag(attr, TAG.SEQUENCE, 'attribute'), 2);
+      if (readOid(expectTag(typeT, TAG.OID, 'attribute type')) !== OID.extensionRequest) continue;
+      const [extsT] = children(expectTag(valuesT, TAG.SET, 'attribute values'));
+      if (extsT) out.push(extsT);
+    } catch (err) {
+      if (!(err instanceof PkiError)) throw err;
+    }
+  }
+  return out;
+}
+
+/** The SAN elements a certificate copies (DNS, email, IP, URI), read from a CSR's attributes without the rest. */
+function requestedSanElements(attrsT: Tlv | undefined): Uint8Array[] {
+  const keep: Uint8Array[] = [];
+  for (const extsT of extensionRequests(attrsT))
+    for (const extT of children(expectTag(extsT, TAG.SEQUENCE, 'extensions'))) {
+      const parts = leading(expectTag(extT, TAG.SEQUENCE, 'extension'), 3);
+      if (readOid(expectTag(parts[0], TAG.OID, 'extension id')) !== OID.subjectAltName) continue;
+      const value = content(expectTag(parts[1]?.tag === TAG.BOOLEAN ? parts[2] : parts[1], TAG.OCTET_STRING, 'SAN'));
+      for (const gn of children(expectTag(readTlv(value, 0, value.length), TAG.SEQUENCE, 'subjectAltName')))
+        if (sanRank(gn.tag) >= 0) keep.push(raw(gn));
+    }
+  return keep;
+}
+
+/**
+ * What a request asks a certificate for: SHA-256 over the subject's DER and the copied SAN elements in a sorted
+ * order, so that requests differing only in their key or the order of their names are for the same identity.
+ */
+function namesDigest(subject: Uint8Array, sanElements: readonly Uint8Array[]): string {
+  const hash = createHash('sha256').update(subject);
+  for (const e of sanElements.length > 1 ? [...sanElements].sort(Buffer.compare) : sanElements) hash.update(e);
+  return hash.digest('base64');
+}
+
 export function fingerprint(der: Uint8Array): string {
   return hex(createHash('sha256').update(der).digest(), ':');
 }
@@ -571,6 +614,8 @@ export interface RequestDigests {
   key: string;
   /** SHA-256 of the subject's DER. */
   subject: string;
+  /** SHA-256 (base64) of the subject and the SANs (namesDigest): whom the certificate would be for. */
+  names: string;
 }
 
 /**
@@ -582,8 +627,14 @@ export function requestDigests(input: string | Uint8Array): RequestDigests | und
     const der = inputBlocks(input, 'certificate request')[0]?.der;
     if (!der) return undefined;
     const [infoT] = leading(readRoot(der), 1);
-    const [, subjectT, spkiT] = infoT ? leading(infoT, 3) : [];
-    return subjectT && spkiT ? { key: fingerprint(raw(spkiT)), subject: fingerprint(raw(subjectT)) } : undefined;
+    const [, subjectT, spkiT, attrsT] = infoT ? leading(infoT, 4) : [];
+    if (!subjectT || !spkiT) return undefined;
+    const subject = raw(subjectT);
+    return {
+      key: fingerprint(raw(spkiT)),
+      subject: fingerprint(subject),
+      names: namesDigest(subject, requestedSanElements(attrsT)),
+    };
   } catch {
     return undefined;
   }
@@ -592,7 +643,13 @@ export function requestDigests(input: string | Uint8Array): RequestDigests | und
 /** requestDigests of a decoded request. */
 export function digestsOf(decoded: DecodedCsr): RequestDigests | undefined {
   const parts = rawPartsOf(decoded);
-  return parts ? { key: fingerprint(parts.spki), subject: fingerprint(parts.subject) } : undefined;
+  return parts
+    ? {
+        key: fingerprint(parts.spki),
+        subject: fingerprint(parts.subject),
+        names: namesDigest(parts.subject, parts.sanElements),
+      }
+    : undefined;
 }
 
 function pickBlock(blocks: PemBlock[], wanted: string, what: string): PemBlock {
@@ -652,22 +709,7 @@ async function decodeCsrDer(der: Uint8Array, knownProof?: DecodedCsr['proofOfPos
   const subject = decodeName(expectTag(subjectT, TAG.SEQUENCE, 'subject'));
   const { info: publicKey, bits } = decodeSpki(expectTag(spkiT, TAG.SEQUENCE, 'public key info'));
   const ext: ParsedExtensions = { list: [], sans: emptySans(), sanElements: [] };
-  if (attrsT) {
-    if (attrsT.tag !== 0xa0) throw new PkiError('bad-der', 'The ASN.1 structure is malformed (attributes).');
-    for (const attr of children(attrsT)) {
-      // As Go: an attribute that does not parse is ignored; the extensions of every extensionRequest count.
-      let extsT: Tlv | undefined;
-      try {
-        const [typeT, valuesT] = leading(expectTag(attr, TAG.SEQUENCE, 'attribute'), 2);
-        if (readOid(expectTag(typeT, TAG.OID, 'attribute type')) !== OID.extensionRequest) continue;
-        [extsT] = children(expectTag(valuesT, TAG.SET, 'attribute values'));
-      } catch (err) {
-        if (err instanceof PkiError) continue;
-        throw err;
-      }
-      if (extsT) parseExtensions(extsT, ext, true);
-    }
-  }
+  for (const extsT of extensionRequests(attrsT)) parseExtensions(extsT, ext, true);
   const sigAlg = decodeSigAlg(expectTag(sigAlgT, TAG.SEQUENCE, 'signature algorithm'));
   const sigBits = readBitString(expectTag(sigT, TAG.BIT_STRING, 'signature'));
   // The signature as Go reads it (padding bits moved to the front), so that both verify the same bytes.

@@ -221,8 +221,8 @@ export function superseded(
       `Pod ${podName} was replaced since it asked (another UID): approving helps nobody; the new pod asks again.`,
     );
   const created = csr.metadata?.creationTimestamp ? new Date(csr.metadata.creationTimestamp).getTime() : Number.NaN;
-  const subject = digestsOf(decoded)?.subject;
-  if (!facts?.requests || Number.isNaN(created) || !subject) return undefined;
+  const digests = digestsOf(decoded);
+  if (!facts?.requests || Number.isNaN(created) || !digests) return undefined;
   const me = {
     context: facts.context ?? '',
     signerName: csr.spec.signerName,
@@ -230,7 +230,7 @@ export function superseded(
     ...(podName ? { pod: podName } : {}),
   };
   let newest: { name: string; created: number } | undefined;
-  for (const r of facts.requests.forIdentity(identityKey(me, subject))) {
+  for (const r of facts.requests.forIdentity(identityKey(me, digests))) {
     if (r.uid === csr.metadata?.uid || !(r.created > created)) continue;
     if (!newest || r.created > newest.created) newest = r;
   }

@@ -72,9 +72,18 @@ export function seenRequest(context: string, req: RequestLike): SeenRequest {
   };
 }
 
-/** The identity a request asks a certificate for: same signer, same requester (the pod when one asked), same subject. */
-export function identityKey(r: Pick<SeenRequest, 'context' | 'signerName' | 'username' | 'pod'>, subject: string) {
-  return `${r.context}\u0000${r.signerName}\u0000${r.pod ? `pod:${r.pod}` : `user:${r.username}`}\u0000${subject}`;
+/**
+ * The identity a request asks a certificate for: same signer, same requester (the pod when one asked), same subject.
+ * A node or a pod asks only for itself, so its newer request supersedes the older even when its addresses changed;
+ * anyone else (a broker such as istiod, a person) may ask for many identities, often with an empty subject, so for
+ * them the SANs count too (RequestDigests.names).
+ */
+export function identityKey(
+  r: Pick<SeenRequest, 'context' | 'signerName' | 'username' | 'pod'>,
+  digests: Pick<RequestDigests, 'subject' | 'names'>,
+): string {
+  const self = r.pod !== undefined || r.username.startsWith('system:node:');
+  return `${r.context}\u0000${r.signerName}\u0000${r.pod ? `pod:${r.pod}` : `user:${r.username}`}\u0000${self ? digests.subject : digests.names}`;
 }
 
 /** Who asked, for request-storm: the pod when one is named, else the user (per context). */
@@ -107,7 +116,7 @@ export class RequestIndex {
       this.identities = new Map();
       for (const r of this.all) {
         const d = r.digests();
-        if (d && r.source === 'cluster') push(this.identities, identityKey(r, d.subject), r);
+        if (d && r.source === 'cluster') push(this.identities, identityKey(r, d), r);
       }
     }
     return this.identities.get(identity) ?? [];
@@ -199,7 +208,7 @@ export function auditedRequests(
       signerName: e.signer ?? '',
       created: Date.parse(e.time),
       source: 'audit',
-      digests: () => ({ key, subject: '' }),
+      digests: () => ({ key, subject: '', names: '' }),
     });
   }
   return out;

@@ -279,6 +279,29 @@ describe('superseded', () => {
     assert.equal(level(await findingsOf(old, { facts: facts([old, bob]) }), 'superseded'), 'ok');
   });
 
+  test('a broker asking for several workloads (istiod: empty subject, one SPIFFE ID each) supersedes none of them', async () => {
+    // tenants.test.ts failed when istiod's requests straddled a second: with the subject alone as the identity, the
+    // later workload's request superseded the earlier workload's and the controller left it pending.
+    const istiod = { user: 'system:serviceaccount:istio-system:istiod', groups: [] };
+    const workload = async (
+      sa: string,
+      name: string,
+      created: number,
+      uris = [`spiffe://cluster.local/ns/foo/sa/${sa}`],
+    ) =>
+      csrOf({ name, request: await makeCsr({}, { uris }), requester: istiod, signerName: 'example.com/foo', created });
+    const sleep = await workload('sleep', 'sleep', T0);
+    const httpbin = await workload('httpbin', 'httpbin', T0 + 1000);
+    assert.equal(level(await findingsOf(sleep, { facts: facts([sleep, httpbin]) }), 'superseded'), 'ok');
+    // The same workload asking again (a new key) supersedes its first request, whatever the order of its names.
+    const uris = ['spiffe://cluster.local/ns/foo/sa/sleep', 'spiffe://cluster.local/ns/foo/sa/sleep2'];
+    const first = await workload('', 'first', T0, uris);
+    const again = await workload('', 'again', T0 + 1000, [...uris].reverse());
+    const f = code(await findingsOf(first, { facts: facts([first, again]) }), 'superseded');
+    assert.equal(f?.level, 'warn');
+    assert.match(f?.message ?? '', /again, 1 s later/);
+  });
+
   test('the pod that asked is gone, or replaced by one with another UID', async () => {
     const csr = csrOf({ name: 'p', request: await makeCsr({ CN: ['web'] }), requester: WEB, fromPod: true });
     assert.match(code(await findingsOf(csr, { pods: [] }), 'superseded')?.message ?? '', /is gone/);

@@ -423,10 +423,14 @@ export function App(props: AppProps) {
     };
   }, [inputEvents]);
   useInput((input, key) => {
-    if (keyLog)
+    if (keyLog) {
+      // A PIN or passphrase being typed is never written down, not even for debugging.
+      const m = stateRef.current.mode;
+      const masked = m.kind === 'dialog' && m.dialog.fields[m.dialog.field]?.secret;
       keyLog(
-        `${JSON.stringify({ raw: rawInput.current, input, key, mode: stateRef.current.mode.kind, opening: opening.current })}\n`,
+        `${JSON.stringify(masked ? { secret: true, mode: m.kind } : { raw: rawInput.current, input, key, mode: m.kind, opening: opening.current })}\n`,
       );
+    }
     // Pending data rides along with this key's frame (React renders both in one pass).
     feed.current(true);
     const keys = splitKeys(input, key, rawInput.current);

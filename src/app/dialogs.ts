@@ -1,16 +1,8 @@
 // Builds the dialogs behind the verbs (approve, deny, sign, approve+sign, export): they need the findings, the
 // CA registry and can-i before they can ask the right question. Every shown string goes through `safe`.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
-import { profilesDir } from '../services/config/paths.js';
 import { csrState } from '../services/kube/csr-state.js';
-import {
-  certificateTtlSeconds,
-  DEFAULT_PROFILE,
-  type LoadedCa,
-  loadProfile,
-  mapUsages,
-  type SigningProfile,
-} from '../services/pki/index.js';
+import { certificateTtlSeconds, mapUsages } from '../services/pki/index.js';
 import { signatureFor } from '../services/pki/keys.js';
 import { validityWindow } from '../services/pki/issue.js';
 import type { FindingLevel } from '../services/policy/types.js';
@@ -29,6 +21,7 @@ import {
   type TuiState,
 } from './store.js';
 import { caRegistry } from './lazy.js';
+import { type SigningCa, signingCa } from './signing-ca.js';
 import { focusedPcr } from './pcrs.js';
 import { pcrFindings } from '../services/actions/pcr.js';
 import type { ClusterContext } from '../services/kube/index.js';
@@ -218,25 +211,43 @@ function splitBulk(
   return { keep, skipped: targets.filter((t) => !keep.includes(t)) };
 }
 
-async function caFor(signer: string, deps: DialogDeps): Promise<{ ca: LoadedCa; profile: SigningProfile } | string> {
-  const opts = deps.registryDir ? { cwd: deps.registryDir } : {};
+async function caFor(signer: string, deps: DialogDeps): Promise<SigningCa | string> {
   try {
-    const { getCa, loadCaForSigner } = await caRegistry();
-    const entry = getCa(signer, opts);
-    const ca = await loadCaForSigner(signer, opts);
-    let profile = DEFAULT_PROFILE;
-    if (entry.profile) profile = await loadProfile(entry.profile, [profilesDir()]);
-    return { ca, profile };
+    return await signingCa(signer, deps.registryDir, { preview: true });
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** A masked field for each CA key secret nothing else gives (SigningCa.needs), after a `type NAME to confirm`
+ * field when a ✗ finding asks for the name (a dialog with fields takes what is typed into its fields). */
+function withSecrets(d: DialogState, secrets: Array<[signer: string, needs: string]>): DialogState {
+  if (secrets.length === 0) return d;
+  const confirm =
+    d.confirmName !== undefined ? [{ id: 'confirm', label: `type ${safe(d.confirmName)} to confirm`, value: '' }] : [];
+  return {
+    ...d,
+    fields: [
+      ...d.fields,
+      ...confirm,
+      ...secrets.map(([signer, needs]) => ({
+        id: `secret:${signer}`,
+        label: safe(needs, 120),
+        value: '',
+        secret: true,
+      })),
+    ],
+  };
 }
 
 function date(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-async function signPreview(target: Target, deps: DialogDeps): Promise<{ lines: SectionVm[]; blocked?: string }> {
+async function signPreview(
+  target: Target,
+  deps: DialogDeps,
+): Promise<{ lines: SectionVm[]; blocked?: string; needs?: string }> {
   const signer = target.csr.spec?.signerName ?? '';
   const loaded = await caFor(signer, deps);
   if (typeof loaded === 'string') return { lines: [], blocked: loaded };
@@ -271,6 +282,7 @@ async function signPreview(target: Target, deps: DialogDeps): Promise<{ lines: S
         ],
       },
     ],
+    ...(loaded.needs ? { needs: loaded.needs } : {}),
   };
 }
 
@@ -345,7 +357,7 @@ export async function openVerb(
         ? `Approve and sign ${plural(keep.length, 'CSR')}?`
         : `Sign ${plural(keep.length, 'CSR')}?`;
       const acting = actingContexts(state, deps, keep, 'sign');
-      const d = withVia(base(verb, title, keep, skipped), acting);
+      let d = withVia(base(verb, title, keep, skipped), acting);
       let blocked =
         notAllowed(deps, keep, 'sign', acting.via) ??
         (approveFirst ? notAllowed(deps, keep, 'approve', acting.via) : undefined);
@@ -364,9 +376,11 @@ export async function openVerb(
         const preview = await signPreview(single, deps);
         d.details = [...preview.lines, ...d.details];
         blocked = blocked ?? preview.blocked;
+        if (preview.needs) d = withSecrets(d, [[single.csr.spec?.signerName ?? '', preview.needs]]);
       } else {
         const signers = [...new Set(keep.map((t) => t.csr.spec?.signerName ?? ''))];
         const lines: StyledText[] = [];
+        const secrets: Array<[string, string]> = [];
         for (const s of signers) {
           const loaded = await caFor(s, deps);
           lines.push(
@@ -375,8 +389,10 @@ export async function openVerb(
               : { text: `${safe(s)} → ${safe(loaded.ca.certificate.subject.text)}`, tone: 'ok' },
           );
           if (typeof loaded === 'string') blocked = blocked ?? `No usable CA for ${safe(s)}; see above.`;
+          else if (loaded.needs) secrets.push([s, loaded.needs]);
         }
         d.details = [{ label: 'CAs', lines }, ...d.details];
+        d = withSecrets(d, secrets);
       }
       return blocked ? { ...d, blocked } : d;
     }
@@ -551,7 +567,7 @@ async function openPcrVerb(
             text: `CA        ${safe(loaded.ca.certificate.subject.text)}, valid until ${date(loaded.ca.certificate.notAfter)}`,
           },
         ];
-  return {
+  const issue: DialogState = {
     ...dialog,
     title: `Issue ${safe(name, 80)}?`,
     guard,
@@ -569,4 +585,5 @@ async function openPcrVerb(
     ],
     ...(typeof loaded === 'string' ? { blocked: loaded } : {}),
   };
+  return typeof loaded !== 'string' && loaded.needs ? withSecrets(issue, [[signer, loaded.needs]]) : issue;
 }

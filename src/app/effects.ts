@@ -16,13 +16,12 @@ import { podCertificateApis } from '../services/kube/pod-certificates.js';
 import { terminalSafe } from '../services/text/sanitize.js';
 import { appendAudit } from '../services/config/audit.js';
 import { FileExistsError, writeFileSafely } from '../services/export/write-file.js';
-import { profilesDir } from '../services/config/paths.js';
 import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/index.js';
-import { DEFAULT_PROFILE, type LoadedCa, loadProfile, type SigningProfile } from '../services/pki/index.js';
 import type { ClusterFacts, Policy } from '../services/policy/index.js';
 import type { Tone } from '../views/models.js';
 import type { CsrRef, Effect, PcrVerb } from './store.js';
 import { caRegistry } from './lazy.js';
+import { type SigningCa, signingCa } from './signing-ca.js';
 
 export interface EffectDeps {
   contexts: ReadonlyMap<string, ClusterContext>;
@@ -76,17 +75,20 @@ async function perTarget<T>(
 const count = (ok: number, total: number, verb: string) =>
   total === 1 ? (ok === 1 ? `${verb}.` : `Not ${verb.toLowerCase()}:`) : `${verb} ${ok} of ${total}.`;
 
-async function caFor(signer: string, deps: EffectDeps, cache: Map<string, { ca: LoadedCa; profile: SigningProfile }>) {
-  const hit = cache.get(signer);
-  if (hit) return hit;
-  const opts = deps.registryDir ? { cwd: deps.registryDir } : {};
-  const { getCa, loadCaForSigner } = await caRegistry();
-  const entry = getCa(signer, opts);
-  const ca = await loadCaForSigner(signer, opts);
-  const profile = entry.profile ? await loadProfile(entry.profile, [profilesDir()]) : DEFAULT_PROFILE;
-  const loaded = { ca, profile };
-  cache.set(signer, loaded);
-  return loaded;
+/** The signer's CA, loaded once per effect (a failure too: a wrong PIN is tried once, not once per CSR), its key
+ * unlocked with the secret typed in the dialog when it asks for one. */
+function caFor(
+  signer: string,
+  deps: EffectDeps,
+  cache: Map<string, Promise<SigningCa>>,
+  secrets: Record<string, string> = {},
+): Promise<SigningCa> {
+  let loading = cache.get(signer);
+  if (!loading) {
+    loading = signingCa(signer, deps.registryDir, { secret: secrets[signer] });
+    cache.set(signer, loading);
+  }
+  return loading;
 }
 
 /** The object the person confirmed (writes are bound to it), the codes the typed name accepted, and the
@@ -123,14 +125,14 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
         (ok, total) => count(ok, total, 'Denied'),
       );
     case 'sign': {
-      const cas = new Map<string, { ca: LoadedCa; profile: SigningProfile }>();
+      const cas = new Map<string, Promise<SigningCa>>();
       let failed = 0;
       const status = await perTarget(
         effect.targets,
         deps,
         async (ctx, ref) => {
           const signer = deps.store.snapshot(ref.context).csrs.get(ref.name)?.spec?.signerName ?? '';
-          const { ca, profile } = await caFor(signer, deps, cas);
+          const { ca, profile } = await caFor(signer, deps, cas, effect.secrets);
           const options = { ca, signerName: signer, profile, ...bound(ref, deps) };
           const result = effect.approveFirst
             ? await approveAndSignCsr(ctx, ref.name, options)
@@ -254,7 +256,7 @@ async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: Effe
     let result: KubeResult<unknown>;
     if (effect.verb === 'issue') {
       const signer = pcr?.spec?.signerName ?? '';
-      const { ca } = await caFor(signer, deps, new Map());
+      const { ca } = await caFor(signer, deps, new Map(), effect.secrets);
       result = await signPcr(ctx, version, namespace, name, {
         ca,
         signerName: signer,

@@ -627,7 +627,12 @@ function switchPrompt(dialog: DialogState): string {
 export function selectDialog(state: TuiState, dialog: DialogState): DialogVm {
   const fields =
     dialog.fields.length > 0
-      ? dialog.fields.map((f, i) => ({ label: f.label, value: safe(f.value), active: i === dialog.field }))
+      ? dialog.fields.map((f, i) => ({
+          label: f.label,
+          // A PIN or passphrase is never drawn: a dot per character typed.
+          value: f.secret ? '•'.repeat([...f.value].length) : safe(f.value),
+          active: i === dialog.field,
+        }))
       : dialog.guard === 'fail' && dialog.confirmName !== undefined
         ? [{ label: `type ${safe(dialog.confirmName)} to confirm`, value: safe(dialog.typed), active: true }]
         : [];
@@ -635,7 +640,9 @@ export function selectDialog(state: TuiState, dialog: DialogState): DialogVm {
     dialog.fields.length > 0
       ? dialog.action.startsWith('export')
         ? '⏎ apply (or write the file when one is given)   tab next field   ^U clear   esc cancel'
-        : '⏎ confirm   tab next field   ^U clear field   esc cancel'
+        : dialog.guard === 'warn' && dialog.fields.some((f) => f.secret)
+          ? '⏎ go ahead despite the warnings   tab next field   ^U clear field   esc cancel'
+          : '⏎ confirm   tab next field   ^U clear field   esc cancel'
       : dialog.guard === 'fail'
         ? '⏎ confirm once the name is typed   esc cancel'
         : dialog.guard === 'warn'

@@ -20,6 +20,8 @@ export interface DialogField {
   id: string;
   label: string;
   value: string;
+  /** A CA key's PIN or passphrase (id `secret:SIGNER`): shown masked, never kept in a dialog given back. */
+  secret?: boolean;
 }
 
 export type DialogAction =
@@ -107,7 +109,8 @@ export interface CsrRef {
 export type Effect =
   | { id: number; kind: 'approve'; targets: CsrRef[] }
   | { id: number; kind: 'deny'; targets: CsrRef[]; reason: string; message: string }
-  | { id: number; kind: 'sign'; targets: CsrRef[]; approveFirst: boolean }
+  /** `secrets`: per signer, the PIN or passphrase typed in the dialog (handed to the key once, then dropped). */
+  | { id: number; kind: 'sign'; targets: CsrRef[]; approveFirst: boolean; secrets?: Record<string, string> }
   | {
       id: number;
       kind: 'export-secret';
@@ -129,7 +132,15 @@ export type Effect =
   | { id: number; kind: 'kubeconfig'; target: CsrRef; keyFile: string; outFile: string; user: string }
   | { id: number; kind: 'reconnect'; context?: string }
   /** Issue, deny or mark Failed one PodCertificateRequest (the PCR view's `s`, `x`, `f`). */
-  | { id: number; kind: 'pcr'; verb: PcrVerb; target: PcrTarget; reason: string; message: string };
+  | {
+      id: number;
+      kind: 'pcr';
+      verb: PcrVerb;
+      target: PcrTarget;
+      reason: string;
+      message: string;
+      secrets?: Record<string, string>;
+    };
 
 export type PcrVerb = 'issue' | 'deny' | 'fail';
 
@@ -459,6 +470,12 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
     return { ...refOf(k), ...d.bound?.[k], ...(via ? { context: via } : {}) };
   });
   const value = (id: string) => d.fields.find((f) => f.id === id)?.value.trim() ?? '';
+  const secretFields = d.fields.filter((f) => f.secret);
+  const missing = secretFields.find((f) => f.value === '');
+  if (missing) return `Type the ${missing.label} (it is not shown), then ⏎.`;
+  const secrets = secretFields.length
+    ? { secrets: Object.fromEntries(secretFields.map((f) => [f.id.slice('secret:'.length), f.value])) }
+    : {};
   switch (d.action) {
     case 'approve':
       return { kind: 'approve', targets: refs };
@@ -475,9 +492,9 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
       return { kind: 'kubeconfig', target, keyFile: value('keyFile'), outFile: value('outFile'), user: value('user') };
     }
     case 'sign':
-      return { kind: 'sign', targets: refs, approveFirst: false };
+      return { kind: 'sign', targets: refs, approveFirst: false, ...secrets };
     case 'approve-sign':
-      return { kind: 'sign', targets: refs, approveFirst: true };
+      return { kind: 'sign', targets: refs, approveFirst: true, ...secrets };
     case 'export-secret': {
       const target = refs[0];
       if (!target) return 'Nothing to export: select an issued CSR first.';
@@ -497,7 +514,7 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
     case 'pcr-fail': {
       const target = d.pcr?.target;
       if (!target) return 'Nothing to act on: select a PodCertificateRequest first.';
-      if (d.action === 'pcr-issue') return { kind: 'pcr', verb: 'issue', target, reason: '', message: '' };
+      if (d.action === 'pcr-issue') return { kind: 'pcr', verb: 'issue', target, reason: '', message: '', ...secrets };
       if (value('reason') && !DENY_REASON.test(value('reason'))) {
         return `The reason must be ${DENY_REASON_RULE} (e.g. NotOurPod), or empty for the default.`;
       }
@@ -538,7 +555,7 @@ function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiS
   const count = d.targets.length;
   const what = d.pcr
     ? ` ${d.pcr.target.namespace}/${d.pcr.target.name}`
-    : d.fields.length > 0 && d.action !== 'deny'
+    : d.action.startsWith('export') || d.action === 'kubeconfig'
       ? ''
       : ` ${count} CSR${count === 1 ? '' : 's'}`;
   const next = pushEffect(state, effect, `${verbing[d.action]}${what}…`);
@@ -546,8 +563,15 @@ function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiS
   return {
     ...modeBack(next),
     marked: bulk ? new Set() : next.marked,
-    reopen: { effectId: state.nextEffectId, mode: { ...mode, dialog: { ...d, error: undefined } } },
+    // Given back on failure with what was typed, except the secrets: a wrong PIN is typed again.
+    reopen: { effectId: state.nextEffectId, mode: { ...mode, dialog: { ...withoutSecrets(d), error: undefined } } },
   };
+}
+
+function withoutSecrets(d: DialogState): DialogState {
+  if (!d.fields.some((f) => f.secret)) return d;
+  const fields = d.fields.map((f) => (f.secret ? { ...f, value: '' } : f));
+  return { ...d, fields, field: fields.findIndex((f) => f.secret) };
 }
 
 function submitDialog(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiState {
@@ -557,13 +581,15 @@ function submitDialog(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>):
   if (d.targets.length === 0 && !d.pcr && !d.action.startsWith('export'))
     return withError('Nothing left to act on; esc closes.');
   if (d.guard === 'fail' && d.confirmName !== undefined) {
-    if (d.typed !== d.confirmName) {
+    // A dialog with fields (a masked PIN) asks for the name in its `confirm` field.
+    if ((d.fields.find((f) => f.id === 'confirm')?.value ?? d.typed) !== d.confirmName) {
       return withError(
         `Type the ${d.pcr ? 'PodCertificateRequest' : 'CSR'}'s name exactly to go ahead despite the ✗ finding.`,
       );
     }
     return proceed(state, mode);
   }
+  // With a masked field, typing the secret and ⏎ is the second key (the prompt says it goes ahead despite them).
   if (d.guard === 'warn' && d.fields.length === 0) {
     return withError('There are warnings above: press y to go ahead anyway, esc to cancel.');
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { runEffect } from '../../../src/app/effects.js';
+import { signingCa } from '../../../src/app/signing-ca.js';
 import { approveWithAudit } from '../../../src/services/actions/index.js';
 import { initCa } from '../../../src/services/config/ca-registry.js';
 import { type ClusterContext, getCsr, loadContexts } from '../../../src/services/kube/index.js';
@@ -73,9 +74,15 @@ describe('TUI sign with a token CA', { skip: softhsmMissing() }, () => {
     return r.value.csr;
   }
 
-  const sign = (name: string, csr: V1CertificateSigningRequest) =>
+  const sign = (name: string, csr: V1CertificateSigningRequest, secrets?: Record<string, string>) =>
     runEffect(
-      { id: 1, kind: 'sign', approveFirst: false, targets: [{ key: `east/${name}`, context: 'east', name, csr }] },
+      {
+        id: 1,
+        kind: 'sign',
+        approveFirst: false,
+        targets: [{ key: `east/${name}`, context: 'east', name, csr }],
+        ...(secrets ? { secrets } : {}),
+      },
       {
         contexts: new Map([['east', ctx]]),
         store: { reconnect: () => {}, snapshot: () => ({ pods: new Map(), csrs: new Map([[name, csr]]) }) as never },
@@ -106,5 +113,29 @@ describe('TUI sign with a token CA', { skip: softhsmMissing() }, () => {
     const r = await getCsr(ctx, 'bare');
     assert.ok(r.ok);
     assert.equal(r.value.status?.certificate, undefined);
+  });
+
+  test('the PIN typed in the dialog: asked for by name, a wrong one refused in one line, the right one signs', async () => {
+    closePkcs11Modules();
+    const probe = await signingCa(BARE, dir, { preview: true });
+    assert.equal(probe.needs, 'PIN for token "tui-token"');
+    await assert.rejects(probe.ca.key.sign('sha256', Buffer.from('x')), /Type the PIN for token "tui-token"/);
+    const csr = await approved('typed', BARE);
+    const wrong = await sign('typed', csr, { [BARE]: '000000' });
+    assert.equal(wrong?.tone, 'bad');
+    assert.match(wrong?.text ?? '', /^Not signed: Wrong PIN for token "tui-token".*; try again\.$/);
+    assert.equal(wrong?.text.split('\n').length, 1);
+    const r1 = await getCsr(ctx, 'typed');
+    assert.ok(r1.ok);
+    assert.equal(r1.value.status?.certificate, undefined);
+    const right = await sign('typed', csr, { [BARE]: PIN });
+    assert.equal(right?.tone, 'ok', right?.text);
+    const r2 = await getCsr(ctx, 'typed');
+    assert.ok(r2.ok);
+    const leaf = join(dir, 'typed.pem');
+    writeFileSync(leaf, Buffer.from(r2.value.status?.certificate ?? '', 'base64').toString());
+    const caPem = join(dir, 'cas', 'example.com_token-no-pin', 'ca.pem');
+    assert.match(execFileSync('openssl', ['verify', '-CAfile', caPem, leaf], { encoding: 'utf8' }), /: OK/);
+    assert.doesNotMatch(readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8'), new RegExp(PIN));
   });
 });

@@ -10,6 +10,7 @@ import {
   reducer,
   type TuiState,
 } from '../../../src/app/store.js';
+import { selectDialog } from '../../../src/app/selectors.js';
 import { csr, NOW, snapshot } from './fixtures.js';
 
 function run(state: TuiState, ...actions: Action[]): TuiState {
@@ -271,6 +272,44 @@ describe('store: bulk selection and dialogs', () => {
     assert.equal(s.mode.kind, 'quit-confirm');
     s = reducer(s, { type: 'quit-confirmed' });
     assert.equal(s.quit, true);
+  });
+
+  it('a CA key secret: typed masked, handed to the effect once, never given back with the dialog', () => {
+    const signer = 'example.com/token';
+    const fields = [{ id: `secret:${signer}`, label: 'PIN for token "ca"', value: '', secret: true }];
+    let s = run(
+      loaded(),
+      { type: 'open-dialog', dialog: dialog({ action: 'sign', fields }) },
+      { type: 'dialog-submit' },
+    );
+    assert.equal(s.mode.kind, 'dialog', 'an empty PIN does not sign');
+    assert.match(s.mode.kind === 'dialog' ? (s.mode.dialog.error ?? '') : '', /Type the PIN for token "ca"/);
+    s = run(s, { type: 'text-input', text: '1234' }, { type: 'text-input', text: '56' });
+    const vm = s.mode.kind === 'dialog' ? selectDialog(s, s.mode.dialog) : undefined;
+    assert.equal(vm?.fields[0]?.value, '••••••');
+    assert.ok(!JSON.stringify(vm).includes('123456'), 'the PIN is nowhere in what is drawn');
+    s = reducer(s, { type: 'dialog-submit' });
+    const effect = s.outbox[0];
+    assert.equal(effect?.kind, 'sign');
+    assert.deepEqual(effect?.kind === 'sign' ? effect.secrets : undefined, { [signer]: '123456' });
+    assert.ok(!JSON.stringify(s.reopen).includes('123456'), 'the dialog kept for a retry holds no PIN');
+    s = run(
+      s,
+      { type: 'effects-taken', upTo: effect!.id },
+      {
+        type: 'effect-done',
+        status: { text: 'Not signed: Wrong PIN for token "ca"; try again.', tone: 'bad' },
+        id: effect!.id,
+      },
+    );
+    assert.ok(!JSON.stringify(s).includes('123456'), 'nothing in the state holds the PIN once the effect is taken');
+    assert.equal(s.mode.kind, 'dialog', 'a wrong PIN gives the dialog back, the selection kept');
+    if (s.mode.kind !== 'dialog') return;
+    assert.equal(s.mode.dialog.fields[0]?.value, '');
+    assert.match(s.mode.dialog.error ?? '', /Wrong PIN/);
+    assert.deepEqual(s.mode.dialog.targets, [csrKey('east', 'pending-old')]);
+    s = run(s, { type: 'text-input', text: '99' }, { type: 'back' });
+    assert.ok(!JSON.stringify(s).includes('99"'), 'esc drops what was typed');
   });
 });
 

@@ -1,0 +1,176 @@
+// CA keys that need a secret nothing registered gives, signed with from the built binary in tmux: a CA whose key is
+// in a SoftHSM2 token (made in a temp dir, SOFTHSM2_CONF) and a CA whose key file is encrypted, both registered in
+// the test's config dir with no PIN or passphrase source. `A` asks for the PIN (or passphrase) in the dialog's
+// masked field: what is typed never shows on the screen, a wrong one says so and lets the person type it again,
+// the right one signs. Each certificate is read back through the API and verified with openssl against its CA.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { caCertificatePem, initCa } from '../../../src/services/config/ca-registry.js';
+import { closePkcs11Modules } from '../../../src/services/pki/pkcs11.js';
+import { csrObject, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+import { makeSoftHsm, SOFTHSM_MODULE, type SoftHsm, softhsmMissing } from '../../helpers/softhsm.js';
+import { TmuxTerminal } from './tmux.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const TOKEN_SIGNER = 'example.com/token';
+const SEALED_SIGNER = 'example.com/sealed';
+const PIN = '246813';
+const WRONG_PIN = '975310';
+const PASSPHRASE = 'correct-horse-staple';
+const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const ADMIN = { name: 'admin', groups: ['system:masters'] };
+
+describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissing(), timeout: 240_000 }, () => {
+  let sandbox: Sandbox;
+  let term: TmuxTerminal;
+  let hsm: SoftHsm;
+  let dir: string;
+  let configDir: string;
+  /** Every screen read while a secret was being typed or checked: none may hold it. */
+  const screens: string[] = [];
+
+  const look = () => {
+    const s = term.screen();
+    screens.push(s);
+    return s;
+  };
+
+  async function focus(name: string): Promise<void> {
+    term.keys('/');
+    await term.waitForText(/^\s*\/.*$/m, 5000).catch(() => undefined);
+    term.keys('C-u');
+    await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
+    term.type(name);
+    term.keys('Enter');
+    await term.waitFor((s) => s.includes(`filter ${name}`) && /^│▶/m.test(s), `the filter ${name}`);
+  }
+
+  /** Types into the dialog's masked field and checks, before ⏎, that only dots show. */
+  async function typeSecret(label: RegExp, secret: string): Promise<void> {
+    const field = new RegExp(`› ${label.source}: (•*)`);
+    await term.waitFor((s) => field.test(s), `the masked field ${label.source}`);
+    term.type(secret);
+    const screen = await term.waitFor(
+      (s) => field.exec(s)?.[1]?.length === secret.length,
+      `${secret.length} dots in the masked field`,
+    );
+    screens.push(screen);
+    term.keys('Enter');
+  }
+
+  async function certificateOf(name: string): Promise<string> {
+    const r = await sandbox.cluster('east').requestAs(ADMIN, 'GET', `${CSRS}/${name}`);
+    const csr = JSON.parse(r.body) as V1CertificateSigningRequest;
+    return Buffer.from(csr.status?.certificate ?? '', 'base64').toString();
+  }
+
+  async function verifiedBy(signer: string, name: string): Promise<void> {
+    const pem = await certificateOf(name);
+    assert.match(pem, /BEGIN CERTIFICATE/, `${name} has a certificate`);
+    const leaf = join(dir, `${name}.pem`);
+    const ca = join(dir, `${name}-ca.pem`);
+    writeFileSync(leaf, pem);
+    writeFileSync(ca, await caCertificatePem(signer, { cwd: configDir }));
+    assert.match(execFileSync('openssl', ['verify', '-CAfile', ca, leaf], { encoding: 'utf8' }), /: OK/);
+  }
+
+  before(async () => {
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+    dir = mkdtempSync(join(tmpdir(), 'certdesk-tui-token-'));
+    configDir = join(dir, 'config');
+    hsm = makeSoftHsm();
+    hsm.initToken('tui-e2e', PIN);
+    const saved = process.env.SOFTHSM2_CONF;
+    process.env.SOFTHSM2_CONF = hsm.env.SOFTHSM2_CONF;
+    try {
+      // Registered with the module and no PIN source: the TUI has to ask.
+      await initCa({
+        cwd: configDir,
+        signerName: TOKEN_SIGNER,
+        keyUri: 'pkcs11:token=tui-e2e;object=ca',
+        pkcs11Module: SOFTHSM_MODULE,
+        pin: PIN,
+      });
+    } finally {
+      closePkcs11Modules();
+      if (saved === undefined) delete process.env.SOFTHSM2_CONF;
+      else process.env.SOFTHSM2_CONF = saved;
+    }
+    await initCa({ cwd: configDir, signerName: SEALED_SIGNER, passphrase: PASSPHRASE });
+    assert.match(readFileSync(join(configDir, 'cas', 'example.com_sealed', 'ca-key.pem'), 'utf8'), /ENCRYPTED/);
+    sandbox = await startTestSandbox(undefined, { clusters: ['east'] });
+    for (const [name, signer] of [
+      ['token-web', TOKEN_SIGNER],
+      ['sealed-web', SEALED_SIGNER],
+    ] as const) {
+      const { pem } = makeCsrPem({ commonName: `${name}.example.com`, dnsNames: [`${name}.example.com`] });
+      await sandbox.cluster('east').createAs(ADMIN, CSRS, csrObject(name, pem, signer));
+    }
+    term = new TmuxTerminal(140, 40);
+    const env = [
+      `CERTDESK_CONFIG_DIR=${quote(configDir)}`,
+      `CERTDESK_STATE_DIR=${quote(join(dir, 'state'))}`,
+      `SOFTHSM2_CONF=${quote(hsm.env.SOFTHSM2_CONF)}`,
+      'TERM=xterm-256color',
+    ].join(' ');
+    term.start(
+      `env ${env} ${quote(process.execPath)} ${quote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${quote(sandbox.kubeconfigPath)} --context east 2>${quote(join(dir, 'stderr.log'))}`,
+    );
+    await term.waitFor((s) => /east ● live/.test(s), 'east live', 60_000);
+  });
+
+  after(async () => {
+    term?.stop();
+    await sandbox?.stop();
+    hsm?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('A asks for the token PIN, masked; a wrong PIN says so and keeps the dialog; the right one signs', async () => {
+    await focus('token-web');
+    term.keys('A');
+    await term.waitForText('Approve and sign 1 CSR?');
+    await typeSecret(/PIN for token "tui-e2e"/, WRONG_PIN);
+    const refused = await term.waitForText(/Wrong PIN for token "tui-e2e".*try again/, 30_000);
+    screens.push(refused);
+    assert.match(refused, /Approve and sign 1 CSR\?/, 'the dialog is back, on the same CSR');
+    assert.match(refused, /token-web · east · example\.com\/token/);
+    assert.match(refused, /› PIN for token "tui-e2e": *(\s|$)/m, 'the wrong PIN is not kept');
+    assert.equal(await certificateOf('token-web'), '', 'nothing signed with a wrong PIN');
+    await typeSecret(/PIN for token "tui-e2e"/, PIN);
+    screens.push(await term.waitForText('Approved and signed.', 30_000));
+    look();
+    await verifiedBy(TOKEN_SIGNER, 'token-web');
+  });
+
+  it('A asks for an encrypted key file passphrase the same way', async () => {
+    await focus('sealed-web');
+    term.keys('A');
+    await term.waitForText('Approve and sign 1 CSR?');
+    await typeSecret(/Passphrase for \S+ca-key\.pem/, 'not-it');
+    screens.push(await term.waitForText(/could not be decrypted; check the passphrase/, 30_000));
+    assert.equal(await certificateOf('sealed-web'), '');
+    await typeSecret(/Passphrase for \S+ca-key\.pem/, PASSPHRASE);
+    screens.push(await term.waitForText('Approved and signed.', 30_000));
+    look();
+    await verifiedBy(SEALED_SIGNER, 'sealed-web');
+  });
+
+  it('no secret shows on any screen, in the audit log or on stderr', () => {
+    const written = [
+      ...screens,
+      readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8'),
+      readFileSync(join(dir, 'stderr.log'), 'utf8'),
+    ].join('\n');
+    assert.ok(screens.length >= 6);
+    for (const secret of [PIN, WRONG_PIN, PASSPHRASE, 'not-it']) {
+      assert.ok(!written.includes(secret), `${secret} was written somewhere`);
+    }
+  });
+});

@@ -247,25 +247,20 @@ export function superseded(
 export function keyReuse(csr: ClusterCsr, decoded: DecodedCsr, policy: Policy, facts?: ClusterFacts) {
   const mine = digestsOf(decoded);
   if (!facts?.requests || !mine) return undefined;
-  const user = csr.spec.username ?? '';
-  const others = facts.requests
-    .withKey(mine.key)
-    .filter((r) => r.uid !== csr.metadata?.uid || r.context !== (facts.context ?? r.context))
-    .filter((r) => {
-      if (r.username !== user) return true;
-      const theirs = r.digests()?.subject;
-      return theirs !== undefined && theirs !== '' && theirs !== mine.subject;
-    });
-  if (others.length) {
-    const said = others
-      .slice(0, 3)
-      .map(
-        (r) => `${r.name} (${r.source === 'audit' ? 'audit log, ' : ''}context ${r.context}, asked by ${r.username})`,
-      );
+  const { count, some } = facts.requests.keyHeldByOthers(mine.key, {
+    context: facts.context ?? '',
+    uid: csr.metadata?.uid ?? '',
+    username: csr.spec.username ?? '',
+    subject: mine.subject,
+  });
+  if (count > 0) {
+    const said = some.map(
+      (r) => `${r.name} (${r.source === 'audit' ? 'audit log, ' : ''}context ${r.context}, asked by ${r.username})`,
+    );
     return f(
       policy.keyReuse,
       'key-reuse',
-      `The same public key is in ${others.length > 1 ? `${others.length} other requests` : 'another request'} for another identity: ${said.join('; ')}. A key belongs to one holder: someone copied a request or a key.`,
+      `The same public key is in ${count > 1 ? `${count} other requests` : 'another request'} for another identity: ${said.join('; ')}. A key belongs to one holder: someone copied a request or a key.`,
     );
   }
   return f('ok', 'key-reuse', 'The public key is in no request of another identity.');

@@ -381,6 +381,45 @@ describe('key-reuse', () => {
     );
     assert.match(f?.message ?? '', /jane-2025 \(audit log, context east, asked by jane\)/);
   });
+  test('a key held by many is counted exactly and names three; the request itself never counts', async () => {
+    const request = await makeCsr({ CN: ['web'] }, { keys });
+    const mine = csrOf({ name: 'mine', request, requester: { user: 'web', groups: [] }, usages: CLIENT });
+    const same = Array.from({ length: 40 }, (_, i) =>
+      csrOf({ name: `again-${i}`, request, requester: { user: 'web', groups: [] }, usages: CLIENT }),
+    );
+    const others = Array.from({ length: 25 }, (_, i) =>
+      csrOf({ name: `other-${i}`, request, requester: { user: `user-${i}`, groups: [] }, usages: CLIENT }),
+    );
+    const decoded = await decodeCsr(mine.spec.request);
+    const { digestsOf } = await import('../../../src/services/pki/index.js');
+    // The audit log's line of this very request, written before requesters were recorded.
+    const ownAudit: SeenRequest = {
+      context: 'hostile',
+      name: 'mine',
+      uid: 'uid-mine',
+      username: '',
+      signerName: 'example.com/serving',
+      created: T0,
+      source: 'audit',
+      digests: () => ({ key: digestsOf(decoded)!.key, subject: '', names: '' }),
+    };
+    const all = [mine, ...same, ...others];
+    const f = code(
+      await findingsOf(mine, {
+        facts: { context: 'hostile', requests: indexRequests([{ context: 'hostile', requests: all }], [ownAudit]) },
+      }),
+      'key-reuse',
+    );
+    assert.equal(f?.level, 'fail');
+    assert.match(f?.message ?? '', /in 25 other requests for another identity: other-0 .*; other-1 .*; other-2 \(/);
+    const alone = code(
+      await findingsOf(mine, {
+        facts: { context: 'hostile', requests: indexRequests([{ context: 'hostile', requests: [mine, ...same] }]) },
+      }),
+      'key-reuse',
+    );
+    assert.equal(alone?.level, 'ok');
+  });
 });
 
 describe('request-storm (per requester, within the window around the request)', () => {

@@ -14,7 +14,7 @@ import {
 } from '../services/kube/index.js';
 import { MainScreen } from '../views/main-screen.js';
 import { ColorContext } from '../views/theme.js';
-import { certsKey } from './certs.js';
+import { certsKey, certsOnScreen } from './certs.js';
 import { pcrsKey } from './pcrs.js';
 import { openVerb } from './dialogs.js';
 import { type EffectDeps, runEffect } from './effects.js';
@@ -311,6 +311,12 @@ export function App(props: AppProps) {
   useEffect(() => {
     if (state.quit) exit();
   }, [state.quit, exit]);
+
+  // The certificates on screen get their chains verified before the others (after every render: a slice of the
+  // memoized list, and the watch only keeps the array).
+  useEffect(() => {
+    props.certs?.focus(state.mode.kind === 'certs' ? certsOnScreen(state, state.mode.view) : []);
+  });
 
   // Keys can arrive faster than frames: the mode that owns a key is read from the state as of the last key,
   // kept here synchronously (the reducer is pure, so running it here too is safe), not from the last render.

@@ -1,7 +1,8 @@
 // The Certificates view (`:certs`, or C): the renewal radar's records across contexts, soonest expiry first,
 // filterable like the CSR list; inspect shows the decoded certificate and its chain, what renews it and what to do;
-// c / n / p jump to its CSR, its signer's CSRs, or the pod that mounts it. A pure reducer and selectors over
-// TuiState (no I/O): the records arrive from services/certs' live watch through the `certs-feed` action.
+// c / n / p jump to its CSR or PodCertificateRequest, its signer's CSRs, or the pod that mounts it (or that its
+// PCR is for). A pure reducer and selectors over TuiState (no I/O): the records arrive from services/certs' live
+// watch through the `certs-feed` action.
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   type CertRecord,
@@ -16,10 +17,14 @@ import { CHROME_ROWS } from '../views/layout.js';
 import type { CertRowVm, CertsVm, InspectVm, SectionVm, StyledText, Tone } from '../views/models.js';
 import type { Intent, KeyLike } from './keymap.js';
 import { csrKey } from './order.js';
+import { podWaiting } from './pcrs.js';
 import type { TuiState } from './store.js';
 
 /** What "expires soon" means in the view and in Health. */
 export const CERT_WINDOW_MS = 30 * 86_400_000;
+
+/** What a record whose chain is not verified yet shows where its problems are. */
+const CHECKING = 'checking…';
 
 export interface CertFeed {
   records: readonly CertRecord[];
@@ -152,6 +157,14 @@ function jump(state: TuiState, view: CertsView, to: 'csr' | 'signer' | 'pod'): T
   const status = (text: string, tone: Tone = 'warn'): TuiState => ({ ...state, status: { text, tone } });
   if (!r) return status('No certificate is selected.');
   const list: TuiState = { ...state, mode: { kind: 'list' } };
+  const pcr = r.renewal.pcr;
+  if (to === 'csr' && pcr && r.context) {
+    const key = `${pcr.namespace}/${pcr.name}`;
+    const found = state.snapshots[r.context]?.pcrs?.get(key);
+    if (!found) return status(`PodCertificateRequest ${safe(key)} is no longer in ${safe(r.context)}.`);
+    const inspect = { context: r.context, key, uid: found.metadata?.uid, offset: 0 };
+    return { ...state, mode: { kind: 'pcrs', view: { index: 0, top: 0, inspect } } };
+  }
   if (to === 'csr') {
     if (!r.renewal.csrName || !r.context) {
       return status(
@@ -178,6 +191,14 @@ function jump(state: TuiState, view: CertsView, to: 'csr' | 'signer' | 'pod'): T
       top: { ...state.top, csrs: 0 },
       status: { text: `CSRs for signer ${safe(signer)} (:signer all shows every signer).`, tone: 'ok' },
     };
+  }
+  if (pcr && r.context) {
+    const pod = state.snapshots[r.context]?.pods.get(`${pcr.namespace}/${pcr.podName ?? ''}`);
+    if (!pod) return status(`The pod ${safe(pcr.namespace)}/${safe(pcr.podName ?? '?')} is not followed by this desk.`);
+    return status(
+      `Issued for pod ${safe(pcr.namespace)}/${safe(pcr.podName)} (${safe(podWaiting(pod))}): its kubelet requests the next one.`,
+      'info',
+    );
   }
   const pods = podsMounting(state, r);
   if (pods.length === 0) return status('No pod that this desk follows mounts this certificate.');
@@ -305,18 +326,28 @@ function row(r: CertRecord, now: number): CertRowVm {
     subject: r.cert ? safe(r.cert.commonName ?? r.cert.subject) : '<unparseable>',
     left: leftText(r, now),
     problems: safe(
-      problemsAt(r, now, CERT_WINDOW_MS)
-        .map((p) => p.kind)
-        .join(','),
+      [...problemsAt(r, now, CERT_WINDOW_MS).map((p) => p.kind), ...(r.pending ? [CHECKING] : [])].join(','),
     ),
     tone: toneOf(r, now),
   };
 }
 
+/** The rows the list shows (and the certificate inspected): the radar verifies their chains first. */
+export function certsOnScreen(state: TuiState, view: CertsView): CertRecord[] {
+  if (view.inspect) return (state.certs?.records ?? []).filter((r) => r.id === view.inspect?.id);
+  const all = visibleCerts(state, view.filter);
+  const top = listTop(view, all.length, listRows(state));
+  return all.slice(top, top + listRows(state));
+}
+
+function listTop(view: CertsView, total: number, rows: number): number {
+  return Math.max(0, Math.min(view.top, Math.max(0, total - rows)));
+}
+
 export function selectCertsList(state: TuiState, view: CertsView): CertsVm {
   const all = visibleCerts(state, view.filter);
   const rows = listRows(state);
-  const top = Math.max(0, Math.min(view.top, Math.max(0, all.length - rows)));
+  const top = listTop(view, all.length, rows);
   const skipped = (state.certs?.skipped ?? []).map(
     (s) => `${safe(s.context ?? 'local')}: ${safe(s.resource)} not readable (forbidden)`,
   );
@@ -355,6 +386,10 @@ function advice(state: TuiState, r: CertRecord): StyledText[] {
   if (r.renewal.calico) {
     out.push({
       text: "Calico's key-cert-provisioner requests a new certificate when the pod restarts: restart the pods that mount it (kubectl rollout restart), then approve and sign the new CSR.",
+    });
+  } else if (r.renewal.pcr) {
+    out.push({
+      text: `The kubelet asks for a new certificate at the PCR's beginRefreshAt (a new PodCertificateRequest for pod ${safe(r.renewal.pcr.podName ?? '?')}); issue it here (c opens the PCR, then p lists the pending ones).`,
     });
   } else if (r.renewal.csrName) {
     out.push({
@@ -427,31 +462,44 @@ export function selectCertInspect(state: TuiState, id: string): InspectVm {
   }
   sections.push({
     label: 'Chain',
-    lines: r.chain.length
-      ? r.chain.map((l) => ({
-          text: `↑ ${safe(l.subject)}  until ${isoSeconds(l.notAfter)}  (${safe(l.from)})`,
-          tone: l.notAfter.getTime() <= state.now ? ('bad' as Tone) : ('plain' as Tone),
-        }))
-      : [
-          {
-            text: c?.selfSigned ? 'self-signed (a root)' : 'no issuer found beside it or published for its signer',
-            tone: 'muted',
-          },
-        ],
+    lines: r.pending
+      ? [{ text: CHECKING, tone: 'muted' }]
+      : r.chain.length
+        ? r.chain.map((l) => ({
+            text: `↑ ${safe(l.subject)}  until ${isoSeconds(l.notAfter)}  (${safe(l.from)})`,
+            tone: l.notAfter.getTime() <= state.now ? ('bad' as Tone) : ('plain' as Tone),
+          }))
+        : [
+            {
+              text: c?.selfSigned ? 'self-signed (a root)' : 'no issuer found beside it or published for its signer',
+              tone: 'muted',
+            },
+          ],
   });
   const problems = problemsAt(r, state.now, CERT_WINDOW_MS);
+  const pending: StyledText[] = r.pending
+    ? [{ text: `${CHECKING} (the chain is not verified yet: what it finds is added here)`, tone: 'muted' }]
+    : [];
   sections.push({
     label: 'Problems',
-    lines: problems.length
-      ? problems.map((p) => ({
-          text: `✗ ${safe(p.message)}`,
-          tone: p.kind === 'expiring' ? ('warn' as Tone) : ('bad' as Tone),
-        }))
-      : [{ text: '✓ none', tone: 'ok' }],
+    lines:
+      problems.length || pending.length
+        ? [
+            ...problems.map((p) => ({
+              text: `✗ ${safe(p.message)}`,
+              tone: p.kind === 'expiring' ? ('warn' as Tone) : ('bad' as Tone),
+            })),
+            ...pending,
+          ]
+        : [{ text: '✓ none', tone: 'ok' }],
   });
   const renews: StyledText[] = [];
   if (r.renewal.signerName) renews.push({ text: `signer ${safe(r.renewal.signerName)}` });
   if (r.renewal.csrName) renews.push({ text: `CSR ${safe(r.renewal.csrName)}` });
+  if (r.renewal.pcr) {
+    const { namespace, name, podName } = r.renewal.pcr;
+    renews.push({ text: `PodCertificateRequest ${safe(namespace)}/${safe(name)} for pod ${safe(podName ?? '?')}` });
+  }
   if (r.renewal.calico) renews.push({ text: "Calico's key-cert-provisioner (certificates.operator.tigera.io)" });
   for (const p of podsMounting(state, r)) {
     renews.push({
@@ -461,9 +509,12 @@ export function selectCertInspect(state: TuiState, id: string): InspectVm {
   if (renews.length) sections.push({ label: 'Renewed by', lines: renews });
   sections.push({ label: 'What to do', lines: advice(state, r) });
   const actions: StyledText[] = [
-    { text: 'c CSR', ...(r.renewal.csrName ? {} : { tone: 'muted' as Tone }) },
+    r.renewal.pcr ? { text: 'c PCR' } : { text: 'c CSR', ...(r.renewal.csrName ? {} : { tone: 'muted' as Tone }) },
     { text: 'n signer’s CSRs', ...(r.renewal.signerName ? {} : { tone: 'muted' as Tone }) },
-    { text: 'p pods', ...(r.location.kind === 'Secret' ? {} : { tone: 'muted' as Tone }) },
+    {
+      text: r.renewal.pcr ? 'p pod' : 'p pods',
+      ...(r.location.kind === 'Secret' || r.renewal.pcr ? {} : { tone: 'muted' as Tone }),
+    },
     { text: 'esc back' },
   ];
   return { title: `${safe(describeLocation(r.location))} · ${safe(r.context ?? 'local')}`, sections, actions };
@@ -471,13 +522,18 @@ export function selectCertInspect(state: TuiState, id: string): InspectVm {
 
 const healthMemo = new WeakMap<
   readonly CertRecord[],
-  { minute: number; counts: Map<string, { due: number; broken: number }> }
+  { minute: number; version: number; counts: Map<string, { due: number; broken: number }> }
 >();
 
-function healthCounts(records: readonly CertRecord[], now: number): Map<string, { due: number; broken: number }> {
+/** Per context; `version` is the feed's: chain checks land in the same records (same array, new version). */
+function healthCounts(
+  records: readonly CertRecord[],
+  version: number,
+  now: number,
+): Map<string, { due: number; broken: number }> {
   const minute = Math.floor(now / 60_000);
   const hit = healthMemo.get(records);
-  if (hit && hit.minute === minute) return hit.counts;
+  if (hit && hit.minute === minute && hit.version === version) return hit.counts;
   const counts = new Map<string, { due: number; broken: number }>();
   const windowEnd = now + CERT_WINDOW_MS;
   for (const r of records) {
@@ -486,7 +542,7 @@ function healthCounts(records: readonly CertRecord[], now: number): Map<string, 
     if (r.cert && r.cert.notAfter.getTime() <= windowEnd) c.due++;
     else if (r.problems.length > 0 || (r.cert && r.cert.notBefore.getTime() > now)) c.broken++;
   }
-  healthMemo.set(records, { minute, counts });
+  healthMemo.set(records, { minute, version, counts });
   return counts;
 }
 
@@ -494,7 +550,10 @@ function healthCounts(records: readonly CertRecord[], now: number): Map<string, 
 export function certHealthLine(state: TuiState, context: string): StyledText | undefined {
   const records = state.certs?.records;
   if (!records) return undefined;
-  const { due, broken } = healthCounts(records, state.now).get(context) ?? { due: 0, broken: 0 };
+  const { due, broken } = healthCounts(records, state.certs?.version ?? 0, state.now).get(context) ?? {
+    due: 0,
+    broken: 0,
+  };
   if (due === 0 && broken === 0) return { text: 'certificates: none due within 30d', tone: 'muted' };
   return {
     text: `certificates: ${due} expire within 30d or expired${broken ? `, ${broken} broken` : ''} (:certs)`,

@@ -335,7 +335,7 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
                   { key: '⏎', label: 'inspect' },
                   { key: '/', label: 'filter' },
                 ]),
-            { key: 'c', label: 'CSR' },
+            { key: 'c', label: 'CSR/PCR' },
             { key: 'n', label: 'signer' },
             { key: 'p', label: 'pods' },
           ];

@@ -10,8 +10,10 @@ import type { CertRecord } from './types.js';
 
 export {
   bySoonestExpiry,
+  checkRecord,
   describeLocation,
   inspectPem,
+  inspectPemDeferred,
   isoSeconds,
   type PemInput,
   problemsAt,

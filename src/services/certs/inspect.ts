@@ -201,9 +201,26 @@ function decodeBundle(content: string | Uint8Array, what: string): { certs: Deco
   return hit;
 }
 
+/**
+ * A chain check not run yet: verifying signatures is most of a certificate's cost, and the list ordered by notAfter
+ * needs none of it, so the watch runs these first for the rows on screen, then for the rest in slices. It holds the
+ * decoded certificates (public) until it runs, never the object they came from or a private key.
+ */
+interface ChainCheck {
+  run?: () => { chain: ChainLink[]; problems: CertProblem[] };
+  result?: { chain: ChainLink[]; problems: CertProblem[] };
+}
+
+/** A record's check, on the record itself (a copy made with spread, as dedupeRootCa makes, keeps it). */
+const CHECK = Symbol('chain check');
+type Checkable = CertRecord & { [CHECK]?: ChainCheck };
+
 /** What a piece of PEM holds, whatever object it sits in: its records' facts, chains and problems (key aside). */
 interface Analysis {
-  records: Pick<CertRecord, 'location' | 'cert' | 'chain' | 'problems'>[];
+  /** Problems here are the ones decoding found; the chain's come from `checks`. */
+  records: Pick<CertRecord, 'location' | 'cert' | 'problems'>[];
+  /** Each record's chain check (same index); undefined: nothing to check (a root, or nothing to check against). */
+  checks: (ChainCheck | undefined)[];
   /** The first entry's SubjectPublicKeyInfo, for the key beside it. */
   spki?: Uint8Array;
 }
@@ -225,8 +242,20 @@ function analysisKey(input: PemInput): string {
   return h.digest('base64');
 }
 
-/** Radar records for one piece of PEM. Never throws. */
+/** Radar records for one piece of PEM, chains verified. Never throws. */
 export function inspectPem(input: PemInput): CertRecord[] {
+  return recordsOf(input, false);
+}
+
+/**
+ * Radar records for one piece of PEM whose chains are not verified yet: records that need it are `pending` until
+ * checkRecord runs (their validity, parse errors and key match are known already). Never throws.
+ */
+export function inspectPemDeferred(input: PemInput): CertRecord[] {
+  return recordsOf(input, true);
+}
+
+function recordsOf(input: PemInput, defer: boolean): CertRecord[] {
   const key = analysisKey(input);
   let analysis = analysisCache.get(key);
   if (analysis) {
@@ -237,11 +266,12 @@ export function inspectPem(input: PemInput): CertRecord[] {
     if (analysisCache.size >= ANALYSIS_CACHE_SIZE) analysisCache.delete(analysisCache.keys().next().value as string);
   }
   analysisCache.set(key, analysis);
-  return analysis.records.map((a, i) => {
+  const { records, checks, spki } = analysis;
+  return records.map((a, i) => {
     const location = { ...input.location, index: a.location.index };
     const problems = [...a.problems];
     if (i === 0 && input.key && a.cert) {
-      const check = checkKey(analysis.spki, input.key.content);
+      const check = checkKey(spki, input.key.content);
       if (check === 'mismatch') {
         problems.push({
           kind: 'key-mismatch',
@@ -251,75 +281,108 @@ export function inspectPem(input: PemInput): CertRecord[] {
         problems.push({ kind: 'unparseable', message: `${input.key.field} holds no readable private key` });
       }
     }
-    return {
+    const record: Checkable = {
       id: recordId(input.context, location),
       context: input.context,
       location,
       ...(a.cert ? { cert: a.cert } : {}),
-      chain: a.chain,
+      chain: [],
       problems,
       renewal: input.renewal ?? {},
     };
+    const check = checks[i];
+    if (check) {
+      record.pending = true;
+      record[CHECK] = check;
+      if (!defer || check.result) checkRecord(record);
+    }
+    return record;
   });
+}
+
+/**
+ * Runs a pending record's chain check (once per analysis: records of the same content share it) and puts its
+ * chain and problems in the record. Returns whether the record was pending.
+ */
+export function checkRecord(record: CertRecord): boolean {
+  const r = record as Checkable;
+  const check = r[CHECK];
+  if (!r.pending || !check) return false;
+  if (!check.result) {
+    check.result = check.run!();
+    // The decoded certificates it held go with it.
+    check.run = undefined;
+  }
+  r.chain = check.result.chain;
+  r.problems = [...check.result.problems, ...r.problems];
+  delete r.pending;
+  delete r[CHECK];
+  return true;
 }
 
 function analyse(input: PemInput): Analysis {
   const what = input.location.field;
   const { certs, errors } = input.bundle ? decodeBundle(input.content, what) : decodeAll(input.content, what);
-  if (certs.length === 0) return { records: [unparseable(input, 0, errors[0] ?? 'no certificate')] };
+  if (certs.length === 0) return { records: [unparseable(input, 0, errors[0] ?? 'no certificate')], checks: [] };
   const anchors = input.anchors ? anchorsOf(input.anchors) : [];
+  const where = input.anchors?.where ?? '';
   const entries = input.bundle ? certs : certs.slice(0, 1);
-  const out: CertRecord[] = entries.map((entry, index) => {
-    const location = { ...input.location, index };
-    const problems: CertProblem[] = [];
-    const chain: ChainLink[] = [];
-    const intermediates = input.bundle ? [] : certs.slice(1);
-    if (!entry.facts.selfSigned || !input.bundle) {
-      const needsCheck = anchors.length > 0 || intermediates.length > 0;
-      const { verified, path, brokenAt } = needsCheck
-        ? verifyPath(entry, intermediates, anchors)
-        : { verified: false, path: [] as Decoded[] };
-      for (const d of path) chain.push(link(d, anchors.includes(d) ? (input.anchors?.where ?? '') : what));
-      for (const d of intermediates) if (!path.includes(d)) chain.push(link(d, what));
-      if (input.anchors && anchors.length > 0 && !verified) {
-        problems.push({
-          kind: 'chain-unverified',
-          message: brokenAt
-            ? `the chain does not verify against ${input.anchors.where}: "${brokenAt.facts.subject}" did not sign it (re-issued CA or wrong bundle)`
-            : `the chain does not verify against ${input.anchors.where}: it was issued by "${entry.facts.issuer}"`,
-        });
-      } else if (!input.anchors && brokenAt && intermediates.includes(brokenAt)) {
-        problems.push({
-          kind: 'chain-unverified',
-          message: `the chain in ${what} does not verify: "${brokenAt.facts.subject}" did not sign the certificate`,
-        });
-      }
-      const issuer =
-        path[0] ?? [...intermediates, ...anchors].find((d) => d !== entry && d.facts.subject === entry.facts.issuer);
-      if (issuer && issuer.facts.notAfter.getTime() < entry.facts.notAfter.getTime()) {
-        problems.push({
-          kind: 'ca-expires-first',
-          message: `the issuing CA "${issuer.facts.subject}" expires ${isoSeconds(issuer.facts.notAfter)}, before this certificate (${isoSeconds(entry.facts.notAfter)})`,
-        });
-      }
-    }
-    return {
-      id: recordId(input.context, location),
-      context: input.context,
-      location,
-      cert: entry.facts,
-      chain,
-      problems,
-      renewal: input.renewal ?? {},
-    };
-  });
+  const intermediates = input.bundle ? [] : certs.slice(1);
+  const checks = entries.map((entry) =>
+    (!entry.facts.selfSigned || !input.bundle) && (anchors.length > 0 || intermediates.length > 0)
+      ? { run: () => checkChain(entry, intermediates, anchors, where, what) }
+      : undefined,
+  );
+  const records: Analysis['records'] = entries.map((entry, index) => ({
+    location: { ...input.location, index },
+    cert: entry.facts,
+    problems: [],
+  }));
   // A bundle where some blocks decode and others do not: the broken ones are named too.
   if (input.bundle) {
-    for (const [i, e] of errors.entries()) out.push(unparseable(input, certs.length + i, e));
-  } else if (errors.length > 0 && certs.length > 0) out[0]?.problems.push({ kind: 'unparseable', message: errors[0]! });
+    for (const [i, e] of errors.entries()) records.push(unparseable(input, certs.length + i, e));
+  } else if (errors.length > 0) records[0]?.problems.push({ kind: 'unparseable', message: errors[0]! });
   // A copy: the DER it sits in may share a pooled buffer with unrelated data.
   const spki = rawPartsOf(certs[0]!.decoded)?.spki;
-  return { records: out, ...(spki ? { spki: new Uint8Array(spki) } : {}) };
+  return { records, checks, ...(spki ? { spki: new Uint8Array(spki) } : {}) };
+}
+
+/** The chain above `entry` (through `intermediates`, up to `anchors` published at `where`) and what is wrong with it. */
+function checkChain(
+  entry: Decoded,
+  intermediates: Decoded[],
+  anchors: Decoded[],
+  where: string,
+  what: string,
+): { chain: ChainLink[]; problems: CertProblem[] } {
+  const problems: CertProblem[] = [];
+  const { verified, path, brokenAt } = verifyPath(entry, intermediates, anchors);
+  const chain = path.map((d) => link(d, anchors.includes(d) ? where : what));
+  const onPath = new Set(path.map((d) => d.facts.fingerprint));
+  // Certificates beside it that the path did not use (the CA it verified against, sent along again, is not listed twice).
+  for (const d of intermediates) if (!onPath.has(d.facts.fingerprint)) chain.push(link(d, what));
+  if (anchors.length > 0 && !verified) {
+    problems.push({
+      kind: 'chain-unverified',
+      message: brokenAt
+        ? `the chain does not verify against ${where}: "${brokenAt.facts.subject}" did not sign it (re-issued CA or wrong bundle)`
+        : `the chain does not verify against ${where}: it was issued by "${entry.facts.issuer}"`,
+    });
+  } else if (anchors.length === 0 && brokenAt && intermediates.includes(brokenAt)) {
+    problems.push({
+      kind: 'chain-unverified',
+      message: `the chain in ${what} does not verify: "${brokenAt.facts.subject}" did not sign the certificate`,
+    });
+  }
+  const issuer =
+    path[0] ?? [...intermediates, ...anchors].find((d) => d !== entry && d.facts.subject === entry.facts.issuer);
+  if (issuer && issuer.facts.notAfter.getTime() < entry.facts.notAfter.getTime()) {
+    problems.push({
+      kind: 'ca-expires-first',
+      message: `the issuing CA "${issuer.facts.subject}" expires ${isoSeconds(issuer.facts.notAfter)}, before this certificate (${isoSeconds(entry.facts.notAfter)})`,
+    });
+  }
+  return { chain, problems };
 }
 
 /** The problems of `record` at `now`: its fixed ones plus expired / expiring within `windowMs` / not yet valid. */

@@ -63,6 +63,11 @@ export interface CertRecord {
   renewal: RenewalHint;
   /** The same CA published in this many namespaces (kube-root-ca.crt is copied into each). */
   copies?: number;
+  /**
+   * Its chain is not verified yet (the watch checks what is on screen first, the rest in the background): `chain`
+   * is empty and `problems` lacks what the chain may add (chain-unverified, ca-expires-first) until it is.
+   */
+  pending?: true;
 }
 
 export interface CertFacts {

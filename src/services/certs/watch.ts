@@ -1,13 +1,15 @@
 // The radar, live: list+watch reflectors (services/kube's, one per context and kind) over Secrets, ConfigMaps,
 // webhook configurations, CRDs, APIServices and CSRs, each object decoded once per resourceVersion (the reflector
 // announces only changed ones) in time slices of a few milliseconds so key presses never wait behind 10,000
-// Secrets. An object's data is dropped once decoded; only its records are kept.
+// Secrets. An object's data is dropped once decoded (its key checked against its certificate then); only its
+// records are kept. Chains are verified later, in the same slices: first those of the records on screen (focus),
+// then the rest; until then a record is `pending`.
 import { setMaxListeners } from 'node:events';
 import type { RegistryOptions } from '../config/ca-registry.js';
 import type { ClusterContext, ClusterStore, StoreBatch } from '../kube/api-types.js';
 import { getIfPresent, type RawObject } from '../kube/list.js';
 import { Reflector, type ReflectorStatus } from '../kube/reflector.js';
-import { bySoonestExpiry, inspectPem, type PemInput } from './inspect.js';
+import { bySoonestExpiry, checkRecord, inspectPemDeferred, type PemInput } from './inspect.js';
 import {
   addAnchors,
   apiServiceInputs,
@@ -36,6 +38,11 @@ export interface CertWatchOptions {
   registry?: RegistryOptions;
   /** Longest stretch of decoding before the event loop gets a turn, ms. @default 8 */
   sliceMs?: number;
+  /**
+   * Verify every record's chain in the background once decoding is done; false: only the focused records' (a tool
+   * that shows one screen, tests). @default true
+   */
+  checkAll?: boolean;
   /** Follow only these namespaces' Secrets and ConfigMaps (one watch per namespace); default: all. */
   namespaces?: string[];
   /**
@@ -57,6 +64,10 @@ export interface CertWatch {
   /** Sources not read per context (403 named once), and whether a context's first lists are done. */
   skipped(): readonly SkippedSource[];
   synced(context: string): boolean;
+  /** The records shown now: their chains are verified before any other's (the last call wins). */
+  focus(records: readonly CertRecord[]): void;
+  /** How many records wait for their chain check. */
+  unchecked(): number;
 }
 
 interface KindSpec {
@@ -154,6 +165,7 @@ function keyOf(raw: RawObject): string {
 
 export function createCertWatch(contexts: readonly ClusterContext[], options: CertWatchOptions = {}): CertWatch {
   const sliceMs = options.sliceMs ?? 8;
+  const checkAll = options.checkAll ?? true;
   const listeners = new Set<() => void>();
   /** `${context}|${resource}|${ns/name}` → the object's records. */
   const byObject = new Map<string, CertRecord[]>();
@@ -163,6 +175,9 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
   const pendingLists = new Map<string, number>();
   const queue: { context: string; kind: KindSpec; key: string; raw?: RawObject }[] = [];
   const queued = new Map<string, number>();
+  /** Records whose chain is not verified yet, in the order they came; `focused` go first. */
+  const unchecked = new Set<CertRecord>();
+  let focused: readonly CertRecord[] = [];
   let version = 0;
   // The order is kept incrementally: records in `main` stay sorted; a feed merges in what was added (sorted) and
   // leaves out what was removed, instead of sorting 44,000 records for every redraw. kube-root-ca.crt copies are
@@ -184,6 +199,8 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
   };
   const place = (records: readonly CertRecord[], add: boolean) => {
     for (const r of records) {
+      if (!add) unchecked.delete(r);
+      else if (r.pending) unchecked.add(r);
       const root = rootKey(r);
       if (root === undefined) {
         if (add) added.push(r);
@@ -216,10 +233,30 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
     }
   };
 
+  /**
+   * Verifies a record's chain. kube-root-ca.crt is shown through a copy of its group's first record (dedupeRootCa):
+   * the whole group is checked (one check, shared by content) and the copy made again.
+   */
+  const check = (r: CertRecord): boolean => {
+    unchecked.delete(r);
+    if (!checkRecord(r)) return false;
+    const root = rootKey(r);
+    if (root !== undefined) {
+      for (const g of roots.get(root)?.values() ?? []) {
+        unchecked.delete(g);
+        checkRecord(g);
+      }
+      rootsDirty = true;
+    }
+    return true;
+  };
   const drain = () => {
     draining = undefined;
     const until = performance.now() + sliceMs;
     let any = false;
+    let checked = false;
+    // What is on screen first: a handful of records, each a signature check or two.
+    for (const r of focused) if (r.pending) checked = check(r) || checked;
     while (queue.length > 0 && performance.now() < until) {
       const item = queue.shift()!;
       queued.set(item.context, (queued.get(item.context) ?? 1) - 1);
@@ -232,20 +269,30 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
       const anchors = anchorsOf.get(item.context) ?? new Map();
       if (item.kind.resource === 'configmaps' || item.kind.storeKind === 'trustBundles') {
         const found = item.kind.storeKind ? trustBundleAnchor(item.raw) : configMapAnchor(item.raw);
-        if (found) addAnchors(anchors, found.signerName, found.anchors);
+        if (found) {
+          addAnchors(anchors, found.signerName, found.anchors);
+          refeed(item.context, found.signerName);
+        }
       }
       const records = item.kind
         .inputs(item.context, item.raw, anchors, calicoSignerOf.get(item.context))
-        .flatMap((i) => inspectPem(i));
+        .flatMap((i) => inspectPemDeferred(i));
       // The object (a Secret's data included) is not referenced past this point.
       item.raw = undefined;
       setRecords(id, records);
     }
-    if (any) {
-      changed();
-      notify();
+    // Then, with the time left (at least one when nothing was decoded), the rest in the order they came.
+    if (checkAll) {
+      for (const r of unchecked) {
+        if ((any || checked) && performance.now() >= until) break;
+        checked = check(r) || checked;
+      }
     }
-    if (queue.length > 0) draining = setImmediate(drain);
+    if (any || rootsDirty) changed();
+    // A check changes no record's place in the order: the same sorted array stays, with a new version.
+    else if (checked) version++;
+    if (any || checked) notify();
+    if (queue.length > 0 || (checkAll && unchecked.size > 0)) draining = setImmediate(drain);
   };
   const enqueue = (context: string, kind: KindSpec, key: string, raw?: RawObject) => {
     queue.push({ context, kind, key, ...(raw ? { raw } : {}) });
@@ -267,6 +314,20 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
     storeFed.set(context, [...(storeFed.get(context) ?? []), entry]);
     for (const [name, obj] of storeObjects(context, kind) ?? []) enqueue(context, kind, `/${name}`, obj as RawObject);
     if (entry.listed) pendingLists.set(context, (pendingLists.get(context) ?? 1) - 1);
+  };
+  /**
+   * A signer's CA just published (a trust bundle or an annotated ConfigMap, listed after the requests it issued):
+   * its CSRs and PCRs from the store are decoded again against it (the store still holds them; Secrets are not).
+   */
+  const refeed = (context: string, signerName: string) => {
+    for (const { kind } of storeFed.get(context) ?? []) {
+      if (kind.storeKind === 'trustBundles') continue;
+      for (const [name, obj] of storeObjects(context, kind) ?? []) {
+        if ((obj as { spec?: { signerName?: string } }).spec?.signerName === signerName) {
+          enqueue(context, kind, `/${name}`, obj as RawObject);
+        }
+      }
+    }
   };
   const onStoreBatch = (batch: StoreBatch) => {
     for (const change of batch.changes) {
@@ -381,6 +442,8 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
       draining = undefined;
       queue.length = 0;
       queued.clear();
+      unchecked.clear();
+      focused = [];
       listeners.clear();
     },
     subscribe(listener) {
@@ -407,5 +470,10 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
     version: () => version,
     skipped: () => skipped,
     synced: (context) => pendingLists.get(context) === 0 && !queued.get(context),
+    focus(records) {
+      focused = records;
+      if (!stopped && records.some((r) => r.pending)) draining ??= setImmediate(drain);
+    },
+    unchecked: () => unchecked.size,
   };
 }

@@ -14,6 +14,38 @@ describe('certs: the live watch', () => {
   });
   after(() => sb.stop());
 
+  it('chains are verified after decoding: the focused records first, pending until then', async (t) => {
+    const [east] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] });
+    // Only what is focused is checked, so what waits can be seen waiting. First of this file: analyses are cached by
+    // content for the process, and a chain another watch checked is not pending again.
+    const watch = createCertWatch([east!], { backoff: { initialMs: 100, maxMs: 1000 }, checkAll: false });
+    t.after(() => watch.stop());
+    watch.start();
+    await waitFor(() => watch.synced('east'), 'the first lists', 20_000);
+    const find = (name: string) =>
+      watch.records().find((r) => r.location.name === name && r.location.field === 'tls.crt');
+    const foreign = find('foreign-tls');
+    assert.equal(foreign?.pending, true);
+    assert.deepEqual(foreign?.chain, []);
+    assert.ok(!foreign?.problems.some((p) => p.kind === 'chain-unverified'));
+    // Decoding alone found the key that does not match (the key is never kept for later).
+    assert.ok(find('mismatch-tls')?.problems.some((p) => p.kind === 'key-mismatch'));
+    const before = watch.unchecked();
+    assert.ok(before >= 6, String(before));
+
+    const version = watch.version();
+    watch.focus([foreign!]);
+    await waitFor(() => !find('foreign-tls')?.pending, 'the focused record checked', 10_000);
+    assert.match(
+      find('foreign-tls')?.problems.find((p) => p.kind === 'chain-unverified')?.message ?? '',
+      /ca\.crt of Secret certs-demo\/foreign-tls/,
+    );
+    assert.ok(watch.version() > version);
+    assert.equal(watch.unchecked(), before - 1);
+    assert.equal(find('web-tls')?.pending, true);
+    assert.equal(find('outlives-ca-tls')?.pending, true);
+  });
+
   it('follows Secrets, ConfigMaps and webhooks; a change is decoded again, a deletion removed', async (t) => {
     const [east] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] });
     const watch = createCertWatch([east!], { backoff: { initialMs: 100, maxMs: 1000 } });
@@ -40,6 +72,38 @@ describe('certs: the live watch', () => {
     await waitFor(() => find('web-tls')?.cert?.commonName === 'web-renewed', 'the renewed certificate', 10_000);
     await admin.core.deleteNamespacedSecret({ name: 'api-tls', namespace: 'certs-demo' });
     await waitFor(() => !find('api-tls'), 'the deleted Secret gone', 10_000);
+  });
+
+  it('every chain is verified in the background; one broken later is found broken', async (t) => {
+    const [east] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] });
+    const watch = createCertWatch([east!], { backoff: { initialMs: 100, maxMs: 1000 } });
+    t.after(() => watch.stop());
+    watch.start();
+    await waitFor(() => watch.synced('east') && watch.unchecked() === 0, 'every chain checked', 20_000);
+    assert.ok(!watch.records().some((r) => r.pending));
+    const find = (name: string) =>
+      watch.records().find((r) => r.location.name === name && r.location.field === 'tls.crt');
+    assert.ok(find('outlives-ca-tls')?.problems.some((p) => p.kind === 'ca-expires-first'));
+    assert.match(find('future-tls')?.chain[0]?.subject ?? '', /certs-demo CA/);
+
+    // legacy-tls re-issued by a CA its ca.crt does not hold: the new certificate is pending, then found broken.
+    const admin = clients(sb.cluster('east').kubeConfigFor('admin', ['system:masters']));
+    const other = await makeCert({ cn: 'certs-demo CA', ...window(Date.now(), -1, 3650) });
+    const reissued = await makeCert({ cn: 'legacy-reissued', issuer: other, ...window(Date.now(), -1, 90) });
+    const secret = await admin.core.readNamespacedSecret({ name: 'legacy-tls', namespace: 'certs-demo' });
+    secret.data = {
+      ...secret.data,
+      'tls.crt': Buffer.from(reissued.certPem).toString('base64'),
+      'tls.key': Buffer.from(reissued.keyPem).toString('base64'),
+    };
+    await admin.core.replaceNamespacedSecret({ name: 'legacy-tls', namespace: 'certs-demo', body: secret });
+    await waitFor(
+      () => find('legacy-tls')?.problems.some((p) => p.kind === 'chain-unverified'),
+      'the re-issued certificate found broken',
+      10_000,
+    );
+    assert.equal(find('legacy-tls')?.cert?.commonName, 'legacy-reissued');
+    assert.equal(watch.unchecked(), 0);
   });
 
   it('a user RBAC forbids Secrets: named once, the ConfigMaps still followed', async (t) => {

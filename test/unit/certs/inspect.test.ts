@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { inspectPem, type PemInput, problemsAt } from '../../../src/services/certs/inspect.js';
+import {
+  checkRecord,
+  inspectPem,
+  inspectPemDeferred,
+  type PemInput,
+  problemsAt,
+} from '../../../src/services/certs/inspect.js';
 import { secretInputs } from '../../../src/services/certs/objects.js';
 import type { CertRecord } from '../../../src/services/certs/types.js';
 import { type MadeCert, makeCert, window } from '../../../src/services/sandbox/scenarios/cert-factory.js';
@@ -80,6 +86,41 @@ describe('certs: inspectPem', () => {
     assert.match(problemsAt(bad!, now, 0)[0]!.message, /does not verify against the local CA/);
     writeFileSync(caFile, otherCa.certPem);
     assert.throws(() => execFileSync('openssl', ['verify', '-CAfile', caFile, leafFile], { stdio: 'pipe' }));
+  });
+
+  it('deferred: validity, parse errors and the key now; the chain pending until checked, once per content', async () => {
+    const leaf = await makeCert({ cn: 'deferred', issuer: otherCa, ...window(now, -1, 10) });
+    const other = await makeCert({ cn: 'other', issuer: ca, ...window(now, -1, 365) });
+    const anchors = { pems: [ca.certPem], where: 'ca.crt of Secret ns/deferred' };
+    const key = { field: 'tls.key', content: other.keyPem };
+    const [r] = inspectPemDeferred(input(leaf.certPem, { anchors, key }));
+    assert.equal(r?.pending, true);
+    assert.deepEqual(r?.chain, []);
+    assert.deepEqual(kinds(r!), ['expiring', 'key-mismatch']);
+    // Nothing of the key stays with the pending check (it was compared while decoding).
+    assert.ok(!JSON.stringify(r).includes('PRIVATE KEY'));
+    assert.equal(checkRecord(r!), true);
+    assert.equal(r?.pending, undefined);
+    assert.deepEqual(kinds(r!), ['expiring', 'chain-unverified', 'key-mismatch']);
+    assert.equal(checkRecord(r!), false);
+    // The same content again: the check already ran for it, so the record is complete at once.
+    const [again] = inspectPemDeferred(input(leaf.certPem, { anchors, key }));
+    assert.equal(again?.pending, undefined);
+    assert.deepEqual(kinds(again!), ['expiring', 'chain-unverified', 'key-mismatch']);
+    // Checked on a spread copy (as kube-root-ca.crt's is shown): the copy is checked.
+    const mid = await makeCert({ cn: 'copied', issuer: ca, ...window(now, -1, 100) });
+    const [orig] = inspectPemDeferred(input(mid.certPem, { anchors }));
+    const copy = { ...orig!, copies: 3 };
+    assert.equal(checkRecord(copy), true);
+    assert.equal(copy.chain[0]?.subject, 'CN=radar CA');
+    // Roots, bundles' self-signed CAs and a leaf with nothing to verify against have nothing pending.
+    assert.equal(inspectPemDeferred(input(ca.certPem, { bundle: true }))[0]?.pending, undefined);
+    assert.equal(inspectPemDeferred(input(mid.certPem))[0]?.pending, undefined);
+    // Not deferred: never pending.
+    const fresh = await makeCert({ cn: 'eager', issuer: otherCa, ...window(now, -1, 100) });
+    const [eager] = inspectPem(input(fresh.certPem, { anchors }));
+    assert.equal(eager?.pending, undefined);
+    assert.deepEqual(kinds(eager!), ['chain-unverified']);
   });
 
   it('expired, expiring within the window, not yet valid', async () => {

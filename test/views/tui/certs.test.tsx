@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { certsKey } from '../../../src/app/certs.js';
+import { certsKey, certsOnScreen } from '../../../src/app/certs.js';
 import { csrKey } from '../../../src/app/order.js';
 import { noInsights, selectScreen } from '../../../src/app/selectors.js';
 import { type Action, initialState, reducer, type TuiState } from '../../../src/app/store.js';
-import { bySoonestExpiry, inspectPem } from '../../../src/services/certs/index.js';
+import { bySoonestExpiry, checkRecord, inspectPem, inspectPemDeferred } from '../../../src/services/certs/index.js';
 import type { CertRecord } from '../../../src/services/certs/types.js';
 import { makeCert, window } from '../../../src/services/sandbox/scenarios/cert-factory.js';
 import { MainScreen } from '../../../src/views/main-screen.js';
@@ -123,6 +123,122 @@ describe('views: Certificates', () => {
     const n = run(s, { type: 'certs', action: { kind: 'jump', to: 'signer' } });
     assert.equal(n.mode.kind, 'list');
     assert.equal(n.scope.signer, 'example.com/calico');
+  });
+
+  it('a certificate whose chain is not checked yet says so; once checked, what the chain found shows', async () => {
+    const ca = await makeCert({ cn: 'lazy CA', ...window(NOW, -10, 3650) });
+    const impostor = await makeCert({ cn: 'lazy CA', ...window(NOW, -10, 3650) });
+    const leaf = await makeCert({ cn: 'lazy', issuer: impostor, ...window(NOW, -1, 200) });
+    const [lazy] = inspectPemDeferred({
+      context: 'east',
+      location: { source: 'secret', kind: 'Secret', namespace: 'prod', name: 'lazy-tls', field: 'tls.crt' },
+      content: leaf.certPem,
+      bundle: false,
+      anchors: { pems: [ca.certPem], where: 'ca.crt of Secret prod/lazy-tls' },
+    });
+    assert.ok(lazy?.pending);
+    const feed = (version: number) =>
+      ({ type: 'certs-feed', feed: { records: [lazy!], version, skipped: [] } }) as const;
+    let s = run(base, feed(2), { type: 'open-certs' });
+    const row = async () => lines(await frame(s)).find((x) => x.includes('lazy-tls')) ?? '';
+    assert.match(await row(), /lazy .*checking…/);
+    assert.deepEqual(certsOnScreen(s, (s.mode as Extract<TuiState['mode'], { kind: 'certs' }>).view), [lazy]);
+    const broken = () =>
+      selectScreen(s, noInsights, places)
+        .health.find((h) => h.label === 'east')
+        ?.lines.at(-1)?.text;
+    assert.equal(broken(), 'certificates: none due within 30d');
+    s = run(s, { type: 'certs', action: { kind: 'inspect' } });
+    assert.match(await frame(s), /Chain +checking…/);
+    assert.match(await frame(s), /checking… \(the chain is not verified yet/);
+
+    // The watch checks it in place (the same record, the same array) and feeds a new version.
+    assert.ok(checkRecord(lazy!));
+    s = run(s, feed(3));
+    const text = await frame(s);
+    assert.doesNotMatch(text, /checking…/);
+    assert.match(text, /✗ the chain does not verify against ca\.crt of Secret prod\/lazy-tls/);
+    s = run(s, { type: 'certs', action: { kind: 'back' } });
+    assert.match(await row(), /chain-unverified/);
+    assert.equal(
+      broken(),
+      'certificates: none due within 30d, 1 broken (:certs)'.replace(
+        'none due within 30d, ',
+        '0 expire within 30d or expired, ',
+      ),
+    );
+  });
+
+  it('on screen: the rows the list shows (after scrolling), or the one inspected', async () => {
+    let s = run(base, { type: 'open-certs' });
+    const view = () => (s.mode as Extract<TuiState['mode'], { kind: 'certs' }>).view;
+    const all = s.certs!.records;
+    assert.deepEqual(certsOnScreen(s, view()), all);
+    s = run({ ...s, rows: 12 }, { type: 'certs', action: { kind: 'edge', where: 'last' } });
+    const shown = certsOnScreen(s, view());
+    assert.ok(shown.length > 0 && shown.length < all.length, String(shown.length));
+    assert.equal(shown.at(-1), all.at(-1));
+    s = run(s, { type: 'certs', action: { kind: 'inspect' } });
+    assert.deepEqual(certsOnScreen(s, view()), [all.at(-1)]);
+  });
+
+  it('from a PodCertificateRequest’s certificate, c opens its PCR and p names its pod', async () => {
+    const ca = await makeCert({ cn: 'pod CA', ...window(NOW, -10, 3650) });
+    const leaf = await makeCert({ cn: 'web-0', issuer: ca, ...window(NOW, -1, 1) });
+    const records = inspectPem({
+      context: 'east',
+      location: {
+        source: 'pcr',
+        kind: 'PodCertificateRequest',
+        namespace: 'workloads',
+        name: 'web-0-abcde',
+        field: 'status.certificateChain',
+      },
+      content: leaf.certPem + ca.certPem,
+      bundle: false,
+      renewal: {
+        signerName: 'example.com/pod-identity',
+        pcr: { namespace: 'workloads', name: 'web-0-abcde', podName: 'web-0' },
+      },
+    });
+    const pod = {
+      metadata: { name: 'web-0', namespace: 'workloads', uid: 'pod-uid' },
+      spec: { containers: [] },
+      status: { phase: 'Running' },
+    } as V1Pod;
+    const pcr = {
+      metadata: { name: 'web-0-abcde', namespace: 'workloads', uid: 'pcr-uid' },
+      spec: { podName: 'web-0' },
+    };
+    const east = snapshot('east', []);
+    let s = run(
+      base,
+      { type: 'snapshots', snapshots: { east: { ...east, pods: new Map([['workloads/web-0', pod]]) } } },
+      { type: 'certs-feed', feed: { records, version: 5, skipped: [] } },
+      { type: 'open-certs' },
+      { type: 'certs', action: { kind: 'inspect' } },
+    );
+    const text = await frame(s);
+    assert.match(text, /PodCertificateRequest workloads\/web-0-abcde for pod web-0/);
+    assert.match(text, /c PCR/);
+    assert.match(
+      run(s, { type: 'certs', action: { kind: 'jump', to: 'pod' } }).status?.text ?? '',
+      /Issued for pod workloads\/web-0 \(Running\)/,
+    );
+    // Not followed (yet): said so, the view stays.
+    const missing = run(s, { type: 'certs', action: { kind: 'jump', to: 'csr' } });
+    assert.equal(missing.mode.kind, 'certs');
+    assert.match(missing.status?.text ?? '', /PodCertificateRequest workloads\/web-0-abcde is no longer in east/);
+    s = run(s, {
+      type: 'snapshots',
+      snapshots: {
+        east: { ...east, pods: new Map([['workloads/web-0', pod]]), pcrs: new Map([['workloads/web-0-abcde', pcr]]) },
+      },
+    });
+    assert.deepEqual(run(s, { type: 'certs', action: { kind: 'jump', to: 'csr' } }).mode, {
+      kind: 'pcrs',
+      view: { index: 0, top: 0, inspect: { context: 'east', key: 'workloads/web-0-abcde', uid: 'pcr-uid', offset: 0 } },
+    });
   });
 
   it('Health counts what expires within the window per context', () => {

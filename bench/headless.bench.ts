@@ -13,6 +13,7 @@ import { getCa } from '../src/services/config/ca-registry.js';
 import { createCsr, loadContexts } from '../src/services/kube/index.js';
 import { generateKeyAndCsr } from '../src/services/pki/index.js';
 import { startSandbox } from '../src/services/sandbox/index.js';
+import { type BenchNode, benchNodes } from './nodes.js';
 
 const exec = promisify(execFile);
 const BIN = resolve('bin/certdesk.js');
@@ -48,29 +49,51 @@ export async function run(): Promise<string> {
     CERTDESK_CONFIG_DIR: join(dir, 'config'),
     CERTDESK_STATE_DIR: join(dir, 'state'),
   };
-  const certdesk = (args: string[]) => exec(process.execPath, [BIN, ...args], { env, maxBuffer: 256 * 2 ** 20 });
+  const certdeskOn = (node: string, args: string[]) => exec(node, [BIN, ...args], { env, maxBuffer: 256 * 2 ** 20 });
+  const certdesk = (args: string[]) => certdeskOn(process.execPath, args);
   const sh = (script: string) =>
     exec('bash', ['-euo', 'pipefail', '-c', script], { env, cwd: dir, maxBuffer: 256 * 2 ** 20 });
   try {
-    // 1. Listing.
+    // 1. Listing, under each Node (bench/nodes.ts).
     // Interleaved, so a busy machine slows every way alike.
     const kubectl = (args: string[]) => exec('kubectl', args, { env, maxBuffer: 256 * 2 ** 20 });
-    const ways = {
-      getJson: () => certdesk(['get', 'csr', '-o', 'json']),
-      kubectlJson: () => kubectl(['get', 'csr', '-o', 'json']),
-      getTable: () => certdesk(['get', 'csr']),
-      kubectlTable: () => kubectl(['get', 'csr']),
-    };
-    const times: Record<keyof typeof ways, number[]> = { getJson: [], kubectlJson: [], getTable: [], kubectlTable: [] };
-    for (let i = 0; i < TABLE_REPEAT; i++) {
-      for (const [k, fn] of Object.entries(ways)) times[k as keyof typeof ways].push(await timed(fn));
+    const listing: {
+      node: BenchNode;
+      getJson: number;
+      kubectlJson: number;
+      getTable: number;
+      kubectlTable: number;
+      help: number;
+      nodeBare: number;
+    }[] = [];
+    for (const node of benchNodes()) {
+      // One run first: Node 22+ fill their compile cache on the first start.
+      await certdeskOn(node.path, ['get', 'csr', '-o', 'name']);
+      const ways = {
+        getJson: () => certdeskOn(node.path, ['get', 'csr', '-o', 'json']),
+        kubectlJson: () => kubectl(['get', 'csr', '-o', 'json']),
+        getTable: () => certdeskOn(node.path, ['get', 'csr']),
+        kubectlTable: () => kubectl(['get', 'csr']),
+      };
+      const times: Record<keyof typeof ways, number[]> = {
+        getJson: [],
+        kubectlJson: [],
+        getTable: [],
+        kubectlTable: [],
+      };
+      for (let i = 0; i < TABLE_REPEAT; i++) {
+        for (const [k, fn] of Object.entries(ways)) times[k as keyof typeof ways].push(await timed(fn));
+      }
+      listing.push({
+        node,
+        getJson: median(times.getJson),
+        kubectlJson: median(times.kubectlJson),
+        getTable: median(times.getTable),
+        kubectlTable: median(times.kubectlTable),
+        help: await repeat(() => certdeskOn(node.path, ['--help'])),
+        nodeBare: await repeat(() => exec(node.path, ['-e', ''])),
+      });
     }
-    const getJson = median(times.getJson);
-    const kubectlJson = median(times.kubectlJson);
-    const getTable = median(times.getTable);
-    const kubectlTable = median(times.kubectlTable);
-    const help = await repeat(() => certdesk(['--help']));
-    const nodeBare = await repeat(() => exec(process.execPath, ['-e', '']));
 
     // 2. Signing: a CA both tools use, 2×SIGN_COUNT approved CSRs.
     await certdesk(['ca', 'init', '--signer', SIGNER, '--key-algorithm', 'ECDSAWithCurve256']);
@@ -125,12 +148,20 @@ export async function run(): Promise<string> {
 
 | what | certdesk | reference (same run) | ratio |
 |---|---|---|---|
-| list 1,000 CSRs, \`get csr -o json\` (median of ${TABLE_REPEAT}, interleaved) | ${f(getJson)} | \`kubectl get csr -o json\`: ${f(kubectlJson)} | ${(getJson / kubectlJson).toFixed(2)}× |
-| list 1,000 CSRs, table (median of ${TABLE_REPEAT}, interleaved) | ${f(getTable)} | \`kubectl get csr\` (its table): ${f(kubectlTable)} | ${(getTable / kubectlTable).toFixed(2)}× |
-| \`certdesk --help\` (startup, median of ${REPEAT}) | ${f(help)} | \`node -e ''\`: ${f(nodeBare)} | ${(help / nodeBare).toFixed(2)}× |
-| sign + upload ${SIGN_COUNT} approved CSRs | one \`certdesk sign\`: ${f(certdeskSign)} | the document's kubectl + cfssl + jq pipeline per CSR: ${f(pipeline)} | ${(certdeskSign / pipeline).toFixed(2)}× |
+${listing
+  .map(
+    (
+      l,
+    ) => `| Node ${l.node.version}: list 1,000 CSRs, \`get csr -o json\` (median of ${TABLE_REPEAT}, interleaved) | ${f(l.getJson)} | \`kubectl get csr -o json\`: ${f(l.kubectlJson)} | ${(l.getJson / l.kubectlJson).toFixed(2)}× |
+| Node ${l.node.version}: list 1,000 CSRs, table (median of ${TABLE_REPEAT}, interleaved) | ${f(l.getTable)} | \`kubectl get csr\` (its table): ${f(l.kubectlTable)} | ${(l.getTable / l.kubectlTable).toFixed(2)}× |
+| Node ${l.node.version}: \`certdesk --help\` (startup, median of ${REPEAT}) | ${f(l.help)} | \`node -e ''\`: ${f(l.nodeBare)} | ${(l.help / l.nodeBare).toFixed(2)}× |
+`,
+  )
+  .join(
+    '',
+  )}| sign + upload ${SIGN_COUNT} approved CSRs | one \`certdesk sign\`: ${f(certdeskSign)} | the document's kubectl + cfssl + jq pipeline per CSR: ${f(pipeline)} | ${(certdeskSign / pipeline).toFixed(2)}× |
 
-Command: \`npm run bench headless\`. Each figure is a whole process from spawn to exit, against one sandbox in
+Command: \`BENCH_NODES=… npm run bench headless\` (bench/nodes.ts: the listing under each Node given). Each figure is a whole process from spawn to exit, against one sandbox in
 the same process as the benchmark. Lower ratio is better for certdesk.
 `;
   } finally {

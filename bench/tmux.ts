@@ -18,10 +18,15 @@ export interface BenchTerminal {
 }
 
 /** Starts the TUI in a new tmux server named after `tag`; the caller kills it. */
-export function startTuiInTmux(tag: string, kubeconfig: string, size = { x: 140, y: 40 }): BenchTerminal {
+export function startTuiInTmux(
+  tag: string,
+  kubeconfig: string,
+  size = { x: 140, y: 40 },
+  node = process.execPath,
+): BenchTerminal {
   const socket = `certdesk-bench-${tag}-${process.pid}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  const command = `exec ${q(process.execPath)} ${q(BIN)} --kubeconfig ${q(kubeconfig)} --context east --context west`;
+  const command = `exec ${q(node)} ${q(BIN)} --kubeconfig ${q(kubeconfig)} --context east --context west`;
   tmux('new-session', '-d', '-s', 'b', '-x', String(size.x), '-y', String(size.y), command);
   const pid = Number(tmux('display', '-p', '-t', 'b', '#{pane_pid}').trim());
   return {

@@ -38,6 +38,31 @@ const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
  * inside, scripts/build.mjs) as `default` only. */
 const loadReact = () => import('react').then((m) => m.default ?? m);
 
+/**
+ * The findings as the TUI makes them: the same facts as the controller's (services/actions facts.ts), the audit
+ * log's decided keys set on `facts.audited` when read. bench/tui.bench.ts measures the same.
+ */
+export function tuiInsights(options: {
+  store: FactsSource['store'] & Pick<ReturnType<typeof createClusterStore>, 'snapshot'>;
+  policy: Policy;
+  nodes: boolean;
+  contexts?: ConstructorParameters<typeof InsightCache>[0]['contexts'];
+  onChange: () => void;
+}): { facts: FactsSource; insights: InsightCache } {
+  const { store, policy, nodes } = options;
+  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes };
+  const insights = new InsightCache({
+    policy,
+    ...(options.contexts ? { contexts: options.contexts } : {}),
+    pods: (context) => store.snapshot(context).pods.values(),
+    podsListed: (context) => store.snapshot(context).synced,
+    cluster: (context) => factsOf(facts, context).cluster,
+    clusterKey: (context) => `${factsKey(facts, context)}/${facts.audited ? 'a' : ''}`,
+    onChange: options.onChange,
+  });
+  return { facts, insights };
+}
+
 /** Runs the TUI until the person quits. Throws (one sentence) when it cannot start. */
 export async function runTui(options: TuiOptions = {}): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
@@ -96,22 +121,12 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   void import('../services/actions/reconcile.js')
     .then((m) => m.reconcileAudit((name) => byName.get(name)))
     .catch(() => undefined);
-  // The same facts as the controller's (services/actions facts.ts); the audit log's decided keys arrive later.
-  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes };
+  const { facts, insights } = tuiInsights({ store, policy, nodes, contexts: byName, onChange: notifyInsights });
   void readAudit()
     .then((entries) => {
       facts.audited = auditedRequests(entries);
     })
     .catch(() => undefined);
-  const insights = new InsightCache({
-    policy,
-    contexts: byName,
-    pods: (context) => store.snapshot(context).pods.values(),
-    podsListed: (context) => store.snapshot(context).synced,
-    cluster: (context) => factsOf(facts, context).cluster,
-    clusterKey: (context) => `${factsKey(facts, context)}/${facts.audited ? 'a' : ''}`,
-    onChange: notifyInsights,
-  });
 
   let restored = false;
   const restore = () => {

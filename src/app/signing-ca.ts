@@ -12,7 +12,7 @@ export interface SigningCa {
   profile: SigningProfile;
   /**
    * The secret the key needs and nothing gives, in the words the headless prompt asks with (`PIN for token "ca"`,
-   * `Passphrase for /p/ca-key.pem`); then `ca` has the certificate (checked as for signing) and a key that cannot
+   * `passphrase for /p/ca-key.pem`); then `ca` has the certificate (checked as for signing) and a key that cannot
    * sign, for the dialog's preview.
    */
   needs?: string;
@@ -35,7 +35,8 @@ export async function signingCa(
   let needs: string | undefined;
   let once = secret;
   const ask = async (prompt: string) => {
-    needs = prompt.replace(/:\s*$/, '');
+    // The prompt's words read inside a sentence: `passphrase for …`, `PIN for token "…"`.
+    needs = prompt.replace(/:\s*$/, '').replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
     const given = once;
     once = undefined;
     return given;
@@ -43,7 +44,9 @@ export async function signingCa(
   try {
     return { ca: await loadCaForSigner(signer, { ...opts, ask }), profile };
   } catch (err) {
-    if (!preview || needs === undefined || secret !== undefined) throw err;
+    if (needs === undefined || secret !== undefined) throw err;
+    // The dialog did not ask (the token was logged out while idle since): ask now, in a new dialog.
+    if (!preview) throw new PkiError('bad-key', `The ${needs} is needed now: press the key again (s, A) to type it.`);
     const certPem = await caCertificatePem(signer, opts);
     const { caCertificateKey, loadCaWithKey } = await import('../services/pki/ca.js');
     const asked = needs;

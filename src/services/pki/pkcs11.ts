@@ -11,6 +11,8 @@ import { PkiError } from './types.js';
 
 /** The environment variable naming the PKCS#11 module when neither a flag nor the registry does. */
 export const PKCS11_MODULE_ENV = 'CERTDESK_PKCS11_MODULE';
+/** Seconds a token stays logged in with nothing to do (default 300): then certdesk logs out and lets it go. */
+export const PKCS11_IDLE_ENV = 'CERTDESK_PKCS11_IDLE_SECONDS';
 
 // --- RFC 7512 URIs ---------------------------------------------------------------------------------------------
 
@@ -140,6 +142,7 @@ interface P11 {
   C_GetTokenInfo(slot: Handle): TokenInfo;
   C_OpenSession(slot: Handle, flags: number): Handle;
   C_CloseSession(session: Handle): void;
+  C_CloseAllSessions(slot: Handle): void;
   C_GetSessionInfo(session: Handle): { state: number };
   C_Login(session: Handle, userType: number, pin?: string): void;
   C_FindObjectsInit(session: Handle, template: Attr[]): void;
@@ -226,10 +229,44 @@ function loadAddon(): { PKCS11: new () => P11 } {
 
 const modules = new Map<string, P11>();
 
-/** Loads and initialises a PKCS#11 module once per process. */
+// A long-running TUI or controller does not keep a token logged in forever: after PKCS11_IDLE_ENV seconds with no
+// token call in progress, every module's sessions are closed (which logs the token out) and the module finalised
+// and unloaded; so also at exit. A key opened before (openTokenKey) opens its token again on its next signature,
+// asking its PIN source again. `generation` counts the closes.
+let generation = 0;
+let busy = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
+function idleMs(): number {
+  const seconds = Number(process.env[PKCS11_IDLE_ENV]);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 300) * 1000;
+}
+
+/** Runs a token operation; the idle period counts from when the last one ends. */
+async function active<T>(operation: () => Promise<T>): Promise<T> {
+  busy++;
+  clearTimeout(idleTimer);
+  try {
+    return await operation();
+  } finally {
+    busy--;
+    if (busy === 0 && modules.size > 0) {
+      idleTimer = setTimeout(closePkcs11Modules, idleMs());
+      idleTimer.unref();
+    }
+  }
+}
+
+/** Loads and initialises a PKCS#11 module once per process (again after an idle close). */
 function moduleAt(path: string): P11 {
   const known = modules.get(path);
   if (known) return known;
+  if (modules.size === 0 && generation === 0) {
+    process.once('exit', () => {
+      // Not under a signature still running on the threadpool (exit without waiting): the OS cleans up then.
+      if (busy === 0) closePkcs11Modules();
+    });
+  }
   const { PKCS11 } = loadAddon();
   const p11 = new PKCS11();
   try {
@@ -257,9 +294,21 @@ function moduleAt(path: string): P11 {
   return p11;
 }
 
-/** Finalises and unloads every module (tests switch SoftHSM configurations between tokens; a process may exit). */
+/**
+ * Logs out of every token (closing all its sessions) and finalises and unloads every module: after the idle period,
+ * at exit, and in tests (which switch SoftHSM configurations between tokens). Keys opened before open again.
+ */
 export function closePkcs11Modules(): void {
+  clearTimeout(idleTimer);
+  if (modules.size === 0) return;
+  generation++;
+  opened.clear();
   for (const p11 of modules.values()) {
+    try {
+      for (const slot of p11.C_GetSlotList(true)) p11.C_CloseAllSessions(slot);
+    } catch {
+      // The token may be gone; C_Finalize closes what is left.
+    }
     try {
       p11.C_Finalize();
       p11.close();
@@ -268,6 +317,11 @@ export function closePkcs11Modules(): void {
     }
   }
   modules.clear();
+}
+
+/** How many modules are loaded (0 after an idle close): for the tests. */
+export function loadedPkcs11Modules(): number {
+  return modules.size;
 }
 
 function ckr(err: unknown): string | undefined {
@@ -525,11 +579,45 @@ async function openToken(opts: TokenKeyOptions, rw = false): Promise<OpenToken> 
   return { p11, slot, info, session, label, uri };
 }
 
+/** Keys opened since the last close, by module, URI and public key: opening one again reuses its sessions. */
+const opened = new Map<string, CaKey>();
+
 /**
  * Opens the private key the URI names for signing, checked against `publicKey` (the CA certificate's): a test
  * signature must verify with it. Throws PkiError: token absent, key not found, wrong PIN, not the certificate's key.
+ * The key outlives an idle close: its next signature opens the token again (the PIN asked of `opts.pin` again).
  */
 export async function openTokenKey(opts: TokenKeyOptions, publicKey?: KeyObject): Promise<CaKey> {
+  const spki = publicKey?.export({ type: 'spki', format: 'der' }).toString('hex') ?? '';
+  const id = [resolveModulePath(parsePkcs11Uri(opts.uri), opts.modulePath), opts.uri, spki].join('\n');
+  const known = opened.get(id);
+  if (known) return known;
+  let key = await active(() => openTokenKeyNow(opts, publicKey));
+  let keyGeneration = generation;
+  let reopening: Promise<CaKey> | undefined;
+  const current = (): Promise<CaKey> => {
+    if (keyGeneration === generation) return Promise.resolve(key);
+    reopening ??= openTokenKeyNow(opts, key.publicKey)
+      .then((k) => {
+        key = k;
+        keyGeneration = generation;
+        return k;
+      })
+      .finally(() => {
+        reopening = undefined;
+      });
+    return reopening;
+  };
+  const reopenable: CaKey = {
+    publicKey: key.publicKey,
+    location: key.location,
+    sign: (hash, data) => active(async () => (await current()).sign(hash, data)),
+  };
+  opened.set(id, reopenable);
+  return reopenable;
+}
+
+async function openTokenKeyNow(opts: TokenKeyOptions, publicKey?: KeyObject): Promise<CaKey> {
   const t = await openToken(opts);
   const { p11, session, label, uri } = t;
   try {
@@ -618,33 +706,34 @@ function tokenCaKey(t: OpenToken, handle: Handle, publicKey: KeyObject, pinSourc
   return {
     publicKey,
     location: { kind: 'pkcs11', uri },
-    async sign(hash, data) {
-      const name = hash ?? 'sha256';
-      const digest = createHash(name).update(data).digest();
-      const input = rsa ? Buffer.concat([DIGEST_INFO[name] ?? Buffer.alloc(0), digest]) : digest;
-      const session = await acquire();
-      try {
-        p11.C_SignInit(session, { mechanism: rsa ? CKM_RSA_PKCS : CKM_ECDSA }, handle);
-        if (alwaysAuth) {
-          heldPin ??= pinSource(label);
-          const pin = await heldPin;
-          try {
-            p11.C_Login(session, CKU_CONTEXT_SPECIFIC, pin);
-          } catch (err) {
-            heldPin = undefined;
-            throw pinFailure(p11, slot, err, label);
+    sign: (hash, data) =>
+      active(async () => {
+        const name = hash ?? 'sha256';
+        const digest = createHash(name).update(data).digest();
+        const input = rsa ? Buffer.concat([DIGEST_INFO[name] ?? Buffer.alloc(0), digest]) : digest;
+        const session = await acquire();
+        try {
+          p11.C_SignInit(session, { mechanism: rsa ? CKM_RSA_PKCS : CKM_ECDSA }, handle);
+          if (alwaysAuth) {
+            heldPin ??= pinSource(label);
+            const pin = await heldPin;
+            try {
+              p11.C_Login(session, CKU_CONTEXT_SPECIFIC, pin);
+            } catch (err) {
+              heldPin = undefined;
+              throw pinFailure(p11, slot, err, label);
+            }
           }
+          const sig = await new Promise<Buffer>((resolve, reject) =>
+            p11.C_Sign(session, input, Buffer.alloc(1024), (err, out) => (err ? reject(err) : resolve(out))),
+          );
+          return rsa ? sig : ecdsaDer(sig);
+        } catch (err) {
+          throw tokenError(err, label, 'sign');
+        } finally {
+          release(session);
         }
-        const sig = await new Promise<Buffer>((resolve, reject) =>
-          p11.C_Sign(session, input, Buffer.alloc(1024), (err, out) => (err ? reject(err) : resolve(out))),
-        );
-        return rsa ? sig : ecdsaDer(sig);
-      } catch (err) {
-        throw tokenError(err, label, 'sign');
-      } finally {
-        release(session);
-      }
-    },
+      }),
   };
 }
 
@@ -659,7 +748,11 @@ function ecdsaDer(raw: Buffer): Uint8Array {
  * object= (and id=, else a random 16-byte id). Refuses a label or id already in use. Returns the key, ready to sign,
  * and the URI that names it exactly (token, object, id).
  */
-export async function generateTokenKey(opts: TokenKeyOptions, spec: KeySpec): Promise<{ key: CaKey; uri: string }> {
+export function generateTokenKey(opts: TokenKeyOptions, spec: KeySpec): Promise<{ key: CaKey; uri: string }> {
+  return active(() => generateTokenKeyNow(opts, spec));
+}
+
+async function generateTokenKeyNow(opts: TokenKeyOptions, spec: KeySpec): Promise<{ key: CaKey; uri: string }> {
   const t = await openToken(opts, true);
   const { p11, session, label, uri } = t;
   try {
@@ -734,7 +827,11 @@ export async function generateTokenKey(opts: TokenKeyOptions, spec: KeySpec): Pr
 }
 
 /** CKA_SENSITIVE and CKA_EXTRACTABLE of the key the URI names (for `ca show` and the tests). */
-export async function tokenKeyProtection(opts: TokenKeyOptions): Promise<{ sensitive: boolean; extractable: boolean }> {
+export function tokenKeyProtection(opts: TokenKeyOptions): Promise<{ sensitive: boolean; extractable: boolean }> {
+  return active(() => tokenKeyProtectionNow(opts));
+}
+
+async function tokenKeyProtectionNow(opts: TokenKeyOptions): Promise<{ sensitive: boolean; extractable: boolean }> {
   const t = await openToken(opts);
   try {
     const [h] = findObjects(t.p11, t.session, keyTemplate(t.uri, CKO_PRIVATE_KEY));

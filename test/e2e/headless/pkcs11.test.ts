@@ -219,7 +219,8 @@ describe('CA keys in a PKCS#11 token and in encrypted files', { skip: missing },
         '--metrics-address',
         '127.0.0.1',
       ],
-      { env: { ...e.env, ...hsm.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // A short idle period: the controller lets the token go between requests and opens it again for the next.
+      { env: { ...e.env, ...hsm.env, CERTDESK_PKCS11_IDLE_SECONDS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);
     let log = '';
@@ -229,17 +230,28 @@ describe('CA keys in a PKCS#11 token and in encrypted files', { skip: missing },
     child.stderr?.on('data', (d) => {
       log += d;
     });
-    const deadline = Date.now() + 60_000;
-    let issued = false;
-    while (!issued && Date.now() < deadline && child.exitCode === null) {
-      issued = /Issued/.test(ok(await run(['get', 'csr', 'svc-b'])).stdout);
-      if (!issued) await new Promise((r) => setTimeout(r, 250));
-    }
-    child.kill('SIGTERM');
-    assert.ok(issued, `the controller did not issue svc-b: ${log}`);
-    assert.doesNotMatch(log, new RegExp(PIN));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const until = async (what: string, check: () => Promise<boolean> | boolean) => {
+      const deadline = Date.now() + 60_000;
+      while (!(await check())) {
+        if (Date.now() > deadline || child.exitCode !== null) assert.fail(`${what} did not happen: ${log}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const issued = async (name: string) => /Issued/.test(ok(await run(['get', 'csr', name])).stdout);
+    // The module is in the process's memory map while the token is open, and gone after the idle close.
+    const tokenLoaded = () => readFileSync(`/proc/${child.pid}/maps`, 'utf8').includes('softhsm');
+    await until('the controller issuing svc-b', () => issued('svc-b'));
     ok(await run(['export', 'files', '--csr', 'svc-b', '--out-dir', join(e.dir, 'svc-b')]));
     verify(caPem, readFileSync(join(e.dir, 'svc-b', 'server.crt'), 'utf8'));
+    await until('the idle close of the token', () => !tokenLoaded());
+    await requestApproved('svc-c');
+    await until('the controller issuing svc-c after the idle close', () => issued('svc-c'));
+    ok(await run(['export', 'files', '--csr', 'svc-c', '--out-dir', join(e.dir, 'svc-c')]));
+    verify(caPem, readFileSync(join(e.dir, 'svc-c', 'server.crt'), 'utf8'));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, `the controller did not exit cleanly: ${log}`);
+    assert.doesNotMatch(log, new RegExp(PIN));
   });
 
   test('ca init --encrypt: openssl reads the key with the passphrase; issue takes it from a file; a wrong one is one line', async () => {

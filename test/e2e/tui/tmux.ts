@@ -48,6 +48,12 @@ export class TmuxTerminal {
     return this.tmux('display', '-p', '-t', 'tui', '#{pane_dead}').trim() === '1';
   }
 
+  /** The program's exit status once it has ended (the pane stays: remain-on-exit). */
+  exitStatus(): number | undefined {
+    const status = this.tmux('display', '-p', '-t', 'tui', '#{pane_dead_status}').trim();
+    return this.dead() && status !== '' ? Number(status) : undefined;
+  }
+
   /** Named keys (Enter, Escape, Tab, Space, Down …), one send each. */
   keys(...names: string[]): void {
     for (const name of names) this.tmux('send-keys', '-t', 'tui', name);

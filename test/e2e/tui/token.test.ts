@@ -3,6 +3,8 @@
 // the test's config dir with no PIN or passphrase source. `A` asks for the PIN (or passphrase) in the dialog's
 // masked field: what is typed never shows on the screen, a wrong one says so and lets the person type it again,
 // the right one signs. Each certificate is read back through the API and verified with openssl against its CA.
+// With a short idle period (CERTDESK_PKCS11_IDLE_SECONDS) the TUI logs out of the token between signings and asks
+// for the PIN again; q then quits with status 0 and nothing on stderr.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,6 +110,7 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
     for (const [name, signer] of [
       ['token-web', TOKEN_SIGNER],
       ['sealed-web', SEALED_SIGNER],
+      ['token-api', TOKEN_SIGNER],
     ] as const) {
       const { pem } = makeCsrPem({ commonName: `${name}.example.com`, dnsNames: [`${name}.example.com`] });
       await sandbox.cluster('east').createAs(ADMIN, CSRS, csrObject(name, pem, signer));
@@ -117,6 +120,7 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
       `CERTDESK_CONFIG_DIR=${quote(configDir)}`,
       `CERTDESK_STATE_DIR=${quote(join(dir, 'state'))}`,
       `SOFTHSM2_CONF=${quote(hsm.env.SOFTHSM2_CONF)}`,
+      'CERTDESK_PKCS11_IDLE_SECONDS=2',
       'TERM=xterm-256color',
     ].join(' ');
     term.start(
@@ -153,13 +157,43 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
     await focus('sealed-web');
     term.keys('A');
     await term.waitForText('Approve and sign 1 CSR?');
-    await typeSecret(/Passphrase for \S+ca-key\.pem/, 'not-it');
+    await typeSecret(/passphrase for \S+ca-key\.pem/, 'not-it');
     screens.push(await term.waitForText(/could not be decrypted; check the passphrase/, 30_000));
     assert.equal(await certificateOf('sealed-web'), '');
-    await typeSecret(/Passphrase for \S+ca-key\.pem/, PASSPHRASE);
+    await typeSecret(/passphrase for \S+ca-key\.pem/, PASSPHRASE);
     screens.push(await term.waitForText('Approved and signed.', 30_000));
     look();
     await verifiedBy(SEALED_SIGNER, 'sealed-web');
+  });
+
+  it('after the idle period the token is logged out: A asks for the PIN again, and signs', async () => {
+    await focus('token-api');
+    // Open the dialog until it asks (the token is let go 2 s after its last use); esc while it does not yet.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      term.keys('A');
+      const screen = await term.waitFor(
+        (s) => /Approve and sign 1 CSR\?[\s\S]*(confirm|go ahead)/.test(s),
+        'the dialog',
+      );
+      if (screen.includes('PIN for token "tui-e2e"')) break;
+      assert.ok(Date.now() < deadline, 'the dialog never asked for the PIN again');
+      term.keys('Escape');
+      await term.waitFor((s) => !s.includes('Approve and sign 1 CSR?'), 'the dialog closed');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await typeSecret(/PIN for token "tui-e2e"/, PIN);
+    screens.push(await term.waitForText('Approved and signed.', 30_000));
+    await verifiedBy(TOKEN_SIGNER, 'token-api');
+  });
+
+  it('q quits: status 0, nothing on stderr', async () => {
+    await term.waitFor((s) => !s.includes('Signing') && !s.includes('Approving'), 'nothing running');
+    term.keys('q');
+    await term.waitFor(() => term.exitStatus() !== undefined, 'the TUI ended');
+    assert.equal(term.exitStatus(), 0);
+    // The terminal's own restore sequences (the cursor shown again) aside.
+    assert.equal(readFileSync(join(dir, 'stderr.log'), 'utf8').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''), '');
   });
 
   it('no secret shows on any screen, in the audit log or on stderr', () => {

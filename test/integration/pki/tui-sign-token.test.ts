@@ -103,12 +103,15 @@ describe('TUI sign with a token CA', { skip: softhsmMissing() }, () => {
     assert.doesNotMatch(readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8'), new RegExp(PIN));
   });
 
-  test('no PIN source and no terminal: one line in the footer, nothing signed', async () => {
+  test('no PIN source and none typed: one line in the footer saying how to type it, nothing signed', async () => {
     // A process not logged in to the token (a login lasts as long as the module stays loaded).
     closePkcs11Modules();
     const status = await sign('bare', await approved('bare', BARE));
     assert.equal(status?.tone, 'bad');
-    assert.match(status?.text ?? '', /Token "tui-token" needs its PIN/);
+    assert.match(
+      status?.text ?? '',
+      /The PIN for token "tui-token" is needed now: press the key again \(s, A\) to type it\./,
+    );
     assert.equal(status?.text.split('\n').length, 1);
     const r = await getCsr(ctx, 'bare');
     assert.ok(r.ok);

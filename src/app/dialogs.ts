@@ -24,7 +24,7 @@ import { caRegistry } from './lazy.js';
 import { type SigningCa, signingCa } from './signing-ca.js';
 import { focusedPcr } from './pcrs.js';
 import { pcrFindings } from '../services/actions/pcr.js';
-import type { ClusterContext } from '../services/kube/index.js';
+import type { ClusterContext, SignerCapability } from '../services/kube/index.js';
 import { pcrState } from '../services/kube/pod-certificates.js';
 import type { Policy } from '../services/policy/index.js';
 import { humanDurationSeconds } from '../services/text/duration.js';
@@ -158,14 +158,35 @@ function actingContexts(
   for (const t of targets) {
     const members = clusterMembers(state, t.context);
     if (members.length < 2) continue;
-    const cap = (c: string) => deps.insights.capability(c, t.csr.spec?.signerName ?? '')?.[verb];
-    const chosen = members.find((c) => cap(c)?.allowed) ?? members.find((c) => cap(c) === undefined) ?? members[0]!;
+    const { chosen, line } = chooseContext(
+      members,
+      (c) => deps.insights.capability(c, t.csr.spec?.signerName ?? '')?.[verb],
+      verb,
+    );
     via[t.key] = chosen;
-    const others = members.filter((c) => c !== chosen);
-    const why = others.map((c) => (cap(c)?.allowed === false ? `${c} may not ${verb}` : c)).join(', ');
-    if (lines.length < 3) lines.push({ text: `through context ${safe(chosen)} (same cluster as ${safe(why)})` });
+    if (lines.length < 3) lines.push(line);
   }
   return { via, lines };
+}
+
+/** Of the contexts that reach one cluster: the first that may `verb`, else the first not known yet, else the first;
+ * and the line saying which, and why. */
+function chooseContext(
+  members: string[],
+  cap: (context: string) => SignerCapability | undefined,
+  verb: string,
+): { chosen: string; line: StyledText } {
+  const chosen = members.find((c) => cap(c)?.allowed) ?? members.find((c) => cap(c) === undefined) ?? members[0]!;
+  const others = members.filter((c) => c !== chosen);
+  const why = others.map((c) => (cap(c)?.allowed === false ? `${c} may not ${verb}` : c)).join(', ');
+  return { chosen, line: { text: `through context ${safe(chosen)} (same cluster as ${safe(why)})` } };
+}
+
+/** The sentence a blocked dialog shows when the context may not `verb` for the signer. */
+function mayNot(verb: string, signer: string | undefined, context: string, cap: SignerCapability | undefined) {
+  return cap && !cap.allowed
+    ? `You may not ${verb} for ${safe(signer)} in ${safe(context)}: missing ${safe(cap.missing.join(', '))}.`
+    : undefined;
 }
 
 function notAllowed(
@@ -176,10 +197,9 @@ function notAllowed(
 ): string | undefined {
   for (const t of targets) {
     const context = via[t.key] ?? t.context;
-    const cap = deps.insights.capability(context, t.csr.spec?.signerName ?? '')?.[verb];
-    if (cap && !cap.allowed) {
-      return `You may not ${verb} for ${safe(t.csr.spec?.signerName)} in ${safe(context)}: missing ${safe(cap.missing.join(', '))}.`;
-    }
+    const signer = t.csr.spec?.signerName;
+    const blocked = mayNot(verb, signer, context, deps.insights.capability(context, signer ?? '')?.[verb]);
+    if (blocked) return blocked;
   }
   return undefined;
 }
@@ -520,7 +540,19 @@ async function openPcrVerb(
   }
   const name = r.pcr.metadata?.name ?? '';
   const signer = r.pcr.spec?.signerName ?? '';
-  const target = { context: r.context, namespace: r.pcr.metadata?.namespace ?? '', name, pcr: r.pcr };
+  const namespace = r.pcr.metadata?.namespace ?? '';
+  // Every status write (issue, deny, fail) needs `sign` on the signer and `update podcertificaterequests/status`:
+  // asked before the dialog opens, of each context that reaches this cluster; the write goes through one that may.
+  const members = clusterMembers(state, r.context);
+  const caps = new Map(
+    await Promise.all(
+      members.map(async (c) => [c, await deps.insights.pcrCapabilityNow(c, signer, namespace)] as const),
+    ),
+  );
+  const acting = members.length > 1 ? chooseContext(members, (c) => caps.get(c), 'sign') : undefined;
+  const context = acting?.chosen ?? r.context;
+  const refused = mayNot('sign', signer, context, caps.get(context));
+  const target = { context, namespace, name, pcr: r.pcr };
   const dialog: DialogState = {
     action: verb,
     targets: [],
@@ -530,8 +562,12 @@ async function openPcrVerb(
     fields: [],
     field: 0,
     title: '',
-    details: [{ label: 'PCR', lines: [{ text: `${safe(r.key, 120)} · ${safe(r.context)} · ${safe(signer)}` }] }],
+    details: [
+      { label: 'PCR', lines: [{ text: `${safe(r.key, 120)} · ${safe(r.context)} · ${safe(signer)}` }] },
+      ...(acting ? [{ label: 'Acts', lines: [acting.line] }] : []),
+    ],
     pcr: { target, view: m.view },
+    ...(refused ? { blocked: refused } : {}),
   };
   if (verb !== 'pcr-issue') {
     const deny = verb === 'pcr-deny';
@@ -583,7 +619,7 @@ async function openPcrVerb(
       },
       ...(certificate.length ? [{ label: 'Certificate', lines: certificate }] : []),
     ],
-    ...(typeof loaded === 'string' ? { blocked: loaded } : {}),
+    ...(refused || typeof loaded === 'string' ? { blocked: refused ?? (loaded as string) } : {}),
   };
   return typeof loaded !== 'string' && loaded.needs ? withSecrets(issue, [[signer, loaded.needs]]) : issue;
 }

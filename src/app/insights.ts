@@ -3,7 +3,7 @@
 // background; when results land, `onChange` fires once per batch so the frame redraws.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { ClusterContext, SignerCapability } from '../services/kube/index.js';
-import { canApprove, canSign } from '../services/kube/index.js';
+import { canApprove, canAttest, canSign, canSignPcr, type KubeResult } from '../services/kube/index.js';
 import { checkSignerRules, type DecodedCertificate, decodeCertificate, decodeCsr } from '../services/pki/index.js';
 import {
   type ClusterFacts,
@@ -35,6 +35,17 @@ export interface InsightCacheOptions {
 }
 
 type Capability = { approve?: SignerCapability; sign?: SignerCapability };
+type Asked = { value: SignerCapability | undefined; settled: Promise<void> };
+
+/** How long a dialog waits for a can-i answer before it opens without it (the write then says why, if refused). */
+const ASK_WAIT_MS = 2000;
+const pcrQuestion = (signerName: string, namespace: string) =>
+  [
+    `pcr\u0000${signerName}\u0000${namespace}`,
+    (ctx: ClusterContext) => canSignPcr(ctx, signerName, namespace),
+  ] as const;
+const attestQuestion = (signerName: string) =>
+  [`attest\u0000${signerName}`, (ctx: ClusterContext) => canAttest(ctx, signerName)] as const;
 
 function versionKey(context: string, csr: V1CertificateSigningRequest): string {
   return `${context}\u0000${csr.metadata?.uid ?? csr.metadata?.name ?? ''}\u0000${csr.metadata?.resourceVersion ?? ''}`;
@@ -52,6 +63,8 @@ export class InsightCache implements CsrInsights {
   private readonly decoded = new Map<string, Promise<CsrInsight>>();
   private readonly certificates = new Map<string, DecodedCertificate | 'pending' | 'error'>();
   private readonly capabilities = new Map<string, Capability | 'pending'>();
+  /** One can-i answer per context and question (value undefined until it is in, or when it could not be asked). */
+  private readonly access = new Map<string, Asked>();
   private readonly queue: (() => Promise<void>)[] = [];
   private active = 0;
   private changeScheduled = false;
@@ -145,6 +158,61 @@ export class InsightCache implements CsrInsights {
       this.changed();
     });
     return undefined;
+  }
+
+  /** May this context issue, deny or fail a PodCertificateRequest of this signer in this namespace (`sign` on the
+   * signer and `update podcertificaterequests/status`: every status write needs both), when known (asks when not). */
+  pcrCapability(context: string, signerName: string, namespace: string): SignerCapability | undefined {
+    return this.ask(context, ...pcrQuestion(signerName, namespace)).value;
+  }
+
+  /** The same, waited for (a dialog says it before the person types): at most `waitMs`, then unknown. */
+  pcrCapabilityNow(
+    context: string,
+    signerName: string,
+    namespace: string,
+    waitMs = ASK_WAIT_MS,
+  ): Promise<SignerCapability | undefined> {
+    return this.askNow(this.ask(context, ...pcrQuestion(signerName, namespace)), waitMs);
+  }
+
+  /** May this context publish the signer's ClusterTrustBundle (`attest` on the signer, `create` on the bundles). */
+  attestCapability(context: string, signerName: string): SignerCapability | undefined {
+    return this.ask(context, ...attestQuestion(signerName)).value;
+  }
+
+  attestCapabilityNow(
+    context: string,
+    signerName: string,
+    waitMs = ASK_WAIT_MS,
+  ): Promise<SignerCapability | undefined> {
+    return this.askNow(this.ask(context, ...attestQuestion(signerName)), waitMs);
+  }
+
+  private ask(context: string, question: string, run: (ctx: ClusterContext) => Promise<KubeResult<SignerCapability>>) {
+    const ctx = this.options.contexts?.get(context);
+    if (!ctx) return { value: undefined, settled: Promise.resolve() };
+    const key = `${context}\u0000${question}`;
+    let entry = this.access.get(key);
+    if (!entry) {
+      const made: Asked = { value: undefined, settled: Promise.resolve() };
+      // An unanswerable question (network, 403 on the review itself) stays unknown: the write says why.
+      made.settled = run(ctx).then((r) => {
+        if (this.stopped || !r.ok) return;
+        made.value = r.value;
+        this.changed();
+      });
+      this.access.set(key, made);
+      entry = made;
+    }
+    return entry;
+  }
+
+  private async askNow(entry: Asked, waitMs: number): Promise<SignerCapability | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([entry.settled, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    return entry.value;
   }
 
   /** Decodes now (for dialogs that must know the findings before asking). */

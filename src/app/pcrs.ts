@@ -17,6 +17,7 @@ import { terminalSafe } from '../services/text/sanitize.js';
 import type { CertRowVm, CertsVm, InspectVm, SectionVm, StyledText, Tone } from '../views/models.js';
 import type { Intent, KeyLike } from './keymap.js';
 import { listRows, listViewKey, type MoveAction, movedTo } from './certs.js';
+import { scopedContexts } from './order.js';
 import { type TuiState, windowTop } from './store.js';
 
 /** Issued PCRs whose beginRefreshAt passed longer ago than this are overdue (the kubelet should have re-requested). */
@@ -51,12 +52,13 @@ let memo: { snapshots: TuiState['snapshots']; scope: string; out: PcrRef[] } | u
 /** PCRs in scope (context, namespace): Pending first, then oldest first. */
 export function visiblePcrs(state: TuiState): PcrRef[] {
   const { context, namespace } = state.scope;
-  const scope = `${context ?? ''}|${namespace ?? ''}`;
+  const scope = `${context ?? ''}|${namespace ?? ''}|${state.contexts.join(',')}`;
   if (memo && memo.snapshots === state.snapshots && memo.scope === scope) return memo.out;
   const out: PcrRef[] = [];
-  for (const [ctx, snap] of Object.entries(state.snapshots)) {
-    if (context && ctx !== context) continue;
-    for (const [key, pcr] of snap.pcrs ?? []) {
+  // A cluster reached through several contexts is listed once, under the first (verbs act through one that may).
+  for (const ctx of scopedContexts(state)) {
+    const snap = state.snapshots[ctx];
+    for (const [key, pcr] of snap?.pcrs ?? []) {
       if (namespace && pcr.metadata?.namespace !== namespace) continue;
       out.push({ context: ctx, key, pcr });
     }
@@ -184,8 +186,9 @@ export function selectPcrsList(state: TuiState, view: PcrsView): CertsVm {
   const rows = listRows(state);
   const top = Math.max(0, Math.min(view.top, Math.max(0, all.length - rows)));
   const notes: string[] = [];
-  for (const [ctx, snap] of Object.entries(state.snapshots)) {
-    if (state.scope.context && ctx !== state.scope.context) continue;
+  for (const ctx of scopedContexts(state)) {
+    const snap = state.snapshots[ctx];
+    if (!snap) continue;
     const error = snap.errors.pcrs;
     if (error) notes.push(`${safe(ctx)}: PodCertificateRequests not readable (${safe(error.message)})`);
     else if (snap.podCertificateApis && !snap.podCertificateApis.podCertificateRequests)
@@ -198,6 +201,8 @@ export function selectPcrsList(state: TuiState, view: PcrsView): CertsVm {
   return {
     title: `PodCertificateRequests  ${safe(scope)} · pending first`,
     headings: { where: 'NAMESPACE/NAME', field: 'SIGNER', subject: 'POD', left: 'AGE', problems: 'STATE' },
+    // A signer name (example.com/pod-identity) is as long as a PCR's name: both fit at 140 columns.
+    shares: { where: 0.34, field: 0.26 },
     rows: all.slice(top, top + rows).map((r) => row(state, r)),
     offset: top,
     total: all.length,

@@ -27,7 +27,7 @@ import type {
   Tone,
 } from '../views/models.js';
 import { certHealthLine, selectCertInspect, selectCertsList } from './certs.js';
-import { pcrHealthLines, selectPcrInspect, selectPcrsList } from './pcrs.js';
+import { focusedPcr, type PcrsView, pcrHealthLines, selectPcrInspect, selectPcrsList } from './pcrs.js';
 import { type CsrEntry, csrOrder, healthSections, initOrder, parseCsrKey, scopedContexts } from './order.js';
 import { PANES } from '../views/layout.js';
 import { describePod, podYaml } from './pods.js';
@@ -35,6 +35,7 @@ import {
   COMMANDS,
   DENY_REASON_RULE,
   type DialogState,
+  clusterMembers,
   cursorPosition,
   focusedCsrKey,
   inspectReplaced,
@@ -58,6 +59,10 @@ export interface CsrInsights {
   certificate(context: string, csr: V1CertificateSigningRequest): DecodedCertificate | undefined;
   /** What this user may do for the signer (can-i), when known (asks when not). */
   capability(context: string, signerName: string): { approve?: SignerCapability; sign?: SignerCapability } | undefined;
+  /** What issuing, denying and failing a PodCertificateRequest need (sign + update status), when known. */
+  pcrCapability?(context: string, signerName: string, namespace: string): SignerCapability | undefined;
+  /** What publishing the signer's ClusterTrustBundle needs (attest + create), when known. */
+  attestCapability?(context: string, signerName: string): SignerCapability | undefined;
 }
 
 export interface CsrInsight {
@@ -262,6 +267,36 @@ function capabilityHint(
   return { approve: why(cap?.approve), sign: why(cap?.sign) };
 }
 
+/** The PCR view's keys (the list's, or inspect's); s, x and f dimmed with why when this context may not write the
+ * focused PCR's status (every status write needs `sign` on its signer and `update podcertificaterequests/status`). */
+function pcrFooter(state: TuiState, view: PcrsView, insights: CsrInsights, small: boolean): KeyHintVm[] {
+  const r = focusedPcr(state, view);
+  // Through any context that reaches the PCR's cluster (the dialog picks one that may): dimmed when none may.
+  const caps = r
+    ? clusterMembers(state, r.context).map((c) =>
+        insights.pcrCapability?.(c, r.pcr.spec?.signerName ?? '', r.pcr.metadata?.namespace ?? ''),
+      )
+    : [];
+  const cap = caps[0];
+  const why =
+    cap && caps.every((c) => c && !c.allowed) ? `not allowed: ${safe(cap.missing.join(', '), 60)}` : undefined;
+  const verbs: KeyHintVm[] = [
+    { key: 's', label: 'issue' },
+    { key: 'x', label: 'deny' },
+    { key: 'f', label: 'fail' },
+  ].map((k) => (why ? { ...k, label: k.key === 's' ? `${k.label} (${why})` : k.label, disabled: true } : k));
+  const keys: KeyHintVm[] = view.inspect
+    ? [{ key: 'esc', label: 'back' }, { key: '↑↓', label: 'scroll' }, ...verbs]
+    : [
+        { key: '↑↓', label: 'move' },
+        { key: '⏎', label: 'inspect' },
+        ...verbs,
+        { key: ':', label: 'command' },
+        { key: 'esc', label: 'back' },
+      ];
+  return small ? keys.filter((k) => k.key !== '↑↓' && k.key !== ':') : keys;
+}
+
 function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): KeyHintVm[] {
   const m = state.mode;
   switch (m.kind) {
@@ -319,7 +354,7 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
         { key: 'esc', label: 'stay' },
       ];
     case 'pcrs':
-      return [{ key: 'esc', label: 'back' }, ...(m.view.inspect ? [] : [{ key: '⏎', label: 'inspect' }])];
+      return pcrFooter(state, m.view, insights, small);
     case 'certs':
       return m.view.draft !== undefined
         ? [

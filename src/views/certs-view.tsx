@@ -16,8 +16,8 @@ export function CertsView({ certs, width, height }: CertsViewProps) {
   const left = 7;
   const problems = Math.min(30, Math.max(8, ...certs.rows.map((r) => r.problems.length)));
   const rest = Math.max(20, inner - 2 - ctx - left - problems - 5);
-  const where = Math.floor(rest * 0.42);
-  const field = Math.floor(rest * 0.2);
+  const where = Math.floor(rest * (certs.shares?.where ?? 0.42));
+  const field = Math.floor(rest * (certs.shares?.field ?? 0.2));
   const subject = Math.max(0, rest - where - field);
   const visible = Math.max(0, height - 4 - (certs.prompt !== undefined ? 1 : 0));
   const h = certs.headings ?? { where: 'WHERE', field: 'KEY', subject: 'SUBJECT', left: 'LEFT', problems: 'PROBLEMS' };

@@ -138,6 +138,8 @@ export interface CertsVm extends ListWindowVm<CertRowVm> {
   prompt?: string;
   /** Column headings when the list is not certificates (the PodCertificateRequests view reuses this one). */
   headings?: { where: string; field: string; subject: string; left: string; problems: string };
+  /** Shares of the free width for WHERE and FIELD (SUBJECT gets the rest). @default { where: 0.42, field: 0.2 } */
+  shares?: { where: number; field: number };
   /** What an empty list says. @default 'no certificates' */
   empty?: string;
 }

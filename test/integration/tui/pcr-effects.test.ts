@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openVerb } from '../../../src/app/dialogs.js';
 import { runEffect } from '../../../src/app/effects.js';
-import { initialState, type PcrVerb, reducer } from '../../../src/app/store.js';
+import { InsightCache } from '../../../src/app/insights.js';
+import { type DialogState, type Effect, initialState, type PcrVerb, reducer } from '../../../src/app/store.js';
 import { initCa } from '../../../src/services/config/ca-registry.js';
 import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
 import { pcrState, readPcr, type WirePcr } from '../../../src/services/kube/pod-certificates.js';
@@ -31,7 +32,7 @@ before(async () => {
   process.env.CERTDESK_STATE_DIR = join(dir, 'state');
   sb = await startTestSandbox(undefined, {
     scenarios: ['pod-certificates'],
-    scenarioOptions: { 'pod-certificates': { pods: 7, backoffMs: 60_000 } },
+    scenarioOptions: { 'pod-certificates': { pods: 9, backoffMs: 60_000 } },
   });
   east = sb.cluster('east');
   [ctx] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
@@ -129,7 +130,7 @@ describe('the PCR view verbs (runEffect)', () => {
       { type: 'open-pcrs' },
     );
     const d = await openVerb('pcr-issue', state, {
-      insights: {} as never,
+      insights: new InsightCache({ contexts: new Map([['east', ctx]]), onChange: () => {} }),
       now: () => new Date(),
       registryDir: dir,
       contexts: new Map([['east', ctx]]),
@@ -175,4 +176,81 @@ describe('the PCR view verbs (runEffect)', () => {
       assert.equal(replacement && pcrState(replacement), 'Pending');
     });
   }
+
+  /** The PCR view of `contexts` (listed under the first), its can-i asked through a real InsightCache. */
+  async function dialogIn(
+    contexts: Record<string, ClusterContext>,
+    pcr: WirePcr,
+    verb: 'pcr-issue' | 'pcr-deny' | 'pcr-fail',
+  ) {
+    const names = Object.keys(contexts);
+    const snap = { ...snapshot(names[0]!, []), pcrs: new Map([[`workloads/${pcr.metadata?.name}`, pcr]]) };
+    const state = reducer(
+      reducer(
+        initialState({
+          contexts: names,
+          // Every context here reaches the sandbox's east: one cluster.
+          clusters: Object.fromEntries(names.map((n) => [n, 'east'])),
+          columns: 140,
+          rows: 40,
+          now: Date.now(),
+        }),
+        { type: 'snapshots', snapshots: { [names[0]!]: snap } },
+      ),
+      { type: 'open-pcrs' },
+    );
+    const map = new Map(Object.entries(contexts));
+    const d = await openVerb(verb, state, {
+      insights: new InsightCache({ contexts: map, onChange: () => {} }),
+      now: () => new Date(),
+      registryDir: dir,
+      contexts: map,
+    });
+    return { state, d, map };
+  }
+
+  it('a context that may not write PCR status: s, x and f say so when the dialog opens (before anything is typed)', async () => {
+    const [viewer] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east-viewer'] }) as [ClusterContext];
+    const pcr = await inspected('api-7');
+    for (const verb of ['pcr-issue', 'pcr-deny', 'pcr-fail'] as const) {
+      const { d } = await dialogIn({ 'east-viewer': viewer }, pcr, verb);
+      assert.ok(!('status' in d), JSON.stringify(d));
+      assert.match(
+        d.blocked ?? '',
+        /^You may not sign for example\.com\/pod-identity in east-viewer: missing sign on signers\.certificates\.k8s\.io "example\.com\/pod-identity" \(or "example\.com\/\*"\), update on podcertificaterequests\/status\.certificates\.k8s\.io in namespace "workloads"\.$/,
+        `${verb}: ${d.blocked}`,
+      );
+    }
+    assert.equal(pcrState((await now(pcr))!), 'Pending');
+  });
+
+  it('two contexts reach one cluster: the verb acts through the one that may, and the dialog says which', async () => {
+    const [viewer, admin] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east-viewer', 'east'] }) as [
+      ClusterContext,
+      ClusterContext,
+    ];
+    const pcr = await inspected('web-8');
+    const { state, d, map } = await dialogIn({ 'east-viewer': viewer, east: admin }, pcr, 'pcr-deny');
+    assert.ok(!('status' in d), JSON.stringify(d));
+    assert.equal(d.blocked, undefined);
+    assert.equal(d.pcr?.target.context, 'east');
+    assert.match(JSON.stringify(d.details), /through context east \(same cluster as east-viewer may not sign\)/);
+    const submitted = reducer(reducer(state, { type: 'open-dialog', dialog: d as DialogState }), {
+      type: 'dialog-submit',
+    });
+    const effect = submitted.outbox.find((e): e is Extract<Effect, { kind: 'pcr' }> => e.kind === 'pcr');
+    assert.equal(effect?.target.context, 'east');
+    const status = await runEffect(effect!, {
+      contexts: map,
+      store: { reconnect: () => {}, snapshot: () => ({ pods: new Map(), csrs: new Map() }) as never },
+      registryDir: dir,
+    });
+    assert.equal(status?.tone, 'ok', status?.text);
+    assert.equal(pcrState((await now(pcr))!), 'Denied');
+    const written = audit().filter((e) => e.csrName === pcr.metadata?.name && e.phase === 'outcome');
+    assert.deepEqual(
+      written.map((e) => [e.context, e.action, e.outcome]),
+      [['east', 'deny', 'ok']],
+    );
+  });
 });

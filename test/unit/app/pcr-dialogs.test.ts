@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openVerb } from '../../../src/app/dialogs.js';
-import { pcrsKey } from '../../../src/app/pcrs.js';
+import type { InsightCache } from '../../../src/app/insights.js';
+import { pcrsKey, visiblePcrs } from '../../../src/app/pcrs.js';
+import { noInsights, selectScreen } from '../../../src/app/selectors.js';
 import {
   type Action,
   type DialogState,
@@ -53,8 +55,11 @@ async function dialogFor(state: TuiState, input: string): Promise<DialogState | 
   const intent = state.mode.kind === 'pcrs' ? pcrsKey(state.mode.view, input, {}) : undefined;
   assert.equal(intent?.kind, 'verb', `${input} asks for a verb`);
   if (intent?.kind !== 'verb') throw new Error('no verb');
-  return openVerb(intent.verb, state, { insights: {} as never, now: () => new Date(NOW) });
+  return openVerb(intent.verb, state, { insights: noCapability, now: () => new Date(NOW) });
 }
+
+/** can-i not known (no contexts loaded): the dialogs open without a permission line. */
+const noCapability = { pcrCapabilityNow: async () => undefined } as unknown as InsightCache;
 
 const pcrEffect = (s: TuiState) => s.outbox.find((e): e is Extract<Effect, { kind: 'pcr' }> => e.kind === 'pcr');
 
@@ -153,5 +158,44 @@ describe('PCR view verbs: dialogs and effect requests', () => {
     const state = inPcrView();
     const intent = state.mode.kind === 'pcrs' ? pcrsKey(state.mode.view, 'f', { ctrl: true }) : undefined;
     assert.notEqual(intent?.kind, 'verb');
+  });
+
+  it('a cluster reached through two contexts: each PCR listed once; the footer dims s/x/f only when neither may', () => {
+    const snap = (c: string) => ({ ...snapshot(c, []), pcrs: new Map([['workloads/web-0-abc', pending]]) });
+    const s = run(
+      initialState({
+        contexts: ['east-viewer', 'east'],
+        clusters: { 'east-viewer': 'https://e\nCA', east: 'https://e\nCA' },
+        columns: 140,
+        rows: 40,
+        now: NOW,
+      }),
+      { type: 'snapshots', snapshots: { 'east-viewer': snap('east-viewer'), east: snap('east') } },
+      { type: 'open-pcrs' },
+    );
+    assert.deepEqual(
+      visiblePcrs(s).map((r) => `${r.context} ${r.key}`),
+      ['east-viewer workloads/web-0-abc'],
+    );
+    const places = { config: '/c', auditLog: '/a', caRegistry: '/r' };
+    const dimmed = (may: (context: string) => boolean) =>
+      selectScreen(
+        s,
+        {
+          ...noInsights,
+          pcrCapability: (c) => ({ allowed: may(c), missing: may(c) ? [] : ['sign on signers'] }),
+        },
+        places,
+      )
+        .footer.keys.filter((k) => k.disabled)
+        .map((k) => k.key);
+    assert.deepEqual(
+      dimmed((c) => c === 'east'),
+      [],
+    );
+    assert.deepEqual(
+      dimmed(() => false),
+      ['s', 'x', 'f'],
+    );
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { pcrsKey } from '../../../src/app/pcrs.js';
-import { noInsights, selectScreen } from '../../../src/app/selectors.js';
+import { type CsrInsights, noInsights, selectScreen } from '../../../src/app/selectors.js';
 import { type Action, initialState, reducer, type TuiState } from '../../../src/app/store.js';
 import type { WireCtb, WirePcr } from '../../../src/services/kube/pod-certificates.js';
 import { parsePemBlocks } from '../../../src/services/pki/pem.js';
@@ -14,7 +14,7 @@ import { makeCert, window } from '../../../src/services/sandbox/scenarios/cert-f
 import { MainScreen } from '../../../src/views/main-screen.js';
 import { makeCsrPem } from '../../helpers/sandbox.js';
 import { NOW, snapshot } from '../../unit/app/fixtures.js';
-import { frameOf, lines } from './render.js';
+import { frameAt, frameOf, lines } from './render.js';
 
 const places = { config: '/c', auditLog: '/a', caRegistry: '/r' };
 const SIGNER = 'example.com/pod-identity';
@@ -148,6 +148,43 @@ describe('views: PodCertificateRequests', () => {
       /leaf .*URI spiffe:\/\/cluster\.local\/ns\/workloads\/sa\/default .*issuer CN=pod identity CA/,
     );
     assert.match(issued, /↑ CN=pod identity CA/);
+  });
+
+  it('the footer names the PCR keys at 140 and 80 columns; s, x, f dimmed with why when the context may not', async () => {
+    const at = async (columns: number, insights: CsrInsights = noInsights, inspect = false) => {
+      let s = run({ ...base, columns }, { type: 'open-pcrs' });
+      if (inspect) s = key(s, '', { return: true });
+      const frame = lines(await frameAt(<MainScreen screen={selectScreen(s, insights, places)} />, columns));
+      return { frame, footer: frame.at(-1) ?? '' };
+    };
+    const wide = await at(140);
+    assert.equal(wide.footer, ' ↑↓ move  ⏎ inspect  s issue  x deny  f fail  : command  esc back');
+    // The signer column holds a whole signer name beside the PCR's name at 140 columns.
+    assert.match(wide.frame.join('\n'), /workloads\/web-0-abc +example\.com\/pod-identity +web-0 ← ContainerCreating/);
+    const narrow = await at(80);
+    assert.equal(narrow.footer, ' ⏎ inspect  s issue  x deny  f fail  esc back');
+    assert.ok(narrow.frame.every((l) => l.length <= 80));
+    assert.equal((await at(140, noInsights, true)).footer, ' esc back  ↑↓ scroll  s issue  x deny  f fail');
+
+    const asked: string[] = [];
+    const readOnly: CsrInsights = {
+      ...noInsights,
+      pcrCapability: (context, signer, namespace) => {
+        asked.push(`${context} ${signer} ${namespace}`);
+        return { allowed: false, missing: ['update on podcertificaterequests/status'] };
+      },
+    };
+    const denied = await at(140, readOnly);
+    assert.match(
+      denied.footer,
+      /s issue \(not allowed: update on podcertificaterequests\/status\) {2}x deny {2}f fail/,
+    );
+    assert.ok(asked.includes('east example.com/pod-identity workloads'), asked.join(';'));
+    const keys = selectScreen(run({ ...base, columns: 140 }, { type: 'open-pcrs' }), readOnly, places).footer.keys;
+    assert.deepEqual(
+      keys.filter((k) => k.disabled).map((k) => k.key),
+      ['s', 'x', 'f'],
+    );
   });
 
   it('Health: waiting per signer, overdue for refresh, and the trust bundle holding the signing CA', async () => {

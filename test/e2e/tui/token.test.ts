@@ -121,6 +121,8 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
       `CERTDESK_STATE_DIR=${quote(join(dir, 'state'))}`,
       `SOFTHSM2_CONF=${quote(hsm.env.SOFTHSM2_CONF)}`,
       'CERTDESK_PKCS11_IDLE_SECONDS=2',
+      // The debugging key log writes every key down, except those typed into a secret field.
+      `CERTDESK_TUI_KEYLOG=${quote(join(dir, 'keys.log'))}`,
       'TERM=xterm-256color',
     ].join(' ');
     term.start(
@@ -196,9 +198,12 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
     assert.equal(readFileSync(join(dir, 'stderr.log'), 'utf8').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''), '');
   });
 
-  it('no secret shows on any screen, in the audit log or on stderr', () => {
+  it('no secret shows on any screen, in the audit log, the key log or on stderr', () => {
+    const keys = readFileSync(join(dir, 'keys.log'), 'utf8');
+    assert.match(keys, /"input":"A"/, 'the key log has the other keys');
     const written = [
       ...screens,
+      keys,
       readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8'),
       readFileSync(join(dir, 'stderr.log'), 'utf8'),
     ].join('\n');

@@ -274,6 +274,28 @@ describe('store: bulk selection and dialogs', () => {
     assert.equal(s.quit, true);
   });
 
+  it('a ✗ finding with a secret field: the name goes in its own field before the secret', () => {
+    const fields = [
+      { id: 'confirm', label: 'type pending-old to confirm', value: '' },
+      { id: 'secret:example.com/token', label: 'PIN for token "ca"', value: '', secret: true },
+    ];
+    const d = dialog({ action: 'sign', guard: 'fail', confirmName: 'pending-old', fields });
+    let s = run(loaded(), { type: 'open-dialog', dialog: d }, { type: 'text-input', text: 'pending' });
+    s = run(s, { type: 'dialog-next-field', direction: 1 }, { type: 'text-input', text: '1234' });
+    s = reducer(s, { type: 'dialog-submit' });
+    assert.equal(s.outbox.length, 0, 'not with the name half typed');
+    assert.match(s.mode.kind === 'dialog' ? (s.mode.dialog.error ?? '') : '', /Type the CSR's name exactly/);
+    s = run(
+      s,
+      { type: 'dialog-next-field', direction: 1 },
+      { type: 'text-input', text: '-old' },
+      { type: 'dialog-submit' },
+    );
+    const effect = s.outbox[0];
+    assert.equal(effect?.kind, 'sign');
+    assert.deepEqual(effect?.kind === 'sign' ? effect.secrets : undefined, { 'example.com/token': '1234' });
+  });
+
   it('a CA key secret: typed masked, handed to the effect once, never given back with the dialog', () => {
     const signer = 'example.com/token';
     const fields = [{ id: `secret:${signer}`, label: 'PIN for token "ca"', value: '', secret: true }];

@@ -10,6 +10,7 @@ import type { SectionVm, StyledText } from '../views/models.js';
 import type { InsightCache } from './insights.js';
 import type { Verb } from './keymap.js';
 import { DENY_IS_FINAL } from '../services/actions/approval.js';
+import { DELETE_INSTEAD } from '../services/actions/delete.js';
 import { parseCsrKey } from './order.js';
 import { type CsrInsight, KUBE_CLIENT_SIGNER, safe } from './selectors.js';
 import {
@@ -346,11 +347,39 @@ export async function openVerb(
         ...d,
         guard: 'ok',
         confirmName: undefined,
+        switchKeys: { '^D': 'delete' },
         fields: [
           { id: 'reason', label: `reason (${DENY_REASON_RULE}; empty: CertdeskDeny)`, value: '' },
           { id: 'message', label: 'message (empty: certdesk default)', value: '' },
         ],
         ...(blocked ? { blocked } : {}),
+      };
+    }
+    case 'delete': {
+      // Offered by the deny dialog (Ctrl-D): the requester asks again. Bound to the objects shown, audited; an
+      // issued request is `certdesk delete csr --force`'s only (docs/safety.md).
+      const { keep, skipped } = splitBulk(all, (t) => csrState(t.csr) !== 'Issued', true);
+      const d = base('delete', `Delete ${plural(keep.length, 'CSR')} instead of denying?`, keep, skipped);
+      const issued = keep.find((t) => csrState(t.csr) === 'Issued');
+      return {
+        ...d,
+        guard: 'ok',
+        confirmName: undefined,
+        details: [
+          ...d.details,
+          {
+            label: 'Delete',
+            lines: [
+              { text: DELETE_INSTEAD, tone: 'warn' },
+              { text: 'Only the request shown is deleted; if it changed since, it is checked again first.' },
+            ],
+          },
+        ],
+        ...(issued
+          ? {
+              blocked: `CSR ${safe(issued.name)} is issued: its requester may not have read the certificate yet; certdesk delete csr --force deletes it anyway.`,
+            }
+          : {}),
       };
     }
     case 'sign':

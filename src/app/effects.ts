@@ -1,4 +1,4 @@
-// Runs the effects the reducer queues (approve, deny, sign, export, reconnect) through the shared actions in
+// Runs the effects the reducer queues (approve, deny, delete, sign, export, reconnect) through the shared actions in
 // services/actions, which apply the rules and write the audit log; returns one status sentence for the footer.
 import { PEM_FILE_LIMIT, readBoundedText } from '../services/files/read-bounded.js';
 import { stringify } from 'yaml';
@@ -6,6 +6,7 @@ import {
   approveAndSignCsr,
   approveWithAudit,
   buildKubeconfigForCsr,
+  deleteWithAudit,
   denyWithAudit,
   exportCaConfigMap,
   exportTlsSecret,
@@ -123,6 +124,13 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
             ...(effect.message ? { message: effect.message } : {}),
           }),
         (ok, total) => count(ok, total, 'Denied'),
+      );
+    case 'delete':
+      return perTarget(
+        effect.targets,
+        deps,
+        (ctx, ref) => deleteWithAudit(ctx, ref.name, ref.csr ? { csr: ref.csr } : {}),
+        (ok, total) => count(ok, total, 'Deleted'),
       );
     case 'sign': {
       const cas = new Map<string, Promise<SigningCa>>();

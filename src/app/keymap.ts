@@ -172,8 +172,8 @@ export function dialogKey(input: string, key: KeyLike): Intent | undefined {
 
 /** A key the open dialog names as the way to another verb (DialogState.switchKeys); checked before dialogKey. */
 export function dialogSwitchKey(dialog: DialogState, input: string, key: KeyLike): Intent | undefined {
-  if (key.ctrl || key.meta) return undefined;
-  const verb = dialog.switchKeys?.[input];
+  if (key.meta) return undefined;
+  const verb = dialog.switchKeys?.[key.ctrl ? `^${input.toUpperCase()}` : input];
   return verb ? { kind: 'verb', verb, replacesDialog: true } : undefined;
 }
 
@@ -222,7 +222,7 @@ export function takesText(mode: Mode): boolean {
   if (mode.kind === 'certs') return mode.view.draft !== undefined;
   if (mode.kind !== 'dialog') return false;
   const d = mode.dialog;
-  if (d.switchKeys) return false;
+  if (Object.keys(d.switchKeys ?? {}).some((k) => !k.startsWith('^'))) return false;
   return d.fields.length > 0 || (d.guard === 'fail' && d.confirmName !== undefined);
 }
 

@@ -642,6 +642,7 @@ function exportPreview(dialog: DialogState, state: TuiState): string[] {
 const switchLabels: Record<DialogState['action'], string> = {
   approve: 'approve first',
   deny: 'deny',
+  delete: 'delete instead',
   sign: 'sign',
   'approve-sign': 'approve and sign',
   'export-secret': 'export the Secret',
@@ -690,7 +691,7 @@ export function selectDialog(state: TuiState, dialog: DialogState): DialogVm {
     details: dialog.details,
     fields,
     ...(preview ? { preview } : {}),
-    prompt: dialog.blocked ? `${switchPrompt(dialog)}esc close` : prompt,
+    prompt: `${switchPrompt(dialog)}${dialog.blocked ? 'esc close' : prompt}`,
     ...(dialog.error ? { error: safe(dialog.error, 300) } : dialog.blocked ? { error: safe(dialog.blocked, 300) } : {}),
   };
 }
@@ -712,6 +713,7 @@ export const HELP_GROUPS: HelpGroupVm[] = [
     keys: [
       { key: 'a', label: 'approve (a ✗ finding asks for the name, a ! finding for y)' },
       { key: 'x', label: `deny, with a reason (${DENY_REASON_RULE}) and a message` },
+      { key: 'ctrl-d', label: 'in the deny dialog: delete the request instead, so the requester asks again' },
       { key: 's', label: 'sign with the CA registered for the signer (shows the certificate first)' },
       { key: 'A', label: 'approve and sign (kubernetes.io/* signers: the cluster signs; approve with a)' },
       { key: 'e', label: "export the certificate as a TLS Secret; a kube-apiserver-client one: the user's kubeconfig" },

@@ -27,6 +27,7 @@ export interface DialogField {
 export type DialogAction =
   | 'approve'
   | 'deny'
+  | 'delete'
   | 'sign'
   | 'approve-sign'
   | 'export-secret'
@@ -61,7 +62,7 @@ export interface DialogState {
   /** Why the action cannot go ahead (no CA for the signer, not allowed …): Enter shows it instead. */
   blocked?: string;
   /** Keys that close this dialog and open another verb's dialog on the same CSR, e.g. `A` and `a` from a sign
-   * dialog whose CSR is not approved yet (its message names them). */
+   * dialog whose CSR is not approved yet (its message names them); `^D` is Ctrl-D (a dialog with text fields). */
   switchKeys?: Partial<Record<string, DialogAction>>;
   /** Per target key: the object shown (writes are bound to it) and the failing codes the typed name accepts. */
   bound?: Record<string, Pick<CsrRef, 'csr' | 'overrides'>>;
@@ -109,6 +110,7 @@ export interface CsrRef {
 export type Effect =
   | { id: number; kind: 'approve'; targets: CsrRef[] }
   | { id: number; kind: 'deny'; targets: CsrRef[]; reason: string; message: string }
+  | { id: number; kind: 'delete'; targets: CsrRef[] }
   /** `secrets`: per signer, the PIN or passphrase typed in the dialog (handed to the key once, then dropped). */
   | { id: number; kind: 'sign'; targets: CsrRef[]; approveFirst: boolean; secrets?: Record<string, string> }
   | {
@@ -484,6 +486,8 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
         return `The reason must be ${DENY_REASON_RULE} (e.g. NotOurPod), or empty for CertdeskDeny.`;
       }
       return { kind: 'deny', targets: refs, reason: value('reason'), message: value('message') };
+    case 'delete':
+      return { kind: 'delete', targets: refs };
     case 'kubeconfig': {
       const target = refs[0];
       if (!target) return 'Nothing to write: select an issued kube-apiserver-client CSR first.';
@@ -538,6 +542,7 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
 const verbing: Record<DialogAction, string> = {
   approve: 'Approving',
   deny: 'Denying',
+  delete: 'Deleting',
   sign: 'Signing',
   'approve-sign': 'Approving and signing',
   'export-secret': 'Exporting the Secret',

@@ -1,5 +1,5 @@
-// Declares the kube commands (get, describe, approve, deny, sign, export, request, kubeconfig, calico, health, audit,
-// completion); each action imports its implementation lazily so that `certdesk --help` stays fast.
+// Declares the kube commands (get, describe, approve, deny, delete, sign, export, request, kubeconfig, calico, health,
+// audit, completion); each action imports its implementation lazily so that `certdesk --help` stays fast.
 import { Argument, type Command, Option } from 'commander';
 import { KEY_ALGORITHMS } from '../services/pki/types.js';
 import { terminalSafe } from '../services/text/sanitize.js';
@@ -174,6 +174,22 @@ export function registerKubeCommands(program: Command): void {
       await guard(() => runApproval(verb, names, opts));
     });
   }
+
+  // delete csr
+  const del = program.command('delete').description('Delete objects, like kubectl delete.');
+  withKube(
+    del
+      .command('csr')
+      .aliases(['csrs', 'certificatesigningrequest', 'certificatesigningrequests'])
+      .argument('<names...>', 'CSR names')
+      .description(
+        'Delete CSRs instead of denying them, so the requester asks again: only the object just checked (uid and resourceVersion preconditions), audited; an issued CSR only with --force.',
+      )
+      .option('--force', 'delete an issued CSR too (its requester may not have read the certificate yet)'),
+  ).action(async (names: string[], opts) => {
+    const { runDeleteCsr } = await import('./commands/delete.js');
+    await guard(() => runDeleteCsr(names, opts));
+  });
 
   // sign
   withOutput(

@@ -22,7 +22,7 @@ import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions, key
 
 /** Said before every deny (TUI dialog, `certdesk deny`): a Denied request is final; deleting lets the requester ask again. */
 export const DENY_IS_FINAL =
-  'A Denied request can never be approved: the requester has to ask again with a new one. If it should simply ask again, delete the request instead (kubectl delete csr NAME); Calico and kubelets then ask anew.';
+  "A Denied request can never be approved: the requester has to ask again with a new one. If it should simply ask again, delete the request instead (certdesk delete csr NAME; Ctrl-D in the TUI's deny dialog); Calico and kubelets then ask anew.";
 
 /** How often a write whose object changed (same UID) is evaluated again before giving up. */
 export const DECIDE_ROUNDS = 5;

@@ -1,5 +1,6 @@
 // The actions shared by the headless commands, the TUI and the controller: the rules and the audit live here once.
 export { type ApprovalActionOptions, approveWithAudit, denyWithAudit } from './approval.js';
+export { type DeleteActionOptions, deleteWithAudit } from './delete.js';
 export { type ActionContextOptions, type AuditSink, outcomeOf } from './audit-helpers.js';
 export {
   buildKubeconfigForCsr,

@@ -75,9 +75,16 @@ interface Settled {
   why?: string;
 }
 
-/** An approval, denial, Failed or signature: does the object with that UID now carry it? */
+/** An approval, denial, Failed or signature: does the object with that UID now carry it? A delete: is it gone? */
 async function settleCsrWrite(ctx: ClusterContext, intent: AuditEntry): Promise<Settled | undefined> {
   const read = await getCsr(ctx, intent.csrName ?? '');
+  // A delete is done when the object with that UID is gone (deleted by it, or by someone else since).
+  if (intent.action === 'delete')
+    return read.ok
+      ? { done: read.value.metadata?.uid !== intent.csrUid }
+      : read.error.kind === 'not-found'
+        ? { done: true }
+        : undefined;
   if (!read.ok)
     return read.error.kind === 'not-found' ? { done: false, why: 'that object no longer exists' } : undefined;
   if (read.value.metadata?.uid !== intent.csrUid) return { done: false, why: 'that object no longer exists' };

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'deny'
   | 'sign'
   | 'mark-failed'
+  | 'delete'
   | 'export-secret'
   | 'export-configmap'
   | 'export-files'

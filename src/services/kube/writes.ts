@@ -378,10 +378,29 @@ export async function createCsr(
   return r.ok ? ok(toCsr(r.value as unknown as RawCsr)) : r;
 }
 
-/** Deletes a CSR. */
-export async function deleteCsr(ctx: ClusterContext, name: string): Promise<KubeResult<void>> {
-  const r = await withRetry(() => requestJson(ctx, { method: 'DELETE', path: csrPath(name) }), { context: ctx.name });
-  return r.ok ? ok(undefined) : r;
+/**
+ * Deletes a CSR. Bound (`bind`): only that object, by the DELETE's preconditions (uid and resourceVersion); a 409
+ * or 404 ends in Replaced (another UID, or none) or Changed (same UID, newer version: the caller checks it again),
+ * and only 429 is retried (a delete that may have happened is not repeated).
+ */
+export async function deleteCsr(
+  ctx: ClusterContext,
+  name: string,
+  options: { bind?: CsrBinding } = {},
+): Promise<KubeResult<void>> {
+  const { bind } = options;
+  const body = bind ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: bind } : undefined;
+  const r = await withRetry(() => requestJson(ctx, { method: 'DELETE', path: csrPath(name), body }), {
+    context: ctx.name,
+    ...(bind ? { retryable: (e: KubeError) => e.kind === 'too-many-requests' } : {}),
+  });
+  if (r.ok) return ok(undefined);
+  if (!bind || (r.error.kind !== 'conflict' && r.error.kind !== 'not-found')) return r;
+  const now = await readRaw(ctx, name);
+  if (!now.ok) return now.error.kind === 'not-found' ? fail(csrReplaced(ctx, name, bind.uid, undefined)) : r;
+  const uid = now.value.metadata.uid;
+  if (uid !== bind.uid) return fail(csrReplaced(ctx, name, bind.uid, uid ?? ''));
+  return fail(changed(ctx, `Certificate signing request ${quoted(name)}`));
 }
 
 /** Watches one CSR until `until(csr)` is true (e.g. issued), or the deadline; a deletion while waiting is not-found. */

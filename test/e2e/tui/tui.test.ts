@@ -245,6 +245,37 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await term.waitForText(new RegExp(`west +\\S*${pod.slice(-5)} +Init:(Error|CrashLoopBackOff)`), 30_000);
   });
 
+  it('deletes instead of denying: Ctrl-D in the deny dialog, then Enter; the request is gone, never Denied', async () => {
+    const { pem } = makeCsrPem({ commonName: 'ask-again.example.com', dnsNames: ['ask-again.example.com'] });
+    await west.certs.createCertificateSigningRequest({ body: csrObject('tui-e2e-ask-again', pem, WEB_SIGNER) });
+    await focus('tui-e2e-ask-again');
+    term.keys('x');
+    await term.waitForText('^D delete instead');
+    term.type('D'); // a plain D is text for the reason field, not the switch
+    await term.waitFor((s) => /CertdeskDeny\): D\b/.test(s), 'D typed into the reason');
+    term.keys('C-d');
+    await term.waitForText('Delete 1 CSR instead of denying?');
+    await term.waitForText('asks again with a new one.');
+    term.keys('Enter');
+    await term.waitForText('Deleted.');
+    await waitFor(
+      async () => !(await csrsIn(west)).some((c) => c.metadata?.name === 'tui-e2e-ask-again'),
+      'the request deleted',
+      10_000,
+    );
+    const audit = readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; csrName?: string; phase?: string; outcome?: string });
+    assert.deepEqual(
+      audit.filter((e) => e.csrName === 'tui-e2e-ask-again').map((e) => [e.action, e.phase, e.outcome]),
+      [
+        ['delete', 'intent', undefined],
+        ['delete', 'outcome', 'ok'],
+      ],
+    );
+  });
+
   it('switches context with :ctx', async () => {
     await focus('hostile-rsa-1024');
     term.keys(':');

@@ -12,7 +12,7 @@ import {
   exportTlsSecret,
   signCsr,
 } from '../services/actions/index.js';
-import { denyPcr, failPcr, signPcr } from '../services/actions/pcr.js';
+import { decidePcr, signPcr } from '../services/actions/pcr.js';
 import { podCertificateApis } from '../services/kube/pod-certificates.js';
 import { terminalSafe } from '../services/text/sanitize.js';
 import { appendAudit } from '../services/config/audit.js';
@@ -273,9 +273,8 @@ async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: Effe
         ...(deps.policy ? { policy: deps.policy } : {}),
       });
     } else {
-      const decide = effect.verb === 'deny' ? denyPcr : failPcr;
       const reason = effect.reason || (effect.verb === 'deny' ? 'CertdeskDeny' : 'CertdeskFailed');
-      result = await decide(ctx, version, namespace, name, {
+      result = await decidePcr(effect.verb === 'deny' ? 'Denied' : 'Failed', ctx, version, namespace, name, {
         ...bound,
         reason,
         ...(effect.message ? { message: effect.message } : {}),

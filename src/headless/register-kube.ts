@@ -1,6 +1,7 @@
 // Declares the kube commands (get, describe, approve, deny, delete, sign, export, request, kubeconfig, calico, health,
 // audit, completion); each action imports its implementation lazily so that `certdesk --help` stays fast.
 import { Argument, type Command, Option } from 'commander';
+import { withCaKeyOptions } from './ca-options.js';
 import { KEY_ALGORITHMS } from '../services/pki/types.js';
 import { terminalSafe } from '../services/text/sanitize.js';
 import { CliError } from './cli-error.js';
@@ -194,21 +195,16 @@ export function registerKubeCommands(program: Command): void {
   // sign
   withOutput(
     withKube(
-      program
-        .command('sign')
-        .argument('<names...>', 'CSR names')
-        .description(
-          'Sign Approved CSRs with a local CA and upload the certificate through /status; a request the signer must refuse is marked Failed.',
-        )
-        .option('--signer <name>', 'CA from the registry for this signerName (default: each CSR’s own signerName)')
-        .option('--ca-cert <file>', 'CA certificate PEM (instead of the registry)')
-        .option('--ca-key <file|uri>', 'CA private key PEM, or pkcs11: URI of a key in a token (with --ca-cert)')
-        .option('--passphrase-env <var>', 'environment variable holding the CA key passphrase (else a prompt)')
-        .option('--passphrase-file <file>', 'file holding the CA key passphrase')
-        .option('--pin-env <var>', "environment variable holding the CA token's PIN (else a prompt)")
-        .option('--pin-file <file>', "file holding the CA token's PIN")
-        .option('--pkcs11-module <path>', 'PKCS#11 module (default: the registered one, else $CERTDESK_PKCS11_MODULE)')
-        .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others')
+      withCaKeyOptions(
+        program
+          .command('sign')
+          .argument('<names...>', 'CSR names')
+          .description(
+            'Sign Approved CSRs with a local CA and upload the certificate through /status; a request the signer must refuse is marked Failed.',
+          )
+          .option('--signer <name>', 'CA from the registry for this signerName (default: each CSR’s own signerName)'),
+        true,
+      )
         .option('--profile <name>', 'signing profile (usages allowed, default and maximum duration)')
         .option('--approve', 'approve first when the findings have no failure, then sign')
         .option('--override <codes>', 'accept these failing findings (every failing code, comma-separated)')

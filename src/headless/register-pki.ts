@@ -2,6 +2,7 @@
 // implementation lazily so that `certdesk --help` stays fast.
 import { KEY_ALGORITHMS } from '../services/pki/types.js';
 import { type Command, Option } from 'commander';
+import { withCaKeyOptions, withTokenOptions } from './ca-options.js';
 
 function usageList(value: string, previous: string[] = []): string[] {
   return [
@@ -16,7 +17,8 @@ function usageList(value: string, previous: string[] = []): string[] {
 export function registerPkiCommands(program: Command): void {
   const ca = program.command('ca').description('CAs held on this workstation, one per signerName (offline).');
 
-  ca.command('init')
+  const init = ca
+    .command('init')
     .description('Create a self-signed CA for a signer (as `cfssl gencert -initca`); the key file is written 0600.')
     .requiredOption('--signer <name>', 'signerName the CA signs for, e.g. example.com/calico')
     .addOption(
@@ -31,10 +33,8 @@ export function registerPkiCommands(program: Command): void {
     )
     .option('--passphrase-file <file>', 'encrypt the key with the passphrase in this file (implies --encrypt)')
     .option('--key-uri <uri>', "make the key inside a PKCS#11 token instead, e.g. 'pkcs11:token=ca;object=ca-key'")
-    .option('--use-existing-key', 'with --key-uri: sign the CA certificate with the key already in the token')
-    .option('--pkcs11-module <path>', 'PKCS#11 module (default: $CERTDESK_PKCS11_MODULE)')
-    .option('--pin-env <VAR>', "environment variable holding the token's PIN (else asked on the terminal)")
-    .option('--pin-file <file>', "file holding the token's PIN")
+    .option('--use-existing-key', 'with --key-uri: sign the CA certificate with the key already in the token');
+  withTokenOptions(init)
     .option('--profile <name>', 'signing profile to use for this signer by default')
     .option('--force', 'replace a CA already registered for this signer')
     .action(async (opts) => {
@@ -42,7 +42,8 @@ export function registerPkiCommands(program: Command): void {
       await runCaInit(opts);
     });
 
-  ca.command('import')
+  const caImport = ca
+    .command('import')
     .description('Register an existing CA (certificate, key and optional chain) for a signer, after checking it.')
     .requiredOption('--signer <name>', 'signerName the CA signs for')
     .requiredOption('--cert <file>', 'CA certificate (PEM)')
@@ -50,10 +51,8 @@ export function registerPkiCommands(program: Command): void {
     .option('--key-uri <uri>', "or the CA key in a PKCS#11 token, e.g. 'pkcs11:token=ca;object=ca-key'")
     .option('--chain <file>', 'certificates above this CA (intermediate chain, PEM)')
     .option('--passphrase-env <VAR>', 'environment variable holding the key passphrase (else asked on the terminal)')
-    .option('--passphrase-file <file>', 'file holding the key passphrase')
-    .option('--pkcs11-module <path>', 'PKCS#11 module (default: $CERTDESK_PKCS11_MODULE)')
-    .option('--pin-env <VAR>', "environment variable holding the token's PIN (else asked on the terminal)")
-    .option('--pin-file <file>', "file holding the token's PIN")
+    .option('--passphrase-file <file>', 'file holding the key passphrase');
+  withTokenOptions(caImport)
     .option('--allow-insecure-key-file', 'accept a key file readable by group or others')
     .option('--allow-weak', 'accept a weak CA key (RSA under 2048 bits, ECDSA P-224)')
     .option('--profile <name>', 'signing profile to use for this signer by default')
@@ -88,7 +87,7 @@ export function registerPkiCommands(program: Command): void {
       await runCaRemove(signer);
     });
 
-  program
+  const issue = program
     .command('issue')
     .description(
       "Sign a CSR file with a registered CA, by kube-controller-manager's rules (offline twin of `cfssl sign`).",
@@ -101,13 +100,8 @@ export function registerPkiCommands(program: Command): void {
       usageList,
     )
     .option('--duration <d>', 'requested lifetime such as 24h or 30d (like expirationSeconds; capped by the profile)')
-    .option('--profile <name>', 'signing profile name or JSON file (default: the signer\'s, else "default")')
-    .option('--passphrase-env <VAR>', 'environment variable holding the CA key passphrase (else a prompt)')
-    .option('--passphrase-file <file>', 'file holding the CA key passphrase')
-    .option('--pin-env <VAR>', "environment variable holding the CA token's PIN (else a prompt)")
-    .option('--pin-file <file>', "file holding the CA token's PIN")
-    .option('--pkcs11-module <path>', 'PKCS#11 module (default: the registered one, else $CERTDESK_PKCS11_MODULE)')
-    .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others')
+    .option('--profile <name>', 'signing profile name or JSON file (default: the signer\'s, else "default")');
+  withCaKeyOptions(issue, false)
     .option('--out <file>', 'write the certificate here instead of stdout')
     .option('--force', 'replace --out if it exists')
     .action(async (opts) => {

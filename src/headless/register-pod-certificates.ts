@@ -2,6 +2,7 @@
 // and `export trust-bundle` (issue 20) under the groups of register-kube.ts (`sign pcr` and `deny pcr` are
 // subcommands of the CSR verbs: commander dispatches on the first word); each action imports its implementation lazily.
 import type { Command } from 'commander';
+import { withCaKeyOptions } from './ca-options.js';
 import { guard, withGetOutput, withKube, withOutput } from './register-kube.js';
 
 export function registerPodCertificateCommands(program: Command): void {
@@ -65,23 +66,21 @@ export function registerPodCertificateCommands(program: Command): void {
   const actions = () => import('./commands/pcr-actions.js');
   withOutput(
     withKube(
-      find('sign')
-        .command('pcr')
-        .aliases(['pcrs', 'podcertificaterequest'])
-        .argument('<names...>', 'PodCertificateRequest names')
-        .description(
-          'Issue PodCertificateRequests with a local CA (the registry entry for each signer): findings gate, chain and times through /status.',
-        )
-        .option('-n, --namespace <ns>', "namespace (default: the context's, else default)")
-        .option('--signer <name>', "CA from the registry for this signerName (default: each request's own signerName)")
-        .option('--ca-cert <file>', 'CA certificate PEM (instead of the registry)')
-        .option('--ca-key <file|uri>', 'CA private key PEM, or pkcs11: URI of a key in a token (with --ca-cert)')
-        .option('--passphrase-env <var>', 'environment variable holding the CA key passphrase (else a prompt)')
-        .option('--passphrase-file <file>', 'file holding the CA key passphrase')
-        .option('--pin-env <var>', "environment variable holding the CA token's PIN (else a prompt)")
-        .option('--pin-file <file>', "file holding the CA token's PIN")
-        .option('--pkcs11-module <path>', 'PKCS#11 module (default: the registered one, else $CERTDESK_PKCS11_MODULE)')
-        .option('--allow-insecure-key-file', 'accept a CA key file readable by group or others')
+      withCaKeyOptions(
+        find('sign')
+          .command('pcr')
+          .aliases(['pcrs', 'podcertificaterequest'])
+          .argument('<names...>', 'PodCertificateRequest names')
+          .description(
+            'Issue PodCertificateRequests with a local CA (the registry entry for each signer): findings gate, chain and times through /status.',
+          )
+          .option('-n, --namespace <ns>', "namespace (default: the context's, else default)")
+          .option(
+            '--signer <name>',
+            "CA from the registry for this signerName (default: each request's own signerName)",
+          ),
+        true,
+      )
         .option('--duration <d>', "shorter lifetime than the request's maxExpirationSeconds (at least 1h)")
         .option('--override <codes>', 'accept these failing findings (every failing code, comma-separated)')
         .option('--policy <file>', 'policy YAML for the findings (default: built-in)'),

@@ -1,7 +1,7 @@
 // `certdesk sign pcr`, `deny pcr`, `fail pcr` (issue 20): issue a PodCertificateRequest's certificate with a local
 // CA, deny it, or mark it Failed, through /status at the version the cluster serves (v1, else v1beta1), with the
 // CSR actions' safety (findings gate with --override, writes bound to the object checked, audit intent and outcome).
-import { CONDITION_REASON, denyPcr, failPcr, signPcr } from '../../services/actions/pcr.js';
+import { CONDITION_REASON, decidePcr, signPcr } from '../../services/actions/pcr.js';
 import { exportTrustBundle } from '../../services/actions/trust-bundle.js';
 import { caCertificatePem } from '../../services/config/ca-registry.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
@@ -157,14 +157,13 @@ export async function runDecidePcr(
   const ctx = contextFrom(opts);
   const version = await pcrVersion(ctx);
   const namespace = namespaceFor(ctx, opts.namespace);
-  const act = type === 'Denied' ? denyPcr : failPcr;
   const verb = type === 'Denied' ? 'denied' : 'marked Failed';
   await reconcileOnStart(ctx);
   await each(
     names,
     verb,
     async (name) => {
-      const r = await act(ctx, version, namespace, name, {
+      const r = await decidePcr(type, ctx, version, namespace, name, {
         reason,
         ...(opts.message !== undefined ? { message: opts.message } : {}),
       });

@@ -360,7 +360,12 @@ export async function signPcr(
 /** kubectl-style condition reasons (metav1.Condition): CamelCase, at most 1024 characters. */
 export const CONDITION_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
 
-function decidePcr(
+/**
+ * Denies (`Denied`) or marks Failed (`Failed`: the signer could not issue it) through /status, with the reason and
+ * message: always allowed, bound to the object decided on; the same type again is a no-op, another final state is
+ * refused.
+ */
+export function decidePcr(
   type: 'Denied' | 'Failed',
   ctx: ClusterContext,
   version: string,
@@ -395,26 +400,4 @@ function decidePcr(
     }
     return writeStatus(ctx, version, pcr, { type, reason: options.reason, message }, sink, ids, message);
   });
-}
-
-/** Denies through /status (Denied, with the reason and message): always allowed, bound to the object decided on. */
-export function denyPcr(
-  ctx: ClusterContext,
-  version: string,
-  namespace: string,
-  name: string,
-  options: DecidePcrOptions,
-): Promise<KubeResult<{ pcr: WirePcr; changed: boolean }>> {
-  return decidePcr('Denied', ctx, version, namespace, name, options);
-}
-
-/** Marks Failed through /status (the signer could not issue it): always allowed, bound to the object decided on. */
-export function failPcr(
-  ctx: ClusterContext,
-  version: string,
-  namespace: string,
-  name: string,
-  options: DecidePcrOptions,
-): Promise<KubeResult<{ pcr: WirePcr; changed: boolean }>> {
-  return decidePcr('Failed', ctx, version, namespace, name, options);
 }

@@ -3,7 +3,7 @@
 // the same findings and policy as `sign pcr`: a failing finding denies it (reason CertdeskPolicy; an unsupported key
 // type is marked Failed with UnsupportedKeyType, as the API suggests), warnings follow --on-warn, anything else is
 // issued with the signer's CA. Writes go through services/actions/pcr.ts: bound to the object checked, audited.
-import { denyPcr, failPcr, pcrFindings, signPcr } from '../actions/pcr.js';
+import { decidePcr, pcrFindings, signPcr } from '../actions/pcr.js';
 import type { AuditSink } from '../actions/audit-helpers.js';
 import { codesAt } from '../actions/gate.js';
 import { type ClusterContext, type KubeError, pcrClusterFacts, pcrState, type WirePcr } from '../kube/index.js';
@@ -110,7 +110,7 @@ export function createPcrWorker(options: PcrWorkerOptions): PcrWorker {
     if (verdict === 'deny' || verdict === 'fail') {
       const reason = verdict === 'fail' ? UNSUPPORTED_KEY_TYPE : CERTDESK_POLICY_REASON;
       const message = `certdesk policy ${options.policy.name}: ${why}`.slice(0, 4000);
-      const r = await (verdict === 'fail' ? failPcr : denyPcr)(ctx, version, namespace, name, {
+      const r = await decidePcr(verdict === 'fail' ? 'Failed' : 'Denied', ctx, version, namespace, name, {
         ...common,
         reason,
         message,

@@ -141,7 +141,8 @@ function fromHttp(code: number, body: KubeStatus | undefined, context?: string):
       base.message = `${serverMessage || 'The object already exists'}${where(context)}; choose another name.`;
       break;
     case 'conflict':
-      base.message = `${serverMessage ? `${serverMessage.split(':')[0]} changed while certdesk was writing it` : 'The object changed while certdesk was writing it'}${where(context)}; reload it and try again.`;
+      // The server's own words say which object and which precondition (uid, resourceVersion) did not hold.
+      base.message = `The object changed while certdesk was writing it${where(context)}${serverMessage ? ` (the API server said: ${serverMessage})` : ''}; reload it and try again.`;
       break;
     case 'gone':
       base.message = `The server's history has moved on (410 ${reason ?? 'Gone'})${where(context)}; certdesk re-reads the list.`;

@@ -66,6 +66,15 @@ describe('toKubeError', () => {
     assert.equal(u.kind, 'unauthorized');
   });
 
+  it("keeps the API server's words on a 409 (which object, which precondition)", () => {
+    const message = 'Precondition failed: UID in precondition: 0d1e, UID in object meta: 9f2a';
+    const e = toKubeError(new KubeHttpError(409, { code: 409, reason: 'Conflict', message }), 'east');
+    assert.equal(
+      e.message,
+      'The object changed while certdesk was writing it in context east (the API server said: Precondition failed: UID in precondition: 0d1e, UID in object meta: 9f2a); reload it and try again.',
+    );
+  });
+
   it('keeps 422 causes', () => {
     const e = toKubeError(
       new KubeHttpError(422, {

@@ -72,6 +72,12 @@ describe('deploy/', () => {
     assert.deepEqual(signers?.resourceNames, arg('--signer'));
     assert.deepEqual(signers?.verbs.sort(), ['approve', 'sign']);
     assert.ok(!role?.rules?.some((r) => r.verbs.includes('*') || r.resources.includes('*')));
+    // node-addresses reads the Nodes' addresses: read only.
+    const nodes = role?.rules?.filter((r) => r.resources.includes('nodes'));
+    assert.deepEqual(
+      nodes?.map((r) => r.verbs.sort()),
+      [['get', 'list', 'watch']],
+    );
     const leaseRole = rbac.find((o) => o.kind === 'Role');
     const named = leaseRole?.rules?.find((r) => r.resourceNames);
     assert.deepEqual(named?.resourceNames, arg('--lease-name'));

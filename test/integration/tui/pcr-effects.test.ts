@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { openVerb } from '../../../src/app/dialogs.js';
 import { runEffect } from '../../../src/app/effects.js';
 import { InsightCache } from '../../../src/app/insights.js';
+import { pcrHealthLines, REFRESH_OVERDUE_MS, selectPcrInspect } from '../../../src/app/pcrs.js';
 import { type DialogState, type Effect, initialState, type PcrVerb, reducer } from '../../../src/app/store.js';
 import { initCa } from '../../../src/services/config/ca-registry.js';
 import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
@@ -251,6 +252,47 @@ describe('the PCR view verbs (runEffect)', () => {
     assert.deepEqual(
       written.map((e) => [e.context, e.action, e.outcome]),
       [['east', 'deny', 'ok']],
+    );
+  });
+
+  it('refresh: an issued PCR is overdue only once its beginRefreshAt passed by more than 10 min (the TUI clock moved on)', async () => {
+    // The API refuses a beginRefreshAt in the past at issue time: the PCR is issued now (web-0, first test), and
+    // the desk's clock is moved past its refresh time instead.
+    const pcr = await inspected('web-0');
+    assert.equal(pcrState(pcr), 'Issued');
+    const refreshAt = Date.parse(pcr.status?.beginRefreshAt ?? '');
+    assert.ok(refreshAt > Date.now(), 'beginRefreshAt is ahead at issue time');
+    const key = `workloads/${pcr.metadata?.name}`;
+    const snap = {
+      ...snapshot('east', []),
+      pcrs: new Map([[key, pcr]]),
+      trustBundles: new Map(),
+      podCertificateApis: { podCertificateRequests: 'v1', clusterTrustBundles: 'v1' },
+      podCertificatesListed: true,
+    };
+    const loaded = reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: Date.now() }), {
+      type: 'snapshots',
+      snapshots: { east: snap },
+    });
+    const at = (now: number) => reducer(loaded, { type: 'tick', now });
+    const health = (now: number) =>
+      pcrHealthLines(at(now), 'east')
+        .map((l) => l.text)
+        .join('\n');
+    const inspect = (now: number) => {
+      const view = { index: 0, top: 0, inspect: { context: 'east', key, uid: pcr.metadata?.uid, offset: 0 } };
+      return JSON.stringify(selectPcrInspect(at(now), view));
+    };
+    assert.doesNotMatch(health(Date.now()), /overdue/);
+    assert.doesNotMatch(health(refreshAt + REFRESH_OVERDUE_MS), /overdue/, 'exactly 10 min late is not yet overdue');
+    assert.doesNotMatch(inspect(refreshAt + REFRESH_OVERDUE_MS), /overdue/);
+    assert.match(
+      health(refreshAt + REFRESH_OVERDUE_MS + 60_000),
+      /pcr example\.com\/pod-identity: 1 overdue for refresh/,
+    );
+    assert.match(
+      inspect(refreshAt + REFRESH_OVERDUE_MS + 60_000),
+      /overdue by 11m \(the kubelet has not re-requested\)/,
     );
   });
 });

@@ -1,6 +1,8 @@
 // The TUI's sign action (runEffect 'sign', what `s` runs) with a CA whose key is in a PKCS#11 token (SoftHSM2), over
 // HTTPS against the sandbox: with the PIN from the file registered at `ca init`, the certificate is issued and
-// openssl verifies it against the CA; with no PIN source the footer says so in one line and nothing is signed.
+// openssl verifies it against the CA; with no PIN source and none typed the footer says how to type it, in one line,
+// and nothing is signed; with the PIN typed in the dialog (the effect's secret) a wrong one is refused in one line
+// and the right one signs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

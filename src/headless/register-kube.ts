@@ -116,6 +116,26 @@ export function registerKubeCommands(program: Command): void {
     await guard(() => runHealth(opts));
   });
 
+  withOutput(
+    withKube(
+      program
+        .command('can-i')
+        .description(
+          'Per context and signer: may you approve and sign CSRs, issue/deny/fail PodCertificateRequests, publish the trust bundle (attest)?',
+        )
+        .option('--signer <name>', 'signerName to ask about; repeat for several (default: every registered CA)', repeat)
+        .option(
+          '-n, --namespace <ns>',
+          "namespace of the PodCertificateRequests (default: the context's, else default)",
+        ),
+      true,
+    ),
+    ['json', 'yaml'],
+  ).action(async (opts) => {
+    const { runCanI } = await import('./commands/can-i.js');
+    await guard(() => runCanI(opts));
+  });
+
   // describe
   const describe = program.command('describe').description('Show one object in detail, like kubectl describe.');
   withKube(

@@ -119,6 +119,54 @@ describe('certs: the live watch', () => {
     assert.ok(!watch.records().some((r) => r.location.kind === 'Secret'));
   });
 
+  it("a signer's CA published after its CSRs were decoded: they are verified against it at once", async (t) => {
+    const [east] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] });
+    const store = createClusterStore([east!], { pods: false, tigera: false, backoff: { initialMs: 100, maxMs: 1000 } });
+    const watch = createCertWatch([east!], { store, backoff: { initialMs: 100, maxMs: 1000 } });
+    t.after(() => {
+      watch.stop();
+      store.stop();
+    });
+    const admin = clients(sb.cluster('east').kubeConfigFor('admin', ['system:masters']));
+    const signer = 'example.com/late';
+    const ca = await makeCert({ cn: 'late CA', ...window(Date.now(), -1, 3650) });
+    const impostor = await makeCert({ cn: 'late CA', ...window(Date.now(), -1, 3650) });
+    const { pem } = makeCsrPem({ commonName: 'late-one' });
+    await admin.certs.createCertificateSigningRequest({ body: csrObject('late-one', pem, signer) });
+    const csr = await admin.certs.readCertificateSigningRequest({ name: 'late-one' });
+    csr.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'ok' }] };
+    await admin.certs.replaceCertificateSigningRequestApproval({ name: 'late-one', body: csr });
+    const leaf = await makeCert({ cn: 'late-one', issuer: ca, ...window(Date.now(), -1, 100) });
+    const approved = await admin.certs.readCertificateSigningRequest({ name: 'late-one' });
+    approved.status = { ...approved.status, certificate: Buffer.from(leaf.certPem).toString('base64') };
+    await admin.certs.replaceCertificateSigningRequestStatus({ name: 'late-one', body: approved });
+    t.after(() => admin.certs.deleteCertificateSigningRequest({ name: 'late-one' }));
+
+    store.start();
+    await store.whenSynced('east', 20_000);
+    watch.start();
+    const record = () =>
+      watch.records().find((r) => r.location.kind === 'CertificateSigningRequest' && r.location.name === 'late-one');
+    await waitFor(() => watch.synced('east') && watch.unchecked() === 0 && record(), 'the CSR decoded', 20_000);
+    // No CA is published for its signer yet: nothing to verify against.
+    assert.deepEqual(record()?.problems, []);
+
+    // Its signer's CA, published now (and not the one that signed it): the CSR is verified against it.
+    await admin.core.createNamespacedConfigMap({
+      namespace: 'certs-demo',
+      body: {
+        metadata: { name: 'late-ca', annotations: { 'certdesk.dev/signer-name': signer } },
+        data: { 'ca.crt': impostor.certPem },
+      },
+    });
+    t.after(() => admin.core.deleteNamespacedConfigMap({ name: 'late-ca', namespace: 'certs-demo' }));
+    await waitFor(
+      () => record()?.problems.some((p) => /does not verify against ConfigMap certs-demo\/late-ca/.test(p.message)),
+      'the CSR verified against the CA published later',
+      10_000,
+    );
+  });
+
   it("with the desk's store, issued CSRs come from the store's own watch, not a second one", async (t) => {
     const [east] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] });
     const store = createClusterStore([east!], { pods: false, tigera: false, backoff: { initialMs: 100, maxMs: 1000 } });

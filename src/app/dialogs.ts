@@ -2,7 +2,7 @@
 // CA registry and can-i before they can ask the right question. Every shown string goes through `safe`.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { csrState } from '../services/kube/csr-state.js';
-import { certificateTtlSeconds, mapUsages } from '../services/pki/index.js';
+import { certificateTtlSeconds, decodeCertificates, mapUsages } from '../services/pki/index.js';
 import { signatureFor } from '../services/pki/keys.js';
 import { validityWindow } from '../services/pki/issue.js';
 import type { FindingLevel } from '../services/policy/types.js';
@@ -25,7 +25,7 @@ import { caRegistry } from './lazy.js';
 import { type SigningCa, signingCa } from './signing-ca.js';
 import { focusedPcr } from './pcrs.js';
 import { pcrFindings } from '../services/actions/pcr.js';
-import type { ClusterContext, SignerCapability } from '../services/kube/index.js';
+import { type ClusterContext, type SignerCapability, trustBundleName } from '../services/kube/index.js';
 import { pcrState } from '../services/kube/pod-certificates.js';
 import type { Policy } from '../services/policy/index.js';
 import { humanDurationSeconds } from '../services/text/duration.js';
@@ -314,6 +314,7 @@ export async function openVerb(
   deps: DialogDeps,
 ): Promise<DialogState | { status: string }> {
   if (verb === 'pcr-issue' || verb === 'pcr-deny' || verb === 'pcr-fail') return openPcrVerb(verb, state, deps);
+  if (verb === 'pcr-trust-bundle') return openTrustBundle(state, deps);
   if (inspectReplaced(state)) {
     return {
       status:
@@ -545,6 +546,73 @@ export async function openVerb(
   }
 }
 
+/**
+ * Asked before a dialog opens, of each context that reaches `listed`'s cluster: the one to act through (the first
+ * that may `verb`, see chooseContext), the line saying which when there are several, and the sentence that blocks
+ * the dialog when the one chosen may not.
+ */
+async function actingFor(
+  state: TuiState,
+  listed: string,
+  signer: string,
+  verb: string,
+  ask: (context: string) => Promise<SignerCapability | undefined>,
+): Promise<{ context: string; acting: SectionVm[]; refused?: string }> {
+  const members = clusterMembers(state, listed);
+  const caps = new Map(await Promise.all(members.map(async (c) => [c, await ask(c)] as const)));
+  const chosen = members.length > 1 ? chooseContext(members, (c) => caps.get(c), verb) : undefined;
+  const context = chosen?.chosen ?? listed;
+  const refused = mayNot(verb, signer, context, caps.get(context));
+  return { context, acting: chosen ? [{ label: 'Acts', lines: [chosen.line] }] : [], ...(refused ? { refused } : {}) };
+}
+
+/** `E` in the PCR view: the selected PCR's signer's CA (the registry's certificate; its key is not opened) as the
+ * signer's ClusterTrustBundle, through a context that may `attest` for the signer; says up front when none may. */
+async function openTrustBundle(state: TuiState, deps: DialogDeps): Promise<DialogState | { status: string }> {
+  const m = state.mode;
+  if (m.kind !== 'pcrs') return { status: 'Open the PodCertificateRequests view (p) first.' };
+  const r = focusedPcr(state, m.view);
+  if (!r) return { status: 'Select a PodCertificateRequest of the signer first.' };
+  const signer = r.pcr.spec?.signerName ?? '';
+  const { context, acting, refused } = await actingFor(state, r.context, signer, 'attest', (c) =>
+    deps.insights.attestCapabilityNow(c, signer),
+  );
+  let blocked = refused;
+  const lines: StyledText[] = [
+    {
+      text: `${safe(trustBundleName(signer, '<name>'))}: the CA joins the CAs the bundle holds (a rotation keeps both) unless you remove them`,
+    },
+  ];
+  try {
+    const { caCertificatePem } = await caRegistry();
+    const [ca] = await decodeCertificates(
+      await caCertificatePem(signer, deps.registryDir ? { cwd: deps.registryDir } : {}),
+    );
+    if (ca) lines.push({ text: `CA ${safe(ca.subject.text)}, valid until ${date(ca.notAfter)}` });
+  } catch (err) {
+    blocked = blocked ?? (err instanceof Error ? err.message : String(err));
+  }
+  const namespace = r.pcr.metadata?.namespace ?? '';
+  return {
+    action: 'pcr-trust-bundle',
+    targets: [],
+    skipped: [],
+    guard: 'ok',
+    typed: '',
+    field: 0,
+    title: `Publish the CA of ${safe(signer)} as its ClusterTrustBundle in ${safe(context)}?`,
+    signer,
+    context,
+    details: [{ label: 'Bundle', lines }, ...acting],
+    fields: [
+      { id: 'name', label: 'name after the signer (empty: live)', value: 'live' },
+      { id: 'removeOld', label: 'remove the other CAs from the bundle (yes; empty: keep them beside)', value: '' },
+    ],
+    pcr: { target: { context, namespace, name: r.pcr.metadata?.name ?? '', pcr: r.pcr }, view: m.view },
+    ...(blocked ? { blocked } : {}),
+  };
+}
+
 /** `s`, `x`, `f` in the PCR view: the dialog for the PCR selected (or inspected, while it is the same object).
  * Issue shows the findings (a ✗ asks for the PCR's name, which accepts the failing codes shown, as for CSRs) and
  * the certificate about to be issued; deny and Failed ask a reason (the CSR deny rule) and a message. */
@@ -570,17 +638,10 @@ async function openPcrVerb(
   const name = r.pcr.metadata?.name ?? '';
   const signer = r.pcr.spec?.signerName ?? '';
   const namespace = r.pcr.metadata?.namespace ?? '';
-  // Every status write (issue, deny, fail) needs `sign` on the signer and `update podcertificaterequests/status`:
-  // asked before the dialog opens, of each context that reaches this cluster; the write goes through one that may.
-  const members = clusterMembers(state, r.context);
-  const caps = new Map(
-    await Promise.all(
-      members.map(async (c) => [c, await deps.insights.pcrCapabilityNow(c, signer, namespace)] as const),
-    ),
+  // Every status write (issue, deny, fail) needs `sign` on the signer and `update podcertificaterequests/status`.
+  const { context, acting, refused } = await actingFor(state, r.context, signer, 'sign', (c) =>
+    deps.insights.pcrCapabilityNow(c, signer, namespace),
   );
-  const acting = members.length > 1 ? chooseContext(members, (c) => caps.get(c), 'sign') : undefined;
-  const context = acting?.chosen ?? r.context;
-  const refused = mayNot('sign', signer, context, caps.get(context));
   const target = { context, namespace, name, pcr: r.pcr };
   const dialog: DialogState = {
     action: verb,
@@ -593,7 +654,7 @@ async function openPcrVerb(
     title: '',
     details: [
       { label: 'PCR', lines: [{ text: `${safe(r.key, 120)} · ${safe(r.context)} · ${safe(signer)}` }] },
-      ...(acting ? [{ label: 'Acts', lines: [acting.line] }] : []),
+      ...acting,
     ],
     pcr: { target, view: m.view },
     ...(refused ? { blocked: refused } : {}),

@@ -13,6 +13,7 @@ import {
   signCsr,
 } from '../services/actions/index.js';
 import { decidePcr, signPcr } from '../services/actions/pcr.js';
+import { exportTrustBundle } from '../services/actions/trust-bundle.js';
 import { podCertificateApis } from '../services/kube/pod-certificates.js';
 import { terminalSafe } from '../services/text/sanitize.js';
 import { appendAudit } from '../services/config/audit.js';
@@ -243,6 +244,35 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
       return undefined;
     case 'pcr':
       return runPcrEffect(effect, deps);
+    case 'export-trust-bundle': {
+      const ctx = deps.contexts.get(effect.context);
+      if (!ctx) return { text: `Context ${effect.context} is not loaded.`, tone: 'bad' };
+      try {
+        const apis = await podCertificateApis(ctx);
+        if (!apis.ok) return { text: apis.error.message, tone: 'bad' };
+        const version = apis.value.clusterTrustBundles;
+        if (!version) return { text: `Context ${effect.context} does not serve ClusterTrustBundles.`, tone: 'bad' };
+        const { caCertificatePem } = await caRegistry();
+        const caPem = await caCertificatePem(effect.signer, deps.registryDir ? { cwd: deps.registryDir } : {});
+        const r = await exportTrustBundle(ctx, {
+          version,
+          signerName: effect.signer,
+          name: effect.name,
+          caPem,
+          ...(effect.removeOld ? { removeOld: true } : {}),
+        });
+        if (!r.ok) return { text: r.error.message, tone: 'bad' };
+        const name = terminalSafe(r.value.ctb.metadata?.name ?? '');
+        const rotation =
+          r.value.kept.length > 1 ? ' (once no certificate of the old CA lives: E again, remove the others)' : '';
+        return {
+          text: `ClusterTrustBundle ${name} ${r.value.action} in ${terminalSafe(ctx.name)}: ${r.value.kept.length} CA(s)${rotation}.`,
+          tone: 'ok',
+        };
+      } catch (err) {
+        return { text: message(err), tone: 'bad' };
+      }
+    }
   }
 }
 

@@ -138,6 +138,7 @@ export function pcrsKey(view: PcrsView, input: string, key: KeyLike): Intent | u
   if (input === 's') return { kind: 'verb', verb: 'pcr-issue' };
   if (input === 'x') return { kind: 'verb', verb: 'pcr-deny' };
   if (input === 'f') return { kind: 'verb', verb: 'pcr-fail' };
+  if (input === 'E') return { kind: 'verb', verb: 'pcr-trust-bundle' };
   return undefined;
 }
 

@@ -285,12 +285,14 @@ function pcrFooter(state: TuiState, view: PcrsView, insights: CsrInsights, small
     { key: 'x', label: 'deny' },
     { key: 'f', label: 'fail' },
   ].map((k) => (why ? { ...k, label: k.key === 's' ? `${k.label} (${why})` : k.label, disabled: true } : k));
+  const bundle: KeyHintVm = { key: 'E', label: 'trust bundle' };
   const keys: KeyHintVm[] = view.inspect
-    ? [{ key: 'esc', label: 'back' }, { key: '↑↓', label: 'scroll' }, ...verbs]
+    ? [{ key: 'esc', label: 'back' }, { key: '↑↓', label: 'scroll' }, ...verbs, bundle]
     : [
         { key: '↑↓', label: 'move' },
         { key: '⏎', label: 'inspect' },
         ...verbs,
+        bundle,
         { key: ':', label: 'command' },
         { key: 'esc', label: 'back' },
       ];
@@ -651,6 +653,7 @@ const switchLabels: Record<DialogState['action'], string> = {
   'pcr-issue': 'issue',
   'pcr-deny': 'deny',
   'pcr-fail': 'mark Failed',
+  'pcr-trust-bundle': 'publish the trust bundle',
 };
 
 /** `A approve and sign   a approve first   ` for the keys a dialog hands on to another verb. */
@@ -727,6 +730,7 @@ export const HELP_GROUPS: HelpGroupVm[] = [
       { key: 's', label: 'issue with the CA registered for the signer (findings first; a ✗ asks for the name)' },
       { key: 'x', label: 'deny, with a reason (the rule above; empty: CertdeskDeny) and a message' },
       { key: 'f', label: 'mark Failed, with a reason (empty: CertdeskFailed) and a message' },
+      { key: 'E', label: "publish the signer's CA from the registry as its ClusterTrustBundle (needs attest)" },
     ],
   },
   {

@@ -35,7 +35,9 @@ export type DialogAction =
   | 'kubeconfig'
   | 'pcr-issue'
   | 'pcr-deny'
-  | 'pcr-fail';
+  | 'pcr-fail'
+  /** The PCR view's E: the signer's CA from the registry as its ClusterTrustBundle. */
+  | 'pcr-trust-bundle';
 
 /** The one rule for a deny reason, as the dialog states it and checks it (a Kubernetes condition reason). */
 export const DENY_REASON_RULE = 'one CamelCase word: a capital letter, then letters and digits, at most 64';
@@ -133,6 +135,8 @@ export type Effect =
     }
   | { id: number; kind: 'kubeconfig'; target: CsrRef; keyFile: string; outFile: string; user: string }
   | { id: number; kind: 'reconnect'; context?: string }
+  /** Publish a signer's CA from the registry as the ClusterTrustBundle `<signer with : for />:<name>`. */
+  | { id: number; kind: 'export-trust-bundle'; context: string; signer: string; name: string; removeOld: boolean }
   /** Issue, deny or mark Failed one PodCertificateRequest (the PCR view's `s`, `x`, `f`). */
   | {
       id: number;
@@ -525,6 +529,22 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
       const verb = d.action === 'pcr-deny' ? 'deny' : 'fail';
       return { kind: 'pcr', verb, target, reason: value('reason'), message: value('message') };
     }
+    case 'pcr-trust-bundle': {
+      const name = value('name') || 'live';
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
+        return 'The name after the signer is lowercase letters, digits, - and . (e.g. live).';
+      }
+      if (!['', 'yes', 'no'].includes(value('removeOld')))
+        return 'Type yes to remove the other CAs, or leave it empty.';
+      if (!d.signer || !d.context) return 'Nothing to publish: select a PodCertificateRequest of the signer first.';
+      return {
+        kind: 'export-trust-bundle',
+        context: d.context,
+        signer: d.signer,
+        name,
+        removeOld: value('removeOld') === 'yes',
+      };
+    }
     case 'export-configmap':
       if (!value('namespace') || !value('name')) return 'Give a namespace and a name for the ConfigMap.';
       if (!d.signer || !d.context) return 'Nothing to export: select a CSR whose signer has a CA in the registry.';
@@ -551,6 +571,7 @@ const verbing: Record<DialogAction, string> = {
   'pcr-issue': 'Issuing',
   'pcr-deny': 'Denying',
   'pcr-fail': 'Marking Failed',
+  'pcr-trust-bundle': 'Publishing the trust bundle',
 };
 
 function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiState {
@@ -558,11 +579,12 @@ function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiS
   const effect = effectOfDialog(d);
   if (typeof effect === 'string') return { ...state, mode: { ...mode, dialog: { ...d, error: effect } } };
   const count = d.targets.length;
-  const what = d.pcr
-    ? ` ${d.pcr.target.namespace}/${d.pcr.target.name}`
-    : d.action.startsWith('export') || d.action === 'kubeconfig'
-      ? ''
-      : ` ${count} CSR${count === 1 ? '' : 's'}`;
+  const what =
+    d.pcr && d.action !== 'pcr-trust-bundle'
+      ? ` ${d.pcr.target.namespace}/${d.pcr.target.name}`
+      : d.action.startsWith('export') || d.action === 'kubeconfig'
+        ? ''
+        : ` ${count} CSR${count === 1 ? '' : 's'}`;
   const next = pushEffect(state, effect, `${verbing[d.action]}${what}…`);
   const bulk = count > 1 && !d.action.startsWith('export');
   return {

@@ -12,7 +12,7 @@ import { runEffect } from '../../../src/app/effects.js';
 import { InsightCache } from '../../../src/app/insights.js';
 import { pcrHealthLines, REFRESH_OVERDUE_MS, selectPcrInspect } from '../../../src/app/pcrs.js';
 import { type DialogState, type Effect, initialState, type PcrVerb, reducer } from '../../../src/app/store.js';
-import { initCa } from '../../../src/services/config/ca-registry.js';
+import { caCertificatePem, initCa } from '../../../src/services/config/ca-registry.js';
 import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
 import { pcrState, readPcr, type WirePcr } from '../../../src/services/kube/pod-certificates.js';
 import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
@@ -182,7 +182,7 @@ describe('the PCR view verbs (runEffect)', () => {
   async function dialogIn(
     contexts: Record<string, ClusterContext>,
     pcr: WirePcr,
-    verb: 'pcr-issue' | 'pcr-deny' | 'pcr-fail',
+    verb: 'pcr-issue' | 'pcr-deny' | 'pcr-fail' | 'pcr-trust-bundle',
   ) {
     const names = Object.keys(contexts);
     const snap = { ...snapshot(names[0]!, []), pcrs: new Map([[`workloads/${pcr.metadata?.name}`, pcr]]) };
@@ -294,5 +294,56 @@ describe('the PCR view verbs (runEffect)', () => {
       inspect(refreshAt + REFRESH_OVERDUE_MS + 60_000),
       /overdue by 11m \(the kubelet has not re-requested\)/,
     );
+  });
+
+  it("E publishes the signer's CA as its trust bundle through a context that may attest; one that may not is told up front", async () => {
+    const [viewer, admin] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east-viewer', 'east'] }) as [
+      ClusterContext,
+      ClusterContext,
+    ];
+    const pcr = await inspected('web-0');
+    const alone = await dialogIn({ 'east-viewer': viewer }, pcr, 'pcr-trust-bundle');
+    assert.ok(!('status' in alone.d), JSON.stringify(alone.d));
+    assert.match(
+      alone.d.blocked ?? '',
+      /^You may not attest for example\.com\/pod-identity in east-viewer: missing attest on signers\.certificates\.k8s\.io "example\.com\/pod-identity" \(or "example\.com\/\*"\), create on clustertrustbundles\.certificates\.k8s\.io\.$/,
+    );
+    const { state, d, map } = await dialogIn({ 'east-viewer': viewer, east: admin }, pcr, 'pcr-trust-bundle');
+    assert.ok(!('status' in d), JSON.stringify(d));
+    assert.equal(d.blocked, undefined);
+    assert.match(JSON.stringify(d.details), /through context east \(same cluster as east-viewer may not attest\)/);
+    assert.match(JSON.stringify(d.details), /CA CN=example\.com\/pod-identity CA/);
+    const submitted = reducer(reducer(state, { type: 'open-dialog', dialog: d as DialogState }), {
+      type: 'dialog-submit',
+    });
+    assert.equal(submitted.mode.kind, 'pcrs', 'back in the PCR view');
+    const effect = submitted.outbox.find((e) => e.kind === 'export-trust-bundle');
+    assert.deepEqual(effect && { ...effect, id: 0 }, {
+      id: 0,
+      kind: 'export-trust-bundle',
+      context: 'east',
+      signer: SIGNER,
+      name: 'live',
+      removeOld: false,
+    });
+    const status = await runEffect(effect!, {
+      contexts: map,
+      store: { reconnect: () => {}, snapshot: () => ({ pods: new Map(), csrs: new Map() }) as never },
+      registryDir: dir,
+    });
+    assert.equal(status?.tone, 'ok', status?.text);
+    assert.match(
+      status?.text ?? '',
+      /^ClusterTrustBundle example\.com:pod-identity:live created in east: 1 CA\(s\)\.$/,
+    );
+    const r = await east.requestAs(
+      ADMIN,
+      'GET',
+      '/apis/certificates.k8s.io/v1/clustertrustbundles/example.com:pod-identity:live',
+    );
+    const bundle = JSON.parse(r.body) as { spec?: { signerName?: string; trustBundle?: string } };
+    assert.equal(bundle.spec?.signerName, SIGNER);
+    const ca = await caCertificatePem(SIGNER, { cwd: dir });
+    assert.equal(bundle.spec?.trustBundle?.trim(), ca.trim());
   });
 });

@@ -3,7 +3,7 @@
 // to match (and dropped at once), and the problems that hold whatever the time. Nothing here throws on bad input:
 // unparseable content becomes a record that says so, with its location.
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { certificateSignedBy, decodeCertificateSync, rawPartsOf } from '../pki/decode.js';
+import { decodeCertificateSync, type RawParts, rawPartsOf, signatureVerifies } from '../pki/decode.js';
 import { privateKeyMatchesSpki } from '../pki/keys.js';
 import { inputBlocks } from '../pki/pem.js';
 import { humanDuration } from '../text/duration.js';
@@ -55,9 +55,17 @@ function factsOf(c: DecodedCertificate): CertFacts {
   };
 }
 
+/**
+ * A decoded certificate as the radar keeps it: its facts and what verifying a signature by it or of it needs, copied
+ * out of the DER (a pending chain check holds a few hundred bytes per certificate, not the decoded certificate).
+ */
 interface Decoded {
-  decoded: DecodedCertificate;
   facts: CertFacts;
+  aki?: string;
+  ski?: string;
+  keyUsage: readonly string[];
+  signed?: RawParts['signed'];
+  spki?: Uint8Array;
   /** Its public key, made when it is first needed as an issuer (null: unreadable). */
   key?: KeyObject | null;
 }
@@ -79,7 +87,25 @@ function decodeAll(content: string | Uint8Array, what: string): { certs: Decoded
   for (const b of blocks) {
     try {
       const decoded = decodeCertificateSync(b.der);
-      certs.push({ decoded, facts: factsOf(decoded) });
+      const parts = rawPartsOf(decoded);
+      const signed = parts?.signed;
+      certs.push({
+        facts: factsOf(decoded),
+        ...(decoded.authorityKeyIdentifier ? { aki: decoded.authorityKeyIdentifier } : {}),
+        ...(decoded.subjectKeyIdentifier ? { ski: decoded.subjectKeyIdentifier } : {}),
+        keyUsage: decoded.keyUsage,
+        // Copies: the DER they sit in may share a pooled buffer with unrelated data (a Secret's key among it).
+        ...(signed
+          ? {
+              signed: {
+                tbs: new Uint8Array(signed.tbs),
+                signature: new Uint8Array(signed.signature),
+                algorithm: signed.algorithm,
+              },
+            }
+          : {}),
+        ...(parts?.spki ? { spki: new Uint8Array(parts.spki) } : {}),
+      });
     } catch (err) {
       errors.push(err instanceof Error ? err.message : String(err));
     }
@@ -100,7 +126,7 @@ function anchorsOf(anchors: Anchors): Decoded[] {
 
 function publicKeyOf(d: Decoded): KeyObject | undefined {
   if (d.key === undefined) {
-    const spki = rawPartsOf(d.decoded)?.spki;
+    const spki = d.spki;
     try {
       d.key = spki ? createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }) : null;
     } catch {
@@ -116,14 +142,11 @@ function publicKeyOf(d: Decoded): KeyObject | undefined {
  * decoded DER with one signature check and no X509Certificate objects (each took ~0.2 ms to build).
  */
 function signedBy(child: Decoded, parent: Decoded): boolean {
-  const c = child.decoded;
-  const p = parent.decoded;
-  if (c.issuer.text !== p.subject.text) return false;
-  if (c.authorityKeyIdentifier && p.subjectKeyIdentifier && c.authorityKeyIdentifier !== p.subjectKeyIdentifier)
-    return false;
-  if (p.keyUsage.length > 0 && !p.keyUsage.includes('keyCertSign')) return false;
+  if (child.facts.issuer !== parent.facts.subject) return false;
+  if (child.aki && parent.ski && child.aki !== parent.ski) return false;
+  if (parent.keyUsage.length > 0 && !parent.keyUsage.includes('keyCertSign')) return false;
   const key = publicKeyOf(parent);
-  return key !== undefined && certificateSignedBy(c, key);
+  return key !== undefined && signatureVerifies(child.signed, key);
 }
 
 /** Verified path above `leaf` through `intermediates` up to one of `anchors` (empty anchors: as far as it goes). */
@@ -203,11 +226,12 @@ function decodeBundle(content: string | Uint8Array, what: string): { certs: Deco
 
 /**
  * A chain check not run yet: verifying signatures is most of a certificate's cost, and the list ordered by notAfter
- * needs none of it, so the watch runs these first for the rows on screen, then for the rest in slices. It holds the
- * decoded certificates (public) until it runs, never the object they came from or a private key.
+ * needs none of it, so the watch runs these first for the rows on screen, then for the rest in slices. Until it runs
+ * it holds what verifying needs of the public certificates (plain data, no closure: a closure would keep the whole
+ * input alive, the private key beside the certificate included), never the object they came from.
  */
 interface ChainCheck {
-  run?: () => { chain: ChainLink[]; problems: CertProblem[] };
+  todo?: { entry: Decoded; intermediates: Decoded[]; anchors: Decoded[]; where: string; what: string };
   result?: { chain: ChainLink[]; problems: CertProblem[] };
 }
 
@@ -309,9 +333,10 @@ export function checkRecord(record: CertRecord): boolean {
   const check = r[CHECK];
   if (!r.pending || !check) return false;
   if (!check.result) {
-    check.result = check.run!();
-    // The decoded certificates it held go with it.
-    check.run = undefined;
+    const { entry, intermediates, anchors, where, what } = check.todo!;
+    check.result = checkChain(entry, intermediates, anchors, where, what);
+    // What it held goes with it.
+    delete check.todo;
   }
   r.chain = check.result.chain;
   r.problems = [...check.result.problems, ...r.problems];
@@ -330,7 +355,7 @@ function analyse(input: PemInput): Analysis {
   const intermediates = input.bundle ? [] : certs.slice(1);
   const checks = entries.map((entry) =>
     (!entry.facts.selfSigned || !input.bundle) && (anchors.length > 0 || intermediates.length > 0)
-      ? { run: () => checkChain(entry, intermediates, anchors, where, what) }
+      ? { todo: { entry, intermediates, anchors, where, what } }
       : undefined,
   );
   const records: Analysis['records'] = entries.map((entry, index) => ({
@@ -342,9 +367,8 @@ function analyse(input: PemInput): Analysis {
   if (input.bundle) {
     for (const [i, e] of errors.entries()) records.push(unparseable(input, certs.length + i, e));
   } else if (errors.length > 0) records[0]?.problems.push({ kind: 'unparseable', message: errors[0]! });
-  // A copy: the DER it sits in may share a pooled buffer with unrelated data.
-  const spki = rawPartsOf(certs[0]!.decoded)?.spki;
-  return { records, checks, ...(spki ? { spki: new Uint8Array(spki) } : {}) };
+  const spki = certs[0]!.spki;
+  return { records, checks, ...(spki ? { spki } : {}) };
 }
 
 /** The chain above `entry` (through `intermediates`, up to `anchors` published at `where`) and what is wrong with it. */

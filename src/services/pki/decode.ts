@@ -551,7 +551,11 @@ export function csrKeyAndProof(der: Uint8Array): { key: KeyObject; verified: boo
  * time slices). False when the signature does not verify or cannot be checked.
  */
 export function certificateSignedBy(cert: DecodedCertificate, issuerKey: KeyObject): boolean {
-  const signed = rawParts.get(cert)?.signed;
+  return signatureVerifies(rawParts.get(cert)?.signed, issuerKey);
+}
+
+/** certificateSignedBy over the signed parts alone (RawParts.signed), for callers that keep only those. */
+export function signatureVerifies(signed: RawParts['signed'], issuerKey: KeyObject): boolean {
   if (!signed) return false;
   try {
     const args = verifyArgs(issuerKey, signed.algorithm);

@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import {
   checkRecord,
@@ -121,6 +123,27 @@ describe('certs: inspectPem', () => {
     const [eager] = inspectPem(input(fresh.certPem, { anchors }));
     assert.equal(eager?.pending, undefined);
     assert.deepEqual(kinds(eager!), ['chain-unverified']);
+  });
+
+  it('a pending check keeps nothing of its input: not the private key, not the PEM it was decoded from', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const leaf = await makeCert({ cn: 'held', issuer: ca, ...window(now, -1, 100) });
+    let key: Uint8Array | undefined = new TextEncoder().encode(leaf.keyPem);
+    let content: Uint8Array | undefined = new TextEncoder().encode(leaf.certPem);
+    const keyRef = new WeakRef(key);
+    const contentRef = new WeakRef(content);
+    const anchors = { pems: [ca.certPem], where: 'ca.crt of Secret ns/held' };
+    const [r] = inspectPemDeferred(input('', { content, anchors, key: { field: 'tls.key', content: key } }));
+    key = undefined;
+    content = undefined;
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(r?.pending, true);
+    assert.equal(keyRef.deref(), undefined, 'the private key is not kept by the pending check');
+    assert.equal(contentRef.deref(), undefined, 'the PEM is not kept by the pending check');
+    assert.ok(checkRecord(r!));
+    assert.equal(r?.chain[0]?.subject, 'CN=radar CA');
   });
 
   it('expired, expiring within the window, not yet valid', async () => {

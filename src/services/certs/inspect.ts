@@ -231,13 +231,17 @@ function decodeBundle(content: string | Uint8Array, what: string): { certs: Deco
  * input alive, the private key beside the certificate included), never the object they came from.
  */
 interface ChainCheck {
-  todo?: { entry: Decoded; intermediates: Decoded[]; anchors: Decoded[]; where: string; what: string };
+  todo?: { entry: Decoded; intermediates: Decoded[]; anchors: Decoded[]; what: string };
+  /** Its chain and problems, with WHERE where the anchors' place goes (records of the same content share it). */
   result?: { chain: ChainLink[]; problems: CertProblem[] };
 }
 
+/** Stands for where the anchors were published (`ca.crt of Secret ns/name`) in a shared result. */
+const WHERE = '\u{F8FF}anchors\u{F8FF}';
+
 /** A record's check, on the record itself (a copy made with spread, as dedupeRootCa makes, keeps it). */
 const CHECK = Symbol('chain check');
-type Checkable = CertRecord & { [CHECK]?: ChainCheck };
+type Checkable = CertRecord & { [CHECK]?: { check: ChainCheck; where: string } };
 
 /** What a piece of PEM holds, whatever object it sits in: its records' facts, chains and problems (key aside). */
 interface Analysis {
@@ -250,9 +254,9 @@ interface Analysis {
 }
 
 /**
- * Analyses by content hash (the PEM, where it sits in the object, the bundle flag and the anchors), so an object
- * whose resourceVersion changed but whose certificates did not (labels, annotations, a relist, the same Secret
- * copied across namespaces) is not decoded and verified again. Values share the records' objects, so the cache
+ * Analyses by content hash (the PEM, where it sits in the object, the bundle flag and the anchors' certificates, not
+ * where they were published), so an object whose resourceVersion changed but whose certificates did not (labels,
+ * annotations, a relist, the same Secret copied across namespaces) is not decoded and verified again. Values share the records' objects, so the cache
  * costs little beyond its keys. The private key is never part of the key: it is compared afresh each time.
  */
 const analysisCache = new Map<string, Analysis>();
@@ -262,7 +266,7 @@ function analysisKey(input: PemInput): string {
   const h = createHash('sha256');
   h.update(`${input.bundle ? 'b' : 'l'}\0${input.location.field}\0${input.key?.field ?? ''}\0`);
   h.update(input.content);
-  if (input.anchors) h.update(`\0${input.anchors.where}\0${input.anchors.pems.join('\0')}`);
+  if (input.anchors) h.update(`\0${input.anchors.pems.join('\0')}`);
   return h.digest('base64');
 }
 
@@ -317,7 +321,7 @@ function recordsOf(input: PemInput, defer: boolean): CertRecord[] {
     const check = checks[i];
     if (check) {
       record.pending = true;
-      record[CHECK] = check;
+      record[CHECK] = { check, where: input.anchors?.where ?? '' };
       if (!defer || check.result) checkRecord(record);
     }
     return record;
@@ -330,16 +334,20 @@ function recordsOf(input: PemInput, defer: boolean): CertRecord[] {
  */
 export function checkRecord(record: CertRecord): boolean {
   const r = record as Checkable;
-  const check = r[CHECK];
-  if (!r.pending || !check) return false;
+  const slot = r[CHECK];
+  if (!r.pending || !slot) return false;
+  const { check, where } = slot;
   if (!check.result) {
-    const { entry, intermediates, anchors, where, what } = check.todo!;
-    check.result = checkChain(entry, intermediates, anchors, where, what);
+    const { entry, intermediates, anchors, what } = check.todo!;
+    check.result = checkChain(entry, intermediates, anchors, WHERE, what);
     // What it held goes with it.
     delete check.todo;
   }
-  r.chain = check.result.chain;
-  r.problems = [...check.result.problems, ...r.problems];
+  const { chain, problems } = check.result;
+  r.chain = chain.some((l) => l.from === WHERE)
+    ? chain.map((l) => (l.from === WHERE ? { ...l, from: where } : l))
+    : chain;
+  r.problems = [...problems.map((p) => ({ ...p, message: p.message.replaceAll(WHERE, where) })), ...r.problems];
   delete r.pending;
   delete r[CHECK];
   return true;
@@ -350,12 +358,11 @@ function analyse(input: PemInput): Analysis {
   const { certs, errors } = input.bundle ? decodeBundle(input.content, what) : decodeAll(input.content, what);
   if (certs.length === 0) return { records: [unparseable(input, 0, errors[0] ?? 'no certificate')], checks: [] };
   const anchors = input.anchors ? anchorsOf(input.anchors) : [];
-  const where = input.anchors?.where ?? '';
   const entries = input.bundle ? certs : certs.slice(0, 1);
   const intermediates = input.bundle ? [] : certs.slice(1);
   const checks = entries.map((entry) =>
     (!entry.facts.selfSigned || !input.bundle) && (anchors.length > 0 || intermediates.length > 0)
-      ? { todo: { entry, intermediates, anchors, where, what } }
+      ? { todo: { entry, intermediates, anchors, what } }
       : undefined,
   );
   const records: Analysis['records'] = entries.map((entry, index) => ({

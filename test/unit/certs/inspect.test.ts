@@ -109,6 +109,12 @@ describe('certs: inspectPem', () => {
     const [again] = inspectPemDeferred(input(leaf.certPem, { anchors, key }));
     assert.equal(again?.pending, undefined);
     assert.deepEqual(kinds(again!), ['expiring', 'chain-unverified', 'key-mismatch']);
+    // The same certificate and CA in another Secret: the same analysis, each record naming its own Secret.
+    const copied = { ...anchors, where: 'ca.crt of Secret other/copy' };
+    const [copy1] = inspectPemDeferred(input(leaf.certPem, { anchors: copied, key }));
+    assert.equal(copy1?.pending, undefined);
+    assert.match(problemsAt(copy1!, now, 0)[0]?.message ?? '', /against ca\.crt of Secret other\/copy:/);
+    assert.match(problemsAt(r!, now, 0)[0]?.message ?? '', /against ca\.crt of Secret ns\/deferred:/);
     // Checked on a spread copy (as kube-root-ca.crt's is shown): the copy is checked.
     const mid = await makeCert({ cn: 'copied', issuer: ca, ...window(now, -1, 100) });
     const [orig] = inspectPemDeferred(input(mid.certPem, { anchors }));

@@ -3,7 +3,7 @@
 import { auditLogPath, readAudit } from '../services/config/audit.js';
 import { configDir } from '../services/config/paths.js';
 import { createClusterStore, loadContexts } from '../services/kube/index.js';
-import { type FactsSource, factsKey, factsOf, needsNodes } from '../services/actions/facts.js';
+import { dnsChecksFor, type FactsSource, factsKey, factsOf, needsNodes } from '../services/actions/facts.js';
 import { auditedRequests, loadPolicy, type Policy, RequestIndexCache } from '../services/policy/index.js';
 import { InsightCache } from './insights.js';
 
@@ -50,7 +50,9 @@ export function tuiInsights(options: {
   onChange: () => void;
 }): { facts: FactsSource; insights: InsightCache } {
   const { store, policy, nodes } = options;
-  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes };
+  // The policy's DNS check (opt-in): answers arrive in the background and the findings are made again.
+  const dns = dnsChecksFor(policy, () => options.onChange());
+  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes, ...(dns ? { dns } : {}) };
   const insights = new InsightCache({
     policy,
     ...(options.contexts ? { contexts: options.contexts } : {}),

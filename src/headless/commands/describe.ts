@@ -5,7 +5,7 @@
 // `-o json|yaml`: the CSR as kubectl prints it, with `findings: [{level, code, message}]`.
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { decodeCsrOf } from '../../services/actions/index.js';
-import { factsOf, needsNodes } from '../../services/actions/facts.js';
+import { dnsChecksFor, factsOf, needsNodes } from '../../services/actions/facts.js';
 import { readAudit } from '../../services/config/audit.js';
 import { computeHealth } from '../../services/health/index.js';
 import type { ClusterContext, ContextSnapshot } from '../../services/kube/api-types.js';
@@ -103,6 +103,7 @@ async function findingsOf(
   policy: Policy,
   snap: ContextSnapshot | undefined,
 ): Promise<Finding[]> {
+  const dns = dnsChecksFor(policy);
   const facts = snap
     ? factsOf(
         {
@@ -110,10 +111,13 @@ async function findingsOf(
           index: new RequestIndexCache(),
           audited: auditedRequests(await readAudit().catch(() => [])),
           nodes: needsNodes(policy, [csr.spec?.signerName ?? '']),
+          ...(dns ? { dns } : {}),
         },
         ctx.name,
       )
     : undefined;
+  // The policy's DNS check: describe shows the answers (waiting at most its timeout), not `resolving…`.
+  await dns?.settle(decoded.sans.dns.filter((d) => !d.includes('*')));
   return evaluateCsr({
     csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
     decoded,

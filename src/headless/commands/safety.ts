@@ -2,7 +2,7 @@
 // and the reconciliation of audit intents a killed run left open.
 import { reconcileAudit } from '../../services/actions/reconcile.js';
 import type { ClusterContext } from '../../services/kube/api-types.js';
-import { factsOf, needsNodes } from '../../services/actions/facts.js';
+import { dnsChecksFor, factsOf, needsNodes } from '../../services/actions/facts.js';
 import type { GateOptions } from '../../services/actions/gate.js';
 import { readAudit } from '../../services/config/audit.js';
 import {
@@ -55,7 +55,11 @@ export async function gateFacts(ctx: ClusterContext, policy: Policy): Promise<Pi
     const snap = snapshots[0];
     if (!snap) return {};
     const store = { snapshot: () => snap, contexts: () => [ctx.name] };
-    return factsOf({ store, index: new RequestIndexCache(), audited: auditedRequests(audit), nodes }, ctx.name);
+    const dns = dnsChecksFor(policy);
+    return factsOf(
+      { store, index: new RequestIndexCache(), audited: auditedRequests(audit), nodes, ...(dns ? { dns } : {}) },
+      ctx.name,
+    );
   } catch (err) {
     // The context could not be listed at all (unreachable, no credentials, nothing in 15 s): nothing can be checked,
     // so nothing is decided; the command ends with that one sentence.

@@ -2,7 +2,14 @@
 // inspect and gate, the controller): the context's pods, its Nodes when followed and served, and an index of every
 // CSR of the store's contexts plus the audit log's decided keys (services/policy cluster-findings.ts).
 import type { ClusterStore } from '../kube/index.js';
-import type { ClusterFacts, PodLike, RequestIndexCache, SeenRequest } from '../policy/index.js';
+import {
+  type ClusterFacts,
+  DnsChecks,
+  type PodLike,
+  type Policy,
+  type RequestIndexCache,
+  type SeenRequest,
+} from '../policy/index.js';
 
 export interface FactsSource {
   store: Pick<ClusterStore, 'snapshot' | 'contexts'>;
@@ -12,6 +19,18 @@ export interface FactsSource {
   audited?: readonly SeenRequest[];
   /** Whether the store follows Nodes (ClusterStoreOptions.nodes). */
   nodes?: boolean;
+  /** The DNS answers, when the policy's DNS check is on (dnsChecksFor). */
+  dns?: DnsChecks;
+}
+
+/** The DNS checks a policy asks for (one per face), or undefined when its DNS check is off (the default). */
+export function dnsChecksFor(policy: Policy, onResult?: () => void): DnsChecks | undefined {
+  if (!policy.dns.enabled) return undefined;
+  return new DnsChecks({
+    timeoutMs: policy.dns.timeoutMs,
+    servers: policy.dns.servers,
+    ...(onResult ? { onResult } : {}),
+  });
 }
 
 /** A map's values, readable more than once (a store snapshot's maps are immutable). */
@@ -36,6 +55,7 @@ export function factsOf(source: FactsSource, context: string): { pods: Iterable<
         source.store.contexts().map((c) => ({ context: c, csrs: source.store.snapshot(c).csrs })),
         source.audited,
       ),
+      ...(source.dns ? { dns: source.dns } : {}),
     },
   };
 }
@@ -52,13 +72,14 @@ function idOf(o: object): number {
 }
 
 /**
- * Changes when the facts of a context may have changed (a CSR of any context, its Nodes), so that cached findings
+ * Changes when the facts of a context may have changed (a CSR of any context, its Nodes, a DNS answer), so that cached findings
  * are made again; pods are left out (they change all the time; the TUI evaluates again after a write).
  */
 export function factsKey(source: FactsSource, context: string): string {
   const csrs = source.store.contexts().map((c) => idOf(source.store.snapshot(c).csrs));
   const snapshot = source.store.snapshot(context);
-  return `${csrs.join(',')}/${source.nodes && !snapshot.errors.nodes && snapshot.synced ? idOf(snapshot.nodes) : '-'}`;
+  const nodes = source.nodes && !snapshot.errors.nodes && snapshot.synced ? idOf(snapshot.nodes) : '-';
+  return `${csrs.join(',')}/${nodes}/${source.dns?.version ?? '-'}`;
 }
 
 /** Whether a policy's node-addresses finding concerns any of these signers (then Nodes are worth following). */

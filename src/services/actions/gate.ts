@@ -4,7 +4,14 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { CsrBinding, KubeError } from '../kube/index.js';
 import { checkSignerRules, type DecodedCsr, decodeCsr, digestsOf } from '../pki/index.js';
-import { type ClusterFacts, evaluateCsr, type Finding, type PodLike, type Policy } from '../policy/index.js';
+import {
+  type ClusterFacts,
+  DEFAULT_POLICY,
+  evaluateCsr,
+  type Finding,
+  type PodLike,
+  type Policy,
+} from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
 
 export interface GateOptions {
@@ -32,6 +39,9 @@ export async function findingsFor(
     const why = err instanceof Error ? err.message : String(err);
     return { findings: [{ level: 'fail', code: 'decode', message: `The request cannot be decoded: ${why}` }] };
   }
+  // A decision is made on the DNS answers (at most the policy's timeout), never on `resolving…`.
+  if (options.cluster?.dns && (options.policy ?? DEFAULT_POLICY).dns.enabled)
+    await options.cluster.dns.settle(decoded.sans.dns.filter((d) => !d.includes('*')));
   const findings = evaluateCsr({
     csr: {
       metadata: {

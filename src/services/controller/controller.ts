@@ -16,7 +16,7 @@ import {
 import { checkSignerRules, type LoadedCa, type SigningProfile } from '../pki/index.js';
 import { auditedRequests, type Policy, RequestIndexCache } from '../policy/index.js';
 import { readAudit } from '../config/audit.js';
-import { type FactsSource, factsOf, needsNodes } from '../actions/facts.js';
+import { dnsChecksFor, type FactsSource, factsOf, needsNodes } from '../actions/facts.js';
 import type { AuditSink } from '../actions/audit-helpers.js';
 import { approveWithAudit, denyWithAudit } from '../actions/approval.js';
 import { signCsr } from '../actions/sign.js';
@@ -183,7 +183,9 @@ export function createController(options: ControllerOptions): Controller {
       ...(options.podNamespaces?.length ? { namespaces: options.podNamespaces } : {}),
     });
   const ownStore = !options.store;
-  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes: followNodes };
+  // The policy's DNS check (opt-in): each decision waits for its names' answers (the gate settles them).
+  const dns = dnsChecksFor(options.policy);
+  const facts: FactsSource = { store, index: new RequestIndexCache(), nodes: followNodes, ...(dns ? { dns } : {}) };
 
   const stats: ControllerStats = { approved: 0, denied: 0, issued: 0, failed: 0, leftPending: 0 };
   const issuedHere = new Map<string, string>(); // uid → name

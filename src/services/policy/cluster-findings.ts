@@ -4,6 +4,7 @@
 // only when its input is known (nodes listed, other requests indexed); none makes a network call.
 import { digestsOf } from '../pki/decode.js';
 import type { DecodedCsr } from '../pki/types.js';
+import type { DnsChecks } from './dns.js';
 import { ipInCidr, ipToBytes, type Policy } from './policy.js';
 import { identityKey, type RequestIndex, requesterKey, requestingPod } from './requests.js';
 import type { Finding } from './types.js';
@@ -23,6 +24,8 @@ export interface ClusterFacts {
   nodesUnknown?: string;
   /** Every request the desk has seen, all contexts and the audit log (superseded, key-reuse, request-storm). */
   requests?: RequestIndex;
+  /** The DNS answers (dns-resolution, when the policy turns it on): asked here, answered in the background. */
+  dns?: DnsChecks;
 }
 
 /** The parts of a request these findings read beyond findings.ts's CsrLike. */
@@ -289,6 +292,60 @@ export function requestStorm(csr: ClusterCsr, policy: Policy, facts?: ClusterFac
   );
 }
 
+/**
+ * dns-resolution (opt-in; postfinance/kubelet-csr-approver resolves names too): each DNS SAN's addresses against the
+ * request's IP SANs and, for a node, its Node's addresses. Until the answers are in it says `resolving…` (a warning:
+ * nothing is approved unchecked), and the caller is told when they arrive (DnsChecks).
+ */
+export function dnsResolution(csr: ClusterCsr, decoded: DecodedCsr, policy: Policy, facts?: ClusterFacts) {
+  const names = decoded.sans.dns.filter((d) => !d.includes('*'));
+  if (!policy.dns.enabled || !facts?.dns || !names.length) return undefined;
+  const dns = facts.dns;
+  const answers = names.map((name) => ({ name, answer: dns.answer(name) }));
+  const resolving = answers.filter((a) => a.answer.state === 'resolving').map((a) => a.name);
+  if (resolving.length)
+    return f(
+      'warn',
+      'dns-resolution',
+      `Resolving ${some(resolving)}… (at most ${policy.dns.timeoutMs / 1000} s; the policy's DNS check).`,
+    );
+  const user = csr.spec.username ?? '';
+  const nodeName =
+    policy.nodeServingSigners.includes(csr.spec.signerName) && user.startsWith(NODE_PREFIX)
+      ? user.slice(NODE_PREFIX.length)
+      : undefined;
+  let nodeAddrs: string[] = [];
+  for (const n of facts.nodes ?? [])
+    if (nodeName && n.metadata?.name === nodeName)
+      nodeAddrs = (n.status?.addresses ?? []).map((a) => a.address ?? '').filter(Boolean);
+  const expected = [...decoded.sans.ip, ...nodeAddrs];
+  const known = new Set(expected.map(canonicalIp));
+  const failed: string[] = [];
+  const outside: string[] = [];
+  const said: string[] = [];
+  for (const { name, answer } of answers) {
+    if (answer.state === 'failed') failed.push(`${name} (${answer.why})`);
+    if (answer.state !== 'resolved') continue;
+    said.push(`${name} → ${some(answer.addresses, 2)}`);
+    const elsewhere = answer.addresses.filter((ip) => !known.has(canonicalIp(ip)));
+    // Nothing to compare with (no IP SAN, not a node): the answer is shown, not judged.
+    if (expected.length && elsewhere.length) outside.push(`${name} → ${some(elsewhere, 2)}`);
+  }
+  const against = `the request's IP addresses${nodeAddrs.length ? ` and Node ${nodeName}'s` : ''}: ${expected.length ? some(expected, 4) : 'none'}`;
+  const problems = [
+    ...(outside.length ? [`${some(outside)} ${outside.length > 1 ? 'resolve' : 'resolves'} outside ${against}`] : []),
+    ...(failed.length ? [`${some(failed)} did not resolve`] : []),
+  ];
+  if (problems.length) return f(policy.dns.level, 'dns-resolution', `${problems.join('; ')}.`);
+  return f(
+    'ok',
+    'dns-resolution',
+    expected.length
+      ? `Every DNS name resolves within ${against} (${some(said, 2)}).`
+      : `Every DNS name resolves (${some(said, 2)}); the request names no address to compare with.`,
+  );
+}
+
 /** Every finding of this file, in a stable order; those whose input is unknown are left out. */
 export function clusterFindings(
   csr: ClusterCsr,
@@ -306,5 +363,6 @@ export function clusterFindings(
     superseded(csr, decoded, policy, podList, facts),
     keyReuse(csr, decoded, policy, facts),
     requestStorm(csr, policy, facts),
+    dnsResolution(csr, decoded, policy, facts),
   ].filter((x): x is Finding => x !== undefined);
 }

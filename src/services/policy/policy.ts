@@ -66,6 +66,19 @@ export interface Policy {
   keyReuse: FindingLevel;
   /** One requester with more than `maxRequests` requests within `windowMinutes` (`request-storm`). */
   requestStorm: { level: FindingLevel; maxRequests: number; windowMinutes: number };
+  /**
+   * The opt-in DNS check (`dns-resolution`, off by default): DNS SANs are resolved in the background (never slowing
+   * a list) and their addresses compared with the request's IP SANs and, for a node, the Node's addresses.
+   */
+  dns: {
+    enabled: boolean;
+    /** Level when a name resolves elsewhere or does not resolve. */
+    level: FindingLevel;
+    /** Each lookup's deadline; the finding says `resolving…` until then. */
+    timeoutMs: number;
+    /** Resolvers to ask (`IP` or `IP:PORT`); empty: the system's. */
+    servers: string[];
+  };
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -84,6 +97,7 @@ export const DEFAULT_POLICY: Policy = {
   superseded: 'warn',
   keyReuse: 'fail',
   requestStorm: { level: 'warn', maxRequests: 20, windowMinutes: 10 },
+  dns: { enabled: false, level: 'warn', timeoutMs: 3000, servers: [] },
 };
 
 export class PolicyError extends Error {
@@ -134,6 +148,7 @@ export function policyFromObject(doc: unknown): Policy {
     ['superseded', p.superseded],
     ['keyReuse', p.keyReuse],
     ['requestStorm.level', p.requestStorm.level],
+    ['dns.level', p.dns.level],
   ] as const) {
     if (!LEVELS.has(level)) throw new PolicyError(`policy field "${field}" must be ok, warn or fail`);
   }
@@ -145,6 +160,8 @@ export function policyFromObject(doc: unknown): Policy {
     throw new PolicyError('policy field "requestStorm.maxRequests" must be at least 1');
   if (!(p.requestStorm.windowMinutes > 0))
     throw new PolicyError('policy field "requestStorm.windowMinutes" must be more than 0');
+  if (!(p.dns.timeoutMs >= 100 && p.dns.timeoutMs <= 30_000))
+    throw new PolicyError('policy field "dns.timeoutMs" must be between 100 and 30000');
   for (const cidr of [...p.sans.allowedIpRanges, ...p.reservedNames.serviceCidrs]) parseCidr(cidr);
   return p;
 }

@@ -18,16 +18,17 @@ import {
   clusterMembers,
   DENY_REASON_RULE,
   type DialogState,
+  type PcrTarget,
   inspectReplaced,
   type TuiState,
 } from './store.js';
 import { caRegistry } from './lazy.js';
 import { type SigningCa, signingCa } from './signing-ca.js';
-import { focusedPcr } from './pcrs.js';
+import { focusedPcr, pcrTargets } from './pcrs.js';
 import { pcrFindings } from '../services/actions/pcr.js';
 import { type ClusterContext, type SignerCapability, trustBundleName } from '../services/kube/index.js';
 import { pcrState } from '../services/kube/pod-certificates.js';
-import type { Policy } from '../services/policy/index.js';
+import { type Finding, type Policy, worstLevel } from '../services/policy/index.js';
 import { humanDurationSeconds } from '../services/text/duration.js';
 
 export interface DialogDeps {
@@ -608,14 +609,16 @@ async function openTrustBundle(state: TuiState, deps: DialogDeps): Promise<Dialo
       { id: 'name', label: 'name after the signer (empty: live)', value: 'live' },
       { id: 'removeOld', label: 'remove the other CAs from the bundle (yes; empty: keep them beside)', value: '' },
     ],
-    pcr: { target: { context, namespace, name: r.pcr.metadata?.name ?? '', pcr: r.pcr }, view: m.view },
+    pcr: { targets: [{ context, namespace, name: r.pcr.metadata?.name ?? '', pcr: r.pcr }], view: m.view },
     ...(blocked ? { blocked } : {}),
   };
 }
 
-/** `s`, `x`, `f` in the PCR view: the dialog for the PCR selected (or inspected, while it is the same object).
- * Issue shows the findings (a ✗ asks for the PCR's name, which accepts the failing codes shown, as for CSRs) and
- * the certificate about to be issued; deny and Failed ask a reason (the CSR deny rule) and a message. */
+/** `s`, `x`, `f` in the PCR view: the dialog for the marked PCRs (Space), else the one selected (or inspected, while
+ * it is the same object). Each PCR is decided and bound on its own: its findings, its acting context (one that may
+ * write its status, asked before the dialog opens), the object shown. Issue shows the findings (one PCR: a ✗ asks
+ * for its name, which accepts the failing codes shown, as for CSRs; several: those with a ✗ are left out) and the
+ * certificate or CAs; deny and Failed ask a reason (the CSR deny rule) and a message. Only Pending PCRs are acted on. */
 async function openPcrVerb(
   verb: 'pcr-issue' | 'pcr-deny' | 'pcr-fail',
   state: TuiState,
@@ -623,47 +626,119 @@ async function openPcrVerb(
 ): Promise<DialogState | { status: string }> {
   const m = state.mode;
   if (m.kind !== 'pcrs') return { status: 'Open the PodCertificateRequests view (p) first.' };
-  const r = focusedPcr(state, m.view);
-  if (!r) {
+  const refs = pcrTargets(state, m.view);
+  if (refs.length === 0) {
     return {
       status: m.view.inspect
         ? 'The PodCertificateRequest you opened was deleted or replaced: esc, then inspect the row again.'
         : 'Select a PodCertificateRequest first.',
     };
   }
-  const now = pcrState(r.pcr);
-  if (now !== 'Pending') {
-    return { status: `PodCertificateRequest ${safe(r.key)} is already ${now}; its status never changes after that.` };
+  const first = refs[0]!;
+  if (refs.length === 1 && pcrState(first.pcr) !== 'Pending') {
+    return {
+      status: `PodCertificateRequest ${safe(first.key)} is already ${pcrState(first.pcr)}; its status never changes after that.`,
+    };
   }
-  const name = r.pcr.metadata?.name ?? '';
-  const signer = r.pcr.spec?.signerName ?? '';
-  const namespace = r.pcr.metadata?.namespace ?? '';
-  // Every status write (issue, deny, fail) needs `sign` on the signer and `update podcertificaterequests/status`.
-  const { context, acting, refused } = await actingFor(state, r.context, signer, 'sign', (c) =>
-    deps.insights.pcrCapabilityNow(c, signer, namespace),
+  const issuing = verb === 'pcr-issue';
+  if (issuing && refs.length === 1 && !deps.contexts?.get(first.context)) {
+    return { status: `Context ${safe(first.context)} is not loaded.` };
+  }
+  const rows = await Promise.all(
+    refs.map(async (r) => {
+      const signer = r.pcr.spec?.signerName ?? '';
+      const namespace = r.pcr.metadata?.namespace ?? '';
+      // Every status write (issue, deny, fail) needs `sign` on the signer and `update podcertificaterequests/status`.
+      const acts = await actingFor(state, r.context, signer, 'sign', (c) =>
+        deps.insights.pcrCapabilityNow(c, signer, namespace),
+      );
+      const ctx = deps.contexts?.get(r.context);
+      const pending = pcrState(r.pcr) === 'Pending';
+      const findings: Finding[] =
+        !issuing || !pending
+          ? []
+          : ctx
+            ? (await pcrFindings(ctx, r.pcr, deps.policy ? { policy: deps.policy } : {})).findings
+            : [{ level: 'fail', code: 'context-not-loaded', message: `Context ${r.context} is not loaded.` }];
+      return { r, signer, namespace, pending, findings, worst: worstLevel(findings), ...acts };
+    }),
   );
-  const target = { context, namespace, name, pcr: r.pcr };
+  const bulk = rows.length > 1;
+  const keep = rows.filter((x) => x.pending && !(issuing && bulk && x.worst === 'fail'));
+  const skipped = rows.length - keep.length;
+  const what = issuing ? 'issued' : verb === 'pcr-deny' ? 'denied' : 'marked Failed';
+  if (keep.length === 0) {
+    return {
+      status: `None of the ${rows.length} marked PodCertificateRequests can be ${what} here: only Pending ones${issuing ? ' without a ✗ finding' : ''}; act on the others one by one.`,
+    };
+  }
+  const single = keep.length === 1 && !bulk ? keep[0] : undefined;
+  const failing = single ? single.findings.filter((f) => f.level === 'fail').map((f) => f.code) : [];
+  const guard: FindingLevel = keep.some((x) => x.worst === 'fail')
+    ? 'fail'
+    : keep.some((x) => x.worst === 'warn')
+      ? 'warn'
+      : 'ok';
+  const counts = (['ok', 'warn', 'fail'] as const)
+    .map((l) => [l, keep.filter((x) => x.worst === l).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([l, n]) => `${n} ${glyph[l]}`)
+    .join('  ');
+  const details: SectionVm[] = [
+    {
+      label: bulk ? 'PCRs' : 'PCR',
+      lines: [
+        ...(bulk ? [{ text: `${keep.length} PCRs${issuing ? `: ${counts}` : ''}` }] : []),
+        ...keep.slice(0, 6).map((x) => ({
+          text: `${bulk && issuing ? `${glyph[x.worst]} ` : ''}${safe(x.r.key, 120)} · ${safe(x.r.context)} · ${safe(x.signer)}`,
+          ...(bulk && issuing ? { tone: tone[x.worst] } : {}),
+        })),
+        ...(keep.length > 6 ? [{ text: `… and ${keep.length - 6} more` }] : []),
+      ],
+    },
+    ...(skipped
+      ? [
+          {
+            label: 'Left out',
+            lines: [
+              {
+                text: `${plural(skipped, 'marked PCR')} left out (not Pending${issuing ? ', or a ✗ finding' : ''}): act on them one by one.`,
+                tone: 'warn' as const,
+              },
+            ],
+          },
+        ]
+      : []),
+  ];
+  const actsLines = keep.flatMap((x) => x.acting.flatMap((a) => a.lines)).slice(0, 3);
+  if (actsLines.length) details.push({ label: 'Acts', lines: actsLines });
+  let blocked = keep.find((x) => x.refused)?.refused;
+  const targets: PcrTarget[] = keep.map((x) => ({
+    context: x.context,
+    namespace: x.namespace,
+    name: x.r.pcr.metadata?.name ?? '',
+    pcr: x.r.pcr,
+    ...(single && failing.length ? { overrides: failing } : {}),
+  }));
+  const name = single ? safe(single.r.pcr.metadata?.name ?? '', 80) : plural(keep.length, 'PCR');
   const dialog: DialogState = {
     action: verb,
     targets: [],
     skipped: [],
-    guard: 'ok',
+    guard: issuing ? guard : 'ok',
+    ...(issuing && single && guard === 'fail' ? { confirmName: single.r.pcr.metadata?.name ?? '' } : {}),
     typed: '',
     fields: [],
     field: 0,
     title: '',
-    details: [
-      { label: 'PCR', lines: [{ text: `${safe(r.key, 120)} · ${safe(r.context)} · ${safe(signer)}` }] },
-      ...acting,
-    ],
-    pcr: { target, view: m.view },
-    ...(refused ? { blocked: refused } : {}),
+    details,
+    pcr: { targets, view: m.view },
   };
-  if (verb !== 'pcr-issue') {
+  if (!issuing) {
     const deny = verb === 'pcr-deny';
     return {
       ...dialog,
-      title: deny ? `Deny ${safe(name, 80)}?` : `Mark ${safe(name, 80)} Failed?`,
+      title: deny ? `Deny ${name}?` : `Mark ${name} Failed?`,
       fields: [
         {
           id: 'reason',
@@ -672,44 +747,50 @@ async function openPcrVerb(
         },
         { id: 'message', label: 'message (empty: certdesk default)', value: '' },
       ],
+      ...(blocked ? { blocked } : {}),
     };
   }
-  const ctx = deps.contexts?.get(r.context);
-  if (!ctx) return { status: `Context ${safe(r.context)} is not loaded.` };
-  const { findings } = await pcrFindings(ctx, r.pcr, deps.policy ? { policy: deps.policy } : {});
-  const failing = findings.filter((f) => f.level === 'fail').map((f) => f.code);
-  const guard: FindingLevel = failing.length ? 'fail' : findings.some((f) => f.level === 'warn') ? 'warn' : 'ok';
-  const loaded = await caFor(signer, deps);
-  const max = r.pcr.spec?.maxExpirationSeconds;
-  const certificate: StyledText[] =
-    typeof loaded === 'string'
-      ? []
-      : [
-          {
-            text: `lifetime  at most ${max ? humanDurationSeconds(max) : '?'} (maxExpirationSeconds; the policy may cut it), beginRefreshAt half-way`,
-          },
-          { text: `key       the requested key (the stub request's)` },
-          {
-            text: `CA        ${safe(loaded.ca.certificate.subject.text)}, valid until ${date(loaded.ca.certificate.notAfter)}`,
-          },
-        ];
-  const issue: DialogState = {
-    ...dialog,
-    title: `Issue ${safe(name, 80)}?`,
-    guard,
-    ...(guard === 'fail' ? { confirmName: name } : {}),
-    pcr: { target: { ...target, ...(guard === 'fail' ? { overrides: failing } : {}) }, view: m.view },
-    details: [
-      ...dialog.details,
-      {
-        label: 'Findings',
-        lines: findings.length
-          ? findings.map((f) => ({ text: `${glyph[f.level]} ${safe(f.message, 200)}`, tone: tone[f.level] }))
-          : [{ text: '✓ no warnings', tone: 'ok' }],
-      },
-      ...(certificate.length ? [{ label: 'Certificate', lines: certificate }] : []),
-    ],
-    ...(refused || typeof loaded === 'string' ? { blocked: refused ?? (loaded as string) } : {}),
-  };
-  return typeof loaded !== 'string' && loaded.needs ? withSecrets(issue, [[signer, loaded.needs]]) : issue;
+  const findingLines: StyledText[] = single
+    ? single.findings.length
+      ? single.findings.map((f) => ({ text: `${glyph[f.level]} ${safe(f.message, 200)}`, tone: tone[f.level] }))
+      : [{ text: '✓ no warnings', tone: 'ok' }]
+    : keep
+        .flatMap((x) =>
+          x.findings
+            .filter((f) => f.level !== 'ok')
+            .map((f) => ({
+              text: `${glyph[f.level]} ${safe(x.r.pcr.metadata?.name, 60)}: ${safe(f.message, 200)}`,
+              tone: tone[f.level],
+            })),
+        )
+        .slice(0, 12);
+  details.push({
+    label: 'Findings',
+    lines: findingLines.length ? findingLines : [{ text: '✓ no warnings', tone: 'ok' }],
+  });
+  const secrets: Array<[string, string]> = [];
+  const caLines: StyledText[] = [];
+  for (const signer of [...new Set(keep.map((x) => x.signer))]) {
+    const loaded = await caFor(signer, deps);
+    if (typeof loaded === 'string') {
+      blocked = blocked ?? loaded;
+      caLines.push({ text: `${safe(signer)}: ${safe(loaded)}`, tone: 'bad' });
+      continue;
+    }
+    if (loaded.needs) secrets.push([signer, loaded.needs]);
+    const ca = loaded.ca.certificate;
+    if (single) {
+      const max = single.r.pcr.spec?.maxExpirationSeconds;
+      caLines.push(
+        {
+          text: `lifetime  at most ${max ? humanDurationSeconds(max) : '?'} (maxExpirationSeconds; the policy may cut it), beginRefreshAt half-way`,
+        },
+        { text: `key       the requested key (the stub request's)` },
+        { text: `CA        ${safe(ca.subject.text)}, valid until ${date(ca.notAfter)}` },
+      );
+    } else caLines.push({ text: `${safe(signer)} → ${safe(ca.subject.text)}`, tone: 'ok' });
+  }
+  details.push({ label: single ? 'Certificate' : 'CAs', lines: caLines });
+  const issue: DialogState = { ...dialog, title: `Issue ${name}?`, ...(blocked ? { blocked } : {}) };
+  return withSecrets(issue, secrets);
 }

@@ -21,7 +21,7 @@ import { FileExistsError, writeFileSafely } from '../services/export/write-file.
 import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/index.js';
 import type { ClusterFacts, Policy } from '../services/policy/index.js';
 import type { Tone } from '../views/models.js';
-import type { CsrRef, Effect, PcrVerb } from './store.js';
+import type { CsrRef, Effect, PcrTarget, PcrVerb } from './store.js';
 import { caRegistry } from './lazy.js';
 import { type SigningCa, signingCa } from './signing-ca.js';
 
@@ -278,10 +278,15 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
 
 const PCR_DONE: Record<PcrVerb, string> = { issue: 'Issued', deny: 'Denied', fail: 'Marked Failed' };
 
-/** `s`, `x`, `f` in the PCR view: the same gated, audited actions as `certdesk sign|deny|fail pcr`, bound to the
+/** One PCR of a `s`, `x`, `f` in the PCR view: the same gated, audited actions as `certdesk sign|deny|fail pcr`, bound to the
  * object the dialog showed (its uid + resourceVersion). */
-async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: EffectDeps): Promise<EffectStatus> {
-  const { context, namespace, name, pcr, overrides } = effect.target;
+async function runPcrOne(
+  effect: Extract<Effect, { kind: 'pcr' }>,
+  target: PcrTarget,
+  deps: EffectDeps,
+  cas: Map<string, Promise<SigningCa>>,
+): Promise<EffectStatus> {
+  const { context, namespace, name, pcr, overrides } = target;
   const ctx = deps.contexts.get(context);
   if (!ctx) return { text: `Context ${context} is not loaded.`, tone: 'bad' };
   const what = `PodCertificateRequest ${terminalSafe(`${namespace}/${name}`, { maxLength: 200 })}`;
@@ -294,7 +299,7 @@ async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: Effe
     let result: KubeResult<unknown>;
     if (effect.verb === 'issue') {
       const signer = pcr?.spec?.signerName ?? '';
-      const { ca } = await caFor(signer, deps, new Map(), effect.secrets);
+      const { ca } = await caFor(signer, deps, cas, effect.secrets);
       result = await signPcr(ctx, version, namespace, name, {
         ca,
         signerName: signer,
@@ -315,6 +320,25 @@ async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: Effe
   } catch (err) {
     return { text: `${what}: ${message(err)}`, tone: 'bad' };
   }
+}
+
+/** `s`, `x`, `f` on one PCR or on the marked ones: each written on its own (its context, its object), in turn; one
+ * sentence for all (`Issued 2 of 3.` and the first error). */
+async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: EffectDeps): Promise<EffectStatus> {
+  const cas = new Map<string, Promise<SigningCa>>();
+  const [only, ...more] = effect.targets;
+  if (only && more.length === 0) return runPcrOne(effect, only, deps, cas);
+  let ok = 0;
+  const errors: string[] = [];
+  for (const target of effect.targets) {
+    const r = await runPcrOne(effect, target, deps, cas);
+    if (r.tone === 'ok') ok++;
+    else errors.push(r.text);
+  }
+  const done = count(ok, effect.targets.length, PCR_DONE[effect.verb]);
+  if (!errors.length) return { text: done, tone: 'ok' };
+  const rest = errors.length > 1 ? ` (${errors.length - 1} more failed)` : '';
+  return { text: `${done} ${errors[0]}${rest}`, tone: ok > 0 ? 'warn' : 'bad' };
 }
 
 /** Writes a file the person named in a dialog; an existing file is never replaced (nothing is lost). */

@@ -26,11 +26,13 @@ export const REFRESH_OVERDUE_MS = 10 * 60_000;
 export interface PcrsView {
   index: number;
   top: number;
+  /** Rows marked with Space (`context|namespace/name`): a verb acts on each of them, one by one. */
+  marked?: ReadonlySet<string>;
   /** The PCR being inspected: context, `namespace/name` and the UID it had when opened. */
   inspect?: { context: string; key: string; uid: string | undefined; offset: number };
 }
 
-export type PcrsAction = MoveAction | { kind: 'inspect' } | { kind: 'back' };
+export type PcrsAction = MoveAction | { kind: 'inspect' } | { kind: 'back' } | { kind: 'toggle-mark' };
 
 export interface PcrRef {
   context: string;
@@ -95,6 +97,18 @@ export function focusedPcr(state: TuiState, view: PcrsView): PcrRef | undefined 
   return visiblePcrs(state)[view.index];
 }
 
+const refKey = (r: PcrRef) => `${r.context}|${r.key}`;
+
+/** What a verb acts on: the marked rows still listed (from the list), else the focused PCR. */
+export function pcrTargets(state: TuiState, view: PcrsView): PcrRef[] {
+  if (!view.inspect && view.marked?.size) {
+    const marked = visiblePcrs(state).filter((r) => view.marked?.has(refKey(r)));
+    if (marked.length) return marked;
+  }
+  const r = focusedPcr(state, view);
+  return r ? [r] : [];
+}
+
 export function pcrsReducer(state: TuiState, view: PcrsView, action: PcrsAction): TuiState {
   const page = Math.max(1, listRows(state) - 1);
   if (view.inspect) {
@@ -122,6 +136,13 @@ export function pcrsReducer(state: TuiState, view: PcrsView, action: PcrsAction)
         inspect: { context: r.context, key: r.key, uid: r.pcr.metadata?.uid, offset: 0 },
       });
     }
+    case 'toggle-mark': {
+      const r = visiblePcrs(state)[view.index];
+      if (!r) return state;
+      const marked = new Set(view.marked);
+      if (!marked.delete(refKey(r))) marked.add(refKey(r));
+      return moveTo(state, { ...view, marked }, view.index + 1);
+    }
     case 'back':
       return { ...state, mode: { kind: 'list' } };
     default:
@@ -134,6 +155,7 @@ export function pcrsKey(view: PcrsView, input: string, key: KeyLike): Intent | u
   const common = listViewKey(input, key, view.inspect !== undefined);
   if (common !== undefined) return common === 'none' ? undefined : act(common);
   if (input === ':') return { kind: 'action', action: { type: 'start-command' } };
+  if (input === ' ' && !view.inspect && !key.ctrl && !key.meta) return act({ kind: 'toggle-mark' });
   if (key.ctrl || key.meta) return undefined;
   if (input === 's') return { kind: 'verb', verb: 'pcr-issue' };
   if (input === 'x') return { kind: 'verb', verb: 'pcr-deny' };
@@ -166,12 +188,13 @@ function toneOfState(s: PcrState): Tone {
   return s === 'Pending' ? 'warn' : s === 'Issued' ? 'ok' : 'bad';
 }
 
-function row(state: TuiState, r: PcrRef): CertRowVm {
+function row(state: TuiState, r: PcrRef, marked: boolean): CertRowVm {
   const s = pcrState(r.pcr);
   const spec = r.pcr.spec ?? {};
   const pod = podOf(state, r);
   return {
-    key: `${r.context}|${r.key}`,
+    key: refKey(r),
+    ...(marked ? { marked } : {}),
     context: safe(r.context),
     where: safe(r.key),
     field: safe(spec.signerName ?? ''),
@@ -200,11 +223,11 @@ export function selectPcrsList(state: TuiState, view: PcrsView): CertsVm {
     .filter(Boolean)
     .join(' · ');
   return {
-    title: `PodCertificateRequests  ${safe(scope)} · pending first`,
+    title: `PodCertificateRequests  ${safe(scope)} · pending first${view.marked?.size ? ` · ${view.marked.size} selected` : ''}`,
     headings: { where: 'NAMESPACE/NAME', field: 'SIGNER', subject: 'POD', left: 'AGE', problems: 'STATE' },
     // A signer name (example.com/pod-identity) is as long as a PCR's name: both fit at 140 columns.
     shares: { where: 0.34, field: 0.26 },
-    rows: all.slice(top, top + rows).map((r) => row(state, r)),
+    rows: all.slice(top, top + rows).map((r) => row(state, r, view.marked?.has(refKey(r)) ?? false)),
     offset: top,
     total: all.length,
     ...(all[view.index] ? { selectedKey: `${all[view.index]!.context}|${all[view.index]!.key}` } : {}),

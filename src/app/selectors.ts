@@ -293,10 +293,11 @@ function pcrFooter(state: TuiState, view: PcrsView, insights: CsrInsights, small
         { key: '⏎', label: 'inspect' },
         ...verbs,
         bundle,
+        { key: 'space', label: 'select' },
         { key: ':', label: 'command' },
         { key: 'esc', label: 'back' },
       ];
-  return small ? keys.filter((k) => k.key !== '↑↓' && k.key !== ':') : keys;
+  return small ? keys.filter((k) => !['↑↓', ':', 'space'].includes(k.key)) : keys;
 }
 
 function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): KeyHintVm[] {
@@ -731,6 +732,7 @@ export const HELP_GROUPS: HelpGroupVm[] = [
       { key: 'x', label: 'deny, with a reason (the rule above; empty: CertdeskDeny) and a message' },
       { key: 'f', label: 'mark Failed, with a reason (empty: CertdeskFailed) and a message' },
       { key: 'E', label: "publish the signer's CA from the registry as its ClusterTrustBundle (needs attest)" },
+      { key: 'space', label: 'mark a row; s, x, f then act on each marked Pending PCR (issue leaves out ✗ ones)' },
     ],
   },
   {

@@ -74,7 +74,7 @@ export interface DialogState {
   /** Opened from inspect: the UID inspected (the dialog acts only while the CSR under its name still has it). */
   uid?: string | undefined;
   /** A PCR view verb: the PCR shown (writes are bound to it, overrides as for CSRs) and the view to go back to. */
-  pcr?: { target: PcrTarget; view: PcrsView };
+  pcr?: { targets: PcrTarget[]; view: PcrsView };
   /** Targets whose cluster is reached through several contexts → the context to act through (one that may). */
   via?: Record<string, string>;
 }
@@ -137,12 +137,12 @@ export type Effect =
   | { id: number; kind: 'reconnect'; context?: string }
   /** Publish a signer's CA from the registry as the ClusterTrustBundle `<signer with : for />:<name>`. */
   | { id: number; kind: 'export-trust-bundle'; context: string; signer: string; name: string; removeOld: boolean }
-  /** Issue, deny or mark Failed one PodCertificateRequest (the PCR view's `s`, `x`, `f`). */
+  /** Issue, deny or mark Failed PodCertificateRequests (the PCR view's `s`, `x`, `f`), each bound to its object. */
   | {
       id: number;
       kind: 'pcr';
       verb: PcrVerb;
-      target: PcrTarget;
+      targets: PcrTarget[];
       reason: string;
       message: string;
       secrets?: Record<string, string>;
@@ -520,14 +520,14 @@ function effectOfDialog(d: DialogState): EffectRequest | string {
     case 'pcr-issue':
     case 'pcr-deny':
     case 'pcr-fail': {
-      const target = d.pcr?.target;
-      if (!target) return 'Nothing to act on: select a PodCertificateRequest first.';
-      if (d.action === 'pcr-issue') return { kind: 'pcr', verb: 'issue', target, reason: '', message: '', ...secrets };
+      const targets = d.pcr?.targets ?? [];
+      if (!targets.length) return 'Nothing to act on: select a PodCertificateRequest first.';
+      if (d.action === 'pcr-issue') return { kind: 'pcr', verb: 'issue', targets, reason: '', message: '', ...secrets };
       if (value('reason') && !DENY_REASON.test(value('reason'))) {
         return `The reason must be ${DENY_REASON_RULE} (e.g. NotOurPod), or empty for the default.`;
       }
       const verb = d.action === 'pcr-deny' ? 'deny' : 'fail';
-      return { kind: 'pcr', verb, target, reason: value('reason'), message: value('message') };
+      return { kind: 'pcr', verb, targets, reason: value('reason'), message: value('message') };
     }
     case 'pcr-trust-bundle': {
       const name = value('name') || 'live';
@@ -579,16 +579,24 @@ function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiS
   const effect = effectOfDialog(d);
   if (typeof effect === 'string') return { ...state, mode: { ...mode, dialog: { ...d, error: effect } } };
   const count = d.targets.length;
+  const pcrs = d.action === 'pcr-trust-bundle' ? [] : (d.pcr?.targets ?? []);
   const what =
-    d.pcr && d.action !== 'pcr-trust-bundle'
-      ? ` ${d.pcr.target.namespace}/${d.pcr.target.name}`
-      : d.action.startsWith('export') || d.action === 'kubeconfig'
-        ? ''
-        : ` ${count} CSR${count === 1 ? '' : 's'}`;
+    pcrs.length > 1
+      ? ` ${pcrs.length} PCRs`
+      : pcrs[0]
+        ? ` ${pcrs[0].namespace}/${pcrs[0].name}`
+        : d.action.startsWith('export') || d.action === 'kubeconfig'
+          ? ''
+          : ` ${count} CSR${count === 1 ? '' : 's'}`;
   const next = pushEffect(state, effect, `${verbing[d.action]}${what}…`);
   const bulk = count > 1 && !d.action.startsWith('export');
+  const back = modeBack(next);
   return {
-    ...modeBack(next),
+    ...back,
+    // A verb on the marked PCRs clears the marks, as for CSRs.
+    ...(pcrs.length > 1 && back.mode.kind === 'pcrs'
+      ? { mode: { kind: 'pcrs' as const, view: { ...back.mode.view, marked: new Set<string>() } } }
+      : {}),
     marked: bulk ? new Set() : next.marked,
     // Given back on failure with what was typed, except the secrets: a wrong PIN is typed again.
     reopen: { effectId: state.nextEffectId, mode: { ...mode, dialog: { ...withoutSecrets(d), error: undefined } } },

@@ -46,7 +46,7 @@ export function CertsView({ certs, width, height }: CertsViewProps) {
           <Box key={row.key} width={inner} height={1}>
             <Text inverse={selected}>{selected ? '▶' : ' '}</Text>
             <Text inverse={selected} wrap="truncate-end">
-              {` ${fit(row.context, ctx)} ${fitMiddle(row.where, where)} ${fitMiddle(row.field, field)} ${fit(row.subject, subject)} `}
+              {`${row.marked ? '●' : ' '}${fit(row.context, ctx)} ${fitMiddle(row.where, where)} ${fitMiddle(row.field, field)} ${fit(row.subject, subject)} `}
               <ToneText
                 tone={row.tone}
               >{`${fit(row.left, left, 'right')} ${fit(row.problems || '✓', problems)}`}</ToneText>

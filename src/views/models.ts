@@ -128,6 +128,8 @@ export interface CertRowVm {
   left: string;
   problems: string;
   tone: Tone;
+  /** Marked with Space for a verb on several (the PCR view). */
+  marked?: boolean;
 }
 
 export interface CertsVm extends ListWindowVm<CertRowVm> {

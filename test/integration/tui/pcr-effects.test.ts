@@ -33,7 +33,7 @@ before(async () => {
   process.env.CERTDESK_STATE_DIR = join(dir, 'state');
   sb = await startTestSandbox(undefined, {
     scenarios: ['pod-certificates'],
-    scenarioOptions: { 'pod-certificates': { pods: 9, backoffMs: 60_000 } },
+    scenarioOptions: { 'pod-certificates': { pods: 12, backoffMs: 60_000 } },
   });
   east = sb.cluster('east');
   [ctx] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
@@ -60,13 +60,15 @@ const run = (verb: PcrVerb, pcr: WirePcr, extra: { reason?: string; message?: st
       id: 1,
       kind: 'pcr',
       verb,
-      target: {
-        context: 'east',
-        namespace: 'workloads',
-        name: pcr.metadata?.name ?? '',
-        pcr,
-        ...(extra.overrides ? { overrides: extra.overrides } : {}),
-      },
+      targets: [
+        {
+          context: 'east',
+          namespace: 'workloads',
+          name: pcr.metadata?.name ?? '',
+          pcr,
+          ...(extra.overrides ? { overrides: extra.overrides } : {}),
+        },
+      ],
       reason: extra.reason ?? '',
       message: extra.message ?? '',
     },
@@ -139,7 +141,7 @@ describe('the PCR view verbs (runEffect)', () => {
     assert.ok(!('status' in d), JSON.stringify(d));
     assert.equal(d.guard, 'fail', JSON.stringify(d.details));
     assert.equal(d.confirmName, pcr.metadata?.name);
-    const codes = d.pcr?.target.overrides ?? [];
+    const codes = d.pcr?.targets[0]?.overrides ?? [];
     assert.ok(codes.length > 0);
     const refused = await run('issue', pcr);
     assert.equal(refused?.tone, 'bad', refused?.text);
@@ -234,13 +236,13 @@ describe('the PCR view verbs (runEffect)', () => {
     const { state, d, map } = await dialogIn({ 'east-viewer': viewer, east: admin }, pcr, 'pcr-deny');
     assert.ok(!('status' in d), JSON.stringify(d));
     assert.equal(d.blocked, undefined);
-    assert.equal(d.pcr?.target.context, 'east');
+    assert.equal(d.pcr?.targets[0]?.context, 'east');
     assert.match(JSON.stringify(d.details), /through context east \(same cluster as east-viewer may not sign\)/);
     const submitted = reducer(reducer(state, { type: 'open-dialog', dialog: d as DialogState }), {
       type: 'dialog-submit',
     });
     const effect = submitted.outbox.find((e): e is Extract<Effect, { kind: 'pcr' }> => e.kind === 'pcr');
-    assert.equal(effect?.target.context, 'east');
+    assert.equal(effect?.targets[0]?.context, 'east');
     const status = await runEffect(effect!, {
       contexts: map,
       store: { reconnect: () => {}, snapshot: () => ({ pods: new Map(), csrs: new Map() }) as never },
@@ -345,5 +347,60 @@ describe('the PCR view verbs (runEffect)', () => {
     assert.equal(bundle.spec?.signerName, SIGNER);
     const ca = await caCertificatePem(SIGNER, { cwd: dir });
     assert.equal(bundle.spec?.trustBundle?.trim(), ca.trim());
+  });
+
+  it('s on three marked PCRs: each checked and issued on its own; the one with a ✗ finding is left out', async () => {
+    const [ok1, ok2, bad] = [await inspected('api-9'), await inspected('web-10'), await inspected('api-11')];
+    const del = await east.requestAs(ADMIN, 'DELETE', '/api/v1/namespaces/workloads/pods/api-11');
+    assert.equal(del.code, 200, del.body);
+    const snap = {
+      ...snapshot('east', []),
+      pcrs: new Map([ok1!, ok2!, bad!].map((p) => [`workloads/${p.metadata?.name}`, p] as const)),
+    };
+    let state = reducer(
+      reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: Date.now() }), {
+        type: 'snapshots',
+        snapshots: { east: snap },
+      }),
+      { type: 'open-pcrs' },
+    );
+    for (let i = 0; i < 3; i++) state = reducer(state, { type: 'pcrs', action: { kind: 'toggle-mark' } });
+    const map = new Map([['east', ctx]]);
+    const d = await openVerb('pcr-issue', state, {
+      insights: new InsightCache({ contexts: map, onChange: () => {} }),
+      now: () => new Date(),
+      registryDir: dir,
+      contexts: map,
+    });
+    assert.ok(!('status' in d), JSON.stringify(d));
+    assert.equal(d.title, 'Issue 2 PCRs?');
+    assert.equal(d.confirmName, undefined);
+    assert.equal(d.blocked, undefined, d.blocked);
+    assert.deepEqual(
+      d.pcr?.targets.map((t) => [t.name, t.overrides]).sort(),
+      [
+        [ok1!.metadata?.name, undefined],
+        [ok2!.metadata?.name, undefined],
+      ].sort(),
+    );
+    assert.match(JSON.stringify(d.details), /1 marked PCR left out \(not Pending, or a ✗ finding\)/);
+    assert.match(JSON.stringify(d.details), /example\.com\/pod-identity → CN=example\.com\/pod-identity CA/);
+    assert.equal(d.guard, 'ok', JSON.stringify(d.details));
+    const submitted = reducer(reducer(state, { type: 'open-dialog', dialog: d as DialogState }), {
+      type: 'dialog-submit',
+    });
+    const effect = submitted.outbox.find((e): e is Extract<Effect, { kind: 'pcr' }> => e.kind === 'pcr');
+    assert.equal(effect?.targets.length, 2);
+    const status = await runEffect(effect!, {
+      contexts: map,
+      store: { reconnect: () => {}, snapshot: () => ({ pods: new Map(), csrs: new Map() }) as never },
+      registryDir: dir,
+    });
+    assert.deepEqual(status, { text: 'Issued 2 of 2.', tone: 'ok' });
+    const [a, b, c] = [await now(ok1!), await now(ok2!), await now(bad!)];
+    assert.equal(a && pcrState(a), 'Issued');
+    assert.equal(b && pcrState(b), 'Issued');
+    assert.notEqual(a?.status?.certificateChain, b?.status?.certificateChain);
+    assert.equal(c && pcrState(c), 'Pending', 'the PCR with a ✗ finding was not issued');
   });
 });

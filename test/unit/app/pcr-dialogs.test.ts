@@ -91,10 +91,10 @@ describe('PCR view verbs: dialogs and effect requests', () => {
       assert.equal(effect?.message, 'wrong node');
       assert.deepEqual(
         [
-          effect?.target.namespace,
-          effect?.target.name,
-          effect?.target.pcr?.metadata?.uid,
-          effect?.target.pcr?.metadata?.resourceVersion,
+          effect?.targets[0]?.namespace,
+          effect?.targets[0]?.name,
+          effect?.targets[0]?.pcr?.metadata?.uid,
+          effect?.targets[0]?.pcr?.metadata?.resourceVersion,
         ],
         ['workloads', 'web-0-abc', 'uid-web-0', '41'],
       );
@@ -125,13 +125,15 @@ describe('PCR view verbs: dialogs and effect requests', () => {
       title: 'Issue web-0-abc?',
       details: [],
       pcr: {
-        target: {
-          context: 'east',
-          namespace: 'workloads',
-          name: 'web-0-abc',
-          pcr: pending,
-          overrides: ['PodNotFound'],
-        },
+        targets: [
+          {
+            context: 'east',
+            namespace: 'workloads',
+            name: 'web-0-abc',
+            pcr: pending,
+            overrides: ['PodNotFound'],
+          },
+        ],
         view: state.mode.view,
       },
     };
@@ -141,8 +143,8 @@ describe('PCR view verbs: dialogs and effect requests', () => {
     s = run(s, typed('-abc'), { type: 'dialog-submit' });
     const effect = pcrEffect(s);
     assert.equal(effect?.verb, 'issue');
-    assert.deepEqual(effect?.target.overrides, ['PodNotFound']);
-    assert.equal(effect?.target.pcr?.metadata?.resourceVersion, '41');
+    assert.deepEqual(effect?.targets[0]?.overrides, ['PodNotFound']);
+    assert.equal(effect?.targets[0]?.pcr?.metadata?.resourceVersion, '41');
   });
 
   it('esc from a PCR dialog goes back to the PCR view', async () => {
@@ -197,5 +199,50 @@ describe('PCR view verbs: dialogs and effect requests', () => {
       dimmed(() => false),
       ['s', 'x', 'f'],
     );
+  });
+
+  it('Space marks rows; x on the marked denies each Pending one, bound to its own object; the marks clear', async () => {
+    const second: WirePcr = {
+      ...pending,
+      metadata: { name: 'web-1-ghi', namespace: 'workloads', uid: 'uid-web-1', resourceVersion: '52' },
+      spec: { ...pending.spec, podName: 'web-1' },
+    };
+    const east = {
+      ...snapshot('east', []),
+      pcrs: new Map([
+        ['workloads/web-0-abc', pending],
+        ['workloads/web-1-ghi', second],
+        ['workloads/api-0-def', issued],
+      ]),
+    };
+    let s = run(
+      initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }),
+      { type: 'snapshots', snapshots: { east } },
+      { type: 'open-pcrs' },
+    );
+    for (let i = 0; i < 3; i++) {
+      const intent = s.mode.kind === 'pcrs' ? pcrsKey(s.mode.view, ' ', {}) : undefined;
+      assert.equal(intent?.kind, 'action');
+      if (intent?.kind === 'action') s = reducer(s, intent.action);
+    }
+    const places = { config: '/c', auditLog: '/a', caRegistry: '/r' };
+    const overlay = selectScreen(s, noInsights, places).overlay;
+    assert.match(JSON.stringify(overlay), /pending first · 3 selected/);
+    assert.match(JSON.stringify(overlay), /"marked":true/);
+    const d = await dialogFor(s, 'x');
+    assert.ok(!('status' in d), JSON.stringify(d));
+    assert.equal(d.title, 'Deny 2 PCRs?');
+    assert.match(JSON.stringify(d.details), /1 marked PCR left out \(not Pending\)/);
+    s = run(s, { type: 'open-dialog', dialog: d }, typed('NotOurPod'), { type: 'dialog-submit' });
+    const effect = pcrEffect(s);
+    assert.deepEqual(
+      effect?.targets.map((t) => [t.name, t.pcr?.metadata?.uid, t.pcr?.metadata?.resourceVersion]),
+      [
+        ['web-0-abc', 'uid-web-0', '41'],
+        ['web-1-ghi', 'uid-web-1', '52'],
+      ],
+    );
+    assert.equal(s.status?.text, 'Denying 2 PCRs…');
+    assert.equal(s.mode.kind === 'pcrs' ? s.mode.view.marked?.size : -1, 0, 'the marks are cleared');
   });
 });

@@ -158,13 +158,19 @@ describe('views: PodCertificateRequests', () => {
       return { frame, footer: frame.at(-1) ?? '' };
     };
     const wide = await at(140);
-    assert.equal(wide.footer, ' ↑↓ move  ⏎ inspect  s issue  x deny  f fail  E trust bundle  : command  esc back');
+    assert.equal(
+      wide.footer,
+      ' ↑↓ move  ⏎ inspect  s issue  x deny  f fail  E trust bundle  space select  : command  esc back',
+    );
     // The signer column holds a whole signer name beside the PCR's name at 140 columns.
     assert.match(wide.frame.join('\n'), /workloads\/web-0-abc +example\.com\/pod-identity +web-0 ← ContainerCreating/);
     const narrow = await at(80);
     assert.equal(narrow.footer, ' ⏎ inspect  s issue  x deny  f fail  E trust bundle  esc back');
     assert.ok(narrow.frame.every((l) => l.length <= 80));
-    assert.equal((await at(140, noInsights, true)).footer, ' esc back  ↑↓ scroll  s issue  x deny  f fail  E trust bundle');
+    assert.equal(
+      (await at(140, noInsights, true)).footer,
+      ' esc back  ↑↓ scroll  s issue  x deny  f fail  E trust bundle',
+    );
 
     const asked: string[] = [];
     const readOnly: CsrInsights = {

@@ -17,7 +17,8 @@ Scenario options (--set SCENARIO.KEY=VALUE, repeatable; numbers are parsed; the 
   calico-rollout.keyAlgorithm=RSAWithSize2048|…|ECDSAWithCurve256|…, calico-rollout.signatureAlgorithm=…,
   calico-rollout.backoffMs=N, calico-rollout.podInitializingMs=N, calico-rollout.caCertPem=PEM,
   istio-signers.ttlSeconds=N (600 or more), istio-signers.deleteAfterMs=N, onboarding.keyOut=PATH,
-  hostile.signerName=DOMAIN/NAME, scale.csrs=N, scale.pods=N
+  hostile.signerName=DOMAIN/NAME, scale.csrs=N, scale.pods=N, pod-certificates.pods=N (default 3),
+  pod-certificates.signerName=DOMAIN/NAME (default example.com/pod-identity), pod-certificates.backoffMs=N
 
 Example:
   certdesk sandbox --scenario calico-rollout --set calico-rollout.nodes=20 --set calico-rollout.backoffMs=5000

@@ -62,10 +62,10 @@ describe('tui e2e: PodCertificateRequests', { timeout: 240_000 }, () => {
       clusters: ['east'],
       scenarios: ['pod-certificates'],
       // No re-request during the test: a Denied or Failed PCR stays the pod's newest.
-      scenarioOptions: { 'pod-certificates': { pods: 3, backoffMs: 600_000 } },
+      scenarioOptions: { 'pod-certificates': { pods: 5, backoffMs: 600_000 } },
     });
     east = sandbox.cluster('east');
-    for (const pod of ['web-0', 'api-1', 'web-2']) {
+    for (const pod of ['web-0', 'api-1', 'web-2', 'api-3', 'web-4']) {
       await waitFor(async () => (await pcrsOf(pod)).length === 1, `the PCR of ${pod}`, 30_000);
     }
     term = new TmuxTerminal(140, 40);
@@ -89,8 +89,8 @@ describe('tui e2e: PodCertificateRequests', { timeout: 240_000 }, () => {
   it('p lists the PCRs, Pending, each with the pod waiting on it; Enter inspects one', async () => {
     term.type('p');
     const screen = await term.waitFor(
-      (s) => /PodCertificateRequests .*pending first/.test(s) && (s.match(/← ContainerCreating/g) ?? []).length === 3,
-      'three PCRs, their pods in ContainerCreating',
+      (s) => /PodCertificateRequests .*pending first/.test(s) && (s.match(/← ContainerCreating/g) ?? []).length === 5,
+      'five PCRs, their pods in ContainerCreating',
       30_000,
     );
     assert.match(screen, /east +workloads\/web-0-\S+ +example\S*pod-identity +web-0 ← ContainerCreating .*Pending/);
@@ -154,20 +154,64 @@ describe('tui e2e: PodCertificateRequests', { timeout: 240_000 }, () => {
     await term.waitForText(/workloads\/web-2-\S+ .*Failed/);
   });
 
+  it('Space marks api-3 and web-4; x denies both, each its own object', async () => {
+    await select('api-3');
+    term.keys('g');
+    await term.waitFor((s) => /^│▶ east workloads\/(api-3|web-4)-/m.test(s), 'the first Pending row selected');
+    term.keysAtOnce('Space', 'Space');
+    await term.waitForText('2 selected');
+    term.keys('x');
+    await term.waitForText('Deny 2 PCRs?');
+    term.type('NotOurPods');
+    term.keys('Enter');
+    await term.waitForText('Denied 2 of 2.', 30_000);
+    for (const pod of ['api-3', 'web-4']) {
+      const [pcr] = await pcrsOf(pod);
+      assert.equal(condition(pcr, 'Denied')?.reason, 'NotOurPods', pod);
+    }
+  });
+
+  it('E publishes the CA registered for the signer as its ClusterTrustBundle', async () => {
+    term.keys('E');
+    await term.waitForText('Publish the CA of example.com/pod-identity as its ClusterTrustBundle in east?');
+    await term.waitForText('CA CN=example.com/pod-identity CA');
+    term.keys('Enter');
+    await term.waitForText('ClusterTrustBundle example.com:pod-identity:live created in east: 1 CA(s).', 30_000);
+    const r = await east.requestAs(
+      ADMIN,
+      'GET',
+      '/apis/certificates.k8s.io/v1/clustertrustbundles/example.com:pod-identity:live',
+    );
+    const bundle = JSON.parse(r.body) as { spec?: { signerName?: string; trustBundle?: string } };
+    assert.equal(bundle.spec?.signerName, SIGNER);
+    assert.equal(bundle.spec?.trustBundle?.trim(), caPem.trim());
+  });
+
   it('wrote each verb to the audit log, intent before outcome', () => {
     const entries = readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { action: string; outcome?: string; kind?: string; phase?: string; id?: string });
-    for (const action of ['sign', 'deny', 'mark-failed']) {
+    for (const [action, times] of [
+      ['sign', 1],
+      ['deny', 3],
+      ['mark-failed', 1],
+    ] as const) {
       const mine = entries.filter((e) => e.kind === 'PodCertificateRequest' && e.action === action);
-      assert.deepEqual(
-        mine.map((e) => e.phase),
-        ['intent', 'outcome'],
-        `${action}: ${JSON.stringify(mine)}`,
-      );
-      assert.equal(mine[0]!.id, mine[1]!.id);
-      assert.equal(mine[1]!.outcome, 'ok');
+      const ids = [...new Set(mine.map((e) => e.id))];
+      assert.equal(ids.length, times, `${action}: ${JSON.stringify(mine)}`);
+      for (const id of ids) {
+        const lines = mine.filter((e) => e.id === id);
+        assert.deepEqual(
+          lines.map((e) => [e.phase, e.outcome]),
+          [
+            ['intent', undefined],
+            ['outcome', 'ok'],
+          ],
+          `${action}: ${JSON.stringify(lines)}`,
+        );
+      }
     }
+    assert.ok(entries.some((e) => e.action === 'export-trust-bundle' && e.outcome === 'ok'));
   });
 });

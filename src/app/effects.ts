@@ -16,10 +16,11 @@ import { decidePcr, signPcr } from '../services/actions/pcr.js';
 import { exportTrustBundle } from '../services/actions/trust-bundle.js';
 import { podCertificateApis } from '../services/kube/pod-certificates.js';
 import { terminalSafe } from '../services/text/sanitize.js';
-import { appendAudit } from '../services/config/audit.js';
+import { appendAudit, readAudit } from '../services/config/audit.js';
+import { type PolicyTrial, policyTest, policyTestNote } from '../services/actions/policy-test.js';
 import { FileExistsError, writeFileSafely } from '../services/export/write-file.js';
 import type { ClusterContext, ClusterStore, KubeResult } from '../services/kube/index.js';
-import type { ClusterFacts, Policy } from '../services/policy/index.js';
+import { type ClusterFacts, loadPolicy, type Policy } from '../services/policy/index.js';
 import type { Tone } from '../views/models.js';
 import type { CsrRef, Effect, PcrTarget, PcrVerb } from './store.js';
 import { caRegistry } from './lazy.js';
@@ -39,6 +40,8 @@ export interface EffectDeps {
 export interface EffectStatus {
   text: string;
   tone: Tone;
+  /** `:policy test FILE`: the dry run, kept in the state and shown in the Health pane. */
+  trial?: PolicyTrial;
 }
 
 function message(err: unknown): string {
@@ -105,6 +108,21 @@ function bound(ref: CsrRef, deps: EffectDeps) {
   };
 }
 
+/** `:policy test FILE`: the dry run of `certdesk policy test` on the store's snapshots (nothing is written). */
+async function tryPolicy(file: string, deps: EffectDeps): Promise<EffectStatus> {
+  let policy: Policy;
+  try {
+    policy = await loadPolicy(file);
+  } catch (err) {
+    return { text: `${message(err).replace(/\.$/, '')}: nothing tried.`, tone: 'bad' };
+  }
+  const snapshots = [...deps.contexts.keys()].map((c) => deps.store.snapshot(c));
+  const audit = await readAudit().catch(() => []);
+  const { rows, judged, gone } = await policyTest(snapshots, policy, audit);
+  const trial = { policy: policy.name, file, judged, gone, rows };
+  return { text: policyTestNote(trial), tone: rows.length ? 'warn' : 'ok', trial };
+}
+
 export async function runEffect(effect: Effect, deps: EffectDeps): Promise<EffectStatus | undefined> {
   switch (effect.kind) {
     case 'approve':
@@ -126,6 +144,8 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
           }),
         (ok, total) => count(ok, total, 'Denied'),
       );
+    case 'policy-test':
+      return tryPolicy(effect.file, deps);
     case 'delete':
       return perTarget(
         effect.targets,

@@ -8,6 +8,7 @@ import type { ContextSnapshot } from '../services/kube/api-types.js';
 import { changedKeys } from '../services/kube/index.js';
 import { ageNow, humanDuration } from '../services/health/index.js';
 import { terminalSafe } from '../services/text/sanitize.js';
+import { type PolicyTrial, policyTestNote, verdictText } from '../services/actions/policy-test.js';
 import type { SectionVm, Tone } from '../views/models.js';
 
 const SEP = '\u0000';
@@ -48,6 +49,31 @@ export interface OrderInput {
   scope: { context?: string; namespace?: string; signer?: string };
   /** Column order (Shift plus a letter); default pending first, then oldest. */
   sort?: { column: SortColumn; reverse: boolean };
+  /** The last `:policy test FILE` (its section closes the Health pane). */
+  policyTrial?: PolicyTrial;
+}
+
+/** How many requests of a dry run the Health pane lists (the rest are counted). */
+const TRIAL_ROWS = 30;
+
+/** The Health pane's section for `:policy test FILE`: where the policy would decide differently. Terminal-safe. */
+function trialSection(t: PolicyTrial): SectionVm {
+  const lines: { text: string; tone?: Tone }[] = [
+    {
+      text: `${terminalSafe(policyTestNote(t))} (${terminalSafe(t.file)}; :policy clear)`,
+      tone: t.rows.length ? 'warn' : 'ok',
+    },
+  ];
+  for (const r of t.rows.slice(0, TRIAL_ROWS)) {
+    const taken = r.taken ? `${r.taken}${r.takenBy === 'audit' ? ' (audit)' : ''}` : 'pending';
+    lines.push({
+      text: `${terminalSafe(r.context)}/${terminalSafe(r.name, { maxLength: 80 })}: taken ${taken} · policy ${verdictText(r.policy)} · default ${verdictText(r.default)}`,
+      tone: r.policy.verdict === 'deny' ? 'bad' : 'warn',
+    });
+  }
+  if (t.rows.length > TRIAL_ROWS)
+    lines.push({ text: `… and ${t.rows.length - TRIAL_ROWS} more (certdesk policy test)` });
+  return { label: 'Policy test', lines };
 }
 
 export type SortColumn = 'pending' | 'context' | 'name' | 'age' | 'signer' | 'requestor';
@@ -418,6 +444,7 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
     }
     sections.push({ label: terminalSafe(context), lines });
   }
+  if (input.policyTrial) sections.push(trialSection(input.policyTrial));
   return sections;
 }
 

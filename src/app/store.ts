@@ -4,6 +4,7 @@
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { ContextSnapshot } from '../services/kube/api-types.js';
 import type { WirePcr } from '../services/kube/pod-certificates.js';
+import type { PolicyTrial } from '../services/actions/policy-test.js';
 import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
 import { PANES, type PaneId, screenLayout } from '../views/layout.js';
@@ -113,6 +114,7 @@ export type Effect =
   | { id: number; kind: 'approve'; targets: CsrRef[] }
   | { id: number; kind: 'deny'; targets: CsrRef[]; reason: string; message: string }
   | { id: number; kind: 'delete'; targets: CsrRef[] }
+  | { id: number; kind: 'policy-test'; file: string }
   /** `secrets`: per signer, the PIN or passphrase typed in the dialog (handed to the key once, then dropped). */
   | { id: number; kind: 'sign'; targets: CsrRef[]; approveFirst: boolean; secrets?: Record<string, string> }
   | {
@@ -195,6 +197,8 @@ export interface TuiState {
   mode: Mode;
   notice?: { text: string; until: number };
   status?: { text: string; tone: Tone };
+  /** The last `:policy test FILE`: where that policy would decide differently (shown in the Health pane). */
+  policyTrial?: PolicyTrial;
   /** Grows when lazily decoded CSRs arrive, so the frame redraws their badges. */
   decodedVersion: number;
   /** The renewal radar's records (services/certs), once its watch has something. */
@@ -245,7 +249,7 @@ export type Action =
   | { type: 'dialog-error'; error: string }
   | { type: 'request-effect'; effect: EffectRequest; status?: string }
   | { type: 'effects-taken'; upTo: number }
-  | { type: 'effect-done'; status: { text: string; tone: Tone }; id?: number }
+  | { type: 'effect-done'; status: { text: string; tone: Tone; trial?: PolicyTrial }; id?: number }
   | { type: 'status'; text: string; tone: Tone }
   | { type: 'quit' }
   | { type: 'quit-confirmed' }
@@ -707,6 +711,21 @@ export const COMMANDS: Record<string, { help: string; run: (state: TuiState, arg
         ? { state: { ...state, scope: { ...state.scope, signer: undefined } }, text: 'All signers.' }
         : { state: { ...state, scope: { ...state.scope, signer: arg } }, text: `Signer ${arg}.` },
   },
+  policy: {
+    help: ':policy test FILE · :policy clear',
+    run: (state, arg) => {
+      const [verb, ...rest] = arg.split(' ');
+      const file = rest.join(' ').trim();
+      if (verb === 'clear') {
+        const { policyTrial: _t, ...rest } = state;
+        return { state: rest, text: 'Policy test cleared.' };
+      }
+      if (verb !== 'test' || !file)
+        return { error: 'Give a policy file to try: :policy test FILE (or :policy clear).' };
+      // Judged in the background (effects.ts); the Health pane shows where its decisions would differ.
+      return { ...pushEffect(state, { kind: 'policy-test', file }, `Trying policy ${file}…`), pane: 'health' };
+    },
+  },
   certs: { help: ':certs', run: (state) => openCerts(state) },
   pcr: { help: ':pcr', run: (state) => openPcrs(state) },
   q: { help: ':q', run: (state) => reducer(state, { type: 'quit' }) },
@@ -981,7 +1000,13 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'effects-taken':
       return { ...state, outbox: state.outbox.filter((e) => e.id > action.upTo) };
     case 'effect-done': {
-      const next = { ...state, running: Math.max(0, state.running - 1), status: action.status };
+      const { trial, ...status } = action.status;
+      const next = {
+        ...state,
+        running: Math.max(0, state.running - 1),
+        status,
+        ...(trial ? { policyTrial: trial } : {}),
+      };
       const reopen = state.reopen;
       if (!reopen || action.id === undefined || reopen.effectId !== action.id) return next;
       const { reopen: _r, ...rest } = next;

@@ -76,7 +76,8 @@ const LAZY_NODE_FETCH = [
  * export, and Node 22+ export WebSocket and friends from node:http as getters that load undici (~20 ms at the start
  * of every command that reads a kubeconfig, seen in a profile of `certdesk get csr` on Node 22).
  */
-const REQUIRED_HTTP = "import { createRequire } from 'node:module';\nexport default createRequire(import.meta.url)('node:http');\n";
+const REQUIRED_HTTP =
+  "import { createRequire } from 'node:module';\nexport default createRequire(import.meta.url)('node:http');\n";
 
 const NARROWED = {
   '/node_modules/@kubernetes/client-node/dist/config.js': {

@@ -1,5 +1,5 @@
 // A tiny DNS server on a local UDP socket for the DNS check's tests (no internet): A and AAAA answers from a zone,
-// NXDOMAIN for other names, and no answer at all for `silent.test` (to reach the client's timeout).
+// NXDOMAIN for other names, and no answer at all for `silent.test` and names under it (to reach the client's timeout).
 import { createSocket } from 'node:dgram';
 
 export type Zone = Record<string, { a?: string[]; aaaa?: string[] }>;
@@ -35,7 +35,7 @@ function rdataOf(type: number, ip: string): Buffer {
 function answer(zone: Zone, msg: Buffer, asked: string[]): Buffer | undefined {
   const q = question(msg);
   asked.push(`${q.name}/${q.type}`);
-  if (q.name === 'silent.test') return undefined;
+  if (q.name === 'silent.test' || q.name.endsWith('.silent.test')) return undefined;
   const known = zone[q.name];
   const records = q.type === 1 ? (known?.a ?? []) : q.type === 28 ? (known?.aaaa ?? []) : [];
   const header = Buffer.alloc(12);

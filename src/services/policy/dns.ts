@@ -27,12 +27,16 @@ interface Entry {
 }
 
 const NO_RECORD = new Set(['ENODATA', 'ENOTFOUND', 'NXDOMAIN']);
+/** Names looked up at once (a list of thousands of requests asks for all of theirs): the rest wait their turn. */
+export const DNS_IN_FLIGHT = 16;
 
 export class DnsChecks {
   /** Grows with each answer that arrives: findings made before are stale. */
   version = 0;
   private readonly entries = new Map<string, Entry>();
   private readonly resolver: Resolver;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly options: DnsChecksOptions) {
     this.resolver = new Resolver({ timeout: options.timeoutMs, tries: 1 });
@@ -46,7 +50,7 @@ export class DnsChecks {
     const ttl = this.options.ttlMs ?? 300_000;
     if (entry && (entry.answer.state === 'resolving' || Date.now() - entry.at < ttl)) return entry.answer;
     const next: Entry = { answer: entry?.answer ?? { state: 'resolving' }, at: Date.now(), done: Promise.resolve() };
-    next.done = this.lookup(key).then((answer) => {
+    next.done = this.limited(() => this.lookup(key)).then((answer) => {
       next.answer = answer;
       next.at = Date.now();
       this.version++;
@@ -60,6 +64,17 @@ export class DnsChecks {
   async settle(names: readonly string[]): Promise<void> {
     for (const n of names) this.answer(n);
     await Promise.all(names.map((n) => this.entries.get(n.toLowerCase().replace(/\.$/, ''))?.done));
+  }
+
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= DNS_IN_FLIGHT) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
   }
 
   private async lookup(name: string): Promise<DnsAnswer> {

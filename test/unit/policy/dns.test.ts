@@ -10,6 +10,7 @@ import { findingsFor } from '../../../src/services/actions/gate.js';
 import { checkSignerRules, decodeCsr } from '../../../src/services/pki/index.js';
 import {
   type ClusterFacts,
+  DNS_IN_FLIGHT,
   DnsChecks,
   evaluateCsr,
   type Finding,
@@ -19,6 +20,7 @@ import {
 import { makeCsr } from '../../../src/services/sandbox/scenarios/hostile-requests.js';
 import { type DnsServer, startDnsServer } from '../../helpers/dns-server.js';
 import { hostileNodes } from '../../helpers/hostile-world.js';
+import { waitFor } from '../../helpers/sandbox.js';
 
 let server: DnsServer;
 
@@ -126,6 +128,23 @@ describe('dns-resolution (opt-in)', () => {
     const f = await dnsFinding(await csrOf(['silent.test'], ['192.0.2.10']), p, { dns });
     assert.equal(f?.level, 'warn');
     assert.match(f?.message ?? '', /silent\.test \(no answer within 0\.3 s\) did not resolve/);
+  });
+
+  test(`at most ${DNS_IN_FLIGHT} names are looked up at once; the rest wait their turn`, async () => {
+    const dns = dnsChecksFor(policy(300));
+    assert.ok(dns);
+    server.asked.length = 0;
+    const names = Array.from({ length: DNS_IN_FLIGHT * 2 }, (_, i) => `n${i}.silent.test`);
+    for (const n of names) assert.equal(dns.answer(n).state, 'resolving');
+    const settled = dns.settle(names);
+    // The first batch is asked (A and AAAA each) and waits out its timeout before the second is.
+    await waitFor(() => server.asked.length >= DNS_IN_FLIGHT * 2 || undefined, 'the first batch asked');
+    assert.ok(
+      !server.asked.some((q) => q.startsWith(`n${DNS_IN_FLIGHT}.`)),
+      `the second batch waits: ${server.asked.join(' ')}`,
+    );
+    await settled;
+    assert.ok(server.asked.some((q) => q.startsWith(`n${DNS_IN_FLIGHT * 2 - 1}.`)));
   });
 
   test('the gate settles the answers before deciding: never a decision on resolving…', async () => {

@@ -261,10 +261,31 @@ function capabilityHint(
   const csr = state.snapshots[context]?.csrs.get(name);
   const signer = csr?.spec?.signerName;
   if (!signer) return {};
-  const cap = insights.capability(context, signer);
+  const cap = clusterCapability(state, insights, context, signer);
   const why = (c: SignerCapability | undefined) =>
     c && !c.allowed ? `not allowed: ${safe(c.missing.join(', '), 60)}` : undefined;
-  return { approve: why(cap?.approve), sign: why(cap?.sign) };
+  return { approve: why(cap.approve), sign: why(cap.sign) };
+}
+
+/**
+ * What the contexts reaching a CSR's cluster may do (the dialogs act through one that may, chooseContext): a verb
+ * is allowed when one of them may, refused (with the first one's missing permissions) only when every one is known
+ * to be refused, unknown otherwise.
+ */
+function clusterCapability(
+  state: TuiState,
+  insights: CsrInsights,
+  context: string,
+  signer: string,
+): { approve?: SignerCapability; sign?: SignerCapability } {
+  const caps = clusterMembers(state, context).map((c) => insights.capability(c, signer));
+  const verb = (v: 'approve' | 'sign') => {
+    const all = caps.map((c) => c?.[v]);
+    return all.find((c) => c?.allowed) ?? (all.every((c) => c && !c.allowed) ? all[0] : undefined);
+  };
+  const approve = verb('approve');
+  const sign = verb('sign');
+  return { ...(approve ? { approve } : {}), ...(sign ? { sign } : {}) };
 }
 
 /** The PCR view's keys (the list's, or inspect's); s, x and f dimmed with why when this context may not write the
@@ -538,7 +559,7 @@ export function selectInspect(state: TuiState, key: string, insights: CsrInsight
       ],
     });
   }
-  const caps = spec?.signerName ? insights.capability(context, spec.signerName) : undefined;
+  const caps = spec?.signerName ? clusterCapability(state, insights, context, spec.signerName) : undefined;
   const verb = (key: string, label: string, cap: SignerCapability | undefined): StyledText =>
     cap && !cap.allowed
       ? { text: `${key} ${label} (not allowed: ${safe(cap.missing.join(', '), 60)})`, tone: 'muted' }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectHeader, selectInspect, selectScreen, selectYaml } from '../../../src/app/selectors.js';
+import { type CsrInsights, selectHeader, selectInspect, selectScreen, selectYaml } from '../../../src/app/selectors.js';
 import { csrKey, initialState, reducer, type TuiState } from '../../../src/app/store.js';
 import { csr, NOW, snapshot } from './fixtures.js';
 
@@ -108,6 +108,34 @@ describe('selectors', () => {
     assert.equal(approve?.disabled, true);
     assert.match(approve?.label ?? '', /not allowed: approve on signers "example\.com\/calico"/);
     assert.equal(keys.find((k) => k.key === 's')?.disabled, undefined);
+  });
+
+  it('on a cluster reached by several contexts, dims a verb only when none of them may use it', () => {
+    const options = {
+      // The row is listed under the first context (the viewer), which may not act; east may.
+      contexts: ['east-viewer', 'east'],
+      clusters: { east: 'https://east\nCA', 'east-viewer': 'https://east\nCA' },
+      columns: 140,
+      rows: 40,
+      now: NOW,
+    };
+    const s = reducer(initialState(options), {
+      type: 'snapshots',
+      snapshots: { east: snapshot('east', [csr('calm')]), 'east-viewer': snapshot('east-viewer', [csr('calm')]) },
+    });
+    const refused = { allowed: false, missing: ['approve on signers "example.com/calico"'] };
+    const allowed = { allowed: true, missing: [] };
+    const viewerOnlyRefused = {
+      ...insights,
+      capability: (c: string) =>
+        c === 'east-viewer' ? { approve: refused, sign: refused } : { approve: allowed, sign: allowed },
+    };
+    const bothRefused = { ...insights, capability: () => ({ approve: refused, sign: refused }) };
+    const key = (i: CsrInsights, k: string) => selectScreen(s, i, places).footer.keys.find((x) => x.key === k);
+    assert.equal(key(viewerOnlyRefused, 'a')?.disabled, undefined);
+    assert.equal(key(viewerOnlyRefused, 's')?.disabled, undefined);
+    assert.equal(key(bothRefused, 'a')?.disabled, true);
+    assert.match(key(bothRefused, 'a')?.label ?? '', /not allowed: approve on signers/);
   });
 
   it('says when a kind is failing in a live context', () => {

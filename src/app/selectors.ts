@@ -359,13 +359,20 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
         ...Object.values(COMMANDS).map((c) => ({ key: c.help.split(' ')[0] ?? '', label: '' })),
         ...PANES.map((p) => ({ key: `:${p.commands[0]}`, label: '' })),
       ];
-    case 'dialog':
+    case 'dialog': {
+      // Field keys only where there are fields (the dialog's own prompt line says the same).
+      const fields = m.dialog.fields.length > 0;
       return [
         { key: '⏎', label: 'confirm' },
-        { key: 'tab', label: 'next field' },
-        { key: '^U', label: 'clear field' },
+        ...(fields
+          ? [
+              { key: 'tab', label: 'next field' },
+              { key: '^U', label: 'clear field' },
+            ]
+          : []),
         { key: 'esc', label: 'cancel' },
       ];
+    }
     case 'picker':
       return [
         { key: '↑↓', label: 'choose' },

@@ -159,6 +159,18 @@ describe('contexts that reach the same cluster (issue 24)', () => {
     );
   });
 
+  it('a dialog without fields lists no field keys in the footer; one with fields does', async () => {
+    const s = loaded();
+    const keys = (d: DialogState) =>
+      selectScreen(run(s, { type: 'open-dialog', dialog: d }), noInsights, places).footer.keys.map((k) => k.key);
+    const approve = (await openVerb('approve', s, { insights: insights(), now: () => new Date(NOW) })) as DialogState;
+    assert.equal(approve.fields.length, 0);
+    assert.deepEqual(keys(approve), ['⏎', 'esc']);
+    const deny = (await openVerb('deny', s, { insights: insights(), now: () => new Date(NOW) })) as DialogState;
+    assert.ok(deny.fields.length > 0);
+    assert.deepEqual(keys(deny), ['⏎', 'tab', '^U', 'esc']);
+  });
+
   it('act through the context that may act, and say which', async () => {
     // The read-only user comes first in the kubeconfig: its context is the one the row is listed under.
     const s = loaded(['east-viewer', 'east'], clusters);

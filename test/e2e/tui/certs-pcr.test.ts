@@ -13,7 +13,7 @@ import { type Sandbox, startTestSandbox, waitFor } from '../../helpers/sandbox.j
 import { TmuxTerminal } from './tmux.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const _quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const ADMIN = { name: 'admin', groups: ['system:masters'] };
 const SIGNER = 'example.com/pod-identity';
 const PCRS = '/apis/certificates.k8s.io/v1/namespaces/workloads/podcertificaterequests';
@@ -65,14 +65,7 @@ describe('tui e2e: Certificates of PodCertificateRequests and ClusterTrustBundle
     });
 
     term = new TmuxTerminal(160, 40);
-    const env = [
-      `CERTDESK_CONFIG_DIR=${quote(join(dir, 'config'))}`,
-      `CERTDESK_STATE_DIR=${quote(join(dir, 'state'))}`,
-      'TERM=xterm-256color',
-    ].join(' ');
-    term.start(
-      `env ${env} ${quote(process.execPath)} ${quote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${quote(sandbox.kubeconfigPath)} --context east 2>${quote(join(dir, 'stderr.log'))}`,
-    );
+    term.startCertdesk(['--kubeconfig', sandbox.kubeconfigPath, '--context', 'east'], { dir });
     await term.waitFor((s) => /east ● live/.test(s), 'east live', 60_000);
   });
 

@@ -11,7 +11,7 @@ import { type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
 import { TmuxTerminal } from './tmux.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const _quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 describe('tui e2e: Certificates', () => {
   let sandbox: Sandbox;
@@ -24,14 +24,7 @@ describe('tui e2e: Certificates', () => {
     dir = mkdtempSync(join(tmpdir(), 'certdesk-tui-certs-'));
     sandbox = await startTestSandbox(undefined, { clusters: ['east'], scenarios: ['certificates'] });
     term = new TmuxTerminal(160, 40);
-    const env = [
-      `CERTDESK_CONFIG_DIR=${quote(join(dir, 'config'))}`,
-      `CERTDESK_STATE_DIR=${quote(join(dir, 'state'))}`,
-      'TERM=xterm-256color',
-    ].join(' ');
-    term.start(
-      `env ${env} ${quote(process.execPath)} ${quote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${quote(sandbox.kubeconfigPath)} --context east 2>${quote(join(dir, 'stderr.log'))}`,
-    );
+    term.startCertdesk(['--kubeconfig', sandbox.kubeconfigPath, '--context', 'east'], { dir });
     await term.waitFor((s) => /east ● live/.test(s), 'east live', 60_000);
   });
 

@@ -3,13 +3,13 @@
 // title says since when, and back), keys sent together (Down Down Down, Escape Escape) and sorting by context (X).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { csrObject, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
 import { selectedRow, TmuxTerminal } from './tmux.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const _quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const ADMIN = { name: 'admin', groups: ['system:masters'] };
 const EAST = ['grp-e1', 'grp-e2', 'grp-e3'];
@@ -65,9 +65,11 @@ describe('TUI with contexts that share a cluster, and one that goes away (built 
       }
     }
     term = new TmuxTerminal(140, 30);
-    term.start(
-      `env TERM=xterm-256color ${quote(process.execPath)} ${quote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${quote(sandbox.kubeconfigPath)} --context east --context east-viewer --context west`,
-    );
+    term.startCertdesk([
+      '--kubeconfig',
+      sandbox.kubeconfigPath,
+      ...['east', 'east-viewer', 'west'].flatMap((c) => ['--context', c]),
+    ]);
     await term.waitFor((s) => rows(s).length === EAST.length + WEST.length, 'every request listed', 60_000);
   });
 

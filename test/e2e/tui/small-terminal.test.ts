@@ -2,13 +2,13 @@
 // panes back, and q leaves cleanly.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
 import { TmuxTerminal } from './tmux.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const _quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 describe('TUI on a small terminal without colour (built binary in tmux)', { timeout: 120_000 }, () => {
   let sandbox: Sandbox;
@@ -19,9 +19,7 @@ describe('TUI on a small terminal without colour (built binary in tmux)', { time
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
     sandbox = await startTestSandbox(undefined, { clusters: ['east'], scenarios: ['hostile'] });
     term = new TmuxTerminal(80, 24);
-    term.start(
-      `env NO_COLOR=1 TERM=xterm-256color ${quote(process.execPath)} ${quote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${quote(sandbox.kubeconfigPath)} --context east`,
-    );
+    term.startCertdesk(['--kubeconfig', sandbox.kubeconfigPath, '--context', 'east'], { env: { NO_COLOR: '1' } });
     await term.waitFor((s) => /east ● live/.test(s) && /hostile-/.test(s), 'the context live with its CSRs', 60_000);
   });
 

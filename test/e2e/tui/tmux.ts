@@ -1,6 +1,12 @@
 // Drives the built binary in a real terminal: a tmux server of its own (own socket), keys in, screen out,
 // conditions polled with a deadline. Everything it starts is stopped by stop().
 import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+
+/** A word for a shell line, quoted. */
+export const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class TmuxTerminal {
   readonly socket = `certdesk-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -25,6 +31,25 @@ export class TmuxTerminal {
     this.started = true;
     // Keep the pane after the program ends, so a crash stays readable in the failure message.
     this.tmux('set-option', '-t', 'tui', 'remain-on-exit', 'on');
+  }
+
+  /**
+   * Starts the built binary with `args`: its config and state under `dir` (and its stderr in dir/stderr.log) when
+   * given, TERM=xterm-256color, and `env` beside.
+   */
+  startCertdesk(args: readonly string[], options: { dir?: string; env?: Record<string, string> } = {}): void {
+    const env = {
+      ...(options.dir
+        ? { CERTDESK_CONFIG_DIR: join(options.dir, 'config'), CERTDESK_STATE_DIR: join(options.dir, 'state') }
+        : {}),
+      TERM: 'xterm-256color',
+      ...options.env,
+    };
+    const assignments = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
+    const command = [process.execPath, join(ROOT, 'bin', 'certdesk.js'), ...args].map(quote).join(' ');
+    this.start(
+      `env ${assignments.join(' ')} ${command}${options.dir ? ` 2>${quote(join(options.dir, 'stderr.log'))}` : ''}`,
+    );
   }
 
   screen(): string {

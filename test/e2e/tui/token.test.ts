@@ -19,7 +19,7 @@ import { makeSoftHsm, SOFTHSM_MODULE, type SoftHsm, softhsmMissing } from '../..
 import { TmuxTerminal } from './tmux.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const _quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const TOKEN_SIGNER = 'example.com/token';
 const SEALED_SIGNER = 'example.com/sealed';
 const PIN = '246813';
@@ -116,18 +116,15 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
       await sandbox.cluster('east').createAs(ADMIN, CSRS, csrObject(name, pem, signer));
     }
     term = new TmuxTerminal(140, 40);
-    const env = [
-      `CERTDESK_CONFIG_DIR=${quote(configDir)}`,
-      `CERTDESK_STATE_DIR=${quote(join(dir, 'state'))}`,
-      `SOFTHSM2_CONF=${quote(hsm.env.SOFTHSM2_CONF)}`,
-      'CERTDESK_PKCS11_IDLE_SECONDS=2',
-      // The debugging key log writes every key down, except those typed into a secret field.
-      `CERTDESK_TUI_KEYLOG=${quote(join(dir, 'keys.log'))}`,
-      'TERM=xterm-256color',
-    ].join(' ');
-    term.start(
-      `env ${env} ${quote(process.execPath)} ${quote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${quote(sandbox.kubeconfigPath)} --context east 2>${quote(join(dir, 'stderr.log'))}`,
-    );
+    term.startCertdesk(['--kubeconfig', sandbox.kubeconfigPath, '--context', 'east'], {
+      dir,
+      env: {
+        SOFTHSM2_CONF: hsm.env.SOFTHSM2_CONF,
+        CERTDESK_PKCS11_IDLE_SECONDS: '2',
+        // The debugging key log writes every key down, except those typed into a secret field.
+        CERTDESK_TUI_KEYLOG: join(dir, 'keys.log'),
+      },
+    });
     await term.waitFor((s) => /east ● live/.test(s), 'east live', 60_000);
   });
 

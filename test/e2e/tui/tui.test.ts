@@ -16,7 +16,7 @@ const SIGNER = 'example.com/calico';
 /** Our own request's signer: only Calico's provisioners request from the Calico signer (a ✗ finding otherwise). */
 const WEB_SIGNER = 'example.com/web';
 
-function shellQuote(s: string): string {
+function _shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -83,17 +83,10 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await waitFor(async () => (await calicoCsrs(west, 'node-')).length >= 2, 'the calico CSRs in west', 20_000);
 
     term = new TmuxTerminal(140, 40);
-    const env = [
-      `CERTDESK_CONFIG_DIR=${shellQuote(configDir)}`,
-      `CERTDESK_STATE_DIR=${shellQuote(join(dir, 'state'))}`,
-      'TERM=xterm-256color',
-      ...(process.env.CERTDESK_TUI_KEYLOG
-        ? [`CERTDESK_TUI_KEYLOG=${shellQuote(process.env.CERTDESK_TUI_KEYLOG)}`]
-        : []),
-    ].join(' ');
-    term.start(
-      `env ${env} ${shellQuote(process.execPath)} ${shellQuote(join(root, 'bin', 'certdesk.js'))} --kubeconfig ${shellQuote(sandbox.kubeconfigPath)} --context east --context west 2>${shellQuote(join(dir, 'stderr.log'))}`,
-    );
+    term.startCertdesk(['--kubeconfig', sandbox.kubeconfigPath, '--context', 'east', '--context', 'west'], {
+      dir,
+      ...(process.env.CERTDESK_TUI_KEYLOG ? { env: { CERTDESK_TUI_KEYLOG: process.env.CERTDESK_TUI_KEYLOG } } : {}),
+    });
     await term.waitFor((s) => /east ● live/.test(s) && /west ● live/.test(s), 'both contexts live', 60_000);
   });
 

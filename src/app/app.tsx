@@ -57,6 +57,10 @@ export interface AppProps {
 const FEED_MS = 250;
 /** Redraw interval while a context is still listing. */
 const SYNC_FEED_MS = 1000;
+/** While certificates are being decoded, their redraw waits until no key came for this long… */
+const KEY_QUIET_MS = 300;
+/** …but never longer than this since the last one. */
+const CERTS_KEY_WAIT_MS = 3000;
 /**
  * How long a context's rows wait for its first CSR list to complete before they are drawn as they arrive: a list
  * shown page by page costs a full sort, layout and output per frame (and decodes rows that later pages push off
@@ -134,7 +138,11 @@ export function App(props: AppProps) {
     let healthDirty = true;
     let timer: NodeJS.Timeout | undefined;
     let lastFlush = 0;
+    let lastKey = Number.NEGATIVE_INFINITY;
+    /** When the certificates' feed was last dispatched (how long a waiting one has waited). */
+    let certsSince = performance.now();
     const flush = (fromKey?: boolean) => {
+      if (fromKey) lastKey = performance.now();
       // A key takes pending data along only when the data has waited a while: new snapshots cost a pass over the
       // lists, and keys come faster than FEED_MS when someone holds j.
       if (fromKey && (!timer || performance.now() - lastFlush < FEED_MS / 2)) return;
@@ -166,11 +174,21 @@ export function App(props: AppProps) {
         dispatch({ type: 'decoded' });
       }
       if (certsDirty && certs) {
-        certsDirty = false;
-        dispatch({
-          type: 'certs-feed',
-          feed: { records: certs.records(), version: certs.version(), skipped: [...certs.skipped()] },
-        });
+        // While thousands of certificates are being decoded, a feed of them re-sorts and redraws most rows (a
+        // heavy frame): a key's frame stays light without it, and while keys keep coming it waits, up to
+        // CERTS_KEY_WAIT_MS, so that a key press rarely lands behind one.
+        const decoding = store.contexts().some((c) => !certs.synced(c));
+        const typing = performance.now() - lastKey < KEY_QUIET_MS;
+        if (decoding && (fromKey || typing) && performance.now() - certsSince < CERTS_KEY_WAIT_MS) {
+          schedule(fromKey ? SYNC_FEED_MS : KEY_QUIET_MS);
+        } else {
+          certsDirty = false;
+          certsSince = performance.now();
+          dispatch({
+            type: 'certs-feed',
+            feed: { records: certs.records(), version: certs.version(), skipped: [...certs.skipped()] },
+          });
+        }
       }
     };
     const schedule = (ms: number) => {

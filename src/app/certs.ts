@@ -520,10 +520,15 @@ export function selectCertInspect(state: TuiState, id: string): InspectVm {
   return { title: `${safe(describeLocation(r.location))} · ${safe(r.context ?? 'local')}`, sections, actions };
 }
 
-const healthMemo = new WeakMap<
-  readonly CertRecord[],
-  { minute: number; version: number; counts: Map<string, { due: number; broken: number }> }
->();
+type HealthCounts = {
+  minute: number;
+  version: number;
+  counts: Map<string, { due: number; broken: number }>;
+  /** Date.now() when counted. */
+  at: number;
+};
+const healthMemo = new WeakMap<readonly CertRecord[], HealthCounts>();
+let lastHealth: HealthCounts | undefined;
 
 /** Per context; `version` is the feed's: chain checks land in the same records (same array, new version). */
 function healthCounts(
@@ -534,6 +539,10 @@ function healthCounts(
   const minute = Math.floor(now / 60_000);
   const hit = healthMemo.get(records);
   if (hit && hit.minute === minute && hit.version === version) return hit.counts;
+  // While tens of thousands of certificates are being decoded the version moves with every slice, and counting
+  // them all for every frame cost more than the rest of the frame: a large list is counted at most once a second.
+  const last = lastHealth;
+  if (last && last.minute === minute && records.length >= 10_000 && Date.now() - last.at < 1000) return last.counts;
   const counts = new Map<string, { due: number; broken: number }>();
   const windowEnd = now + CERT_WINDOW_MS;
   for (const r of records) {
@@ -542,7 +551,8 @@ function healthCounts(
     if (r.cert && r.cert.notAfter.getTime() <= windowEnd) c.due++;
     else if (r.problems.length > 0 || (r.cert && r.cert.notBefore.getTime() > now)) c.broken++;
   }
-  healthMemo.set(records, { minute, version, counts });
+  lastHealth = { minute, version, counts, at: Date.now() };
+  healthMemo.set(records, lastHealth);
   return counts;
 }
 

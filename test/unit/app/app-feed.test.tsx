@@ -11,6 +11,7 @@ import type { InsightCache } from '../../../src/app/insights.js';
 import type { TuiState } from '../../../src/app/store.js';
 import type { ClusterStore, ContextSnapshot, StoreBatch } from '../../../src/services/kube/api-types.js';
 import type { ConnectionState } from '../../../src/services/kube/types.js';
+import type { CertWatch } from '../../../src/services/certs/watch.js';
 import { waitFor } from '../../helpers/sandbox.js';
 import { csr, NOW, snapshot } from './fixtures.js';
 
@@ -53,11 +54,12 @@ function scriptedStore() {
 
 const noInsights = { insight: () => undefined, certificate: () => undefined, capability: () => undefined };
 
-function startApp(store: ClusterStore) {
+function startApp(store: ClusterStore, certs?: CertWatch) {
   const frames: TuiState[] = [];
   const instance = render(
     <App
       store={store}
+      {...(certs ? { certs } : {})}
       insights={noInsights as unknown as InsightCache}
       effects={{ contexts: new Map(), store } as never}
       places={{ config: '/tmp/c', auditLog: '/tmp/a', caRegistry: '/tmp/r' }}
@@ -156,5 +158,54 @@ describe('App feed while contexts list', () => {
     await waitFor(() => frames.length > 0, 'the first frame');
     emit('east', ['e-1'], {});
     await waitFor(() => frames.some((f) => csrCount(f, 'east') === 1), 'the first page, after the hold', 6000);
+  });
+});
+
+describe('App feed while certificates are being decoded', () => {
+  it("a key's frame does not carry the certificates' redraw; it lands once the keys stop", async () => {
+    const { store, emit } = scriptedStore();
+    let version = 1;
+    const listeners = new Set<() => void>();
+    const certs = {
+      start() {},
+      stop() {},
+      subscribe: (l: () => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      records: () => [],
+      version: () => version,
+      skipped: () => [],
+      // Still decoding: every context's first lists are not done.
+      synced: () => false,
+      focus() {},
+      unchecked: () => 0,
+    } satisfies CertWatch;
+    const { instance, frames } = startApp(store, certs);
+    try {
+      emit('east', ['e-1', 'e-2', 'e-3'], {
+        synced: true,
+        csrsListed: true,
+        connection: { phase: 'live', since: NOW },
+      });
+      emit('west', ['w-1'], { synced: true, csrsListed: true, connection: { phase: 'live', since: NOW } });
+      await waitFor(() => frames.some((f) => f.certs?.version === 1 && csrCount(f, 'east') === 3), 'the lists drawn');
+      // Let the last redraw age past half a feed interval, so the key would take pending data along.
+      await new Promise((r) => setTimeout(r, 200));
+      version = 2;
+      for (const l of listeners) l();
+      const before = frames.length;
+      instance.stdin.write('j');
+      await waitFor(() => frames.slice(before).some((f) => f.cursorIndex.csrs === 1), "the key's frame");
+      const keyFrame = frames.slice(before).find((f) => f.cursorIndex.csrs === 1);
+      assert.equal(keyFrame?.certs?.version, 1, "the certificates' redraw waited");
+      await waitFor(
+        () => frames.some((f) => f.certs?.version === 2),
+        'the certificates redrawn once keys stopped',
+        5000,
+      );
+    } finally {
+      instance.unmount();
+    }
   });
 });

@@ -174,12 +174,11 @@ export function App(props: AppProps) {
         dispatch({ type: 'decoded' });
       }
       if (certsDirty && certs) {
-        // While thousands of certificates are being decoded, a feed of them re-sorts and redraws most rows (a
-        // heavy frame): a key's frame stays light without it, and while keys keep coming it waits, up to
-        // CERTS_KEY_WAIT_MS, so that a key press rarely lands behind one.
-        const decoding = store.contexts().some((c) => !certs.synced(c));
+        // A feed of the certificates re-sorts and redraws most rows when many changed (a heavy frame, tens of ms
+        // while thousands are being decoded): a key's frame stays light without it, and while keys keep coming it
+        // waits, up to CERTS_KEY_WAIT_MS, so that a key press rarely lands behind one.
         const typing = performance.now() - lastKey < KEY_QUIET_MS;
-        if (decoding && (fromKey || typing) && performance.now() - certsSince < CERTS_KEY_WAIT_MS) {
+        if ((fromKey || typing) && performance.now() - certsSince < CERTS_KEY_WAIT_MS) {
           schedule(fromKey ? SYNC_FEED_MS : KEY_QUIET_MS);
         } else {
           certsDirty = false;

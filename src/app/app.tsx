@@ -61,6 +61,8 @@ const SYNC_FEED_MS = 1000;
 const KEY_QUIET_MS = 300;
 /** …but never longer than this since the last one. */
 const CERTS_KEY_WAIT_MS = 3000;
+/** A key's frame takes ~10 ms and keys come ≥ 100 ms apart: a redraw that cannot wait goes in between. */
+const AFTER_KEY_MS = 30;
 /**
  * How long a context's rows wait for its first CSR list to complete before they are drawn as they arrive: a list
  * shown page by page costs a full sort, layout and output per frame (and decodes rows that later pages push off
@@ -141,6 +143,8 @@ export function App(props: AppProps) {
     let lastKey = Number.NEGATIVE_INFINITY;
     /** When the certificates' feed was last dispatched (how long a waiting one has waited). */
     let certsSince = performance.now();
+    /** A key found the certificates' feed overdue: it goes on the timer just after that key's frame. */
+    let certsAfterKey = false;
     const flush = (fromKey?: boolean) => {
       if (fromKey) lastKey = performance.now();
       // A key takes pending data along only when the data has waited a while: new snapshots cost a pass over the
@@ -176,11 +180,17 @@ export function App(props: AppProps) {
       if (certsDirty && certs) {
         // A feed of the certificates re-sorts and redraws most rows when many changed (a heavy frame, tens of ms
         // while thousands are being decoded): a key's frame stays light without it, and while keys keep coming it
-        // waits, up to CERTS_KEY_WAIT_MS, so that a key press rarely lands behind one.
+        // waits, up to CERTS_KEY_WAIT_MS, so that a key press rarely lands behind one. One that has waited that long
+        // is drawn just after a key's frame (AFTER_KEY_MS), in the gap before the next key, never inside it.
+        // (Keys faster than the feed do not flush it at all: then it goes at twice CERTS_KEY_WAIT_MS regardless.)
         const typing = performance.now() - lastKey < KEY_QUIET_MS;
-        if ((fromKey || typing) && performance.now() - certsSince < CERTS_KEY_WAIT_MS) {
-          schedule(fromKey ? SYNC_FEED_MS : KEY_QUIET_MS);
-        } else {
+        const waited = performance.now() - certsSince;
+        if (fromKey) {
+          certsAfterKey = waited >= CERTS_KEY_WAIT_MS;
+          schedule(certsAfterKey ? AFTER_KEY_MS : SYNC_FEED_MS);
+        } else if (typing && !certsAfterKey && waited < 2 * CERTS_KEY_WAIT_MS) schedule(KEY_QUIET_MS);
+        else {
+          certsAfterKey = false;
           certsDirty = false;
           certsSince = performance.now();
           dispatch({

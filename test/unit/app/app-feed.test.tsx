@@ -161,26 +161,35 @@ describe('App feed while contexts list', () => {
   });
 });
 
+/** A certificates watch still decoding (no context synced); bump() announces a new version. */
+function scriptedCerts() {
+  let version = 1;
+  const listeners = new Set<() => void>();
+  const certs = {
+    start() {},
+    stop() {},
+    subscribe: (l: () => void) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    records: () => [],
+    version: () => version,
+    skipped: () => [],
+    synced: () => false,
+    focus() {},
+    unchecked: () => 0,
+  } satisfies CertWatch;
+  const bump = () => {
+    version++;
+    for (const l of listeners) l();
+  };
+  return { certs, bump };
+}
+
 describe('App feed while certificates are being decoded', () => {
   it("a key's frame does not carry the certificates' redraw; it lands once the keys stop", async () => {
     const { store, emit } = scriptedStore();
-    let version = 1;
-    const listeners = new Set<() => void>();
-    const certs = {
-      start() {},
-      stop() {},
-      subscribe: (l: () => void) => {
-        listeners.add(l);
-        return () => listeners.delete(l);
-      },
-      records: () => [],
-      version: () => version,
-      skipped: () => [],
-      // Still decoding: every context's first lists are not done.
-      synced: () => false,
-      focus() {},
-      unchecked: () => 0,
-    } satisfies CertWatch;
+    const { certs, bump } = scriptedCerts();
     const { instance, frames } = startApp(store, certs);
     try {
       emit('east', ['e-1', 'e-2', 'e-3'], {
@@ -192,8 +201,7 @@ describe('App feed while certificates are being decoded', () => {
       await waitFor(() => frames.some((f) => f.certs?.version === 1 && csrCount(f, 'east') === 3), 'the lists drawn');
       // Let the last redraw age past half a feed interval, so the key would take pending data along.
       await new Promise((r) => setTimeout(r, 200));
-      version = 2;
-      for (const l of listeners) l();
+      bump();
       const before = frames.length;
       instance.stdin.write('j');
       await waitFor(() => frames.slice(before).some((f) => f.cursorIndex.csrs === 1), "the key's frame");
@@ -203,6 +211,38 @@ describe('App feed while certificates are being decoded', () => {
         () => frames.some((f) => f.certs?.version === 2),
         'the certificates redrawn once keys stopped',
         5000,
+      );
+    } finally {
+      instance.unmount();
+    }
+  });
+
+  it('keys that keep coming hold it at most 3 s, and then it is drawn between two keys, not in one', async () => {
+    const { store, emit } = scriptedStore();
+    const { certs, bump } = scriptedCerts();
+    const { instance, frames } = startApp(store, certs);
+    try {
+      emit('east', ['e-1', 'e-2', 'e-3'], {
+        synced: true,
+        csrsListed: true,
+        connection: { phase: 'live', since: NOW },
+      });
+      emit('west', ['w-1'], { synced: true, csrsListed: true, connection: { phase: 'live', since: NOW } });
+      await waitFor(() => frames.some((f) => f.certs?.version === 1 && csrCount(f, 'east') === 3), 'the lists drawn');
+      bump();
+      const started = performance.now();
+      // A key every 120 ms for 4 s: j and k in turn.
+      for (let i = 0; performance.now() - started < 4000; i++) {
+        instance.stdin.write(i % 2 ? 'k' : 'j');
+        await new Promise((r) => setTimeout(r, 120));
+        if (frames.some((f) => f.certs?.version === 2)) break;
+      }
+      const at = frames.findIndex((f) => f.certs?.version === 2);
+      assert.ok(at > 0, 'the certificates were redrawn while the keys kept coming');
+      assert.equal(
+        frames[at]?.cursorIndex.csrs,
+        frames[at - 1]?.cursorIndex.csrs,
+        "the certificates' frame is not a key's frame",
       );
     } finally {
       instance.unmount();

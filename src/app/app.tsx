@@ -185,10 +185,12 @@ export function App(props: AppProps) {
         // (Keys faster than the feed do not flush it at all: then it goes at twice CERTS_KEY_WAIT_MS regardless.)
         const typing = performance.now() - lastKey < KEY_QUIET_MS;
         const waited = performance.now() - certsSince;
+        // The timer it waits on is the feed's own: at FEED_MS, never later, so the rest of the data (new CSRs, the
+        // clock) keeps its pace while the certificates wait.
         if (fromKey) {
           certsAfterKey = waited >= CERTS_KEY_WAIT_MS;
-          schedule(certsAfterKey ? AFTER_KEY_MS : SYNC_FEED_MS);
-        } else if (typing && !certsAfterKey && waited < 2 * CERTS_KEY_WAIT_MS) schedule(KEY_QUIET_MS);
+          schedule(certsAfterKey ? AFTER_KEY_MS : FEED_MS);
+        } else if (typing && !certsAfterKey && waited < 2 * CERTS_KEY_WAIT_MS) schedule(FEED_MS);
         else {
           certsAfterKey = false;
           certsDirty = false;

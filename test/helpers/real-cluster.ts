@@ -88,6 +88,25 @@ export async function startRealCluster(
   const servers: Record<string, string> = {};
   for (const [, name, url] of ready.matchAll(/(\S+?)=(https:\/\/\S+)/g)) servers[name as string] = url as string;
   const stateDir = /\bstate=(\S+)/.exec(ready)?.[1] ?? dir;
+  // The viewer's read access is the built-in `view` role, an aggregated ClusterRole whose rules
+  // kube-controller-manager fills in a moment after the server is ready: a test that reads as the viewer at once
+  // got a 403 the sandbox does not give (the differential "configmaps as the viewer", red once in CI).
+  for (const name of Object.keys(servers)) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = spawnSync(
+        join(binDir, 'kubectl'),
+        ['--kubeconfig', kubeconfigPath, '--context', name, 'get', 'clusterrole', 'view', '-o', 'jsonpath={.rules}'],
+        { encoding: 'utf8' },
+      );
+      if (r.status === 0 && r.stdout.includes('configmaps')) break;
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`the real cluster ${name}'s view role was not aggregated within 60 s: ${r.stderr.trim()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
   const certs = new Map<string, { certPem: string; keyPem: string }>();
   const clientCert = (cluster: string, user: string, groups: string[] = []) => {
     const key = [cluster, user, ...groups].join('\u0000');

@@ -67,6 +67,8 @@ export class Reflector {
   private attempt = 0;
   private expiredInARow = 0;
   private running: Promise<void> = Promise.resolve();
+  /** Ends the backoff wait under way, if any (retryNow). */
+  private wake: (() => void) | undefined;
   /** Set when the path answered 404 and stopOnNotFound is on. */
   notFound = false;
 
@@ -74,6 +76,16 @@ export class Reflector {
     private readonly options: ReflectorOptions,
     private readonly sink: ReflectorSink,
   ) {}
+
+  /**
+   * When waiting out a backoff after an error, tries again now, from the first backoff step: the server has just
+   * answered another request of the same context (it is back), so the rest need not wait up to the longest backoff.
+   */
+  retryNow(): void {
+    if (!this.wake) return;
+    this.attempt = 0;
+    this.wake();
+  }
 
   /** Starts (or restarts, once the previous run has wound down) the loop until `signal` aborts. */
   start(signal: AbortSignal): Promise<void> {
@@ -112,7 +124,11 @@ export class Reflector {
         const delay = error.kind === 'forbidden' ? maxMs : backoffDelay(this.attempt, initialMs, maxMs);
         this.attempt++;
         this.sink.status({ phase: 'error', error, nextAttemptAt: Date.now() + delay, attempt: this.attempt });
-        await sleep(delay, signal);
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          void sleep(delay, signal).then(resolve);
+        });
+        this.wake = undefined;
       }
     }
   }

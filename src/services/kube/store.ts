@@ -31,6 +31,9 @@ type AnyObject = V1CertificateSigningRequest | V1Pod | V1Namespace | TigeraStatu
 
 type KindState<T> = SnapshotKind<T>;
 
+/** Errors that say the server could not be reached or answer, as opposed to one that says no (403, 404…). */
+const REACHABILITY: ReadonlySet<string> = new Set(['unreachable', 'timeout', 'server']);
+
 function kindState<T>(): KindState<T> {
   return new SnapshotKind<T>();
 }
@@ -226,9 +229,13 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
       },
       status(status: ReflectorStatus) {
         const s = slot();
+        const wasFailing = s.status.phase === 'error' && REACHABILITY.has(s.status.error.kind);
         s.status = status;
         if (status.phase === 'error') state.errors[kind] = status.error;
         else if (status.phase === 'live') delete state.errors[kind];
+        // The server answers again: the context's other kinds waiting out a backoff for the same reason retry now
+        // (after a 30 s outage their backoff reached 30 s; the person would watch "failing" that long for nothing).
+        if (status.phase === 'live' && wasFailing) wakeFailing(state);
         if (status.phase === 'error' && kind === 'csrs') state.startRest();
         recompute(state);
       },
@@ -250,6 +257,12 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         recompute(state);
       },
     };
+  }
+
+  function wakeFailing(state: ContextState): void {
+    for (const other of [...state.slots, ...state.podCertSlots, ...(state.tigeraSlot ? [state.tigeraSlot] : [])]) {
+      if (other.status.phase === 'error' && REACHABILITY.has(other.status.error.kind)) other.reflector.retryNow();
+    }
   }
 
   function connectionOf(state: ContextState): ConnectionState {

@@ -186,19 +186,22 @@ function scriptedCerts() {
   return { certs, bump };
 }
 
+/** Both contexts listed and drawn, with a certificates watch still decoding (version 1). */
+async function listedWithCerts() {
+  const { store, emit } = scriptedStore();
+  const { certs, bump } = scriptedCerts();
+  const { instance, frames } = startApp(store, certs);
+  const live = { synced: true, csrsListed: true, connection: { phase: 'live', since: NOW } } as const;
+  emit('east', ['e-1', 'e-2', 'e-3'], live);
+  emit('west', ['w-1'], live);
+  await waitFor(() => frames.some((f) => f.certs?.version === 1 && csrCount(f, 'east') === 3), 'the lists drawn');
+  return { instance, frames, bump };
+}
+
 describe('App feed while certificates are being decoded', () => {
   it("a key's frame does not carry the certificates' redraw; it lands once the keys stop", async () => {
-    const { store, emit } = scriptedStore();
-    const { certs, bump } = scriptedCerts();
-    const { instance, frames } = startApp(store, certs);
+    const { instance, frames, bump } = await listedWithCerts();
     try {
-      emit('east', ['e-1', 'e-2', 'e-3'], {
-        synced: true,
-        csrsListed: true,
-        connection: { phase: 'live', since: NOW },
-      });
-      emit('west', ['w-1'], { synced: true, csrsListed: true, connection: { phase: 'live', since: NOW } });
-      await waitFor(() => frames.some((f) => f.certs?.version === 1 && csrCount(f, 'east') === 3), 'the lists drawn');
       // Let the last redraw age past half a feed interval, so the key would take pending data along.
       await new Promise((r) => setTimeout(r, 200));
       bump();
@@ -218,17 +221,8 @@ describe('App feed while certificates are being decoded', () => {
   });
 
   it('keys that keep coming hold it at most 3 s, and then it is drawn between two keys, not in one', async () => {
-    const { store, emit } = scriptedStore();
-    const { certs, bump } = scriptedCerts();
-    const { instance, frames } = startApp(store, certs);
+    const { instance, frames, bump } = await listedWithCerts();
     try {
-      emit('east', ['e-1', 'e-2', 'e-3'], {
-        synced: true,
-        csrsListed: true,
-        connection: { phase: 'live', since: NOW },
-      });
-      emit('west', ['w-1'], { synced: true, csrsListed: true, connection: { phase: 'live', since: NOW } });
-      await waitFor(() => frames.some((f) => f.certs?.version === 1 && csrCount(f, 'east') === 3), 'the lists drawn');
       bump();
       const started = performance.now();
       // A key every 120 ms for 4 s: j and k in turn.

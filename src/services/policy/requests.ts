@@ -225,15 +225,10 @@ function partOf(context: string, requests: Iterable<RequestLike> | ReadonlyMap<s
     !Array.isArray(requests) && typeof (requests as Partial<ReadonlyMap<string, RequestLike>>).entries === 'function'
       ? (requests as ReadonlyMap<string, RequestLike>)
       : undefined;
-  if (map) return new IndexPart(mapIter(map.entries(), ([k, r]) => [k, seenRequest(context, r)]));
-  let i = 0;
-  return new IndexPart(
-    mapIter((requests as Iterable<RequestLike>)[Symbol.iterator](), (r) => [String(i++), seenRequest(context, r)]),
-  );
-}
-
-function* mapIter<T, R>(it: Iterator<T>, fn: (t: T) => R): Generator<R> {
-  for (let n = it.next(); !n.done; n = it.next()) yield fn(n.value);
+  const entries: [string, SeenRequest][] = map
+    ? Array.from(map.entries(), ([k, r]) => [k, seenRequest(context, r)])
+    : Array.from(requests as Iterable<RequestLike>, (r, i) => [String(i), seenRequest(context, r)]);
+  return new IndexPart(entries);
 }
 
 /** A part over requests known otherwise (the audit log's). */
@@ -314,8 +309,6 @@ export class RequestIndexCache {
   private readonly contexts = new Map<string, { csrs: ReadonlyMap<string, RequestLike>; part: IndexPart }>();
   private audit: { more: readonly SeenRequest[]; part: IndexPart } | undefined;
   private last: { maps: unknown[]; more: readonly SeenRequest[]; index: RequestIndex } | undefined;
-  /** Grows each time the index changes: findings that read it are stale when it moved. */
-  version = 0;
 
   of(
     sources: readonly { context: string; csrs: ReadonlyMap<string, RequestLike> }[],
@@ -348,7 +341,6 @@ export class RequestIndexCache {
     if (this.audit?.more !== more) this.audit = { more, part: partOfSeen(more) };
     const index = new RequestIndex(more.length ? [this.audit.part, ...parts] : parts);
     this.last = { maps: sources.map((s) => s.csrs), more, index };
-    this.version++;
     return index;
   }
 }

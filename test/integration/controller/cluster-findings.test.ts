@@ -13,7 +13,7 @@ import { type Controller, createController } from '../../../src/services/control
 import { DEFAULT_POLICY } from '../../../src/services/policy/index.js';
 import { buildHostileRequests, makeCsr } from '../../../src/services/sandbox/scenarios/hostile-requests.js';
 import { clientsFor, nodeIdentity } from '../../../src/services/sandbox/scenarios/kube.js';
-import { conditionTypes, type ControllerEnv, SIGNER, startControllerEnv, waitFor } from './env.js';
+import { adminContext, conditionTypes, type ControllerEnv, SIGNER, startControllerEnv, waitFor } from './env.js';
 
 const KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
 let env: ControllerEnv;
@@ -56,15 +56,8 @@ describe('controller: findings that need the cluster', () => {
 
     // The admin's context: deploy/rbac.yaml's service account may neither approve kubernetes.io/kubelet-serving nor
     // list Nodes (add both when the controller serves kubelets); without Nodes node-addresses warns (tested below).
-    const cluster = env.sandbox.clusters[0]!;
     controller = createController({
-      context: {
-        name: cluster.name,
-        server: cluster.server,
-        cluster: cluster.name,
-        user: 'admin',
-        kubeConfig: env.admin,
-      },
+      context: adminContext(env),
       signers: [SIGNER, KUBELET_SERVING],
       policy: DEFAULT_POLICY,
       approve: true,

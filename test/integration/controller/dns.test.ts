@@ -7,7 +7,7 @@ import { type Controller, createController } from '../../../src/services/control
 import { policyFromObject } from '../../../src/services/policy/index.js';
 import { makeCsr } from '../../../src/services/sandbox/scenarios/hostile-requests.js';
 import { type DnsServer, startDnsServer } from '../../helpers/dns-server.js';
-import { conditionTypes, type ControllerEnv, startControllerEnv, waitFor } from './env.js';
+import { adminContext, conditionTypes, type ControllerEnv, startControllerEnv, waitFor } from './env.js';
 
 const SIGNER = 'example.com/serving';
 let env: ControllerEnv;
@@ -44,15 +44,8 @@ describe('controller: the opt-in DNS check', () => {
           },
         },
       });
-    const cluster = env.sandbox.clusters[0]!;
     controller = createController({
-      context: {
-        name: cluster.name,
-        server: cluster.server,
-        cluster: cluster.name,
-        user: 'admin',
-        kubeConfig: env.admin,
-      },
+      context: adminContext(env),
       signers: [SIGNER],
       policy: policyFromObject({ dns: { enabled: true, level: 'fail', servers: [dns.address] } }),
       approve: true,

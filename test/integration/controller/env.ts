@@ -42,6 +42,13 @@ export interface ControllerEnv {
   stop(): Promise<void>;
 }
 
+/** The sandbox's first cluster as its admin (system:masters) sees it, for a controller run in the test's process. */
+export function adminContext(env: ControllerEnv): ClusterContext {
+  const cluster = env.sandbox.clusters[0];
+  if (!cluster) throw new Error('the sandbox has no cluster');
+  return { name: cluster.name, server: cluster.server, cluster: cluster.name, user: 'admin', kubeConfig: env.admin };
+}
+
 export async function startControllerEnv(options: SandboxOptions = {}): Promise<ControllerEnv> {
   const { certPem, keyPem } = await createCa({ cn: 'certdesk test calico CA' });
   const ca = await loadCaFromPem(certPem, keyPem);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { type Controller, createController } from '../../../src/services/controller/controller.js';
 import { createCa, loadCaFromPem } from '../../../src/services/pki/index.js';
 import { DEFAULT_POLICY } from '../../../src/services/policy/index.js';
-import { type ControllerEnv, startControllerEnv, waitFor } from './env.js';
+import { adminContext, type ControllerEnv, startControllerEnv, waitFor } from './env.js';
 
 const FOO = 'clusterissuers.cert-manager.io/foo';
 const BAR = 'clusterissuers.cert-manager.io/bar';
@@ -45,16 +45,8 @@ describe('controller: one CA per signer', () => {
   it('signs each tenant’s workloads with that tenant’s CA only', async () => {
     const foo = await createCa({ cn: 'tenant foo CA' });
     const bar = await createCa({ cn: 'tenant bar CA' });
-    const cluster = env.sandbox.clusters[0];
-    assert.ok(cluster);
     controller = createController({
-      context: {
-        name: cluster.name,
-        server: cluster.server,
-        cluster: cluster.name,
-        user: 'admin',
-        kubeConfig: env.admin,
-      },
+      context: adminContext(env),
       signers: [FOO, BAR],
       policy: DEFAULT_POLICY,
       approve: true,

@@ -3,10 +3,8 @@
 // and the delete is not deleted, and one changed meanwhile is checked again; an issued request needs --force; the
 // audit has the intent before the delete and the outcome after it, and an intent left open is reconciled.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { runEffect } from '../../../src/app/effects.js';
 import { CliError } from '../../../src/headless/cli-error.js';
@@ -15,48 +13,22 @@ import { runSign } from '../../../src/headless/commands/sign.js';
 import { deleteWithAudit } from '../../../src/services/actions/index.js';
 import { reconcileAudit } from '../../../src/services/actions/reconcile.js';
 import { type AuditEntry, type AuditInput, appendAudit, readAudit } from '../../../src/services/config/audit.js';
-import { type ClusterContext, getCsr, hasCondition, loadContexts } from '../../../src/services/kube/index.js';
-import { createCa } from '../../../src/services/pki/index.js';
-import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
-import { csrObject, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+import { getCsr, hasCondition } from '../../../src/services/kube/index.js';
+import { fileCaSandbox } from '../../helpers/file-ca-sandbox.js';
+import { csrObject, makeCsrPem } from '../../helpers/sandbox.js';
 
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const ADMIN = { name: 'admin', groups: ['system:masters'] };
-let sandbox: Sandbox;
-let cluster: SandboxCluster;
-let ctx: ClusterContext;
-let dir = '';
-let caCert = '';
-let caKey = '';
-const savedStateDir = process.env.CERTDESK_STATE_DIR;
 
-before(async () => {
-  sandbox = await startTestSandbox(undefined);
-  cluster = sandbox.cluster('east');
-  [ctx] = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
-  dir = mkdtempSync(join(tmpdir(), 'certdesk-delete-'));
-  process.env.CERTDESK_STATE_DIR = join(dir, 'state');
-  const made = await createCa({ cn: 'Delete Test CA', keyAlgorithm: 'ECDSAWithCurve256' });
-  caCert = join(dir, 'ca.crt');
-  caKey = join(dir, 'ca.key');
-  writeFileSync(caCert, made.certPem);
-  writeFileSync(caKey, made.keyPem, { mode: 0o600 });
-});
-
-after(async () => {
-  await sandbox?.stop();
-  if (savedStateDir === undefined) delete process.env.CERTDESK_STATE_DIR;
-  else process.env.CERTDESK_STATE_DIR = savedStateDir;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const f = fileCaSandbox('delete');
 
 async function create(name: string, cn = 'web.example.com'): Promise<V1CertificateSigningRequest> {
   const { pem } = makeCsrPem({ commonName: cn, dnsNames: ['web.example.com'] });
-  return (await cluster.createAs(ADMIN, CSRS, csrObject(name, pem))) as unknown as V1CertificateSigningRequest;
+  return (await f.cluster.createAs(ADMIN, CSRS, csrObject(name, pem))) as unknown as V1CertificateSigningRequest;
 }
 
 async function read(name: string): Promise<V1CertificateSigningRequest | undefined> {
-  const r = await getCsr(ctx, name);
+  const r = await getCsr(f.ctx, name);
   if (!r.ok && r.error.kind === 'not-found') return undefined;
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   return r.value;
@@ -65,7 +37,7 @@ async function read(name: string): Promise<V1CertificateSigningRequest | undefin
 /** Once, just before the first DELETE of NAME: `then` (the hook's own requests pass through). */
 function beforeDelete(name: string, then: () => Promise<void>): void {
   let fired = false;
-  cluster.api.beforeServe.push(async (req) => {
+  f.cluster.api.beforeServe.push(async (req) => {
     if (fired || req.method !== 'DELETE' || req.name !== name) return false;
     fired = true;
     await then();
@@ -75,9 +47,9 @@ function beforeDelete(name: string, then: () => Promise<void>): void {
 
 /** Deletes NAME and creates another request (O=system:masters) under its name; resolves to the new UID. */
 async function replace(name: string): Promise<string> {
-  await cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/${name}`);
+  await f.cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/${name}`);
   const { pem } = makeCsrPem({ commonName: 'root', organizations: ['system:masters'] });
-  const made = (await cluster.createAs(ADMIN, CSRS, csrObject(name, pem))) as unknown as V1CertificateSigningRequest;
+  const made = (await f.cluster.createAs(ADMIN, CSRS, csrObject(name, pem))) as unknown as V1CertificateSigningRequest;
   return made.metadata?.uid ?? '';
 }
 
@@ -91,19 +63,13 @@ async function cliError(p: Promise<unknown>): Promise<string> {
   assert.fail('expected the command to fail');
 }
 
-const kube = () => ({ kubeconfig: sandbox.kubeconfigPath, context: ['east'] });
-
 function audit(name: string): AuditEntry[] {
-  return readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as AuditEntry)
-    .filter((e) => e.csrName === name && e.action === 'delete');
+  return f.audit().filter((e) => e.csrName === name && e.action === 'delete');
 }
 
 test('delete csr: the object checked is deleted, with its intent (uid, resourceVersion) before and the outcome after', async () => {
   const made = await create('del-plain');
-  await runDeleteCsr(['del-plain'], kube());
+  await runDeleteCsr(['del-plain'], f.kube());
   assert.equal(await read('del-plain'), undefined);
   const [intent, outcome, ...rest] = audit('del-plain');
   assert.deepEqual(rest, []);
@@ -120,7 +86,7 @@ test('delete csr: a request replaced between the check and the DELETE is not del
   beforeDelete('del-swap', async () => {
     replacement = await replace('del-swap');
   });
-  const message = await cliError(runDeleteCsr(['del-swap'], kube()));
+  const message = await cliError(runDeleteCsr(['del-swap'], f.kube()));
   assert.match(message, /was replaced after it was checked/);
   assert.equal((await read('del-swap'))?.metadata?.uid, replacement, 'the replacement is still there');
   const lines = audit('del-swap');
@@ -136,13 +102,13 @@ test('delete csr: a request replaced between the check and the DELETE is not del
 test('delete csr: a request changed between the check and the DELETE is checked again (resourceVersion precondition)', async () => {
   const made = await create('del-changed');
   beforeDelete('del-changed', async () => {
-    const r = await cluster.requestAs(ADMIN, 'PUT', `${CSRS}/del-changed`, {
+    const r = await f.cluster.requestAs(ADMIN, 'PUT', `${CSRS}/del-changed`, {
       ...made,
       metadata: { ...made.metadata, labels: { touched: 'yes' } },
     });
     assert.equal(r.code, 200, r.body);
   });
-  await runDeleteCsr(['del-changed'], kube());
+  await runDeleteCsr(['del-changed'], f.kube());
   assert.equal(await read('del-changed'), undefined);
   const lines = audit('del-changed');
   assert.deepEqual(
@@ -160,9 +126,9 @@ test('delete csr: a request changed between the check and the DELETE is checked 
 
 test('delete csr: an issued request is refused without --force, and deleted with it', async () => {
   await create('del-issued');
-  await runSign(['del-issued'], { ...kube(), caCert, caKey, output: 'name', approve: true });
+  await runSign(['del-issued'], { ...f.kube(), caCert: f.caCert, caKey: f.caKey, output: 'name', approve: true });
   assert.ok((await read('del-issued'))?.status?.certificate);
-  const message = await cliError(runDeleteCsr(['del-issued'], kube()));
+  const message = await cliError(runDeleteCsr(['del-issued'], f.kube()));
   assert.match(message, /is issued.*--force/);
   assert.ok(await read('del-issued'), 'still there');
   assert.deepEqual(
@@ -170,14 +136,14 @@ test('delete csr: an issued request is refused without --force, and deleted with
     [[undefined, 'refused']],
     'refused before any write: one line, no intent',
   );
-  await runDeleteCsr(['del-issued'], { ...kube(), force: true });
+  await runDeleteCsr(['del-issued'], { ...f.kube(), force: true });
   assert.equal(await read('del-issued'), undefined);
 });
 
 test("the TUI's delete: bound to the object shown; a replaced one is not deleted, the one shown is", async () => {
   const shown = await create('tui-del');
   const replacement = await replace('tui-del');
-  const deps = { contexts: new Map([['east', ctx]]), store: { reconnect: () => {}, snapshot: () => ({}) as never } };
+  const deps = { contexts: new Map([['east', f.ctx]]), store: { reconnect: () => {}, snapshot: () => ({}) as never } };
   const target = { key: 'east/tui-del', context: 'east', name: 'tui-del', csr: shown };
   const refused = await runEffect({ id: 1, kind: 'delete', targets: [target] }, deps);
   assert.equal(refused?.tone, 'bad');
@@ -191,7 +157,7 @@ test("the TUI's delete: bound to the object shown; a replaced one is not deleted
 });
 
 test('reconcile: a delete intent left open is settled by whether that object is gone', async () => {
-  const file = join(dir, 'reconcile.jsonl');
+  const file = join(f.dir, 'reconcile.jsonl');
   const noOutcome = async (e: AuditInput) => {
     if (e.phase !== 'outcome') await appendAudit(e, file);
   };
@@ -201,9 +167,9 @@ test('reconcile: a delete intent left open is settled by whether that object is 
   };
   await create('rec-del');
   await create('rec-kept');
-  assert.ok((await deleteWithAudit(ctx, 'rec-del', { audit: noOutcome })).ok);
-  await assert.rejects(deleteWithAudit(ctx, 'rec-kept', { audit: crash }));
-  const said = await reconcileAudit((name) => (name === 'east' ? ctx : undefined), { file });
+  assert.ok((await deleteWithAudit(f.ctx, 'rec-del', { audit: noOutcome })).ok);
+  await assert.rejects(deleteWithAudit(f.ctx, 'rec-kept', { audit: crash }));
+  const said = await reconcileAudit((name) => (name === 'east' ? f.ctx : undefined), { file });
   assert.deepEqual(
     said.map((s) => s.replace(/ \(UID [^)]*\) in east from \S+/, '')),
     [

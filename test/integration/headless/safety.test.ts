@@ -2,10 +2,9 @@
 // between the check and the write, and no face — approve, sign, sign --approve, the TUI's action path — acts on
 // the replacement; a request with a failing finding is approved or signed only with every failing code named.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { runEffect } from '../../../src/app/effects.js';
 import { CliError } from '../../../src/headless/cli-error.js';
@@ -13,41 +12,15 @@ import { runApproval } from '../../../src/headless/commands/approval.js';
 import { runSign } from '../../../src/headless/commands/sign.js';
 import { approveWithAudit, exportTlsSecret } from '../../../src/services/actions/index.js';
 import type { AuditEntry } from '../../../src/services/config/audit.js';
-import { type ClusterContext, getCsr, hasCondition, loadContexts } from '../../../src/services/kube/index.js';
-import { createCa } from '../../../src/services/pki/index.js';
-import type { SandboxCluster } from '../../../src/services/sandbox/index.js';
-import { csrObject, makeCsrPem, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+import { getCsr, hasCondition } from '../../../src/services/kube/index.js';
+import { fileCaSandbox } from '../../helpers/file-ca-sandbox.js';
+import { csrObject, makeCsrPem } from '../../helpers/sandbox.js';
 
 const SIGNER = 'example.com/serving';
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const ADMIN = { name: 'admin', groups: ['system:masters'] };
-let sandbox: Sandbox;
-let cluster: SandboxCluster;
-let ctx: ClusterContext;
-let dir = '';
-let caCert = '';
-let caKey = '';
-const savedStateDir = process.env.CERTDESK_STATE_DIR;
 
-before(async () => {
-  sandbox = await startTestSandbox(undefined);
-  cluster = sandbox.cluster('east');
-  [ctx] = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
-  dir = mkdtempSync(join(tmpdir(), 'certdesk-safety-'));
-  process.env.CERTDESK_STATE_DIR = join(dir, 'state');
-  const made = await createCa({ cn: 'Safety Test CA', keyAlgorithm: 'ECDSAWithCurve256' });
-  caCert = join(dir, 'ca.crt');
-  caKey = join(dir, 'ca.key');
-  writeFileSync(caCert, made.certPem);
-  writeFileSync(caKey, made.keyPem, { mode: 0o600 });
-});
-
-after(async () => {
-  await sandbox?.stop();
-  if (savedStateDir === undefined) delete process.env.CERTDESK_STATE_DIR;
-  else process.env.CERTDESK_STATE_DIR = savedStateDir;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const f = fileCaSandbox('safety');
 
 function benign(name: string): unknown {
   return csrObject(name, makeCsrPem({ commonName: 'web.example.com', dnsNames: ['web.example.com'] }).pem, SIGNER);
@@ -59,11 +32,11 @@ function hostile(name: string): unknown {
 }
 
 async function create(body: unknown): Promise<V1CertificateSigningRequest> {
-  return (await cluster.createAs(ADMIN, CSRS, body)) as unknown as V1CertificateSigningRequest;
+  return (await f.cluster.createAs(ADMIN, CSRS, body)) as unknown as V1CertificateSigningRequest;
 }
 
 async function approveAsAdmin(name: string, overrides?: string[]): Promise<V1CertificateSigningRequest> {
-  const r = await approveWithAudit(ctx, name, { ...(overrides ? { overrides } : {}), audit: async () => {} });
+  const r = await approveWithAudit(f.ctx, name, { ...(overrides ? { overrides } : {}), audit: async () => {} });
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   return r.value.csr;
 }
@@ -74,9 +47,9 @@ function swapBeforeWrite(name: string, sub: 'approval' | 'status'): { replacemen
   const replacement = new Promise<string>((r) => {
     resolve = r;
   });
-  cluster.api.beforeServe.push(async (req) => {
+  f.cluster.api.beforeServe.push(async (req) => {
     if (req.method !== 'PUT' || req.name !== name || req.subresource !== sub) return false;
-    await cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/${name}`);
+    await f.cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/${name}`);
     const made = await create(hostile(name));
     resolve(made.metadata?.uid ?? '');
     return true;
@@ -85,7 +58,7 @@ function swapBeforeWrite(name: string, sub: 'approval' | 'status'): { replacemen
 }
 
 async function current(name: string): Promise<V1CertificateSigningRequest> {
-  const r = await getCsr(ctx, name);
+  const r = await getCsr(f.ctx, name);
   assert.ok(r.ok);
   return r.value;
 }
@@ -100,20 +73,16 @@ async function cliError(p: Promise<unknown>): Promise<string> {
   assert.fail('expected the command to fail');
 }
 
-const kube = () => ({ kubeconfig: sandbox.kubeconfigPath, context: ['east'] });
-const caFiles = () => ({ caCert, caKey, output: 'name' });
+const caFiles = () => ({ caCert: f.caCert, caKey: f.caKey, output: 'name' });
 
 function auditLines(): AuditEntry[] {
-  return readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as AuditEntry);
+  return f.audit();
 }
 
 test('approve: a request replaced between the check and the write is not approved', async () => {
   await create(benign('swap-approve'));
   const { replacement } = swapBeforeWrite('swap-approve', 'approval');
-  const message = await cliError(runApproval('approve', ['swap-approve'], kube()));
+  const message = await cliError(runApproval('approve', ['swap-approve'], f.kube()));
   assert.match(message, /was replaced after it was checked/);
   const now = await current('swap-approve');
   assert.equal(now.metadata?.uid, await replacement);
@@ -127,7 +96,7 @@ test('approve: a request replaced between the check and the write is not approve
 test('sign --approve: replaced before /approval, and replaced before /status: nothing approved or signed', async () => {
   await create(benign('swap-sa-1'));
   const one = swapBeforeWrite('swap-sa-1', 'approval');
-  const m1 = await cliError(runSign(['swap-sa-1'], { ...kube(), ...caFiles(), approve: true }));
+  const m1 = await cliError(runSign(['swap-sa-1'], { ...f.kube(), ...caFiles(), approve: true }));
   assert.match(m1, /was replaced after it was checked/);
   const now1 = await current('swap-sa-1');
   assert.equal(now1.metadata?.uid, await one.replacement);
@@ -135,7 +104,7 @@ test('sign --approve: replaced before /approval, and replaced before /status: no
 
   await create(benign('swap-sa-2'));
   const two = swapBeforeWrite('swap-sa-2', 'status');
-  const m2 = await cliError(runSign(['swap-sa-2'], { ...kube(), ...caFiles(), approve: true }));
+  const m2 = await cliError(runSign(['swap-sa-2'], { ...f.kube(), ...caFiles(), approve: true }));
   assert.match(m2, /was replaced after it was checked/);
   const now2 = await current('swap-sa-2');
   assert.equal(now2.metadata?.uid, await two.replacement);
@@ -146,7 +115,7 @@ test('sign: an approved request replaced before the upload gets no certificate',
   await create(benign('swap-sign'));
   await approveAsAdmin('swap-sign');
   const { replacement } = swapBeforeWrite('swap-sign', 'status');
-  const message = await cliError(runSign(['swap-sign'], { ...kube(), ...caFiles() }));
+  const message = await cliError(runSign(['swap-sign'], { ...f.kube(), ...caFiles() }));
   assert.match(message, /was replaced after it was checked/);
   const now = await current('swap-sign');
   assert.equal(now.metadata?.uid, await replacement);
@@ -161,12 +130,12 @@ test('sign: an approved request replaced before the upload gets no certificate',
 test('same UID, newer version: evaluated again, then written', async () => {
   const made = await create(benign('changed-only'));
   // A label change between the check (the object given) and the write.
-  await cluster.requestAs(ADMIN, 'PUT', `${CSRS}/changed-only`, {
+  await f.cluster.requestAs(ADMIN, 'PUT', `${CSRS}/changed-only`, {
     ...made,
     metadata: { ...made.metadata, labels: { a: 'b' } },
   });
   const lines: { phase?: string; outcome?: string; resourceVersion?: string }[] = [];
-  const r = await approveWithAudit(ctx, 'changed-only', { csr: made, audit: async (e) => void lines.push(e) });
+  const r = await approveWithAudit(f.ctx, 'changed-only', { csr: made, audit: async (e) => void lines.push(e) });
   assert.ok(r.ok && r.value.changed, r.ok ? '' : r.error.message);
   assert.equal(r.value.csr.metadata?.uid, made.metadata?.uid);
   assert.deepEqual(
@@ -181,7 +150,7 @@ test('TUI action path: a replaced request is not approved, and the footer says s
   const status = await runEffect(
     { id: 1, kind: 'approve', targets: [{ key: 'east/swap-tui', context: 'east', name: 'swap-tui', csr: checked }] },
     {
-      contexts: new Map([['east', ctx]]),
+      contexts: new Map([['east', f.ctx]]),
       store: { reconnect: () => {}, snapshot: () => ({ pods: new Map() }) as never },
     },
   );
@@ -194,29 +163,29 @@ test('TUI action path: a replaced request is not approved, and the footer says s
 
 test('approve and sign on a ✗ request: refused with the codes; a partial --override refused; the exact codes pass', async () => {
   await create(hostile('masters'));
-  const bare = await cliError(runApproval('approve', ['masters'], kube()));
+  const bare = await cliError(runApproval('approve', ['masters'], f.kube()));
   assert.match(bare, /was not approved: failing findings privileged-group/);
   const codes = /--override ([a-z,-]+)/.exec(bare)?.[1] ?? '';
   assert.ok(codes.split(',').includes('privileged-group'), bare);
   assert.ok(!hasCondition(await current('masters'), 'Approved'));
 
   // sign --approve is gated the same way.
-  const viaSign = await cliError(runSign(['masters'], { ...kube(), ...caFiles(), approve: true }));
+  const viaSign = await cliError(runSign(['masters'], { ...f.kube(), ...caFiles(), approve: true }));
   assert.match(viaSign, /was not approved: failing findings privileged-group/);
 
   if (codes.includes(',')) {
-    const partial = await cliError(runApproval('approve', ['masters'], { ...kube(), override: 'privileged-group' }));
+    const partial = await cliError(runApproval('approve', ['masters'], { ...f.kube(), override: 'privileged-group' }));
     assert.match(partial, /was not approved/);
     assert.ok(!hasCondition(await current('masters'), 'Approved'));
   }
-  await runApproval('approve', ['masters'], { ...kube(), override: codes });
+  await runApproval('approve', ['masters'], { ...f.kube(), override: codes });
   assert.ok(hasCondition(await current('masters'), 'Approved'));
 
   // Approved, but `sign` still checks the findings.
-  const sign = await cliError(runSign(['masters'], { ...kube(), ...caFiles() }));
+  const sign = await cliError(runSign(['masters'], { ...f.kube(), ...caFiles() }));
   assert.match(sign, /was not signed: failing findings privileged-group/);
   assert.ok(!(await current('masters')).status?.certificate);
-  await runSign(['masters'], { ...kube(), ...caFiles(), override: codes });
+  await runSign(['masters'], { ...f.kube(), ...caFiles(), override: codes });
   assert.ok((await current('masters')).status?.certificate);
   const accepted = auditLines().find((e) => e.csrName === 'masters' && e.action === 'sign' && e.phase === 'intent');
   assert.ok(accepted?.overrides?.includes('privileged-group'));
@@ -224,7 +193,7 @@ test('approve and sign on a ✗ request: refused with the codes; a partial --ove
 
 test('deny is never gated: a ✗ request is denied', async () => {
   await create(hostile('masters-deny'));
-  await runApproval('deny', ['masters-deny'], kube());
+  await runApproval('deny', ['masters-deny'], f.kube());
   assert.ok(hasCondition(await current('masters-deny'), 'Denied'));
 });
 
@@ -232,14 +201,14 @@ test('the Secret export exports the certificate inspected: a replaced CSR is ref
   const { pem, key } = makeCsrPem({ commonName: 'web.example.com', dnsNames: ['web.example.com'] });
   await create(csrObject('export-me', pem, SIGNER));
   await approveAsAdmin('export-me');
-  await runSign(['export-me'], { ...kube(), ...caFiles() });
+  await runSign(['export-me'], { ...f.kube(), ...caFiles() });
   const inspected = await current('export-me');
   assert.ok(inspected.status?.certificate);
   // Replaced (and issued again) under the same name after the person inspected it.
-  await cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/export-me`);
+  await f.cluster.requestAs(ADMIN, 'DELETE', `${CSRS}/export-me`);
   await create(hostile('export-me'));
   const keyPem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const r = await exportTlsSecret(ctx, {
+  const r = await exportTlsSecret(f.ctx, {
     name: 'web-tls',
     namespace: 'default',
     csrName: 'export-me',
@@ -252,14 +221,14 @@ test('the Secret export exports the certificate inspected: a replaced CSR is ref
 
 test('TUI export to a file: an existing file is never replaced; a new one is written', async () => {
   const { initCa } = await import('../../../src/services/config/ca-registry.js');
-  const registry = join(dir, 'registry');
+  const registry = join(f.dir, 'registry');
   await initCa({ signerName: SIGNER, cwd: registry });
   const deps = {
-    contexts: new Map([['east', ctx]]),
+    contexts: new Map([['east', f.ctx]]),
     store: { reconnect: () => {}, snapshot: () => ({ pods: new Map() }) as never },
     registryDir: registry,
   };
-  const existing = join(dir, 'kept.yaml');
+  const existing = join(f.dir, 'kept.yaml');
   writeFileSync(existing, 'precious\n');
   const effect = {
     id: 2,
@@ -274,7 +243,7 @@ test('TUI export to a file: an existing file is never replaced; a new one is wri
   assert.match(refused?.text ?? '', /kept\.yaml already exists; certdesk does not replace it/);
   assert.equal(readFileSync(existing, 'utf8'), 'precious\n');
 
-  const fresh = join(dir, 'fresh.yaml');
+  const fresh = join(f.dir, 'fresh.yaml');
   const written = await runEffect({ ...effect, outFile: fresh }, deps);
   assert.equal(written?.tone, 'ok', written?.text);
   assert.match(readFileSync(fresh, 'utf8'), /kind: ConfigMap/);

@@ -26,25 +26,6 @@ describe('TUI end to end on the real server (built binary in tmux)', { timeout: 
       .map((l) => l.split(/\s+/)[0] ?? '');
   }
 
-  async function focus(text: string): Promise<void> {
-    term.keys('/');
-    // `/` starts from the filter in force; Ctrl-U clears it.
-    term.keys('C-u');
-    await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
-    term.type(text);
-    term.keys('Enter');
-    await term.waitFor((s) => s.includes(`filter ${text}`), `the filter ${text}`);
-  }
-
-  async function confirm(name: string): Promise<void> {
-    const screen = await term.waitFor((s) => /⏎ confirm|y go ahead|to confirm/.test(s), 'a confirmation prompt');
-    if (screen.includes('y go ahead')) term.type('y');
-    else if (screen.includes(`type ${name} to confirm`)) {
-      term.type(name);
-      term.keys('Enter');
-    } else term.keys('Enter');
-  }
-
   before(async () => {
     e = await startRealEnv(['east']);
     ok(await e.run(['ca', 'init', '--signer', SIGNER]));
@@ -74,7 +55,7 @@ describe('TUI end to end on the real server (built binary in tmux)', { timeout: 
 
   it('shows a hostile CSR as visible escapes; approving it asks for its name', async () => {
     const titleBefore = term.title();
-    await focus('hostile-escape-sequences');
+    await term.filter('hostile-escape-sequences');
     term.keys('Enter');
     const screen = await term.waitForText('hostile-escape-sequences · east');
     assert.equal(term.title(), titleBefore, 'the pane title did not change');
@@ -93,22 +74,22 @@ describe('TUI end to end on the real server (built binary in tmux)', { timeout: 
   it('approves and signs a Calico CSR from the keyboard; its pod runs on the real server', async () => {
     const name = (await calicoPending()).find((n) => n.includes('calico-node-')) ?? '';
     const pod = name.split(':')[1] ?? '';
-    await focus(name);
+    await term.filter(name);
     term.keys('A');
     await term.waitForText('Approve and sign 1 CSR?');
-    await confirm(name);
+    await term.confirm(name);
     await term.waitForText('Approved and signed.');
     await until(`pod ${pod} Running`, async () =>
       /1\/1\s+Running/.test(ok(await e.kubectl(['get', 'pod', '-n', 'calico-system', pod])).stdout),
     );
-    await focus('calico-system/');
+    await term.filter('calico-system/');
     await term.waitFor((s) => !s.includes(`calico-system/${pod}`), `pod ${pod} gone from Pods in Init`);
   });
 
   it('bulk-approves, bulk-signs, and TigeraStatus turns Available', async () => {
     const pending = await calicoPending();
     assert.equal(pending.length, 2);
-    await focus('calico-system:calico-');
+    await term.filter('calico-system:calico-');
     term.keys('g');
     await term.waitFor((s) => /^│▶/m.test(s), 'a selected row');
     term.keysAtOnce('Space', 'Space');
@@ -117,7 +98,7 @@ describe('TUI end to end on the real server (built binary in tmux)', { timeout: 
     await term.waitForText('Approve 2 CSRs?');
     term.keys('Enter');
     await term.waitForText('Approved 2 of 2.');
-    await focus('approved');
+    await term.filter('approved');
     term.keys('g');
     await term.waitFor((s) => /^│▶/m.test(s), 'a selected row');
     term.keysAtOnce('Space', 'Space');

@@ -116,6 +116,27 @@ export class TmuxTerminal {
     );
   }
 
+  /** `/`, Ctrl-U (`/` starts from the filter in force), TEXT, ⏎; resolves once the list says `filter TEXT`. */
+  async filter(text: string): Promise<string> {
+    this.keys('/');
+    await this.waitForText(/^\s*\/.*$/m, 5000).catch(() => undefined);
+    this.keys('C-u');
+    await this.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
+    this.type(text);
+    this.keys('Enter');
+    return this.waitFor((s) => s.includes(`filter ${text}`), `the filter ${text}`);
+  }
+
+  /** Answers whatever guard the open dialog asks for (⏎, y, or typing NAME). */
+  async confirm(name: string): Promise<void> {
+    const screen = await this.waitFor((s) => /⏎ confirm|y go ahead|to confirm/.test(s), 'a confirmation prompt');
+    if (screen.includes('y go ahead')) this.type('y');
+    else if (screen.includes(`type ${name} to confirm`)) {
+      this.type(name);
+      this.keys('Enter');
+    } else this.keys('Enter');
+  }
+
   stop(): void {
     if (!this.started) return;
     this.started = false;

@@ -35,28 +35,6 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   const calicoCsrs = async (c: ReturnType<typeof clients>, kind: string) =>
     (await csrsIn(c)).filter((x) => (x.metadata?.name ?? '').startsWith(`calico-system:calico-${kind}`));
 
-  /** Filters the CSR list down to one name (the filter matches substrings). */
-  async function focus(name: string): Promise<void> {
-    term.keys('/');
-    // `/` starts from the filter in force; Ctrl-U clears it.
-    await term.waitForText(/^\s*\/.*$/m, 5000).catch(() => undefined);
-    term.keys('C-u');
-    await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
-    term.type(name);
-    term.keys('Enter');
-    await term.waitFor((s) => s.includes(`filter ${name}`), `the filter ${name}`);
-  }
-
-  /** Answers whatever guard the open dialog asks for (Enter, y, or the CSR's name). */
-  async function confirm(name: string): Promise<void> {
-    const screen = await term.waitFor((s) => /⏎ confirm|y go ahead|to confirm/.test(s), 'a confirmation prompt');
-    if (screen.includes('y go ahead')) term.type('y');
-    else if (screen.includes(`type ${name} to confirm`)) {
-      term.type(name);
-      term.keys('Enter');
-    } else term.keys('Enter');
-  }
-
   before(async () => {
     // Builds only when the sources changed since dist/ was built (scripts/build.mjs), so a lone run is never stale.
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
@@ -98,7 +76,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
 
   it('shows a hostile CSR as visible escapes: the title and the screen stay intact', async () => {
     const titleBefore = term.title();
-    await focus('hostile-escape-sequences');
+    await term.filter('hostile-escape-sequences');
     // Both clusters hold one; which is older (listed first) depends on timing: select east's.
     const onEast = (s: string) => selectedRow(s)?.slice(3).startsWith('east ') === true;
     if (!onEast(await term.waitFor((s) => selectedRow(s) !== undefined, 'a selected row'))) term.keys('j');
@@ -122,7 +100,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   });
 
   it('Ctrl-A does nothing: a modifier never triggers a verb (issue 18.9)', async () => {
-    await focus('hostile-rsa-1024');
+    await term.filter('hostile-rsa-1024');
     term.keys('C-a');
     term.keys('C-x');
     // Had Ctrl-A opened "Approve 1 CSR?", this `/` would have gone to that dialog, not to a filter prompt.
@@ -163,11 +141,11 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     const [first] = await calicoCsrs(east, 'node-');
     const name = first!.metadata!.name!;
     const pod = name.split(':')[1]!;
-    await focus(name);
+    await term.filter(name);
     term.keys('A');
     await term.waitForText('Approve and sign 1 CSR?');
     await term.waitForText('CA        CN=example.com/calico CA');
-    await confirm(name);
+    await term.confirm(name);
     await term.waitForText('Approved and signed.');
     await waitFor(
       async () =>
@@ -175,7 +153,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
       `pod ${pod} Running`,
       30_000,
     );
-    await focus('calico-system/');
+    await term.filter('calico-system/');
     await term.waitFor((s) => !s.includes(`calico-system/${pod}`), `pod ${pod} gone from Pods in Init`);
   });
 
@@ -197,7 +175,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
 
   it('bulk-approves, bulk-signs, and TigeraStatus turns Available', async () => {
     await command('ctx east', 'Context east.');
-    await focus('calico-system:calico-');
+    await term.filter('calico-system:calico-');
     const pending = (await calicoCsrs(east, '')).filter((c) => !(c.status?.conditions ?? []).length);
     assert.ok(pending.length >= 2, 'at least two calico CSRs left in east');
     // Pending rows come first: mark them all, one key at a time.
@@ -207,7 +185,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     await term.waitForText(`${pending.length} CSRs: ${pending.length} ✓`);
     term.keys('Enter');
     await term.waitForText(`Approved ${pending.length} of ${pending.length}.`);
-    await focus('approved');
+    await term.filter('approved');
     await markRows(pending.length);
     term.keys('s');
     await term.waitForText(`Sign ${pending.length} CSRs?`);
@@ -221,7 +199,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     const [target] = await calicoCsrs(west, 'node-');
     const name = target!.metadata!.name!;
     const pod = name.split(':')[1]!;
-    await focus(name);
+    await term.filter(name);
     term.keys('x');
     await term.waitForText('Deny 1 CSR?');
     term.type('NotOurNode');
@@ -233,7 +211,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     const denied = csr.status?.conditions?.find((c) => c.type === 'Denied');
     assert.equal(denied?.reason, 'NotOurNode');
     assert.equal(denied?.message, 'unexpected node');
-    await focus(pod);
+    await term.filter(pod);
     // A long status narrows the name column; a cut keeps the pod's name (its tail).
     await term.waitForText(new RegExp(`west +\\S*${pod.slice(-5)} +Init:(Error|CrashLoopBackOff)`), 30_000);
   });
@@ -241,7 +219,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   it('deletes instead of denying: Ctrl-D in the deny dialog, then Enter; the request is gone, never Denied', async () => {
     const { pem } = makeCsrPem({ commonName: 'ask-again.example.com', dnsNames: ['ask-again.example.com'] });
     await west.certs.createCertificateSigningRequest({ body: csrObject('tui-e2e-ask-again', pem, WEB_SIGNER) });
-    await focus('tui-e2e-ask-again');
+    await term.filter('tui-e2e-ask-again');
     term.keys('x');
     await term.waitForText('^D delete instead');
     term.type('D'); // a plain D is text for the reason field, not the switch
@@ -270,7 +248,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   });
 
   it('switches context with :ctx', async () => {
-    await focus('hostile-rsa-1024');
+    await term.filter('hostile-rsa-1024');
     term.keys(':');
     term.type('ctx west');
     term.keys('Enter');
@@ -285,10 +263,10 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   });
 
   it('exports a TLS Secret and the CA ConfigMap into the cluster', async () => {
-    await focus('tui-e2e-web');
+    await term.filter('tui-e2e-web');
     term.keys('A');
     await term.waitForText('Approve and sign 1 CSR?');
-    await confirm('tui-e2e-web');
+    await term.confirm('tui-e2e-web');
     await term.waitForText('Approved and signed.');
     await term.waitFor((s) => /tui-e2e-web .*Approved,Issued/.test(s), 'the CSR issued on screen');
     term.keys('e');
@@ -333,7 +311,7 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
   });
 
   it('on a pod: l shows the waiting init container log, d describes it, y its YAML; :pods and :csr', async () => {
-    await focus('calico-system');
+    await term.filter('calico-system');
     await command('pods', 'Pods in Init.');
     await term.waitForText('l init logs');
     term.keys('l');

@@ -7,9 +7,14 @@
 // renewal radar). Every string from the cluster goes through terminalSafe here.
 import type { V1Pod } from '@kubernetes/client-node';
 import { isoSeconds } from '../services/certs/index.js';
-import { type PcrState, pcrState, type WireCtb, type WirePcr } from '../services/kube/pod-certificates.js';
-import { createPublicKey } from 'node:crypto';
-import { certificateSignedBy, csrKeyAndProof, decodeCertificateSync, rawPartsOf } from '../services/pki/decode.js';
+import {
+  pcrSignerHealth,
+  pcrSignerNeedsAttention,
+  REFRESH_OVERDUE_MS,
+  trustBundleText,
+} from '../services/health/pcr.js';
+import { type PcrState, pcrState, type WirePcr } from '../services/kube/pod-certificates.js';
+import { csrKeyAndProof, decodeCertificateSync } from '../services/pki/decode.js';
 import { keyDescription } from '../services/pki/keys.js';
 import { inputBlocks } from '../services/pki/pem.js';
 import { age, humanDuration, humanDurationSeconds } from '../services/text/duration.js';
@@ -19,9 +24,6 @@ import type { Intent, KeyLike } from './keymap.js';
 import { listRows, listViewKey, type MoveAction, movedTo } from './certs.js';
 import { scopedContexts } from './order.js';
 import { type TuiState, windowTop } from './store.js';
-
-/** Issued PCRs whose beginRefreshAt passed longer ago than this are overdue (the kubelet should have re-requested). */
-export const REFRESH_OVERDUE_MS = 10 * 60_000;
 
 export interface PcrsView {
   index: number;
@@ -366,87 +368,22 @@ export function selectPcrInspect(state: TuiState, view: PcrsView): InspectVm {
 }
 
 // ------------------------------------------------------------------------------------------------ health
-function bundleHoldsIssuer(bundles: WireCtb[], pcr: WirePcr | undefined): boolean | undefined {
-  const chain = pcr?.status?.certificateChain;
-  if (!chain) return undefined;
-  try {
-    const certs = inputBlocks(chain, 'certificateChain')
-      .filter((b) => b.label === 'CERTIFICATE')
-      .map((b) => decodeCertificateSync(b.der));
-    const top = certs.at(-1);
-    if (!top) return undefined;
-    for (const bundle of bundles) {
-      for (const b of inputBlocks(bundle.spec?.trustBundle ?? '', 'trustBundle')) {
-        const ca = decodeCertificateSync(b.der);
-        if (ca.sha256Fingerprint === top.sha256Fingerprint) return true;
-        const spki = rawPartsOf(ca)?.spki;
-        if (!spki || ca.subject.text !== top.issuer.text) continue;
-        const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-        if (certificateSignedBy(top, key)) return true;
-      }
-    }
-    return false;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a signer's bundles hold the CA of its newest issued chain, by PCR UID and bundle content. */
-const bundleMemo = new Map<string, boolean | undefined>();
-
 /**
  * Health lines for PCRs in one context: how many wait per signer (and the oldest), issued ones overdue for refresh
  * (beginRefreshAt passed by more than 10 minutes), and per signer whether its ClusterTrustBundle exists and holds
- * the CA that signed its newest issued chain.
+ * the CA that signed its newest issued chain (services/health/pcr.ts).
  */
 export function pcrHealthLines(state: TuiState, context: string): StyledText[] {
   const snap = state.snapshots[context];
-  if (!snap?.pcrs || !snap.podCertificateApis?.podCertificateRequests) return [];
-  const bySigner = new Map<string, { waiting: number; oldest: string; overdue: number; newestIssued?: WirePcr }>();
-  for (const pcr of snap.pcrs.values()) {
-    const signer = pcr.spec?.signerName ?? '?';
-    const e = bySigner.get(signer) ?? { waiting: 0, oldest: '', overdue: 0 };
-    bySigner.set(signer, e);
-    const s = pcrState(pcr);
-    const created = pcr.metadata?.creationTimestamp ?? '';
-    if (s === 'Pending') {
-      e.waiting++;
-      if (!e.oldest || created < e.oldest) e.oldest = created;
-    } else if (s === 'Issued') {
-      const at = Date.parse(pcr.status?.beginRefreshAt ?? '');
-      if (Number.isFinite(at) && state.now - at > REFRESH_OVERDUE_MS) e.overdue++;
-      if (!e.newestIssued || created > (e.newestIssued.metadata?.creationTimestamp ?? '')) e.newestIssued = pcr;
-    }
-  }
-  const bundles = [...(snap.trustBundles?.values() ?? [])];
-  const out: StyledText[] = [];
-  for (const [signer, e] of [...bySigner].sort(([a], [b]) => a.localeCompare(b))) {
+  return (snap ? (pcrSignerHealth(snap, state.now) ?? []) : []).map((h) => {
     const parts: string[] = [];
-    if (e.waiting)
-      parts.push(`${e.waiting} PCR${e.waiting === 1 ? '' : 's'} waiting (oldest ${age(e.oldest, state.now)})`);
-    if (e.overdue) parts.push(`${e.overdue} overdue for refresh`);
-    const own = bundles.filter((b) => b.spec?.signerName === signer);
-    let bundle: string;
-    if (!snap.podCertificateApis.clusterTrustBundles) bundle = 'trust bundles not served';
-    else if (own.length === 0) bundle = 'no trust bundle';
-    else {
-      const key = `${e.newestIssued?.metadata?.uid ?? ''}|${own.map((b) => b.spec?.trustBundle ?? '').join('|')}`;
-      let holds = bundleMemo.get(key);
-      if (!bundleMemo.has(key)) {
-        holds = bundleHoldsIssuer(own, e.newestIssued);
-        if (bundleMemo.size >= 64) bundleMemo.delete(bundleMemo.keys().next().value as string);
-        bundleMemo.set(key, holds);
-      }
-      bundle =
-        holds === undefined
-          ? `trust bundle ${own.map((b) => b.metadata?.name ?? '?').join(', ')}`
-          : holds
-            ? 'trust bundle holds the signing CA'
-            : 'trust bundle does not hold the CA that signs';
-    }
-    parts.push(bundle);
-    const bad = e.overdue > 0 || bundle.startsWith('no ') || bundle.includes('does not');
-    out.push({ text: `pcr ${safe(signer)}: ${safe(parts.join(', '))}`, tone: bad || e.waiting ? 'warn' : 'muted' });
-  }
-  return out;
+    if (h.waiting)
+      parts.push(`${h.waiting} PCR${h.waiting === 1 ? '' : 's'} waiting (oldest ${age(h.oldestWaiting, state.now)})`);
+    if (h.overdueForRefresh) parts.push(`${h.overdueForRefresh} overdue for refresh`);
+    parts.push(trustBundleText(h));
+    return {
+      text: `pcr ${safe(h.signerName)}: ${safe(parts.join(', '))}`,
+      tone: pcrSignerNeedsAttention(h) || h.waiting ? 'warn' : 'muted',
+    };
+  });
 }

@@ -245,10 +245,27 @@ test('deny pcr and fail pcr: reasons and messages reach the status; a decision i
   assert.match(missing.stderr, /^error: podcertificaterequests\.certificates\.k8s\.io "nope" not found\n$/);
 });
 
+/** `certdesk health`'s word on SIGNER's trust bundle, as text and as JSON. */
+async function bundleHealth(): Promise<{ text: string; json: string | undefined }> {
+  const text = ok(await env.run(['health'])).stdout;
+  const [h] = JSON.parse(ok(await env.run(['health', '-o', 'json'])).stdout) as {
+    podCertificateRequests: { signerName: string; trustBundle: string }[];
+  }[];
+  const row = text.split('\n').find((l) => l.trim().startsWith(SIGNER)) ?? '';
+  return { text: row, json: h?.podCertificateRequests.find((p) => p.signerName === SIGNER)?.trustBundle };
+}
+
 test('export trust-bundle: created, unchanged, rotated beside the old CA, then --remove-old; attest is required', async () => {
   const name = 'example.com:pod-identity:live';
+  const none = await bundleHealth();
+  assert.equal(none.json, 'none');
+  assert.match(none.text, /no trust bundle$/);
   const first = ok(await env.run(['export', 'trust-bundle', '--signer', SIGNER]));
   assert.equal(first.stdout, `clustertrustbundle.certificates.k8s.io/${name} created (1 CA(s))\n`);
+  // health: the bundle holds the CA that signed the newest issued chain (the PCRs issued above).
+  const holds = await bundleHealth();
+  assert.equal(holds.json, 'holds-ca');
+  assert.match(holds.text, /trust bundle holds the signing CA$/);
   const audit = JSON.parse(ok(await env.run(['audit', '-o', 'json'])).stdout) as {
     action: string;
     phase?: string;
@@ -301,6 +318,10 @@ test('export trust-bundle: created, unchanged, rotated beside the old CA, then -
   const one = ok(await env.run(['describe', 'trustbundle', name])).stdout;
   assert.match(one, /Certificates:\s+1 certificate\(s\)/);
   assert.match(one, /CN=next pod identity CA:/);
+  // The old CA is gone from the bundle while the issued chains are still its: health says so.
+  const lacks = await bundleHealth();
+  assert.equal(lacks.json, 'lacks-ca');
+  assert.match(lacks.text, /trust bundle does not hold the CA that signs$/);
 
   // A user who may write ClusterTrustBundles but not attest for the signer: refused, saying what is missing.
   const { certPem, keyPem } = env.cluster.clientCert('east', 'bundler');

@@ -1,18 +1,53 @@
-// `certdesk health`: per context, TigeraStatus, the pending queue, the signer backlog (approved but unissued) and
-// pods held in Init with the CSR each waits on.
+// `certdesk health`: per context, TigeraStatus, the pending queue, the signer backlog (approved but unissued), pods
+// held in Init with the CSR each waits on, and PodCertificateRequests per signer (waiting, overdue for refresh, trust
+// bundle), as the TUI's Health pane shows them.
 import { type ContextHealth, computeHealth, podAge } from '../../services/health/index.js';
+import { type PcrSignerHealth, pcrSignerHealth, trustBundleText } from '../../services/health/pcr.js';
+import type { ContextSnapshot } from '../../services/kube/api-types.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { humanDuration } from '../output/duration.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
 import { renderTable } from '../output/table.js';
-import { contextsFrom, type KubeCliOptions, type OutputCliOptions, out } from './common.js';
+import { contextsFrom, type KubeCliOptions, oneSentence, type OutputCliOptions, out } from './common.js';
 
 function since(ms: number | undefined, now: number): string {
   return ms === undefined ? '' : humanDuration((now - ms) / 1000);
 }
 
-export function renderHealth(h: ContextHealth, now: number): string {
+/** PodCertificateRequests per signer; `not-served` where the cluster has no such API, or why they could not be read. */
+export type PcrHealth = PcrSignerHealth[] | 'not-served' | { error: string };
+
+function pcrHealthOf(snap: ContextSnapshot, now: number): PcrHealth {
+  const error = snap.errors.pcrs ?? snap.errors.trustBundles;
+  if (error) return { error: oneSentence(error.message) };
+  return pcrSignerHealth(snap, now) ?? 'not-served';
+}
+
+function renderPcrHealth(pcrs: PcrHealth, now: number): string[] {
+  if (pcrs === 'not-served') return ['  PodCertificateRequests: not served'];
+  if (!Array.isArray(pcrs)) return [`  PodCertificateRequests: could not be read: ${pcrs.error}`];
+  if (pcrs.length === 0) return ['  PodCertificateRequests: 0'];
+  const table = renderTable(
+    ['SIGNER', 'WAITING', 'OLDEST', 'OVERDUE-REFRESH', 'TRUST-BUNDLE'],
+    pcrs.map((p) => [
+      p.signerName,
+      p.waiting,
+      p.oldestWaiting ? humanDuration((now - Date.parse(p.oldestWaiting)) / 1000) : '',
+      p.overdueForRefresh,
+      trustBundleText(p),
+    ]),
+  );
+  return [
+    '  PodCertificateRequests:',
+    ...table
+      .trimEnd()
+      .split('\n')
+      .map((l) => `    ${l}`),
+  ];
+}
+
+export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth): string {
   const lines: string[] = [`Context: ${terminalSafe(h.context)}`];
   lines.push(
     `  Pending CSRs: ${h.pendingCount}${h.oldestPendingCsr ? ` (oldest ${terminalSafe(h.oldestPendingCsr)}, ${humanDuration((h.oldestPendingAge ?? 0) / 1000)})` : ''}`,
@@ -82,6 +117,7 @@ export function renderHealth(h: ContextHealth, now: number): string {
         .map((l) => `    ${l}`),
     );
   } else lines.push('  Pods in Init: 0');
+  if (pcrs !== undefined) lines.push(...renderPcrHealth(pcrs, now));
   return `${lines.join('\n')}\n`;
 }
 
@@ -89,14 +125,16 @@ export async function runHealth(opts: KubeCliOptions & OutputCliOptions): Promis
   const format = parseOutputFormat(opts.output, ['json', 'yaml']);
   const contexts = contextsFrom(opts, true);
   const { snapshotsOf } = await import('./snapshots.js');
-  const { snapshots, failures } = await snapshotsOf(contexts);
+  const { snapshots, failures } = await snapshotsOf(contexts, { podCertificates: true });
   const now = Date.now();
   const health = snapshots.map((s) => computeHealth(s, now));
+  const pcrs = snapshots.map((s) => pcrHealthOf(s, now));
   // Machine output: each pod's age in ms at `now`, and its creation time as kubectl writes timestamps. The ages
   // are as of `now` already, so the pass time (`at`, for the TUI's clock) is left out.
   const data = () =>
-    health.map(({ at: _at, ...h }) => ({
+    health.map(({ at: _at, ...h }, i) => ({
       ...h,
+      podCertificateRequests: pcrs[i],
       podsInInit: h.podsInInit.map(({ created, ...p }) => ({
         ...p,
         ...(created !== undefined ? { created: new Date(created).toISOString() } : {}),
@@ -105,6 +143,6 @@ export async function runHealth(opts: KubeCliOptions & OutputCliOptions): Promis
     }));
   if (format === 'json') out(toJson(data()));
   else if (format === 'yaml') out(toYaml(data()));
-  else out(health.map((h) => renderHealth(h, now)).join('\n'));
+  else out(health.map((h, i) => renderHealth(h, now, pcrs[i])).join('\n'));
   if (failures > 0) throw new CliError(`${failures} of ${contexts.length} contexts could not be read (see above)`);
 }

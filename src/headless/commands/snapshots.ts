@@ -13,9 +13,11 @@ import { oneSentence, warn } from './common.js';
 
 function settled(snap: ContextSnapshot): boolean {
   const c = snap.connection;
-  return (
-    snap.synced || c.phase === 'unreachable' || c.phase === 'forbidden' || (c.phase === 'retrying' && c.attempt >= 2)
-  );
+  if (c.phase === 'unreachable' || c.phase === 'forbidden' || (c.phase === 'retrying' && c.attempt >= 2)) return true;
+  // PodCertificateRequests and trust bundles, when asked for: listed (or not served), or failing on their own.
+  const podCertificates =
+    snap.podCertificatesListed !== false || snap.errors.pcrs !== undefined || snap.errors.trustBundles !== undefined;
+  return snap.synced && podCertificates;
 }
 
 function failureText(c: ConnectionState, ctxName: string, timeoutMs: number): string {
@@ -33,6 +35,8 @@ export async function snapshotsOf(
     batchMs: 10,
     backoff: { initialMs: 200, maxMs: 2000 },
     connectTimeoutMs: 5000,
+    // Only `health` reads PodCertificateRequests and trust bundles: the others do not list them.
+    podCertificates: false,
     ...storeOptions,
   });
   try {

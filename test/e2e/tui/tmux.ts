@@ -73,10 +73,20 @@ export class TmuxTerminal {
     return this.tmux('display', '-p', '-t', 'tui', '#{pane_dead}').trim() === '1';
   }
 
-  /** The program's exit status once it has ended (the pane stays: remain-on-exit). */
+  /**
+   * The program's exit status once it has ended (the pane stays: remain-on-exit). tmux before 3.6 built with
+   * libutempter (Debian's 3.3a, Ubuntu's 3.4) can miss the SIGCHLD of a pane's process that ends while utempter's
+   * own handler is in (tmux issue 4559): the pane reads dead, its status never comes and the process stays unreaped.
+   * A SIGCHLD sent to the server then makes it reap and record the status, as tmux 3.6 does itself.
+   */
   exitStatus(): number | undefined {
-    const status = this.tmux('display', '-p', '-t', 'tui', '#{pane_dead_status}').trim();
-    return this.dead() && status !== '' ? Number(status) : undefined;
+    const [dead, status] = this.tmux('display', '-p', '-t', 'tui', '#{pane_dead}:#{pane_dead_status}')
+      .trim()
+      .split(':');
+    if (dead !== '1') return undefined;
+    if (status) return Number(status);
+    process.kill(Number(this.tmux('display', '-p', '#{pid}').trim()), 'SIGCHLD');
+    return undefined;
   }
 
   /** Named keys (Enter, Escape, Tab, Space, Down …), one send each. */

@@ -21,6 +21,7 @@ import {
   type PcrTarget,
   inspectReplaced,
   type TuiState,
+  withSecrets,
 } from './store.js';
 import { caRegistry } from './lazy.js';
 import { type SigningCa, signingCa } from './signing-ca.js';
@@ -239,27 +240,6 @@ async function caFor(signer: string, deps: DialogDeps): Promise<SigningCa | stri
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
-}
-
-/** A masked field for each CA key secret nothing else gives (SigningCa.needs), after a `type NAME to confirm`
- * field when a ✗ finding asks for the name (a dialog with fields takes what is typed into its fields). */
-function withSecrets(d: DialogState, secrets: Array<[signer: string, needs: string]>): DialogState {
-  if (secrets.length === 0) return d;
-  const confirm =
-    d.confirmName !== undefined ? [{ id: 'confirm', label: `type ${safe(d.confirmName)} to confirm`, value: '' }] : [];
-  return {
-    ...d,
-    fields: [
-      ...d.fields,
-      ...confirm,
-      ...secrets.map(([signer, needs]) => ({
-        id: `secret:${signer}`,
-        label: safe(needs, 120),
-        value: '',
-        secret: true,
-      })),
-    ],
-  };
 }
 
 function date(d: Date): string {

@@ -24,7 +24,7 @@ import { type ClusterFacts, loadPolicy, type Policy } from '../services/policy/i
 import type { Tone } from '../views/models.js';
 import type { CsrRef, Effect, PcrTarget, PcrVerb } from './store.js';
 import { caRegistry } from './lazy.js';
-import { type SigningCa, signingCa } from './signing-ca.js';
+import { SecretNeeded, type SigningCa, signingCa } from './signing-ca.js';
 
 export interface EffectDeps {
   contexts: ReadonlyMap<string, ClusterContext>;
@@ -42,6 +42,8 @@ export interface EffectStatus {
   tone: Tone;
   /** `:policy test FILE`: the dry run, kept in the state and shown in the Health pane. */
   trial?: PolicyTrial;
+  /** CA key secrets needed and not typed (SecretNeeded): signer, the words to ask with. */
+  ask?: Array<[signer: string, needs: string]>;
 }
 
 function message(err: unknown): string {
@@ -94,6 +96,19 @@ function caFor(
     cache.set(signer, loading);
   }
   return loading;
+}
+
+/** The secrets the signers' keys asked for that the dialog had no field for: it comes back asking for them. */
+async function asked(cache: Map<string, Promise<SigningCa>>): Promise<Array<[string, string]>> {
+  const ask: Array<[string, string]> = [];
+  for (const [signer, loading] of cache) {
+    const err = await loading.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (err instanceof SecretNeeded) ask.push([signer, err.needs]);
+  }
+  return ask;
 }
 
 /** The object the person confirmed (writes are bound to it), the codes the typed name accepted, and the
@@ -171,10 +186,12 @@ export async function runEffect(effect: Effect, deps: EffectDeps): Promise<Effec
         },
         (ok, total) => count(ok - failed, total, effect.approveFirst ? 'Approved and signed' : 'Signed'),
       );
-      if (failed > 0) {
-        return { text: `${status.text} ${failed} refused by the signer's rules and marked Failed.`, tone: 'warn' };
-      }
-      return status;
+      const done: EffectStatus =
+        failed > 0
+          ? { text: `${status.text} ${failed} refused by the signer's rules and marked Failed.`, tone: 'warn' }
+          : status;
+      const ask = await asked(cas);
+      return ask.length > 0 ? { ...done, ask } : done;
     }
     case 'export-secret': {
       const ctx = deps.contexts.get(effect.target.context);

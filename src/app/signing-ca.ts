@@ -19,6 +19,16 @@ export interface SigningCa {
 }
 
 /**
+ * A key asked for a secret its dialog had no field for (the token was let go while idle after the dialog opened):
+ * nothing was signed, and the dialog comes back with the field (EffectStatus.ask).
+ */
+export class SecretNeeded extends PkiError {
+  constructor(readonly needs: string) {
+    super('bad-key', `The ${needs} is needed now: press the key again (s, A) to type it.`);
+  }
+}
+
+/**
  * Loads the CA registered for `signer`. `secret`: the typed PIN or passphrase, handed to the key once, only if it
  * asks; a wrong one throws (one sentence). For a dialog's `preview`, a key that asks and has no `secret` comes back
  * with `needs` instead of throwing.
@@ -45,8 +55,8 @@ export async function signingCa(
     return { ca: await loadCaForSigner(signer, { ...opts, ask }), profile };
   } catch (err) {
     if (needs === undefined || secret !== undefined) throw err;
-    // The dialog did not ask (the token was logged out while idle since): ask now, in a new dialog.
-    if (!preview) throw new PkiError('bad-key', `The ${needs} is needed now: press the key again (s, A) to type it.`);
+    // The dialog did not ask (the token was let go while idle since it opened): it comes back asking.
+    if (!preview) throw new SecretNeeded(needs);
     const certPem = await caCertificatePem(signer, opts);
     const { caCertificateKey, loadCaWithKey } = await import('../services/pki/ca.js');
     const asked = needs;

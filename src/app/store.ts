@@ -7,6 +7,7 @@ import type { WirePcr } from '../services/kube/pod-certificates.js';
 import type { PolicyTrial } from '../services/actions/policy-test.js';
 import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
+import { terminalSafe } from '../services/text/sanitize.js';
 import { PANES, type PaneId, screenLayout } from '../views/layout.js';
 import type { SectionVm, Tone } from '../views/models.js';
 import { type CertFeed, type CertsAction, type CertsView, certsReducer, openCerts } from './certs.js';
@@ -249,7 +250,12 @@ export type Action =
   | { type: 'dialog-error'; error: string }
   | { type: 'request-effect'; effect: EffectRequest; status?: string }
   | { type: 'effects-taken'; upTo: number }
-  | { type: 'effect-done'; status: { text: string; tone: Tone; trial?: PolicyTrial }; id?: number }
+  | {
+      type: 'effect-done';
+      /** `ask`: CA key secrets needed and not typed (signer, the words to ask with): the dialog comes back asking. */
+      status: { text: string; tone: Tone; trial?: PolicyTrial; ask?: Array<[signer: string, needs: string]> };
+      id?: number;
+    }
   | { type: 'status'; text: string; tone: Tone }
   | { type: 'quit' }
   | { type: 'quit-confirmed' }
@@ -604,6 +610,30 @@ function proceed(state: TuiState, mode: Extract<Mode, { kind: 'dialog' }>): TuiS
     marked: bulk ? new Set() : next.marked,
     // Given back on failure with what was typed, except the secrets: a wrong PIN is typed again.
     reopen: { effectId: state.nextEffectId, mode: { ...mode, dialog: { ...withoutSecrets(d), error: undefined } } },
+  };
+}
+
+/** A masked field for each CA key secret nothing else gives (SigningCa.needs), after a `type NAME to confirm`
+ * field when a ✗ finding asks for the name (a dialog with fields takes what is typed into its fields; one that comes
+ * back asking keeps the name typed before). */
+export function withSecrets(d: DialogState, secrets: Array<[signer: string, needs: string]>): DialogState {
+  if (secrets.length === 0) return d;
+  const confirm =
+    d.confirmName !== undefined && !d.fields.some((f) => f.id === 'confirm')
+      ? [{ id: 'confirm', label: `type ${terminalSafe(d.confirmName)} to confirm`, value: d.typed }]
+      : [];
+  return {
+    ...d,
+    fields: [
+      ...d.fields,
+      ...confirm,
+      ...secrets.map(([signer, needs]) => ({
+        id: `secret:${signer}`,
+        label: terminalSafe(needs, { maxLength: 120 }),
+        value: '',
+        secret: true,
+      })),
+    ],
   };
 }
 
@@ -1000,7 +1030,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'effects-taken':
       return { ...state, outbox: state.outbox.filter((e) => e.id > action.upTo) };
     case 'effect-done': {
-      const { trial, ...status } = action.status;
+      const { trial, ask: _ask, ...status } = action.status;
       const next = {
         ...state,
         running: Math.max(0, state.running - 1),
@@ -1012,7 +1042,19 @@ export function reducer(state: TuiState, action: Action): TuiState {
       const { reopen: _r, ...rest } = next;
       // A failed action gives its dialog back with the error and everything typed (a wrong key file path …).
       if (action.status.tone === 'bad' && (state.mode.kind === 'list' || state.mode.kind === 'inspect')) {
-        return { ...rest, mode: { ...reopen.mode, dialog: { ...reopen.mode.dialog, error: action.status.text } } };
+        const ask = action.status.ask ?? [];
+        if (ask.length === 0) {
+          return { ...rest, mode: { ...reopen.mode, dialog: { ...reopen.mode.dialog, error: action.status.text } } };
+        }
+        // A key let go while the dialog was open: back with the field it asks for, on the same request.
+        const dialog = withSecrets(reopen.mode.dialog, ask);
+        const needs = ask.map(([, n]) => terminalSafe(n, { maxLength: 120 })).join(' and the ');
+        const error = `Nothing signed: the ${needs} ${ask.length > 1 ? 'are' : 'is'} needed again (the key was let go while idle); type it, then ⏎.`;
+        return {
+          ...rest,
+          status: { text: error, tone: 'bad' },
+          mode: { ...reopen.mode, dialog: { ...dialog, field: dialog.fields.findIndex((f) => f.secret), error } },
+        };
       }
       return rest;
     }

@@ -1,8 +1,9 @@
 // The TUI's sign action (runEffect 'sign', what `s` runs) with a CA whose key is in a PKCS#11 token (SoftHSM2), over
 // HTTPS against the sandbox: with the PIN from the file registered at `ca init`, the certificate is issued and
-// openssl verifies it against the CA; with no PIN source and none typed the footer says how to type it, in one line,
-// and nothing is signed; with the PIN typed in the dialog (the effect's secret) a wrong one is refused in one line
-// and the right one signs.
+// openssl verifies it against the CA; with no PIN source and none typed (the token let go after the dialog opened)
+// nothing is signed, the footer says so in one line and the status names the PIN, for the dialog to come back asking
+// for it; with the PIN typed in the dialog (the effect's secret) a wrong one is refused in one line and the right one
+// signs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,8 +106,9 @@ describe('TUI sign with a token CA', { skip: softhsmMissing() }, () => {
     assert.doesNotMatch(readFileSync(join(dir, 'state', 'audit.jsonl'), 'utf8'), new RegExp(PIN));
   });
 
-  test('no PIN source and none typed: one line in the footer saying how to type it, nothing signed', async () => {
-    // A process not logged in to the token (a login lasts as long as the module stays loaded).
+  test('no PIN source and none typed: nothing signed, one line, and the PIN named for the dialog to ask', async () => {
+    // A process not logged in to the token (a login lasts as long as the module stays loaded): the token was let go
+    // after the dialog opened, so it has no PIN field.
     closePkcs11Modules();
     const status = await sign('bare', await approved('bare', BARE));
     assert.equal(status?.tone, 'bad');
@@ -115,6 +117,7 @@ describe('TUI sign with a token CA', { skip: softhsmMissing() }, () => {
       /The PIN for token "tui-token" is needed now: press the key again \(s, A\) to type it\./,
     );
     assert.equal(status?.text.split('\n').length, 1);
+    assert.deepEqual(status?.ask, [[BARE, 'PIN for token "tui-token"']], 'the dialog comes back asking for it');
     const r = await getCsr(ctx, 'bare');
     assert.ok(r.ok);
     assert.equal(r.value.status?.certificate, undefined);
@@ -128,6 +131,7 @@ describe('TUI sign with a token CA', { skip: softhsmMissing() }, () => {
     const csr = await approved('typed', BARE);
     const wrong = await sign('typed', csr, { [BARE]: '000000' });
     assert.equal(wrong?.tone, 'bad');
+    assert.equal(wrong?.ask, undefined, 'a wrong PIN is not a missing one');
     assert.match(wrong?.text ?? '', /^Not signed: Wrong PIN for token "tui-token".*; try again\.$/);
     assert.equal(wrong?.text.split('\n').length, 1);
     const r1 = await getCsr(ctx, 'typed');

@@ -333,6 +333,54 @@ describe('store: bulk selection and dialogs', () => {
     s = run(s, { type: 'text-input', text: '99' }, { type: 'back' });
     assert.ok(!JSON.stringify(s).includes('99"'), 'esc drops what was typed');
   });
+  it('the key let go while its dialog was open: the dialog comes back asking for the PIN, the name typed kept', () => {
+    // The dialog opened while the token was logged in (no PIN field); it was let go (idle) before ⏎.
+    const signer = 'example.com/token';
+    const d = dialog({ action: 'approve-sign', guard: 'fail', confirmName: 'pending-old' });
+    let s = run(loaded(), { type: 'open-dialog', dialog: d }, { type: 'text-input', text: 'pending-old' });
+    s = reducer(s, { type: 'dialog-submit' });
+    const effect = s.outbox[0];
+    assert.equal(effect?.kind, 'sign');
+    assert.equal(effect?.kind === 'sign' ? effect.secrets : 'none', undefined);
+    s = run(
+      s,
+      { type: 'effects-taken', upTo: effect!.id },
+      {
+        type: 'effect-done',
+        status: {
+          text: 'Not approved and signed: The PIN for token "ca" is needed now: press the key again (s, A) to type it.',
+          tone: 'bad',
+          ask: [[signer, 'PIN for token "ca"']],
+        },
+        id: effect!.id,
+      },
+    );
+    assert.equal(s.mode.kind, 'dialog', 'the dialog is back');
+    if (s.mode.kind !== 'dialog') return;
+    const back = s.mode.dialog;
+    assert.deepEqual(back.targets, [csrKey('east', 'pending-old')], 'on the same CSR');
+    assert.deepEqual(
+      back.fields.map((f) => [f.id, f.value, f.secret ?? false]),
+      [
+        ['confirm', 'pending-old', false],
+        [`secret:${signer}`, '', true],
+      ],
+    );
+    assert.equal(back.fields[back.field]?.secret, true, 'the PIN field has the focus');
+    assert.equal(
+      back.error,
+      'Nothing signed: the PIN for token "ca" is needed again (the key was let go while idle); type it, then ⏎.',
+    );
+    assert.equal(s.status?.text, back.error, 'the footer says the same, not "press the key again"');
+    assert.equal('ask' in (s.status ?? {}), false);
+    s = run(s, { type: 'text-input', text: '4321' }, { type: 'dialog-submit' });
+    const again = s.outbox.at(-1);
+    assert.equal(again?.kind, 'sign');
+    assert.deepEqual(again?.kind === 'sign' ? [again.approveFirst, again.secrets] : undefined, [
+      true,
+      { [signer]: '4321' },
+    ]);
+  });
 });
 
 describe('store: incremental order', () => {

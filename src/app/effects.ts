@@ -363,6 +363,16 @@ async function runPcrOne(
  * sentence for all (`Issued 2 of 3.` and the first error). */
 async function runPcrEffect(effect: Extract<Effect, { kind: 'pcr' }>, deps: EffectDeps): Promise<EffectStatus> {
   const cas = new Map<string, Promise<SigningCa>>();
+  const status = await pcrStatus(effect, deps, cas);
+  const ask = await asked(cas);
+  return ask.length > 0 ? { ...status, ask } : status;
+}
+
+async function pcrStatus(
+  effect: Extract<Effect, { kind: 'pcr' }>,
+  deps: EffectDeps,
+  cas: Map<string, Promise<SigningCa>>,
+): Promise<EffectStatus> {
   const [only, ...more] = effect.targets;
   if (only && more.length === 0) return runPcrOne(effect, only, deps, cas);
   let ok = 0;

@@ -1040,8 +1040,12 @@ export function reducer(state: TuiState, action: Action): TuiState {
       const reopen = state.reopen;
       if (!reopen || action.id === undefined || reopen.effectId !== action.id) return next;
       const { reopen: _r, ...rest } = next;
-      // A failed action gives its dialog back with the error and everything typed (a wrong key file path …).
-      if (action.status.tone === 'bad' && (state.mode.kind === 'list' || state.mode.kind === 'inspect')) {
+      // A failed action gives its dialog back with the error and everything typed (a wrong key file path …), when
+      // the person is still where the dialog went back to (the PCR view for a PCR's dialog).
+      const stayed = reopen.mode.dialog.pcr
+        ? state.mode.kind === 'pcrs'
+        : state.mode.kind === 'list' || state.mode.kind === 'inspect';
+      if (action.status.tone === 'bad' && stayed) {
         const ask = action.status.ask ?? [];
         if (ask.length === 0) {
           return { ...rest, mode: { ...reopen.mode, dialog: { ...reopen.mode.dialog, error: action.status.text } } };

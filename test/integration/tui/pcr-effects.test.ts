@@ -34,7 +34,7 @@ before(async () => {
   process.env.CERTDESK_STATE_DIR = join(dir, 'state');
   sb = await startTestSandbox(undefined, {
     scenarios: ['pod-certificates'],
-    scenarioOptions: { 'pod-certificates': { pods: 12, backoffMs: 60_000 } },
+    scenarioOptions: { 'pod-certificates': { pods: 13, backoffMs: 60_000 } },
   });
   east = sb.cluster('east');
   [ctx] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
@@ -102,6 +102,39 @@ describe('the PCR view verbs (runEffect)', () => {
     assert.match(after?.status?.certificateChain ?? '', /BEGIN CERTIFICATE/);
     const mine = audit().filter((e) => e.name === pcr.metadata?.name || e.csrName === pcr.metadata?.name);
     assert.ok(mine.length >= 2, JSON.stringify(audit()));
+  });
+
+  it('s with an encrypted CA key and no passphrase source: nothing issued, the passphrase asked for; typed, it issues', async () => {
+    // Another registry holding the signer's CA as an encrypted key file with no stored passphrase source.
+    const sealed = join(dir, 'sealed-registry');
+    await initCa({ signerName: SIGNER, cwd: sealed, passphrase: 'correct horse battery' });
+    const pcr = await inspected('web-12');
+    const issue = (secrets?: Record<string, string>) =>
+      runEffect(
+        {
+          id: 1,
+          kind: 'pcr',
+          verb: 'issue',
+          targets: [{ context: 'east', namespace: 'workloads', name: pcr.metadata?.name ?? '', pcr }],
+          reason: '',
+          message: '',
+          ...(secrets ? { secrets } : {}),
+        },
+        {
+          contexts: new Map([['east', ctx]]),
+          store: { reconnect: () => {}, snapshot: () => ({ pods: new Map(), csrs: new Map() }) as never },
+          registryDir: sealed,
+        },
+      );
+    const asked = await issue();
+    assert.equal(asked?.tone, 'bad', asked?.text);
+    assert.equal(asked?.ask?.length, 1, JSON.stringify(asked));
+    assert.equal(asked?.ask?.[0]?.[0], SIGNER);
+    assert.match(asked?.ask?.[0]?.[1] ?? '', /passphrase/);
+    assert.equal(pcrState((await now(pcr))!), 'Pending', 'nothing issued');
+    const done = await issue({ [SIGNER]: 'correct horse battery' });
+    assert.equal(done?.tone, 'ok', done?.text);
+    assert.equal(pcrState((await now(pcr))!), 'Issued');
   });
 
   it('x denies with the reason and message typed', async () => {

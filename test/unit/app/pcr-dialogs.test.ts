@@ -147,6 +147,87 @@ describe('PCR view verbs: dialogs and effect requests', () => {
     assert.equal(effect?.targets[0]?.pcr?.metadata?.resourceVersion, '41');
   });
 
+  it('a failed deny gives its dialog back, with the reason and message typed and the error; none if the view was left', async () => {
+    const state = inPcrView();
+    const d = await dialogFor(state, 'x');
+    assert.ok(!('status' in d));
+    let s = run(
+      state,
+      { type: 'open-dialog', dialog: d },
+      typed('NotOurPod'),
+      { type: 'dialog-next-field', direction: 1 },
+      typed('wrong node'),
+      { type: 'dialog-submit' },
+    );
+    const effect = pcrEffect(s)!;
+    const failed: Action = {
+      type: 'effect-done',
+      status: { text: 'PodCertificateRequest workloads/web-0-abc was changed meanwhile.', tone: 'bad' },
+      id: effect.id,
+    };
+    const back = run(s, { type: 'effects-taken', upTo: effect.id }, failed);
+    assert.equal(back.mode.kind, 'dialog', 'the dialog is back');
+    if (back.mode.kind !== 'dialog') return;
+    assert.deepEqual(
+      back.mode.dialog.fields.map((f) => f.value),
+      ['NotOurPod', 'wrong node'],
+    );
+    assert.equal(back.mode.dialog.error, 'PodCertificateRequest workloads/web-0-abc was changed meanwhile.');
+    assert.equal(back.mode.dialog.pcr?.targets[0]?.pcr?.metadata?.uid, 'uid-web-0', 'on the same PCR');
+    // Gone to the CSR list meanwhile: the failure is the footer's, no dialog pops up there.
+    s = run(s, { type: 'effects-taken', upTo: effect.id }, { type: 'back' });
+    assert.notEqual(s.mode.kind, 'pcrs');
+    assert.notEqual(run(s, failed).mode.kind, 'dialog');
+  });
+
+  it('issue with the token let go while the dialog was open: back with the PIN field on the same PCR', () => {
+    const state = inPcrView();
+    if (state.mode.kind !== 'pcrs') throw new Error('not in the PCR view');
+    const signer = 'example.com/pod-identity';
+    const dialog: DialogState = {
+      action: 'pcr-issue',
+      targets: [],
+      skipped: [],
+      guard: 'confirm',
+      typed: '',
+      fields: [],
+      field: 0,
+      title: 'Issue web-0-abc?',
+      details: [],
+      pcr: {
+        targets: [{ context: 'east', namespace: 'workloads', name: 'web-0-abc', pcr: pending }],
+        view: state.mode.view,
+      },
+    };
+    let s = run(state, { type: 'open-dialog', dialog }, { type: 'dialog-submit' });
+    const effect = pcrEffect(s)!;
+    assert.equal(effect.secrets, undefined);
+    s = run(
+      s,
+      { type: 'effects-taken', upTo: effect.id },
+      {
+        type: 'effect-done',
+        status: {
+          text: 'PodCertificateRequest workloads/web-0-abc: the PIN is needed now.',
+          tone: 'bad',
+          ask: [[signer, 'PIN for token "ca"']],
+        },
+        id: effect.id,
+      },
+    );
+    assert.equal(s.mode.kind, 'dialog');
+    if (s.mode.kind !== 'dialog') return;
+    assert.deepEqual(
+      s.mode.dialog.fields.map((f) => [f.id, f.secret ?? false]),
+      [[`secret:${signer}`, true]],
+    );
+    assert.match(s.mode.dialog.error ?? '', /PIN for token "ca" is needed again/);
+    s = run(s, typed('4321'), { type: 'dialog-submit' });
+    const again = pcrEffect({ ...s, outbox: s.outbox.filter((e) => e.id > effect.id) });
+    assert.deepEqual(again?.secrets, { [signer]: '4321' });
+    assert.equal(again?.targets[0]?.pcr?.metadata?.resourceVersion, '41', 'bound to the same PCR');
+  });
+
   it('esc from a PCR dialog goes back to the PCR view', async () => {
     const state = inPcrView();
     const d = await dialogFor(state, 'f');

@@ -188,7 +188,7 @@ describe('PCR view verbs: dialogs and effect requests', () => {
       action: 'pcr-issue',
       targets: [],
       skipped: [],
-      guard: 'confirm',
+      guard: 'ok',
       typed: '',
       fields: [],
       field: 0,

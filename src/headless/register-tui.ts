@@ -62,6 +62,8 @@ export function registerTui(program: Command): void {
         const { setRequestTimeout } = await import('../services/kube/transport.js');
         setRequestTimeout(parseRequestTimeoutMs(opts.requestTimeout));
       }
+      // The young generation kept small: Node 24's would take ~95 MiB more (src/services/young-generation.ts).
+      void import('../services/young-generation.js').then((m) => m.capYoungGeneration());
       const { runTui } = await import('../app/run-tui.js');
       try {
         await runTui({

@@ -195,9 +195,15 @@ export function App(props: AppProps) {
           certsAfterKey = false;
           certsDirty = false;
           certsSince = performance.now();
+          const scanning = store.contexts().filter((c) => !certs.synced(c));
           dispatch({
             type: 'certs-feed',
-            feed: { records: certs.records(), version: certs.version(), skipped: [...certs.skipped()] },
+            feed: {
+              records: certs.records(),
+              version: certs.version(),
+              skipped: [...certs.skipped()],
+              ...(scanning.length ? { scanning } : {}),
+            },
           });
         }
       }
@@ -265,6 +271,19 @@ export function App(props: AppProps) {
     flush();
     let lastHealth = 0;
     let healthSlice: NodeJS.Immediate | undefined;
+    // Contexts counted once their CSRs were in, before their pods were: the CSRs' counts (pending, stalled) show
+    // then, `init …` until the pods are listed (ContextHealth.podsListed); one such pass, not one a second.
+    const countedEarly = new Set<string>();
+    const healthOf = (context: string): ContextHealth | undefined => {
+      const snap = store.snapshot(context);
+      if (snap.synced) {
+        countedEarly.delete(context);
+        return computeHealth(snap, now());
+      }
+      if (!snap.csrsListed || countedEarly.has(context)) return undefined;
+      countedEarly.add(context);
+      return computeHealth(snap, now());
+    };
     const tick = setInterval(() => {
       const t = now();
       clock = true;
@@ -284,20 +303,24 @@ export function App(props: AppProps) {
             schedule(FEED_MS);
             return;
           }
-          const snap = store.snapshot(context);
           // A context still listing shows "waiting for the first sync" instead of costing a health pass a second.
-          if (snap.synced) pass[context] = computeHealth(snap, now());
-          else healthDirty = true;
+          const h = healthOf(context);
+          if (h) pass[context] = h;
+          if (!store.snapshot(context).synced) healthDirty = true;
           healthSlice = setImmediate(next);
         };
         next();
       }
     }, HEALTH_MS);
-    // First health right away, so the panes are not empty for a second.
+    // First health right away for what is listed, so the panes are not empty for a second. Nothing is counted
+    // before its list is in: the header shows `…` until then, never a 0 beside rows still arriving.
     const first = setImmediate(() => {
       const pass: Record<string, ContextHealth> = {};
-      for (const context of store.contexts()) pass[context] = computeHealth(store.snapshot(context), now());
-      dispatch({ type: 'health', health: pass });
+      for (const context of store.contexts()) {
+        const h = healthOf(context);
+        if (h) pass[context] = h;
+      }
+      if (Object.keys(pass).length) dispatch({ type: 'health', health: pass });
     });
     // Decoded CSRs landing → redraw their badges (with the next feed).
     const onDecoded = () => {

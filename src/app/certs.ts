@@ -30,6 +30,8 @@ export interface CertFeed {
   records: readonly CertRecord[];
   version: number;
   skipped: readonly SkippedSource[];
+  /** Contexts whose certificate lists are not all in yet (their counts would read 0). */
+  scanning?: readonly string[];
 }
 
 export interface CertsView {
@@ -564,7 +566,10 @@ export function certHealthLine(state: TuiState, context: string): StyledText | u
     due: 0,
     broken: 0,
   };
-  if (due === 0 && broken === 0) return { text: 'certificates: none due within 30d', tone: 'muted' };
+  if (due === 0 && broken === 0) {
+    if (state.certs?.scanning?.includes(context)) return { text: 'certificates: scanning…', tone: 'muted' };
+    return { text: 'certificates: none due within 30d', tone: 'muted' };
+  }
   return {
     text: `certificates: ${due} expire within 30d or expired${broken ? `, ${broken} broken` : ''} (:certs)`,
     tone: 'warn',

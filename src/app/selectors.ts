@@ -95,12 +95,14 @@ function connectionBadge(
   synced: boolean,
   now: number,
   errors?: Partial<Record<string, KubeError>>,
+  csrsListed?: boolean,
 ) {
   const badge = (state: string, tone: Tone): ContextBadgeVm => ({ name: safe(name), state, tone });
   if (!connection) return badge('connecting…', 'warn');
   switch (connection.phase) {
     case 'connecting':
-      return badge('connecting…', 'warn');
+      // Its CSRs are in (and drawn) while its other kinds still list: it answers, it is not still connecting.
+      return badge(csrsListed ? 'syncing…' : 'connecting…', 'warn');
     case 'live': {
       const failing = Object.keys(errors ?? {}).filter((k) => errors?.[k]);
       if (failing.length) return badge(`live, ${safe(failing.join(', '))} failing`, 'warn');
@@ -121,8 +123,10 @@ export function selectHeader(state: TuiState): HeaderVm {
   let pending = 0;
   let stalled = 0;
   let init = 0;
-  // Counts are shown once every context shown has had a health pass: until then `…`, never a 0 beside rows.
+  // Counts are shown once every context shown has had a health pass: until then `…`, never a 0 beside rows. A pass
+  // made once a context's CSRs were listed but before its pods were counts the CSRs only: `init …` until then.
   let known = true;
+  let initKnown = true;
   let healthTone: Tone = 'muted';
   const rank: Record<string, number> = { muted: 0, ok: 1, warn: 2, bad: 3 };
   const worse = (t: Tone) => {
@@ -134,6 +138,7 @@ export function selectHeader(state: TuiState): HeaderVm {
     const h = shown.includes(c) ? state.health[c] : undefined;
     if (shown.includes(c) && !h && snap?.connection.phase !== 'forbidden' && snap?.connection.phase !== 'unreachable')
       known = false;
+    if (h?.podsListed === false) initKnown = false;
     if (h) {
       pending += h.pendingCount;
       init += h.podsInInit.length;
@@ -143,12 +148,20 @@ export function selectHeader(state: TuiState): HeaderVm {
         for (const t of h.tigera) worse(t.healthy ? 'ok' : t.degraded?.status === 'True' ? 'bad' : 'warn');
       }
     }
-    const badge = connectionBadge(c, snap?.connection, snap?.synced ?? false, state.now, snap?.errors);
+    const badge = connectionBadge(
+      c,
+      snap?.connection,
+      snap?.synced ?? false,
+      state.now,
+      snap?.errors,
+      snap?.csrsListed,
+    );
     if (badge.tone === 'bad') worse('bad');
     const alias = state.aliases[c];
     return alias ? { ...badge, name: `${safe(c)}=${safe(alias)}` } : badge;
   });
-  return known ? { contexts, pending, stalled, init, healthTone } : { contexts, healthTone };
+  if (!known) return { contexts, healthTone };
+  return { contexts, pending, stalled, ...(initKnown ? { init } : {}), healthTone };
 }
 
 function shortRequestor(username: string | undefined): string {
@@ -887,6 +900,8 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
   const initIndex = cursorPosition(state, 'init');
   const initTop = windowTop(initIndex, state.top.init, layout.initRows, inits.entries.length);
   const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e, state.now));
+  // Pods in Init are known once every context shown has counted them (header.init): until then no count, never 0.
+  const initListing = header.init === undefined && inits.entries.length === 0;
   const health = healthSections(state).map((s, i) => {
     const context = scopedContexts(state)[i] ?? '';
     const line = certHealthLine(state, context);
@@ -922,12 +937,18 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
     },
     csrScope: scopeText(state),
     ctxWidth,
-    initPods: { rows: initRows, offset: initTop, total: inits.entries.length, selectedKey: inits.keys.at(initIndex) },
+    initPods: {
+      rows: initRows,
+      offset: initTop,
+      total: inits.entries.length,
+      selectedKey: inits.keys.at(initIndex),
+      ...(initListing ? { listing: true } : {}),
+    },
     health,
     healthOffset: state.top.health,
     tabLabels: {
       csrs: `CSRs ${order.entries.length}`,
-      init: `Init ${inits.entries.length}`,
+      init: `Init ${header.init === undefined ? '…' : inits.entries.length}`,
       health: `Health ${healthTone === 'ok' ? '✓' : healthTone === 'muted' ? '–' : '⚠'}`,
     },
     overlay: overlayOf(state, insights, places, layout.rows - 4),

@@ -40,7 +40,9 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
         </Box>
         <Text>{list.total === 0 ? '' : `${list.offset + 1}–${list.offset + list.rows.length} of ${list.total}`}</Text>
       </Box>
-      {list.rows.length === 0 ? <ToneText tone="muted">none waiting</ToneText> : null}
+      {list.rows.length === 0 ? (
+        <ToneText tone="muted">{list.listing ? 'listing pods…' : 'none waiting'}</ToneText>
+      ) : null}
       {shown.map((row) => {
         const selected = row.key === list.selectedKey;
         const inverse = selected && focused;

@@ -45,6 +45,8 @@ export interface ListWindowVm<Row> {
   offset: number;
   total: number;
   selectedKey?: string;
+  /** Still being listed: no count yet (the pane says so instead of "none"). */
+  listing?: boolean;
 }
 
 export interface InitPodRowVm {

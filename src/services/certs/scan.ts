@@ -2,7 +2,7 @@
 // annotated CA ConfigMaps, the local CA registry), then every source that holds certificates, page by page so no
 // Secret's data outlives its page. A source the user may not read (403) is named once and skipped; an API the
 // server does not serve (404) is skipped silently; a context that cannot be reached fails alone.
-import { listCas, type RegistryOptions } from '../config/ca-registry.js';
+import type { CaRegistryEntry, RegistryOptions } from '../config/ca-registry.js';
 import type { ClusterContext } from '../kube/api-types.js';
 import { getIfPresent, listEach, type RawObject, servedVersion } from '../kube/list.js';
 import type { KubeError, KubeResult } from '../kube/types.js';
@@ -102,8 +102,11 @@ export async function scanRegistry(
   const anchors = new Map<string, Anchors>();
   const records: CertRecord[] = [];
   const skipped: SkippedSource[] = [];
-  let entries: ReturnType<typeof listCas>;
+  let entries: CaRegistryEntry[];
   try {
+    // Loaded here, not with this module: conf and its JSON-schema validator (ajv) cost the TUI's start ~0.2 s of
+    // CPU, and the renewal radar reads the registry only after the first frame (src/app/lazy.ts).
+    const { listCas } = await import('../config/ca-registry.js');
     entries = listCas(options.registry);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -76,6 +76,9 @@ export interface ContextHealth {
   oldestPendingCsr?: string;
   /** When (ms since the epoch) the ages above were computed: a display later adds the time since (`ageNow`). */
   at: number;
+  /** False when counted before the context's pods were all listed (its CSRs were): `podsInInit` is then not yet
+   * known, only the CSRs' counts are. Absent once synced. */
+  podsListed?: false;
 }
 
 /** An age from a health pass, as of `now` (a pass runs every few seconds; the clock on screen every second). */
@@ -507,6 +510,7 @@ export function computeHealth(snapshot: ContextSnapshot, now: number, options: H
       ? { oldestPendingAge: queues.oldestPendingAge, oldestPendingCsr: queues.oldestPendingCsr }
       : {}),
     at: now,
+    ...(snapshot.synced ? {} : { podsListed: false as const }),
   };
 }
 

@@ -160,6 +160,27 @@ describe('cluster store (two sandbox clusters)', () => {
     assert.equal(seen[0], 'csrs listed', `first: ${seen.join(', ')}`);
   });
 
+  it("a context's other kinds wait for every context's CSRs, so one's pods do not slow the others' CSR list", async () => {
+    for (let i = 0; i < 30; i++) assert.ok((await createCsr(contexts[1]!, csrBody(uniqueName('long')))).ok);
+    // Pages of 2: west's CSR list takes many more round trips than east's (a few CSRs).
+    const store = newStore(contexts, { pageSize: 2, tigera: false });
+    const seen: string[] = [];
+    store.subscribe((batch) => {
+      for (const change of batch.changes) {
+        if (change.csrsListed) seen.push(`${change.context} csrs listed`);
+        for (const kind of ['pods', 'namespaces'] as const)
+          if (change.upserted[kind]?.length) seen.push(`${change.context} ${kind}`);
+      }
+    });
+    store.start();
+    assert.equal(await store.whenSynced(undefined, 10_000), true);
+    const deadline = Date.now() + 10_000;
+    while (!seen.includes('east namespaces') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const westIn = seen.indexOf('west csrs listed');
+    assert.ok(seen.indexOf('east csrs listed') < westIn, `east's CSRs came first: ${seen.join(', ')}`);
+    assert.ok(seen.indexOf('east namespaces') > westIn, `east's other kinds waited: ${seen.join(', ')}`);
+  });
+
   it('an unreachable context does not hold up the others', async () => {
     // A port nothing listens on (connection refused) and a non-routable address (connect hangs).
     const closed = await new Promise<number>((resolve) => {

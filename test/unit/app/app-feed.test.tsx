@@ -45,6 +45,7 @@ function scriptedStore() {
       ...snapshot(context, csrs, before.version + 1),
       synced: extra.synced ?? before.synced,
       connection: extra.connection ?? before.connection,
+      ...(extra.csrsListed || before.csrsListed ? { csrsListed: true } : {}),
     };
     const change = { context, upserted: { csrs: names }, deleted: {}, ...extra };
     for (const l of listeners) l({ changes: [change] });
@@ -197,6 +198,38 @@ async function listedWithCerts() {
   await waitFor(() => frames.some((f) => f.certs?.version === 1 && csrCount(f, 'east') === 3), 'the lists drawn');
   return { instance, frames, bump };
 }
+
+describe('App counts while contexts list (issue 24)', () => {
+  it('no count is drawn before its list is in: `…` beside the rows, `init …` until the pods are listed', async () => {
+    const { store, emit } = scriptedStore();
+    const { instance, frames } = startApp(store);
+    try {
+      const header = () => (instance.lastFrame() ?? '').split('\n')[0] ?? '';
+      const headers: string[] = [];
+      const seen = setInterval(() => headers.push(header()), 5);
+      try {
+        await waitFor(() => frames.length > 0, 'the first frame');
+        emit('east', ['e-1', 'e-2'], { csrsListed: true });
+        emit('west', ['w-1'], { csrsListed: true });
+        await waitFor(() => frames.some((f) => csrCount(f, 'west') === 1), 'the table');
+        assert.match(header(), /east ◐ syncing… west ◐ syncing…/);
+        // The CSRs are counted within a health pass (1 s), the pods are not: pending shows, init waits.
+        await waitFor(() => / pending 3 /.test(header()), 'the pending count');
+        assert.match(header(), / init … /);
+        assert.match(instance.lastFrame() ?? '', /Init …/);
+        emit('east', [], { synced: true, connection: { phase: 'live', since: NOW } });
+        emit('west', [], { synced: true, connection: { phase: 'live', since: NOW } });
+        await waitFor(() => / init 0 /.test(header()), 'the init count once the pods are listed');
+      } finally {
+        clearInterval(seen);
+      }
+      assert.ok(headers.length > 0);
+      for (const h of headers) assert.doesNotMatch(h, /pending 0|init 0 .*syncing|stalled 0 .*connecting/, h);
+    } finally {
+      instance.unmount();
+    }
+  });
+});
 
 describe('App feed while certificates are being decoded', () => {
   it("a key's frame does not carry the certificates' redraw; it lands once the keys stop", async () => {

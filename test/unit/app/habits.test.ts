@@ -206,6 +206,39 @@ describe('counts agree with what is shown (issue 24)', () => {
     assert.equal(selectHeader(s).pending, 4);
   });
 
+  it('counted once the CSRs are in but not the pods: pending and stalled show, pods in Init say they are listing', () => {
+    const early = (pending: number): ContextHealth => ({ ...health(pending), podsListed: false });
+    let s = run(loaded(), { type: 'health', health: { east: early(2), west: early(1) } });
+    let screen = selectScreen(s, noInsights, places);
+    assert.equal(screen.header.pending, 3);
+    assert.equal(screen.header.stalled, 0);
+    assert.equal(screen.header.init, undefined, 'init counted before the pods were listed');
+    assert.equal(screen.tabLabels.init, 'Init …');
+    assert.equal(screen.initPods.listing, true);
+    // One context's pods are in: still not every context's.
+    s = run(s, { type: 'health', health: { east: health(2) } });
+    assert.equal(selectHeader(s).init, undefined);
+    s = run(s, { type: 'health', health: { west: health(1) } });
+    screen = selectScreen(s, noInsights, places);
+    assert.equal(screen.header.init, 0);
+    assert.equal(screen.tabLabels.init, 'Init 0');
+    assert.equal(screen.initPods.listing, undefined);
+  });
+
+  it('the Health pane says certificates are being scanned rather than "none due" before they are', () => {
+    const feed = { records: [], version: 1, skipped: [] };
+    const lines = (s: TuiState) =>
+      selectScreen(s, noInsights, places).health.flatMap((section) => section.lines.map((l) => l.text));
+    let s = run(loaded(), { type: 'health', health: { east: health(0), west: health(0) } });
+    s = run(s, { type: 'certs-feed', feed: { ...feed, scanning: ['west'] } });
+    assert.deepEqual(
+      lines(s).filter((t) => t.startsWith('certificates')),
+      ['certificates: none due within 30d', 'certificates: scanning…'],
+    );
+    s = run(s, { type: 'certs-feed', feed: { ...feed, version: 2 } });
+    assert.ok(!lines(s).includes('certificates: scanning…'));
+  });
+
   it('the CSRs tab counts the list as filtered', () => {
     const s = run(
       { ...loaded(), columns: 80, rows: 24 },

@@ -76,6 +76,23 @@ describe('views', () => {
     assert.match(frame, /▶ east calico-system\/calico-node-1 +Init:0\/1 +41s ← csr .*-1:9a3a10 Pending/);
   });
 
+  it('InitPodsPane: "none waiting" only once the pods are listed', async () => {
+    const pane = (listing: boolean) =>
+      frameOf(
+        <InitPodsPane
+          list={{ rows: [], offset: 0, total: 0, ...(listing ? { listing } : {}) }}
+          width={60}
+          height={4}
+          focused={false}
+          ctxWidth={4}
+        />,
+      );
+    const listing = await pane(true);
+    assert.match(listing, /listing pods…/);
+    assert.doesNotMatch(listing, /none waiting/);
+    assert.match(await pane(false), /none waiting/);
+  });
+
   it('HealthPane: a label per context, lines scroll', async () => {
     const sections = screen().health;
     const frame = await frameOf(<HealthPane sections={sections} width={70} height={6} focused={false} offset={0} />);

@@ -30,8 +30,9 @@ export interface CsrEntry {
   pending: boolean;
   created: number;
   csr: V1CertificateSigningRequest;
-  /** Lower-case text the `/` filter searches (raw: matched, never displayed). */
-  haystack: string;
+  /** Lower-case text the `/` filter searches (raw: matched, never displayed); made by haystackOf when first
+   * searched, not for every entry of a first list. */
+  haystack?: string;
   /** Position in the newest order that holds this entry (checked against it before use). */
   position: number;
   /** The pass of sortedEntries that last found this entry unchanged (in place of a 10,000-entry Set per pass). */
@@ -129,7 +130,8 @@ const entryCache = new WeakMap<V1CertificateSigningRequest, CsrEntry>();
 function entryOf(context: string, name: string, csr: V1CertificateSigningRequest): CsrEntry {
   const cached = entryCache.get(csr);
   if (cached && cached.context === context) return cached;
-  const created = csr.metadata?.creationTimestamp ? new Date(csr.metadata.creationTimestamp).getTime() : 0;
+  const at = csr.metadata?.creationTimestamp;
+  const created = at instanceof Date ? at.getTime() : at ? new Date(at).getTime() : 0;
   const entry: CsrEntry = {
     key: csrKey(context, name),
     context,
@@ -137,12 +139,16 @@ function entryOf(context: string, name: string, csr: V1CertificateSigningRequest
     pending: csrState(csr) === 'Pending',
     created: Number.isFinite(created) ? created : 0,
     csr,
-    haystack: `${context} ${name} ${csr.spec?.signerName ?? ''} ${csr.spec?.username ?? ''}`.toLowerCase(),
     position: -1,
     seenInPass: 0,
   };
   entryCache.set(csr, entry);
   return entry;
+}
+
+function haystackOf(e: CsrEntry): string {
+  e.haystack ??= `${e.context} ${e.name} ${e.csr.spec?.signerName ?? ''} ${e.csr.spec?.username ?? ''}`.toLowerCase();
+  return e.haystack;
 }
 
 /** The previous sorted list per context, to update in place of a full sort when few CSRs changed. */
@@ -207,7 +213,8 @@ let sortPass = 0;
 function sortedEntries(context: string, csrs: ReadonlyMap<string, V1CertificateSigningRequest>): CsrEntry[] {
   const cached = sortedByContext.get(csrs);
   if (cached) return cached;
-  const previous = previousSorted.get(context);
+  // A first list (after the empty one of the "connecting" frames) is sorted in one go.
+  const previous = previousSorted.get(context)?.list.length ? previousSorted.get(context) : undefined;
   let list = previous ? updatedList(context, previous, csrs) : undefined;
   if (previous && !list) {
     // Entries are cached by CSR object: an unchanged CSR keeps its entry. Find what changed in one pass, marking
@@ -328,7 +335,7 @@ export function csrOrder(input: OrderInput): CsrOrder {
       if (signer && e.csr.spec?.signerName !== signer) return false;
       if (namespace && !inNamespace(e, namespace)) return false;
       if (needle) {
-        const hit = e.haystack.includes(needle) || csrState(e.csr).toLowerCase().includes(needle);
+        const hit = haystackOf(e).includes(needle) || csrState(e.csr).toLowerCase().includes(needle);
         return input.filter.invert ? !hit : hit;
       }
       return true;

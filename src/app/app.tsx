@@ -131,6 +131,9 @@ export function App(props: AppProps) {
       (phases.get(c) ?? 'connecting') === 'connecting' &&
       performance.now() - mounted < FIRST_LIST_HOLD_MS;
     const dirty = new Set<string>();
+    // Contexts whose listed CSRs went to the reducer (are on screen, or about to be); whether any rows did.
+    const drawn = new Set<string>();
+    let rowsShown = false;
     const fresh: CsrRef[] = [];
     let clock = false;
     let decoded = false;
@@ -153,21 +156,26 @@ export function App(props: AppProps) {
       if (timer) clearTimeout(timer);
       timer = undefined;
       lastFlush = performance.now();
-      if (clock) {
-        clock = false;
-        dispatch({ type: 'tick', now: now() });
-      }
       if (dirty.size > 0) {
         const snapshots: Record<string, ContextSnapshot> = {};
         let any = false;
         for (const context of dirty) {
           if (heldBack(context)) continue;
-          snapshots[context] = store.snapshot(context);
+          const snap = store.snapshot(context);
+          snapshots[context] = snap;
+          if (csrsIn.has(context)) drawn.add(context);
+          if (snap.csrs.size > 0) rowsShown = true;
           dirty.delete(context);
           any = true;
         }
         const newCsrs = any ? fresh.splice(0) : [];
         if (any) dispatch({ type: 'snapshots', snapshots, ...(newCsrs.length ? { newCsrs } : {}) });
+      }
+      // While every table is still listing and none is drawn, nothing on screen ages: the clock waits for the
+      // first rows (a frame a second of an empty screen cost ~50 ms of CPU each before the first full one).
+      if (clock && (rowsShown || !listingCsrs())) {
+        clock = false;
+        dispatch({ type: 'tick', now: now() });
       }
       if (health) {
         dispatch({ type: 'health', health });
@@ -272,7 +280,8 @@ export function App(props: AppProps) {
     let lastHealth = 0;
     let healthSlice: NodeJS.Immediate | undefined;
     // Contexts counted once their CSRs were in, before their pods were: the CSRs' counts (pending, stalled) show
-    // then, `init …` until the pods are listed (ContextHealth.podsListed); one such pass, not one a second.
+    // then, `init …` until the pods are listed (ContextHealth.podsListed); one such pass, not one a second, and only
+    // once every context's CSRs are drawn (a pass over 10,000 CSRs must not delay the table's first frame).
     const countedEarly = new Set<string>();
     const healthOf = (context: string): ContextHealth | undefined => {
       const snap = store.snapshot(context);
@@ -280,14 +289,15 @@ export function App(props: AppProps) {
         countedEarly.delete(context);
         return computeHealth(snap, now());
       }
-      if (!snap.csrsListed || countedEarly.has(context)) return undefined;
+      if (!snap.csrsListed || countedEarly.has(context) || !drawn.has(context) || listingCsrs()) return undefined;
       countedEarly.add(context);
       return computeHealth(snap, now());
     };
     const tick = setInterval(() => {
       const t = now();
       clock = true;
-      schedule(FEED_MS);
+      // (Pages held back by FIRST_LIST_HOLD_MS go out through this too, once the hold is over.)
+      if (rowsShown || !listingCsrs() || dirty.size > 0) schedule(FEED_MS);
       if (!healthSlice && (healthDirty || t - lastHealth > 5000)) {
         healthDirty = false;
         lastHealth = t;
@@ -299,8 +309,10 @@ export function App(props: AppProps) {
           healthSlice = undefined;
           const context = pending.shift();
           if (context === undefined) {
-            health = { ...health, ...pass };
-            schedule(FEED_MS);
+            if (Object.keys(pass).length) {
+              health = { ...health, ...pass };
+              schedule(FEED_MS);
+            }
             return;
           }
           // A context still listing shows "waiting for the first sync" instead of costing a health pass a second.

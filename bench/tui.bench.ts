@@ -140,14 +140,16 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * The built binary in a real terminal (tmux, 140×40): start → first full frame including Node's startup and the
- * imports, then its peak RSS (VmHWM) after `during` ran. Undefined when tmux or dist/ is missing.
+ * imports (every context's CSRs in the table; the pods follow, the header says `init …` until they are counted),
+ * start → the pods counted (`init N`), then its peak RSS (VmHWM) after `during` ran. Undefined when tmux or dist/
+ * is missing.
  */
 async function binaryRun(
   kubeconfig: string,
   total: number,
   during: (keys: (k: string) => void) => Promise<void>,
   node: string,
-): Promise<{ firstFrameMs: number; peakRssMiB: number } | undefined> {
+): Promise<{ firstFrameMs: number; podsCountedMs: number; peakRssMiB: number } | undefined> {
   const { execFileSync } = await import('node:child_process');
   const { existsSync } = await import('node:fs');
   if (!existsSync(`${ROOT}dist/cli.js`)) return undefined;
@@ -160,16 +162,19 @@ async function binaryRun(
   const term = startTuiInTmux('tui', kubeconfig, undefined, node);
   try {
     let firstFrameMs = Number.NaN;
+    let podsCountedMs = Number.NaN;
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      if (term.screen().includes(`of ${total}`)) {
-        firstFrameMs = performance.now() - start;
-        break;
+      const screen = term.screen();
+      if (Number.isNaN(firstFrameMs) && screen.includes(`of ${total}`)) firstFrameMs = performance.now() - start;
+      if (Number.isNaN(podsCountedMs) && / init \d+ /.test(screen.split('\n')[0] ?? '')) {
+        podsCountedMs = performance.now() - start;
       }
+      if (!Number.isNaN(firstFrameMs) && !Number.isNaN(podsCountedMs)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     await during(term.keys);
-    return { firstFrameMs, peakRssMiB: term.peakRssMiB() };
+    return { firstFrameMs, podsCountedMs, peakRssMiB: term.peakRssMiB() };
   } finally {
     term.kill();
   }
@@ -217,11 +222,11 @@ export async function run(): Promise<string> {
     // headless listing of the same lists as its reference; then the events' CSRs are deleted again.
     const binaries: {
       node: BenchNode;
-      runs: { firstFrameMs: number; peakRssMiB: number }[];
+      runs: { firstFrameMs: number; podsCountedMs: number; peakRssMiB: number }[];
       headless: { ms: number; peakRssMiB: number }[];
     }[] = [];
     for (const node of benchNodes()) {
-      const runs: { firstFrameMs: number; peakRssMiB: number }[] = [];
+      const runs: { firstFrameMs: number; podsCountedMs: number; peakRssMiB: number }[] = [];
       const headless: { ms: number; peakRssMiB: number }[] = [];
       // Node 22+ fill their compile cache on the first start: one listing first, not measured.
       await headlessRun(kubeconfig, node.path);
@@ -403,6 +408,11 @@ export async function run(): Promise<string> {
               '≤ 1.5×',
             ],
             [
+              `Node ${node.version}: built binary: start → the pods counted too (header \`init N\`; until then \`init …\`), median (range)`,
+              `${spread(runs.map((r) => r.podsCountedMs))} ms`,
+              '',
+            ],
+            [
               `Node ${node.version}: built binary: peak RSS (VmHWM) after 8 s of ${RATE} CSR events/s and 40 keys, median (range)`,
               `${spread(runs.map((r) => r.peakRssMiB))} MiB`,
               '< 300 MB',
@@ -425,7 +435,7 @@ export async function run(): Promise<string> {
     return [
       '## TUI at scale',
       '',
-      `Two sandbox contexts with ${CSRS.toLocaleString('en')} CSRs and ${PODS.toLocaleString('en')} pods each (sandbox and event load in a child process). The real App, Ink 6 and the kube store run in the measured process, drawing into an in-memory 140×40 terminal. Key-to-frame is the time from writing the key to stdin to the first terminal write, after the commit that moved the cursor, that redraws the selected row; Ink draws at most ${MAX_FPS} frames/s (as in the binary), so up to ${Math.ceil(1000 / MAX_FPS)} ms of it can be Ink's frame throttle. The built binary runs first, in tmux, while this process is still idle: ${BINARY_RUNS} cold starts, each on the same 2 × ${CSRS.toLocaleString('en')} CSRs, each next to a headless listing of them.`,
+      `Two sandbox contexts with ${CSRS.toLocaleString('en')} CSRs and ${PODS.toLocaleString('en')} pods each (sandbox and event load in a child process). The real App, Ink 6 and the kube store run in the measured process, drawing into an in-memory 140×40 terminal. Key-to-frame is the time from writing the key to stdin to the first terminal write, after the commit that moved the cursor, that redraws the selected row; Ink draws at most ${MAX_FPS} frames/s (as in the binary), so up to ${Math.ceil(1000 / MAX_FPS)} ms of it can be Ink's frame throttle. The built binary runs first, in tmux, while this process is still idle: ${BINARY_RUNS} cold starts, each on the same 2 × ${CSRS.toLocaleString('en')} CSRs, each next to a headless listing of them. Its first full frame is the CSR table of both contexts, what the listing prints too; the pods are listed after the CSRs of every context (the header says \`init …\` until they are counted: a row of its own).`,
       '',
       '| measure | value | target |',
       '|---|---|---|',

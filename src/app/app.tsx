@@ -134,6 +134,8 @@ export function App(props: AppProps) {
     // Contexts whose listed CSRs went to the reducer (are on screen, or about to be); whether any rows did.
     const drawn = new Set<string>();
     let rowsShown = false;
+    /** Starts a health pass after `ms` (set below). */
+    let countNow = (_ms: number) => {};
     const fresh: CsrRef[] = [];
     let clock = false;
     let decoded = false;
@@ -163,7 +165,11 @@ export function App(props: AppProps) {
           if (heldBack(context)) continue;
           const snap = store.snapshot(context);
           snapshots[context] = snap;
-          if (csrsIn.has(context)) drawn.add(context);
+          if (csrsIn.has(context) && !drawn.has(context)) {
+            drawn.add(context);
+            // After the table's frame is written (Ink writes a frame within 1000 / MAX_FPS ms of the render).
+            if (!listingCsrs()) countNow(50);
+          }
           if (snap.csrs.size > 0) rowsShown = true;
           dirty.delete(context);
           any = true;
@@ -243,6 +249,7 @@ export function App(props: AppProps) {
           known = new Set(store.snapshot(context).csrs.keys());
           names.set(context, known);
           justSynced = true;
+          countNow(0);
         }
         dirty.add(context);
         healthDirty = true;
@@ -293,11 +300,7 @@ export function App(props: AppProps) {
       countedEarly.add(context);
       return computeHealth(snap, now());
     };
-    const tick = setInterval(() => {
-      const t = now();
-      clock = true;
-      // (Pages held back by FIRST_LIST_HOLD_MS go out through this too, once the hold is over.)
-      if (rowsShown || !listingCsrs() || dirty.size > 0) schedule(FEED_MS);
+    const healthPass = (t: number) => {
       if (!healthSlice && (healthDirty || t - lastHealth > 5000)) {
         healthDirty = false;
         lastHealth = t;
@@ -323,6 +326,27 @@ export function App(props: AppProps) {
         };
         next();
       }
+    };
+    // A context just synced, or every context's CSRs just went to the screen: counted now, not at the next tick.
+    let countSoon: NodeJS.Timeout | undefined;
+    countNow = (ms) => {
+      healthDirty = true;
+      const run = () => {
+        // A pass under way (one context per turn) would make this one wait for the next tick: go right after it.
+        if (healthSlice) {
+          countSoon = setTimeout(run, 10);
+          return;
+        }
+        countSoon = undefined;
+        healthPass(now());
+      };
+      countSoon ??= setTimeout(run, ms);
+    };
+    const tick = setInterval(() => {
+      clock = true;
+      // (Pages held back by FIRST_LIST_HOLD_MS go out through this too, once the hold is over.)
+      if (rowsShown || !listingCsrs() || dirty.size > 0) schedule(FEED_MS);
+      healthPass(now());
     }, HEALTH_MS);
     // First health right away for what is listed, so the panes are not empty for a second. Nothing is counted
     // before its list is in: the header shows `…` until then, never a 0 beside rows still arriving.
@@ -346,6 +370,7 @@ export function App(props: AppProps) {
       unsubscribeCerts?.();
       insightsListeners.delete(onDecoded);
       clearInterval(tick);
+      clearTimeout(countSoon);
       clearImmediate(first);
       if (healthSlice) clearImmediate(healthSlice);
       if (timer) clearTimeout(timer);

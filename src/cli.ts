@@ -44,30 +44,36 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 // A command whose work waits on something that can never answer (a PKCS#11 module that drops a callback, say) would
-// otherwise end with Node's bare exit code 13 and no word: say what happened, and never exit 0.
+// otherwise end with Node's bare exit code 0 and no word, the loop being empty: say what happened, and never exit 0.
+// An exit by process.exit() (a signal, a closed pipe) sets process.exitCode and is not this.
 let settled = false;
-// (Node 20 passes 0 to the listener and has set process.exitCode to 13; newer Nodes pass 13.)
-process.on('exit', (code) => {
-  if (settled || (code !== 13 && process.exitCode !== 13)) return;
+process.on('exit', () => {
+  if (settled || process.exitCode !== undefined) return;
   process.stderr.write(
     'error: certdesk stopped before the command finished: an operation it was waiting for never completed (nothing after it was done; check the audit log with `certdesk audit`)\n',
   );
+  process.exitCode = 1;
 });
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // commander already printed its message (help, version, or a usage error).
-    process.exitCode = err.exitCode;
-  } else if (err instanceof CliError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    process.stderr.write(`error: ${oneLine(err)}\n`);
-    if (process.env.CERTDESK_DEBUG) process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
-    else process.stderr.write('(set CERTDESK_DEBUG=1 for details)\n');
-    process.exitCode = 1;
+// Not a top-level await: Node 24 prints a warning with the source line when an entry's top-level await is left
+// unsettled at exit.
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (help, version, or a usage error).
+      process.exitCode = err.exitCode;
+    } else if (err instanceof CliError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`error: ${oneLine(err)}\n`);
+      if (process.env.CERTDESK_DEBUG) process.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
+      else process.stderr.write('(set CERTDESK_DEBUG=1 for details)\n');
+      process.exitCode = 1;
+    }
   }
+  settled = true;
 }
-settled = true;
+void main();

@@ -126,7 +126,8 @@ export class TmuxTerminal {
     );
   }
 
-  /** `/`, Ctrl-U (`/` starts from the filter in force), TEXT, ⏎; resolves once the list says `filter TEXT`. */
+  /** `/`, Ctrl-U (`/` starts from the filter in force), TEXT, ⏎; resolves once the list says `filter TEXT` and a
+   * row is selected (a request just created through the API may reach the TUI's watch after the filter). */
   async filter(text: string): Promise<string> {
     this.keys('/');
     await this.waitForText(/^\s*\/.*$/m, 5000).catch(() => undefined);
@@ -134,7 +135,10 @@ export class TmuxTerminal {
     await this.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
     this.type(text);
     this.keys('Enter');
-    return this.waitFor((s) => s.includes(`filter ${text}`), `the filter ${text}`);
+    return this.waitFor(
+      (s) => s.includes(`filter ${text}`) && s.includes('▶'),
+      `the filter ${text} and a row selected`,
+    );
   }
 
   /** Answers whatever guard the open dialog asks for (⏎, y, or typing NAME). */

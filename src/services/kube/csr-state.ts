@@ -20,9 +20,15 @@ export function csrCondition(csr: V1CertificateSigningRequest): string {
  * One word for a CSR's lifecycle: Failed and Denied win, then Issued (a certificate is there), Approved, Pending.
  */
 export function csrState(csr: V1CertificateSigningRequest): CsrState {
-  if (hasCondition(csr, 'Failed')) return 'Failed';
-  if (hasCondition(csr, 'Denied')) return 'Denied';
+  // One pass over the conditions (called per CSR for every order and health pass of 20,000 CSRs).
+  let denied = false;
+  let approved = false;
+  for (const c of csr.status?.conditions ?? []) {
+    if (c.type === 'Failed') return 'Failed';
+    if (c.type === 'Denied') denied = true;
+    else if (c.type === 'Approved') approved = true;
+  }
+  if (denied) return 'Denied';
   if (csr.status?.certificate) return 'Issued';
-  if (hasCondition(csr, 'Approved')) return 'Approved';
-  return 'Pending';
+  return approved ? 'Approved' : 'Pending';
 }

@@ -69,7 +69,7 @@ export async function runGetCsr(names: string[], opts: GetCsrOptions): Promise<v
   const serverTable = format.kind === 'table' && !opts.sortBy && !opts.watch && names.length === 0;
 
   await Promise.all(
-    contexts.map(async (ctx) => {
+    contexts.map(async (ctx, order) => {
       const rows: CsrInContext[] = [];
       if (serverTable) {
         const table = await queryCsrTable(ctx, query);
@@ -82,7 +82,7 @@ export async function runGetCsr(names: string[], opts: GetCsrOptions): Promise<v
             const ordered = at.map((i) => cells[i]);
             rows.push({ context: ctx.name, csr: { metadata: { name: String(ordered[0]) } }, cells: ordered });
           }
-          return printer.add(rows);
+          return printer.add(rows, order);
         }
       }
       if (names.length === 0) {
@@ -100,7 +100,7 @@ export async function runGetCsr(names: string[], opts: GetCsrOptions): Promise<v
           } else return fail(ctx, r.error);
         }
       }
-      printer.add(rows);
+      printer.add(rows, order);
     }),
   );
   const printed = printer.end();

@@ -128,7 +128,7 @@ export interface GetPrinterOptions<T> extends Omit<PrintOptions<T>, 'format'> {
 
 /** Prints `get` results in the chosen format; streamable formats print per add(), the others in end(). */
 export class GetPrinter<T> {
-  private readonly held: T[] = [];
+  private readonly held: { order: number; items: readonly T[] }[] = [];
   private readonly table: StreamTable | undefined;
   readonly streams: boolean;
   private printed = 0;
@@ -165,10 +165,13 @@ export class GetPrinter<T> {
     return this.format.kind === 'wide' && t.wideRow ? [...t.row(item), ...t.wideRow(item)] : [...t.row(item)];
   }
 
-  /** Items of one context (or one watch event): printed now when the format streams, else held for end(). */
-  add(items: readonly T[]): void {
+  /**
+   * Items of one context (or one watch event): printed now when the format streams, else held for end(), where
+   * they come in `order` (the context's place on the command line), not in the order the contexts answered.
+   */
+  add(items: readonly T[], order = 0): void {
     if (!this.streams) {
-      this.held.push(...items);
+      this.held.push({ order, items });
       return;
     }
     this.printed += items.length;
@@ -183,7 +186,8 @@ export class GetPrinter<T> {
   /** Prints what was held; returns how many items were printed in all. */
   end(): number {
     if (this.streams) return this.printed;
-    const items = this.opts.sortBy ? sortByPath(this.held, this.opts.sortBy, this.opts.data) : this.held;
+    const held = this.held.toSorted((a, b) => a.order - b.order).flatMap((h) => h.items);
+    const items = this.opts.sortBy ? sortByPath(held, this.opts.sortBy, this.opts.data) : held;
     const f = this.format;
     const single = items.length === 1 && this.opts.alwaysList === false;
     const data = () => (single ? this.opts.data(items[0] as T) : asList(items.map(this.opts.data)));

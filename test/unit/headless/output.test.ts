@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { humanDuration, parseDurationSeconds } from '../../../src/headless/output/duration.js';
+import { type GetFormat, GetPrinter } from '../../../src/headless/output/get-printer.js';
 import { formatItems, parseOutputFormat } from '../../../src/headless/output/print.js';
 import { renderTable } from '../../../src/headless/output/table.js';
 
@@ -45,4 +46,40 @@ test('formatItems prints json lists exactly and names safely', () => {
   assert.equal(json.items[0].name, 'x\x07');
   assert.equal(formatItems(['x\x07'], { ...spec, format: 'name' }), 'thing/x\\x07\n');
   assert.throws(() => parseOutputFormat('xml'), /unknown output format/);
+});
+
+test('get: a List holds each context in its place on the command line, not in the order they answered', () => {
+  type Item = { context: string; name: string };
+  const printed = (format: GetFormat, order: 'answered' | 'reversed') => {
+    let text = '';
+    const printer = new GetPrinter<Item>(
+      format,
+      {
+        data: (i) => ({ kind: 'X', metadata: { name: i.name, annotations: { ctx: i.context } } }),
+        name: (i) => `x/${i.name}`,
+        table: { headers: ['CONTEXT', 'NAME'], row: (i) => [i.context, i.name] },
+      },
+      (t) => {
+        text += t;
+      },
+    );
+    const east = [{ context: 'east', name: 'a' }];
+    const west = [{ context: 'west', name: 'b' }];
+    // west (second on the command line) answers first.
+    if (order === 'answered') {
+      printer.add(west, 1);
+      printer.add(east, 0);
+    } else {
+      printer.add(east, 0);
+      printer.add(west, 1);
+    }
+    printer.end();
+    return text;
+  };
+  for (const format of [{ kind: 'json' }, { kind: 'jsonpath', template: '{.items[*].metadata.name}' }] as const) {
+    assert.equal(printed(format, 'answered'), printed(format, 'reversed'), format.kind);
+  }
+  assert.match(printed({ kind: 'json' }, 'answered'), /"a"[\s\S]*"b"/);
+  // A table streams: each context's rows as they come.
+  assert.match(printed({ kind: 'table' }, 'answered'), /west +b\neast +a/);
 });

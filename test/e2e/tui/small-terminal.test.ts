@@ -20,7 +20,12 @@ describe('TUI on a small terminal without colour (built binary in tmux)', { time
     sandbox = await startTestSandbox(undefined, { clusters: ['east'], scenarios: ['hostile'] });
     term = new TmuxTerminal(80, 24);
     term.startCertdesk(['--kubeconfig', sandbox.kubeconfigPath, '--context', 'east'], { env: { NO_COLOR: '1' } });
-    await term.waitFor((s) => /east ● live/.test(s) && /hostile-/.test(s), 'the context live with its CSRs', 60_000);
+    // Live, and counted: a context is counted in the health pass right after it synced (until then `Init …`).
+    await term.waitFor(
+      (s) => /east ● live/.test(s) && /hostile-/.test(s) && /Init \d+/.test(s),
+      'the context live with its CSRs, counted',
+      60_000,
+    );
   });
 
   after(async () => {

@@ -43,16 +43,6 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
     return s;
   };
 
-  async function focus(name: string): Promise<void> {
-    term.keys('/');
-    await term.waitForText(/^\s*\/.*$/m, 5000).catch(() => undefined);
-    term.keys('C-u');
-    await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
-    term.type(name);
-    term.keys('Enter');
-    await term.waitFor((s) => s.includes(`filter ${name}`) && /^│▶/m.test(s), `the filter ${name}`);
-  }
-
   /** Types into the dialog's masked field and checks, before ⏎, that only dots show. */
   async function typeSecret(label: RegExp, secret: string): Promise<void> {
     const field = new RegExp(`› ${label.source}: (•*)`);
@@ -136,7 +126,7 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
   });
 
   it('A asks for the token PIN, masked; a wrong PIN says so and keeps the dialog; the right one signs', async () => {
-    await focus('token-web');
+    await term.filter('token-web');
     term.keys('A');
     await term.waitForText('Approve and sign 1 CSR?');
     await typeSecret(/PIN for token "tui-e2e"/, WRONG_PIN);
@@ -153,7 +143,7 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
   });
 
   it('A asks for an encrypted key file passphrase the same way', async () => {
-    await focus('sealed-web');
+    await term.filter('sealed-web');
     term.keys('A');
     await term.waitForText('Approve and sign 1 CSR?');
     await typeSecret(/passphrase for \S+ca-key\.pem/, 'not-it');
@@ -166,7 +156,7 @@ describe('tui e2e: a CA key behind a PIN or a passphrase', { skip: softhsmMissin
   });
 
   it('after the idle period the token is logged out: A asks for the PIN again, and signs', async () => {
-    await focus('token-api');
+    await term.filter('token-api');
     // Open the dialog until it asks (the token is let go 2 s after its last use); esc while it does not yet.
     const deadline = Date.now() + 30_000;
     for (;;) {

@@ -63,6 +63,35 @@ const noCapability = { pcrCapabilityNow: async () => undefined } as unknown as I
 
 const pcrEffect = (s: TuiState) => s.outbox.find((e): e is Extract<Effect, { kind: 'pcr' }> => e.kind === 'pcr');
 
+/** The issue dialog on web-0-abc as the PCR view opens it (guard and the codes a typed name accepts as given). */
+function issueDialog(state: TuiState, guard: DialogState['guard'], overrides?: string[]): DialogState {
+  if (state.mode.kind !== 'pcrs') throw new Error('not in the PCR view');
+  return {
+    action: 'pcr-issue',
+    targets: [],
+    skipped: [],
+    guard,
+    ...(guard === 'fail' ? { confirmName: 'web-0-abc' } : {}),
+    typed: '',
+    fields: [],
+    field: 0,
+    title: 'Issue web-0-abc?',
+    details: [],
+    pcr: {
+      targets: [
+        {
+          context: 'east',
+          namespace: 'workloads',
+          name: 'web-0-abc',
+          pcr: pending,
+          ...(overrides ? { overrides } : {}),
+        },
+      ],
+      view: state.mode.view,
+    },
+  };
+}
+
 describe('PCR view verbs: dialogs and effect requests', () => {
   for (const [input, verb, fallback] of [
     ['x', 'deny', 'CertdeskDeny'],
@@ -112,31 +141,7 @@ describe('PCR view verbs: dialogs and effect requests', () => {
 
   it('issue with a ✗ finding: the name must be typed; the effect accepts exactly the failing codes shown', () => {
     const state = inPcrView();
-    if (state.mode.kind !== 'pcrs') throw new Error('not in the PCR view');
-    const dialog: DialogState = {
-      action: 'pcr-issue',
-      targets: [],
-      skipped: [],
-      guard: 'fail',
-      confirmName: 'web-0-abc',
-      typed: '',
-      fields: [],
-      field: 0,
-      title: 'Issue web-0-abc?',
-      details: [],
-      pcr: {
-        targets: [
-          {
-            context: 'east',
-            namespace: 'workloads',
-            name: 'web-0-abc',
-            pcr: pending,
-            overrides: ['PodNotFound'],
-          },
-        ],
-        view: state.mode.view,
-      },
-    };
+    const dialog = issueDialog(state, 'fail', ['PodNotFound']);
     let s = run(state, { type: 'open-dialog', dialog }, typed('web-0'), { type: 'dialog-submit' });
     assert.match(s.mode.kind === 'dialog' ? (s.mode.dialog.error ?? '') : '', /Type the PodCertificateRequest's name/);
     assert.equal(pcrEffect(s), undefined);
@@ -182,23 +187,8 @@ describe('PCR view verbs: dialogs and effect requests', () => {
 
   it('issue with the token let go while the dialog was open: back with the PIN field on the same PCR', () => {
     const state = inPcrView();
-    if (state.mode.kind !== 'pcrs') throw new Error('not in the PCR view');
     const signer = 'example.com/pod-identity';
-    const dialog: DialogState = {
-      action: 'pcr-issue',
-      targets: [],
-      skipped: [],
-      guard: 'ok',
-      typed: '',
-      fields: [],
-      field: 0,
-      title: 'Issue web-0-abc?',
-      details: [],
-      pcr: {
-        targets: [{ context: 'east', namespace: 'workloads', name: 'web-0-abc', pcr: pending }],
-        view: state.mode.view,
-      },
-    };
+    const dialog = issueDialog(state, 'ok');
     let s = run(state, { type: 'open-dialog', dialog }, { type: 'dialog-submit' });
     const effect = pcrEffect(s)!;
     assert.equal(effect.secrets, undefined);

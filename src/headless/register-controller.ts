@@ -62,6 +62,8 @@ export function registerControllerCommands(program: Command): void {
     .option('--context <name>', 'kubeconfig context (default: the current context)')
     .option('--in-cluster', 'use the pod’s service account (default when running in a pod without --kubeconfig)')
     .action(async (options: Record<string, unknown>) => {
+      // Long-running over every CSR and pod, as the TUI: the young generation kept small (young-generation.ts).
+      void import('../services/young-generation.js').then((m) => m.capYoungGeneration());
       const { runController } = await import('./controller/run.js');
       await runController(options);
     });

@@ -15,6 +15,14 @@ function since(ms: number | undefined, now: number): string {
   return ms === undefined ? '' : humanDuration((now - ms) / 1000);
 }
 
+/** A table's lines under a section heading (four spaces in). */
+function indented(table: string): string[] {
+  return table
+    .trimEnd()
+    .split('\n')
+    .map((l) => `    ${l}`);
+}
+
 /** PodCertificateRequests per signer; `not-served` where the cluster has no such API, or why they could not be read. */
 export type PcrHealth = PcrSignerHealth[] | 'not-served' | { error: string };
 
@@ -38,13 +46,7 @@ function renderPcrHealth(pcrs: PcrHealth, now: number): string[] {
       trustBundleText(p),
     ]),
   );
-  return [
-    '  PodCertificateRequests:',
-    ...table
-      .trimEnd()
-      .split('\n')
-      .map((l) => `    ${l}`),
-  ];
+  return ['  PodCertificateRequests:', ...indented(table)];
 }
 
 export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth): string {
@@ -71,12 +73,7 @@ export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth): s
             : '',
       ]),
     );
-    lines.push(
-      ...table
-        .trimEnd()
-        .split('\n')
-        .map((l) => `    ${l}`),
-    );
+    lines.push(...indented(table));
   }
   if (h.signerBacklog.length) {
     lines.push('  Signers:');
@@ -90,12 +87,7 @@ export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth): s
         s.stalled ? 'STALLED' : 'ok',
       ]),
     );
-    lines.push(
-      ...table
-        .trimEnd()
-        .split('\n')
-        .map((l) => `    ${l}`),
-    );
+    lines.push(...indented(table));
   }
   if (h.podsInInit.length) {
     lines.push(`  Pods in Init: ${h.podsInInit.length}`);
@@ -110,12 +102,7 @@ export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth): s
         p.csrCondition ?? '',
       ]),
     );
-    lines.push(
-      ...table
-        .trimEnd()
-        .split('\n')
-        .map((l) => `    ${l}`),
-    );
+    lines.push(...indented(table));
   } else lines.push('  Pods in Init: 0');
   if (pcrs !== undefined) lines.push(...renderPcrHealth(pcrs, now));
   return `${lines.join('\n')}\n`;

@@ -29,6 +29,9 @@ export type PcrHealth = PcrSignerHealth[] | 'not-served' | { error: string };
 function pcrHealthOf(snap: ContextSnapshot, now: number): PcrHealth {
   const error = snap.errors.pcrs ?? snap.errors.trustBundles;
   if (error) return { error: oneSentence(error.message) };
+  // Discovery never answered within the deadline: not known to be unserved.
+  if (!snap.podCertificateApis)
+    return { error: 'the API server did not say whether it serves them (discovery failed)' };
   return pcrSignerHealth(snap, now) ?? 'not-served';
 }
 

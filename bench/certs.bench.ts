@@ -9,11 +9,11 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TuiState } from '../src/app/store.js';
 import { createCertWatch } from '../src/services/certs/watch.js';
 import { createClusterStore, loadContexts } from '../src/services/kube/index.js';
+import { FakeTerminal, fakeStdin, percentile, pressKeys } from './fake-terminal.js';
 import { startTuiInTmux } from './tmux.js';
 
 const SECRETS = 10_000;
@@ -53,41 +53,6 @@ for await (const line of (await import('node:readline')).createInterface({ input
 }
 `;
 
-class FakeTerminal extends Writable {
-  readonly isTTY = true;
-  columns = 140;
-  rows = 40;
-  listeners_: ((text: string, at: number) => void)[] = [];
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void) {
-    const at = performance.now();
-    for (const l of this.listeners_) l(chunk.toString(), at);
-    done();
-  }
-  waitWrite(test: (text: string) => boolean, timeoutMs = 120_000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no matching frame')), timeoutMs);
-      const l = (text: string, at: number) => {
-        if (!test(text)) return;
-        clearTimeout(timer);
-        this.listeners_ = this.listeners_.filter((x) => x !== l);
-        resolve(at);
-      };
-      this.listeners_.push(l);
-    });
-  }
-}
-
-function fakeStdin(): NodeJS.ReadStream {
-  const s = new PassThrough() as unknown as NodeJS.ReadStream & { isTTY: boolean };
-  s.isTTY = true;
-  (s as unknown as { setRawMode: (m: boolean) => void }).setRawMode = () => {};
-  (s as unknown as { ref: () => void }).ref = () => {};
-  (s as unknown as { unref: () => void }).unref = () => {};
-  return s;
-}
-
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? Number.NaN;
 const f = (n: number, digits = 0) => n.toFixed(digits);
 const mib = (bytes: number) => bytes / 2 ** 20;
 const hwm = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
@@ -237,33 +202,16 @@ export async function run(): Promise<string> {
     const firstFrameMs = (await firstFrame) - start;
     stdin.write('C');
     const index = () => (latest?.mode.kind === 'certs' ? latest.mode.view.index : -1);
-    const pressKeys = async (count: number): Promise<number[]> => {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const down = i % 2 === 0;
-        const expected = index() + (down ? 1 : -1);
-        let rendered = false;
-        const frame = terminal.waitWrite((t) => {
-          if (!rendered) rendered = index() === expected;
-          return rendered && t.includes('▶');
-        }, 10_000);
-        const pressed = performance.now();
-        stdin.write(down ? 'j' : 'k');
-        out.push((await frame) - pressed);
-        await new Promise((r) => setTimeout(r, 100 + Math.random() * 50));
-      }
-      return out;
-    };
     // Keys while the certificates are still arriving and being decoded, then once they all are.
     await new Promise((r) => setTimeout(r, 300));
-    const during = await pressKeys(KEYS);
+    const during = await pressKeys(terminal, stdin, index, KEYS);
     const duringCount = certs.records().length;
     const deadline = Date.now() + 180_000;
     while (Number.isNaN(checkedMs) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 500));
     const afterCount = certs.records().length;
     const unchecked = certs.unchecked();
-    const after = await pressKeys(KEYS);
+    const after = await pressKeys(terminal, stdin, index, KEYS);
     clearInterval(sampler);
     offCerts();
     instance.unmount();

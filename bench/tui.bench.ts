@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -13,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import type { TuiState } from '../src/app/store.js';
 import { createClusterStore, loadContexts } from '../src/services/kube/index.js';
 import { DEFAULT_POLICY } from '../src/services/policy/index.js';
+import { FakeTerminal, fakeStdin, percentile, pressKeys } from './fake-terminal.js';
 import { type BenchNode, benchNodes } from './nodes.js';
 import { startTuiInTmux } from './tmux.js';
 
@@ -91,48 +91,6 @@ function startChild() {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const mib = (bytes: number) => bytes / 2 ** 20;
-
-/** An in-memory terminal for Ink: records each write with its time. */
-class FakeTerminal extends Writable {
-  readonly isTTY = true;
-  columns = 140;
-  rows = 40;
-  writes: { at: number; text: string }[] = [];
-  listeners_: ((text: string, at: number) => void)[] = [];
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void) {
-    const text = chunk.toString();
-    const at = performance.now();
-    for (const l of this.listeners_) l(text, at);
-    done();
-  }
-  /** Resolves with the time of the first write (from now on) for which `test` holds. */
-  waitWrite(test: (text: string) => boolean, timeoutMs = 60_000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no matching frame')), timeoutMs);
-      const l = (text: string, at: number) => {
-        if (!test(text)) return;
-        clearTimeout(timer);
-        this.listeners_ = this.listeners_.filter((x) => x !== l);
-        resolve(at);
-      };
-      this.listeners_.push(l);
-    });
-  }
-}
-
-function fakeStdin(): NodeJS.ReadStream {
-  const s = new PassThrough() as unknown as NodeJS.ReadStream & { isTTY: boolean };
-  s.isTTY = true;
-  (s as unknown as { setRawMode: (m: boolean) => void }).setRawMode = () => {};
-  (s as unknown as { ref: () => void }).ref = () => {};
-  (s as unknown as { unref: () => void }).unref = () => {};
-  return s;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 const f = (n: number, digits = 0) => n.toFixed(digits);
 
@@ -333,31 +291,13 @@ export async function run(): Promise<string> {
     const firstFrameMs = (await firstFrame) - start;
     const firstFrameCpu = cpuMs(process.cpuUsage(cpuStart));
 
-    // Key-to-frame: j/k alternately; the frame is the first write, after the render that moved the cursor, that
-    // redraws the selected row. First with no events (reference), then while RATE CSR events/s arrive.
-    const pressKeys = async (count: number): Promise<number[]> => {
-      const latencies: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const before = latest?.cursorIndex.csrs ?? 0;
-        const down = i % 2 === 0;
-        const expected = down ? before + 1 : before - 1;
-        let rendered = false;
-        const frame = terminal.waitWrite((t) => {
-          if (!rendered) rendered = latest?.cursorIndex.csrs === expected;
-          return rendered && t.includes('▶');
-        }, 10_000);
-        const pressed = performance.now();
-        stdin.write(down ? 'j' : 'k');
-        latencies.push((await frame) - pressed);
-        await new Promise((r) => setTimeout(r, 100 + Math.random() * 50));
-      }
-      return latencies;
-    };
+    // Key-to-frame (bench/fake-terminal.ts): first with no events (reference), then while RATE CSR events/s arrive.
+    const cursor = () => latest?.cursorIndex.csrs ?? 0;
     await new Promise((r) => setTimeout(r, 1500));
-    const idle = await pressKeys(20);
+    const idle = await pressKeys(terminal, stdin, cursor, 20);
     child.send(`churn ${Math.ceil((KEYS * 150) / 1000) + 3}`);
     await new Promise((r) => setTimeout(r, 1000));
-    const latencies = await pressKeys(KEYS);
+    const latencies = await pressKeys(terminal, stdin, cursor, KEYS);
     const churn = (await child.next()) as { sent: number; seconds: number };
     clearInterval(sampler);
     gc();

@@ -51,7 +51,8 @@ export interface ScanResult {
   failed?: KubeError;
 }
 
-const CALICO_PATH = '/apis/operator.tigera.io/v1/installations/default';
+/** Calico's Installation, whose spec.certificateManagement names its signer and CA. */
+export const CALICO_PATH = '/apis/operator.tigera.io/v1/installations/default';
 
 /** Errors that say the whole context is out of reach, not just one source. */
 function contextWide(error: KubeError): boolean {

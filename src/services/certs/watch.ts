@@ -24,7 +24,7 @@ import {
   trustBundleInputs,
   webhookInputs,
 } from './objects.js';
-import { dedupeRootCa, type SkippedSource, scanKubeconfigUsers, scanRegistry } from './scan.js';
+import { CALICO_PATH, dedupeRootCa, type SkippedSource, scanKubeconfigUsers, scanRegistry } from './scan.js';
 import type { Anchors, CertRecord } from './types.js';
 
 export interface CertWatchOptions {
@@ -355,7 +355,7 @@ export function createCertWatch(contexts: readonly ClusterContext[], options: Ce
     anchorsOf.set(ctx.name, anchors);
     const registry = await scanRegistry(options);
     for (const [s, a] of registry.anchors) addAnchors(anchors, s, a);
-    const inst = await getIfPresent(ctx, '/apis/operator.tigera.io/v1/installations/default');
+    const inst = await getIfPresent(ctx, CALICO_PATH);
     if (inst.ok && inst.value) {
       const found = installationAnchor(inst.value);
       if (found) {

@@ -825,18 +825,16 @@ export function placeSections(places: Places): SectionVm[] {
 function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyHeight: number): OverlayVm | undefined {
   const m = state.mode;
   const clamp = (offset: number, total: number, room: number) => Math.max(0, Math.min(offset, total - room));
+  const inspectAt = (inspect: InspectVm, offset: number): OverlayVm => {
+    const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
+    return { kind: 'inspect', inspect, offset: clamp(offset, total, bodyHeight - 2) };
+  };
   switch (m.kind) {
-    case 'inspect': {
-      const inspect = selectInspect(state, m.key, insights);
-      const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
-      return { kind: 'inspect', inspect, offset: clamp(m.offset, total, bodyHeight - 2) };
-    }
-    case 'yaml': {
-      const y = selectYaml(state, m.key);
-      return { kind: 'yaml', title: y.title, lines: y.lines, offset: clamp(m.offset, y.lines.length, bodyHeight - 1) };
-    }
+    case 'inspect':
+      return inspectAt(selectInspect(state, m.key, insights), m.offset);
+    case 'yaml':
     case 'pod': {
-      const y = selectPodView(state, m.key, m.view);
+      const y = m.kind === 'yaml' ? selectYaml(state, m.key) : selectPodView(state, m.key, m.view);
       return { kind: 'yaml', title: y.title, lines: y.lines, offset: clamp(m.offset, y.lines.length, bodyHeight - 1) };
     }
     case 'picker':
@@ -860,18 +858,14 @@ function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyH
     }
     case 'dialog':
       return { kind: 'dialog', dialog: selectDialog(state, m.dialog) };
-    case 'pcrs': {
-      if (!m.view.inspect) return { kind: 'certs', certs: selectPcrsList(state, m.view) };
-      const inspect = selectPcrInspect(state, m.view);
-      const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
-      return { kind: 'inspect', inspect, offset: clamp(m.view.inspect.offset, total, bodyHeight - 2) };
-    }
-    case 'certs': {
-      if (!m.view.inspect) return { kind: 'certs', certs: selectCertsList(state, m.view) };
-      const inspect = selectCertInspect(state, m.view.inspect.id);
-      const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
-      return { kind: 'inspect', inspect, offset: clamp(m.view.inspect.offset, total, bodyHeight - 2) };
-    }
+    case 'pcrs':
+      return m.view.inspect
+        ? inspectAt(selectPcrInspect(state, m.view), m.view.inspect.offset)
+        : { kind: 'certs', certs: selectPcrsList(state, m.view) };
+    case 'certs':
+      return m.view.inspect
+        ? inspectAt(selectCertInspect(state, m.view.inspect.id), m.view.inspect.offset)
+        : { kind: 'certs', certs: selectCertsList(state, m.view) };
     case 'quit-confirm':
       return {
         kind: 'dialog',

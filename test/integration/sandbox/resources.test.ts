@@ -105,6 +105,22 @@ describe('pods', () => {
 
   it('serves the pod Table with kubectl STATUS rules (Init:0/1, Init:CrashLoopBackOff, PodInitializing, Running)', async () => {
     const initPod = pod('typha', { initContainers: [{ name: 'key-cert-provisioner', image: 'x' }] });
+    const initDone = {
+      name: 'key-cert-provisioner',
+      image: 'x',
+      imageID: '',
+      ready: true,
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed' } },
+    };
+    const appInitializing = {
+      name: 'app',
+      image: 'nginx',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'PodInitializing' } },
+    };
     const states: [string, NonNullable<V1Pod['status']>][] = [
       [
         'init-0',
@@ -120,16 +136,7 @@ describe('pods', () => {
               state: { running: { startedAt: new Date() } },
             },
           ],
-          containerStatuses: [
-            {
-              name: 'app',
-              image: 'nginx',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              state: { waiting: { reason: 'PodInitializing' } },
-            },
-          ],
+          containerStatuses: [appInitializing],
         },
       ],
       [
@@ -153,26 +160,8 @@ describe('pods', () => {
         'pod-init',
         {
           phase: 'Pending',
-          initContainerStatuses: [
-            {
-              name: 'key-cert-provisioner',
-              image: 'x',
-              imageID: '',
-              ready: true,
-              restartCount: 0,
-              state: { terminated: { exitCode: 0, reason: 'Completed' } },
-            },
-          ],
-          containerStatuses: [
-            {
-              name: 'app',
-              image: 'nginx',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              state: { waiting: { reason: 'PodInitializing' } },
-            },
-          ],
+          initContainerStatuses: [initDone],
+          containerStatuses: [appInitializing],
         },
       ],
       [
@@ -183,16 +172,7 @@ describe('pods', () => {
             { type: 'Initialized', status: 'True' },
             { type: 'Ready', status: 'True' },
           ],
-          initContainerStatuses: [
-            {
-              name: 'key-cert-provisioner',
-              image: 'x',
-              imageID: '',
-              ready: true,
-              restartCount: 0,
-              state: { terminated: { exitCode: 0, reason: 'Completed' } },
-            },
-          ],
+          initContainerStatuses: [initDone],
           containerStatuses: [
             {
               name: 'app',

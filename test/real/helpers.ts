@@ -1,7 +1,7 @@
 // The real-server tier's environment for the built binary: a real kube-apiserver 1.37 (+ kube-controller-manager)
 // instead of the sandbox, with temp config and state dirs, as test/e2e/headless/helpers.ts does for the sandbox.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,4 +62,61 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** `kubectl create -o json` of `doc`, written to `<env.dir>/<name>.json` (left there), with `as` (`--as …`): its uid. */
+export async function create(env: RealEnv, name: string, doc: unknown, as: string[] = []): Promise<string> {
+  const file = join(env.dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(doc));
+  const r = await env.kubectl(['create', '-f', file, '-o', 'json', ...as]);
+  if (r.code !== 0) throw new Error(`kubectl create ${name}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { metadata: { uid: string } }).metadata.uid;
+}
+
+/** openssl run in env.dir (relative file names are there): its stdout. */
+export function openssl(env: RealEnv, args: string[]): string {
+  const r = spawnSync('openssl', args, { cwd: env.dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The uid of the default namespace's default ServiceAccount, once kube-controller-manager has made it. */
+export function defaultServiceAccountUid(env: RealEnv): Promise<string> {
+  return until('the default service account', async () => {
+    const r = await env.kubectl([
+      'get',
+      'serviceaccount',
+      'default',
+      '-n',
+      'default',
+      '-o',
+      'jsonpath={.metadata.uid}',
+    ]);
+    return r.code === 0 && r.stdout;
+  });
+}
+
+/**
+ * A Pod in the default namespace bound to `nodeName` (no scheduler, no kubelet) that mounts a podCertificate volume
+ * for `signerName`: NodeRestriction lets the node ask only for a signer the pod mounts (or one RBAC grants the node).
+ */
+export function podCertificatePod(name: string, nodeName: string, signerName: string): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      nodeName,
+      serviceAccountName: 'default',
+      containers: [{ name: 'c', image: 'example.invalid/x' }],
+      volumes: [
+        {
+          name: 'identity',
+          projected: {
+            sources: [{ podCertificate: { signerName, keyType: 'ECDSAP256', credentialBundlePath: 'bundle.pem' } }],
+          },
+        },
+      ],
+    },
+  };
 }

@@ -4,7 +4,7 @@
 // then judges what certdesk writes (the leaf's key is the requested one, notBefore within 5 minutes of its clock and
 // equal to the leaf's, lifetime ≤ maxExpirationSeconds, beginRefreshAt inside [notBefore+10m, notAfter−10m]).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,27 +13,21 @@ import { loadCaForSigner } from '../../src/services/config/ca-registry.js';
 import { loadContexts } from '../../src/services/kube/contexts.js';
 import { readPcr } from '../../src/services/kube/pod-certificates.js';
 import { ok } from '../e2e/headless/helpers.js';
-import { type RealEnv, startRealEnv, until } from './helpers.js';
+import {
+  create,
+  defaultServiceAccountUid,
+  openssl,
+  podCertificatePod,
+  type RealEnv,
+  startRealEnv,
+  until,
+} from './helpers.js';
 
 const NODE = 'pcr-node-1';
 const SIGNER = 'example.com/pod-identity';
 let env: RealEnv;
 let nodeUid = '';
 let saUid = '';
-
-function openssl(args: string[]): string {
-  const r = spawnSync('openssl', args, { cwd: env.dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function create(name: string, doc: unknown, as: string[] = []): Promise<string> {
-  const file = join(env.dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(doc));
-  const r = await env.kubectl(['create', '-f', file, '-o', 'json', ...as]);
-  if (r.code !== 0) throw new Error(`kubectl create ${name}: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { metadata: { uid: string } }).metadata.uid;
-}
 
 const asNode = ['--as', `system:node:${NODE}`, '--as-group', 'system:nodes'];
 
@@ -42,35 +36,17 @@ async function podWithPcr(
   pod: string,
   options: { key?: string[]; annotations?: Record<string, string>; maxExpirationSeconds?: number } = {},
 ): Promise<{ podUid: string; pcr: string }> {
-  const podUid = await create(`pod-${pod}`, {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: pod, namespace: 'default' },
-    spec: {
-      nodeName: NODE,
-      serviceAccountName: 'default',
-      containers: [{ name: 'c', image: 'example.invalid/x' }],
-      volumes: [
-        {
-          name: 'identity',
-          projected: {
-            sources: [
-              { podCertificate: { signerName: SIGNER, keyType: 'ECDSAP256', credentialBundlePath: 'bundle.pem' } },
-            ],
-          },
-        },
-      ],
-    },
-  });
-  openssl([
+  const podUid = await create(env, `pod-${pod}`, podCertificatePod(pod, NODE, SIGNER));
+  openssl(env, [
     'genpkey',
     ...(options.key ?? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']),
     '-out',
     `${pod}.key`,
   ]);
-  openssl(['req', '-new', '-key', `${pod}.key`, '-subj', '/', '-outform', 'DER', '-out', `${pod}.der`]);
+  openssl(env, ['req', '-new', '-key', `${pod}.key`, '-subj', '/', '-outform', 'DER', '-out', `${pod}.der`]);
   const pcr = `${pod}-cert`;
   await create(
+    env,
     `pcr-${pod}`,
     {
       apiVersion: 'certificates.k8s.io/v1',
@@ -113,19 +89,8 @@ async function getPcr(name: string): Promise<PcrJson> {
 
 before(async () => {
   env = await startRealEnv(['east']);
-  nodeUid = await create('node', { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
-  saUid = await until('the default service account', async () => {
-    const r = await env.kubectl([
-      'get',
-      'serviceaccount',
-      'default',
-      '-n',
-      'default',
-      '-o',
-      'jsonpath={.metadata.uid}',
-    ]);
-    return r.code === 0 && r.stdout;
-  });
+  nodeUid = await create(env, 'node', { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
+  saUid = await defaultServiceAccountUid(env);
   ok(await env.run(['ca', 'init', '--signer', SIGNER, '--cn', 'pod identity CA']));
 });
 after(async () => {
@@ -156,11 +121,11 @@ test('sign pcr: the findings pass, the certificate goes up and kube-apiserver ac
   // The leaf: the pod's key, the SPIFFE identity, verified by openssl against the registry's CA.
   writeFileSync(join(env.dir, 'chain.pem'), got.status?.certificateChain ?? '');
   const ca = join(env.dir, 'config', 'cas', 'example.com_pod-identity', 'ca.pem');
-  assert.match(openssl(['verify', '-CAfile', ca, 'chain.pem']), /chain\.pem: OK/);
-  const leafKey = openssl(['x509', '-in', 'chain.pem', '-noout', '-pubkey']);
-  assert.equal(leafKey, openssl(['pkey', '-in', 'web-0.key', '-pubout']));
+  assert.match(openssl(env, ['verify', '-CAfile', ca, 'chain.pem']), /chain\.pem: OK/);
+  const leafKey = openssl(env, ['x509', '-in', 'chain.pem', '-noout', '-pubkey']);
+  assert.equal(leafKey, openssl(env, ['pkey', '-in', 'web-0.key', '-pubout']));
   assert.match(
-    openssl(['x509', '-in', 'chain.pem', '-noout', '-ext', 'subjectAltName']),
+    openssl(env, ['x509', '-in', 'chain.pem', '-noout', '-ext', 'subjectAltName']),
     /URI:spiffe:\/\/cluster\.local\/ns\/default\/sa\/default/,
   );
 
@@ -284,6 +249,7 @@ test('export trust-bundle: created, unchanged, rotated beside the old CA, then -
   assert.match(same.stdout, / unchanged \(1 CA\(s\)\)\n$/);
 
   openssl(
+    env,
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'next.key'].concat([
       '-subj',
       '/CN=next pod identity CA',

@@ -4,31 +4,25 @@
 // P-256 key whose stubPKCS10Request proves possession; then `get pcr`, `describe pcr`, `-o json`, and trust bundles
 // with and without a signerName, through the built binary.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createCertWatch } from '../../src/services/certs/watch.js';
 import { createClusterStore, loadContexts } from '../../src/services/kube/index.js';
 import { ok } from '../e2e/headless/helpers.js';
-import { type RealEnv, startRealEnv, until } from './helpers.js';
+import {
+  create,
+  defaultServiceAccountUid,
+  openssl,
+  podCertificatePod,
+  type RealEnv,
+  startRealEnv,
+  until,
+} from './helpers.js';
 
 const NODE = 'pcr-node-1';
 const SIGNER = 'example.com/pod-identity';
 let env: RealEnv;
-
-function openssl(args: string[]): void {
-  const r = spawnSync('openssl', args, { cwd: env.dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-}
-
-async function apply(name: string, doc: unknown, as: string[] = []): Promise<string> {
-  const file = join(env.dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(doc));
-  const r = await env.kubectl(['create', '-f', file, '-o', 'json', ...as]);
-  if (r.code !== 0) throw new Error(`kubectl create ${name}: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { metadata: { uid: string } }).metadata.uid;
-}
 
 before(async () => {
   env = await startRealEnv(['east']);
@@ -43,43 +37,12 @@ test('a PCR created as its node lists, describes and prints as JSON; trust bundl
   assert.equal(empty.stdout, '');
   assert.match(empty.stderr, /^No resources found\.\n$/);
 
-  const nodeUid = await apply('node', { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
-  const saUid = await until('the default service account', async () => {
-    const r = await env.kubectl([
-      'get',
-      'serviceaccount',
-      'default',
-      '-n',
-      'default',
-      '-o',
-      'jsonpath={.metadata.uid}',
-    ]);
-    return r.code === 0 && r.stdout;
-  });
-  const podUid = await apply('pod', {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'web-0', namespace: 'default' },
-    spec: {
-      nodeName: NODE,
-      serviceAccountName: 'default',
-      containers: [{ name: 'c', image: 'example.invalid/x' }],
-      // NodeRestriction lets the node ask only for a signer the pod mounts (or one RBAC grants the node).
-      volumes: [
-        {
-          name: 'identity',
-          projected: {
-            sources: [
-              { podCertificate: { signerName: SIGNER, keyType: 'ECDSAP256', credentialBundlePath: 'bundle.pem' } },
-            ],
-          },
-        },
-      ],
-    },
-  });
+  const nodeUid = await create(env, 'node', { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
+  const saUid = await defaultServiceAccountUid(env);
+  const podUid = await create(env, 'pod', podCertificatePod('web-0', NODE, SIGNER));
 
-  openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'pod.key']);
-  openssl(['req', '-new', '-key', 'pod.key', '-subj', '/', '-outform', 'DER', '-out', 'stub.der']);
+  openssl(env, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'pod.key']);
+  openssl(env, ['req', '-new', '-key', 'pod.key', '-subj', '/', '-outform', 'DER', '-out', 'stub.der']);
   const pcr = (name: string, nodeName: string) => ({
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'PodCertificateRequest',
@@ -98,7 +61,7 @@ test('a PCR created as its node lists, describes and prints as JSON; trust bundl
     },
   });
   const asNode = ['--as', `system:node:${NODE}`, '--as-group', 'system:nodes'];
-  await apply('pcr', pcr('web-0-cert', NODE), asNode);
+  await create(env, 'pcr', pcr('web-0-cert', NODE), asNode);
 
   // NodeRestriction: another node may not ask for this pod's certificate.
   const other = await env.kubectl([
@@ -165,6 +128,7 @@ test('a PCR created as its node lists, describes and prints as JSON; trust bundl
 
   // Trust bundles: one for the signer (its name is the signer's with ':' for '/', then a suffix), one without.
   openssl(
+    env,
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'root.key'].concat([
       '-subj',
       '/CN=certdesk-test-root',
@@ -176,13 +140,13 @@ test('a PCR created as its node lists, describes and prints as JSON; trust bundl
   );
   const clusterCa = readFileSync(join(env.cluster.stateDir, 'east', 'ca.crt'), 'utf8');
   const root = readFileSync(join(env.dir, 'root.crt'), 'utf8');
-  await apply('ctb1', {
+  await create(env, 'ctb1', {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'ClusterTrustBundle',
     metadata: { name: 'example.com:pod-identity:roots' },
     spec: { signerName: SIGNER, trustBundle: clusterCa + root },
   });
-  await apply('ctb2', {
+  await create(env, 'ctb2', {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'ClusterTrustBundle',
     metadata: { name: 'plain-roots' },

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { openssl } from '../../unit/pki/helpers.js';
+import { opensslCa } from '../../unit/pki/helpers.js';
 import { oneLineError, type RunResult, runBinary } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'certdesk-caimport-'));
@@ -23,37 +23,19 @@ function run(args: string[], config = join(dir, 'config')): Promise<RunResult> {
   return runBinary(args, env(config), 60_000, { umask: '000' });
 }
 
-async function opensslCa(name: string, newkey: string[]): Promise<string[]> {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  await openssl([
-    'req',
-    '-x509',
-    ...newkey,
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
+/** `--cert … --key …` of a self-signed CA made by openssl with `-newkey <newkey>`. */
+async function opensslCaArgs(name: string, newkey: string[]): Promise<string[]> {
+  const { cert, key } = await opensslCa(dir, name, newkey);
   return ['--cert', cert, '--key', key];
 }
 
 test('RSA-PSS and secp256k1 CAs are refused in one line', async () => {
-  const pss = await opensslCa('pss', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']);
+  const pss = await opensslCaArgs('pss', ['-newkey', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048']);
   assert.match(
     oneLineError(await run(['ca', 'import', '--signer', 'example.com/pss', ...pss])),
     /^error: the CA key \(RSA-PSS 2048\) cannot sign: Go does not read RSA-PSS/,
   );
-  const k1 = await opensslCa('k1', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1']);
+  const k1 = await opensslCaArgs('k1', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1']);
   assert.match(
     oneLineError(await run(['ca', 'import', '--signer', 'example.com/k1', ...k1])),
     /secp256k1\) cannot sign/,
@@ -62,7 +44,7 @@ test('RSA-PSS and secp256k1 CAs are refused in one line', async () => {
 });
 
 test('an RSA-1024 CA needs --allow-weak', async () => {
-  const weak = await opensslCa('weak', ['-newkey', 'rsa:1024']);
+  const weak = await opensslCaArgs('weak', ['-newkey', 'rsa:1024']);
   assert.match(
     oneLineError(await run(['ca', 'import', '--signer', 'example.com/weak', ...weak])),
     /weak \(RSA 1024, under 2048 bits\).*--allow-weak/,

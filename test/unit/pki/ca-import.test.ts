@@ -9,32 +9,7 @@ import { describe, test } from 'node:test';
 import { importCa, initCa, loadCaForSigner } from '../../../src/services/config/ca-registry.js';
 import { generateKeyAndCsr, issueCertificate, PkiError } from '../../../src/services/pki/index.js';
 import { goOracle } from '../../helpers/go-oracle.js';
-import { openssl, put, tempDir } from './helpers.js';
-
-/** A self-signed CA made by openssl with `-newkey <newkey>` (plus -pkeyopt options). */
-async function opensslCa(dir: string, name: string, newkey: string[]): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, `${name}.pem`);
-  const key = join(dir, `${name}-key.pem`);
-  await openssl([
-    'req',
-    '-x509',
-    ...newkey,
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name} CA`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  return { cert, key };
-}
+import { openssl, opensslCa, put, tempDir } from './helpers.js';
 
 const REFUSED: Array<[string, string[], RegExp]> = [
   [

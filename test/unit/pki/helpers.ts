@@ -27,6 +27,31 @@ export async function put(dir: string, name: string, text: string): Promise<stri
   return path;
 }
 
+/** A self-signed CA (CN `<name> CA`, in `dir`) made by openssl with `-newkey <newkey>` (plus -pkeyopt options). */
+export async function opensslCa(dir: string, name: string, newkey: string[]): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}-key.pem`);
+  await openssl([
+    'req',
+    '-x509',
+    ...newkey,
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name} CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  return { cert, key };
+}
+
 /**
  * An intermediate CA made by openssl (independent of our issuer): a P-256 key and a certificate with CA:TRUE,
  * keyCertSign, SKI and AKI, signed by `root`, valid `days`. Returns its certificate and key PEM, and the files of

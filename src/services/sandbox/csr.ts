@@ -184,6 +184,15 @@ export function checkRequest(requestBytes: Buffer | undefined): {
   }
 }
 
+/** spec.request's bytes; undefined when absent or not base64 (checkCsrBytes answers for that). */
+function requestBytes(s: Json): Buffer | undefined {
+  try {
+    return decodeBytes(s.request, 'spec.request');
+  } catch {
+    return undefined;
+  }
+}
+
 function requestValue(bytes: Buffer | undefined): Uint8Array | null {
   return bytes && bytes.length > 0 ? new Uint8Array(bytes) : null;
 }
@@ -191,12 +200,7 @@ function requestValue(bytes: Buffer | undefined): Uint8Array | null {
 function validateSpec(obj: KObject, allowLegacy: boolean): FieldError[] {
   const s = spec(obj);
   const errs: FieldError[] = [];
-  let bytes: Buffer | undefined;
-  try {
-    bytes = decodeBytes(s.request, 'spec.request');
-  } catch {
-    bytes = undefined;
-  }
+  const bytes = requestBytes(s);
   const check = checkRequest(bytes);
   if (check.error) {
     const value = requestValue(bytes);
@@ -370,13 +374,7 @@ export const csrStrategy: Strategy = {
   admitCreate(obj, _ctx) {
     const s = spec(obj);
     if (s.signerName !== 'kubernetes.io/kube-apiserver-client') return;
-    let bytes: Buffer | undefined;
-    try {
-      bytes = decodeBytes(s.request, 'spec.request');
-    } catch {
-      bytes = undefined;
-    }
-    const check = checkRequest(bytes);
+    const check = checkRequest(requestBytes(s));
     if (check.error) {
       throw forbidden(CSR_RESOURCE, CSR_GROUP, obj.metadata.name, `failed to parse CSR: ${check.error}`);
     }

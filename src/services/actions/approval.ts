@@ -37,14 +37,19 @@ export type ApprovalActionOptions = Omit<ApprovalOptions, 'bind'> &
     csr?: V1CertificateSigningRequest;
   };
 
-export function changedTooOften(ctx: ClusterContext, name: string): KubeError {
+/** `what` (e.g. `CSR "x"`) changed on every one of the DECIDE_ROUNDS: nothing was written. */
+export function keptChanging(ctx: ClusterContext, what: string): KubeError {
   return {
     kind: 'conflict',
     status: 409,
     reason: 'Changed',
-    message: `CSR "${name}" kept changing while certdesk checked it; nothing was written: try again.`,
+    message: `${what} kept changing while certdesk checked it; nothing was written: try again.`,
     context: ctx.name,
   };
+}
+
+export function changedTooOften(ctx: ClusterContext, name: string): KubeError {
+  return keptChanging(ctx, `CSR "${name}"`);
 }
 
 /**

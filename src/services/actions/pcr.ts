@@ -32,7 +32,7 @@ import {
   errorEntry,
   outcomeOf,
 } from './audit-helpers.js';
-import { DECIDE_ROUNDS } from './approval.js';
+import { DECIDE_ROUNDS, keptChanging } from './approval.js';
 import { codesAt } from './gate.js';
 
 export const CERTDESK_ISSUE_REASON = 'CertdeskIssued';
@@ -150,16 +150,6 @@ async function currentPcr(
   return read;
 }
 
-function changedTooOften(ctx: ClusterContext, namespace: string, name: string): KubeError {
-  return {
-    kind: 'conflict',
-    status: 409,
-    reason: 'Changed',
-    message: `PodCertificateRequest "${terminalSafe(`${namespace}/${name}`)}" kept changing while certdesk checked it; nothing was written: try again.`,
-    context: ctx.name,
-  };
-}
-
 export type SignPcrOutcome = {
   pcr: WirePcr;
   chainPem: string;
@@ -201,7 +191,7 @@ async function inRounds<T>(
     const result = await step(read.value, round);
     if (result !== 'changed') return result;
   }
-  return { ok: false, error: changedTooOften(ctx, namespace, name) };
+  return { ok: false, error: keptChanging(ctx, `PodCertificateRequest "${terminalSafe(`${namespace}/${name}`)}"`) };
 }
 
 /** The audit fields naming the object decided on. */

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { TuiState } from '../src/app/store.js';
 import { createCertWatch } from '../src/services/certs/watch.js';
 import { createClusterStore, loadContexts } from '../src/services/kube/index.js';
-import { FakeTerminal, fakeStdin, percentile, pressKeys } from './fake-terminal.js';
+import { FakeTerminal, fakeStdin, inkOptions, percentile, pressKeys } from './fake-terminal.js';
 import { startTuiInTmux } from './tmux.js';
 
 const SECRETS = 10_000;
@@ -190,14 +190,7 @@ export async function run(): Promise<string> {
           latest = state;
         },
       }),
-      {
-        stdout: terminal as unknown as NodeJS.WriteStream,
-        stdin,
-        exitOnCtrlC: false,
-        patchConsole: false,
-        maxFps: MAX_FPS,
-        incrementalRendering: true,
-      },
+      inkOptions(terminal, stdin, MAX_FPS),
     );
     const firstFrameMs = (await firstFrame) - start;
     stdin.write('C');

@@ -1,7 +1,9 @@
 // What the in-process TUI benches (tui, certs) draw into and measure with: an in-memory 140×40 terminal that
-// records the time of each write, a raw-mode stdin, key-to-frame latencies and their percentiles.
+// records the time of each write, a raw-mode stdin, Ink's options for them, key-to-frame latencies and their
+// percentiles.
 import { performance } from 'node:perf_hooks';
 import { PassThrough, Writable } from 'node:stream';
+import type { RenderOptions } from 'ink';
 
 /** An in-memory terminal for Ink: records each write with its time. */
 export class FakeTerminal extends Writable {
@@ -38,6 +40,18 @@ export function fakeStdin(): NodeJS.ReadStream {
   (s as unknown as { ref: () => void }).ref = () => {};
   (s as unknown as { unref: () => void }).unref = () => {};
   return s;
+}
+
+/** Ink's options for drawing into `terminal`, at most `maxFps` frames/s and incrementally, as run-tui.ts draws. */
+export function inkOptions(terminal: FakeTerminal, stdin: NodeJS.ReadStream, maxFps: number): RenderOptions {
+  return {
+    stdout: terminal as unknown as NodeJS.WriteStream,
+    stdin,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    maxFps,
+    incrementalRendering: true,
+  };
 }
 
 /**

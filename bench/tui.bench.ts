@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import type { TuiState } from '../src/app/store.js';
 import { createClusterStore, loadContexts } from '../src/services/kube/index.js';
 import { DEFAULT_POLICY } from '../src/services/policy/index.js';
-import { FakeTerminal, fakeStdin, percentile, pressKeys } from './fake-terminal.js';
+import { FakeTerminal, fakeStdin, inkOptions, percentile, pressKeys } from './fake-terminal.js';
 import { type BenchNode, benchNodes } from './nodes.js';
 import { startTuiInTmux } from './tmux.js';
 
@@ -279,14 +279,7 @@ export async function run(): Promise<string> {
           latest = state;
         },
       }),
-      {
-        stdout: terminal as unknown as NodeJS.WriteStream,
-        stdin,
-        exitOnCtrlC: false,
-        patchConsole: false,
-        maxFps: MAX_FPS,
-        incrementalRendering: true,
-      },
+      inkOptions(terminal, stdin, MAX_FPS),
     );
     const firstFrameMs = (await firstFrame) - start;
     const firstFrameCpu = cpuMs(process.cpuUsage(cpuStart));

@@ -167,8 +167,13 @@ export function App(props: AppProps) {
           snapshots[context] = snap;
           if (csrsIn.has(context) && !drawn.has(context)) {
             drawn.add(context);
-            // After the table's frame is written (Ink writes a frame within 1000 / MAX_FPS ms of the render).
-            if (!listingCsrs()) countNow(50);
+            // After the table's frame is written (Ink writes a frame within 1000 / MAX_FPS ms of the render): the
+            // health pass, and the other kinds' lists and watches (their connections and first pages were
+            // ~30-50 ms of CPU inside that frame; the store starts them 2 s after the first CSRs at the latest).
+            if (!listingCsrs()) {
+              countNow(50);
+              setTimeout(() => store.releaseRest(), 50);
+            }
           }
           if (snap.csrs.size > 0) rowsShown = true;
           dirty.delete(context);

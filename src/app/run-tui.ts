@@ -89,6 +89,7 @@ export async function runTui(options: TuiOptions = {}): Promise<void> {
   const store = createClusterStore(contexts, {
     ...(options.namespace ? { namespaces: [options.namespace] } : {}),
     nodes,
+    holdRest: true,
   });
   store.start();
   // The renewal radar starts once the CSRs and pods are in (or after a few seconds), so it never slows the first

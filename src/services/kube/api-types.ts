@@ -148,6 +148,12 @@ export interface ClusterStoreOptions {
   discoveryIntervalMs?: number;
   /** Follow PodCertificateRequests and ClusterTrustBundles where served (issue 20). @default true */
   podCertificates?: boolean;
+  /**
+   * The kinds other than CSRs also wait for `releaseRest()` (the TUI calls it once every context's CSRs are on
+   * screen: their connections and first pages would otherwise land in the table's first frame), at most 2 s after
+   * the first context's CSRs are in. @default false
+   */
+  holdRest?: boolean;
 }
 
 export interface ClusterStore {
@@ -165,6 +171,8 @@ export interface ClusterStore {
   contexts(): string[];
   /** Resolves true once the context (default: every context) is synced, false on timeout or stop. */
   whenSynced(context?: string, timeoutMs?: number): Promise<boolean>;
+  /** Lets the kinds other than CSRs start (see `holdRest`); a no-op without it, and after the first call. */
+  releaseRest(): void;
 }
 
 /** The object a write was decided on: the write goes to this UID at this resourceVersion, or not at all. */

@@ -161,6 +161,8 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
   /** Contexts whose CSRs are in, with what starts their other kinds (see csrsIn). */
   const restWaiting = new Map<ContextState, () => void>();
   let restTimer: NodeJS.Timeout | undefined;
+  /** The other kinds also wait for releaseRest() (options.holdRest), once. */
+  let restHeld = options.holdRest === true;
   let started = false;
   let stopped = false;
 
@@ -546,12 +548,13 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
    * A context's CSRs are in (or their list failed). Its other kinds start once no context is still listing CSRs, or
    * REST_WAIT_MS after the first was in: one context's pods (often several times its CSRs' bytes) would otherwise
    * compete with the others' CSR lists for the servers and for this thread's JSON parsing, and the CSR table of
-   * every context is what is drawn first (it was 0.2-0.4 s of the TUI's first frame at 2 × 10,000 CSRs).
+   * every context is what is drawn first (it was 0.2-0.4 s of the TUI's first frame at 2 × 10,000 CSRs). With
+   * `holdRest` they also wait for releaseRest(): the TUI draws the table before their connections are opened.
    */
   function csrsIn(state: ContextState, startRest: () => void) {
     state.listingCsrs = false;
     restWaiting.set(state, startRest);
-    if ([...states.values()].some((s) => s.listingCsrs)) {
+    if (restHeld || [...states.values()].some((s) => s.listingCsrs)) {
       restTimer ??= setTimeout(releaseRest, REST_WAIT_MS);
       return;
     }
@@ -559,6 +562,7 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
   }
 
   function releaseRest() {
+    restHeld = false;
     clearTimeout(restTimer);
     restTimer = undefined;
     const due = [...restWaiting.values()];
@@ -655,6 +659,12 @@ export function createClusterStore(contexts: ClusterContext[], options: ClusterS
         const timer = setTimeout(() => finish(false), timeoutMs);
         syncWaiters.add(check);
       });
+    },
+    releaseRest() {
+      if (!restHeld) return;
+      restHeld = false;
+      // A context still listing its CSRs keeps the others waiting, as without holdRest (REST_WAIT_MS at most).
+      if (restWaiting.size > 0 && ![...states.values()].some((s) => s.listingCsrs)) releaseRest();
     },
   };
 }

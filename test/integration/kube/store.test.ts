@@ -181,6 +181,29 @@ describe('cluster store (two sandbox clusters)', () => {
     assert.ok(seen.indexOf('east namespaces') > westIn, `east's other kinds waited: ${seen.join(', ')}`);
   });
 
+  it('with holdRest the other kinds wait for releaseRest(), and start at the latest 2 s after the CSRs', async () => {
+    const store = newStore([contexts[0]!], { tigera: false, holdRest: true });
+    store.start();
+    await waitFor('the CSRs listed', () => store.snapshot('east').csrsListed === true);
+    // Nothing else is listed while held: checked for as long as it is, right up to the release.
+    const listedAt = Date.now();
+    while (Date.now() - listedAt < 300) {
+      assert.equal(store.snapshot('east').namespaces.size, 0, 'namespaces listed before the release');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    store.releaseRest();
+    assert.equal(await store.whenSynced(undefined, 10_000), true);
+    assert.ok(store.snapshot('east').namespaces.has('kube-system'));
+
+    // Never released: the other kinds start anyway, at most 2 s after the CSRs are in.
+    const unreleased = newStore([contexts[0]!], { tigera: false, holdRest: true });
+    const started = Date.now();
+    unreleased.start();
+    assert.equal(await unreleased.whenSynced(undefined, 10_000), true);
+    const took = Date.now() - started;
+    assert.ok(took >= 1900, `synced after ${took} ms although nothing released the other kinds`);
+  });
+
   it('an unreachable context does not hold up the others', async () => {
     // A port nothing listens on (connection refused) and a non-routable address (connect hangs).
     const closed = await new Promise<number>((resolve) => {

@@ -33,7 +33,13 @@ function scriptedStore() {
     snapshot: (c) => snaps[c] as ContextSnapshot,
     contexts: () => ['east', 'west'],
     whenSynced: async () => true,
+    releaseRest() {
+      released.push(frames?.length ?? -1);
+    },
   };
+  /** The number of frames drawn at each releaseRest() call (set `frames` to count them). */
+  const released: number[] = [];
+  let frames: TuiState[] | undefined;
   const emit = (
     context: string,
     names: string[],
@@ -50,7 +56,14 @@ function scriptedStore() {
     const change = { context, upserted: { csrs: names }, deleted: {}, ...extra };
     for (const l of listeners) l({ changes: [change] });
   };
-  return { store, emit };
+  return {
+    store,
+    emit,
+    released,
+    countFrames: (f: TuiState[]) => {
+      frames = f;
+    },
+  };
 }
 
 const noInsights = { insight: () => undefined, certificate: () => undefined, capability: () => undefined };
@@ -149,6 +162,21 @@ describe('App feed while contexts list', () => {
     } finally {
       clearTimeout(marker);
     }
+  });
+
+  it("the other kinds are let go once every context's CSRs are on screen, not before", async () => {
+    const { store, emit, released, countFrames } = scriptedStore();
+    const { instance, frames } = startApp(store);
+    countFrames(frames);
+    cleanup = () => instance.unmount();
+    await waitFor(() => frames.length > 0, 'the first frame');
+    emit('east', ['e-1'], { csrsListed: true });
+    await waitFor(() => frames.some((f) => csrCount(f, 'east') === 1), 'east on screen');
+    assert.deepEqual(released, [], 'let go while west was still listing its CSRs');
+    emit('west', ['w-1'], { csrsListed: true });
+    await waitFor(() => released.length > 0, 'the other kinds let go');
+    const drawnAt = frames.findIndex((f) => csrCount(f, 'west') === 1);
+    assert.ok(drawnAt >= 0 && (released[0] ?? -1) > drawnAt, 'let go before the table with both contexts was drawn');
   });
 
   it('a first CSR list that takes longer than 3 s is drawn as it arrives', async () => {

@@ -22,6 +22,7 @@ function fakeStore(snap: ContextSnapshot): ClusterStore {
     snapshot: () => snap,
     contexts: () => [snap.context],
     whenSynced: async () => true,
+    releaseRest() {},
   };
 }
 

@@ -21,6 +21,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { readFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
+import { patchStringWidth } from './string-width-patch.mjs';
 
 /** Packages bundled when imported from our own sources; whatever they import is bundled with them. */
 const BUNDLED = new Set(['@kubernetes/client-node', 'commander', 'yaml', 'ink', 'react']);
@@ -119,6 +120,18 @@ const dependencies = {
       }
       return { contents: parts.join(YOGA_NO_FETCH), loader: 'js' };
     });
+    // string-width's emoji class, built on first need instead of when Ink loads (scripts/string-width-patch.mjs).
+    b.onLoad({ filter: /[/\\]node_modules[/\\]string-width[/\\]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      // string-width 7 (wrap-ansi's) has no such class: it is left as it is, as are modules it does not know.
+      if (!source.includes('rgiEmojiRegex')) return undefined;
+      const patched = patchStringWidth(source);
+      if (patched === undefined) {
+        console.warn(`build: string-width no longer builds its emoji class as expected; ${args.path} left as it is`);
+        return undefined;
+      }
+      return { contents: patched, loader: 'js' };
+    });
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData?.certdeskResolved || args.kind === 'entry-point') return undefined;
       const narrowed = Object.entries(NARROWED).find(([file]) => args.importer.endsWith(file))?.[1]?.[args.path];
@@ -186,7 +199,14 @@ function checkExternals(metafile) {
  * What dist/ is built from: our sources, this script, the compiler settings, and the dependencies' versions (the
  * lockfile; bundled packages come from node_modules). assets/ is read at run time, not bundled, so it is not here.
  */
-const BUILD_INPUTS = ['src', 'scripts/build.mjs', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const BUILD_INPUTS = [
+  'src',
+  'scripts/build.mjs',
+  'scripts/string-width-patch.mjs',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+];
 const STAMP = '.build-stamp';
 
 async function filesUnder(path) {

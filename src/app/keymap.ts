@@ -228,7 +228,7 @@ export function takesText(mode: Mode): boolean {
 
 /**
  * Splits one input event into its key presses: a burst of plain characters (typing faster than frames, or a paste)
- * into one key each, and an Esc pressed just before another key into Esc, then that key. Ink already cuts a chunk
+ * into one key each (a control character in it into its Ctrl+letter), and an Esc pressed just before another key into Esc, then that key. Ink already cuts a chunk
  * at each escape sequence (so `↓↓↓` arrives as three events), except that it reads ESC ESC, and ESC before an
  * arrow or another sequence, as one key with meta set; `raw` is the event's text, which tells them apart.
  */
@@ -251,6 +251,9 @@ export function splitKeys(input: string, key: KeyLike, raw = ''): [string, KeyLi
     if (ch === '\r' || ch === '\n') return ['', { return: true }];
     if (ch === '\t') return ['', { tab: true }];
     if (ch === '\x7f' || ch === '\b') return ['', { backspace: true }];
+    // Ctrl+letter in a burst (`/` then Ctrl-U typed before a frame): the letter with ctrl, as Ink gives it alone.
+    const code = ch.charCodeAt(0);
+    if (code >= 1 && code <= 26) return [String.fromCharCode(code + 96), { ctrl: true }];
     return [ch, ch !== ch.toLowerCase() ? { shift: true } : {}];
   });
 }

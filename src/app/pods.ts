@@ -2,6 +2,7 @@
 // the selectors make them terminal-safe.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { withTypeMeta } from '../services/kube/wire.js';
 import { humanDuration } from '../services/health/index.js';
 
 /** The init container the pod waits on: the first that has not exited 0 (Calico's key-cert-provisioner). */
@@ -53,6 +54,9 @@ export function describePod(pod: V1Pod, now: number): string[] {
   return lines;
 }
 
+/** As `kubectl get pod -o yaml` prints it: apiVersion and kind first (a listed pod has them last, or not at all). */
 export function podYaml(pod: V1Pod): string[] {
-  return stringify(pod).trimEnd().split('\n');
+  return stringify(withTypeMeta(pod, 'v1', 'Pod'))
+    .trimEnd()
+    .split('\n');
 }

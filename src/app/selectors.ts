@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { humanDuration, podAge } from '../services/health/index.js';
 import type { ConnectionState, KubeError, SignerCapability } from '../services/kube/index.js';
 import { csrCondition, csrState } from '../services/kube/csr-state.js';
+import { withTypeMeta } from '../services/kube/wire.js';
 import type { DecodedCertificate, DecodedCsr, SubjectAltNames } from '../services/pki/types.js';
 import type { Finding, FindingLevel } from '../services/policy/types.js';
 import { worstLevel } from '../services/policy/types.js';
@@ -620,7 +621,8 @@ export function selectYaml(state: TuiState, key: string): { title: string; lines
   const { context, name } = parseCsrKey(key);
   const csr = state.snapshots[context]?.csrs.get(name);
   if (!csr) return { title: `CSRs › ${safe(name)} (gone)`, lines: [] };
-  const text = stringify(JSON.parse(JSON.stringify(csr)), { lineWidth: 0 });
+  // As `kubectl get csr -o yaml` prints it: apiVersion and kind first, times in RFC 3339.
+  const text = stringify(withTypeMeta(csr, 'certificates.k8s.io/v1', 'CertificateSigningRequest'), { lineWidth: 0 });
   return {
     title: `CSRs › ${safe(name)} › yaml · ${safe(context)}`,
     lines: terminalSafe(text, { multiline: true }).split('\n'),

@@ -25,7 +25,7 @@ import {
 import { CliError } from '../cli-error.js';
 import { humanDuration } from '../output/duration.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
-import { withTypeMeta } from '../output/objects.js';
+import { withTypeMeta } from '../../services/kube/wire.js';
 import { type DescribeRow, renderDescribe } from '../output/table.js';
 import { contextFrom, type KubeCliOptions, oneSentence, out, unwrap } from './common.js';
 

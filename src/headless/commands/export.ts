@@ -5,7 +5,7 @@ import { exportCaConfigMap, exportFiles, exportTlsSecret } from '../../services/
 import { getCsr } from '../../services/kube/writes.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
-import { withTypeMeta } from '../output/objects.js';
+import { withTypeMeta } from '../../services/kube/wire.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
 import { pkiToCli } from './ca-source.js';
 import { reconcileOnStart } from './safety.js';

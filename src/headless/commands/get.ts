@@ -9,7 +9,7 @@ import { CliError } from '../cli-error.js';
 import { CSR_COLUMNS, type CsrInContext, csrPrintOptions } from '../output/csr.js';
 import { humanDuration } from '../output/duration.js';
 import { type GetOutputOptions, GetPrinter, parseGetFormat, prepareGetFormat } from '../output/get-printer.js';
-import { withTypeMeta } from '../output/objects.js';
+import { withTypeMeta } from '../../services/kube/wire.js';
 import { contextsFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
 
 export interface GetCsrOptions extends KubeCliOptions, GetOutputOptions {

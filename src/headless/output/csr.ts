@@ -3,7 +3,7 @@ import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import type { WireCsr } from '../../services/kube/csr-query.js';
 import { csrCondition } from '../../services/kube/csr-state.js';
 import { age, humanDuration } from './duration.js';
-import { withTypeMeta } from './objects.js';
+import { withTypeMeta } from '../../services/kube/wire.js';
 import type { PrintOptions, TableSpec } from './print.js';
 
 export interface CsrInContext {

@@ -118,9 +118,12 @@ describe('TUI end to end (built binary in tmux)', { timeout: 240_000 }, () => {
     const rowId = (line: string | undefined) => line?.slice(3).trim().split(/\s+/).slice(0, 2).join(' ');
     const tableRows = (screen: string) => screen.split('\n').filter((l) => /^│[▶ ][● ](east|west) +\S/.test(l));
     // No filter: an empty one clears it (Ctrl-U empties the one `/` starts from).
+    // Each key once the screen shows the one before it took effect, as a person types (a busy machine can
+    // otherwise deliver `/` and Ctrl-U in one read).
     term.keys('/');
+    await term.waitForText(/^\s*\/\S*\s*$/m);
     term.keys('C-u');
-    await term.waitForText(/^\s*\/\s*$/m, 5000).catch(() => undefined);
+    await term.waitForText(/^\s*\/\s*$/m);
     term.keys('Enter');
     term.keys('g');
     const screen = await term.waitFor(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CsrInsights, selectHeader, selectInspect, selectScreen, selectYaml } from '../../../src/app/selectors.js';
+import { podYaml } from '../../../src/app/pods.js';
 import { csrKey, initialState, reducer, type TuiState } from '../../../src/app/store.js';
 import { csr, NOW, snapshot } from './fixtures.js';
 
@@ -50,6 +51,28 @@ describe('selectors', () => {
     const key = csrKey('east', HOSTILE);
     for (const text of strings(selectInspect(s, key, insights))) assert.doesNotMatch(text, UNSAFE);
     for (const text of strings(selectYaml(s, key))) assert.doesNotMatch(text, UNSAFE);
+  });
+
+  it('YAML views print apiVersion and kind first, as kubectl does, for a listed object that has them last', () => {
+    // A list's items come without apiVersion and kind; the store adds them, so they end up after status.
+    const { apiVersion: _a, kind: _k, ...rest } = csr('listed');
+    const listed = { ...rest, apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest' };
+    const s = reducer(initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW }), {
+      type: 'snapshots',
+      snapshots: { east: snapshot('east', [listed]) },
+    });
+    const csrLines = selectYaml(s, csrKey('east', 'listed')).lines;
+    assert.deepEqual(csrLines.slice(0, 2), ['apiVersion: certificates.k8s.io/v1', 'kind: CertificateSigningRequest']);
+    assert.ok(
+      csrLines.some((l) => /^ {2}creationTimestamp: "?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"?$/.test(l)),
+      csrLines.join('\n'),
+    );
+    const pod = {
+      metadata: { name: 'p', namespace: 'ns', creationTimestamp: new Date(NOW) },
+      spec: { containers: [] },
+      kind: 'Pod',
+    };
+    assert.deepEqual(podYaml(pod).slice(0, 2), ['apiVersion: v1', 'kind: Pod']);
   });
 
   it('shows the connection state of each context in words', () => {

@@ -420,6 +420,11 @@ describe('keymap', () => {
       ['b', {}],
       ['', { return: true }],
     ]);
+    // `/` and Ctrl-U in one read: the filter opens, then is emptied (Ctrl-U is not typed into it).
+    assert.deepEqual(splitKeys('/\x15', {}), [
+      ['/', {}],
+      ['u', { ctrl: true }],
+    ]);
     assert.deepEqual(splitKeys('/', { meta: true }), [
       ['', { escape: true }],
       ['/', { meta: false }],

@@ -136,6 +136,8 @@ export function App(props: AppProps) {
     let rowsShown = false;
     /** Starts a health pass after `ms` (set below). */
     let countNow = (_ms: number) => {};
+    /** Lets the store start the other kinds, just after the table's first frame. */
+    let releaseSoon: NodeJS.Timeout | undefined;
     const fresh: CsrRef[] = [];
     let clock = false;
     let decoded = false;
@@ -172,7 +174,7 @@ export function App(props: AppProps) {
             // ~30-50 ms of CPU inside that frame; the store starts them 2 s after the first CSRs at the latest).
             if (!listingCsrs()) {
               countNow(50);
-              setTimeout(() => store.releaseRest(), 50);
+              releaseSoon ??= setTimeout(() => store.releaseRest(), 50);
             }
           }
           if (snap.csrs.size > 0) rowsShown = true;
@@ -376,6 +378,7 @@ export function App(props: AppProps) {
       insightsListeners.delete(onDecoded);
       clearInterval(tick);
       clearTimeout(countSoon);
+      clearTimeout(releaseSoon);
       clearImmediate(first);
       if (healthSlice) clearImmediate(healthSlice);
       if (timer) clearTimeout(timer);

@@ -47,21 +47,23 @@ interface Run {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, killAfterMs = 0): Promise<Run> {
+/** Runs cmd to its end; with `until`, stops it (SIGTERM) once its stdout satisfies `until`, or after 30 s. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, until?: (out: string) => boolean): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: { PATH: process.env.PATH, HOME: dir, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString();
+      if (until?.(stdout)) child.kill('SIGTERM');
     });
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
     });
-    const timer = killAfterMs ? setTimeout(() => child.kill('SIGTERM'), killAfterMs) : undefined;
+    const timer = until ? setTimeout(() => child.kill('SIGTERM'), 30_000) : undefined;
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: killAfterMs ? null : code, stdout: normaliseText(stdout), stderr: normaliseText(stderr) });
+      resolve({ code: until ? null : code, stdout: normaliseText(stdout), stderr: normaliseText(stderr) });
     });
   });
 }
@@ -90,8 +92,8 @@ spec:
 
 /** The seed workflow with one kubectl binary; each step's exit code and normalised output. */
 async function kubectlWorkflow(kubectl: string, target: 'sandbox' | 'real', p: string): Promise<Record<string, Run>> {
-  const k = (args: string[], killAfterMs = 0) =>
-    run(kubectl, ['--kubeconfig', kubeconfig(target), ...args], {}, killAfterMs);
+  const k = (args: string[], until?: (out: string) => boolean) =>
+    run(kubectl, ['--kubeconfig', kubeconfig(target), ...args], {}, until);
   const out: Record<string, Run> = {};
   out.create = await k(['create', '-f', manifest(`${p}-svc`, p)]);
   out.create2 = await k(['create', '-f', manifest(`${p}-two`, p)]);
@@ -107,7 +109,9 @@ async function kubectlWorkflow(kubectl: string, target: 'sandbox' | 'real', p: s
   out.list = await k(['get', 'csr', '-l', `diff=${p}`]);
   out.missing = await k(['get', 'csr', `${p}-nope`]);
   out.badField = await k(['get', 'csr', '--field-selector', 'spec.username=admin']);
-  out.watch = await k(['get', 'csr', '-l', `diff=${p}`, '-w'], 2500);
+  // -w prints the list, then waits for changes: stopped once both rows are printed (not after a fixed time, which
+  // a loaded machine overran once: kubectl had not printed the list yet).
+  out.watch = await k(['get', 'csr', '-l', `diff=${p}`, '-w'], (o) => o.includes(`${p}-svc `) && o.includes(`${p}-two `));
   out.delete = await k(['delete', 'csr', `${p}-two`]);
   out.deleteAgain = await k(['delete', 'csr', `${p}-two`]);
   out.whoami = await k(['auth', 'can-i', 'approve', 'signers/example.com/serving']);

@@ -111,7 +111,10 @@ async function kubectlWorkflow(kubectl: string, target: 'sandbox' | 'real', p: s
   out.badField = await k(['get', 'csr', '--field-selector', 'spec.username=admin']);
   // -w prints the list, then waits for changes: stopped once both rows are printed (not after a fixed time, which
   // a loaded machine overran once: kubectl had not printed the list yet).
-  out.watch = await k(['get', 'csr', '-l', `diff=${p}`, '-w'], (o) => o.includes(`${p}-svc `) && o.includes(`${p}-two `));
+  out.watch = await k(
+    ['get', 'csr', '-l', `diff=${p}`, '-w'],
+    (o) => o.includes(`${p}-svc `) && o.includes(`${p}-two `),
+  );
   out.delete = await k(['delete', 'csr', `${p}-two`]);
   out.deleteAgain = await k(['delete', 'csr', `${p}-two`]);
   out.whoami = await k(['auth', 'can-i', 'approve', 'signers/example.com/serving']);

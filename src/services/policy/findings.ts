@@ -57,8 +57,9 @@ function finding(level: FindingLevel, code: string, message: string): Finding {
   return { level, code, message };
 }
 
-function humanDuration(seconds: number): string {
-  if (seconds % 86400 === 0) return `${seconds / 86400} days`;
+/** A requested duration as written in a finding: `1 day`, `730 days`, `12 h`, `90 min`, `45 s`. */
+function requestedDuration(seconds: number): string {
+  if (seconds % 86400 === 0) return seconds === 86400 ? '1 day' : `${seconds / 86400} days`;
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
@@ -310,9 +311,9 @@ function duration(csr: CsrLike, policy: Policy): Finding {
     return finding(
       policy.durationOverMax,
       'duration',
-      `The request asks for ${humanDuration(seconds)}, more than the policy's maximum of ${humanDuration(policy.maxDurationSeconds)}.`,
+      `The request asks for ${requestedDuration(seconds)}, more than the policy's maximum of ${requestedDuration(policy.maxDurationSeconds)}.`,
     );
-  return finding('ok', 'duration', `The requested duration of ${humanDuration(seconds)} is within the policy.`);
+  return finding('ok', 'duration', `The requested duration of ${requestedDuration(seconds)} is within the policy.`);
 }
 
 function sanFindings(decoded: DecodedCsr, policy: Policy): Finding[] {

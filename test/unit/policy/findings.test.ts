@@ -199,10 +199,10 @@ describe('findings', () => {
     assert.equal(byCode(evaluateCsr({ csr, decoded: calico }), 'duration').level, 'fail');
     const lenient = policyFromObject({ durationOverMax: 'warn' });
     assert.equal(byCode(evaluateCsr({ csr, decoded: calico, policy: lenient }), 'duration').level, 'warn');
-    assert.equal(
-      byCode(evaluateCsr({ csr: calicoCsr({ expirationSeconds: 86400 }), decoded: calico }), 'duration').level,
-      'ok',
-    );
+    const day = byCode(evaluateCsr({ csr: calicoCsr({ expirationSeconds: 86400 }), decoded: calico }), 'duration');
+    assert.equal(day.level, 'ok');
+    assert.equal(day.message, 'The requested duration of 1 day is within the policy.');
+    assert.match(byCode(evaluateCsr({ csr, decoded: calico }), 'duration').message, /asks for 730 days, more than/);
   });
 });
 

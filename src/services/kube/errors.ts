@@ -202,6 +202,32 @@ const UNREACHABLE_CODES = new Set([
 ]);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
 
+/** The host name or address:port a socket error names (Node sets them on the error or on its cause). */
+function socketDetail(err: unknown): { hostname?: string; address?: string } {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const rec = e as { hostname?: unknown; address?: unknown; port?: unknown; cause?: unknown };
+    if (typeof rec.hostname === 'string') return { hostname: terminalSafe(rec.hostname, { maxLength: 100 }) };
+    if (typeof rec.address === 'string') {
+      const port = typeof rec.port === 'number' ? `:${rec.port}` : '';
+      return { address: terminalSafe(`${rec.address}${port}`, { maxLength: 100 }) };
+    }
+    e = rec.cause;
+  }
+  return {};
+}
+
+/** One sentence for a socket that could not reach the server: what failed, as far as the error says, and what to check. */
+function unreachable(code: string, at: { hostname?: string; address?: string }, where: string): string {
+  if (code === 'ENOTFOUND')
+    return `The API server${where} is unreachable: its host name${at.hostname ? ` ${at.hostname}` : ''} does not resolve (ENOTFOUND); check the kubeconfig's server address, and the DNS or VPN that should resolve it.`;
+  if (code === 'EAI_AGAIN')
+    return `The API server${where} is unreachable: DNS did not answer for${at.hostname ? ` ${at.hostname}` : ' its host name'} (EAI_AGAIN); check the network and DNS, then try again.`;
+  if (code === 'ECONNREFUSED')
+    return `The API server${where} is unreachable: nothing accepts connections at ${at.address ?? 'its address'} (ECONNREFUSED); check that it is running and that the kubeconfig's server address and port are right.`;
+  return `The API server${where} is unreachable (${code}); check that it is running and that the kubeconfig's server address is right.`;
+}
+
 function errorCode(err: unknown): string | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
@@ -275,7 +301,7 @@ export function toKubeError(err: unknown, context?: string): KubeError {
     if (code && UNREACHABLE_CODES.has(code)) {
       return {
         kind: 'unreachable',
-        message: `The API server${where(context)} is unreachable (${code}); check that it is running and that the kubeconfig's server address is right.`,
+        message: unreachable(code, socketDetail(err), where(context)),
         ...(context ? { context } : {}),
       };
     }

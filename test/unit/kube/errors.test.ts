@@ -93,6 +93,7 @@ describe('toKubeError', () => {
     assert.equal(toKubeError(refused).kind, 'unreachable');
     const nested = Object.assign(new Error('fetch failed'), { cause: { code: 'ENOTFOUND' } });
     assert.equal(toKubeError(nested).kind, 'unreachable');
+    assert.match(toKubeError(nested).message, /its host name does not resolve \(ENOTFOUND\)/);
     const tls = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     const t = toKubeError(tls, 'west');
     assert.equal(t.kind, 'tls');
@@ -100,6 +101,39 @@ describe('toKubeError', () => {
     assert.equal(toKubeError(new KubeTimeoutError(10_000)).kind, 'timeout');
     assert.equal(toKubeError(Object.assign(new Error('t'), { code: 'ETIMEDOUT' })).kind, 'timeout');
     assert.equal(toKubeError('weird').kind, 'unknown');
+  });
+
+  it('names what a real socket failed on: the host that does not resolve, the address that refused', async () => {
+    const { connect } = await import('node:net');
+    const { lookup } = await import('node:dns/promises');
+    const fail = (host: string, port: number) =>
+      new Promise<unknown>((resolve) => {
+        const socket = connect({ host, port });
+        socket.on('connect', () => {
+          socket.destroy();
+          resolve(undefined);
+        });
+        socket.on('error', resolve);
+      });
+    const refused = toKubeError(await fail('127.0.0.1', 1), 'east');
+    assert.equal(refused.kind, 'unreachable');
+    assert.match(
+      refused.message,
+      /^The API server in context east is unreachable: nothing accepts connections at 127\.0\.0\.1:1 \(ECONNREFUSED\); /,
+    );
+    // .invalid never resolves (RFC 6761); a resolver that cannot be asked at all gives EAI_AGAIN instead.
+    const resolves = await lookup('certdesk-test.invalid').then(
+      () => 'yes',
+      (e: { code?: string }) => e.code,
+    );
+    const missing = toKubeError(await fail('certdesk-test.invalid', 6443), 'west');
+    assert.equal(missing.kind, 'unreachable');
+    if (resolves === 'ENOTFOUND')
+      assert.match(
+        missing.message,
+        /its host name certdesk-test\.invalid does not resolve \(ENOTFOUND\); check the kubeconfig's server address/,
+      );
+    else assert.match(missing.message, /certdesk-test\.invalid/);
   });
 
   it('never lets server text act on a terminal', () => {

@@ -128,6 +128,9 @@ export function selectHeader(state: TuiState): HeaderVm {
   // made once a context's CSRs were listed but before its pods were counts the CSRs only: `init …` until then.
   let known = true;
   let initKnown = true;
+  // Contexts whose CSRs were ever listed: one that never answered (unreachable, forbidden) adds nothing, and with
+  // none at all there is nothing to count: `…`, not `pending 0`.
+  let counted = 0;
   let healthTone: Tone = 'muted';
   const rank: Record<string, number> = { muted: 0, ok: 1, warn: 2, bad: 3 };
   const worse = (t: Tone) => {
@@ -139,8 +142,10 @@ export function selectHeader(state: TuiState): HeaderVm {
     const h = shown.includes(c) ? state.health[c] : undefined;
     if (shown.includes(c) && !h && snap?.connection.phase !== 'forbidden' && snap?.connection.phase !== 'unreachable')
       known = false;
-    if (h?.podsListed === false) initKnown = false;
-    if (h) {
+    const answered = h !== undefined && (snap?.csrsListed === true || snap?.synced === true);
+    if (answered && h.podsListed === false) initKnown = false;
+    if (answered) {
+      counted++;
       pending += h.pendingCount;
       init += h.podsInInit.length;
       for (const b of h.signerBacklog) if (b.stalled) stalled++;
@@ -161,7 +166,7 @@ export function selectHeader(state: TuiState): HeaderVm {
     const alias = state.aliases[c];
     return alias ? { ...badge, name: `${safe(c)}=${safe(alias)}` } : badge;
   });
-  if (!known) return { contexts, healthTone };
+  if (!known || counted === 0) return { contexts, healthTone };
   return { contexts, pending, stalled, ...(initKnown ? { init } : {}), healthTone };
 }
 

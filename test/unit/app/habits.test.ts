@@ -22,6 +22,7 @@ import {
   type TuiState,
 } from '../../../src/app/store.js';
 import type { ContextHealth } from '../../../src/services/health/index.js';
+import type { ContextSnapshot } from '../../../src/services/kube/index.js';
 import { csr, NOW, snapshot } from './fixtures.js';
 
 const places = { config: '/c', auditLog: '/a', caRegistry: '/r' };
@@ -204,6 +205,30 @@ describe('counts agree with what is shown (issue 24)', () => {
     assert.equal(selectHeader(s).pending, undefined);
     s = run(s, { type: 'health', health: { west: health(2) } });
     assert.equal(selectHeader(s).pending, 4);
+  });
+
+  it("contexts that never answered count nothing: `…` when none did, the others' counts when some did", () => {
+    const never = (c: string, connection: ContextSnapshot['connection']): ContextSnapshot => ({
+      ...snapshot(c, []),
+      connection,
+      synced: false,
+    });
+    let s = reducer(initialState({ contexts: ['east', 'west'], columns: 140, rows: 45, now: NOW, clusters: {} }), {
+      type: 'snapshots',
+      snapshots: {
+        east: never('east', { phase: 'unreachable', message: 'unreachable', nextAttemptAt: NOW + 5000 }),
+        west: never('west', { phase: 'forbidden', message: 'forbidden' }),
+      },
+    } as Action);
+    s = run(s, { type: 'health', health: { east: health(0), west: health(0) } });
+    assert.equal(selectHeader(s).pending, undefined, 'pending 0 for contexts that never answered');
+    assert.equal(selectHeader(s).init, undefined);
+    s = reducer(s, {
+      type: 'snapshots',
+      snapshots: { west: snapshot('west', [csr('w', { ageSeconds: 5 })]) },
+    } as Action);
+    s = run(s, { type: 'health', health: { west: health(1) } });
+    assert.equal(selectHeader(s).pending, 1);
   });
 
   it('counted once the CSRs are in but not the pods: pending and stalled show, pods in Init say they are listing', () => {

@@ -415,13 +415,18 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
     const lines: { text: string; tone?: Tone }[] = [];
     // A context that is not live says why here in full (the header has room for a few words only).
     const connection = input.snapshots[context]?.connection;
+    let said: string | undefined;
     if (connection?.phase === 'retrying') {
+      said = connection.lastError;
       lines.push({ text: `retrying: ${terminalSafe(connection.lastError)} (r reconnects now)`, tone: 'warn' });
     } else if (connection?.phase === 'unreachable' || connection?.phase === 'forbidden') {
+      said = connection.message;
       lines.push({ text: `${connection.phase}: ${terminalSafe(connection.message)} (r reconnects now)`, tone: 'bad' });
     }
+    // A kind whose error is the connection's own (the CSRs of a server that never answered) is not said twice.
     for (const [kind, error] of Object.entries(input.snapshots[context]?.errors ?? {})) {
-      if (error) lines.push({ text: `${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
+      if (error && error.message !== said)
+        lines.push({ text: `${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
     }
     if (!h) {
       lines.push({ text: 'waiting for the first sync…', tone: 'muted' });
@@ -456,6 +461,3 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
 }
 
 /** Lines in the Health pane (for scrolling). */
-export function healthLineCount(input: OrderInput & { now: number }): number {
-  return healthSections(input).reduce((n, s) => n + Math.max(1, s.lines.length), 0);
-}

@@ -27,9 +27,9 @@ import type {
   StyledText,
   Tone,
 } from '../views/models.js';
-import { certHealthLine, selectCertInspect, selectCertsList } from './certs.js';
-import { focusedPcr, type PcrsView, pcrHealthLines, selectPcrInspect, selectPcrsList } from './pcrs.js';
-import { type CsrEntry, csrOrder, healthSections, initOrder, parseCsrKey, scopedContexts } from './order.js';
+import { selectCertInspect, selectCertsList } from './certs.js';
+import { focusedPcr, type PcrsView, selectPcrInspect, selectPcrsList } from './pcrs.js';
+import { type CsrEntry, csrOrder, initOrder, parseCsrKey, scopedContexts } from './order.js';
 import { PANES } from '../views/layout.js';
 import { describePod, podYaml } from './pods.js';
 import {
@@ -39,6 +39,7 @@ import {
   clusterMembers,
   cursorPosition,
   focusedCsrKey,
+  healthPane,
   inspectReplaced,
   type TuiState,
   windowTop,
@@ -903,12 +904,7 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
   const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e, state.now));
   // Pods in Init are known once every context shown has counted them (header.init): until then no count, never 0.
   const initListing = header.init === undefined && inits.entries.length === 0;
-  const health = healthSections(state).map((s, i) => {
-    const context = scopedContexts(state)[i] ?? '';
-    const line = certHealthLine(state, context);
-    const pcrLines = pcrHealthLines(state, context);
-    return line || pcrLines.length ? { ...s, lines: [...s.lines, ...(line ? [line] : []), ...pcrLines] } : s;
-  });
+  const health = healthPane(state);
   const ctxWidth = Math.max(3, ...scopedContexts(state).map((c) => safe(c).length));
   const m = state.mode;
   const input =

@@ -8,11 +8,20 @@ import type { PolicyTrial } from '../services/actions/policy-test.js';
 import type { ContextHealth } from '../services/health/index.js';
 import type { FindingLevel } from '../services/policy/types.js';
 import { terminalSafe } from '../services/text/sanitize.js';
-import { PANES, type PaneId, screenLayout } from '../views/layout.js';
+import { healthLabelWidth, PANES, type PaneId, screenLayout, wrapLine } from '../views/layout.js';
 import type { SectionVm, Tone } from '../views/models.js';
-import { type CertFeed, type CertsAction, type CertsView, certsReducer, openCerts } from './certs.js';
-import { openPcrs, type PcrsAction, type PcrsView, pcrsReducer } from './pcrs.js';
-import { csrKey, csrOrder, healthLineCount, initOrder, type KeyList, parseCsrKey, type SortColumn } from './order.js';
+import { type CertFeed, type CertsAction, type CertsView, certHealthLine, certsReducer, openCerts } from './certs.js';
+import { openPcrs, type PcrsAction, type PcrsView, pcrHealthLines, pcrsReducer } from './pcrs.js';
+import {
+  csrKey,
+  csrOrder,
+  healthSections,
+  initOrder,
+  type KeyList,
+  parseCsrKey,
+  type SortColumn,
+  scopedContexts,
+} from './order.js';
 
 export type { SortColumn } from './order.js';
 
@@ -376,11 +385,32 @@ export function windowTop(index: number, previousTop: number, visible: number, t
   return Math.max(0, Math.min(top, Math.max(0, total - visible)));
 }
 
+/**
+ * The Health pane's sections as drawn: per context its connection and TigeraStatus lines, the renewal radar's line
+ * and the PodCertificateRequests' lines, each wrapped to the pane's width. Scrolling counts these same lines.
+ */
+export function healthPane(state: TuiState): SectionVm[] {
+  const contexts = scopedContexts(state);
+  const sections = healthSections(state).map((s, i) => {
+    const context = contexts[i] ?? '';
+    const line = certHealthLine(state, context);
+    const pcrLines = pcrHealthLines(state, context);
+    return line || pcrLines.length ? { ...s, lines: [...s.lines, ...(line ? [line] : []), ...pcrLines] } : s;
+  });
+  const layout = screenLayout(state.columns, state.rows, state.pane);
+  // Inside the borders, after the label column and its space.
+  const width = layout.healthColumns - 2 - healthLabelWidth(sections.map((s) => s.label)) - 1;
+  return sections.map((s) => ({
+    ...s,
+    lines: s.lines.flatMap((l) => wrapLine(l.text, width).map((text) => ({ ...l, text }))),
+  }));
+}
+
 function moveCursor(state: TuiState, target: (index: number, total: number, visible: number) => number): TuiState {
   const pane = state.pane;
   const visible = paneRows(state, pane);
   if (pane === 'health') {
-    const total = healthLineCount(state);
+    const total = healthPane(state).reduce((n, s) => n + Math.max(1, s.lines.length), 0);
     const top = Math.max(0, Math.min(target(state.top.health, total, visible), Math.max(0, total - visible)));
     return { ...state, top: { ...state.top, health: top }, cursorIndex: { ...state.cursorIndex, health: top } };
   }

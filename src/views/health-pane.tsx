@@ -1,5 +1,7 @@
-// Health per context: TigeraStatus conditions and the signer backlog.
+// Health per context: TigeraStatus conditions and the signer backlog. Lines come wrapped to the pane's width
+// (app/store.ts healthPane): a reason is read whole, and scrolling reaches the last line.
 import { Box, Text } from 'ink';
+import { healthLabelWidth } from './layout.js';
 import type { SectionVm } from './models.js';
 import { fit, ToneText } from './theme.js';
 
@@ -14,7 +16,7 @@ export interface HealthPaneProps {
 
 export function HealthPane({ sections, width, height, focused, offset }: HealthPaneProps) {
   const inner = Math.max(0, width - 2);
-  const label = Math.min(12, Math.max(4, ...sections.map((s) => s.label.length)));
+  const label = healthLabelWidth(sections.map((s) => s.label));
   const lines = sections.flatMap((s) =>
     s.lines.map((l, i) => ({ key: `${s.label}:${i}`, label: i === 0 ? s.label : '', ...l })),
   );

@@ -22,6 +22,8 @@ export interface ScreenLayout {
   csrRows: number;
   initRows: number;
   healthRows: number;
+  /** Outer width of the Health pane: the whole screen as a tab, else what the Pods in Init pane leaves. */
+  healthColumns: number;
 }
 
 /** Header, notice line, footer (status line + key line). */
@@ -48,6 +50,7 @@ export function screenLayout(columns: number, rows: number, pane: PaneId): Scree
       csrRows: Math.max(1, paneHeight - CSR_PANE_CHROME),
       initRows: Math.max(1, paneHeight - SMALL_PANE_CHROME),
       healthRows: Math.max(1, paneHeight - SMALL_PANE_CHROME),
+      healthColumns: cols,
     };
   }
   const bottomHeight = Math.max(6, Math.floor(body * 0.35));
@@ -61,7 +64,39 @@ export function screenLayout(columns: number, rows: number, pane: PaneId): Scree
     csrRows: Math.max(1, csrHeight - CSR_PANE_CHROME),
     initRows: Math.max(1, bottomHeight - SMALL_PANE_CHROME),
     healthRows: Math.max(1, bottomHeight - SMALL_PANE_CHROME),
+    healthColumns: cols - initColumns(cols),
   };
+}
+
+/** Outer width of the Pods in Init pane beside the Health pane. */
+export function initColumns(columns: number): number {
+  return Math.floor(columns * 0.6);
+}
+
+/** The Health pane's label column (context names): 4 to 12 wide. */
+export function healthLabelWidth(labels: readonly string[]): number {
+  return Math.min(12, Math.max(4, ...labels.map((l) => l.length)));
+}
+
+/**
+ * `text` in lines of at most `width` code points, broken after spaces where a line has one, so that a long reason
+ * (an unreachable server's sentence) is read whole in a narrow pane rather than cut.
+ */
+export function wrapLine(text: string, width: number): string[] {
+  const chars = [...text];
+  if (width < 1 || chars.length <= width) return [text];
+  const lines: string[] = [];
+  let start = 0;
+  while (chars.length - start > width) {
+    let end = start + width;
+    const space = chars.lastIndexOf(' ', end);
+    if (space > start) end = space + 1;
+    lines.push(chars.slice(start, end).join('').trimEnd());
+    start = end;
+    while (chars[start] === ' ') start++;
+  }
+  if (start < chars.length) lines.push(chars.slice(start).join(''));
+  return lines;
 }
 
 export interface CsrColumns {

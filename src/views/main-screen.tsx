@@ -9,7 +9,7 @@ import { HealthPane } from './health-pane.js';
 import { HelpView } from './help-view.js';
 import { InitPodsPane } from './init-pods-pane.js';
 import { InspectView } from './inspect-view.js';
-import { CHROME_ROWS, screenLayout } from './layout.js';
+import { CHROME_ROWS, initColumns, screenLayout } from './layout.js';
 import type { OverlayVm, ScreenVm } from './models.js';
 import { Notice } from './notice.js';
 import { PickerView } from './picker-view.js';
@@ -77,7 +77,7 @@ function Panes({ screen }: { screen: ScreenVm }) {
       </Box>
     );
   }
-  const initWidth = Math.floor(width * 0.6);
+  const initWidth = initColumns(width);
   return (
     <Box flexDirection="column" width={width}>
       {csrTable}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
 import { fit, fitDistinct, sharedPrefixes } from '../../../src/views/theme.js';
+import { wrapLine } from '../../../src/views/layout.js';
 
 test('fit pads or cuts at the end with ~', () => {
   assert.equal(fit('abc', 5), 'abc  ');
@@ -27,4 +28,19 @@ describe('fitDistinct: cuts keep the part that tells rows apart (issue 24)', () 
     assert.equal(fitDistinct('web', 6), 'web   ');
     for (const n of names) assert.equal([...fitDistinct(n, 17, shared)].length, 17);
   });
+});
+
+test('wrapLine breaks after spaces, hard-breaks a word longer than the width, and keeps every character', () => {
+  assert.deepEqual(wrapLine('short', 10), ['short']);
+  assert.deepEqual(wrapLine('the API server is unreachable', 10), ['the API', 'server is', 'unreachabl', 'e']);
+  assert.deepEqual(wrapLine('ab  cd', 3), ['ab', 'cd']);
+  assert.deepEqual(wrapLine('✗ café ✓ ok', 6), ['✗ café', '✓ ok']);
+  for (let i = 0; i < 200; i++) {
+    const words = Array.from({ length: 1 + (i % 9) }, (_, j) => 'x'.repeat(1 + ((i * 7 + j * 3) % 13)));
+    const text = words.join(' ');
+    const width = 1 + (i % 17);
+    const lines = wrapLine(text, width);
+    for (const line of lines) assert.ok(line.length <= width, `${JSON.stringify(line)} > ${width}`);
+    assert.equal(lines.join('').replace(/ /g, ''), text.replace(/ /g, ''));
+  }
 });

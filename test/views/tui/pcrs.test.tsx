@@ -196,7 +196,8 @@ describe('views: PodCertificateRequests', () => {
   it('Health: waiting per signer, overdue for refresh, and the trust bundle holding the signing CA', async () => {
     const healthOf = (s: TuiState) =>
       selectScreen(s, noInsights, places)
-        .health.flatMap((h) => h.lines.map((l) => l.text))
+        // A section's wrapped lines joined again (the pane wraps them to its width), sections one per line.
+        .health.map((h) => h.lines.map((l) => l.text).join(' '))
         .join('\n');
     const text = healthOf(base);
     assert.match(

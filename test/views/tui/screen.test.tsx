@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { selectScreen } from '../../../src/app/selectors.js';
 import { type Action, csrKey, initialState, reducer, type TuiState } from '../../../src/app/store.js';
 import type { ContextHealth } from '../../../src/services/health/index.js';
+import type { ContextSnapshot } from '../../../src/services/kube/index.js';
 import { MainScreen } from '../../../src/views/main-screen.js';
 import { ColorContext } from '../../../src/views/theme.js';
 import { csr, NOW, snapshot } from '../../unit/app/fixtures.js';
@@ -132,5 +133,54 @@ describe('the screen at 140×45 and 80×24 (issue 24)', () => {
     const end = await frame(reducer(s, { type: 'move-to', where: 'last' }));
     assertFits(end, 80, 24);
     assert.match(end[2]!, /Pending/);
+  });
+});
+
+describe('the Health pane reads a reason whole (wrapped, not cut)', () => {
+  const message =
+    "The API server in context west is unreachable: its host name api.west.example.invalid does not resolve (ENOTFOUND); check the kubeconfig's server address, and the DNS or VPN that should resolve it.";
+  const withUnreachable = (columns: number, rows: number, ...actions: Action[]) => {
+    const s = initialState({ contexts: ['east', 'west'], columns, rows, now: NOW });
+    const west = {
+      ...snapshot('west', []),
+      synced: false,
+      connection: { phase: 'unreachable', message, nextAttemptAt: NOW + 5000 },
+      errors: { csrs: { kind: 'unreachable', message, context: 'west' }, pods: { kind: 'forbidden', message: 'no' } },
+    } as ContextSnapshot;
+    return [
+      { type: 'snapshots', snapshots: { east: snapshot('east', [csr('a')]), west } } as Action,
+      ...actions,
+    ].reduce(reducer, s);
+  };
+  const collapse = (text: string) => text.replace(/\s+/g, ' ');
+
+  it('140×45: the unreachable sentence spans lines of the pane, every word of it on screen', async () => {
+    const l = await frame(withUnreachable(140, 45));
+    assertFits(l, 140, 45);
+    // The Health pane is the right-hand box of the bottom row: its text between its borders.
+    const pane = l
+      .map((line) => [...line])
+      .filter((chars) => chars.length === 140 && chars[139] === '│' && chars[84] === '│')
+      .map((chars) => chars.slice(85, 139).join(''));
+    assert.ok(pane.length > 3, l.join('\n'));
+    assert.ok(
+      collapse(pane.join(' ')).includes(`unreachable: ${message} (r reconnects now)`),
+      `the reason is cut:\n${pane.join('\n')}`,
+    );
+    // Said once: the CSRs' error is the connection's; the pods' error is another and is listed.
+    assert.equal(collapse(pane.join(' ')).split('resolve it.').length, 2, pane.join('\n'));
+    assert.ok(collapse(pane.join(' ')).includes('pods not followed: no'), pane.join('\n'));
+  });
+
+  it('80×24 as a tab: scrolling to the end shows the last wrapped line', async () => {
+    // Health is the third tab; G goes to its last line.
+    const s = withUnreachable(80, 24, { type: 'next-pane', direction: 1 }, { type: 'next-pane', direction: 1 });
+    assert.equal(s.pane, 'health');
+    const sections = selectScreen(s, noInsights, places).health;
+    const last = sections.at(-1)?.lines.at(-1)?.text ?? '';
+    for (const line of sections.flatMap((x) => x.lines)) assert.ok([...line.text].length <= 80 - 2 - 4 - 1, line.text);
+    const end = await frame(reducer(s, { type: 'move-to', where: 'last' }));
+    assertFits(end, 80, 24);
+    assert.ok(last && end.some((line) => line.includes(last)), `${last}\n${end.join('\n')}`);
   });
 });

@@ -904,6 +904,14 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
   const initRows = inits.entries.slice(initTop, initTop + layout.initRows).map((e) => initRow(e, state.now));
   // Pods in Init are known once every context shown has counted them (header.init): until then no count, never 0.
   const initListing = header.init === undefined && inits.entries.length === 0;
+  // Every context shown is refused or out of reach and none ever listed: not "listing", and not "none waiting".
+  const unanswered =
+    initListing &&
+    scopedContexts(state).every((c) => {
+      const snap = state.snapshots[c];
+      const phase = snap?.connection.phase;
+      return (phase === 'unreachable' || phase === 'forbidden') && !snap?.synced && !snap?.csrsListed;
+    });
   const health = healthPane(state);
   const ctxWidth = Math.max(3, ...scopedContexts(state).map((c) => safe(c).length));
   const m = state.mode;
@@ -939,7 +947,7 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
       offset: initTop,
       total: inits.entries.length,
       selectedKey: inits.keys.at(initIndex),
-      ...(initListing ? { listing: true } : {}),
+      ...(unanswered ? { unanswered: true } : initListing ? { listing: true } : {}),
     },
     health,
     healthOffset: state.top.health,

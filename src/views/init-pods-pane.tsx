@@ -41,7 +41,9 @@ export function InitPodsPane({ list, width, height, focused, ctxWidth }: InitPod
         <Text>{list.total === 0 ? '' : `${list.offset + 1}–${list.offset + list.rows.length} of ${list.total}`}</Text>
       </Box>
       {list.rows.length === 0 ? (
-        <ToneText tone="muted">{list.listing ? 'listing pods…' : 'none waiting'}</ToneText>
+        <ToneText tone="muted">
+          {list.unanswered ? 'no context answered (Health says why)' : list.listing ? 'listing pods…' : 'none waiting'}
+        </ToneText>
       ) : null}
       {shown.map((row) => {
         const selected = row.key === list.selectedKey;

@@ -47,6 +47,8 @@ export interface ListWindowVm<Row> {
   selectedKey?: string;
   /** Still being listed: no count yet (the pane says so instead of "none"). */
   listing?: boolean;
+  /** Nothing can be listed: no context shown has answered (unreachable, forbidden); the Health pane says why. */
+  unanswered?: boolean;
 }
 
 export interface InitPodRowVm {

@@ -172,6 +172,30 @@ describe('the Health pane reads a reason whole (wrapped, not cut)', () => {
     assert.ok(collapse(pane.join(' ')).includes('pods not followed: no'), pane.join('\n'));
   });
 
+  it('Pods in Init says no context answered when none did; listing while one still might', async () => {
+    const never = (c: string) =>
+      ({
+        ...snapshot(c, []),
+        synced: false,
+        connection: { phase: 'unreachable', message, nextAttemptAt: NOW + 5000 },
+      }) as ContextSnapshot;
+    const s = reducer(initialState({ contexts: ['east', 'west'], columns: 140, rows: 45, now: NOW }), {
+      type: 'snapshots',
+      snapshots: { east: never('east'), west: never('west') },
+    });
+    const l = await frame(s);
+    assert.ok(
+      l.some((line) => line.includes('no context answered (Health says why)')),
+      l.join('\n'),
+    );
+    assert.match(l[0] ?? '', /pending … stalled … init …/);
+    const connecting = reducer(s, {
+      type: 'snapshots',
+      snapshots: { east: { ...never('east'), connection: { phase: 'connecting' } } as ContextSnapshot },
+    });
+    assert.ok((await frame(connecting)).some((line) => line.includes('listing pods…')));
+  });
+
   it('80×24 as a tab: scrolling to the end shows the last wrapped line', async () => {
     // Health is the third tab; G goes to its last line.
     const s = withUnreachable(80, 24, { type: 'next-pane', direction: 1 }, { type: 'next-pane', direction: 1 });

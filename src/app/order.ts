@@ -459,5 +459,3 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
   if (input.policyTrial) sections.push(trialSection(input.policyTrial));
   return sections;
 }
-
-/** Lines in the Health pane (for scrolling). */

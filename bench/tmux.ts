@@ -17,16 +17,19 @@ export interface BenchTerminal {
   kill(): void;
 }
 
-/** Starts the TUI in a new tmux server named after `tag`; the caller kills it. */
+/** Starts the TUI in a new tmux server named after `tag`; the caller kills it. `bin`: another build's
+ * bin/certdesk.js; `env`: variables for it (e.g. a prototype's switch), both for A/B runs (first-frame-ab.ts). */
 export function startTuiInTmux(
   tag: string,
   kubeconfig: string,
   size = { x: 140, y: 40 },
   node = process.execPath,
+  { bin = BIN, env = {} }: { bin?: string; env?: Record<string, string> } = {},
 ): BenchTerminal {
   const socket = `certdesk-bench-${tag}-${process.pid}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  const command = `exec ${q(node)} ${q(BIN)} --kubeconfig ${q(kubeconfig)} --context east --context west`;
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${q(v)} `);
+  const command = `exec env ${vars.join('')}${q(node)} ${q(bin)} --kubeconfig ${q(kubeconfig)} --context east --context west`;
   tmux('new-session', '-d', '-s', 'b', '-x', String(size.x), '-y', String(size.y), command);
   const pid = Number(tmux('display', '-p', '-t', 'b', '#{pane_pid}').trim());
   return {

@@ -202,17 +202,23 @@ const UNREACHABLE_CODES = new Set([
 ]);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
 
+/** The error and its causes (Node and undici wrap socket errors in `cause`), at most four deep. */
+function withCauses(err: unknown): Record<string, unknown>[] {
+  const chain: Record<string, unknown>[] = [];
+  for (let e = err; chain.length < 4 && e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    chain.push(e as Record<string, unknown>);
+  }
+  return chain;
+}
+
 /** The host name or address:port a socket error names (Node sets them on the error or on its cause). */
 function socketDetail(err: unknown): { hostname?: string; address?: string } {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const rec = e as { hostname?: unknown; address?: unknown; port?: unknown; cause?: unknown };
+  for (const rec of withCauses(err)) {
     if (typeof rec.hostname === 'string') return { hostname: terminalSafe(rec.hostname, { maxLength: 100 }) };
     if (typeof rec.address === 'string') {
       const port = typeof rec.port === 'number' ? `:${rec.port}` : '';
       return { address: terminalSafe(`${rec.address}${port}`, { maxLength: 100 }) };
     }
-    e = rec.cause;
   }
   return {};
 }
@@ -229,12 +235,9 @@ function unreachable(code: string, at: { hostname?: string; address?: string }, 
 }
 
 function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const rec = e as { code?: unknown; errno?: unknown; cause?: unknown };
+  for (const rec of withCauses(err)) {
     if (typeof rec.code === 'string') return rec.code;
     if (typeof rec.errno === 'string') return rec.errno;
-    e = rec.cause;
   }
   return undefined;
 }

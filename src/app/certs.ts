@@ -117,6 +117,25 @@ export function listRows(state: TuiState): number {
   return Math.max(1, state.rows - CHROME_ROWS - 4);
 }
 
+/**
+ * The line above the Certificates rows, when there is one: sources not readable (forbidden), or the contexts whose
+ * certificates are still being listed and decoded (until then the list is partial and grows).
+ */
+function certsNote(state: TuiState): string | undefined {
+  if (!state.certs) return 'reading certificates…';
+  const notes = state.certs.skipped.map(
+    (s) => `${safe(s.context ?? 'local')}: ${safe(s.resource)} not readable (forbidden)`,
+  );
+  const scanning = state.certs.scanning ?? [];
+  if (scanning.length) notes.unshift(`reading certificates of ${scanning.map((c) => safe(c)).join(', ')}…`);
+  return notes.length ? notes.join('; ') : undefined;
+}
+
+/** Rows of the Certificates list: a full-screen list's, less the note's line while there is one. */
+function certsRows(state: TuiState): number {
+  return Math.max(1, listRows(state) - (certsNote(state) ? 1 : 0));
+}
+
 function withView(state: TuiState, view: CertsView): TuiState {
   return { ...state, mode: { kind: 'certs', view } };
 }
@@ -124,7 +143,7 @@ function withView(state: TuiState, view: CertsView): TuiState {
 function moveTo(state: TuiState, view: CertsView, index: number): TuiState {
   const total = visibleCerts(state, view.filter).length;
   const i = Math.max(0, Math.min(total - 1, index));
-  const rows = listRows(state);
+  const rows = certsRows(state);
   let top = view.top;
   if (i < top) top = i;
   if (i >= top + rows) top = i - rows + 1;
@@ -246,7 +265,7 @@ export function certsReducer(state: TuiState, view: CertsView, action: CertsActi
         return state;
     }
   }
-  const to = movedTo(action, view.index, page);
+  const to = movedTo(action, view.index, Math.max(1, certsRows(state) - 1));
   if (to !== undefined) return moveTo(state, view, to);
   switch (action.kind) {
     case 'inspect': {
@@ -338,8 +357,9 @@ function row(r: CertRecord, now: number): CertRowVm {
 export function certsOnScreen(state: TuiState, view: CertsView): CertRecord[] {
   if (view.inspect) return (state.certs?.records ?? []).filter((r) => r.id === view.inspect?.id);
   const all = visibleCerts(state, view.filter);
-  const top = listTop(view, all.length, listRows(state));
-  return all.slice(top, top + listRows(state));
+  const rows = certsRows(state);
+  const top = listTop(view, all.length, rows);
+  return all.slice(top, top + rows);
 }
 
 function listTop(view: CertsView, total: number, rows: number): number {
@@ -348,11 +368,9 @@ function listTop(view: CertsView, total: number, rows: number): number {
 
 export function selectCertsList(state: TuiState, view: CertsView): CertsVm {
   const all = visibleCerts(state, view.filter);
-  const rows = listRows(state);
+  const rows = certsRows(state);
   const top = listTop(view, all.length, rows);
-  const skipped = (state.certs?.skipped ?? []).map(
-    (s) => `${safe(s.context ?? 'local')}: ${safe(s.resource)} not readable (forbidden)`,
-  );
+  const note = certsNote(state);
   const scope = [state.scope.context ?? 'all contexts', state.scope.namespace ? `ns ${state.scope.namespace}` : '']
     .filter(Boolean)
     .join(' · ');
@@ -362,7 +380,7 @@ export function selectCertsList(state: TuiState, view: CertsView): CertsVm {
     offset: top,
     total: all.length,
     selectedKey: all[view.index]?.id,
-    ...(skipped.length ? { note: skipped.join('; ') } : state.certs ? {} : { note: 'reading certificates…' }),
+    ...(note ? { note } : {}),
     ...(view.draft !== undefined ? { prompt: `/${safe(view.draft)}` } : {}),
   };
 }

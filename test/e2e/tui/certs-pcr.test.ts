@@ -78,8 +78,11 @@ describe('tui e2e: Certificates of PodCertificateRequests and ClusterTrustBundle
   it('lists the PCR’s certificate and the trust bundle; inspect shows the chain verified against the bundle', async () => {
     term.type('C');
     const screen = await term.waitFor(
-      (s) => s.includes(`PodCertificateRequest workloads/${pcrName}`) && s.includes(`ClusterTrustBundle ${BUNDLE}`),
-      'the PCR and the trust bundle in the list',
+      // Chains are verified after decoding (the rows on screen first): until then a row says `checking`.
+      (s) =>
+        s.includes(`ClusterTrustBundle ${BUNDLE}`) &&
+        s.split('\n').some((l) => l.includes(`PodCertificateRequest workloads/${pcrName}`) && !/checking/.test(l)),
+      'the PCR, its chain checked, and the trust bundle in the list',
       30_000,
     );
     const pcrRow = screen.split('\n').find((l) => l.includes(`workloads/${pcrName}`)) ?? '';

@@ -135,6 +135,32 @@ describe('views: Certificates', () => {
     assert.equal(n.scope.signer, 'example.com/calico');
   });
 
+  it('while a context is still being read, the list says so above its rows; the last row stays reachable', async () => {
+    let s = run(base, { type: 'open-certs' });
+    const feed = s.certs!;
+    s = run({ ...s, rows: 12 }, { type: 'certs-feed', feed: { ...feed, scanning: ['west\x1b[2J'] } });
+    s = run(s, { type: 'certs', action: { kind: 'edge', where: 'last' } });
+    let shown = lines(await frame(s));
+    assert.ok(
+      shown.some((l) => l.includes('reading certificates of west\\x1b[2J…')),
+      shown.join('\n'),
+    );
+    const view = (s.mode as Extract<TuiState['mode'], { kind: 'certs' }>).view;
+    // The selected (last) record is among the rows drawn, and the count above names exactly the rows drawn.
+    const onScreen = certsOnScreen(s, view);
+    assert.equal(onScreen.at(-1), feed.records.at(-1));
+    const drawn = shown.filter((l) => /Secret|CertificateSigningRequest/.test(l));
+    assert.equal(drawn.length, onScreen.length);
+    assert.ok(
+      drawn.some((l) => l.includes('▶')),
+      shown.join('\n'),
+    );
+    assert.ok(shown.some((l) => l.includes(`of ${feed.records.length}`) && l.includes(`–${feed.records.length} `)));
+    s = run(s, { type: 'certs-feed', feed: { ...feed } });
+    shown = lines(await frame(s));
+    assert.ok(!shown.some((l) => l.includes('reading certificates')), shown.join('\n'));
+  });
+
   it('a certificate whose chain is not checked yet says so; once checked, what the chain found shows', async () => {
     const ca = await makeCert({ cn: 'lazy CA', ...window(NOW, -10, 3650) });
     const impostor = await makeCert({ cn: 'lazy CA', ...window(NOW, -10, 3650) });

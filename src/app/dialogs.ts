@@ -27,6 +27,7 @@ import { caRegistry } from './lazy.js';
 import { type SigningCa, signingCa } from './signing-ca.js';
 import { focusedPcr, pcrTargets } from './pcrs.js';
 import { pcrFindings } from '../services/actions/pcr.js';
+import { CA_UNTRUSTED, caTrustFinding, signerTrust } from '../services/actions/ca-trust.js';
 import { type ClusterContext, type SignerCapability, trustBundleName } from '../services/kube/index.js';
 import { pcrState } from '../services/kube/pod-certificates.js';
 import { type Finding, type Policy, worstLevel } from '../services/policy/index.js';
@@ -246,14 +247,47 @@ function date(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/**
+ * Whether the cluster trusts this CA for the signer (services/actions/ca-trust.ts, the check every sign makes): a
+ * line for the dialog, and the failing finding when it does not.
+ */
+async function trustOf(
+  context: string,
+  signer: string,
+  ca: SigningCa['ca'],
+  deps: DialogDeps,
+): Promise<{ line: StyledText; untrusted?: Finding }> {
+  const ctx = deps.contexts?.get(context);
+  if (!ctx) return { line: { text: 'trust     not checked here (checked again when it signs)', tone: 'muted' } };
+  const statements = await signerTrust(ctx, signer);
+  if (!statements.ok)
+    return { line: { text: `trust     not read: ${safe(statements.error.message, 160)}`, tone: 'warn' } };
+  const untrusted = caTrustFinding(ca, signer, statements.value);
+  if (untrusted)
+    return {
+      line: {
+        text: `trust     ✗ not a CA the cluster trusts for ${safe(signer)} (${CA_UNTRUSTED}, below)`,
+        tone: 'bad',
+      },
+      untrusted,
+    };
+  const where = statements.value.map((st) => safe(st.where)).join(', ');
+  return {
+    line: where
+      ? { text: `trust     ✓ the CA ${where} trusts`, tone: 'ok' }
+      : { text: `trust     the cluster names no CA for ${safe(signer)} (no Installation, no ClusterTrustBundle)` },
+  };
+}
+
 async function signPreview(
   target: Target,
   deps: DialogDeps,
-): Promise<{ lines: SectionVm[]; blocked?: string; needs?: string }> {
+): Promise<{ lines: SectionVm[]; blocked?: string; needs?: string; untrusted?: Finding }> {
   const signer = target.csr.spec?.signerName ?? '';
   const loaded = await caFor(signer, deps);
   if (typeof loaded === 'string') return { lines: [], blocked: loaded };
   const { ca, profile } = loaded;
+  const trust = await trustOf(target.context, signer, ca, deps);
   const d = target.insight.decoded;
   const usages = target.csr.spec?.usages ?? [];
   const mapped = mapUsages(usages);
@@ -281,10 +315,35 @@ async function signPreview(
           {
             text: `CA        ${safe(ca.certificate.subject.text)} (${safe(ca.certificate.publicKey.description)}), valid until ${date(ca.certificate.notAfter)}`,
           },
+          trust.line,
         ],
       },
     ],
     ...(loaded.needs ? { needs: loaded.needs } : {}),
+    ...(trust.untrusted ? { untrusted: trust.untrusted } : {}),
+  };
+}
+
+/** A sign dialog whose CA the cluster does not trust: the finding shown, and typing the name accepts it with the
+ * request's own failing findings (the action checks it again, the same way). */
+function withUntrusted(d: DialogState, target: Target, untrusted: Finding): DialogState {
+  const failing = target.insight.findings.filter((f) => f.level === 'fail').map((f) => f.code);
+  return {
+    ...d,
+    guard: 'fail',
+    confirmName: target.name,
+    bound: { ...d.bound, [target.key]: { csr: target.csr, overrides: [...failing, CA_UNTRUSTED] } },
+    details: d.details.map((section) =>
+      section.label === 'Findings'
+        ? {
+            ...section,
+            lines: [
+              { text: `✗ ${safe(untrusted.message, 400)}`, tone: 'bad' as const },
+              ...section.lines.filter((l) => l.text !== '✓ no warnings'),
+            ],
+          }
+        : section,
+    ),
   };
 }
 
@@ -407,6 +466,7 @@ export async function openVerb(
         const preview = await signPreview(single, deps);
         d.details = [...preview.lines, ...d.details];
         blocked = blocked ?? preview.blocked;
+        if (preview.untrusted) d = withUntrusted(d, single, preview.untrusted);
         if (preview.needs) d = withSecrets(d, [[single.csr.spec?.signerName ?? '', preview.needs]]);
       } else {
         const signers = [...new Set(keep.map((t) => t.csr.spec?.signerName ?? ''))];
@@ -420,7 +480,16 @@ export async function openVerb(
               : { text: `${safe(s)} → ${safe(loaded.ca.certificate.subject.text)}`, tone: 'ok' },
           );
           if (typeof loaded === 'string') blocked = blocked ?? `No usable CA for ${safe(s)}; see above.`;
-          else if (loaded.needs) secrets.push([s, loaded.needs]);
+          else {
+            if (loaded.needs) secrets.push([s, loaded.needs]);
+            // Bulk never accepts a failing finding: a CA a cluster does not trust blocks the batch.
+            for (const context of new Set(keep.filter((t) => t.csr.spec?.signerName === s).map((t) => t.context))) {
+              const trust = await trustOf(context, s, loaded.ca, deps);
+              if (!trust.untrusted) continue;
+              lines.push({ text: `${safe(context)}: ${safe(trust.untrusted.message, 400)}`, tone: 'bad' });
+              blocked ??= `The CA for ${safe(s)} is not one ${safe(context)} trusts (${CA_UNTRUSTED}, see above): sign one by one to accept it.`;
+            }
+          }
         }
         d.details = [{ label: 'CAs', lines }, ...d.details];
         d = withSecrets(d, secrets);

@@ -156,3 +156,19 @@ export function getTable<T = { columnDefinitions: { name: string; type: string }
       .end();
   });
 }
+
+const INSTALLATION = '/apis/operator.tigera.io/v1/installations/default';
+
+/**
+ * Makes the calico-rollout Installation trust `caPem` (spec.certificateManagement.caCert), as seed 000 has the admin
+ * do with the CA they hold: certdesk refuses to sign Calico's requests with a CA the Installation does not trust.
+ */
+export async function trustInInstallation(cluster: Pick<SandboxCluster, 'requestAs'>, caPem: string): Promise<void> {
+  const admin = { name: 'admin', groups: ['system:masters'] };
+  const read = await cluster.requestAs(admin, 'GET', INSTALLATION);
+  if (read.code !== 200) throw new Error(`GET Installation default: ${read.code} ${read.body}`);
+  const installation = JSON.parse(read.body) as { spec: { certificateManagement: Record<string, unknown> } };
+  installation.spec.certificateManagement.caCert = caPem;
+  const put = await cluster.requestAs(admin, 'PUT', INSTALLATION, installation);
+  if (put.code !== 200) throw new Error(`PUT Installation default: ${put.code} ${put.body}`);
+}

@@ -31,6 +31,7 @@ import {
   outcomeOf,
 } from './audit-helpers.js';
 import { approveWithAudit, changedTooOften, currentCsr, DECIDE_ROUNDS } from './approval.js';
+import { CA_UNTRUSTED, caTrustFor } from './ca-trust.js';
 import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions, keyFacts } from './gate.js';
 
 export const SIGNER_VALIDATION_FAILURE = 'SignerValidationFailure';
@@ -48,6 +49,7 @@ export type SignRefusalReason =
   | 'CaExpired'
   | 'BadRequest'
   | 'FindingsFail'
+  | 'CaUntrusted'
   | 'SignError';
 
 export interface SignOptions extends ActionContextOptions, GateOptions {
@@ -228,14 +230,17 @@ async function signRound(
   const rule = checkSignerRules(signer, decoded.value, usages);
   if (rule) return markAsFailed(rule);
 
-  const { findings } = await findingsFor(csr, {
+  const trust = await trustGate(ctx, csr, options);
+  if (!trust.ok) return fail(trust.error);
+  const { findings: policyFindings } = await findingsFor(csr, {
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.pods ? { pods: options.pods } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.checkSignerRules ? { checkSignerRules: options.checkSignerRules } : {}),
   });
+  const findings = trust.value ? [...policyFindings, trust.value] : policyFindings;
   const gated = findingsRefusal(csr, findings, options.overrides, 'signed', ctx.name);
-  if (gated) return fail(gated);
+  if (gated) return fail(trustRefusal(gated, policyFindings, options.overrides));
   const accepted = codesAt(findings, 'fail');
   const warnings = codesAt(findings, 'warn');
 
@@ -292,6 +297,40 @@ async function signRound(
   };
 }
 
+/**
+ * The `ca-untrusted` finding for this CA and request (docs/safety.md): what the cluster states it trusts for the
+ * signer, read now; a statement that cannot be read is an error (the check was not made).
+ */
+async function trustGate(
+  ctx: ClusterContext,
+  csr: V1CertificateSigningRequest,
+  options: Pick<SignOptions, 'ca'>,
+): Promise<KubeResult<Finding | undefined>> {
+  const signer = csr.spec?.signerName ?? '';
+  const trust = await caTrustFor(ctx, options.ca, signer);
+  if (trust.ok) return trust;
+  return {
+    ok: false,
+    error: {
+      ...trust.error,
+      message: `CSR "${csr.metadata?.name ?? ''}" was not signed: could not read which CA ${ctx.name} trusts for ${signer}, to check this CA against it: ${trust.error.message}`,
+    },
+  };
+}
+
+/** A refusal that only the CA's trust causes has a reason of its own: the request is fine, the CA is not (the
+ * controller retries it later instead of leaving the request to a person). */
+function trustRefusal(
+  gated: KubeError,
+  policy: readonly Finding[],
+  overrides: readonly string[] | undefined,
+): KubeError {
+  const missing = codesAt(policy, 'fail').filter((c) => !(overrides ?? []).includes(c));
+  return missing.length === 0 && !(overrides ?? []).includes(CA_UNTRUSTED)
+    ? { ...gated, reason: 'CaUntrusted' }
+    : gated;
+}
+
 export type ApproveAndSignOptions = SignOptions & {
   /** Approval condition reason/message. */
   reason?: string;
@@ -318,6 +357,21 @@ export async function approveAndSignCsr(
   let csr = read.value;
   let approved = false;
   if (!hasCondition(csr, 'Approved')) {
+    // A CA the cluster does not trust would leave the request approved and never signed: refused before approving.
+    const trust = await trustGate(ctx, csr, options);
+    const untrusted = trust.ok ? trust.value : undefined;
+    const error = !trust.ok
+      ? trust.error
+      : untrusted && !(options.overrides ?? []).includes(CA_UNTRUSTED)
+        ? findingsRefusal(csr, [untrusted], options.overrides, 'approved', ctx.name)
+        : undefined;
+    if (error) {
+      const refused = error.reason === 'FindingsFail' ? { ...error, reason: 'CaUntrusted' } : error;
+      await sink(
+        errorEntry({ context: ctx.name, action: 'approve', csrName: name, csrUid: csr.metadata?.uid ?? '' }, refused),
+      );
+      return { ok: false, error: refused };
+    }
     const approval = await approveWithAudit(ctx, name, {
       csr,
       ...(options.policy ? { policy: options.policy } : {}),

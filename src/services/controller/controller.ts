@@ -19,6 +19,7 @@ import { readAudit } from '../config/audit.js';
 import { dnsChecksFor, type FactsSource, factsOf, needsNodes } from '../actions/facts.js';
 import type { AuditSink } from '../actions/audit-helpers.js';
 import { approveWithAudit, denyWithAudit } from '../actions/approval.js';
+import { caTrustFor } from '../actions/ca-trust.js';
 import { signCsr } from '../actions/sign.js';
 import { reconcileAudit } from '../actions/reconcile.js';
 import { terminalSafe } from '../text/sanitize.js';
@@ -375,6 +376,18 @@ export function createController(options: ControllerOptions): Controller {
           say('would-approve', { csr: name, signer, message: decision.message });
           if (settings.sign) say('would-sign', { csr: name, signer });
           return 'done';
+        }
+        // A CA the cluster does not trust for the signer would leave the request approved and never signed: it
+        // waits (retried with backoff, logged once) until the CA or the cluster's statement changes.
+        const held = settings.sign ? cas.get(signer) : undefined;
+        if (held) {
+          const trust = await caTrustFor(ctx, held.ca, signer);
+          const problem = trust.ok ? trust.value?.message : trust.error.message;
+          if (problem) {
+            metrics.errors.inc({ signer, kind: trust.ok ? 'CaUntrusted' : trust.error.kind });
+            logOnce(name, 'sign-error', signer, problem);
+            return 'retry';
+          }
         }
         // The same findings gate as every face, without overrides, bound to the object decided on.
         const r = await write(() =>

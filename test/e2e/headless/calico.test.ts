@@ -3,7 +3,10 @@
 // `calico snippet` report, and hostile text never reaches the terminal raw.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
+import { trustInInstallation } from '../../helpers/sandbox.js';
 import { type E2eEnv, ok, startE2e } from './helpers.js';
 
 const SIGNER = 'example.com/calico';
@@ -51,6 +54,20 @@ test('pods in Init → sign --approve → health Available; hostile requests ref
   const described = ok(await e.run(['describe', 'csr', first])).stdout;
   assert.match(described, /Waiting Pod:\s+calico-system\/calico-node-\S+ \(Init:0\/1\)/);
   assert.match(described, /Requesting User:\s+system:serviceaccount:calico-system:calico-node/);
+
+  // The Installation trusts another CA than the one just made: nothing is approved or signed with it, since the
+  // peers would refuse its certificates (ca-untrusted); the person puts the CA in the Installation, as seed 000 says.
+  const untrusted = await e.run(['sign', '--approve', calicoOwn[0]!]);
+  assert.equal(untrusted.code, 1);
+  assert.match(
+    untrusted.stderr,
+    /ca-untrusted \(This CA \(CN=example\.com\/calico CA, SHA-256 .*the caCert of Installation default trusts CN=/,
+  );
+  assert.match(ok(await e.run(['get', 'csr', calicoOwn[0]!])).stdout, /Pending\n$/);
+  await trustInInstallation(
+    e.sandbox.cluster('east'),
+    readFileSync(join(e.env.CERTDESK_CONFIG_DIR!, 'cas', 'example.com_calico', 'ca.pem'), 'utf8'),
+  );
 
   const signed = await e.run(['sign', '--approve', ...calicoOwn, ...hostile]);
   assert.equal(signed.code, 1);

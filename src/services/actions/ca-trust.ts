@@ -1,0 +1,142 @@
+// Is the CA about to sign the one the cluster trusts for this signer? A cluster can say which CA its clients verify a
+// signer's certificates against: Calico's Installation (`spec.certificateManagement.caCert` for its `signerName`,
+// seed 000) and ClusterTrustBundles of the signer (what pods mount). A certificate from another CA is issued and
+// uploaded without error, and then refused by every peer (calico-node and typha fail their TLS after the pods left
+// Init). So signing with a CA the cluster states it does not trust is a failing finding, `ca-untrusted`, that gates
+// `sign`, `sign --approve`, `sign pcr`, the TUI and the controller alike (docs/safety.md); where the cluster states
+// nothing for the signer there is nothing to compare and no finding.
+import { X509Certificate } from 'node:crypto';
+import type { ClusterContext, KubeResult } from '../kube/index.js';
+import { getIfPresent, listCtbs, podCertificateApis } from '../kube/index.js';
+import type { LoadedCa } from '../pki/index.js';
+import type { Finding } from '../policy/index.js';
+import { terminalSafe } from '../text/sanitize.js';
+
+export const CA_UNTRUSTED = 'ca-untrusted';
+
+/** One place of the cluster that names the CAs trusted for a signer. */
+export interface TrustStatement {
+  /** e.g. `the caCert of Installation default`, `ClusterTrustBundle example.com:calico:live`. */
+  where: string;
+  certs: X509Certificate[];
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function certsOf(pem: string): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const block of pem.match(PEM_BLOCK) ?? []) {
+    try {
+      out.push(new X509Certificate(block));
+    } catch {
+      // A block that does not parse trusts nothing (the renewal radar reports it).
+    }
+  }
+  return out;
+}
+
+const rec = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/**
+ * What the cluster says it trusts for `signer`, read now: Installations (operator.tigera.io, absent on most clusters)
+ * and ClusterTrustBundles (certificates.k8s.io, where served). A kind the cluster does not serve, or that this user
+ * may not read, states nothing; other errors are returned (the check could not be made).
+ */
+export async function readSignerTrust(ctx: ClusterContext, signer: string): Promise<KubeResult<TrustStatement[]>> {
+  const out: TrustStatement[] = [];
+  const unreadable = (r: { ok: false; error: { kind: string } }) => r.error.kind === 'forbidden';
+  const installations = await getIfPresent(ctx, '/apis/operator.tigera.io/v1/installations');
+  if (!installations.ok && !unreadable(installations)) return installations;
+  for (const item of installations.ok ? ((installations.value?.items as unknown[] | undefined) ?? []) : []) {
+    const cm = rec(rec(rec(item).spec).certificateManagement);
+    if (cm.signerName !== signer || typeof cm.caCert !== 'string') continue;
+    const name = String(rec(rec(item).metadata).name ?? '');
+    out.push({ where: `the caCert of Installation ${name}`, certs: certsOf(cm.caCert) });
+  }
+  const apis = await podCertificateApis(ctx);
+  if (!apis.ok && !unreadable(apis)) return apis;
+  const version = apis.ok ? apis.value.clusterTrustBundles : undefined;
+  if (version) {
+    const bundles = await listCtbs(ctx, version);
+    if (!bundles.ok && !unreadable(bundles)) return bundles;
+    for (const b of bundles.ok ? bundles.value : []) {
+      if (b.spec?.signerName !== signer) continue;
+      out.push({ where: `ClusterTrustBundle ${b.metadata?.name ?? ''}`, certs: certsOf(b.spec?.trustBundle ?? '') });
+    }
+  }
+  return { ok: true, value: out };
+}
+
+/** The same CA: the same certificate, or the same subject and key (a CA certificate renewed with its key). */
+function sameCa(a: X509Certificate, b: X509Certificate): boolean {
+  if (a.fingerprint256 === b.fingerprint256) return true;
+  if (a.subject !== b.subject) return false;
+  const der = (c: X509Certificate) => c.publicKey.export({ type: 'spki', format: 'der' });
+  return der(a).equals(der(b));
+}
+
+/** Whether a certificate this CA issues verifies against `anchor`: the CA (or a CA above it) is the anchor, or the
+ * CA was issued by it. */
+function chainsTo(ca: LoadedCa, anchor: X509Certificate): boolean {
+  const mine = [ca.certPem, ...ca.chain.map((c) => c.pem)].flatMap(certsOf);
+  return mine.some((c) => sameCa(c, anchor) || (c.checkIssued(anchor) && c.verify(anchor.publicKey)));
+}
+
+/**
+ * `ca-untrusted` (fail) when the cluster states which CAs it trusts for the signer and this CA is none of them nor
+ * below one; undefined when it is, or when the cluster states nothing.
+ */
+export function caTrustFinding(
+  ca: LoadedCa,
+  signer: string,
+  statements: readonly TrustStatement[],
+): Finding | undefined {
+  if (statements.length === 0) return undefined;
+  if (statements.some((s) => s.certs.some((anchor) => chainsTo(ca, anchor)))) return undefined;
+  const safe = (t: string) => terminalSafe(t, { maxLength: 160 });
+  const trusted = statements
+    .map((s) => {
+      const names = s.certs.map(
+        (c) => `${safe(c.subject.replace(/\n/g, ', '))} (SHA-256 ${c.fingerprint256.slice(0, 11)}…)`,
+      );
+      return `${safe(s.where)} trusts ${names.length ? names.join(' and ') : 'no readable CA'}`;
+    })
+    .join('; ');
+  const mine = ca.certificate;
+  return {
+    level: 'fail',
+    code: CA_UNTRUSTED,
+    message: `This CA (${safe(mine.subject.text)}, SHA-256 ${mine.sha256Fingerprint.slice(0, 11)}…) is not one the cluster trusts for ${safe(signer)}: ${trusted}. Peers would refuse its certificates: register the trusted CA (certdesk ca import) or add this one there first.`,
+  };
+}
+
+/** Trust statements read per context and signer are reused for this long (a batch of signatures reads them once). */
+export const TRUST_TTL_MS = 5_000;
+const cache = new WeakMap<ClusterContext, Map<string, { at: number; read: Promise<KubeResult<TrustStatement[]>> }>>();
+
+/** readSignerTrust, read at most once per TRUST_TTL_MS per context and signer (errors are not kept). */
+export function signerTrust(ctx: ClusterContext, signer: string): Promise<KubeResult<TrustStatement[]>> {
+  const bySigner = cache.get(ctx) ?? new Map();
+  cache.set(ctx, bySigner);
+  const hit = bySigner.get(signer);
+  const now = performance.now();
+  if (hit && now - hit.at < TRUST_TTL_MS) return hit.read;
+  const read = readSignerTrust(ctx, signer);
+  bySigner.set(signer, { at: now, read });
+  void read.then((r) => {
+    if (!r.ok && bySigner.get(signer)?.read === read) bySigner.delete(signer);
+  });
+  return read;
+}
+
+/** The finding for this CA and signer in `ctx`, from what the cluster states now (cached briefly). */
+export async function caTrustFor(
+  ctx: ClusterContext,
+  ca: LoadedCa,
+  signer: string,
+): Promise<KubeResult<Finding | undefined>> {
+  const statements = await signerTrust(ctx, signer);
+  if (!statements.ok) return statements;
+  return { ok: true, value: caTrustFinding(ca, signer, statements.value) };
+}

@@ -65,7 +65,7 @@ describe('TUI on a small terminal without colour (built binary in tmux)', { time
     screen = await term.waitFor((s) => selected(s) === first, 'g');
     assert.ok(whole(screen), screen);
     term.keys('Enter');
-    screen = await term.waitForText(new RegExp(`^ CSRs › ${first} · east · Pending · \\d+s +esc back$`, 'm'));
+    screen = await term.waitForText(new RegExp(`^ CSRs › ${first} · east · Pending · \\d+[smhd]\\S* +esc back$`, 'm'));
     assert.ok(whole(screen), screen);
     assert.match(screen.split('\n')[3] ?? '', /^ Request /, 'the line under the header is the first section');
     term.keys('G');

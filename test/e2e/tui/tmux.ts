@@ -110,7 +110,15 @@ export class TmuxTerminal {
     let screen = '';
     for (;;) {
       screen = this.screen();
-      if (check(screen)) return screen;
+      if (check(screen)) {
+        // tmux's capture-pane does not wait for the end of a synchronized update (Ink's ESC[?2026h … l), so one
+        // capture can hold the top of a new frame over the bottom of the old: the condition must hold in a second
+        // capture a moment later, which is what is returned.
+        await new Promise((r) => setTimeout(r, 30));
+        const again = this.screen();
+        if (check(again)) return again;
+        continue;
+      }
       if (Date.now() > deadline) {
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${screen}`);
       }

@@ -172,3 +172,26 @@ export async function trustInInstallation(cluster: Pick<SandboxCluster, 'request
   const put = await cluster.requestAs(admin, 'PUT', INSTALLATION, installation);
   if (put.code !== 200) throw new Error(`PUT Installation default: ${put.code} ${put.body}`);
 }
+
+/** Creates or replaces the ClusterTrustBundle `name` of `signer` holding `pem`, as an admin would. */
+export async function putTrustBundle(
+  cluster: Pick<SandboxCluster, 'requestAs'>,
+  signer: string,
+  name: string,
+  pem: string,
+): Promise<void> {
+  const admin = { name: 'admin', groups: ['system:masters'] };
+  const path = '/apis/certificates.k8s.io/v1/clustertrustbundles';
+  const body = {
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'ClusterTrustBundle',
+    metadata: { name },
+    spec: { signerName: signer, trustBundle: pem },
+  };
+  const read = await cluster.requestAs(admin, 'GET', `${path}/${name}`);
+  const r =
+    read.code === 404
+      ? await cluster.requestAs(admin, 'POST', path, body)
+      : await cluster.requestAs(admin, 'PUT', `${path}/${name}`, { ...body, metadata: JSON.parse(read.body).metadata });
+  if (r.code >= 300) throw new Error(`ClusterTrustBundle ${name}: ${r.code} ${r.body}`);
+}

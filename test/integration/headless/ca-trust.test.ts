@@ -9,11 +9,10 @@ import type { AuditInput } from '../../../src/services/config/audit.js';
 import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
 import { createCa, type LoadedCa, loadCaFromPem } from '../../../src/services/pki/index.js';
 import { type Sandbox, startSandbox } from '../../../src/services/sandbox/index.js';
-import { csrObject, makeCsrPem } from '../../helpers/sandbox.js';
+import { csrObject, makeCsrPem, putTrustBundle } from '../../helpers/sandbox.js';
 
 const SIGNER = 'example.com/trusted';
 const ADMIN = { name: 'admin', groups: ['system:masters'] };
-const CTB = '/apis/certificates.k8s.io/v1/clustertrustbundles';
 let sandbox: Sandbox;
 let ca: LoadedCa;
 let caPem = '';
@@ -41,18 +40,8 @@ async function submit(name: string): Promise<void> {
   );
 }
 
-async function bundle(pems: string[]): Promise<void> {
-  const name = 'example.com:trusted:live';
-  const body = {
-    apiVersion: 'certificates.k8s.io/v1',
-    kind: 'ClusterTrustBundle',
-    metadata: { name },
-    spec: { signerName: SIGNER, trustBundle: pems.join('') },
-  };
-  const r = await sandbox.cluster('east').requestAs(ADMIN, 'GET', `${CTB}/${name}`);
-  if (r.code === 404) await call('POST', CTB, body);
-  else await call('PUT', `${CTB}/${name}`, { ...body, metadata: JSON.parse(r.body).metadata });
-}
+const bundle = (pems: string[]) =>
+  putTrustBundle(sandbox.cluster('east'), SIGNER, 'example.com:trusted:live', pems.join(''));
 
 async function state(name: string): Promise<string> {
   const csr = (await call('GET', `/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`)) as {

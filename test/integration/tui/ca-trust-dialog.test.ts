@@ -15,12 +15,10 @@ import { type ClusterContext, loadContexts } from '../../../src/services/kube/in
 import { createCa } from '../../../src/services/pki/index.js';
 import { decodeCsr } from '../../../src/services/pki/decode.js';
 import { generateKeyAndCsr } from '../../../src/services/pki/generate.js';
-import { type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
+import { putTrustBundle, type Sandbox, startTestSandbox } from '../../helpers/sandbox.js';
 import { csr, NOW, snapshot } from '../../unit/app/fixtures.js';
 
 const SIGNER = 'example.com/calico';
-const ADMIN = { name: 'admin', groups: ['system:masters'] };
-const CTB = '/apis/certificates.k8s.io/v1/clustertrustbundles';
 const BUNDLE = 'example.com:calico:live';
 let sb: Sandbox;
 let dir = '';
@@ -39,21 +37,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function bundle(pem: string): Promise<void> {
-  const east = sb.cluster('east');
-  const body = {
-    apiVersion: 'certificates.k8s.io/v1',
-    kind: 'ClusterTrustBundle',
-    metadata: { name: BUNDLE },
-    spec: { signerName: SIGNER, trustBundle: pem },
-  };
-  const read = await east.requestAs(ADMIN, 'GET', `${CTB}/${BUNDLE}`);
-  const r =
-    read.code === 404
-      ? await east.requestAs(ADMIN, 'POST', CTB, body)
-      : await east.requestAs(ADMIN, 'PUT', `${CTB}/${BUNDLE}`, { ...body, metadata: JSON.parse(read.body).metadata });
-  assert.ok(r.code < 300, r.body);
-}
+const bundle = (pem: string) => putTrustBundle(sb.cluster('east'), SIGNER, BUNDLE, pem);
 
 /** The sign dialog over `names` (Approved CSRs), marked when several, with a fresh context (no cached statement). */
 async function signDialog(names: string[]): Promise<DialogState> {

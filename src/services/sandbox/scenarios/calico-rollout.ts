@@ -777,7 +777,7 @@ export const calicoRollout: Scenario = {
     if (!caCert) {
       caCert = await createDemoCaPem('calico-rollout demo CA (key discarded)');
       ctx.log(
-        'no caCertPem option: the Installation trusts a fresh CA whose key was discarded (certdesk demo passes its own)',
+        'no caCertPem option: the Installation trusts a fresh CA whose key was discarded, so certdesk refuses to sign with another (ca-untrusted); trust yours with --set calico-rollout.caCertPem="$(cat ca.pem)" (certdesk demo passes its own)',
       );
     }
     const installation = {

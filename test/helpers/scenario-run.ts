@@ -1,7 +1,8 @@
 // `certdesk scenario run` as a background process for e2e tests: started with the built binary, ready once it says
 // the scenarios run, stopped with SIGINT (as Ctrl-C) and awaited while it removes what it created.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export interface ScenarioProcess {
   child: ChildProcess;
@@ -49,4 +50,13 @@ export async function startScenarioRun(
       return exited;
     },
   };
+}
+
+/**
+ * `--set calico-rollout.caCertPem=…` with the CA certdesk registered for `signer` under `env`'s config dir: the
+ * Installation then trusts it, as seed 000 has the admin do (certdesk signs Calico's requests with no other CA).
+ */
+export function trustRegisteredCa(env: NodeJS.ProcessEnv, signer = 'example.com/calico'): string[] {
+  const pem = readFileSync(join(env.CERTDESK_CONFIG_DIR ?? '', 'cas', signer.replace('/', '_'), 'ca.pem'), 'utf8');
+  return ['--set', `calico-rollout.caCertPem=${pem}`];
 }

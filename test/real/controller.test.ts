@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { ok } from '../e2e/headless/helpers.js';
-import { type ScenarioProcess, startScenarioRun } from '../helpers/scenario-run.js';
+import { type ScenarioProcess, startScenarioRun, trustRegisteredCa } from '../helpers/scenario-run.js';
 import { type RealEnv, startRealEnv, until } from './helpers.js';
 
 const SIGNER = 'example.com/calico';
@@ -119,7 +119,10 @@ test('two controller replicas on the real server: one Lease holder, pods Running
   ok(await e.run(['ca', 'init', '--signer', SIGNER]));
   const caDir = join(e.env.CERTDESK_CONFIG_DIR ?? '', 'cas', 'example.com_calico');
   assert.ok(existsSync(join(caDir, 'ca-key.pem')), `no CA key in ${caDir}`);
-  run = await startScenarioRun(['calico-rollout', '--set', 'calico-rollout.nodes=2'], e.env);
+  run = await startScenarioRun(
+    ['calico-rollout', '--set', 'calico-rollout.nodes=2', ...trustRegisteredCa(e.env)],
+    e.env,
+  );
   startReplica('replica-a', kubeconfig, caDir);
   startReplica('replica-b', kubeconfig, caDir);
 

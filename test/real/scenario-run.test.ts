@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ok } from '../e2e/headless/helpers.js';
-import { type ScenarioProcess, startScenarioRun } from '../helpers/scenario-run.js';
+import { type ScenarioProcess, startScenarioRun, trustRegisteredCa } from '../helpers/scenario-run.js';
 import { type RealEnv, startRealEnv, until } from './helpers.js';
 
 const SIGNER = 'example.com/calico';
@@ -23,7 +23,10 @@ after(async () => {
 test('calico-rollout + hostile on the real server: sign --approve runs the pods, hostile refused, Ctrl-C cleans up', async () => {
   ok(await e.run(['ca', 'init', '--signer', SIGNER, '--key-algorithm', 'RSAWithSize2048']));
   // No --yes: the kubeconfig npm run real-apiserver writes marks the cluster as certdesk's.
-  run = await startScenarioRun(['calico-rollout', 'hostile', '--set', 'calico-rollout.nodes=2'], e.env);
+  run = await startScenarioRun(
+    ['calico-rollout', 'hostile', '--set', 'calico-rollout.nodes=2', ...trustRegisteredCa(e.env)],
+    e.env,
+  );
 
   // The kubelet's part, as kubectl 1.37 reads it: Nodes registered, pods bound and in Init:0/1.
   assert.match(ok(await e.kubectl(['get', 'nodes'])).stdout, /node-1\s+Ready[\s\S]*node-2\s+Ready/);

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ok } from '../e2e/headless/helpers.js';
 import { TmuxTerminal } from '../e2e/tui/tmux.js';
-import { type ScenarioProcess, startScenarioRun } from '../helpers/scenario-run.js';
+import { type ScenarioProcess, startScenarioRun, trustRegisteredCa } from '../helpers/scenario-run.js';
 import { type RealEnv, startRealEnv, until } from './helpers.js';
 
 const SIGNER = 'example.com/calico';
@@ -30,7 +30,15 @@ describe('TUI end to end on the real server (built binary in tmux)', { timeout: 
     e = await startRealEnv(['east']);
     ok(await e.run(['ca', 'init', '--signer', SIGNER]));
     run = await startScenarioRun(
-      ['calico-rollout', 'hostile', '--set', 'calico-rollout.nodes=2', '--set', 'calico-rollout.backoffMs=600000'],
+      [
+        'calico-rollout',
+        'hostile',
+        '--set',
+        'calico-rollout.nodes=2',
+        '--set',
+        'calico-rollout.backoffMs=600000',
+        ...trustRegisteredCa(e.env),
+      ],
       e.env,
     );
     await until('3 calico CSRs', async () => (await calicoPending()).length === 3);

@@ -693,6 +693,19 @@ async function openPcrVerb(
   if (issuing && refs.length === 1 && !deps.contexts?.get(first.context)) {
     return { status: `Context ${safe(first.context)} is not loaded.` };
   }
+  // The CA each signer would issue with, against what the cluster trusts (ca-untrusted: one more failing finding).
+  const untrustedFor = new Map<string, Promise<Finding | undefined>>();
+  const untrusted = (context: string, signer: string) => {
+    const key = `${context}\n${signer}`;
+    if (!untrustedFor.has(key))
+      untrustedFor.set(
+        key,
+        caFor(signer, deps).then(async (loaded) =>
+          typeof loaded === 'string' ? undefined : (await trustOf(context, signer, loaded.ca, deps)).untrusted,
+        ),
+      );
+    return untrustedFor.get(key)!;
+  };
   const rows = await Promise.all(
     refs.map(async (r) => {
       const signer = r.pcr.spec?.signerName ?? '';
@@ -703,11 +716,15 @@ async function openPcrVerb(
       );
       const ctx = deps.contexts?.get(r.context);
       const pending = pcrState(r.pcr) === 'Pending';
+      const trust = issuing && pending && ctx ? await untrusted(r.context, signer) : undefined;
       const findings: Finding[] =
         !issuing || !pending
           ? []
           : ctx
-            ? (await pcrFindings(ctx, r.pcr, deps.policy ? { policy: deps.policy } : {})).findings
+            ? [
+                ...(trust ? [trust] : []),
+                ...(await pcrFindings(ctx, r.pcr, deps.policy ? { policy: deps.policy } : {})).findings,
+              ]
             : [{ level: 'fail', code: 'context-not-loaded', message: `Context ${r.context} is not loaded.` }];
       return { r, signer, namespace, pending, findings, worst: worstLevel(findings), ...acts };
     }),

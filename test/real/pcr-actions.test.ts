@@ -288,6 +288,18 @@ test('export trust-bundle: created, unchanged, rotated beside the old CA, then -
   const lacks = await bundleHealth();
   assert.equal(lacks.json, 'lacks-ca');
   assert.match(lacks.text, /trust bundle does not hold the CA that signs$/);
+  // And the registered (old) CA no longer issues: pods trust only the bundle's CA (ca-untrusted), until the
+  // registered CA is published again beside it.
+  const { pcr: rotatedPcr } = await podWithPcr('rot-0');
+  const untrusted = await env.run(['sign', 'pcr', rotatedPcr, '-n', 'default']);
+  assert.equal(untrusted.code, 1);
+  assert.match(
+    untrusted.stderr,
+    /was not issued: failing findings ca-untrusted \(This CA \(CN=pod identity CA, .*ClusterTrustBundle example\.com:pod-identity:live trusts CN=next pod identity CA/,
+  );
+  assert.equal((await getPcr(rotatedPcr)).status?.conditions?.length ?? 0, 0);
+  assert.match(ok(await env.run(['export', 'trust-bundle', '--signer', SIGNER])).stdout, / updated \(2 CA\(s\)\)\n$/);
+  assert.match(ok(await env.run(['sign', 'pcr', rotatedPcr, '-n', 'default'])).stdout, / issued \(serial /);
 
   // A user who may write ClusterTrustBundles but not attest for the signer: refused, saying what is missing.
   const { certPem, keyPem } = env.cluster.clientCert('east', 'bundler');

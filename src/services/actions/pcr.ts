@@ -33,6 +33,7 @@ import {
   outcomeOf,
 } from './audit-helpers.js';
 import { DECIDE_ROUNDS, keptChanging } from './approval.js';
+import { caTrustFor } from './ca-trust.js';
 import { codesAt } from './gate.js';
 
 export const CERTDESK_ISSUE_REASON = 'CertdeskIssued';
@@ -272,12 +273,24 @@ export async function signPcr(
         ),
       );
     }
-    const { findings, key } = await pcrFindings(ctx, pcr, {
+    // The CA against what the cluster trusts for the signer (ca-trust.ts): a read that fails stops the issue.
+    const trust = await caTrustFor(ctx, options.ca, signer);
+    if (!trust.ok)
+      return refuse({
+        ...trust.error,
+        message: `${label(pcr)} was not issued: could not read which CA ${ctx.name} trusts for ${terminalSafe(signer)}, to check this CA against it: ${trust.error.message}`,
+      });
+    const { findings: policyFindings, key } = await pcrFindings(ctx, pcr, {
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.facts && round === 0 ? { facts: options.facts } : {}),
     });
+    const findings = trust.value ? [...policyFindings, trust.value] : policyFindings;
     const gated = pcrFindingsRefusal(pcr, findings, options.overrides, ctx.name);
-    if (gated) return refuse(gated);
+    if (gated) {
+      // Only the CA's trust stops it: the request is fine (the controller retries instead of leaving it).
+      const policyOnly = pcrFindingsRefusal(pcr, policyFindings, options.overrides, ctx.name);
+      return refuse(policyOnly ? gated : { ...gated, reason: 'CaUntrusted' });
+    }
     if (!key) return refuse(refusal(`The key of ${label(pcr)} cannot be read.`, 'BadRequest', ctx.name));
     const durations = [options.durationSeconds, options.policy?.podCertificates.maxDurationSeconds].filter(
       (d): d is number => d !== undefined,

@@ -240,7 +240,11 @@ async function signRound(
   });
   const findings = trust.value ? [...policyFindings, trust.value] : policyFindings;
   const gated = findingsRefusal(csr, findings, options.overrides, 'signed', ctx.name);
-  if (gated) return fail(trustRefusal(gated, policyFindings, options.overrides));
+  if (gated) {
+    // Only the CA's trust stops it: the request is fine (the controller retries instead of leaving it).
+    const policyOnly = findingsRefusal(csr, policyFindings, options.overrides, 'signed', ctx.name);
+    return fail(policyOnly ? gated : { ...gated, reason: 'CaUntrusted' });
+  }
   const accepted = codesAt(findings, 'fail');
   const warnings = codesAt(findings, 'warn');
 
@@ -316,19 +320,6 @@ async function trustGate(
       message: `CSR "${csr.metadata?.name ?? ''}" was not signed: could not read which CA ${ctx.name} trusts for ${signer}, to check this CA against it: ${trust.error.message}`,
     },
   };
-}
-
-/** A refusal that only the CA's trust causes has a reason of its own: the request is fine, the CA is not (the
- * controller retries it later instead of leaving the request to a person). */
-function trustRefusal(
-  gated: KubeError,
-  policy: readonly Finding[],
-  overrides: readonly string[] | undefined,
-): KubeError {
-  const missing = codesAt(policy, 'fail').filter((c) => !(overrides ?? []).includes(c));
-  return missing.length === 0 && !(overrides ?? []).includes(CA_UNTRUSTED)
-    ? { ...gated, reason: 'CaUntrusted' }
-    : gated;
 }
 
 export type ApproveAndSignOptions = SignOptions & {

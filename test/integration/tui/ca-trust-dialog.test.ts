@@ -12,6 +12,7 @@ import { csrKey, type DialogState, initialState, reducer, type TuiState } from '
 import { CA_UNTRUSTED } from '../../../src/services/actions/ca-trust.js';
 import { caCertificatePem, initCa } from '../../../src/services/config/ca-registry.js';
 import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
+import type { WirePcr } from '../../../src/services/kube/pod-certificates.js';
 import { createCa } from '../../../src/services/pki/index.js';
 import { decodeCsr } from '../../../src/services/pki/decode.js';
 import { generateKeyAndCsr } from '../../../src/services/pki/generate.js';
@@ -99,5 +100,31 @@ describe('sign dialog: the CA against what the cluster trusts', () => {
     assert.equal(d.guard, 'ok');
     assert.equal(d.confirmName, undefined);
     assert.match(text(d), /trust {5}✓ the CA ClusterTrustBundle example\.com:calico:live trusts/);
+  });
+
+  it('issuing a PodCertificateRequest with a CA the bundle does not hold: the finding shown, the name asked', async () => {
+    await bundle(otherPem);
+    const pcr: WirePcr = {
+      metadata: { name: 'web-0-abc', namespace: 'workloads', uid: 'uid-web-0', resourceVersion: '41' },
+      spec: { signerName: SIGNER, podName: 'web-0', nodeName: 'node-1', maxExpirationSeconds: 86400 },
+    };
+    let state: TuiState = initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW });
+    state = reducer(state, {
+      type: 'snapshots',
+      snapshots: { east: { ...snapshot('east', []), pcrs: new Map([['workloads/web-0-abc', pcr]]) } },
+    });
+    state = reducer(state, { type: 'open-pcrs' });
+    const [ctx] = loadContexts({ kubeconfig: sb.kubeconfigPath, contexts: ['east'] }) as [ClusterContext];
+    const d = await openVerb('pcr-issue', state, {
+      insights: { pcrCapabilityNow: async () => undefined } as unknown as InsightCache,
+      contexts: new Map([['east', ctx]]),
+      registryDir,
+      now: () => new Date(),
+    });
+    assert.ok('details' in d, 'status' in d ? d.status : 'no dialog');
+    assert.equal(d.guard, 'fail');
+    assert.equal(d.confirmName, 'web-0-abc');
+    assert.ok(d.pcr?.targets[0]?.overrides?.includes(CA_UNTRUSTED), JSON.stringify(d.pcr?.targets[0]?.overrides));
+    assert.match(text(d), /ClusterTrustBundle example\.com:calico:live trusts CN=example\.com\/calico CA/);
   });
 });

@@ -259,10 +259,12 @@ async function trustOf(
 ): Promise<{ line: StyledText; untrusted?: Finding }> {
   const ctx = deps.contexts?.get(context);
   if (!ctx) return { line: { text: 'trust     not checked here (checked again when it signs)', tone: 'muted' } };
-  const statements = await signerTrust(ctx, signer);
-  if (!statements.ok)
-    return { line: { text: `trust     not read: ${safe(statements.error.message, 160)}`, tone: 'warn' } };
-  const untrusted = caTrustFinding(ca, signer, statements.value);
+  const read = await signerTrust(ctx, signer);
+  if (!read.ok) return { line: { text: `trust     not read: ${safe(read.error.message, 160)}`, tone: 'warn' } };
+  const { statements, unread } = read.value;
+  const untrusted = caTrustFinding(ca, signer, statements, unread);
+  if (untrusted?.level === 'warn')
+    return { line: { text: `trust     ! ${safe(untrusted.message, 200)}`, tone: 'warn' } };
   if (untrusted)
     return {
       line: {
@@ -271,7 +273,7 @@ async function trustOf(
       },
       untrusted,
     };
-  const where = statements.value.map((st) => safe(st.where)).join(', ');
+  const where = statements.map((st) => safe(st.where)).join(', ');
   return {
     line: where
       ? { text: `trust     ✓ the CA ${where} trusts`, tone: 'ok' }

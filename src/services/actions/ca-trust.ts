@@ -43,11 +43,22 @@ const rec = (v: unknown): Record<string, unknown> =>
  * and ClusterTrustBundles (certificates.k8s.io, where served). A kind the cluster does not serve, or that this user
  * may not read, states nothing; other errors are returned (the check could not be made).
  */
-export async function readSignerTrust(ctx: ClusterContext, signer: string): Promise<KubeResult<TrustStatement[]>> {
+export interface SignerTrust {
+  statements: TrustStatement[];
+  /** Kinds this user may not read (forbidden): what they state, if anything, was not compared. */
+  unread: string[];
+}
+
+export async function readSignerTrust(ctx: ClusterContext, signer: string): Promise<KubeResult<SignerTrust>> {
   const out: TrustStatement[] = [];
-  const unreadable = (r: { ok: false; error: { kind: string } }) => r.error.kind === 'forbidden';
+  const unread: string[] = [];
+  const unreadable = (r: { ok: false; error: { kind: string } }, kind: string) => {
+    if (r.error.kind !== 'forbidden') return false;
+    if (!unread.includes(kind)) unread.push(kind);
+    return true;
+  };
   const installations = await getIfPresent(ctx, '/apis/operator.tigera.io/v1/installations');
-  if (!installations.ok && !unreadable(installations)) return installations;
+  if (!installations.ok && !unreadable(installations, 'Installations')) return installations;
   for (const item of installations.ok ? ((installations.value?.items as unknown[] | undefined) ?? []) : []) {
     const cm = rec(rec(rec(item).spec).certificateManagement);
     if (cm.signerName !== signer || typeof cm.caCert !== 'string') continue;
@@ -55,17 +66,17 @@ export async function readSignerTrust(ctx: ClusterContext, signer: string): Prom
     out.push({ where: `the caCert of Installation ${name}`, certs: certsOf(cm.caCert) });
   }
   const apis = await podCertificateApis(ctx);
-  if (!apis.ok && !unreadable(apis)) return apis;
+  if (!apis.ok && !unreadable(apis, 'ClusterTrustBundles')) return apis;
   const version = apis.ok ? apis.value.clusterTrustBundles : undefined;
   if (version) {
     const bundles = await listCtbs(ctx, version);
-    if (!bundles.ok && !unreadable(bundles)) return bundles;
+    if (!bundles.ok && !unreadable(bundles, 'ClusterTrustBundles')) return bundles;
     for (const b of bundles.ok ? bundles.value : []) {
       if (b.spec?.signerName !== signer) continue;
       out.push({ where: `ClusterTrustBundle ${b.metadata?.name ?? ''}`, certs: certsOf(b.spec?.trustBundle ?? '') });
     }
   }
-  return { ok: true, value: out };
+  return { ok: true, value: { statements: out, unread } };
 }
 
 /** The same CA: the same certificate, or the same subject and key (a CA certificate renewed with its key). */
@@ -83,16 +94,27 @@ function chainsTo(ca: LoadedCa, anchor: X509Certificate): boolean {
   return mine.some((c) => sameCa(c, anchor) || (c.checkIssued(anchor) && c.verify(anchor.publicKey)));
 }
 
+export const CA_TRUST_UNREAD = 'ca-trust-unread';
+
 /**
  * `ca-untrusted` (fail) when the cluster states which CAs it trusts for the signer and this CA is none of them nor
- * below one; undefined when it is, or when the cluster states nothing.
+ * below one; undefined when it is, or when the cluster states nothing; `ca-trust-unread` (warn) when nothing was
+ * stated in what this user could read and some of it was forbidden.
  */
 export function caTrustFinding(
   ca: LoadedCa,
   signer: string,
   statements: readonly TrustStatement[],
+  unread: readonly string[] = [],
 ): Finding | undefined {
-  if (statements.length === 0) return undefined;
+  if (statements.length === 0) {
+    if (unread.length === 0) return undefined;
+    return {
+      level: 'warn',
+      code: CA_TRUST_UNREAD,
+      message: `This CA was not compared with what the cluster trusts for ${terminalSafe(signer, { maxLength: 160 })}: you may not read ${unread.join(' or ')}.`,
+    };
+  }
   if (statements.some((s) => s.certs.some((anchor) => chainsTo(ca, anchor)))) return undefined;
   const safe = (t: string) => terminalSafe(t, { maxLength: 160 });
   const trusted = statements
@@ -113,10 +135,10 @@ export function caTrustFinding(
 
 /** Trust statements read per context and signer are reused for this long (a batch of signatures reads them once). */
 export const TRUST_TTL_MS = 5_000;
-const cache = new WeakMap<ClusterContext, Map<string, { at: number; read: Promise<KubeResult<TrustStatement[]>> }>>();
+const cache = new WeakMap<ClusterContext, Map<string, { at: number; read: Promise<KubeResult<SignerTrust>> }>>();
 
 /** readSignerTrust, read at most once per TRUST_TTL_MS per context and signer (errors are not kept). */
-export function signerTrust(ctx: ClusterContext, signer: string): Promise<KubeResult<TrustStatement[]>> {
+export function signerTrust(ctx: ClusterContext, signer: string): Promise<KubeResult<SignerTrust>> {
   const bySigner = cache.get(ctx) ?? new Map();
   cache.set(ctx, bySigner);
   const hit = bySigner.get(signer);
@@ -136,7 +158,7 @@ export async function caTrustFor(
   ca: LoadedCa,
   signer: string,
 ): Promise<KubeResult<Finding | undefined>> {
-  const statements = await signerTrust(ctx, signer);
-  if (!statements.ok) return statements;
-  return { ok: true, value: caTrustFinding(ca, signer, statements.value) };
+  const trust = await signerTrust(ctx, signer);
+  if (!trust.ok) return trust;
+  return { ok: true, value: caTrustFinding(ca, signer, trust.value.statements, trust.value.unread) };
 }

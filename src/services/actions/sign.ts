@@ -350,7 +350,7 @@ export async function approveAndSignCsr(
   if (!hasCondition(csr, 'Approved')) {
     // A CA the cluster does not trust would leave the request approved and never signed: refused before approving.
     const trust = await trustGate(ctx, csr, options);
-    const untrusted = trust.ok ? trust.value : undefined;
+    const untrusted = trust.ok && trust.value?.level === 'fail' ? trust.value : undefined;
     const error = !trust.ok
       ? trust.error
       : untrusted && !(options.overrides ?? []).includes(CA_UNTRUSTED)

@@ -382,7 +382,11 @@ export function createController(options: ControllerOptions): Controller {
         const held = settings.sign ? cas.get(signer) : undefined;
         if (held) {
           const trust = await caTrustFor(ctx, held.ca, signer);
-          const problem = trust.ok ? trust.value?.message : trust.error.message;
+          const problem = !trust.ok
+            ? trust.error.message
+            : trust.value?.level === 'fail'
+              ? trust.value.message
+              : undefined;
           if (problem) {
             metrics.errors.inc({ signer, kind: trust.ok ? 'CaUntrusted' : trust.error.kind });
             logOnce(name, 'sign-error', signer, problem);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { approveAndSignCsr, approveWithAudit, signCsr } from '../../../src/services/actions/index.js';
-import { CA_UNTRUSTED } from '../../../src/services/actions/ca-trust.js';
+import { CA_TRUST_UNREAD, CA_UNTRUSTED, caTrustFor } from '../../../src/services/actions/ca-trust.js';
 import type { AuditInput } from '../../../src/services/config/audit.js';
 import { type ClusterContext, loadContexts } from '../../../src/services/kube/index.js';
 import { createCa, type LoadedCa, loadCaFromPem } from '../../../src/services/pki/index.js';
@@ -115,4 +115,16 @@ test('once the bundle holds this CA beside the other, it signs without an overri
   const r = await approveAndSignCsr(context(), 'pending-one', { ca, signerName: SIGNER, audit });
   assert.ok(r.ok, !r.ok ? r.error.message : '');
   assert.equal(await state('pending-one'), 'Approved,Issued');
+});
+
+test('a user who may not read the bundles: a warning that the CA was not compared, never a silent pass', async () => {
+  const [viewer] = loadContexts({ kubeconfig: sandbox.kubeconfigPath, contexts: ['east-viewer'] }) as [ClusterContext];
+  const r = await caTrustFor(viewer, ca, SIGNER);
+  assert.ok(r.ok, !r.ok ? r.error.message : '');
+  assert.equal(r.value?.level, 'warn');
+  assert.equal(r.value?.code, CA_TRUST_UNREAD);
+  assert.match(
+    r.value?.message ?? '',
+    /not compared .* example\.com\/trusted: you may not read ClusterTrustBundles\.$/,
+  );
 });

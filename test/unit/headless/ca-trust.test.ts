@@ -64,8 +64,15 @@ describe('ca-trust: is the signing CA one the cluster trusts for the signer', ()
     }
   }
 
-  it('nothing stated for the signer: no finding', () => {
+  it('nothing stated for the signer: no finding; nothing stated in what could be read: a warning naming the rest', () => {
     assert.equal(caTrustFinding(otherCa, SIGNER, []), undefined);
+    const unread = caTrustFinding(otherCa, SIGNER, [], ['Installations', 'ClusterTrustBundles']);
+    assert.equal(unread?.level, 'warn');
+    assert.match(unread?.message ?? '', /you may not read Installations or ClusterTrustBundles\.$/);
+    // A statement read decides, whatever else could not be read.
+    const stated = [statement('the caCert of Installation default', root.certPem)];
+    assert.equal(caTrustFinding(rootCa, SIGNER, stated, ['ClusterTrustBundles']), undefined);
+    assert.equal(caTrustFinding(otherCa, SIGNER, stated, ['ClusterTrustBundles'])?.code, CA_UNTRUSTED);
   });
 
   it('the same CA, or the same CA renewed with its key: trusted (and openssl agrees)', async () => {

@@ -31,6 +31,7 @@ import {
   outcomeOf,
 } from './audit-helpers.js';
 import { approveWithAudit, changedTooOften, currentCsr, DECIDE_ROUNDS } from './approval.js';
+import { terminalSafe } from '../text/sanitize.js';
 import { CA_UNTRUSTED, caTrustFor } from './ca-trust.js';
 import { bindingOf, codesAt, findingsFor, findingsRefusal, type GateOptions, keyFacts } from './gate.js';
 
@@ -317,7 +318,7 @@ async function trustGate(
     ok: false,
     error: {
       ...trust.error,
-      message: `CSR "${csr.metadata?.name ?? ''}" was not signed: could not read which CA ${ctx.name} trusts for ${signer}, to check this CA against it: ${trust.error.message}`,
+      message: `CSR "${terminalSafe(csr.metadata?.name ?? '', { maxLength: 120 })}" was not signed: could not read which CA ${ctx.name} trusts for ${terminalSafe(signer, { maxLength: 160 })}, to check this CA against it: ${trust.error.message}`,
     },
   };
 }

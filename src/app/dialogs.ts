@@ -27,7 +27,7 @@ import { caRegistry } from './lazy.js';
 import { type SigningCa, signingCa } from './signing-ca.js';
 import { focusedPcr, pcrTargets } from './pcrs.js';
 import { pcrFindings } from '../services/actions/pcr.js';
-import { CA_UNTRUSTED, caTrustFinding, signerTrust } from '../services/actions/ca-trust.js';
+import { CA_UNTRUSTED, caTrustFinding, signerTrust, trustedText } from '../services/actions/ca-trust.js';
 import { type ClusterContext, type SignerCapability, trustBundleName } from '../services/kube/index.js';
 import { pcrState } from '../services/kube/pod-certificates.js';
 import { type Finding, type Policy, worstLevel } from '../services/policy/index.js';
@@ -268,7 +268,7 @@ async function trustOf(
   if (untrusted)
     return {
       line: {
-        text: `trust     ✗ not a CA the cluster trusts for ${safe(signer)} (${CA_UNTRUSTED}, below)`,
+        text: `trust     ✗ ${trustedText(statements)}, not this CA (${CA_UNTRUSTED})`,
         tone: 'bad',
       },
       untrusted,
@@ -336,15 +336,20 @@ function withUntrusted(d: DialogState, target: Target, untrusted: Finding): Dial
     confirmName: target.name,
     bound: { ...d.bound, [target.key]: { csr: target.csr, overrides: [...failing, CA_UNTRUSTED] } },
     details: d.details.map((section) =>
-      section.label === 'Findings'
+      section.label === 'CSR'
         ? {
             ...section,
-            lines: [
-              { text: `✗ ${safe(untrusted.message, 400)}`, tone: 'bad' as const },
-              ...section.lines.filter((l) => l.text !== '✓ no warnings'),
-            ],
+            lines: section.lines.map((l) => ({ ...l, text: l.text.replace(/^[✓!] /, '✗ '), tone: 'bad' as const })),
           }
-        : section,
+        : section.label === 'Findings'
+          ? {
+              ...section,
+              lines: [
+                { text: `✗ ${safe(untrusted.message, 400)}`, tone: 'bad' as const },
+                ...section.lines.filter((l) => l.text !== '✓ no warnings'),
+              ],
+            }
+          : section,
     ),
   };
 }

@@ -117,7 +117,19 @@ export function caTrustFinding(
   }
   if (statements.some((s) => s.certs.some((anchor) => chainsTo(ca, anchor)))) return undefined;
   const safe = (t: string) => terminalSafe(t, { maxLength: 160 });
-  const trusted = statements
+  const trusted = trustedText(statements);
+  const mine = ca.certificate;
+  return {
+    level: 'fail',
+    code: CA_UNTRUSTED,
+    message: `This CA (${safe(mine.subject.text)}, SHA-256 ${mine.sha256Fingerprint.slice(0, 11)}…) is not one the cluster trusts for ${safe(signer)}: ${trusted}. Peers would refuse its certificates: register the trusted CA (certdesk ca import) or add this one there first.`,
+  };
+}
+
+/** What the statements trust, in words: `the caCert of Installation default trusts CN=… (SHA-256 AB:CD:EF:01…)`. */
+export function trustedText(statements: readonly TrustStatement[]): string {
+  const safe = (t: string) => terminalSafe(t, { maxLength: 160 });
+  return statements
     .map((s) => {
       const names = s.certs.map(
         (c) => `${safe(c.subject.replace(/\n/g, ', '))} (SHA-256 ${c.fingerprint256.slice(0, 11)}…)`,
@@ -125,12 +137,6 @@ export function caTrustFinding(
       return `${safe(s.where)} trusts ${names.length ? names.join(' and ') : 'no readable CA'}`;
     })
     .join('; ');
-  const mine = ca.certificate;
-  return {
-    level: 'fail',
-    code: CA_UNTRUSTED,
-    message: `This CA (${safe(mine.subject.text)}, SHA-256 ${mine.sha256Fingerprint.slice(0, 11)}…) is not one the cluster trusts for ${safe(signer)}: ${trusted}. Peers would refuse its certificates: register the trusted CA (certdesk ca import) or add this one there first.`,
-  };
 }
 
 /** Trust statements read per context and signer are reused for this long (a batch of signatures reads them once). */

@@ -78,12 +78,17 @@ describe('sign dialog: the CA against what the cluster trusts', () => {
     assert.equal(d.confirmName, 'calico-node-a');
     assert.deepEqual(d.bound?.[csrKey('east', 'calico-node-a')]?.overrides, [CA_UNTRUSTED]);
     const shown = text(d);
-    assert.match(shown, /trust {5}✗ not a CA the cluster trusts for example\.com\/calico \(ca-untrusted, below\)/);
+    assert.match(
+      shown,
+      /trust {5}✗ ClusterTrustBundle example\.com:calico:live trusts CN=example\.com\/calico CA \(SHA-256 [0-9A-F:]{11}…\), not this CA \(ca-untrusted\)/,
+    );
     assert.match(
       shown,
       /✗ This CA \(CN=example\.com\/calico CA, SHA-256 .*ClusterTrustBundle example\.com:calico:live trusts/,
     );
     assert.doesNotMatch(shown, /✓ no warnings/);
+    // The request itself is fine, but the dialog as a whole is not: its row says ✗.
+    assert.match(shown, /^✗ calico-node-a · east · example\.com\/calico$/m);
   });
 
   it('several CSRs at once: blocked, one by one accepts it', async () => {

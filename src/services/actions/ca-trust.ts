@@ -7,8 +7,10 @@
 // nothing for the signer there is nothing to compare and no finding.
 import { X509Certificate } from 'node:crypto';
 import type { ClusterContext, KubeResult } from '../kube/index.js';
+import { installationAnchor, trustBundleAnchor } from '../certs/objects.js';
 import { getIfPresent, listCtbs, podCertificateApis } from '../kube/index.js';
 import type { LoadedCa } from '../pki/index.js';
+import { parsePemBlocks } from '../pki/pem.js';
 import type { Finding } from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
 
@@ -21,34 +23,38 @@ export interface TrustStatement {
   certs: X509Certificate[];
 }
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const safe = (t: string) => terminalSafe(t, { maxLength: 160 });
 
+/** The certificates of PEM text; a block that does not parse trusts nothing (the renewal radar reports it). */
 function certsOf(pem: string): X509Certificate[] {
-  const out: X509Certificate[] = [];
-  for (const block of pem.match(PEM_BLOCK) ?? []) {
-    try {
-      out.push(new X509Certificate(block));
-    } catch {
-      // A block that does not parse trusts nothing (the renewal radar reports it).
-    }
+  let blocks: ReturnType<typeof parsePemBlocks>;
+  try {
+    blocks = parsePemBlocks(pem);
+  } catch {
+    return [];
   }
-  return out;
+  return blocks.flatMap((b) => {
+    if (b.label !== 'CERTIFICATE') return [];
+    try {
+      return [new X509Certificate(b.der)];
+    } catch {
+      return [];
+    }
+  });
 }
 
-const rec = (v: unknown): Record<string, unknown> =>
-  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-
-/**
- * What the cluster says it trusts for `signer`, read now: Installations (operator.tigera.io, absent on most clusters)
- * and ClusterTrustBundles (certificates.k8s.io, where served). A kind the cluster does not serve, or that this user
- * may not read, states nothing; other errors are returned (the check could not be made).
- */
 export interface SignerTrust {
   statements: TrustStatement[];
   /** Kinds this user may not read (forbidden): what they state, if anything, was not compared. */
   unread: string[];
 }
 
+/**
+ * What the cluster says it trusts for `signer`, read now: Installations (operator.tigera.io, absent on most clusters)
+ * and ClusterTrustBundles (certificates.k8s.io, where served), read as the renewal radar reads them (certs/objects).
+ * A kind the cluster does not serve states nothing; one this user may not read is named in `unread`; other errors
+ * are returned (the check could not be made).
+ */
 export async function readSignerTrust(ctx: ClusterContext, signer: string): Promise<KubeResult<SignerTrust>> {
   const out: TrustStatement[] = [];
   const unread: string[] = [];
@@ -59,23 +65,18 @@ export async function readSignerTrust(ctx: ClusterContext, signer: string): Prom
   };
   const installations = await getIfPresent(ctx, '/apis/operator.tigera.io/v1/installations');
   if (!installations.ok && !unreadable(installations, 'Installations')) return installations;
-  for (const item of installations.ok ? ((installations.value?.items as unknown[] | undefined) ?? []) : []) {
-    const cm = rec(rec(rec(item).spec).certificateManagement);
-    if (cm.signerName !== signer || typeof cm.caCert !== 'string') continue;
-    const name = String(rec(rec(item).metadata).name ?? '');
-    out.push({ where: `the caCert of Installation ${name}`, certs: certsOf(cm.caCert) });
-  }
+  const items = installations.ok ? ((installations.value?.items as Record<string, unknown>[] | undefined) ?? []) : [];
+  const stated = items.map(installationAnchor);
   const apis = await podCertificateApis(ctx);
   if (!apis.ok && !unreadable(apis, 'ClusterTrustBundles')) return apis;
   const version = apis.ok ? apis.value.clusterTrustBundles : undefined;
   if (version) {
     const bundles = await listCtbs(ctx, version);
     if (!bundles.ok && !unreadable(bundles, 'ClusterTrustBundles')) return bundles;
-    for (const b of bundles.ok ? bundles.value : []) {
-      if (b.spec?.signerName !== signer) continue;
-      out.push({ where: `ClusterTrustBundle ${b.metadata?.name ?? ''}`, certs: certsOf(b.spec?.trustBundle ?? '') });
-    }
+    for (const b of bundles.ok ? bundles.value : []) stated.push(trustBundleAnchor(b as Record<string, unknown>));
   }
+  for (const a of stated)
+    if (a?.signerName === signer) out.push({ where: a.anchors.where, certs: a.anchors.pems.flatMap(certsOf) });
   return { ok: true, value: { statements: out, unread } };
 }
 
@@ -87,10 +88,9 @@ function sameCa(a: X509Certificate, b: X509Certificate): boolean {
   return der(a).equals(der(b));
 }
 
-/** Whether a certificate this CA issues verifies against `anchor`: the CA (or a CA above it) is the anchor, or the
- * CA was issued by it. */
-function chainsTo(ca: LoadedCa, anchor: X509Certificate): boolean {
-  const mine = [ca.certPem, ...ca.chain.map((c) => c.pem)].flatMap(certsOf);
+/** Whether a certificate issued under `mine` (the CA, then the CAs above it) verifies against `anchor`: one of them
+ * is the anchor, or was issued by it. */
+function chainsTo(mine: readonly X509Certificate[], anchor: X509Certificate): boolean {
   return mine.some((c) => sameCa(c, anchor) || (c.checkIssued(anchor) && c.verify(anchor.publicKey)));
 }
 
@@ -112,11 +112,11 @@ export function caTrustFinding(
     return {
       level: 'warn',
       code: CA_TRUST_UNREAD,
-      message: `This CA was not compared with what the cluster trusts for ${terminalSafe(signer, { maxLength: 160 })}: you may not read ${unread.join(' or ')}.`,
+      message: `This CA was not compared with what the cluster trusts for ${safe(signer)}: you may not read ${unread.join(' or ')}.`,
     };
   }
-  if (statements.some((s) => s.certs.some((anchor) => chainsTo(ca, anchor)))) return undefined;
-  const safe = (t: string) => terminalSafe(t, { maxLength: 160 });
+  const chain = [ca.certPem, ...ca.chain.map((c) => c.pem)].flatMap(certsOf);
+  if (statements.some((s) => s.certs.some((anchor) => chainsTo(chain, anchor)))) return undefined;
   const trusted = trustedText(statements);
   const mine = ca.certificate;
   return {
@@ -128,7 +128,6 @@ export function caTrustFinding(
 
 /** What the statements trust, in words: `the caCert of Installation default trusts CN=… (SHA-256 AB:CD:EF:01…)`. */
 export function trustedText(statements: readonly TrustStatement[]): string {
-  const safe = (t: string) => terminalSafe(t, { maxLength: 160 });
   return statements
     .map((s) => {
       const names = s.certs.map(
@@ -165,6 +164,13 @@ export async function caTrustFor(
   signer: string,
 ): Promise<KubeResult<Finding | undefined>> {
   const trust = await signerTrust(ctx, signer);
-  if (!trust.ok) return trust;
+  if (!trust.ok)
+    return {
+      ok: false,
+      error: {
+        ...trust.error,
+        message: `could not read which CA ${ctx.name} trusts for ${safe(signer)}, to check this CA against it: ${trust.error.message}`,
+      },
+    };
   return { ok: true, value: caTrustFinding(ca, signer, trust.value.statements, trust.value.unread) };
 }

@@ -278,7 +278,7 @@ export async function signPcr(
     if (!trust.ok)
       return refuse({
         ...trust.error,
-        message: `${label(pcr)} was not issued: could not read which CA ${ctx.name} trusts for ${terminalSafe(signer)}, to check this CA against it: ${trust.error.message}`,
+        message: `${label(pcr)} was not issued: ${trust.error.message}`,
       });
     const { findings: policyFindings, key } = await pcrFindings(ctx, pcr, {
       ...(options.policy ? { policy: options.policy } : {}),

@@ -318,7 +318,7 @@ async function trustGate(
     ok: false,
     error: {
       ...trust.error,
-      message: `CSR "${terminalSafe(csr.metadata?.name ?? '', { maxLength: 120 })}" was not signed: could not read which CA ${ctx.name} trusts for ${terminalSafe(signer, { maxLength: 160 })}, to check this CA against it: ${trust.error.message}`,
+      message: `CSR "${terminalSafe(csr.metadata?.name ?? '', { maxLength: 120 })}" was not signed: ${trust.error.message}`,
     },
   };
 }

@@ -44,6 +44,12 @@ export const BUILTIN_SIGNERS: readonly string[] = [
 /** The identity the signing loop acts as (kube-controller-manager's client certificate). */
 export const CLUSTER_SIGNER_USER = 'system:kube-controller-manager';
 const CLUSTER_SIGNER_GROUPS = ['system:masters', 'system:authenticated'];
+/**
+ * Requests worked on at once per signer: kube-controller-manager runs each of its signers with 5 workers
+ * (cmd/kube-controller-manager/app/certificates.go). Without a bound, a list of thousands of approved requests
+ * (the scale scenario) opened thousands of connections at once and the sandbox's own server reset them.
+ */
+const WORKERS_PER_SIGNER = 5;
 
 function hasCondition(csr: V1CertificateSigningRequest, type: string): boolean {
   return !!csr.status?.conditions?.some((c) => c.type === type && c.status === 'True');
@@ -102,6 +108,26 @@ export async function startClusterSigner(
   // One worker per name at a time; a newer event while it works makes it look again (like a workqueue's dirty set).
   const busy = new Set<string>();
   const dirty = new Set<string>();
+  const slots = new Map<string, { free: number; waiting: (() => void)[] }>();
+  const acquire = (signer: string): Promise<void> => {
+    let s = slots.get(signer);
+    if (!s) slots.set(signer, (s = { free: WORKERS_PER_SIGNER, waiting: [] }));
+    if (s.free > 0) {
+      s.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => s.waiting.push(resolve));
+  };
+  const release = (signer: string): void => {
+    const s = slots.get(signer);
+    const next = s?.waiting.shift();
+    if (next) next();
+    else if (s) s.free++;
+  };
+  // Stopping lets every waiting worker go (each then sees the signal and ends).
+  options.signal.addEventListener('abort', () => {
+    for (const s of slots.values()) for (const resolve of s.waiting.splice(0)) resolve();
+  });
 
   const handle = async (name: string): Promise<void> => {
     for (let attempt = 0; attempt < 10 && !options.signal.aborted; attempt++) {
@@ -145,7 +171,7 @@ export async function startClusterSigner(
     }
   };
 
-  const enqueue = (name: string): void => {
+  const enqueue = (name: string, signer: string): void => {
     if (busy.has(name)) {
       dirty.add(name);
       return;
@@ -155,9 +181,11 @@ export async function startClusterSigner(
       let backoff = 200;
       do {
         dirty.delete(name);
+        await acquire(signer);
         try {
-          await handle(name);
+          if (!options.signal.aborted) await handle(name);
         } catch (err) {
+          release(signer);
           if (options.signal.aborted) break;
           // Transient (a dropped connection, an expired CA): retry with backoff, as the controller's rate-limited
           // work queue does; handle() re-reads, so a request meanwhile issued, failed or deleted is left alone.
@@ -165,7 +193,9 @@ export async function startClusterSigner(
           await delay(backoff, options.signal);
           backoff = Math.min(backoff * 2, 30_000);
           dirty.add(name);
+          continue;
         }
+        release(signer);
       } while (dirty.has(name) && !options.signal.aborted);
       busy.delete(name);
     })();
@@ -179,7 +209,7 @@ export async function startClusterSigner(
     log,
     onEvent(type, csr) {
       const name = csr.metadata?.name;
-      if (type !== 'DELETED' && name && wantsSigning(csr)) enqueue(name);
+      if (type !== 'DELETED' && name && wantsSigning(csr)) enqueue(name, csr.spec.signerName);
     },
   });
 }

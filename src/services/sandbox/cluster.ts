@@ -97,6 +97,11 @@ export class SandboxCluster {
     await this.transport.listen(this.boundPort);
   }
 
+  /** The most client connections open at once (the transport's high-water mark). */
+  get peakConnections(): number {
+    return this.transport.peakConnections;
+  }
+
   get paused(): boolean {
     return !this.transport.listening;
   }

@@ -54,6 +54,8 @@ export class Transport {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** The most connections open at once since listen() (what a client's burst of requests costs the server). */
+  peakConnections = 0;
 
   constructor(
     private readonly api: ApiCore,
@@ -84,6 +86,7 @@ export class Transport {
     server.keepAliveTimeout = 60_000;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
+      this.peakConnections = Math.max(this.peakConnections, this.sockets.size);
       socket.on('close', () => this.sockets.delete(socket));
     });
     server.on('tlsClientError', () => {});

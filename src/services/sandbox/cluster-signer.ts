@@ -111,7 +111,10 @@ export async function startClusterSigner(
   const slots = new Map<string, { free: number; waiting: (() => void)[] }>();
   const acquire = (signer: string): Promise<void> => {
     let s = slots.get(signer);
-    if (!s) slots.set(signer, (s = { free: WORKERS_PER_SIGNER, waiting: [] }));
+    if (!s) {
+      s = { free: WORKERS_PER_SIGNER, waiting: [] };
+      slots.set(signer, s);
+    }
     if (s.free > 0) {
       s.free--;
       return Promise.resolve();

@@ -11,6 +11,7 @@ import type { InsightCache } from './insights.js';
 import type { Verb } from './keymap.js';
 import { DENY_IS_FINAL } from '../services/actions/approval.js';
 import { DELETE_INSTEAD } from '../services/actions/delete.js';
+import { blindFinding, blindRefusal } from '../services/actions/gate.js';
 import { parseCsrKey } from './order.js';
 import { type CsrInsight, KUBE_CLIENT_SIGNER, safe } from './selectors.js';
 import {
@@ -125,7 +126,18 @@ function targetSummary(targets: Target[], skipped: Target[]): SectionVm[] {
 function base(action: DialogState['action'], title: string, targets: Target[], skipped: Target[]): DialogState {
   const guard = worst(targets);
   const single = targets.length === 1 ? targets[0] : undefined;
+  // A request that could not be read is not approved or signed at all: typing its name would accept nothing checked.
+  const blind = single && action !== 'deny' && action !== 'delete' ? blindFinding(single.insight.findings) : undefined;
   return {
+    ...(blind
+      ? {
+          blocked: blindRefusal(
+            `CSR ${safe(single?.name, 80)} cannot be ${action === 'approve' ? 'approved' : action === 'sign' ? 'signed' : 'approved or signed'}`,
+            blind,
+            'Deny it (d)',
+          ),
+        }
+      : {}),
     action,
     targets: targets.map((t) => t.key),
     skipped: skipped.map((t) => t.key),
@@ -382,7 +394,7 @@ export async function openVerb(
         ];
       }
       const blocked = notAllowed(deps, keep, 'approve', acting.via);
-      return blocked ? { ...d, blocked } : d;
+      return blocked && !d.blocked ? { ...d, blocked } : d;
     }
     case 'deny': {
       const { keep, skipped } = splitBulk(all, (t) => csrState(t.csr) === 'Pending', true);
@@ -501,7 +513,7 @@ export async function openVerb(
         d.details = [{ label: 'CAs', lines }, ...d.details];
         d = withSecrets(d, secrets);
       }
-      return blocked ? { ...d, blocked } : d;
+      return blocked && !d.blocked ? { ...d, blocked } : d;
     }
     case 'kubeconfig':
     case 'export-secret': {
@@ -785,7 +797,12 @@ async function openPcrVerb(
   ];
   const actsLines = keep.flatMap((x) => x.acting.flatMap((a) => a.lines)).slice(0, 3);
   if (actsLines.length) details.push({ label: 'Acts', lines: actsLines });
-  let blocked = keep.find((x) => x.refused)?.refused;
+  const blind = issuing && single ? blindFinding(single.findings) : undefined;
+  let blocked =
+    keep.find((x) => x.refused)?.refused ??
+    (blind && single
+      ? blindRefusal(`PCR ${safe(single.r.key, 120)} cannot be issued`, blind, 'Deny it (d)')
+      : undefined);
   const targets: PcrTarget[] = keep.map((x) => ({
     context: x.context,
     namespace: x.namespace,

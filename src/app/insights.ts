@@ -247,7 +247,7 @@ export class InsightCache implements CsrInsights {
       const message = err instanceof Error ? err.message : String(err);
       return {
         error: message,
-        findings: [{ level: 'fail', code: 'undecodable', message: `The request cannot be decoded: ${message}` }],
+        findings: [{ level: 'fail', code: 'decode', message: `The request cannot be decoded: ${message}` }],
         worst: 'fail',
       };
     }

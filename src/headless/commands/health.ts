@@ -1,9 +1,11 @@
 // `certdesk health`: per context, TigeraStatus, the pending queue, the signer backlog (approved but unissued), pods
 // held in Init with the CSR each waits on, and PodCertificateRequests per signer (waiting, overdue for refresh, trust
 // bundle), as the TUI's Health pane shows them.
+import type { LocalCaTrust } from '../../services/actions/ca-trust.js';
 import { type ContextHealth, computeHealth, podAge } from '../../services/health/index.js';
 import { type PcrSignerHealth, pcrSignerHealth, trustBundleText } from '../../services/health/pcr.js';
 import type { ContextSnapshot } from '../../services/kube/api-types.js';
+import type { ClusterContext } from '../../services/kube/index.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
 import { humanDuration } from '../output/duration.js';
@@ -52,7 +54,68 @@ function renderPcrHealth(pcrs: PcrHealth, now: number): string[] {
   return ['  PodCertificateRequests:', ...indented(table)];
 }
 
-export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth): string {
+/** Per signer of a context's backlog with a CA registered here: what the cluster says of that CA. */
+export type LocalCas = ReadonlyMap<string, LocalCaTrust>;
+
+const LOCAL_CA_WORD: Record<LocalCaTrust['trust'], string> = {
+  trusted: 'trusted',
+  untrusted: 'NOT TRUSTED',
+  'not-stated': 'not compared',
+  unread: 'unread',
+  error: 'unknown',
+};
+
+/**
+ * For each context, the CAs registered here for the signers of its backlog, compared with what the cluster trusts
+ * for them (ca-untrusted): so that `health` says before anyone signs that the CA at hand would be refused. Nothing
+ * when no CA is registered; the keys are never read.
+ */
+async function localCasOf(contexts: ClusterContext[], health: ContextHealth[]): Promise<LocalCas[] | undefined> {
+  const signers = new Set(health.flatMap((h) => h.signerBacklog.map((s) => s.signerName)));
+  if (signers.size === 0) return undefined;
+  const { listCas, registeredCaCertificates } = await import('../../services/config/ca-registry.js');
+  let registered: string[];
+  try {
+    registered = listCas()
+      .map((e) => e.signerName)
+      .filter((s) => signers.has(s));
+  } catch {
+    return undefined; // an unreadable registry is `ca list`'s to explain; health shows the clusters
+  }
+  if (registered.length === 0) return undefined;
+  const { localCaTrust } = await import('../../services/actions/ca-trust.js');
+  const certs = new Map(
+    await Promise.all(
+      registered.map(async (signer) => {
+        const read = await registeredCaCertificates(signer).then(
+          (ca) => ({ ca }),
+          (err: unknown) => ({ error: oneSentence(err instanceof Error ? err.message : String(err)) }),
+        );
+        return [signer, read] as const;
+      }),
+    ),
+  );
+  const byName = new Map(contexts.map((c) => [c.name, c]));
+  return Promise.all(
+    health.map(async (h) => {
+      const ctx = byName.get(h.context);
+      const out = new Map<string, LocalCaTrust>();
+      for (const { signerName } of h.signerBacklog) {
+        const read = certs.get(signerName);
+        if (!read || !ctx) continue;
+        out.set(
+          signerName,
+          'ca' in read
+            ? await localCaTrust(ctx, read.ca, signerName)
+            : { trust: 'error', message: `the CA registered here could not be read: ${read.error}` },
+        );
+      }
+      return out;
+    }),
+  );
+}
+
+export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth, localCas?: LocalCas): string {
   const lines: string[] = [`Context: ${terminalSafe(h.context)}`];
   lines.push(
     `  Pending CSRs: ${h.pendingCount}${h.oldestPendingCsr ? ` (oldest ${terminalSafe(h.oldestPendingCsr)}, ${humanDuration((h.oldestPendingAge ?? 0) / 1000)})` : ''}`,
@@ -80,17 +143,26 @@ export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth): s
   }
   if (h.signerBacklog.length) {
     lines.push('  Signers:');
+    const local = localCas && localCas.size > 0 ? localCas : undefined;
     const table = renderTable(
-      ['SIGNER', 'PENDING', 'APPROVED-UNISSUED', 'OLDEST', 'STATE'],
-      h.signerBacklog.map((s) => [
-        s.signerName,
-        s.pending,
-        s.approvedUnissued,
-        s.approvedUnissued ? `${s.oldestCsr} (${humanDuration(s.oldestAge / 1000)})` : '',
-        s.stalled ? 'STALLED' : 'ok',
-      ]),
+      ['SIGNER', 'PENDING', 'APPROVED-UNISSUED', 'OLDEST', 'STATE', ...(local ? ['LOCAL-CA'] : [])],
+      h.signerBacklog.map((s) => {
+        const trust = local?.get(s.signerName);
+        return [
+          s.signerName,
+          s.pending,
+          s.approvedUnissued,
+          s.approvedUnissued ? `${s.oldestCsr} (${humanDuration(s.oldestAge / 1000)})` : '',
+          s.stalled ? 'STALLED' : 'ok',
+          ...(local ? [trust ? LOCAL_CA_WORD[trust.trust] : 'none'] : []),
+        ];
+      }),
     );
     lines.push(...indented(table));
+    // Why a CA held here would be refused, or could not be compared: the sentence, under the table.
+    for (const [signer, trust] of local ?? []) {
+      if (trust.message) lines.push(`    ${terminalSafe(signer)}: ${terminalSafe(trust.message)}`);
+    }
   }
   if (h.podsInInit.length) {
     lines.push(`  Pods in Init: ${h.podsInInit.length}`);
@@ -119,11 +191,20 @@ export async function runHealth(opts: KubeCliOptions & OutputCliOptions): Promis
   const now = Date.now();
   const health = snapshots.map((s) => computeHealth(s, now));
   const pcrs = snapshots.map((s) => pcrHealthOf(s, now));
+  const localCas = await localCasOf(contexts, health);
   // Machine output: each pod's age in ms at `now`, and its creation time as kubectl writes timestamps. The ages
   // are as of `now` already, so the pass time (`at`, for the TUI's clock) is left out.
   const data = () =>
     health.map(({ at: _at, ...h }, i) => ({
       ...h,
+      ...(localCas
+        ? {
+            signerBacklog: h.signerBacklog.map((s) => {
+              const trust = localCas[i]?.get(s.signerName);
+              return trust ? { ...s, localCa: trust } : s;
+            }),
+          }
+        : {}),
       podCertificateRequests: pcrs[i],
       podsInInit: h.podsInInit.map(({ created, ...p }) => ({
         ...p,
@@ -133,6 +214,6 @@ export async function runHealth(opts: KubeCliOptions & OutputCliOptions): Promis
     }));
   if (format === 'json') out(toJson(data()));
   else if (format === 'yaml') out(toYaml(data()));
-  else out(health.map((h, i) => renderHealth(h, now, pcrs[i])).join('\n'));
+  else out(health.map((h, i) => renderHealth(h, now, pcrs[i], localCas?.[i])).join('\n'));
   if (failures > 0) throw new CliError(`${failures} of ${contexts.length} contexts could not be read (see above)`);
 }

@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ClusterContext, KubeResult } from '../kube/index.js';
 import { installationAnchor, trustBundleAnchor } from '../certs/objects.js';
 import { getIfPresent, listCtbs, podCertificateApis } from '../kube/index.js';
-import type { LoadedCa } from '../pki/index.js';
+import type { CaCertificates } from '../pki/index.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import type { Finding } from '../policy/index.js';
 import { terminalSafe } from '../text/sanitize.js';
@@ -102,7 +102,7 @@ export const CA_TRUST_UNREAD = 'ca-trust-unread';
  * stated in what this user could read and some of it was forbidden.
  */
 export function caTrustFinding(
-  ca: LoadedCa,
+  ca: CaCertificates,
   signer: string,
   statements: readonly TrustStatement[],
   unread: readonly string[] = [],
@@ -160,7 +160,7 @@ export function signerTrust(ctx: ClusterContext, signer: string): Promise<KubeRe
 /** The finding for this CA and signer in `ctx`, from what the cluster states now (cached briefly). */
 export async function caTrustFor(
   ctx: ClusterContext,
-  ca: LoadedCa,
+  ca: CaCertificates,
   signer: string,
 ): Promise<KubeResult<Finding | undefined>> {
   const trust = await signerTrust(ctx, signer);
@@ -173,4 +173,24 @@ export async function caTrustFor(
       },
     };
   return { ok: true, value: caTrustFinding(ca, signer, trust.value.statements, trust.value.unread) };
+}
+
+/**
+ * What the cluster says of a CA held here for a signer, in one word (`certdesk health`'s LOCAL-CA column):
+ * `trusted` (it, or a CA above it, is named), `untrusted` (others are named: ca-untrusted), `not-stated` (nothing
+ * names a CA for the signer), `unread` (nothing readable names one, and some of it was forbidden), `error` (the
+ * check could not be made). `message` says why for the last three.
+ */
+export interface LocalCaTrust {
+  trust: 'trusted' | 'untrusted' | 'not-stated' | 'unread' | 'error';
+  message?: string;
+}
+
+export async function localCaTrust(ctx: ClusterContext, ca: CaCertificates, signer: string): Promise<LocalCaTrust> {
+  const read = await signerTrust(ctx, signer);
+  if (!read.ok) return { trust: 'error', message: `could not read which CA the cluster trusts: ${read.error.message}` };
+  const { statements, unread } = read.value;
+  const finding = caTrustFinding(ca, signer, statements, unread);
+  if (finding) return { trust: finding.level === 'fail' ? 'untrusted' : 'unread', message: finding.message };
+  return { trust: statements.length ? 'trusted' : 'not-stated' };
 }

@@ -65,6 +65,22 @@ export function codesAt(findings: readonly Finding[], level: Finding['level']): 
   return [...new Set(findings.filter((f) => f.level === level).map((f) => f.code))];
 }
 
+/**
+ * Failing findings no override accepts: `decode`, the request could not be read, so nothing else about it was checked
+ * (a request padded past what certdesk decodes would otherwise pass every other check by naming this one).
+ */
+export const NOT_OVERRIDABLE: readonly string[] = ['decode'];
+
+/** The first finding no override accepts, if any. */
+export function blindFinding(findings: readonly Finding[]): Finding | undefined {
+  return findings.find((f) => f.level === 'fail' && NOT_OVERRIDABLE.includes(f.code));
+}
+
+/** The refusal for a request that could not be read: what was not checked, and what can be done instead. */
+export function blindRefusal(what: string, finding: Finding, deny: string): string {
+  return `${what}: ${finding.code} (${terminalSafe(finding.message, { maxLength: 300 }).replace(/\.$/, '')}); nothing else about it could be checked, so no --override accepts it. ${deny}, or ask its requester for a request certdesk can read.`;
+}
+
 /** Why the findings stop an approval or signature, or undefined when they allow it (with these overrides). */
 export function findingsRefusal(
   csr: V1CertificateSigningRequest,
@@ -75,10 +91,19 @@ export function findingsRefusal(
 ): KubeError | undefined {
   const failing = codesAt(findings, 'fail');
   if (failing.length === 0) return undefined;
+  const name = terminalSafe(csr.metadata?.name ?? '', { maxLength: 120 });
+  const blind = blindFinding(findings);
+  if (blind) {
+    return {
+      kind: 'refused',
+      reason: 'FindingsFail',
+      message: blindRefusal(`CSR "${name}" was not ${verb}`, blind, `Deny it (certdesk deny ${name})`),
+      context,
+    };
+  }
   const accepted = new Set(overrides ?? []);
   const missing = failing.filter((c) => !accepted.has(c));
   if (missing.length === 0) return undefined;
-  const name = terminalSafe(csr.metadata?.name ?? '', { maxLength: 120 });
   const said = findings
     .filter((f) => f.level === 'fail' && missing.includes(f.code))
     .map((f) => `${f.code} (${terminalSafe(f.message, { maxLength: 300 }).replace(/\.$/, '')})`)

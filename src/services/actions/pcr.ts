@@ -34,7 +34,7 @@ import {
 } from './audit-helpers.js';
 import { DECIDE_ROUNDS, keptChanging } from './approval.js';
 import { caTrustFor } from './ca-trust.js';
-import { codesAt } from './gate.js';
+import { blindFinding, blindRefusal, codesAt } from './gate.js';
 
 export const CERTDESK_ISSUE_REASON = 'CertdeskIssued';
 
@@ -99,6 +99,16 @@ export function pcrFindingsRefusal(
   context: string,
 ): KubeError | undefined {
   const failing = codesAt(findings, 'fail');
+  const ns = terminalSafe(pcr.metadata?.namespace ?? '');
+  const name = terminalSafe(pcr.metadata?.name ?? '');
+  const blind = blindFinding(findings);
+  if (blind) {
+    return refusal(
+      blindRefusal(`${label(pcr)} was not issued`, blind, `Deny it (certdesk deny pcr ${name} -n ${ns} --reason R)`),
+      'FindingsFail',
+      context,
+    );
+  }
   const accepted = new Set(overrides ?? []);
   const missing = failing.filter((c) => !accepted.has(c));
   if (missing.length === 0) return undefined;
@@ -107,8 +117,6 @@ export function pcrFindingsRefusal(
     .map((f) => `${f.code} (${terminalSafe(f.message, { maxLength: 300 }).replace(/\.$/, '')})`)
     .join('; ');
   const partial = accepted.size > 0 ? ` --override named only ${[...accepted].join(',')};` : '';
-  const ns = terminalSafe(pcr.metadata?.namespace ?? '');
-  const name = terminalSafe(pcr.metadata?.name ?? '');
   return refusal(
     `${label(pcr)} was not issued: failing findings ${said};${partial} review it (certdesk describe pcr ${name} -n ${ns}) and, to accept them, name every failing finding: --override ${failing.join(',')}`,
     'FindingsFail',

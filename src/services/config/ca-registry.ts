@@ -4,10 +4,17 @@ import { constants } from 'node:fs';
 import { access, chmod, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import Conf from 'conf';
-import { caCertificateKey, createCa, createCaWithKey, loadCaFromPem, loadCaWithKey } from '../pki/ca.js';
+import {
+  caCertificateKey,
+  caCertificatesOf,
+  createCa,
+  createCaWithKey,
+  loadCaFromPem,
+  loadCaWithKey,
+} from '../pki/ca.js';
 import { decodeCertificate } from '../pki/decode.js';
 import { caKeyWeakness, encryptKeyPem, keySpecFromAlgorithm, readPrivateKey } from '../pki/keys.js';
-import { type KeyAlgorithmName, type LoadedCa, PkiError } from '../pki/types.js';
+import { type CaCertificates, type KeyAlgorithmName, type LoadedCa, PkiError } from '../pki/types.js';
 import { BoundedReadError, PEM_FILE_LIMIT, readBoundedText } from '../files/read-bounded.js';
 import { configDir, makePrivateDir } from './paths.js';
 
@@ -490,6 +497,19 @@ export async function caCertificatePem(signerName: string, opts: RegistryOptions
   const pem = await readText(entry.certPath, 'CA certificate');
   await decodeCertificate(pem);
   return pem;
+}
+
+/** The registered CA's certificate and chain, without touching the key (what `certdesk health` compares). */
+export async function registeredCaCertificates(
+  signerName: string,
+  opts: RegistryOptions = {},
+): Promise<CaCertificates> {
+  const entry = getCa(signerName, opts);
+  const [certPem, chainPem] = await Promise.all([
+    readText(entry.certPath, 'CA certificate'),
+    entry.chainPath ? readText(entry.chainPath, 'CA chain') : Promise.resolve(undefined),
+  ]);
+  return caCertificatesOf(certPem, chainPem);
 }
 
 export async function fileExists(path: string): Promise<boolean> {

@@ -24,7 +24,7 @@ import {
   readPrivateKey,
 } from './keys.js';
 import { toPem } from './pem.js';
-import { type KeyAlgorithmName, type LoadedCa, PkiError } from './types.js';
+import { type CaCertificates, type KeyAlgorithmName, type LoadedCa, PkiError } from './types.js';
 
 export interface CreateCaOptions {
   cn: string;
@@ -126,8 +126,7 @@ export async function caCertificateKey(certPem: string): Promise<KeyObject> {
 
 /** As loadCaFromPem, with the key already open (a file's, or a token's). */
 export async function loadCaWithKey(certPem: string, key: CaKey, opts: LoadCaOptions = {}): Promise<LoadedCa> {
-  const certs = await decodeCertificates(certPem);
-  const certificate = await decodeCertificate(certPem);
+  const { certificate, chain } = await caCertificatesOf(certPem, opts.chainPem);
   const refusal = caKeyRefusal(key.publicKey);
   if (refusal) throw new PkiError('unsupported', `${refusal}.`);
   const parts = rawPartsOf(certificate)!;
@@ -178,10 +177,19 @@ export async function loadCaWithKey(certPem: string, key: CaKey, opts: LoadCaOpt
       `The CA certificate is not valid before ${certificate.notBefore.toISOString()}; check the clock.`,
     );
   }
-  // Certificates after the first in the cert file count as chain, then the chain file.
+  return { certificate, certPem: certificate.pem, chain, key };
+}
+
+/**
+ * A CA's certificate (the first in its file) and the certificates above it: those after the first in the file, then
+ * the chain file's, each once. No key is read.
+ */
+export async function caCertificatesOf(certPem: string, chainPem?: string): Promise<CaCertificates> {
+  const certs = await decodeCertificates(certPem);
+  const certificate = await decodeCertificate(certPem);
   const extra = certs.filter((c) => c.sha256Fingerprint !== certificate.sha256Fingerprint);
-  const chainCerts = opts.chainPem ? [...extra, ...(await decodeCertificates(opts.chainPem))] : extra;
+  const chainCerts = chainPem ? [...extra, ...(await decodeCertificates(chainPem))] : extra;
   const seen = new Set<string>();
   const chain = chainCerts.filter((c) => !seen.has(c.sha256Fingerprint) && seen.add(c.sha256Fingerprint));
-  return { certificate, certPem: certificate.pem, chain, key };
+  return { certificate, certPem: certificate.pem, chain };
 }

@@ -7,8 +7,12 @@ export interface PemBlock {
   der: Uint8Array;
 }
 
-/** Largest input accepted anywhere (a CSR is a few KiB; a long chain well under this). */
-export const MAX_INPUT_BYTES = 512 * 1024;
+/**
+ * Largest input decoded anywhere: kube-apiserver's largest request body (3 MiB, MaxRequestBodyBytes), so that any
+ * request a cluster stores can be decoded and judged. A CSR is a few KiB; one padded past a smaller bound would
+ * otherwise leave nothing checked but its size.
+ */
+export const MAX_INPUT_BYTES = 3 * 1024 * 1024;
 
 const MAX_BLOCKS = 64;
 
@@ -69,7 +73,7 @@ export function inputBlocks(input: string | Uint8Array, what: string): PemBlock[
   if (size > MAX_INPUT_BYTES) {
     throw new PkiError(
       'too-large',
-      `The ${what} is ${size} bytes, more than the ${MAX_INPUT_BYTES} this tool accepts; check that you passed the right file.`,
+      `The ${what} is ${size} bytes, more than the ${MAX_INPUT_BYTES} (3 MiB) certdesk decodes, the most kube-apiserver accepts in one request.`,
     );
   }
   if (size === 0) throw new PkiError('not-pem', `The ${what} is empty.`);

@@ -179,6 +179,9 @@ export interface LoadedCa {
   readonly key: CaKey;
 }
 
+/** A CA's certificates without its key: what is compared with the cluster's trust (services/actions/ca-trust.ts). */
+export type CaCertificates = Pick<LoadedCa, 'certificate' | 'certPem' | 'chain'>;
+
 /** What issueCertificate needs besides the CSR and the CA (from the CSR object's spec, or the command line). */
 export interface IssueRequest {
   usages: string[];

@@ -64,10 +64,18 @@ test('pods in Init → sign --approve → health Available; hostile requests ref
     /ca-untrusted \(This CA \(CN=example\.com\/calico CA, SHA-256 .*the caCert of Installation default trusts CN=/,
   );
   assert.match(ok(await e.run(['get', 'csr', calicoOwn[0]!])).stdout, /Pending\n$/);
+  // `health` says so before anyone signs: the signer's row names the CA held here as not trusted, and why.
+  const warned = ok(await e.run(['health'])).stdout;
+  assert.match(warned, /LOCAL-CA\n\s+example\.com\/calico\s+\d+\s+\d+\s+(\S+ \(\S+\)\s+)?ok\s+NOT TRUSTED\n/);
+  assert.match(warned, /example\.com\/calico: This CA \(CN=example\.com\/calico CA, SHA-256 .* trusts CN=/);
   await trustInInstallation(
     e.sandbox.cluster('east'),
     readFileSync(join(e.env.CERTDESK_CONFIG_DIR!, 'cas', 'example.com_calico', 'ca.pem'), 'utf8'),
   );
+  const trusted = JSON.parse(ok(await e.run(['health', '-o', 'json'])).stdout) as {
+    signerBacklog: { signerName: string; localCa?: { trust: string } }[];
+  }[];
+  assert.deepEqual(trusted[0]?.signerBacklog.find((s) => s.signerName === SIGNER)?.localCa, { trust: 'trusted' });
 
   const signed = await e.run(['sign', '--approve', ...calicoOwn, ...hostile]);
   assert.equal(signed.code, 1);

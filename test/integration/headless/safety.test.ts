@@ -191,6 +191,38 @@ test('approve and sign on a ✗ request: refused with the codes; a partial --ove
   assert.ok(accepted?.overrides?.includes('privileged-group'));
 });
 
+test('a request certdesk cannot read: no --override approves or signs it, not even naming decode', async () => {
+  // A cluster stores requests its own parser reads (Go's); one certdesk cannot (here: not a CSR at all) is inserted
+  // as a preload would be. Nothing else about it was checked, so naming `decode` must not accept it.
+  const csr = csrObject('unreadable', makeCsrPem({ commonName: 'web.example.com' }).pem, SIGNER) as {
+    spec: { request: string };
+  };
+  csr.spec.request = Buffer.from(
+    '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n',
+  ).toString('base64');
+  f.cluster.api.insert('certificatesigningrequests', csr as never);
+  const bare = await cliError(runApproval('approve', ['unreadable'], f.kube()));
+  assert.match(bare, /was not approved: decode \(The request cannot be decoded: .*no --override accepts it\. Deny it/);
+  const named = await cliError(runApproval('approve', ['unreadable'], { ...f.kube(), override: 'decode' }));
+  assert.match(named, /no --override accepts it/);
+  const viaSign = await cliError(
+    runSign(['unreadable'], { ...f.kube(), ...caFiles(), approve: true, override: 'decode' }),
+  );
+  assert.match(viaSign, /was not approved: decode .*no --override accepts it/);
+  assert.ok(!hasCondition(await current('unreadable'), 'Approved'));
+  // Approved by someone else (kubectl): `sign` still refuses it.
+  const approved = await current('unreadable');
+  approved.status = {
+    conditions: [
+      { type: 'Approved', status: 'True', reason: 'KubectlApprove', message: '', lastUpdateTime: new Date() },
+    ],
+  };
+  await f.cluster.requestAs(ADMIN, 'PUT', `${CSRS}/unreadable/approval`, approved);
+  const sign = await cliError(runSign(['unreadable'], { ...f.kube(), ...caFiles(), override: 'decode' }));
+  assert.match(sign, /cannot be decoded/);
+  assert.ok(!(await current('unreadable')).status?.certificate);
+});
+
 test('deny is never gated: a ✗ request is denied', async () => {
   await create(hostile('masters-deny'));
   await runApproval('deny', ['masters-deny'], f.kube());

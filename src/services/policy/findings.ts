@@ -251,6 +251,15 @@ function requestorSubject(csr: CsrLike, decoded: DecodedCsr, policy: Policy, pod
   const asksForNode = cn.startsWith(NODE_PREFIX) || decoded.subject.organizations.includes('system:nodes');
   if (asksForNode && cn !== user)
     return finding('fail', 'requestor-subject', `"${user}" asks for a node identity (${decoded.subject.text}).`);
+  const masters = (csr.spec.groups ?? []).includes('system:masters');
+  // A kube-apiserver-client certificate logs in to the API server as its CN: asked for in another name, by a service
+  // account too (whose pod link below says nothing about the name), it is a way to become someone else.
+  if (signer === 'kubernetes.io/kube-apiserver-client' && cn !== user && !masters && user.startsWith(SA_PREFIX))
+    return finding(
+      'fail',
+      'requestor-subject',
+      `Service account "${user}" asks for a client certificate in the name of "${cn}": the API server would take its holder for "${cn}".`,
+    );
   if (user.startsWith(SA_PREFIX)) {
     const [namespace = '', serviceAccount = ''] = user.slice(SA_PREFIX.length).split(':');
     return podLink(csr, namespace, serviceAccount, policy, pods);
@@ -259,7 +268,7 @@ function requestorSubject(csr: CsrLike, decoded: DecodedCsr, policy: Policy, pod
   if (clientCert && cn !== user) {
     // A cluster administrator (system:masters may already impersonate anyone) asking on a user's behalf is the
     // documented onboarding flow: worth a look, not a refusal. Anyone else asking for another name is refused.
-    if ((csr.spec.groups ?? []).includes('system:masters'))
+    if (masters)
       return finding(
         'warn',
         'requestor-subject',

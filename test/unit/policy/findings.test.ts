@@ -146,6 +146,21 @@ describe('findings', () => {
     );
   });
 
+  test('a service account asking kube-apiserver-client for a certificate in another name fails, in its own is ok', async () => {
+    const spec = { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 600 };
+    const mallory = 'system:serviceaccount:default:mallory';
+    for (const cn of ['system:serviceaccount:kube-system:default', 'jane', 'admin']) {
+      const f = byCode(
+        evaluateCsr({ csr: { spec: { ...spec, username: mallory } }, decoded: await csrFor({ cn }) }),
+        'requestor-subject',
+      );
+      assert.equal(f.level, 'fail', cn);
+      assert.match(f.message, /Service account "system:serviceaccount:default:mallory" asks for a client certificate/);
+    }
+    const own = evaluateCsr({ csr: { spec: { ...spec, username: mallory } }, decoded: await csrFor({ cn: mallory }) });
+    assert.notEqual(byCode(own, 'requestor-subject').level, 'fail');
+  });
+
   test('an administrator (system:masters) asking in a user’s name is a warning: the onboarding flow', async () => {
     const decoded = await csrFor({ cn: 'jane' });
     const spec = { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 600 };

@@ -70,6 +70,9 @@ const AFTER_KEY_MS = 30;
  */
 const FIRST_LIST_HOLD_MS = 3000;
 const HEALTH_MS = 1000;
+/** Said when ⏎ was typed before the dialog it would have confirmed was on screen. */
+export const EARLY_ENTER =
+  '⏎ was pressed before this dialog was on screen, so it did not confirm it: read it, then press ⏎.';
 
 export function App(props: AppProps) {
   const { store, insights } = props;
@@ -489,8 +492,14 @@ export function App(props: AppProps) {
         })
         .finally(() => {
           opening.current = false;
-          // Keys typed while the dialog was being prepared go to the dialog, in order.
-          for (const [input, key] of heldKeys.current.splice(0)) routeKey(input, key);
+          // Keys typed while the dialog was being prepared go to the dialog, in order, except ⏎: a dialog is
+          // confirmed only by a ⏎ pressed once it is on screen, so typing ahead never confirms what nobody read.
+          const held = heldKeys.current.splice(0);
+          const dialog = stateRef.current.mode.kind === 'dialog';
+          const dropped = dialog && held.some(([, key]) => key.return);
+          for (const [input, key] of held) if (!(dialog && key.return)) routeKey(input, key);
+          if (dropped && stateRef.current.mode.kind === 'dialog')
+            send({ type: 'status', text: EARLY_ENTER, tone: 'warn' });
         });
     }
   };

@@ -237,6 +237,16 @@ export function splitKeys(input: string, key: KeyLike, raw = ''): [string, KeyLi
     const esc: [string, KeyLike] = ['', { escape: true }];
     return raw === '\x1b\x1b' ? [esc, esc] : [esc, [input, { ...key, meta: false }]];
   }
+  // Esc, then a punctuation key sent at once (Esc then `/` or `:` typed quickly): Ink reads ESC plus a letter or a
+  // digit as one meta key (below), but ESC plus punctuation as that key alone, without meta: the Esc was lost, and
+  // `/jane` typed to filter then ran as keys of the view Esc should have left. `[` and `O` begin escape sequences.
+  const second = raw.length === 2 && raw[0] === '\x1b' ? raw[1]! : '';
+  if (second > ' ' && second !== '\x7f' && second !== '[' && second !== 'O' && !key.meta && !key.escape) {
+    return [
+      ['', { escape: true }],
+      [second, {}],
+    ];
+  }
   // Esc followed quickly by a key arrives as one meta key (ESC x): certdesk has no Alt bindings, so it is both.
   const named = key.tab || key.return || key.backspace || key.delete;
   if (key.meta && !key.escape && input !== '\x1b' && ([...input].length === 1 || (named && input.length <= 1))) {

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
-import { App } from '../../../src/app/app.js';
+import { App, EARLY_ENTER } from '../../../src/app/app.js';
 import type { InsightCache } from '../../../src/app/insights.js';
 import type { CsrInsights } from '../../../src/app/selectors.js';
 import type { TuiState } from '../../../src/app/store.js';
@@ -137,6 +137,38 @@ describe('App keys: several keystrokes in one stdin chunk', () => {
       'marks cleared and one row down',
       () => app.current().marked.size === 0 && app.current().cursorIndex.csrs === 2,
     );
+  });
+
+  it('Esc then / in one chunk from inspect: back to the list, and what follows is the filter, never verbs', async () => {
+    const app = startApp(cleanInsights);
+    cleanup = () => app.instance.unmount();
+    await app.ready();
+    app.instance.stdin.write('\r');
+    await until('inspect', () => app.current().mode.kind === 'inspect');
+    // What a terminal sends for Esc, /, typed at once: Ink reads ESC plus punctuation as the key alone.
+    app.instance.stdin.write('\x1b/');
+    await until('the filter prompt', () => app.current().mode.kind === 'filter');
+    app.instance.stdin.write('c-3\r');
+    await until('filter applied', () => app.current().filter.text === 'c-3');
+    assert.equal(app.current().mode.kind, 'list');
+    assert.equal(app.current().nextEffectId, 1, 'nothing was approved');
+    app.instance.stdin.write('\r');
+    await until('inspect again', () => app.current().mode.kind === 'inspect');
+    app.instance.stdin.write('\x1b:');
+    await until('the command prompt', () => app.current().mode.kind === 'command');
+  });
+
+  it('a and ⏎ in one chunk open the dialog but do not confirm it; a ⏎ once it is on screen does', async () => {
+    const app = startApp(cleanInsights);
+    cleanup = () => app.instance.unmount();
+    await app.ready();
+    app.instance.stdin.write('a\r');
+    await until('the approve dialog', () => app.current().mode.kind === 'dialog');
+    await until('the note', () => app.current().status?.text === EARLY_ENTER);
+    assert.equal(app.current().nextEffectId, 1, 'nothing was approved');
+    await until('the dialog on screen', () => /Approve 1 CSR\?/.test(app.instance.lastFrame() ?? ''));
+    app.instance.stdin.write('\r');
+    await until('the approval queued', () => app.current().nextEffectId === 2);
   });
 
   it('a chunk typed into the filter prompt is text, and Enter at its end submits it', async () => {

@@ -1,7 +1,7 @@
 // What the findings know of a request's cluster, read from the live store the same way for every face (the TUI's
 // inspect and gate, the controller): the context's pods, its Nodes when followed and served, and an index of every
 // CSR of the store's contexts plus the audit log's decided keys (services/policy cluster-findings.ts).
-import type { ClusterStore } from '../kube/index.js';
+import type { ClusterStore, ContextSnapshot } from '../kube/index.js';
 import {
   type ClusterFacts,
   DnsChecks,
@@ -71,15 +71,36 @@ function idOf(o: object): number {
   return id;
 }
 
+const podSignatures = new WeakMap<object, string>();
+
 /**
- * Changes when the facts of a context may have changed (a CSR of any context, its Nodes, a DNS answer), so that cached findings
- * are made again; pods are left out (they change all the time; the TUI evaluates again after a write).
+ * What findings read of a context's pods, as a short key: which pods exist, their UIDs and service accounts. It
+ * changes when a pod appears, goes or is replaced, not on every status update (pods change all the time). One pass
+ * per new pods map (an FNV-1a hash, with the count).
+ */
+function podsKey(pods: ContextSnapshot['pods']): string {
+  let key = podSignatures.get(pods);
+  if (key !== undefined) return key;
+  let h = 0x811c9dc5;
+  for (const [name, pod] of pods) {
+    const s = `${name}\u0000${pod.metadata?.uid ?? ''}\u0000${pod.spec?.serviceAccountName ?? ''}\u0001`;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  key = `${pods.size}:${(h >>> 0).toString(36)}`;
+  podSignatures.set(pods, key);
+  return key;
+}
+
+/**
+ * Changes when the facts of a context may have changed (a CSR of any context, its pods appearing, going or replaced,
+ * its Nodes, a DNS answer), so that cached findings are made again: a request whose pod is deleted must not keep its
+ * "the requestor's pod exists" on screen.
  */
 export function factsKey(source: FactsSource, context: string): string {
   const csrs = source.store.contexts().map((c) => idOf(source.store.snapshot(c).csrs));
   const snapshot = source.store.snapshot(context);
   const nodes = source.nodes && !snapshot.errors.nodes && snapshot.synced ? idOf(snapshot.nodes) : '-';
-  return `${csrs.join(',')}/${nodes}/${source.dns?.version ?? '-'}`;
+  return `${csrs.join(',')}/${podsKey(snapshot.pods)}/${nodes}/${source.dns?.version ?? '-'}`;
 }
 
 /** Whether a policy's node-addresses finding concerns any of these signers (then Nodes are worth following). */

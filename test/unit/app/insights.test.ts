@@ -45,3 +45,38 @@ test('findings made before the pods are listed are made again once they are; a g
     false,
   );
 });
+
+test('a pod that goes away is noticed: the requestor-subject finding is made again (the TUI showed ✓ until a write)', async () => {
+  const { tuiInsights } = await import('../../../src/app/run-tui.js');
+  const { DEFAULT_POLICY } = await import('../../../src/services/policy/index.js');
+  const { csrPem } = await generateKeyAndCsr({ cn: 'typha', hosts: ['typha.calico-system.svc'] });
+  const request = csr('calico-system:calico-typha-abc:1a2b3c', { user: 'system:serviceaccount:calico-system:typha' });
+  request.spec!.request = Buffer.from(csrPem).toString('base64');
+  const typha: V1Pod = {
+    metadata: { namespace: 'calico-system', name: 'calico-typha-abc', uid: 'u-1' },
+    spec: { serviceAccountName: 'typha', containers: [] },
+  };
+  const csrs = new Map([[request.metadata!.name!, request]]);
+  let pods = new Map([['calico-system/calico-typha-abc', typha]]);
+  const store = {
+    contexts: () => ['east'],
+    snapshot: () => ({ csrs, pods, nodes: new Map(), errors: {}, synced: true }),
+  };
+  const { insights } = tuiInsights({ store: store as never, policy: DEFAULT_POLICY, nodes: false, onChange: () => {} });
+  const requestor = (i: { findings: { code: string; message: string }[] }) =>
+    i.findings.find((f) => f.code === 'requestor-subject')?.message ?? '';
+  insights.insight('east', request);
+  const first = await waitFor(() => insights.insight('east', request), 'findings with the pod');
+  assert.match(requestor(first), /exists and runs as typha/);
+
+  // A status update of the same pod (a new map, the same pod): the findings are kept.
+  pods = new Map([['calico-system/calico-typha-abc', { ...typha, status: { phase: 'Running' } }]]);
+  assert.equal(insights.insight('east', request), first);
+
+  pods = new Map();
+  await waitFor(
+    () => (/does not exist/.test(requestor(insights.insight('east', request) ?? first)) ? true : undefined),
+    'the finding made again without the pod',
+  );
+  insights.stop();
+});

@@ -60,23 +60,21 @@ export function time(t: Date | string | undefined): string {
 }
 
 /**
- * The cluster around one CSR, listed once: the requester's namespace's pods (service accounts), the Nodes when its
- * signer serves a node under the policy, every CSR of the context. Undefined when the context cannot be listed in
- * 5 s (the findings are then made without these facts, as before).
+ * The cluster around one CSR, listed once, as `approve` and `sign` read it (headless/commands/safety.ts gateFacts),
+ * so that describe's findings are the ones the gate decides on: every pod (a requester's pod, and Calico's
+ * provisioners, which say whose signer it is), the Nodes when its signer serves a node under the policy, every CSR
+ * of the context. Undefined when the context cannot be listed in 5 s (the findings are then made without these facts).
  */
 async function clusterOf(
   ctx: ClusterContext,
   csr: V1CertificateSigningRequest,
   policy: Policy,
 ): Promise<ContextSnapshot | undefined> {
-  const user = csr.spec?.username ?? '';
-  const namespace = user.startsWith(SA_PREFIX) ? user.slice(SA_PREFIX.length).split(':')[0] : undefined;
   const { snapshotsOf } = await import('./snapshots.js');
   try {
     const { snapshots } = await snapshotsOf([ctx], {
       tigera: false,
-      pods: !!namespace,
-      ...(namespace ? { namespaces: [namespace] } : {}),
+      pods: true,
       nodes: needsNodes(policy, [csr.spec?.signerName ?? '']),
       timeoutMs: 5000,
     });
@@ -122,7 +120,7 @@ async function findingsOf(
     csr: csr as Parameters<typeof evaluateCsr>[0]['csr'],
     decoded,
     policy,
-    ...(facts && (csr.spec?.username ?? '').startsWith(SA_PREFIX) ? { pods: facts.pods } : {}),
+    ...(facts ? { pods: facts.pods } : {}),
     ...(facts ? { cluster: facts.cluster } : {}),
     checkSignerRules,
   });

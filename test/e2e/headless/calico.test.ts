@@ -93,6 +93,8 @@ test('pods in Init → sign --approve → health Available; hostile requests ref
   const describe = ok(await e.run(['describe', 'csr', 'hostile-escape-sequences'])).stdout;
   assert.ok(!describe.includes('\x1b') && !describe.includes('\x07'));
   assert.match(describe, /fail\s+invisible-characters/);
+  // The same findings as the gate: Calico's pods say whose signer it is, whichever namespace asked.
+  assert.match(describe, /fail\s+requestor-subject:\s+"\S+" asks Calico's signer example\.com\/calico/);
   const json = JSON.parse(ok(await e.run(['get', 'csr', 'hostile-escape-sequences', '-o', 'json'])).stdout);
   assert.equal(json.kind, 'CertificateSigningRequest');
 

@@ -40,7 +40,15 @@ const args = [
   `--test-reporter-destination=${tap}`,
   ...files,
 ];
-const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
+// A test that forgets its own directories writes to these, never to this machine's CA registry or audit log.
+const scratch = mkdtempSync(join(tmpdir(), 'certdesk-test-home-'));
+const env = {
+  CERTDESK_CONFIG_DIR: join(scratch, 'config'),
+  CERTDESK_STATE_DIR: join(scratch, 'state'),
+  ...process.env,
+  FORCE_COLOR: '0',
+};
+const child = spawn(process.execPath, args, { stdio: 'inherit', env });
 child.on('exit', (code, signal) => {
   let text = '';
   try {

@@ -104,6 +104,8 @@ export function registerPkiCommands(program: Command): void {
   withCaKeyOptions(issue, false)
     .option('--out <file>', 'write the certificate here instead of stdout')
     .option('--force', 'replace --out if it exists')
+    .option('--override <codes>', 'accept these failing findings (every failing code, comma-separated)')
+    .option('--policy <file>', 'policy YAML for the findings (default: built-in)')
     .action(async (opts) => {
       const { runIssue } = await import('./pki/issue.js');
       await runIssue(opts);

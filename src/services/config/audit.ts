@@ -10,6 +10,8 @@ export type AuditAction =
   | 'approve'
   | 'deny'
   | 'sign'
+  /** `certdesk issue`: a CSR file signed offline (no cluster: `context` is empty). */
+  | 'issue'
   | 'mark-failed'
   | 'delete'
   | 'export-secret'

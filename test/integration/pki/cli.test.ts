@@ -2,7 +2,7 @@
 // with a temp config dir; certificates are checked with openssl.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -142,11 +142,47 @@ describe('certdesk ca / issue / inspect', () => {
       env,
     );
     assertOneLineError(badUsage, /unknown usage "root"/);
+
+    // Findings gate `issue` as every signing path: O=system:masters is refused (nothing printed), audited; naming
+    // the failing code signs it, audited with the serial before the certificate is printed.
+    const masters = await put(
+      dir,
+      'masters.csr',
+      (await generateKeyAndCsr({ cn: 'evil', names: [{ O: 'system:masters' }], hosts: ['evil.example.com'] })).csrPem,
+    );
+    const refused = await certdesk(['issue', '--csr', masters, '--signer', 'example.com/calico'], env);
+    assertOneLineError(
+      refused,
+      /the CSR was not issued: failing findings privileged-group .*--override privileged-group/,
+    );
+    assert.equal(refused.stdout, '');
+    const overridden = await certdesk(
+      ['issue', '--csr', masters, '--signer', 'example.com/calico', '--override', 'privileged-group'],
+      env,
+    );
+    assert.equal(overridden.code, 0, overridden.stderr);
+    assert.match(overridden.stderr, /privileged-group accepted by --override/);
+    assert.match(overridden.stdout, /BEGIN CERTIFICATE/);
+    const lines = (await readFile(join(dir, 'state', 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; outcome: string; overrides?: string[]; serial?: string });
+    const issues = lines.filter((l) => l.action === 'issue');
+    assert.deepEqual(
+      issues.map((l) => l.outcome),
+      ['ok', 'ok', 'refused', 'ok'],
+    );
+    assert.deepEqual(issues.at(-1)?.overrides, ['privileged-group']);
+    assert.match(issues.at(-1)?.serial ?? '', /^[0-9a-f]+$/i);
   });
 
   test('import: key permissions, encrypted keys, built-in signer rules', async (t) => {
     const dir = await tempDir(t);
-    const env = { CERTDESK_CONFIG_DIR: join(dir, 'config'), CERTDESK_PASS: 'correct horse' };
+    const env = {
+      CERTDESK_CONFIG_DIR: join(dir, 'config'),
+      CERTDESK_STATE_DIR: join(dir, 'state'),
+      CERTDESK_PASS: 'correct horse',
+    };
     await openssl([
       'req',
       '-x509',
@@ -212,7 +248,7 @@ describe('certdesk ca / issue / inspect', () => {
 
   test('inspect: garbage fails in one line; hostile names cannot reach the terminal', async (t) => {
     const dir = await tempDir(t);
-    const env = { CERTDESK_CONFIG_DIR: join(dir, 'config') };
+    const env = { CERTDESK_CONFIG_DIR: join(dir, 'config'), CERTDESK_STATE_DIR: join(dir, 'state') };
     const garbage = await put(dir, 'garbage.bin', 'this is not a certificate');
     assertOneLineError(
       await certdesk(['inspect', garbage], env),

@@ -208,7 +208,13 @@ export async function runGetPodsInInit(opts: GetPodsOptions): Promise<void> {
   );
   printer.add(items);
   printer.end();
-  if (items.length === 0 && (format.kind === 'table' || format.kind === 'wide'))
+  // Pods this user may not list (or that failed to list) are not "no pods in Init": say so, and fail as kubectl does.
+  // (The message names the context.)
+  const unread = snapshots.flatMap((s) => (s.errors.pods ? [oneSentence(s.errors.pods.message)] : []));
+  if (items.length === 0 && unread.length === 0 && (format.kind === 'table' || format.kind === 'wide'))
     process.stderr.write('No pods in Init.\n');
-  if (failures > 0) throw new CliError(`${failures} of ${contexts.length} contexts could not be read (see above)`);
+  if (unread.length === 1 && failures === 0 && contexts.length === 1) throw new CliError(unread[0]!);
+  for (const message of unread) process.stderr.write(`error: ${message}\n`);
+  const failed = failures + unread.length;
+  if (failed > 0) throw new CliError(`${failed} of ${contexts.length} contexts could not be read (see above)`);
 }

@@ -178,7 +178,8 @@ export function renderHealth(h: ContextHealth, now: number, pcrs?: PcrHealth, lo
       ]),
     );
     lines.push(...indented(table));
-  } else lines.push('  Pods in Init: 0');
+  } else if (h.podsError) lines.push(`  Pods in Init: could not be read: ${terminalSafe(oneSentence(h.podsError))}`);
+  else lines.push('  Pods in Init: 0');
   if (pcrs !== undefined) lines.push(...renderPcrHealth(pcrs, now));
   return `${lines.join('\n')}\n`;
 }

@@ -79,6 +79,8 @@ export interface ContextHealth {
   /** False when counted before the context's pods were all listed (its CSRs were): `podsInInit` is then not yet
    * known, only the CSRs' counts are. Absent once synced. */
   podsListed?: false;
+  /** Why the pods could not be listed (forbidden to this user, say): `podsInInit` is then empty, not "none". */
+  podsError?: string;
 }
 
 /** An age from a health pass, as of `now` (a pass runs every few seconds; the clock on screen every second). */
@@ -511,6 +513,7 @@ export function computeHealth(snapshot: ContextSnapshot, now: number, options: H
       : {}),
     at: now,
     ...(snapshot.synced ? {} : { podsListed: false as const }),
+    ...(snapshot.errors.pods ? { podsError: snapshot.errors.pods.message } : {}),
   };
 }
 

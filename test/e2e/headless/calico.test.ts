@@ -13,7 +13,23 @@ const SIGNER = 'example.com/calico';
 let e: E2eEnv;
 
 before(async () => {
-  e = await startE2e({ scenarios: ['calico-rollout', 'hostile'], builtinSigners: false });
+  e = await startE2e({
+    scenarios: ['calico-rollout', 'hostile'],
+    builtinSigners: false,
+    // Reads CSRs only: its view of pods in Init is "could not be read", never "none".
+    users: [
+      {
+        name: 'csrreader',
+        rules: [
+          {
+            apiGroups: ['certificates.k8s.io'],
+            resources: ['certificatesigningrequests'],
+            verbs: ['get', 'list', 'watch'],
+          },
+        ],
+      },
+    ],
+  });
   ok(await e.run(['ca', 'init', '--signer', SIGNER, '--key-algorithm', 'RSAWithSize2048']));
 });
 after(async () => {
@@ -35,6 +51,12 @@ test('pods in Init → sign --approve → health Available; hostile requests ref
     return /calico-node/.test(pods);
   });
   assert.match(pods, /calico-system\s+calico-node-\S+\s+Init:0\/1\s+\S+\s+calico-system:calico-node-\S+\s+Pending/);
+  const forbidden = await e.run(['get', 'pods-in-init', '-A', '--context', 'east-csrreader']);
+  assert.equal(forbidden.code, 1);
+  assert.match(forbidden.stderr, /^error: forbidden in context east-csrreader: .* cannot list resource "pods"/);
+  assert.doesNotMatch(forbidden.stderr, /No pods in Init/);
+  const blind = await e.run(['health', '--context', 'east-csrreader']);
+  assert.match(blind.stdout, /Pods in Init: could not be read: .*forbidden/i);
 
   // Every requester must have submitted before signing: 3 nodes + typha (calico-rollout's default), and the six
   // hostile requests aimed at this signer. Listing earlier would leave late CSRs unsigned and the rollout stuck.

@@ -65,6 +65,16 @@ export function tuiInsights(options: {
   return { facts, insights };
 }
 
+/**
+ * Ends the process soon after the TUI has: a context whose server accepts connections and never answers keeps a
+ * request (and its deadline, up to the connect and request timeouts) open after everything was stopped, and the
+ * person who quit should not wait for it. Nothing is left to do by then (quit waits for running actions, and every
+ * write is audited before it is made); the timer does not itself keep the process alive.
+ */
+export function exitSoonAfterTui(): void {
+  setTimeout(() => process.exit(process.exitCode ?? 0), 100).unref();
+}
+
 /** Runs the TUI until the person quits. Throws (one sentence) when it cannot start. */
 export async function runTui(options: TuiOptions = {}): Promise<void> {
   const stdout = options.stdout ?? process.stdout;

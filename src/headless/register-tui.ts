@@ -64,7 +64,7 @@ export function registerTui(program: Command): void {
       }
       // The young generation kept small: Node 24's would take ~95 MiB more (src/services/young-generation.ts).
       void import('../services/young-generation.js').then((m) => m.capYoungGeneration());
-      const { runTui } = await import('../app/run-tui.js');
+      const { exitSoonAfterTui, runTui } = await import('../app/run-tui.js');
       try {
         await runTui({
           ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
@@ -78,6 +78,8 @@ export function registerTui(program: Command): void {
         // The TUI's errors are sentences for a person already: one line, no stack, no debug hint.
         if (err instanceof CliError) throw err;
         throw new CliError(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
+      } finally {
+        exitSoonAfterTui();
       }
     });
 }

@@ -99,8 +99,8 @@ export async function runDemo(opts: { port?: number; kubeconfigOut?: string; tui
     await serveUntilSignal(demo);
     return;
   }
+  const { exitSoonAfterTui, runTui } = await import('../app/run-tui.js');
   try {
-    const { runTui } = await import('../app/run-tui.js');
     await runTui({
       kubeconfig: demo.sandbox.kubeconfigPath,
       contexts: demo.sandbox.clusters.map((c) => c.contextName),
@@ -109,5 +109,6 @@ export async function runDemo(opts: { port?: number; kubeconfigOut?: string; tui
   } finally {
     await demo.stop();
     process.off('exit', cleanup);
+    exitSoonAfterTui();
   }
 }

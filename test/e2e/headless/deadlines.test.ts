@@ -165,3 +165,23 @@ test('describe and approve end at their deadline with one error line', async () 
     );
   }
 });
+
+test('TUI: q ends the process at once while a context has a request that will never be answered', async () => {
+  const { TmuxTerminal } = await import('../tui/tmux.js');
+  const term = new TmuxTerminal(120, 30);
+  try {
+    term.startCertdesk(['--kubeconfig', kubeconfig, '--context', 'east', '--context', 'silent'], {
+      env: { CERTDESK_CONFIG_DIR: e.env.CERTDESK_CONFIG_DIR!, CERTDESK_STATE_DIR: e.env.CERTDESK_STATE_DIR! },
+    });
+    // The healthy context's request is on screen, and the silent one is found unreachable (its connect deadline):
+    // it then tries again, and that attempt waits for an answer that never comes.
+    await term.waitFor((s) => s.includes('jane') && /silent ✗ unreachable/.test(s), 'silent unreachable', 40_000);
+    const t0 = Date.now();
+    term.keys('q');
+    await term.waitFor(() => term.dead(), 'the process to end', 20_000);
+    // Before, it lingered until the silent request's deadline (6-9 s after q).
+    assert.ok(Date.now() - t0 < 3000, `ended ${Date.now() - t0} ms after q`);
+  } finally {
+    term.stop();
+  }
+});

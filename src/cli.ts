@@ -2,6 +2,7 @@
 // Each registration module only declares options; the work is imported lazily inside its action,
 // so `certdesk --help` stays fast.
 import { Command, CommanderError } from 'commander';
+import { splitShortAssignments } from './headless/argv.js';
 import { CliError } from './headless/cli-error.js';
 import { registerCertsCommands } from './headless/register-certs.js';
 import { registerControllerCommands } from './headless/register-controller.js';
@@ -59,7 +60,7 @@ process.on('exit', () => {
 // unsettled at exit.
 async function main(): Promise<void> {
   try {
-    await buildProgram().parseAsync(process.argv);
+    await buildProgram().parseAsync(splitShortAssignments(process.argv));
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its message (help, version, or a usage error).

@@ -31,6 +31,14 @@ export class KubeHttpError extends Error {
   }
 }
 
+/** Thrown by the transport before any request for a name no API server path can hold (`.`, `..`). */
+export class KubeNameError extends Error {
+  constructor(readonly name_: string) {
+    super(`invalid resource name "${name_}": [may not be '${name_}']`);
+    this.name = 'KubeNameError';
+  }
+}
+
 /** Thrown by the transport when a request's deadline passes. */
 export class KubeTimeoutError extends Error {
   constructor(
@@ -245,6 +253,9 @@ function errorCode(err: unknown): string | undefined {
 /** Maps any thrown value from a Kubernetes call to a KubeError (never throws). */
 export function toKubeError(err: unknown, context?: string): KubeError {
   if (err instanceof KubeHttpError) return fromHttp(err.status, err.body, context);
+  // kubectl's own words, and no request was sent.
+  if (err instanceof KubeNameError)
+    return { kind: 'bad-request', message: err.message, ...(context ? { context } : {}) };
   if (err instanceof KubeCredentialsError) {
     return {
       kind: 'unauthorized',

@@ -7,7 +7,7 @@ import { Agent, type RequestOptions, request } from 'node:https';
 import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext, TLSSocket } from 'node:tls';
 import type { ClusterContext } from './api-types.js';
-import { KubeCredentialsError, KubeHttpError, type KubeStatus, KubeTimeoutError } from './errors.js';
+import { KubeCredentialsError, KubeHttpError, KubeNameError, type KubeStatus, KubeTimeoutError } from './errors.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -129,6 +129,11 @@ export function releaseAgent(ctx: ClusterContext): void {
 }
 
 export function buildUrl(ctx: ClusterContext, path: string, query?: Query): URL {
+  // A name `.` or `..` would be resolved away by the URL (`csr/..` is the list, `csr/.` the collection): refused as
+  // kubectl refuses it, before any request (a write to it would otherwise go to another object than the one named).
+  for (const segment of path.split('/')) {
+    if (segment === '.' || segment === '..') throw new KubeNameError(segment);
+  }
   const url = new URL(ctx.server + path);
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   return url;

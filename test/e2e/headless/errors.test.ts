@@ -35,6 +35,35 @@ test('unknown CSR', async () => {
   }
 });
 
+test('the names . and .. are refused before any request, as kubectl refuses them; nothing is audited', async () => {
+  for (const args of [
+    ['get', 'csr', '..'],
+    ['get', 'csr', '.', '-o', 'json'],
+    ['describe', 'csr', '..'],
+    ['approve', '.'],
+    ['deny', '..'],
+    ['sign', '.'],
+  ]) {
+    const r = await e.run(args, { CA_PASS: 'right horse' });
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.match(r.stderr, /invalid resource name "\.\.?": \[may not be '\.\.?'\]/, args.join(' '));
+    // Nothing of any object: `-o json` prints the empty List kubectl prints when nothing was found.
+    assert.ok(r.stdout === '' || /"items": \[\]/.test(r.stdout), `${args.join(' ')}: ${r.stdout}`);
+  }
+  const audit = join(e.env.CERTDESK_STATE_DIR!, 'audit.jsonl');
+  let lines = '';
+  try {
+    lines = readFileSync(audit, 'utf8');
+  } catch {}
+  // No intent (nothing was about to be written); the refusal is one line, as for any refusal before a write.
+  for (const line of lines.trim().split('\n').filter(Boolean)) {
+    const entry = JSON.parse(line) as { csrName?: string; phase?: string; detail?: string };
+    if (entry.csrName !== '.' && entry.csrName !== '..') continue;
+    assert.equal(entry.phase, undefined, line);
+    assert.match(entry.detail ?? '', /^invalid resource name/, line);
+  }
+});
+
 test('forbidden: the viewer context may not approve', async () => {
   ok(await e.run(['request', '--cn', 'v', '--signer', SIGNER, '--name', 'v1', '--out-dir', join(e.dir, 'v1')]));
   const line = oneLineError(await e.run(['approve', 'v1', '--context', 'east-viewer']));

@@ -100,6 +100,15 @@ test('a missing name is said as kubectl says it; unknown flags are one error lin
     const k = await exec('kubectl', ['get', 'csr', 'nope'], { env: e.env }).catch((err: { stderr: string }) => err);
     assert.equal(k.stderr.trim(), r.stderr.trim());
   }
+  // kubectl's -o=FORMAT, -l=SEL (pflag): the same as with a space.
+  assert.equal(
+    ok(await e.run(['get', 'csr', 'alpha', '-o=name'])).stdout,
+    'certificatesigningrequest.certificates.k8s.io/alpha\n',
+  );
+  assert.equal(
+    ok(await e.run(['get', 'csr', '-o=jsonpath={.items[*].metadata.name}', '--context=west'])).stdout,
+    'delta',
+  );
   const bad = await e.run(['get', 'csr', '--nope']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^error: unknown option '--nope'[^\n]*\n$/);

@@ -12,7 +12,7 @@ export function splitShortAssignments(argv: readonly string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    const m = /^(-[A-Za-z])=([^]*)$/.exec(arg);
+    const m = /^(-[A-Za-z])=(.*)$/s.exec(arg);
     if (m) out.push(m[1] ?? '', m[2] ?? '');
     else out.push(arg);
   }

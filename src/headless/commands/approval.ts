@@ -3,7 +3,7 @@
 import { approveWithAudit, DENY_IS_FINAL, denyWithAudit } from '../../services/actions/approval.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
-import { contextFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
+import { contextFrom, csrNames, type KubeCliOptions, oneSentence, out, warn } from './common.js';
 import { parseOverrides, policyFor, printFindings, reconcileOnStart, gateFacts } from './safety.js';
 
 export interface ApprovalCliOptions extends KubeCliOptions {
@@ -15,7 +15,8 @@ export interface ApprovalCliOptions extends KubeCliOptions {
   policy?: string;
 }
 
-export async function runApproval(verb: 'approve' | 'deny', names: string[], opts: ApprovalCliOptions): Promise<void> {
+export async function runApproval(verb: 'approve' | 'deny', args: string[], opts: ApprovalCliOptions): Promise<void> {
+  const names = csrNames(args);
   const ctx = contextFrom(opts);
   const action = verb === 'approve' ? approveWithAudit : denyWithAudit;
   const overrides = parseOverrides(opts.override);

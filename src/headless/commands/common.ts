@@ -85,3 +85,28 @@ export function namespaceFor(ctx: ClusterContext, namespace?: string): string {
 export function isClientDryRun(value: string | undefined): boolean {
   return value === 'client';
 }
+
+const CSR_TYPES = [
+  'certificatesigningrequest.certificates.k8s.io',
+  'certificatesigningrequests.certificates.k8s.io',
+  'certificatesigningrequest',
+  'certificatesigningrequests',
+  'csr',
+];
+
+/**
+ * CSR names as kubectl takes them: NAME, or TYPE/NAME as `-o name` prints it (`certificatesigningrequest.certificates
+ * .k8s.io/NAME`, `csr/NAME`), so that `certdesk get csr -o name | xargs certdesk approve` works. Another type is an
+ * error: a CSR's name never holds a `/`.
+ */
+export function csrNames(args: readonly string[]): string[] {
+  return args.map((arg) => {
+    const slash = arg.indexOf('/');
+    if (slash < 0) return arg;
+    const type = arg.slice(0, slash).toLowerCase();
+    if (CSR_TYPES.includes(type) && slash < arg.length - 1) return arg.slice(slash + 1);
+    throw new CliError(
+      `"${terminalSafe(arg, { maxLength: 120 })}" is not a CertificateSigningRequest name: give NAME or certificatesigningrequest/NAME`,
+    );
+  });
+}

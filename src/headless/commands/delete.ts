@@ -4,14 +4,15 @@
 import { deleteWithAudit } from '../../services/actions/delete.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
-import { contextFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
+import { contextFrom, csrNames, type KubeCliOptions, oneSentence, out, warn } from './common.js';
 import { reconcileOnStart } from './safety.js';
 
 export interface DeleteCliOptions extends KubeCliOptions {
   force?: boolean;
 }
 
-export async function runDeleteCsr(names: string[], opts: DeleteCliOptions): Promise<void> {
+export async function runDeleteCsr(args: string[], opts: DeleteCliOptions): Promise<void> {
+  const names = csrNames(args);
   const ctx = contextFrom(opts);
   await reconcileOnStart(ctx);
   const errors: string[] = [];

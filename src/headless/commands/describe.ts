@@ -27,7 +27,7 @@ import { humanDuration } from '../output/duration.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
 import { withTypeMeta } from '../../services/kube/wire.js';
 import { type DescribeRow, renderDescribe } from '../output/table.js';
-import { contextFrom, type KubeCliOptions, oneSentence, out, unwrap } from './common.js';
+import { contextFrom, csrNames, type KubeCliOptions, oneSentence, out, unwrap } from './common.js';
 
 export interface DescribeCliOptions extends KubeCliOptions {
   policy?: string;
@@ -228,7 +228,8 @@ async function describeOne(ctx: ClusterContext, name: string, policy: Policy): P
   return renderDescribe(rows);
 }
 
-export async function runDescribeCsr(names: string[], opts: DescribeCliOptions): Promise<void> {
+export async function runDescribeCsr(args: string[], opts: DescribeCliOptions): Promise<void> {
+  const names = csrNames(args);
   const ctx = contextFrom(opts);
   const format = parseOutputFormat(opts.output, ['json', 'yaml']);
   let policy: Policy = DEFAULT_POLICY;

@@ -10,7 +10,7 @@ import { CSR_COLUMNS, type CsrInContext, csrPrintOptions } from '../output/csr.j
 import { humanDuration } from '../output/duration.js';
 import { type GetOutputOptions, GetPrinter, parseGetFormat, prepareGetFormat } from '../output/get-printer.js';
 import { withTypeMeta } from '../../services/kube/wire.js';
-import { contextsFrom, type KubeCliOptions, oneSentence, out, warn } from './common.js';
+import { contextsFrom, csrNames, type KubeCliOptions, oneSentence, out, warn } from './common.js';
 
 export interface GetCsrOptions extends KubeCliOptions, GetOutputOptions {
   signer?: string;
@@ -31,7 +31,8 @@ function isPendingCsr(csr: WireCsr): boolean {
   return !conditions.some((c) => c.type === 'Approved' || c.type === 'Denied');
 }
 
-export async function runGetCsr(names: string[], opts: GetCsrOptions): Promise<void> {
+export async function runGetCsr(args: string[], opts: GetCsrOptions): Promise<void> {
+  const names = csrNames(args);
   const format = parseGetFormat(opts.output);
   await prepareGetFormat(format);
   const contexts = contextsFrom(opts, true);

@@ -8,7 +8,16 @@ import { CliError } from '../cli-error.js';
 import { csrWire } from '../output/csr.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/print.js';
 import { type CaCliOptions, caLoader, profileFor } from './ca-source.js';
-import { contextFrom, type KubeCliOptions, oneSentence, type OutputCliOptions, out, unwrap, warn } from './common.js';
+import {
+  contextFrom,
+  csrNames,
+  type KubeCliOptions,
+  oneSentence,
+  type OutputCliOptions,
+  out,
+  unwrap,
+  warn,
+} from './common.js';
 import { gateFacts, parseOverrides, policyFor, printFindings, reconcileOnStart } from './safety.js';
 
 export interface SignCliOptions extends KubeCliOptions, OutputCliOptions, CaCliOptions {
@@ -18,7 +27,8 @@ export interface SignCliOptions extends KubeCliOptions, OutputCliOptions, CaCliO
   override?: string;
 }
 
-export async function runSign(names: string[], opts: SignCliOptions): Promise<void> {
+export async function runSign(args: string[], opts: SignCliOptions): Promise<void> {
+  const names = csrNames(args);
   const format = parseOutputFormat(opts.output, ['json', 'yaml', 'name']);
   const ctx = contextFrom(opts);
   const loadCa = caLoader(opts);

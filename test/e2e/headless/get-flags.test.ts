@@ -109,6 +109,12 @@ test('a missing name is said as kubectl says it; unknown flags are one error lin
     ok(await e.run(['get', 'csr', '-o=jsonpath={.items[*].metadata.name}', '--context=west'])).stdout,
     'delta',
   );
+  // Names as `-o name` prints them, as kubectl takes them.
+  assert.match(ok(await e.run(['describe', 'csr', 'csr/alpha'])).stdout, /^Name:\s+alpha$/m);
+  assert.match(ok(await e.run(['get', 'csr', 'certificatesigningrequest.certificates.k8s.io/alpha'])).stdout, /alpha/);
+  const wrongType = await e.run(['approve', 'pod/alpha']);
+  assert.equal(wrongType.code, 1);
+  assert.match(wrongType.stderr, /^error: "pod\/alpha" is not a CertificateSigningRequest name[^\n]*\n$/);
   const bad = await e.run(['get', 'csr', '--nope']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^error: unknown option '--nope'[^\n]*\n$/);

@@ -137,8 +137,9 @@ async function watchAll(
           const r = await watchCsrs(
             ctx,
             { ...query, resourceVersion: versions.get(ctx.name), signal: abort.signal },
-            (type, csr) => {
-              if (type !== 'DELETED' && keep(csr)) printer.add([{ context: ctx.name, csr }]);
+            // Every change, a deletion too (its last state), as kubectl get -w prints them.
+            (_type, csr) => {
+              if (keep(csr)) printer.add([{ context: ctx.name, csr }]);
             },
           );
           if (!r.ok) warn(`error: context ${ctx.name}: ${oneSentence(r.error.message)}`);

@@ -41,12 +41,13 @@ function csrColumns(csr: WireCsr, now: number): unknown[] {
   ];
 }
 
-export function csrTable(multiContext: boolean, now: number = Date.now()): TableSpec<CsrInContext> {
+export function csrTable(multiContext: boolean, now?: number): TableSpec<CsrInContext> {
   const headers = ['NAME', 'AGE', 'SIGNERNAME', 'REQUESTOR', 'REQUESTEDDURATION', 'CONDITION'];
   return {
     headers: multiContext ? ['CONTEXT', ...headers] : headers,
+    // AGE as of when the row is printed: a watch prints rows long after the command started (`<invalid>` before).
     row: (i) => {
-      const cells = i.cells ?? csrColumns(i.csr, now);
+      const cells = i.cells ?? csrColumns(i.csr, now ?? Date.now());
       return multiContext ? [i.context, ...cells] : cells;
     },
     wideHeaders: ['USAGES', 'UID'],

@@ -170,6 +170,26 @@ test('-w prints the list, then a row per change, and Ctrl-C ends it with exit 0'
   await until(() => /charlie/.test(stdout));
   ok(await e.run(['approve', 'charlie', '--context', 'east']));
   await until(() => /charlie\s.*Approved/.test(stdout));
+  // A request made while watching: its age counts from now, not from when the watch began (`<invalid>` before).
+  ok(
+    await e.run([
+      'request',
+      '--cn',
+      'echo',
+      '--signer',
+      'example.com/other',
+      '--name',
+      'echo',
+      '--out-dir',
+      join(e.dir, 'echo'),
+    ]),
+  );
+  await until(() => /^echo\s+\d+s\s/m.test(stdout));
+  assert.doesNotMatch(stdout, /<invalid>/);
+  // A deletion is a row too, as kubectl get -w prints it.
+  const rowsBefore = stdout.split('\n').filter((l) => /^echo\s/.test(l)).length;
+  ok(await e.run(['delete', 'csr', 'echo', '--context', 'east']));
+  await until(() => stdout.split('\n').filter((l) => /^echo\s/.test(l)).length > rowsBefore);
   const code = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
   child.kill('SIGINT');
   assert.equal(await code, 0);

@@ -393,7 +393,15 @@ export async function openVerb(
           { label: 'Signing', lines: [{ text: 'the cluster signs kubernetes.io/* requests itself once approved' }] },
         ];
       }
-      const blocked = notAllowed(deps, keep, 'approve', acting.via);
+      // One request already decided: said when the dialog opens, not after its name was typed.
+      const only = keep.length === 1 ? keep[0] : undefined;
+      const decided = only ? csrState(only.csr) : 'Pending';
+      const blocked =
+        only && decided !== 'Pending'
+          ? decided === 'Denied'
+            ? `CSR ${safe(only.name, 80)} is Denied. ${DENY_IS_FINAL}`
+            : `CSR ${safe(only.name, 80)} is ${decided} already: there is nothing to approve.`
+          : notAllowed(deps, keep, 'approve', acting.via);
       return blocked && !d.blocked ? { ...d, blocked } : d;
     }
     case 'deny': {

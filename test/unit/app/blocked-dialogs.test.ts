@@ -1,5 +1,6 @@
-// A request certdesk cannot decode: nothing else about it was checked, so the TUI's approve and sign dialogs are
-// blocked (typing its name would otherwise accept the one `decode` finding); deny stays open.
+// Dialogs that say at once why they cannot act: a request certdesk cannot decode (nothing else about it was checked,
+// so typing its name would otherwise accept the one `decode` finding; deny stays open), and approving a request that
+// was decided already (it asked for the name first, then refused).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openVerb } from '../../../src/app/dialogs.js';
@@ -7,17 +8,20 @@ import type { InsightCache } from '../../../src/app/insights.js';
 import { initialState, reducer } from '../../../src/app/store.js';
 import { csr, NOW, snapshot } from './fixtures.js';
 
-async function open(verb: 'approve' | 'approve-sign' | 'deny') {
+const UNDECODABLE = [{ level: 'fail', code: 'decode', message: 'The request cannot be decoded: trailing bytes.' }];
+
+async function open(
+  verb: 'approve' | 'approve-sign' | 'deny',
+  state0: 'Pending' | 'Denied' | 'Approved' = 'Pending',
+  findings: { level: string; code: string; message: string }[] = UNDECODABLE,
+) {
   let state = initialState({ contexts: ['east'], columns: 140, rows: 40, now: NOW });
   state = reducer(state, {
     type: 'snapshots',
-    snapshots: { east: snapshot('east', [csr('bad', { state: 'Pending' })]) },
+    snapshots: { east: snapshot('east', [csr('bad', { state: state0 })]) },
   });
   const insights = {
-    insightNow: async () => ({
-      findings: [{ level: 'fail', code: 'decode', message: 'The request cannot be decoded: trailing bytes.' }],
-      worst: 'fail' as const,
-    }),
+    insightNow: async () => ({ findings, worst: findings.length ? ('fail' as const) : ('ok' as const) }),
     capability: () => undefined,
   } as unknown as InsightCache;
   const d = await openVerb(verb, state, { insights, now: () => new Date(NOW) });
@@ -37,5 +41,14 @@ describe('a request that cannot be decoded', () => {
   });
   it('leaves deny open', async () => {
     assert.equal((await open('deny')).blocked, undefined);
+  });
+});
+
+describe('approving a request decided already', () => {
+  it('says so when the dialog opens, before any name is asked for', async () => {
+    const denied = await open('approve', 'Denied', []);
+    assert.match(denied.blocked ?? '', /^CSR bad is Denied\. A Denied request can never be approved/);
+    const approved = await open('approve', 'Approved', []);
+    assert.match(approved.blocked ?? '', /^CSR bad is Approved already: there is nothing to approve\./);
   });
 });

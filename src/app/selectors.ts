@@ -257,6 +257,15 @@ const FOOTER_LIST: KeyHintVm[] = [
   { key: 'q', label: 'quit' },
 ];
 const FOOTER_SMALL = new Set(['⏎', 'a', 'x', 's', '/', '?']);
+/** The Health pane: it reads and scrolls; the CSR verbs act on the CSR pane's rows, not here. */
+const FOOTER_HEALTH: KeyHintVm[] = [
+  { key: '↑↓', label: 'scroll' },
+  { key: 'r', label: 'reconnect' },
+  { key: ':', label: 'command' },
+  { key: 'tab', label: 'pane' },
+  { key: '?', label: 'help' },
+  { key: 'q', label: 'quit' },
+];
 /** The Pods in Init pane: what a k9s user reaches for on a pod. */
 const FOOTER_PODS: KeyHintVm[] = [
   { key: '↑↓', label: 'move' },
@@ -346,6 +355,7 @@ function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): Key
   switch (m.kind) {
     case 'list': {
       if (state.pane === 'init') return FOOTER_PODS.filter((k) => !small || FOOTER_PODS_SMALL.has(k.key));
+      if (state.pane === 'health') return FOOTER_HEALTH;
       const caps = capabilityHint(state, insights);
       const keys = FOOTER_LIST.filter((k) => !small || FOOTER_SMALL.has(k.key)).map((k) => {
         if (k.key === 'a' && caps.approve) return { ...k, label: `approve (${caps.approve})`, disabled: true };

@@ -34,6 +34,13 @@ function strings(value: unknown, out: string[] = []): string[] {
 }
 
 describe('selectors', () => {
+  it('the Health pane footer names what works there, not the CSR verbs', () => {
+    const keys = (pane: 'csrs' | 'health') =>
+      selectScreen({ ...state(), pane }, insights, places).footer.keys.map((k) => k.key);
+    assert.ok(keys('csrs').includes('a'));
+    assert.deepEqual(keys('health'), ['↑↓', 'r', ':', 'tab', '?', 'q']);
+  });
+
   it('every string of the frame is terminal-safe, hostile CSR included', () => {
     let s = state();
     const screen = selectScreen(s, insights, places);

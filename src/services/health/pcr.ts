@@ -51,6 +51,16 @@ function bundleHoldsIssuer(bundles: WireCtb[], pcr: WirePcr | undefined): boolea
   }
 }
 
+/**
+ * When a PCR was issued, as text that sorts by time: its Issued condition's transition, else its certificate's
+ * notBefore, else its creation. Not the creation alone: two requests made in the same second may be issued by two
+ * CAs minutes apart (a rotation), and the bundle must be checked against the newer.
+ */
+function issuedAt(pcr: WirePcr): string {
+  const issued = pcr.status?.conditions?.find((c) => c.type === 'Issued' && c.status === 'True');
+  return `${issued?.lastTransitionTime ?? ''}|${pcr.status?.notBefore ?? ''}|${pcr.metadata?.creationTimestamp ?? ''}`;
+}
+
 /** Whether a signer's bundles hold the CA of its newest issued chain, by PCR UID and bundle content. */
 const bundleMemo = new Map<string, boolean | undefined>();
 
@@ -73,7 +83,7 @@ export function pcrSignerHealth(
     } else if (s === 'Issued') {
       const at = Date.parse(pcr.status?.beginRefreshAt ?? '');
       if (Number.isFinite(at) && now - at > REFRESH_OVERDUE_MS) e.overdue++;
-      if (!e.newestIssued || created > (e.newestIssued.metadata?.creationTimestamp ?? '')) e.newestIssued = pcr;
+      if (!e.newestIssued || issuedAt(pcr) > issuedAt(e.newestIssued)) e.newestIssued = pcr;
     }
   }
   const bundles = [...(snap.trustBundles?.values() ?? [])];

@@ -1,5 +1,6 @@
 // Exports of an issued certificate or a CA, each audited: the TLS Secret and CA ConfigMap of the "Manage TLS
 // Certificates in a Cluster" document, server.crt/ca.crt files, and a kubeconfig for a new client user.
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1CertificateSigningRequest, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
@@ -25,6 +26,7 @@ import {
   type KubeResult,
 } from '../kube/index.js';
 import { type DecodedCertificate, decodeCertificate } from '../pki/index.js';
+import { parsePemBlocks } from '../pki/pem.js';
 import { type ActionContextOptions, auditedWrites, auditSink, errorEntry } from './audit-helpers.js';
 
 /** What an export writes, read back by the reconciliation (docs/safety.md). */
@@ -82,6 +84,23 @@ export async function issuedCertificate(
         ctx.name,
       ),
     };
+  }
+}
+
+/** Whether one of the certificates of `caPem` issued (and signed) the first certificate of `pem`. */
+function issuedBy(pem: string, caPem: string): boolean {
+  try {
+    const [leaf] = parsePemBlocks(pem).filter((b) => b.label === 'CERTIFICATE');
+    if (!leaf) return false;
+    const cert = new X509Certificate(leaf.der);
+    return parsePemBlocks(caPem)
+      .filter((b) => b.label === 'CERTIFICATE')
+      .some((b) => {
+        const ca = new X509Certificate(b.der);
+        return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+      });
+  } catch {
+    return false;
   }
 }
 
@@ -238,6 +257,16 @@ export async function exportFiles(
     return issued;
   }
   const ids = idsOf(ctx, issued.value.csr, issued.value.certificate);
+  // ca.crt is written for verifying server.crt: one that did not issue it is refused before anything is written.
+  if (options.caPem && !issuedBy(issued.value.pem, options.caPem)) {
+    const error = refusal(
+      `The CA given for ca.crt did not issue CSR "${options.csrName}"'s certificate (its issuer is ${issued.value.certificate.issuer.text}), so ca.crt would not verify server.crt; pass the CA of its signer ${issued.value.csr.spec?.signerName ?? ''} (--signer or --ca-cert). Nothing was written.`,
+      'WrongCa',
+      ctx.name,
+    );
+    await sink(errorEntry({ ...ids, action }, error));
+    return { ok: false, error };
+  }
   const files = [join(options.outDir, 'server.crt')];
   try {
     await writeFileSafely(files[0] ?? '', issued.value.pem, 0o644, options.force);

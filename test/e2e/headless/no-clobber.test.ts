@@ -110,6 +110,16 @@ test('export files, issue --out and request do not replace a file unless --force
   ok(await e.run([...issue, '--force']));
   assert.match(readFileSync(target, 'utf8'), /BEGIN CERTIFICATE/);
 
+  // ca.crt must verify server.crt: the CA of another signer is refused, and nothing is written.
+  const wrong = join(e.dir, 'wrong-ca');
+  assert.match(
+    oneLineError(
+      await e.run(['export', 'files', '--csr', 'jane', '--out-dir', wrong, '--signer', 'example.com/serving']),
+    ),
+    /the CA given for ca\.crt did not issue CSR "jane"'s certificate .*Nothing was written/,
+  );
+  assert.equal(existsSync(join(wrong, 'server.crt')), false);
+
   const req = join(e.dir, 'req');
   mkdirSync(req);
   writeFileSync(join(req, 'server.csr'), 'mine\n');

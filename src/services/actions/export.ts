@@ -318,6 +318,17 @@ export async function buildKubeconfigForCsr(
     return issued;
   }
   const ids = idsOf(ctx, issued.value.csr, issued.value.certificate);
+  // A kubeconfig user logs in with a client certificate: a server-only one would only ever get "Unauthorized".
+  const eku = issued.value.certificate.extKeyUsage;
+  if (eku.length > 0 && !eku.includes('clientAuth')) {
+    const error = refusal(
+      `CSR "${options.csrName}"'s certificate is not for client authentication (it allows ${eku.join(', ')}), so the API server would not log anyone in with it; a kubeconfig needs a certificate from kubernetes.io/kube-apiserver-client (or with client auth).`,
+      'NotClientCert',
+      ctx.name,
+    );
+    await sink(errorEntry({ ...ids, action }, error));
+    return { ok: false, error };
+  }
   const user = options.user ?? issued.value.certificate.subject.commonName ?? options.csrName;
   const cluster = ctx.kubeConfig.getCurrentCluster();
   let yaml: string;

@@ -77,9 +77,23 @@ function same(a: unknown, b: unknown): boolean {
  * KubeconfigConflictError). current-context is set only when the file had none. `file` names it in messages.
  */
 export function mergeKubeconfig(existing: string, added: string, file: string, force = false): string {
-  const doc = (existing.trim() ? parse(existing) : {}) as KubeconfigDoc | null;
+  let doc: KubeconfigDoc | null;
+  try {
+    doc = (existing.trim() ? parse(existing) : {}) as KubeconfigDoc | null;
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new KubeconfigConflictError(
+      `${file} is not a kubeconfig (its YAML does not parse: ${why}); choose another --out`,
+    );
+  }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new KubeconfigConflictError(`${file} is not a kubeconfig (not a YAML mapping); choose another --out`);
+  }
+  // Another kind of object (a Pod's manifest, say) is not merged into, as kubectl refuses to load it.
+  if (doc.kind !== undefined && doc.kind !== 'Config') {
+    throw new KubeconfigConflictError(
+      `${file} is not a kubeconfig (it holds a ${String(doc.kind).slice(0, 60)}, not a Config); choose another --out`,
+    );
   }
   const add = parse(added) as KubeconfigDoc;
   doc.apiVersion ??= 'v1';

@@ -77,6 +77,17 @@ test('kubeconfig --out merges into an existing kubeconfig (kubectl reads it; the
 
   // The same entries again: nothing to replace, fine.
   ok(await e.run(args));
+  // A file that is not a kubeconfig is never merged into: another kind of object, or YAML that does not parse.
+  for (const [file, text, why] of [
+    ['pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n', /it holds a Pod, not a Config/],
+    ['junk.txt', 'a: [b\n', /its YAML does not parse/],
+  ] as const) {
+    const path = join(e.dir, file);
+    writeFileSync(path, text);
+    const withOut = args.map((a) => (a === config ? path : a));
+    assert.match(oneLineError(await e.run(withOut)), why);
+    assert.equal(readFileSync(path, 'utf8'), text);
+  }
   // An entry of that name with other content: refused in one sentence, replaced only with --force.
   const before = readFileSync(config, 'utf8');
   const changed = before.replace(/(name: jane\s+user:\s+client-certificate-data: )\S+/, '$1b3RoZXI=');
@@ -109,6 +120,31 @@ test('export files, issue --out and request do not replace a file unless --force
   assert.equal(readFileSync(target, 'utf8'), 'mine\n');
   ok(await e.run([...issue, '--force']));
   assert.match(readFileSync(target, 'utf8'), /BEGIN CERTIFICATE/);
+
+  // A kubeconfig needs a client certificate: a serving one is refused, in one sentence.
+  const web = join(e.dir, 'web');
+  ok(
+    await e.run([
+      'request',
+      '--cn',
+      'web.example.com',
+      '--signer',
+      'example.com/serving',
+      '--name',
+      'web',
+      '--usages',
+      'digital signature,key encipherment,server auth',
+      '--file-prefix',
+      'web',
+      '--out-dir',
+      web,
+    ]),
+  );
+  ok(await e.run(['sign', '--approve', 'web']));
+  assert.match(
+    oneLineError(await e.run(['kubeconfig', '--csr', 'web', '--key', join(web, 'web-key.pem')])),
+    /is not for client authentication \(it allows serverAuth\)/,
+  );
 
   // ca.crt must verify server.crt: the CA of another signer is refused, and nothing is written.
   const wrong = join(e.dir, 'wrong-ca');

@@ -60,7 +60,10 @@ export function registerSandboxCommands(program: Command): void {
   withKube(
     scenario
       .command('run')
-      .argument('<name...>', 'calico-rollout, istio-signers, onboarding, hostile, certificates, pod-certificates, scale')
+      .argument(
+        '<name...>',
+        'calico-rollout, istio-signers, onboarding, hostile, certificates, pod-certificates, scale',
+      )
       .description(
         "Act as the scenarios' components (impersonated from the admin context) until Ctrl-C, then remove what they created.",
       ),

@@ -33,6 +33,11 @@ export async function runApproval(verb: 'approve' | 'deny', args: string[], opts
       ...(overrides ? { overrides } : {}),
     });
     if (result.ok) printFindings(name, result.value.findings);
+    // kubectl prints the same line for a request decided already; say that nothing was written, and so checked.
+    if (result.ok && !result.value.changed)
+      warn(
+        `note: CSR "${terminalSafe(name)}" was ${verb === 'approve' ? 'Approved' : 'Denied'} already; nothing was written (its findings were not checked: certdesk describe csr ${terminalSafe(name)})`,
+      );
     if (result.ok) {
       out(
         `certificatesigningrequest.certificates.k8s.io/${terminalSafe(name)} ${verb === 'approve' ? 'approved' : 'denied'}\n`,

@@ -72,6 +72,10 @@ test('forbidden: the viewer context may not approve', async () => {
 
 test('already issued, not approved, denied', async () => {
   await approvedCsr('a1');
+  // Approved again: kubectl's line, and a note that nothing was written (so nothing was checked).
+  const again = ok(await e.run(['approve', 'a1']));
+  assert.match(again.stdout, /^certificatesigningrequest\.certificates\.k8s\.io\/a1 approved\n$/);
+  assert.match(again.stderr, /note: CSR "a1" was Approved already; nothing was written/);
   ok(await e.run(['sign', 'a1'], { CA_PASS: 'right horse' }));
   assert.match(oneLineError(await e.run(['sign', 'a1'], { CA_PASS: 'right horse' })), /already issued/);
   ok(await e.run(['request', '--cn', 'p', '--signer', SIGNER, '--name', 'p1', '--out-dir', join(e.dir, 'p1')]));

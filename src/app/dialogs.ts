@@ -180,7 +180,8 @@ function actingContexts(
       verb,
     );
     via[t.key] = chosen;
-    if (lines.length < 3) lines.push(line);
+    // One line per cluster (per signer's answer), not one per request: 8 requests of two clusters say both.
+    if (lines.length < 3 && !lines.some((l) => l.text === line.text)) lines.push(line);
   }
   return { via, lines };
 }
@@ -803,7 +804,10 @@ async function openPcrVerb(
         ]
       : []),
   ];
-  const actsLines = keep.flatMap((x) => x.acting.flatMap((a) => a.lines)).slice(0, 3);
+  const actsLines = keep
+    .flatMap((x) => x.acting.flatMap((a) => a.lines))
+    .filter((l, i, all) => all.findIndex((o) => o.text === l.text) === i)
+    .slice(0, 3);
   if (actsLines.length) details.push({ label: 'Acts', lines: actsLines });
   const blind = issuing && single ? blindFinding(single.findings) : undefined;
   let blocked =

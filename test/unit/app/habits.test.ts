@@ -172,6 +172,15 @@ describe('contexts that reach the same cluster (issue 24)', () => {
     assert.deepEqual(keys(deny), ['⏎', 'tab', '^U', 'esc']);
   });
 
+  it('a bulk dialog says once per cluster which context acts, not once per request', async () => {
+    const s0 = loaded(['east-viewer', 'east'], clusters);
+    const s = { ...s0, marked: new Set([csrKey('east-viewer', 'zeta'), csrKey('east-viewer', 'alpha')]) };
+    const may = (context: string) => context === 'east';
+    const d = (await openVerb('approve', s, { insights: insights(may), now: () => new Date(NOW) })) as DialogState;
+    const acts = d.details.find((x) => x.label === 'Acts')?.lines.map((l) => l.text) ?? [];
+    assert.deepEqual(acts, ['through context east (same cluster as east-viewer may not approve)']);
+  });
+
   it('act through the context that may act, and say which', async () => {
     // The read-only user comes first in the kubeconfig: its context is the one the row is listed under.
     const s = loaded(['east-viewer', 'east'], clusters);

@@ -5,7 +5,7 @@
 // withGetOutput (register-kube.ts).
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
-import { evaluate, executeTemplate, relaxedPath, valueText } from './jsonpath.js';
+import { evaluate, executeTemplate, relaxedPath, goValueText, valueText } from './jsonpath.js';
 import { asList, toJson } from './list.js';
 import type { PrintOptions } from './print.js';
 
@@ -159,7 +159,7 @@ export class GetPrinter<T> {
       const data = this.opts.data(item);
       return this.format.columns.map((c) => {
         const values = evaluate(relaxedPath(c.expr), data);
-        return values.length ? values.map(valueText).join(',') : '<none>';
+        return values.length ? values.map(goValueText).join(',') : '<none>';
       });
     }
     return this.format.kind === 'wide' && t.wideRow ? [...t.row(item), ...t.wideRow(item)] : [...t.row(item)];

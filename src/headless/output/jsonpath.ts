@@ -326,6 +326,21 @@ function sortedKeys(v: unknown): unknown {
 }
 
 /** How kubectl prints one value: strings raw, everything else as compact JSON with sorted keys. */
+/**
+ * A value as custom-columns prints it: kubectl formats cells with Go's `%v`, so a list is `[server auth client auth]`
+ * and a map `map[team:a]` (keys sorted), not JSON as jsonpath prints them.
+ */
+export function goValueText(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goValueText).join(' ')}]`;
+  if (typeof v === 'object')
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goValueText((v as Record<string, unknown>)[k])}`)
+      .join(' ')}]`;
+  return String(v);
+}
+
 export function valueText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(sortedKeys(v));
 }

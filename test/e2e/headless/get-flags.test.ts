@@ -80,6 +80,8 @@ test('-o custom-columns, --sort-by, --no-headers, -l and --field-selector as kub
     ['-o', cc, '--field-selector', 'metadata.name=bravo'],
     ['--no-headers', '-l', 'team'],
     ['--sort-by=.metadata.name', '-o', 'jsonpath={.items[*].metadata.name}'],
+    // Lists and maps in a cell: Go's %v, as kubectl prints them.
+    ['-o', 'custom-columns=NAME:.metadata.name,U:.spec.usages,L:.metadata.labels', '--sort-by=.metadata.name'],
   ]) {
     const ours = ok(await e.run(['get', 'csr', ...flags])).stdout;
     const theirs = await kubectl(['get', 'csr', ...flags]);

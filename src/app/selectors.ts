@@ -350,6 +350,13 @@ function pcrFooter(state: TuiState, view: PcrsView, insights: CsrInsights, small
   return small ? keys.filter((k) => !['↑↓', ':', 'space'].includes(k.key)) : keys;
 }
 
+/** The footer's keys: all of them where they fit on the line (` key label ` each), else the few that matter most. */
+function fittingFooter(state: TuiState, insights: CsrInsights, columns: number): KeyHintVm[] {
+  const all = footerKeys(state, insights, false);
+  const width = all.reduce((n, k) => n + [...k.key].length + [...k.label].length + 3, 0);
+  return width <= columns ? all : footerKeys(state, insights, true);
+}
+
 function footerKeys(state: TuiState, insights: CsrInsights, small: boolean): KeyHintVm[] {
   const m = state.mode;
   switch (m.kind) {
@@ -967,7 +974,7 @@ export function selectScreen(state: TuiState, insights: CsrInsights, places: Pla
       health: `Health ${healthTone === 'ok' ? '✓' : healthTone === 'muted' ? '–' : '⚠'}`,
     },
     overlay: overlayOf(state, insights, places, layout.rows - 4),
-    footer: { status, input, keys: footerKeys(state, insights, layout.columns < 100) },
+    footer: { status, input, keys: fittingFooter(state, insights, layout.columns) },
   };
 }
 

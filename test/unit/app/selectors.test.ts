@@ -34,6 +34,24 @@ function strings(value: unknown, out: string[] = []): string[] {
 }
 
 describe('selectors', () => {
+  it('the footer fits its line at every width: all keys where they fit, the main ones where not', () => {
+    for (const columns of [80, 99, 100, 110, 120, 140]) {
+      const s = { ...state(), columns, rows: 40 };
+      const keys = selectScreen(s, insights, places).footer.keys;
+      const width = keys.reduce((n, k) => n + [...k.key].length + [...k.label].length + 3, 0);
+      assert.ok(width <= columns, `${columns} columns: ${width}`);
+      assert.ok(
+        keys.some((k) => k.key === 'a'),
+        `${columns} columns: approve is always named`,
+      );
+    }
+    const wide = selectScreen({ ...state(), columns: 140, rows: 40 }, insights, places).footer.keys;
+    assert.ok(
+      wide.some((k) => k.key === 'q'),
+      'all keys at 140 columns',
+    );
+  });
+
   it('the Health pane footer names what works there, not the CSR verbs', () => {
     const keys = (pane: 'csrs' | 'health') =>
       selectScreen({ ...state(), pane }, insights, places).footer.keys.map((k) => k.key);

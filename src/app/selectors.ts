@@ -874,11 +874,15 @@ function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyH
       };
     case 'help': {
       const lines = HELP_GROUPS.reduce((n, g) => n + 1 + g.keys.length, 0);
+      const where = placeSections(places);
+      // The rows the keys get (views/help-view.tsx): the body less the title, the blank line and the places, which
+      // are two lines more in the demo (its kubeconfig and jane's key): counted, so the last key can be reached.
+      const placesHeight = where.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
       return {
         kind: 'help',
         groups: HELP_GROUPS,
-        places: placeSections(places),
-        offset: clamp(m.offset, lines, bodyHeight - 6),
+        places: where,
+        offset: clamp(m.offset, lines, bodyHeight - 2 - placesHeight),
       };
     }
     case 'dialog':

@@ -77,6 +77,27 @@ function assertFits(l: string[], columns: number, rows: number): void {
   for (const line of l) assert.ok([...line].length <= columns, `wider than ${columns}: ${line}`);
 }
 
+describe('help in the demo at 80×24', () => {
+  it('G reaches the last key though the demo adds two places', async () => {
+    const s = state(80, 24, { type: 'open-help' } as Action, { type: 'move-to', where: 'last' } as Action);
+    const demo = { ...places, demo: { kubeconfig: '/tmp/demo/kubeconfig', janeKey: '/tmp/demo/jane.key' } };
+    const screen = selectScreen(s, noInsights, demo);
+    const l = lines(
+      await frameAt(
+        <ColorContext.Provider value={false}>
+          <MainScreen screen={screen} />
+        </ColorContext.Provider>,
+        80,
+      ),
+    );
+    assert.ok(
+      l.some((x) => /^\s+q\s+quit/.test(x)),
+      l.join('\n'),
+    );
+    assert.ok(l.some((x) => x.includes("jane's key")));
+  });
+});
+
 describe('the screen at 140×45 and 80×24 (issue 24)', () => {
   it('140×45: signers, names and requestors keep the part that tells rows apart; states whole', async () => {
     const l = await frame(state(140, 45));

@@ -107,7 +107,8 @@ function connectionBadge(
       return badge(csrsListed ? 'syncing…' : 'connecting…', 'warn');
     case 'live': {
       const failing = Object.keys(errors ?? {}).filter((k) => errors?.[k]);
-      if (failing.length) return badge(`live, ${safe(failing.join(', '))} failing`, 'warn');
+      if (failing.length)
+        return badge(`live, ${failing.length === 1 ? safe(failing[0]) : `${failing.length} kinds`} failing`, 'warn');
       return badge(synced ? 'live' : 'syncing…', synced ? 'ok' : 'warn');
     }
     case 'retrying': {
@@ -167,8 +168,25 @@ export function selectHeader(state: TuiState): HeaderVm {
     const alias = state.aliases[c];
     return alias ? { ...badge, name: `${safe(c)}=${safe(alias)}` } : badge;
   });
-  if (!known || counted === 0) return { contexts, healthTone };
-  return { contexts, pending, stalled, ...(initKnown ? { init } : {}), healthTone };
+  const fitted = fitContexts(contexts, state.columns);
+  if (!known || counted === 0) return { contexts: fitted, healthTone };
+  return { contexts: fitted, pending, stalled, ...(initKnown ? { init } : {}), healthTone };
+}
+
+/**
+ * The contexts as the header line has room for them (views/header.tsx: ` certdesk  ctx:`, then ` NAME ● STATE` each,
+ * then the counts): one context's long state must not push the others off the line. Where they do not all fit, the
+ * states of contexts that are fine go first (● says it), then every state word (the glyph keeps its tone; Health
+ * has the whole reason).
+ */
+function fitContexts(contexts: ContextBadgeVm[], columns: number): ContextBadgeVm[] {
+  const counts = columns < 100 ? 32 : 48;
+  const room = columns - 15 - counts;
+  const width = (list: ContextBadgeVm[]) => list.reduce((n, c) => n + [...c.name].length + [...c.state].length + 4, 0);
+  if (width(contexts) <= room) return contexts;
+  const calm = contexts.map((c) => (c.tone === 'ok' ? { ...c, state: '' } : c));
+  if (width(calm) <= room) return calm;
+  return contexts.map((c) => ({ ...c, state: '' }));
 }
 
 function shortRequestor(username: string | undefined): string {

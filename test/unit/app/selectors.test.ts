@@ -52,6 +52,35 @@ describe('selectors', () => {
     );
   });
 
+  it("one context's long state never pushes the others off the header line", () => {
+    const contexts = ['north', 'north-viewer', 'dead'];
+    let s = initialState({ contexts, columns: 140, rows: 40, now: NOW });
+    const err = { kind: 'forbidden', message: 'forbidden' } as never;
+    const snaps = Object.fromEntries(contexts.map((c) => [c, snapshot(c, [csr(`r-${c}`)])]));
+    snaps['north-viewer'] = {
+      ...snaps['north-viewer']!,
+      errors: { pcrs: err, trustBundles: err, tigeraStatuses: err },
+    };
+    snaps.dead = { ...snaps.dead!, connection: { phase: 'unreachable', since: NOW } as never, synced: false };
+    snaps.hang = {
+      ...snaps.hang!,
+      connection: { phase: 'retrying', nextAttemptAt: NOW + 9000 } as never,
+      synced: false,
+    };
+    s = reducer(s, { type: 'snapshots', snapshots: snaps });
+    for (const columns of [140, 100, 80]) {
+      const h = selectHeader({ ...s, columns });
+      const used =
+        15 + (columns < 100 ? 32 : 48) + h.contexts.reduce((n, c) => n + c.name.length + c.state.length + 4, 0);
+      assert.ok(used <= columns, `${columns}: ${JSON.stringify(h.contexts)}`);
+      assert.deepEqual(
+        h.contexts.map((c) => c.name),
+        contexts,
+      );
+    }
+    assert.equal(selectHeader(s).contexts[1]?.state, 'live, 3 kinds failing');
+  });
+
   it('the Health pane footer names what works there, not the CSR verbs', () => {
     const keys = (pane: 'csrs' | 'health') =>
       selectScreen({ ...state(), pane }, insights, places).footer.keys.map((k) => k.key);

@@ -428,6 +428,26 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
       if (error && error.message !== said)
         lines.push({ text: `${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
     }
+    // The contexts shown as this one (same cluster, another user: the header's `viewer=east`) say their own trouble
+    // here too: the header has room for a few words only.
+    for (const other of input.contexts) {
+      if (input.aliases?.[other] !== context) continue;
+      const snap = input.snapshots[other];
+      const c = snap?.connection;
+      const own = terminalSafe(other);
+      let otherSaid: string | undefined;
+      if (c?.phase === 'retrying') {
+        otherSaid = c.lastError;
+        lines.push({ text: `${own}: retrying: ${terminalSafe(c.lastError)}`, tone: 'warn' });
+      } else if (c?.phase === 'unreachable' || c?.phase === 'forbidden') {
+        otherSaid = c.message;
+        lines.push({ text: `${own}: ${c.phase}: ${terminalSafe(c.message)}`, tone: 'bad' });
+      }
+      for (const [kind, error] of Object.entries(snap?.errors ?? {})) {
+        if (error && error.message !== otherSaid)
+          lines.push({ text: `${own}: ${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
+      }
+    }
     if (!h) {
       lines.push({ text: 'waiting for the first sync…', tone: 'muted' });
     } else {

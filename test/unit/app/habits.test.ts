@@ -129,6 +129,18 @@ describe('keys with a modifier never act (issue 18.9)', () => {
 describe('contexts that reach the same cluster (issue 24)', () => {
   const clusters = { east: 'https://e\nCA-E', 'east-viewer': 'https://e\nCA-E', west: 'https://w\nCA-W' };
 
+  it("the Health pane says the grouped contexts' own trouble under their cluster", () => {
+    const s0 = loaded(['east', 'east-viewer', 'west'], clusters);
+    const viewer = s0.snapshots['east-viewer']!;
+    const forbidden = { kind: 'forbidden', message: 'User "viewer" cannot list resource "podcertificaterequests"' };
+    const s = reducer(s0, {
+      type: 'snapshots',
+      snapshots: { 'east-viewer': { ...viewer, version: 2, errors: { pcrs: forbidden } } as ContextSnapshot },
+    });
+    const east = selectScreen(s, noInsights, places).health.find((x) => x.label === 'east');
+    assert.match(JSON.stringify(east?.lines), /east-viewer: pcrs not followed: User \\"viewer\\"/);
+  });
+
   it('are grouped: each request once, the header says which contexts are one cluster', () => {
     assert.deepEqual(clusterAliases(['east', 'east-viewer', 'west'], clusters), { 'east-viewer': 'east' });
     // Same server, another CA: another cluster.

@@ -423,9 +423,11 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
       said = connection.message;
       lines.push({ text: `${connection.phase}: ${terminalSafe(connection.message)} (r reconnects now)`, tone: 'bad' });
     }
-    // A kind whose error is the connection's own (the CSRs of a server that never answered) is not said twice.
+    // A kind whose error is the connection's own (the CSRs of a server that never answered) is not said twice; while
+    // the connection itself fails, the kinds' older errors (from before a reconnect) are not said at all.
+    const connected = said === undefined;
     for (const [kind, error] of Object.entries(input.snapshots[context]?.errors ?? {})) {
-      if (error && error.message !== said)
+      if (error && connected)
         lines.push({ text: `${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
     }
     // The contexts shown as this one (same cluster, another user: the header's `viewer=east`) say their own trouble

@@ -138,6 +138,8 @@ describe('selectors', () => {
         east: {
           ...snap,
           connection: { phase: 'retrying', lastError: 'connection refused', nextAttemptAt: NOW + 3000, attempt: 2 },
+          // From before the reconnect: not said while the connection itself fails.
+          errors: { tigeraStatuses: { kind: 'unreachable', message: 'an older error (ECONNREFUSED)' } },
         },
       },
     });
@@ -145,6 +147,7 @@ describe('selectors', () => {
     // in full in the Health pane.
     assert.deepEqual(selectHeader(retrying).contexts[0], { name: 'east', state: 'retrying 3s', tone: 'warn' });
     assert.match(JSON.stringify(selectScreen(retrying, insights, places).health), /retrying: connection refused/);
+    assert.doesNotMatch(JSON.stringify(selectScreen(retrying, insights, places).health), /an older error/);
     const forbidden = reducer(s, {
       type: 'snapshots',
       snapshots: { east: { ...snap, connection: { phase: 'forbidden', message: 'list csrs is forbidden' } } },

@@ -407,6 +407,9 @@ function conditionText(name: string, c: { status: string } | undefined): string 
   return `${name} ${c.status}`;
 }
 
+/** Errors about reaching the server rather than about one kind. */
+const NETWORK_ERRORS = new Set(['unreachable', 'timeout', 'tls']);
+
 /** The Health pane's lines per context: TigeraStatus components, then the signer backlog. Terminal-safe. */
 export function healthSections(input: OrderInput & { now: number }): SectionVm[] {
   const sections: SectionVm[] = [];
@@ -424,11 +427,12 @@ export function healthSections(input: OrderInput & { now: number }): SectionVm[]
       lines.push({ text: `${connection.phase}: ${terminalSafe(connection.message)} (r reconnects now)`, tone: 'bad' });
     }
     // A kind whose error is the connection's own (the CSRs of a server that never answered) is not said twice; while
-    // the connection itself fails, the kinds' older errors (from before a reconnect) are not said at all.
+    // the connection itself fails, a kind's network error is from an earlier attempt (before a reconnect) and is not
+    // said either. A kind's own refusal (forbidden) still is: it is about this user, not about the connection.
     const connected = said === undefined;
     for (const [kind, error] of Object.entries(input.snapshots[context]?.errors ?? {})) {
-      if (error && connected)
-        lines.push({ text: `${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
+      if (!error || error.message === said || (!connected && NETWORK_ERRORS.has(error.kind))) continue;
+      lines.push({ text: `${kind} not followed: ${terminalSafe(error.message)}`, tone: 'warn' });
     }
     // The contexts shown as this one (same cluster, another user: the header's `viewer=east`) say their own trouble
     // here too: the header has room for a few words only.

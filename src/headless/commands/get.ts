@@ -3,6 +3,7 @@
 // answer gets its one error line when its deadline passes. JSON/YAML/jsonpath and --sort-by print at the end.
 import type { ClusterContext } from '../../services/kube/api-types.js';
 import { queryCsrs, queryCsrTable, readCsr, type WireCsr, watchCsrs } from '../../services/kube/csr-query.js';
+import { givenRequestTimeoutMs } from '../../services/kube/transport.js';
 import type { KubeError } from '../../services/kube/types.js';
 import { terminalSafe } from '../../services/text/sanitize.js';
 import { CliError } from '../cli-error.js';
@@ -129,6 +130,9 @@ async function watchAll(
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // kubectl get -w --request-timeout 3s watches for 3 s, then ends (exit 0).
+  const limit = givenRequestTimeoutMs();
+  const timer = limit ? setTimeout(stop, limit) : undefined;
   try {
     const results = await Promise.all(
       contexts
@@ -150,6 +154,7 @@ async function watchAll(
       throw new CliError('every watch ended with an error (see above)');
     }
   } finally {
+    if (timer) clearTimeout(timer);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

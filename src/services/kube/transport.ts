@@ -34,6 +34,11 @@ export function setRequestTimeout(ms: number | undefined): void {
   deadlines.requestMs = ms;
 }
 
+/** `--request-timeout` when it was given (ms; 0: none), else undefined. */
+export function givenRequestTimeoutMs(): number | undefined {
+  return deadlines.requestMs;
+}
+
 /** The whole-request deadline a request with this `timeoutMs` gets (0: none). */
 export function requestDeadlineMs(timeoutMs: number | undefined): number {
   return deadlines.requestMs ?? timeoutMs ?? 30_000;

@@ -198,6 +198,14 @@ test('-w prints the list, then a row per change, and Ctrl-C ends it with exit 0'
   assert.equal(stdout.split('\n').filter((l) => l.startsWith('NAME')).length, 1, stdout);
 });
 
+test('-w --request-timeout 2s watches for 2 s and ends with exit 0, as kubectl', async () => {
+  const t0 = Date.now();
+  const r = ok(await e.run(['get', 'csr', '-w', '--request-timeout', '2s', '--context', 'east']));
+  const ms = Date.now() - t0;
+  assert.match(r.stdout, /alpha/);
+  assert.ok(ms >= 2000 && ms < 15_000, `ended after ${ms} ms`);
+});
+
 test('describe prints times as kubectl describe does (RFC 1123 with the local zone)', {
   skip: !hasKubectl && 'no kubectl',
 }, async () => {

@@ -276,7 +276,10 @@ function step(values: unknown[], seg: Segment): unknown[] {
         if (Array.isArray(v)) {
           for (const n of seg.indexes) {
             const k = n < 0 ? v.length + n : n;
-            if (k >= 0 && k < v.length) out.push(v[k]);
+            // kubectl's jsonpath: an index past the end is an error, not nothing (a script would read an empty value).
+            if (k < 0 || k >= v.length)
+              throw new JsonPathError(`array index out of bounds: index ${n}, length ${v.length}`);
+            out.push(v[k]);
           }
         }
         break;
@@ -291,7 +294,8 @@ function step(values: unknown[], seg: Segment): unknown[] {
         break;
       case 'filter':
         for (const item of children(v)) {
-          const left = evaluate(seg.left, item);
+          // Inside a filter an item without that element simply does not match.
+          const left = evaluateOrNone(seg.left, item);
           if (seg.op === undefined) {
             if (left.length > 0 && left[0] !== false && left[0] !== null) out.push(item);
             continue;
@@ -299,13 +303,22 @@ function step(values: unknown[], seg: Segment): unknown[] {
           const rightValues =
             seg.right && 'literal' in seg.right && !('segments' in seg.right)
               ? [seg.right.literal]
-              : evaluate(seg.right as Path, item);
+              : evaluateOrNone(seg.right as Path, item);
           if (left.length > 0 && rightValues.length > 0 && compare(left[0], seg.op, rightValues[0])) out.push(item);
         }
         break;
     }
   }
   return out;
+}
+
+function evaluateOrNone(path: Path, data: unknown): unknown[] {
+  try {
+    return evaluate(path, data);
+  } catch (err) {
+    if (err instanceof JsonPathError) return [];
+    throw err;
+  }
 }
 
 /** The values a path selects from `data` (none when a key is missing). */
@@ -325,7 +338,6 @@ function sortedKeys(v: unknown): unknown {
   return out;
 }
 
-/** How kubectl prints one value: strings raw, everything else as compact JSON with sorted keys. */
 /**
  * A value as custom-columns prints it: kubectl formats cells with Go's `%v`, so a list is `[server auth client auth]`
  * and a map `map[team:a]` (keys sorted), not JSON as jsonpath prints them.
@@ -341,6 +353,7 @@ export function goValueText(v: unknown): string {
   return String(v);
 }
 
+/** How kubectl prints one value: strings raw, everything else as compact JSON with sorted keys. */
 export function valueText(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(sortedKeys(v));
 }

@@ -65,6 +65,19 @@ test('-o jsonpath prints what kubectl prints', { skip: !hasKubectl && 'no kubect
   }
   const one = ok(await e.run(['get', 'csr', 'alpha', '-o', 'jsonpath={.spec.signerName}'])).stdout;
   assert.equal(one, await kubectl(['get', 'csr', 'alpha', '-o', 'jsonpath={.spec.signerName}']));
+  // An index past the end is an error for both (exit 1), never an empty value; a filter on it just does not match.
+  const past = await e.run(['get', 'csr', 'alpha', '-o', 'jsonpath={.spec.usages[5]}']);
+  assert.equal(past.code, 1);
+  assert.match(past.stderr, /array index out of bounds: index 5, length \d+/);
+  const theirs = await exec('kubectl', ['get', 'csr', 'alpha', '-o', 'jsonpath={.spec.usages[5]}'], {
+    env: e.env,
+  }).catch((err: { code: number; stderr: string }) => err);
+  assert.match(theirs.stderr, /array index out of bounds: index 5, length \d+/);
+  const filtered = '{.items[?(@.status.conditions[0].type=="Approved")].metadata.name}';
+  assert.equal(
+    ok(await e.run(['get', 'csr', '-o', `jsonpath=${filtered}`])).stdout,
+    await kubectl(['get', 'csr', '-o', `jsonpath=${filtered}`]),
+  );
 });
 
 test('-o custom-columns, --sort-by, --no-headers, -l and --field-selector as kubectl', {

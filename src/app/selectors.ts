@@ -10,7 +10,7 @@ import type { DecodedCertificate, DecodedCsr, SubjectAltNames } from '../service
 import type { Finding, FindingLevel } from '../services/policy/types.js';
 import { worstLevel } from '../services/policy/types.js';
 import { terminalSafe } from '../services/text/sanitize.js';
-import { screenLayout } from '../views/layout.js';
+import { screenLayout, wrapLine } from '../views/layout.js';
 import type {
   ContextBadgeVm,
   CsrBadge,
@@ -868,7 +868,17 @@ export function placeSections(places: Places): SectionVm[] {
 function overlayOf(state: TuiState, insights: CsrInsights, places: Places, bodyHeight: number): OverlayVm | undefined {
   const m = state.mode;
   const clamp = (offset: number, total: number, room: number) => Math.max(0, Math.min(offset, total - room));
-  const inspectAt = (inspect: InspectVm, offset: number): OverlayVm => {
+  const inspectAt = (shown: InspectVm, offset: number): OverlayVm => {
+    // Long lines (a hostile subject, a finding's sentence) wrap under their label instead of being cut, so every word
+    // can be read by scrolling (views/section-list.tsx: ` LABEL(11) ` before the text).
+    const room = Math.max(20, screenLayout(state.columns, state.rows, state.pane).columns - 13);
+    const inspect = {
+      ...shown,
+      sections: shown.sections.map((s) => ({
+        ...s,
+        lines: s.lines.flatMap((l) => wrapLine(l.text, room).map((text) => ({ ...l, text }))),
+      })),
+    };
     const total = inspect.sections.reduce((n, s) => n + Math.max(1, s.lines.length), 0);
     return { kind: 'inspect', inspect, offset: clamp(offset, total, bodyHeight - 2) };
   };

@@ -77,6 +77,24 @@ function assertFits(l: string[], columns: number, rows: number): void {
   for (const line of l) assert.ok([...line].length <= columns, `wider than ${columns}: ${line}`);
 }
 
+describe('inspect wraps what does not fit', () => {
+  it('a long requestor reads whole across lines, under its label, at 80 and 140 columns', async () => {
+    const long = `${SA}tenant-${'x'.repeat(150)}:worker`;
+    for (const [columns, rows] of [
+      [80, 24],
+      [140, 45],
+    ] as const) {
+      let s = initialState({ contexts: ['east'], columns, rows, now: NOW });
+      s = reducer(s, { type: 'snapshots', snapshots: { east: snapshot('east', [csr('long-one', { user: long })]) } });
+      s = reducer(s, { type: 'open-inspect' } as Action);
+      const l = await frame(s);
+      assertFits(l, columns, rows);
+      const joined = l.map((x) => x.slice(13).trim()).join('');
+      assert.ok(joined.includes(long), `${columns}: the requestor is cut:\n${l.join('\n')}`);
+    }
+  });
+});
+
 describe('help in the demo at 80×24', () => {
   it('G reaches the last key though the demo adds two places', async () => {
     const s = state(80, 24, { type: 'open-help' } as Action, { type: 'move-to', where: 'last' } as Action);

@@ -1,6 +1,7 @@
 // `certdesk health`: per context, TigeraStatus, the pending queue, the signer backlog (approved but unissued), pods
 // held in Init with the CSR each waits on, and PodCertificateRequests per signer (waiting, overdue for refresh, trust
 // bundle), as the TUI's Health pane shows them.
+import { existsSync } from 'node:fs';
 import type { LocalCaTrust } from '../../services/actions/ca-trust.js';
 import { type ContextHealth, computeHealth, podAge } from '../../services/health/index.js';
 import { type PcrSignerHealth, pcrSignerHealth, trustBundleText } from '../../services/health/pcr.js';
@@ -73,7 +74,9 @@ const LOCAL_CA_WORD: Record<LocalCaTrust['trust'], string> = {
 async function localCasOf(contexts: ClusterContext[], health: ContextHealth[]): Promise<LocalCas[] | undefined> {
   const signers = new Set(health.flatMap((h) => h.signerBacklog.map((s) => s.signerName)));
   if (signers.size === 0) return undefined;
-  const { listCas, registeredCaCertificates } = await import('../../services/config/ca-registry.js');
+  const { listCas, registeredCaCertificates, registryDir } = await import('../../services/config/ca-registry.js');
+  // No registry on this machine: nothing to compare (and `health` creates no config directory).
+  if (!existsSync(registryDir())) return undefined;
   let registered: string[];
   try {
     registered = listCas()
